@@ -1,0 +1,41 @@
+//! Every bound the log enforces, in one place, with the relations between them checked at compile time.
+
+/// Events one append may carry, across all its streams.
+pub const EVENTS_PER_APPEND_MAX: usize = 1_000;
+/// Streams one append may touch atomically.
+pub const STREAMS_PER_APPEND_MAX: usize = 32;
+/// Encoded size of one event (payload plus metadata and names).
+pub const EVENT_BYTES_MAX: usize = 1024 * 1024;
+/// Length of a stream name, in bytes.
+pub const STREAM_NAME_BYTES_MAX: usize = 256;
+/// Length of an event type name, in bytes.
+pub const EVENT_TYPE_BYTES_MAX: usize = 128;
+/// Length of the actor and idempotency-key metadata fields, in bytes.
+pub const METADATA_TEXT_BYTES_MAX: usize = 256;
+
+/// Events the writer commits in one sled value and one flush.
+pub const COMMIT_EVENTS_MAX: usize = 8_192;
+/// Bytes the writer commits in one sled value and one flush.
+pub const COMMIT_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Append requests waiting for the writer; callers wait (backpressure) beyond this.
+pub const WRITER_QUEUE_DEPTH_MAX: usize = 4_096;
+
+/// Acknowledged events not yet persisted in the index database; the writer waits beyond this,
+/// which bounds the memory of the in-memory index tail.
+pub const INDEX_TAIL_EVENTS_MAX: usize = 131_072;
+/// Index entries written in one index batch.
+pub const INDEX_BATCH_EVENTS_MAX: usize = 16_384;
+
+/// Events returned by one read call.
+pub const READ_EVENTS_MAX: usize = 10_000;
+/// Events a subscription reads from storage at a time while catching up.
+pub const SUBSCRIPTION_CHUNK_EVENTS: usize = 1_024;
+
+/// Default sled page cache, per database. sled's own default (1 GiB) is far too large.
+pub const CACHE_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;
+
+const _: () = assert!(EVENTS_PER_APPEND_MAX <= COMMIT_EVENTS_MAX);
+const _: () = assert!(EVENT_BYTES_MAX * 2 <= COMMIT_BYTES_MAX);
+const _: () = assert!(INDEX_BATCH_EVENTS_MAX <= INDEX_TAIL_EVENTS_MAX);
+const _: () = assert!(COMMIT_EVENTS_MAX <= INDEX_TAIL_EVENTS_MAX);
+const _: () = assert!(STREAMS_PER_APPEND_MAX <= EVENTS_PER_APPEND_MAX);

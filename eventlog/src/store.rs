@@ -1,0 +1,599 @@
+//! The sled-backed event log: opening, appending through the writer, reading, subscribing.
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::clock::{Clock, SystemClock};
+use crate::codec::{self, BatchReader, Hash, GENESIS_HASH};
+use crate::error::{LogError, LogResult};
+use crate::index::{Index, IndexEntry};
+use crate::limits::{
+    CACHE_BYTES_DEFAULT, INDEX_BATCH_EVENTS_MAX, READ_EVENTS_MAX, SUBSCRIPTION_CHUNK_EVENTS,
+    WRITER_QUEUE_DEPTH_MAX,
+};
+use crate::types::{
+    AppendOutcome, AppendRequest, Position, RecordedEvent, StreamVersion, VerifyReport,
+};
+use crate::validate::prepare;
+use crate::verify::verify_tree;
+use crate::writer::{AppendJob, Writer, WriterMessage};
+
+const LOCK_FILE: &str = "LOCK";
+const LOG_DIR: &str = "log";
+const INDEX_DIR: &str = "index";
+const LOG_TREE: &str = "log";
+const CHECKPOINT_TREE: &str = "checkpoints";
+
+/// Options for [`EventLog::open`].
+#[derive(Clone)]
+pub struct LogOptions {
+    /// sled page cache per database (the log and the index each get one), in bytes.
+    pub cache_bytes: u64,
+    /// Source of `recorded_at`.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            cache_bytes: CACHE_BYTES_DEFAULT,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// State shared by the handle, the writer thread and the readers.
+pub(crate) struct Shared {
+    log_db: sled::Db,
+    log: sled::Tree,
+    checkpoints: sled::Tree,
+    pub index: Index,
+    durable_head: AtomicU64,
+    head_watch: watch::Sender<Position>,
+    pub poisoned: AtomicBool,
+}
+
+impl Shared {
+    pub fn persist_batch(&self, first_position: Position, batch: Vec<u8>) -> LogResult<()> {
+        self.log
+            .insert(codec::position_key(first_position), batch)?;
+        self.log_db.flush()?;
+        Ok(())
+    }
+
+    pub fn publish_head(&self, head: Position) {
+        self.durable_head.store(head, Ordering::Release);
+        self.head_watch.send_replace(head);
+    }
+
+    fn head(&self) -> Position {
+        self.durable_head.load(Ordering::Acquire)
+    }
+
+    /// Events from `from_position` up to `until` (inclusive), at most `max_count`.
+    fn read_range(
+        &self,
+        from_position: Position,
+        until: Position,
+        max_count: usize,
+    ) -> LogResult<Vec<RecordedEvent>> {
+        let from_position = from_position.max(1);
+        if from_position > until || max_count == 0 {
+            return Ok(Vec::new());
+        }
+        let last = until.min(from_position.saturating_add(max_count as u64 - 1));
+        let mut events = Vec::with_capacity((last - from_position + 1) as usize);
+        let start_key = self
+            .batch_key_containing(from_position)?
+            .unwrap_or(from_position);
+        for item in self.log.range(codec::position_key(start_key)..) {
+            let (_, value) = item?;
+            if !decode_batch_into(&value, from_position, last, &mut events)? {
+                break;
+            }
+        }
+        Ok(events)
+    }
+
+    fn batch_key_containing(&self, position: Position) -> LogResult<Option<Position>> {
+        match self.log.range(..=codec::position_key(position)).next_back() {
+            Some(item) => {
+                let (key, _) = item?;
+                Ok(Some(codec::key_position(&key).map_err(|reason| {
+                    LogError::Corrupt { position, reason }
+                })?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn read_one(
+        &self,
+        position: Position,
+        cached: &mut Option<(Position, sled::IVec)>,
+    ) -> LogResult<RecordedEvent> {
+        let fresh = match cached {
+            Some((first, value)) => {
+                let count = BatchReader::new(value)
+                    .map(|r| r.count() as u64)
+                    .unwrap_or(0);
+                !(position >= *first && position < *first + count)
+            }
+            None => true,
+        };
+        if fresh {
+            let key = self
+                .batch_key_containing(position)?
+                .ok_or_else(|| LogError::Corrupt {
+                    position,
+                    reason: "no batch holds this position".into(),
+                })?;
+            let value =
+                self.log
+                    .get(codec::position_key(key))?
+                    .ok_or_else(|| LogError::Corrupt {
+                        position,
+                        reason: "batch vanished".into(),
+                    })?;
+            *cached = Some((key, value));
+        }
+        let (_, value) = cached.as_ref().expect("filled above");
+        let mut reader =
+            BatchReader::new(value).map_err(|reason| LogError::Corrupt { position, reason })?;
+        while let Some(record) = reader.next_record() {
+            let record =
+                record.map_err(|(position, reason)| LogError::Corrupt { position, reason })?;
+            if record.position == position {
+                return codec::decode_envelope(record.envelope)
+                    .map_err(|reason| LogError::Corrupt { position, reason });
+            }
+        }
+        Err(LogError::Corrupt {
+            position,
+            reason: "position missing from its batch".into(),
+        })
+    }
+}
+
+/// Decodes the records of one batch that fall in `[from, last]`; false once past `last`.
+fn decode_batch_into(
+    value: &[u8],
+    from: Position,
+    last: Position,
+    out: &mut Vec<RecordedEvent>,
+) -> LogResult<bool> {
+    let mut reader = BatchReader::new(value).map_err(|reason| LogError::Corrupt {
+        position: from,
+        reason,
+    })?;
+    while let Some(record) = reader.next_record() {
+        let record = record.map_err(|(position, reason)| LogError::Corrupt { position, reason })?;
+        if record.position < from {
+            continue;
+        }
+        if record.position > last {
+            return Ok(false);
+        }
+        let position = record.position;
+        out.push(
+            codec::decode_envelope(record.envelope)
+                .map_err(|reason| LogError::Corrupt { position, reason })?,
+        );
+    }
+    Ok(true)
+}
+
+/// The sled-backed event log. Cheap to share behind an `Arc`; one per data directory per process,
+/// and one process per data directory (enforced by a lock file).
+pub struct EventLog {
+    shared: Arc<Shared>,
+    sender: Mutex<Option<mpsc::Sender<WriterMessage>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    data_dir: PathBuf,
+    _lock: File,
+}
+
+fn open_error(path: &Path, reason: impl ToString) -> LogError {
+    LogError::Open {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Takes the data directory's lock file; a second process gets `DataDirLocked`.
+pub(crate) fn lock_data_dir(dir: &Path) -> LogResult<File> {
+    std::fs::create_dir_all(dir).map_err(|e| open_error(dir, e))?;
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .map_err(|e| open_error(dir, e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LogError::DataDirLocked {
+            path: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(open_error(dir, e)),
+    }
+}
+
+fn open_sled(path: &Path, cache_bytes: u64, flush_every_ms: Option<u64>) -> LogResult<sled::Db> {
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(cache_bytes)
+        .flush_every_ms(flush_every_ms)
+        .mode(sled::Mode::HighThroughput)
+        .open()
+        .map_err(|e| {
+            open_error(
+                path,
+                format!("{e} (run `comptoir verify` on this data dir; if the log cannot be opened, restore it from a backup)"),
+            )
+        })
+}
+
+pub(crate) fn open_log_tree(dir: &Path, cache_bytes: u64) -> LogResult<(sled::Db, sled::Tree)> {
+    let db = open_sled(&dir.join(LOG_DIR), cache_bytes, None)?;
+    let tree = db.open_tree(LOG_TREE)?;
+    Ok((db, tree))
+}
+
+/// The head position and hash, after checking the last batch's own chain: a torn or damaged last
+/// write must stop the writer from extending the chain from a wrong hash.
+fn recover_head(log: &sled::Tree) -> LogResult<(Position, Hash)> {
+    let Some(last) = log.last()? else {
+        return Ok((0, GENESIS_HASH));
+    };
+    let first = codec::key_position(&last.0).map_err(|reason| LogError::Corrupt {
+        position: 0,
+        reason,
+    })?;
+    let previous_hash = match log.range(..codec::position_key(first)).next_back() {
+        Some(item) => {
+            codec::batch_tail(&item?.1)
+                .map_err(|(position, reason)| LogError::Corrupt { position, reason })?
+                .1
+        }
+        None => GENESIS_HASH,
+    };
+    let mut hash = previous_hash;
+    let mut reader = BatchReader::new(&last.1).map_err(|reason| LogError::Corrupt {
+        position: first,
+        reason,
+    })?;
+    let mut head = first.saturating_sub(1);
+    while let Some(record) = reader.next_record() {
+        let record = record.map_err(|(position, reason)| LogError::Corrupt { position, reason })?;
+        hash = codec::chain_hash(&hash, record.envelope);
+        if hash != record.hash || record.position != head + 1 {
+            return Err(LogError::Corrupt {
+                position: record.position,
+                reason: "hash chain broken in the last batch".into(),
+            });
+        }
+        head = record.position;
+    }
+    Ok((head, hash))
+}
+
+/// Brings the index database up to the log's head by re-reading what it has not indexed yet.
+fn catch_up_index(shared: &Shared, head: Position) -> LogResult<()> {
+    let mut from = shared.index.indexed_up_to()?;
+    if from > head {
+        tracing::warn!(
+            indexed = from,
+            head,
+            "index is ahead of the log; rebuilding it"
+        );
+        shared.index.clear()?;
+        from = 0;
+    }
+    let mut next = from + 1;
+    while next <= head {
+        let events = shared.read_range(next, head, INDEX_BATCH_EVENTS_MAX)?;
+        let entries: Vec<IndexEntry> = events.iter().map(IndexEntry::of_recorded).collect();
+        shared.index.write_batch(&entries)?;
+        next += events.len() as u64;
+        if events.is_empty() {
+            return Err(LogError::Corrupt {
+                position: next,
+                reason: "log ends before its head".into(),
+            });
+        }
+    }
+    if head > from {
+        tracing::info!(events = head - from, "index caught up with the log");
+        shared.index.flush()?;
+    }
+    Ok(())
+}
+
+impl EventLog {
+    /// Opens (or creates) the log in `dir`, recovers its head, catches up the indexes, and starts
+    /// the writer and indexer threads.
+    pub fn open(dir: impl AsRef<Path>, options: LogOptions) -> LogResult<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        let lock = lock_data_dir(&dir)?;
+        let (log_db, log) = open_log_tree(&dir, options.cache_bytes)?;
+        let checkpoints = log_db.open_tree(CHECKPOINT_TREE)?;
+        let index_db = open_sled(&dir.join(INDEX_DIR), options.cache_bytes / 2, Some(1_000))?;
+        let (head, head_hash) = recover_head(&log)?;
+        let (head_watch, _) = watch::channel(head);
+        let shared = Arc::new(Shared {
+            log_db,
+            log,
+            checkpoints,
+            index: Index::open(index_db)?,
+            durable_head: AtomicU64::new(head),
+            head_watch,
+            poisoned: AtomicBool::new(false),
+        });
+        catch_up_index(&shared, head)?;
+        let (sender, receiver) = mpsc::channel(WRITER_QUEUE_DEPTH_MAX);
+        let writer = Writer {
+            shared: shared.clone(),
+            receiver,
+            clock: options.clock.clone(),
+            next_position: head + 1,
+            last_hash: head_hash,
+        };
+        let indexer_shared = shared.clone();
+        let threads = vec![
+            spawn_named("comptoir-log-writer", move || writer.run())?,
+            spawn_named("comptoir-log-indexer", move || {
+                indexer_shared.index.run_indexer()
+            })?,
+        ];
+        Ok(EventLog {
+            shared,
+            sender: Mutex::new(Some(sender)),
+            threads: Mutex::new(threads),
+            data_dir: dir,
+            _lock: lock,
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Appends atomically; returns once the events are flushed to disk.
+    pub async fn append(&self, request: AppendRequest) -> LogResult<AppendOutcome> {
+        let (streams, event_count, byte_count) = prepare(request)?;
+        let (reply, answer) = oneshot::channel();
+        let job = AppendJob {
+            streams,
+            event_count,
+            byte_count,
+            reply,
+        };
+        let sender = self
+            .sender
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(LogError::Unavailable)?;
+        sender
+            .send(WriterMessage::Append(job))
+            .await
+            .map_err(|_| LogError::Unavailable)?;
+        answer.await.map_err(|_| LogError::Unavailable)?
+    }
+
+    /// The last durable position (0 for an empty log).
+    pub fn head_position(&self) -> Position {
+        self.shared.head()
+    }
+
+    /// Events from `from_position` (inclusive), at most `max_count` (capped at `READ_EVENTS_MAX`).
+    pub fn read_all(
+        &self,
+        from_position: Position,
+        max_count: usize,
+    ) -> LogResult<Vec<RecordedEvent>> {
+        self.shared.read_range(
+            from_position,
+            self.shared.head(),
+            max_count.min(READ_EVENTS_MAX),
+        )
+    }
+
+    /// Every event from `from_position` to the head as of now, decoded lazily batch by batch: the
+    /// fast path for rebuilds and benchmarks.
+    pub fn iter_all(&self, from_position: Position) -> AllEvents {
+        AllEvents {
+            shared: self.shared.clone(),
+            next: from_position.max(1),
+            until: self.shared.head(),
+            buffer: VecDeque::new(),
+        }
+    }
+
+    /// Events of one stream from `from_version` (inclusive), at most `max_count`.
+    pub fn read_stream(
+        &self,
+        stream: &str,
+        from_version: StreamVersion,
+        max_count: usize,
+    ) -> LogResult<Vec<RecordedEvent>> {
+        let head = self.shared.head();
+        let positions = self.shared.index.stream_positions(
+            stream,
+            from_version.max(1),
+            max_count.min(READ_EVENTS_MAX),
+        )?;
+        let mut cached = None;
+        positions
+            .into_iter()
+            .filter(|(_, position)| *position <= head)
+            .map(|(_, position)| self.shared.read_one(position, &mut cached))
+            .collect()
+    }
+
+    /// The stream's current version; 0 when it does not exist.
+    pub fn stream_version(&self, stream: &str) -> LogResult<StreamVersion> {
+        self.shared.index.stream_head(stream)
+    }
+
+    /// Catches up from `from_position` (inclusive) and then follows live appends, in order, with
+    /// no gap and no duplicate at the hand-over: it only ever reads up to the published durable
+    /// head, and it registers for the next head before reading the current one.
+    pub fn subscribe(
+        &self,
+        from_position: Position,
+    ) -> BoxStream<'static, LogResult<RecordedEvent>> {
+        let state = SubscriptionState {
+            shared: self.shared.clone(),
+            head: self.shared.head_watch.subscribe(),
+            next: from_position.max(1),
+            buffer: VecDeque::new(),
+        };
+        futures::stream::unfold(state, next_subscribed_event).boxed()
+    }
+
+    /// Stores a consumer's position durably.
+    pub async fn save_checkpoint(&self, name: &str, position: Position) -> LogResult<()> {
+        self.shared
+            .checkpoints
+            .insert(name.as_bytes(), &position.to_be_bytes()[..])?;
+        self.shared.log_db.flush_async().await?;
+        Ok(())
+    }
+
+    pub fn load_checkpoint(&self, name: &str) -> LogResult<Option<Position>> {
+        match self.shared.checkpoints.get(name.as_bytes())? {
+            Some(bytes) => {
+                let array: [u8; 8] = bytes
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| LogError::Storage(format!("checkpoint {name} is not 8 bytes")))?;
+                Ok(Some(u64::from_be_bytes(array)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Walks the whole hash chain.
+    pub fn verify(&self) -> LogResult<VerifyReport> {
+        verify_tree(&self.shared.log)
+    }
+
+    /// Stops accepting appends, lets the writer commit what is queued, drains the indexer and
+    /// flushes both databases. Called by `Drop` too; safe to call twice.
+    pub fn shutdown(&self) {
+        // Dropping the last sender ends the writer once its queue is empty.
+        drop(self.sender.lock().unwrap_or_else(|p| p.into_inner()).take());
+        let handles: Vec<JoinHandle<()>> = self
+            .threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        let mut handles = handles.into_iter();
+        if let Some(writer) = handles.next() {
+            let _ = writer.join();
+        }
+        self.shared.index.stop();
+        for handle in handles {
+            let _ = handle.join();
+        }
+        if let Err(error) = self.shared.log_db.flush() {
+            tracing::error!(%error, "final log flush failed");
+        }
+    }
+}
+
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn spawn_named(name: &str, body: impl FnOnce() + Send + 'static) -> LogResult<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(body)
+        .map_err(|e| LogError::Storage(format!("cannot start thread {name}: {e}")))
+}
+
+/// Iterator over a range of the log, one decoded batch at a time.
+pub struct AllEvents {
+    shared: Arc<Shared>,
+    next: Position,
+    until: Position,
+    buffer: VecDeque<RecordedEvent>,
+}
+
+impl Iterator for AllEvents {
+    type Item = LogResult<RecordedEvent>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.buffer.is_empty() && self.next <= self.until {
+            match self
+                .shared
+                .read_range(self.next, self.until, SUBSCRIPTION_CHUNK_EVENTS * 8)
+            {
+                Ok(events) if events.is_empty() => {
+                    let position = self.next;
+                    self.next = self.until + 1;
+                    return Some(Err(LogError::Corrupt {
+                        position,
+                        reason: "log ends before its head".into(),
+                    }));
+                }
+                Ok(events) => {
+                    self.next += events.len() as u64;
+                    self.buffer.extend(events);
+                }
+                Err(error) => {
+                    self.next = self.until + 1;
+                    return Some(Err(error));
+                }
+            }
+        }
+        self.buffer.pop_front().map(Ok)
+    }
+}
+
+struct SubscriptionState {
+    shared: Arc<Shared>,
+    head: watch::Receiver<Position>,
+    next: Position,
+    buffer: VecDeque<RecordedEvent>,
+}
+
+async fn next_subscribed_event(
+    mut state: SubscriptionState,
+) -> Option<(LogResult<RecordedEvent>, SubscriptionState)> {
+    loop {
+        if let Some(event) = state.buffer.pop_front() {
+            return Some((Ok(event), state));
+        }
+        let head = *state.head.borrow_and_update();
+        if state.next <= head {
+            match state
+                .shared
+                .read_range(state.next, head, SUBSCRIPTION_CHUNK_EVENTS)
+            {
+                Ok(events) => {
+                    state.next += events.len() as u64;
+                    state.buffer.extend(events);
+                    continue;
+                }
+                Err(error) => return Some((Err(error), state)),
+            }
+        }
+        if state.head.changed().await.is_err() {
+            return None;
+        }
+    }
+}

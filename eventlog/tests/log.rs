@@ -1,0 +1,446 @@
+//! Behaviour of the event log through its public API, on real sled databases in temp dirs.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use comptoir_eventlog::{
+    verify_data_dir, AppendRequest, EventLog, EventMetadata, ExpectedVersion, FixedClock, LogError,
+    LogOptions, NewEvent, StreamAppend,
+};
+use futures::StreamExt;
+use uuid::Uuid;
+
+fn options() -> LogOptions {
+    let instant = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap();
+    LogOptions {
+        cache_bytes: 8 * 1024 * 1024,
+        clock: Arc::new(FixedClock(instant)),
+    }
+}
+
+fn event(id: u128, payload: &str) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::from_u128(id),
+        event_type: "ThingHappened".into(),
+        schema_version: 1,
+        payload: payload.as_bytes().to_vec(),
+        metadata: EventMetadata {
+            actor: Some("test".into()),
+            ..EventMetadata::default()
+        },
+    }
+}
+
+fn single(stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> AppendRequest {
+    AppendRequest::single(stream, expected, events)
+}
+
+// Proves positions are dense from 1 and streams read back in version order.
+#[tokio::test]
+async fn appends_get_dense_positions_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(dir.path(), options()).unwrap();
+    let a = log
+        .append(single(
+            "a",
+            ExpectedVersion::NoStream,
+            vec![event(1, "a1"), event(2, "a2")],
+        ))
+        .await
+        .unwrap();
+    let b = log
+        .append(single("b", ExpectedVersion::Any, vec![event(3, "b1")]))
+        .await
+        .unwrap();
+    assert_eq!((a.first_position, a.last_position), (1, 2));
+    assert_eq!((b.first_position, b.last_position), (3, 3));
+    assert_eq!(a.streams[0].last_version, 2);
+    let all = log.read_all(1, 100).unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.position).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let stream_a = log.read_stream("a", 1, 100).unwrap();
+    assert_eq!(
+        stream_a
+            .iter()
+            .map(|e| e.payload.clone())
+            .collect::<Vec<_>>(),
+        vec![b"a1".to_vec(), b"a2".to_vec()]
+    );
+    assert_eq!(log.read_stream("a", 2, 100).unwrap()[0].stream_version, 2);
+    assert_eq!(log.head_position(), 3);
+    assert_eq!(log.stream_version("a").unwrap(), 2);
+    assert_eq!(log.stream_version("missing").unwrap(), 0);
+}
+
+// Proves expected versions are enforced and a conflict names the stream's current version.
+#[tokio::test]
+async fn expected_version_conflicts_carry_the_current_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(dir.path(), options()).unwrap();
+    log.append(single("s", ExpectedVersion::NoStream, vec![event(1, "x")]))
+        .await
+        .unwrap();
+    let again = log
+        .append(single("s", ExpectedVersion::NoStream, vec![event(2, "y")]))
+        .await;
+    assert!(
+        matches!(again, Err(LogError::VersionConflict { current: 1, .. })),
+        "{again:?}"
+    );
+    let stale = log
+        .append(single("s", ExpectedVersion::Exact(0), vec![event(3, "y")]))
+        .await;
+    assert!(matches!(
+        stale,
+        Err(LogError::VersionConflict { current: 1, .. })
+    ));
+    let ok = log
+        .append(single("s", ExpectedVersion::Exact(1), vec![event(4, "y")]))
+        .await
+        .unwrap();
+    assert_eq!(ok.streams[0].last_version, 2);
+    assert_eq!(log.head_position(), 2);
+}
+
+// Proves a multi-stream append is all or nothing.
+#[tokio::test]
+async fn multi_stream_append_is_atomic() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(dir.path(), options()).unwrap();
+    log.append(single("series", ExpectedVersion::Any, vec![event(1, "n1")]))
+        .await
+        .unwrap();
+    let request = AppendRequest {
+        streams: vec![
+            StreamAppend {
+                stream: "order".into(),
+                expected: ExpectedVersion::NoStream,
+                events: vec![event(2, "paid")],
+            },
+            StreamAppend {
+                stream: "series".into(),
+                expected: ExpectedVersion::Exact(0),
+                events: vec![event(3, "n2")],
+            },
+        ],
+    };
+    assert!(matches!(
+        log.append(request).await,
+        Err(LogError::VersionConflict { .. })
+    ));
+    assert_eq!(log.head_position(), 1);
+    assert_eq!(log.stream_version("order").unwrap(), 0);
+    let request = AppendRequest {
+        streams: vec![
+            StreamAppend {
+                stream: "order".into(),
+                expected: ExpectedVersion::NoStream,
+                events: vec![event(2, "paid")],
+            },
+            StreamAppend {
+                stream: "series".into(),
+                expected: ExpectedVersion::Exact(1),
+                events: vec![event(3, "n2")],
+            },
+        ],
+    };
+    let outcome = log.append(request).await.unwrap();
+    assert_eq!((outcome.first_position, outcome.last_position), (2, 3));
+}
+
+// Proves retries return the original outcome and write nothing, also after a restart, and that
+// reusing an id for other content is refused.
+#[tokio::test]
+async fn idempotent_retries_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = single(
+        "s",
+        ExpectedVersion::NoStream,
+        vec![event(1, "x"), event(2, "y")],
+    );
+    let first = {
+        let log = EventLog::open(dir.path(), options()).unwrap();
+        log.append(single("other", ExpectedVersion::Any, vec![event(9, "o")]))
+            .await
+            .unwrap();
+        let first = log.append(request.clone()).await.unwrap();
+        let retry = log.append(request.clone()).await.unwrap();
+        assert!(retry.already_stored);
+        assert_eq!(
+            (
+                retry.first_position,
+                retry.last_position,
+                retry.streams.clone()
+            ),
+            (
+                first.first_position,
+                first.last_position,
+                first.streams.clone()
+            )
+        );
+        first
+    };
+    let log = EventLog::open(dir.path(), options()).unwrap();
+    let retry = log.append(request.clone()).await.unwrap();
+    assert!(retry.already_stored);
+    assert_eq!(
+        (retry.first_position, retry.last_position),
+        (first.first_position, first.last_position)
+    );
+    assert_eq!(log.head_position(), 3);
+    let changed = log
+        .append(single("s", ExpectedVersion::Any, vec![event(1, "changed")]))
+        .await;
+    assert!(
+        matches!(changed, Err(LogError::IdempotencyMismatch { .. })),
+        "{changed:?}"
+    );
+    let partial = log
+        .append(single(
+            "s",
+            ExpectedVersion::Any,
+            vec![event(1, "x"), event(5, "new")],
+        ))
+        .await;
+    assert!(
+        matches!(partial, Err(LogError::IdempotencyMismatch { .. })),
+        "{partial:?}"
+    );
+    assert_eq!(log.head_position(), 3);
+}
+
+// Proves concurrent retries of the same append, racing into one commit batch, store it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_duplicates_are_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open(dir.path(), options()).unwrap());
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let log = log.clone();
+            tokio::spawn(async move {
+                log.append(single("s", ExpectedVersion::Any, vec![event(7, "same")]))
+                    .await
+            })
+        })
+        .collect();
+    let mut positions = HashSet::new();
+    for task in tasks {
+        positions.insert(task.await.unwrap().unwrap().first_position);
+    }
+    assert_eq!(positions.len(), 1);
+    assert_eq!(log.head_position(), 1);
+}
+
+// Proves the limits answer with clear errors and store nothing.
+#[tokio::test]
+async fn limits_are_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(dir.path(), options()).unwrap();
+    let many: Vec<NewEvent> = (1..=1_001u128).map(|i| event(i, "x")).collect();
+    let too_many = log.append(single("s", ExpectedVersion::Any, many)).await;
+    assert!(matches!(
+        too_many,
+        Err(LogError::LimitExceeded {
+            what: "events per append",
+            ..
+        })
+    ));
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let too_big = log
+        .append(single("s", ExpectedVersion::Any, vec![event(1, &huge)]))
+        .await;
+    assert!(matches!(
+        too_big,
+        Err(LogError::LimitExceeded {
+            what: "event bytes",
+            ..
+        })
+    ));
+    let streams = (0..33)
+        .map(|i| StreamAppend {
+            stream: format!("s{i}"),
+            expected: ExpectedVersion::Any,
+            events: vec![event(100 + i as u128, "x")],
+        })
+        .collect();
+    let too_wide = log.append(AppendRequest { streams }).await;
+    assert!(matches!(
+        too_wide,
+        Err(LogError::LimitExceeded {
+            what: "streams per append",
+            ..
+        })
+    ));
+    let twice = log
+        .append(single(
+            "s",
+            ExpectedVersion::Any,
+            vec![event(1, "a"), event(1, "a")],
+        ))
+        .await;
+    assert!(matches!(twice, Err(LogError::InvalidAppend(_))));
+    assert_eq!(log.head_position(), 0);
+}
+
+// Proves a second opener of the same data dir gets a clear error.
+#[tokio::test]
+async fn data_dir_is_exclusive() {
+    let dir = tempfile::tempdir().unwrap();
+    let _log = EventLog::open(dir.path(), options()).unwrap();
+    let second = EventLog::open(dir.path(), options());
+    assert!(matches!(second, Err(LogError::DataDirLocked { .. })));
+    assert!(matches!(
+        verify_data_dir(dir.path()),
+        Err(LogError::DataDirLocked { .. })
+    ));
+}
+
+// Proves verify walks the chain and names the first record whose stored bytes were altered.
+#[tokio::test]
+async fn verify_catches_one_flipped_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = EventLog::open(dir.path(), options()).unwrap();
+        for i in 1..=5u128 {
+            let events = (0..4)
+                .map(|j| event(i * 10 + j, "payload-of-some-length"))
+                .collect();
+            log.append(single(&format!("s{i}"), ExpectedVersion::Any, events))
+                .await
+                .unwrap();
+        }
+        let report = log.verify().unwrap();
+        assert!(report.is_intact());
+        assert_eq!((report.events_checked, report.head_position), (20, 20));
+    }
+    let intact = verify_data_dir(dir.path()).unwrap();
+    assert!(intact.is_intact());
+    {
+        // Batch 3 holds positions 9..=12; flip a byte inside the payload of position 10.
+        let db = sled::open(dir.path().join("log")).unwrap();
+        let tree = db.open_tree("log").unwrap();
+        let mut value = tree.get(9u64.to_be_bytes()).unwrap().unwrap().to_vec();
+        let second_record = value
+            .windows(22)
+            .enumerate()
+            .filter(|(_, w)| w == b"payload-of-some-length")
+            .nth(1)
+            .unwrap()
+            .0;
+        value[second_record + 3] ^= 0x01;
+        tree.insert(9u64.to_be_bytes(), value).unwrap();
+        db.flush().unwrap();
+    }
+    let report = verify_data_dir(dir.path()).unwrap();
+    let (position, reason) = report.first_bad.clone().unwrap();
+    assert_eq!(position, 10, "{reason}");
+    assert_eq!(report.events_checked, 9);
+}
+
+// Proves a subscription hands over from catch-up to live with no gap and no duplicate while
+// several writers append concurrently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn subscription_catches_up_then_follows_live_without_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open(dir.path(), options()).unwrap());
+    for i in 0..50u128 {
+        log.append(single(
+            "warmup",
+            ExpectedVersion::Any,
+            vec![event(1_000_000 + i, "w")],
+        ))
+        .await
+        .unwrap();
+    }
+    let mut from_start = log.subscribe(1);
+    let mut from_middle = log.subscribe(26);
+    let writers: Vec<_> = (0..8u128)
+        .map(|w| {
+            let log = log.clone();
+            tokio::spawn(async move {
+                for i in 0..100u128 {
+                    log.append(single(
+                        &format!("w{w}"),
+                        ExpectedVersion::Any,
+                        vec![event(w * 1_000 + i + 1, "live")],
+                    ))
+                    .await
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    let total = 50 + 8 * 100;
+    for expected in 1..=total {
+        let event = from_start.next().await.unwrap().unwrap();
+        assert_eq!(event.position, expected);
+    }
+    for expected in 26..=total {
+        assert_eq!(
+            from_middle.next().await.unwrap().unwrap().position,
+            expected
+        );
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let idle = tokio::time::timeout(std::time::Duration::from_millis(100), from_start.next()).await;
+    assert!(idle.is_err(), "no event beyond the head may be delivered");
+}
+
+// Proves named checkpoints are durable across restarts.
+#[tokio::test]
+async fn checkpoints_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = EventLog::open(dir.path(), options()).unwrap();
+        assert_eq!(log.load_checkpoint("printer").unwrap(), None);
+        log.save_checkpoint("printer", 42).await.unwrap();
+    }
+    let log = EventLog::open(dir.path(), options()).unwrap();
+    assert_eq!(log.load_checkpoint("printer").unwrap(), Some(42));
+}
+
+// Proves the indexes are rebuilt from the log when the index database lost everything.
+#[tokio::test]
+async fn lost_index_is_rebuilt_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = EventLog::open(dir.path(), options()).unwrap();
+        for i in 1..=30u128 {
+            log.append(single(
+                &format!("s{}", i % 3),
+                ExpectedVersion::Any,
+                vec![event(i, "x")],
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let log = EventLog::open(dir.path(), options()).unwrap();
+    assert_eq!(log.stream_version("s1").unwrap(), 10);
+    assert_eq!(log.read_stream("s2", 1, 100).unwrap().len(), 10);
+    let retry = log
+        .append(single("s0", ExpectedVersion::Any, vec![event(3, "x")]))
+        .await
+        .unwrap();
+    assert!(retry.already_stored);
+    assert_eq!(retry.first_position, 3);
+}
+
+// Proves recorded_at comes from the injected clock.
+#[tokio::test]
+async fn recorded_at_comes_from_the_injected_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(dir.path(), options()).unwrap();
+    log.append(single("s", ExpectedVersion::Any, vec![event(1, "x")]))
+        .await
+        .unwrap();
+    let stored = &log.read_all(1, 1).unwrap()[0];
+    assert_eq!(stored.recorded_at.timestamp(), 1_764_000_000);
+    assert_eq!(stored.metadata.actor.as_deref(), Some("test"));
+}
