@@ -1,0 +1,398 @@
+//! The catalog of one shop: categories, products with degressive price tiers, delivery methods and
+//! pickup points.
+//!
+//! One aggregate and one stream per shop (`catalog-{shop_id}`): the catalog is small, edited rarely
+//! and by staff, and keeping it whole makes "SKU unique per shop" a plain check against the state
+//! that the storage layer protects with the stream's expected version.
+
+#[cfg(test)]
+mod tests;
+mod types;
+
+pub use types::{
+    Category, DeliveryKind, DeliveryMethod, PaymentMode, PickupPoint, PriceTier, Product,
+};
+
+use crate::limits::{
+    CATEGORIES_PER_SHOP_MAX, DELIVERY_METHODS_PER_SHOP_MAX, PICKUP_POINTS_PER_SHOP_MAX,
+    PRODUCTS_PER_SHOP_MAX,
+};
+use crate::{Aggregate, DomainError, DomainEvent, Environment};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+/// Stream of one shop's catalog.
+pub fn stream_id(shop_id: Uuid) -> String {
+    format!("{}-{shop_id}", Catalog::STREAM_KIND)
+}
+
+/// A change to the catalog of `shop_id`.
+#[derive(Debug, Clone)]
+pub struct CatalogCommand {
+    pub shop_id: Uuid,
+    pub change: CatalogChange,
+}
+
+#[derive(Debug, Clone)]
+pub enum CatalogChange {
+    AddCategory(Category),
+    AddProduct(Product),
+    /// Replaces a product's name, category, VAT rate, weight and tiers; the SKU never changes.
+    UpdateProduct(Product),
+    /// Withdraws a product from sale; past orders keep their snapshot.
+    RetireProduct {
+        product_id: Uuid,
+    },
+    AddDeliveryMethod(DeliveryMethod),
+    SetDeliveryMethodVisibility {
+        delivery_method_id: Uuid,
+        visible: bool,
+    },
+    AddPickupPoint(PickupPoint),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CatalogEvent {
+    CategoryAdded {
+        shop_id: Uuid,
+        category: Category,
+    },
+    ProductAdded {
+        shop_id: Uuid,
+        product: Product,
+    },
+    ProductUpdated {
+        shop_id: Uuid,
+        product: Product,
+    },
+    ProductRetired {
+        shop_id: Uuid,
+        product_id: Uuid,
+    },
+    DeliveryMethodAdded {
+        shop_id: Uuid,
+        delivery_method: DeliveryMethod,
+    },
+    DeliveryMethodVisibilityChanged {
+        shop_id: Uuid,
+        delivery_method_id: Uuid,
+        visible: bool,
+    },
+    PickupPointAdded {
+        shop_id: Uuid,
+        pickup_point: PickupPoint,
+    },
+}
+
+impl DomainEvent for CatalogEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            CatalogEvent::CategoryAdded { .. } => "CategoryAdded",
+            CatalogEvent::ProductAdded { .. } => "ProductAdded",
+            CatalogEvent::ProductUpdated { .. } => "ProductUpdated",
+            CatalogEvent::ProductRetired { .. } => "ProductRetired",
+            CatalogEvent::DeliveryMethodAdded { .. } => "DeliveryMethodAdded",
+            CatalogEvent::DeliveryMethodVisibilityChanged { .. } => {
+                "DeliveryMethodVisibilityChanged"
+            }
+            CatalogEvent::PickupPointAdded { .. } => "PickupPointAdded",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Catalog {
+    pub shop_id: Option<Uuid>,
+    pub categories: BTreeMap<Uuid, Category>,
+    pub products: BTreeMap<Uuid, Product>,
+    pub retired_products: BTreeSet<Uuid>,
+    /// Upper-cased SKU → product, so "tir-10x15" and "TIR-10x15" are one SKU.
+    sku_index: BTreeMap<String, Uuid>,
+    pub delivery_methods: BTreeMap<Uuid, DeliveryMethod>,
+    pub pickup_points: BTreeMap<Uuid, PickupPoint>,
+}
+
+/// The key SKUs are unique and looked up by.
+pub fn sku_key(sku: &str) -> String {
+    sku.to_ascii_uppercase()
+}
+
+impl Catalog {
+    /// The product with this SKU (case-insensitive), retired or not.
+    pub fn product_by_sku(&self, sku: &str) -> Option<&Product> {
+        self.sku_index
+            .get(&sku_key(sku))
+            .and_then(|id| self.products.get(id))
+    }
+
+    pub fn is_retired(&self, product_id: Uuid) -> bool {
+        self.retired_products.contains(&product_id)
+    }
+
+    fn decide_change(
+        &self,
+        shop_id: Uuid,
+        change: &CatalogChange,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        match change {
+            CatalogChange::AddCategory(category) => self.decide_add_category(shop_id, category),
+            CatalogChange::AddProduct(product) => self.decide_add_product(shop_id, product),
+            CatalogChange::UpdateProduct(product) => self.decide_update_product(shop_id, product),
+            CatalogChange::RetireProduct { product_id } => self.decide_retire(shop_id, *product_id),
+            CatalogChange::AddDeliveryMethod(method) => self.decide_add_delivery(shop_id, method),
+            CatalogChange::SetDeliveryMethodVisibility {
+                delivery_method_id,
+                visible,
+            } => self.decide_visibility(shop_id, *delivery_method_id, *visible),
+            CatalogChange::AddPickupPoint(point) => self.decide_add_pickup_point(shop_id, point),
+        }
+    }
+
+    fn decide_add_category(
+        &self,
+        shop_id: Uuid,
+        category: &Category,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        if let Some(existing) = self.categories.get(&category.category_id) {
+            return retry_or_exists(existing == category, "category", category.category_id);
+        }
+        category.validate()?;
+        check_limit(
+            self.categories.len(),
+            CATEGORIES_PER_SHOP_MAX,
+            "categories per shop",
+        )?;
+        Ok(vec![CatalogEvent::CategoryAdded {
+            shop_id,
+            category: category.clone(),
+        }])
+    }
+
+    fn decide_add_product(
+        &self,
+        shop_id: Uuid,
+        product: &Product,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        if let Some(existing) = self.products.get(&product.product_id) {
+            return retry_or_exists(existing == product, "product", product.product_id);
+        }
+        self.validate_product(product)?;
+        if self.product_by_sku(&product.sku).is_some() {
+            return Err(DomainError::already_exists("sku", &product.sku));
+        }
+        check_limit(
+            self.products.len(),
+            PRODUCTS_PER_SHOP_MAX,
+            "products per shop",
+        )?;
+        Ok(vec![CatalogEvent::ProductAdded {
+            shop_id,
+            product: product.clone(),
+        }])
+    }
+
+    fn decide_update_product(
+        &self,
+        shop_id: Uuid,
+        product: &Product,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        let existing = self
+            .products
+            .get(&product.product_id)
+            .ok_or_else(|| DomainError::not_found("product", product.product_id))?;
+        if existing.sku != product.sku {
+            return Err(DomainError::validation(
+                "sku",
+                "the SKU of a product never changes",
+            ));
+        }
+        if existing == product {
+            return Ok(vec![]);
+        }
+        self.validate_product(product)?;
+        Ok(vec![CatalogEvent::ProductUpdated {
+            shop_id,
+            product: product.clone(),
+        }])
+    }
+
+    fn validate_product(&self, product: &Product) -> Result<(), DomainError> {
+        product.validate()?;
+        if !self.categories.contains_key(&product.category_id) {
+            return Err(DomainError::not_found("category", product.category_id));
+        }
+        Ok(())
+    }
+
+    fn decide_retire(
+        &self,
+        shop_id: Uuid,
+        product_id: Uuid,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        if !self.products.contains_key(&product_id) {
+            return Err(DomainError::not_found("product", product_id));
+        }
+        if self.is_retired(product_id) {
+            return Ok(vec![]);
+        }
+        Ok(vec![CatalogEvent::ProductRetired {
+            shop_id,
+            product_id,
+        }])
+    }
+
+    fn decide_add_delivery(
+        &self,
+        shop_id: Uuid,
+        method: &DeliveryMethod,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        if let Some(existing) = self.delivery_methods.get(&method.delivery_method_id) {
+            return retry_or_exists(
+                existing == method,
+                "delivery method",
+                method.delivery_method_id,
+            );
+        }
+        method.validate()?;
+        check_limit(
+            self.delivery_methods.len(),
+            DELIVERY_METHODS_PER_SHOP_MAX,
+            "delivery methods per shop",
+        )?;
+        Ok(vec![CatalogEvent::DeliveryMethodAdded {
+            shop_id,
+            delivery_method: method.clone(),
+        }])
+    }
+
+    fn decide_visibility(
+        &self,
+        shop_id: Uuid,
+        delivery_method_id: Uuid,
+        visible: bool,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        let method = self
+            .delivery_methods
+            .get(&delivery_method_id)
+            .ok_or_else(|| DomainError::not_found("delivery method", delivery_method_id))?;
+        if method.visible == visible {
+            return Ok(vec![]);
+        }
+        Ok(vec![CatalogEvent::DeliveryMethodVisibilityChanged {
+            shop_id,
+            delivery_method_id,
+            visible,
+        }])
+    }
+
+    fn decide_add_pickup_point(
+        &self,
+        shop_id: Uuid,
+        point: &PickupPoint,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        if let Some(existing) = self.pickup_points.get(&point.pickup_point_id) {
+            return retry_or_exists(existing == point, "pickup point", point.pickup_point_id);
+        }
+        point.validate()?;
+        check_limit(
+            self.pickup_points.len(),
+            PICKUP_POINTS_PER_SHOP_MAX,
+            "pickup points per shop",
+        )?;
+        Ok(vec![CatalogEvent::PickupPointAdded {
+            shop_id,
+            pickup_point: point.clone(),
+        }])
+    }
+}
+
+/// Client-chosen ids make retries safe: the same id with the same content is answered with no new
+/// event; the same id with other content is an error.
+fn retry_or_exists(
+    same_content: bool,
+    entity: &'static str,
+    id: Uuid,
+) -> Result<Vec<CatalogEvent>, DomainError> {
+    if same_content {
+        Ok(vec![])
+    } else {
+        Err(DomainError::already_exists(entity, id))
+    }
+}
+
+fn check_limit(count: usize, limit: usize, what: &'static str) -> Result<(), DomainError> {
+    if count >= limit {
+        return Err(DomainError::LimitExceeded {
+            what,
+            limit: limit as u64,
+        });
+    }
+    Ok(())
+}
+
+impl Aggregate for Catalog {
+    type Command = CatalogCommand;
+    type Event = CatalogEvent;
+    const STREAM_KIND: &'static str = "catalog";
+
+    fn decide(
+        &self,
+        command: &CatalogCommand,
+        _env: &dyn Environment,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        if self.shop_id.is_some_and(|id| id != command.shop_id) {
+            return Err(DomainError::conflict(
+                "shop-mismatch",
+                "this catalog belongs to another shop",
+            ));
+        }
+        self.decide_change(command.shop_id, &command.change)
+    }
+
+    fn evolve(mut self, event: &CatalogEvent) -> Self {
+        match event {
+            CatalogEvent::CategoryAdded { shop_id, category } => {
+                self.shop_id = Some(*shop_id);
+                self.categories
+                    .insert(category.category_id, category.clone());
+            }
+            CatalogEvent::ProductAdded { shop_id, product }
+            | CatalogEvent::ProductUpdated { shop_id, product } => {
+                self.shop_id = Some(*shop_id);
+                self.sku_index
+                    .insert(sku_key(&product.sku), product.product_id);
+                self.products.insert(product.product_id, product.clone());
+            }
+            CatalogEvent::ProductRetired { product_id, .. } => {
+                self.retired_products.insert(*product_id);
+            }
+            CatalogEvent::DeliveryMethodAdded {
+                shop_id,
+                delivery_method,
+            } => {
+                self.shop_id = Some(*shop_id);
+                self.delivery_methods
+                    .insert(delivery_method.delivery_method_id, delivery_method.clone());
+            }
+            CatalogEvent::DeliveryMethodVisibilityChanged {
+                delivery_method_id,
+                visible,
+                ..
+            } => {
+                if let Some(method) = self.delivery_methods.get_mut(delivery_method_id) {
+                    method.visible = *visible;
+                }
+            }
+            CatalogEvent::PickupPointAdded {
+                shop_id,
+                pickup_point,
+            } => {
+                self.shop_id = Some(*shop_id);
+                self.pickup_points
+                    .insert(pickup_point.pickup_point_id, pickup_point.clone());
+            }
+        }
+        self
+    }
+}

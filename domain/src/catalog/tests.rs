@@ -1,0 +1,400 @@
+use super::*;
+use crate::fixtures::*;
+use crate::fold;
+use crate::testing::given;
+
+fn command(change: CatalogChange) -> CatalogCommand {
+    CatalogCommand {
+        shop_id: shop_id(),
+        change,
+    }
+}
+
+fn tirages() -> Category {
+    Category {
+        category_id: id(TIRAGES),
+        name: "Tirages photo".into(),
+    }
+}
+
+fn category_added() -> CatalogEvent {
+    CatalogEvent::CategoryAdded {
+        shop_id: shop_id(),
+        category: tirages(),
+    }
+}
+
+fn mug() -> Product {
+    product(
+        MUG,
+        "MUG-BLANC",
+        TIRAGES,
+        "20",
+        400,
+        &[(1, "14.90"), (6, "12.90")],
+    )
+}
+
+fn mug_added() -> CatalogEvent {
+    CatalogEvent::ProductAdded {
+        shop_id: shop_id(),
+        product: mug(),
+    }
+}
+
+#[test]
+fn adds_a_category_once() {
+    // Proves categories are added, retried idempotently and never silently replaced.
+    given::<Catalog>([])
+        .when(command(CatalogChange::AddCategory(tirages())))
+        .then([category_added()]);
+    given::<Catalog>([category_added()])
+        .when(command(CatalogChange::AddCategory(tirages())))
+        .then([]);
+    let renamed = Category {
+        name: "Autre".into(),
+        ..tirages()
+    };
+    given::<Catalog>([category_added()])
+        .when(command(CatalogChange::AddCategory(renamed)))
+        .then_err_code("already-exists");
+    let blank = Category {
+        category_id: id(5),
+        name: String::new(),
+    };
+    given::<Catalog>([])
+        .when(command(CatalogChange::AddCategory(blank)))
+        .then_err_code("validation");
+}
+
+#[test]
+fn adds_a_product_in_an_existing_category() {
+    // Proves a product needs its category and is then found by SKU.
+    given::<Catalog>([])
+        .when(command(CatalogChange::AddProduct(mug())))
+        .then_err_code("not-found");
+    let catalog = given::<Catalog>([category_added()])
+        .when(command(CatalogChange::AddProduct(mug())))
+        .then([mug_added()]);
+    assert_eq!(
+        catalog.product_by_sku("mug-blanc").map(|p| p.product_id),
+        Some(id(MUG))
+    );
+}
+
+#[test]
+fn sku_is_unique_per_shop_case_insensitively() {
+    // Proves a second product cannot take an existing SKU, whatever its case.
+    let mut other = mug();
+    other.product_id = id(0xBEEF);
+    other.sku = "mug-BLANC".into();
+    given::<Catalog>([category_added(), mug_added()])
+        .when(command(CatalogChange::AddProduct(other)))
+        .then_err(|e| matches!(e, DomainError::AlreadyExists { entity: "sku", .. }));
+    given::<Catalog>([category_added(), mug_added()])
+        .when(command(CatalogChange::AddProduct(mug())))
+        .then([]);
+}
+
+#[test]
+fn validates_price_tiers() {
+    // Proves tiers start at 1, strictly increase, have positive two-decimal prices and are bounded.
+    let cases: Vec<(&str, Vec<PriceTier>, &str)> = vec![
+        ("none", vec![], "validation"),
+        ("starts at 2", tiers(&[(2, "1.00")]), "validation"),
+        (
+            "not increasing",
+            tiers(&[(1, "1.00"), (10, "0.90"), (10, "0.80")]),
+            "validation",
+        ),
+        (
+            "decreasing",
+            tiers(&[(1, "1.00"), (10, "0.90"), (5, "0.80")]),
+            "validation",
+        ),
+        ("zero price", tiers(&[(1, "0")]), "validation"),
+        ("negative price", tiers(&[(1, "-1")]), "validation"),
+        ("three decimals", tiers(&[(1, "0.355")]), "validation"),
+        (
+            "huge quantity",
+            tiers(&[(1, "1"), (QUANTITY_PER_LINE_MAX_PLUS_ONE, "0.5")]),
+            "validation",
+        ),
+        (
+            "too many",
+            (1..=TIERS_PER_PRODUCT_MAX_PLUS_ONE)
+                .map(|q| PriceTier {
+                    min_quantity: q,
+                    unit_price: d("1"),
+                })
+                .collect(),
+            "limit-exceeded",
+        ),
+    ];
+    for (what, bad_tiers, code) in cases {
+        let product = Product {
+            tiers: bad_tiers,
+            ..mug()
+        };
+        let result = fold::<Catalog>(&[category_added()]).decide(
+            &command(CatalogChange::AddProduct(product)),
+            &crate::testing::TestEnvironment::new(),
+        );
+        assert_eq!(result.map_err(|e| e.code()), Err(code), "{what}");
+    }
+}
+
+const QUANTITY_PER_LINE_MAX_PLUS_ONE: u32 = crate::limits::QUANTITY_PER_LINE_MAX + 1;
+const TIERS_PER_PRODUCT_MAX_PLUS_ONE: u32 = crate::limits::TIERS_PER_PRODUCT_MAX as u32 + 1;
+
+#[test]
+fn validates_product_fields() {
+    // Proves SKU characters, VAT rate and weight are checked.
+    let cases: Vec<(&str, Product)> = vec![
+        (
+            "sku space",
+            Product {
+                sku: "MUG BLANC".into(),
+                ..mug()
+            },
+        ),
+        (
+            "sku empty",
+            Product {
+                sku: String::new(),
+                ..mug()
+            },
+        ),
+        (
+            "vat 100",
+            Product {
+                vat_rate: d("100"),
+                ..mug()
+            },
+        ),
+        (
+            "vat decimals",
+            Product {
+                vat_rate: d("5.555"),
+                ..mug()
+            },
+        ),
+        (
+            "weight",
+            Product {
+                weight_g: crate::limits::WEIGHT_G_MAX + 1,
+                ..mug()
+            },
+        ),
+        (
+            "name",
+            Product {
+                name: "x".repeat(crate::limits::NAME_CHARS_MAX + 1),
+                ..mug()
+            },
+        ),
+    ];
+    for (what, product) in cases {
+        let result = fold::<Catalog>(&[category_added()]).decide(
+            &command(CatalogChange::AddProduct(product)),
+            &crate::testing::TestEnvironment::new(),
+        );
+        assert_eq!(result.map_err(|e| e.code()), Err("validation"), "{what}");
+    }
+}
+
+#[test]
+fn updates_a_product_but_never_its_sku() {
+    // Proves prices can change, the SKU cannot, and unknown products are not found.
+    let cheaper = Product {
+        tiers: tiers(&[(1, "13.90")]),
+        ..mug()
+    };
+    given::<Catalog>([category_added(), mug_added()])
+        .when(command(CatalogChange::UpdateProduct(cheaper.clone())))
+        .then([CatalogEvent::ProductUpdated {
+            shop_id: shop_id(),
+            product: cheaper,
+        }]);
+    let renamed_sku = Product {
+        sku: "MUG-NOIR".into(),
+        ..mug()
+    };
+    given::<Catalog>([category_added(), mug_added()])
+        .when(command(CatalogChange::UpdateProduct(renamed_sku)))
+        .then_err_code("validation");
+    given::<Catalog>([category_added()])
+        .when(command(CatalogChange::UpdateProduct(mug())))
+        .then_err_code("not-found");
+    given::<Catalog>([category_added(), mug_added()])
+        .when(command(CatalogChange::UpdateProduct(mug())))
+        .then([]);
+}
+
+#[test]
+fn retires_a_product() {
+    // Proves retiring is recorded once and needs an existing product.
+    let retired = CatalogEvent::ProductRetired {
+        shop_id: shop_id(),
+        product_id: id(MUG),
+    };
+    let catalog = given::<Catalog>([category_added(), mug_added()])
+        .when(command(CatalogChange::RetireProduct {
+            product_id: id(MUG),
+        }))
+        .then([retired.clone()]);
+    assert!(catalog.is_retired(id(MUG)));
+    given::<Catalog>([category_added(), mug_added(), retired])
+        .when(command(CatalogChange::RetireProduct {
+            product_id: id(MUG),
+        }))
+        .then([]);
+    given::<Catalog>([])
+        .when(command(CatalogChange::RetireProduct {
+            product_id: id(MUG),
+        }))
+        .then_err_code("not-found");
+}
+
+#[test]
+fn adds_delivery_methods_with_one_payment_mode() {
+    // Proves delivery methods are validated (price, VAT, date window) and changes of visibility recorded.
+    let method = delivery(
+        COLISSIMO,
+        DeliveryKind::HomeDelivery,
+        PaymentMode::Card,
+        "4.90",
+        0,
+        true,
+    );
+    let added = CatalogEvent::DeliveryMethodAdded {
+        shop_id: shop_id(),
+        delivery_method: method.clone(),
+    };
+    given::<Catalog>([])
+        .when(command(CatalogChange::AddDeliveryMethod(method.clone())))
+        .then([added.clone()]);
+    let hide = CatalogChange::SetDeliveryMethodVisibility {
+        delivery_method_id: id(COLISSIMO),
+        visible: false,
+    };
+    let catalog = given::<Catalog>([added.clone()]).when(command(hide)).then([
+        CatalogEvent::DeliveryMethodVisibilityChanged {
+            shop_id: shop_id(),
+            delivery_method_id: id(COLISSIMO),
+            visible: false,
+        },
+    ]);
+    assert!(!catalog.delivery_methods[&id(COLISSIMO)].visible);
+    let show = CatalogChange::SetDeliveryMethodVisibility {
+        delivery_method_id: id(COLISSIMO),
+        visible: true,
+    };
+    given::<Catalog>([added.clone()])
+        .when(command(show))
+        .then([]);
+    let unknown = CatalogChange::SetDeliveryMethodVisibility {
+        delivery_method_id: id(1),
+        visible: true,
+    };
+    given::<Catalog>([])
+        .when(command(unknown))
+        .then_err_code("not-found");
+    let now = crate::testing::test_now();
+    let bad: Vec<DeliveryMethod> = vec![
+        DeliveryMethod {
+            price: d("-1"),
+            ..method.clone()
+        },
+        DeliveryMethod {
+            price: d("4.999"),
+            ..method.clone()
+        },
+        DeliveryMethod {
+            vat_rate: d("120"),
+            ..method.clone()
+        },
+        DeliveryMethod {
+            available_from: Some(now),
+            available_until: Some(now),
+            ..method.clone()
+        },
+        DeliveryMethod {
+            name: String::new(),
+            ..method.clone()
+        },
+    ];
+    for bad_method in bad {
+        let bad_method = DeliveryMethod {
+            delivery_method_id: id(77),
+            ..bad_method
+        };
+        given::<Catalog>([])
+            .when(command(CatalogChange::AddDeliveryMethod(bad_method)))
+            .then_err_code("validation");
+    }
+    let changed = DeliveryMethod {
+        price: d("5.90"),
+        ..method
+    };
+    given::<Catalog>([added])
+        .when(command(CatalogChange::AddDeliveryMethod(changed)))
+        .then_err_code("already-exists");
+}
+
+#[test]
+fn adds_pickup_points() {
+    // Proves pickup points are validated and idempotent.
+    let point = PickupPoint {
+        pickup_point_id: id(0xE1),
+        name: "Relais Bellecour".into(),
+        group: "Lyon 2e".into(),
+        address: address(),
+    };
+    let added = CatalogEvent::PickupPointAdded {
+        shop_id: shop_id(),
+        pickup_point: point.clone(),
+    };
+    given::<Catalog>([])
+        .when(command(CatalogChange::AddPickupPoint(point.clone())))
+        .then([added.clone()]);
+    given::<Catalog>([added])
+        .when(command(CatalogChange::AddPickupPoint(point.clone())))
+        .then([]);
+    let bad = PickupPoint {
+        group: String::new(),
+        ..point
+    };
+    given::<Catalog>([])
+        .when(command(CatalogChange::AddPickupPoint(bad)))
+        .then_err_code("validation");
+}
+
+#[test]
+fn a_catalog_belongs_to_one_shop() {
+    // Proves a command for another shop is refused on this shop's stream.
+    let other = CatalogCommand {
+        shop_id: id(0xFFFF),
+        change: CatalogChange::AddCategory(tirages()),
+    };
+    given::<Catalog>([category_added()])
+        .when(other)
+        .then_err_code("shop-mismatch");
+}
+
+#[test]
+fn categories_are_bounded() {
+    // Proves the category limit holds.
+    let history: Vec<CatalogEvent> = (0..crate::limits::CATEGORIES_PER_SHOP_MAX as u128)
+        .map(|n| CatalogEvent::CategoryAdded {
+            shop_id: shop_id(),
+            category: Category {
+                category_id: id(10_000 + n),
+                name: "c".into(),
+            },
+        })
+        .collect();
+    given::<Catalog>(history)
+        .when(command(CatalogChange::AddCategory(tirages())))
+        .then_err_code("limit-exceeded");
+}

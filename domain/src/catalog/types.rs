@@ -1,0 +1,235 @@
+//! The entities of a catalog and their validation.
+
+use crate::limits::{
+    NAME_CHARS_MAX, QUANTITY_PER_LINE_MAX, SKU_CHARS_MAX, TIERS_PER_PRODUCT_MAX, WEIGHT_G_MAX,
+};
+use crate::money::{validate_amount, validate_vat_rate};
+use crate::shop::Address;
+use crate::text::validate_text;
+use crate::DomainError;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A product type (e.g. "Tirages photo").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub category_id: Uuid,
+    pub name: String,
+}
+
+impl Category {
+    pub(crate) fn validate(&self) -> Result<(), DomainError> {
+        validate_text("name", &self.name, NAME_CHARS_MAX)
+    }
+}
+
+/// From `min_quantity` units on (up to the next tier), each unit costs `unit_price`, stated in
+/// the shop's tax mode (tax included or not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceTier {
+    pub min_quantity: u32,
+    pub unit_price: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub product_id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub category_id: Uuid,
+    /// VAT rate in percent, e.g. 20 or 5.5.
+    pub vat_rate: Decimal,
+    pub weight_g: u32,
+    /// Degressive tiers: the first starts at 1, `min_quantity` strictly increases.
+    pub tiers: Vec<PriceTier>,
+}
+
+impl Product {
+    pub(crate) fn validate(&self) -> Result<(), DomainError> {
+        validate_sku(&self.sku)?;
+        validate_text("name", &self.name, NAME_CHARS_MAX)?;
+        validate_vat_rate("vat_rate", self.vat_rate)?;
+        if self.weight_g > WEIGHT_G_MAX {
+            return Err(DomainError::validation(
+                "weight_g",
+                format!("at most {WEIGHT_G_MAX} g"),
+            ));
+        }
+        validate_tiers(&self.tiers)
+    }
+
+    /// Unit price for `quantity` units: the tier with the largest `min_quantity` not above it.
+    pub fn unit_price_for(&self, quantity: u32) -> Option<Decimal> {
+        self.tiers
+            .iter()
+            .rev()
+            .find(|tier| tier.min_quantity <= quantity)
+            .map(|tier| tier.unit_price)
+    }
+}
+
+/// A SKU: 1 to 64 ASCII letters, digits, '-', '_' or '.'.
+pub fn validate_sku(sku: &str) -> Result<(), DomainError> {
+    let ok = !sku.is_empty()
+        && sku.len() <= SKU_CHARS_MAX
+        && sku
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(DomainError::validation(
+            "sku",
+            format!("1 to {SKU_CHARS_MAX} ASCII letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    Ok(())
+}
+
+/// Tiers start at quantity 1, have strictly increasing minimum quantities and positive prices.
+pub fn validate_tiers(tiers: &[PriceTier]) -> Result<(), DomainError> {
+    if tiers.is_empty() {
+        return Err(DomainError::validation("tiers", "at least one price tier"));
+    }
+    if tiers.len() > TIERS_PER_PRODUCT_MAX {
+        return Err(DomainError::LimitExceeded {
+            what: "price tiers per product",
+            limit: TIERS_PER_PRODUCT_MAX as u64,
+        });
+    }
+    if tiers[0].min_quantity != 1 {
+        return Err(DomainError::validation(
+            "tiers",
+            "the first tier must start at quantity 1",
+        ));
+    }
+    for (index, tier) in tiers.iter().enumerate() {
+        validate_amount(
+            &format!("tiers[{index}].unit_price"),
+            tier.unit_price,
+            false,
+        )?;
+        if tier.min_quantity > QUANTITY_PER_LINE_MAX {
+            return Err(DomainError::validation(
+                format!("tiers[{index}].min_quantity"),
+                format!("at most {QUANTITY_PER_LINE_MAX}"),
+            ));
+        }
+    }
+    let increasing = tiers
+        .windows(2)
+        .all(|pair| pair[0].min_quantity < pair[1].min_quantity);
+    if !increasing {
+        return Err(DomainError::validation(
+            "tiers",
+            "minimum quantities must strictly increase",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryKind {
+    #[serde(alias = "home")]
+    HomeDelivery,
+    #[serde(alias = "pickup")]
+    StorePickup,
+}
+
+/// How a delivery method is paid: exactly one mode per method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMode {
+    InStore,
+    /// Card online (Stripe).
+    #[serde(alias = "stripe")]
+    Card,
+    Paypal,
+    Cheque,
+    BankTransfer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryMethod {
+    pub delivery_method_id: Uuid,
+    pub name: String,
+    pub kind: DeliveryKind,
+    pub payment_mode: PaymentMode,
+    /// Hidden methods are not offered to customers and cannot be ordered.
+    pub visible: bool,
+    pub available_from: Option<DateTime<Utc>>,
+    pub available_until: Option<DateTime<Utc>>,
+    /// Shipping price, in the shop's tax mode.
+    pub price: Decimal,
+    /// VAT rate of the shipping, in percent (20 in France).
+    pub vat_rate: Decimal,
+    /// The method is offered only to baskets weighing at least this.
+    pub min_weight_g: u32,
+}
+
+impl DeliveryMethod {
+    pub(crate) fn validate(&self) -> Result<(), DomainError> {
+        validate_text("name", &self.name, NAME_CHARS_MAX)?;
+        validate_amount("price", self.price, true)?;
+        validate_vat_rate("vat_rate", self.vat_rate)?;
+        if self.min_weight_g > WEIGHT_G_MAX {
+            return Err(DomainError::validation(
+                "min_weight_g",
+                format!("at most {WEIGHT_G_MAX} g"),
+            ));
+        }
+        if let (Some(from), Some(until)) = (self.available_from, self.available_until) {
+            if from >= until {
+                return Err(DomainError::validation(
+                    "available_until",
+                    "must be after available_from",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a basket of `weight_g` may use this method at `now`; the error says why not.
+    pub fn check_available(&self, now: DateTime<Utc>, weight_g: u64) -> Result<(), DomainError> {
+        let unavailable = |why: &str| {
+            Err(DomainError::conflict(
+                "delivery-method-unavailable",
+                format!("delivery method {} {why}", self.name),
+            ))
+        };
+        if !self.visible {
+            return unavailable("is not offered");
+        }
+        if self.available_from.is_some_and(|from| now < from) {
+            return unavailable("is not available yet");
+        }
+        if self.available_until.is_some_and(|until| now >= until) {
+            return unavailable("is no longer available");
+        }
+        if weight_g < u64::from(self.min_weight_g) {
+            return unavailable(&format!(
+                "needs a basket of at least {} g",
+                self.min_weight_g
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A place where pickup orders can be collected, grouped (e.g. by city) for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickupPoint {
+    pub pickup_point_id: Uuid,
+    pub name: String,
+    pub group: String,
+    pub address: Address,
+}
+
+impl PickupPoint {
+    pub(crate) fn validate(&self) -> Result<(), DomainError> {
+        validate_text("name", &self.name, NAME_CHARS_MAX)?;
+        validate_text("group", &self.group, NAME_CHARS_MAX)?;
+        self.address.validate("address")
+    }
+}

@@ -1,0 +1,76 @@
+//! Pure business rules of comptoir.
+//!
+//! Architecture Invariant: `domain` knows nothing of sled, axum, HTTP, JSON, storage or the real clock.
+//! Time and identifiers come in through [`Environment`], so replaying a log is deterministic.
+//!
+//! Every aggregate follows the same shape ([`Aggregate`]): `decide` holds every rule and changes
+//! nothing, `evolve` holds no rule and never fails. Events are the on-disk format: their names and
+//! field names are stable, and `tests/golden/` pins one serialized example of each.
+
+pub mod catalog;
+pub mod customer;
+pub mod documents;
+mod error;
+#[cfg(test)]
+mod fixtures;
+pub mod limits;
+pub mod money;
+pub mod order;
+pub mod pricing;
+pub mod shop;
+pub mod store_credit;
+pub mod testing;
+mod text;
+
+pub use error::DomainError;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Where time and fresh identifiers come from. The server passes the real clock; tests a fixed one.
+pub trait Environment: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+    fn new_id(&self) -> Uuid;
+}
+
+/// An event of one aggregate, as stored in the log.
+pub trait DomainEvent:
+    serde::Serialize
+    + serde::de::DeserializeOwned
+    + Clone
+    + PartialEq
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+    /// Past-tense name stored in the log envelope, e.g. "OrderPlaced".
+    fn event_type(&self) -> &'static str;
+    /// Payload schema version, bumped when the payload shape changes.
+    fn schema_version(&self) -> u16 {
+        1
+    }
+}
+
+/// A consistency boundary: one stream of events, folded into a state that commands are checked against.
+pub trait Aggregate: Default + Clone + Send + Sync + 'static {
+    type Command;
+    type Event: DomainEvent;
+    /// Stream name prefix, e.g. "order".
+    const STREAM_KIND: &'static str;
+    /// Checks the command against the state and returns the events it causes; changes nothing.
+    fn decide(
+        &self,
+        command: &Self::Command,
+        env: &dyn Environment,
+    ) -> Result<Vec<Self::Event>, DomainError>;
+    /// Applies one event; holds no rule and never fails.
+    fn evolve(self, event: &Self::Event) -> Self;
+}
+
+/// The state of an aggregate after the given events, from `A::default()`.
+pub fn fold<'a, A: Aggregate>(events: impl IntoIterator<Item = &'a A::Event>) -> A {
+    events
+        .into_iter()
+        .fold(A::default(), |state, event| state.evolve(event))
+}

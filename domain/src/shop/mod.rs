@@ -1,0 +1,395 @@
+//! The shop: its seller identity, currency, tax mode, document number patterns and API keys.
+//!
+//! One stream per shop (`shop-{shop_id}`). API key secrets never enter the domain: the caller
+//! hashes the secret and passes the hash, which the key table is looked up by.
+
+mod pattern;
+mod roles;
+#[cfg(test)]
+mod tests;
+
+pub use pattern::{format_document_number, pattern_has_year, validate_document_pattern};
+pub use roles::{role_allows, Permission, Role};
+
+use crate::limits::{API_KEYS_PER_SHOP_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, TEXT_CHARS_MAX};
+use crate::text::{validate_optional_text, validate_text};
+use crate::{Aggregate, DomainError, DomainEvent, Environment};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Stream of one shop.
+pub fn stream_id(shop_id: Uuid) -> String {
+    format!("{}-{shop_id}", Shop::STREAM_KIND)
+}
+
+/// A postal address; `country` is an ISO 3166-1 alpha-2 code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+}
+
+impl Address {
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        validate_text(&format!("{field}.line1"), &self.line1, NAME_CHARS_MAX)?;
+        validate_optional_text(
+            &format!("{field}.line2"),
+            self.line2.as_deref(),
+            NAME_CHARS_MAX,
+        )?;
+        validate_text(&format!("{field}.postal_code"), &self.postal_code, 16)?;
+        validate_text(&format!("{field}.city"), &self.city, NAME_CHARS_MAX)?;
+        let country_ok =
+            self.country.len() == 2 && self.country.chars().all(|c| c.is_ascii_uppercase());
+        if !country_ok {
+            return Err(DomainError::validation(
+                format!("{field}.country"),
+                "must be an ISO 3166-1 alpha-2 code such as FR",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The seller's legal identity, printed on every invoice (French legal mentions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalIdentity {
+    pub name: String,
+    pub address: Address,
+    /// SIREN: 9 digits.
+    pub siren: String,
+    /// Intra-community VAT number, e.g. FR45812345678.
+    pub vat_id: String,
+}
+
+impl LegalIdentity {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        validate_text("organisation.name", &self.name, NAME_CHARS_MAX)?;
+        self.address.validate("organisation.address")?;
+        validate_siren(&self.siren)?;
+        validate_vat_id(&self.vat_id)
+    }
+}
+
+/// A SIREN is exactly nine ASCII digits.
+pub fn validate_siren(siren: &str) -> Result<(), DomainError> {
+    if siren.len() != 9 || !siren.chars().all(|c| c.is_ascii_digit()) {
+        return Err(DomainError::validation(
+            "organisation.siren",
+            "must be exactly 9 digits",
+        ));
+    }
+    Ok(())
+}
+
+/// An EU VAT id: a two-letter country prefix then 2 to 13 uppercase letters or digits.
+pub fn validate_vat_id(vat_id: &str) -> Result<(), DomainError> {
+    let chars: Vec<char> = vat_id.chars().collect();
+    let ok = (4..=15).contains(&chars.len())
+        && chars[..2].iter().all(char::is_ascii_uppercase)
+        && chars[2..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if !ok {
+        return Err(DomainError::validation(
+            "organisation.vat_id",
+            "must be a country prefix then 2 to 13 letters or digits, e.g. FR45812345678",
+        ));
+    }
+    Ok(())
+}
+
+/// An ISO 4217 code: three uppercase letters.
+pub fn validate_currency(currency: &str) -> Result<(), DomainError> {
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(DomainError::validation(
+            "currency",
+            "must be an ISO 4217 code such as EUR",
+        ));
+    }
+    Ok(())
+}
+
+/// Number patterns of the shop's three document series, e.g. `FA-{YYYY}-{seq:06}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentPatterns {
+    pub invoice: String,
+    pub credit_note: String,
+    pub delivery_slip: String,
+}
+
+impl DocumentPatterns {
+    fn validate(&self) -> Result<(), DomainError> {
+        validate_document_pattern("document_patterns.invoice", &self.invoice)?;
+        validate_document_pattern("document_patterns.credit_note", &self.credit_note)?;
+        validate_document_pattern("document_patterns.delivery_slip", &self.delivery_slip)?;
+        let distinct = self.invoice != self.credit_note
+            && self.invoice != self.delivery_slip
+            && self.credit_note != self.delivery_slip;
+        if !distinct {
+            // Two series with one pattern would print the same number on two documents.
+            return Err(DomainError::validation(
+                "document_patterns",
+                "the three patterns must differ",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a shop is, as created. Immutable in this version: patterns and identity printed on past
+/// documents stay in those documents' snapshots anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopProfile {
+    pub shop_id: Uuid,
+    pub name: String,
+    pub organisation: LegalIdentity,
+    pub currency: String,
+    pub prices_include_tax: bool,
+    pub document_patterns: DocumentPatterns,
+    /// Printed on invoices, e.g. "Payable à la commande".
+    pub payment_terms: String,
+}
+
+impl ShopProfile {
+    fn validate(&self) -> Result<(), DomainError> {
+        validate_text("name", &self.name, NAME_CHARS_MAX)?;
+        self.organisation.validate()?;
+        validate_currency(&self.currency)?;
+        self.document_patterns.validate()?;
+        validate_text("payment_terms", &self.payment_terms, TEXT_CHARS_MAX)
+    }
+}
+
+/// An API key as the shop knows it; the secret itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub key_id: Uuid,
+    pub role: Role,
+    pub label: String,
+    pub secret_hash: String,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum ShopCommand {
+    Create(Box<ShopProfile>),
+    CreateApiKey {
+        key_id: Uuid,
+        role: Role,
+        label: String,
+        /// Hash of the secret, computed by the caller (e.g. hex SHA-256).
+        secret_hash: String,
+    },
+    RevokeApiKey {
+        key_id: Uuid,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ShopEvent {
+    ShopCreated {
+        profile: Box<ShopProfile>,
+        created_at: DateTime<Utc>,
+    },
+    ApiKeyCreated {
+        shop_id: Uuid,
+        key_id: Uuid,
+        role: Role,
+        label: String,
+        secret_hash: String,
+        created_at: DateTime<Utc>,
+    },
+    ApiKeyRevoked {
+        shop_id: Uuid,
+        key_id: Uuid,
+        revoked_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for ShopEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            ShopEvent::ShopCreated { .. } => "ShopCreated",
+            ShopEvent::ApiKeyCreated { .. } => "ApiKeyCreated",
+            ShopEvent::ApiKeyRevoked { .. } => "ApiKeyRevoked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Shop {
+    pub profile: Option<ShopProfile>,
+    /// Every key ever created, revoked ones included.
+    pub api_keys: BTreeMap<Uuid, ApiKey>,
+}
+
+impl Shop {
+    fn profile_or_not_found(&self) -> Result<&ShopProfile, DomainError> {
+        self.profile
+            .as_ref()
+            .ok_or_else(|| DomainError::not_found("shop", "this shop"))
+    }
+
+    /// The active (not revoked) key with this secret hash.
+    pub fn active_key_by_hash(&self, secret_hash: &str) -> Option<&ApiKey> {
+        self.api_keys
+            .values()
+            .find(|key| !key.revoked && key.secret_hash == secret_hash)
+    }
+
+    fn decide_create(
+        &self,
+        profile: &ShopProfile,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        if let Some(existing) = &self.profile {
+            // A retry with the same content is answered with no new event.
+            if existing == profile {
+                return Ok(vec![]);
+            }
+            return Err(DomainError::already_exists("shop", existing.shop_id));
+        }
+        profile.validate()?;
+        Ok(vec![ShopEvent::ShopCreated {
+            profile: Box::new(profile.clone()),
+            created_at: now,
+        }])
+    }
+
+    fn decide_create_key(
+        &self,
+        key_id: Uuid,
+        role: Role,
+        label: &str,
+        secret_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        let profile = self.profile_or_not_found()?;
+        if let Some(existing) = self.api_keys.get(&key_id) {
+            let same = existing.role == role
+                && existing.label == label
+                && existing.secret_hash == secret_hash;
+            return if same {
+                Ok(vec![])
+            } else {
+                Err(DomainError::already_exists("api key", key_id))
+            };
+        }
+        validate_text("label", label, NAME_CHARS_MAX)?;
+        validate_secret_hash(secret_hash)?;
+        if self
+            .api_keys
+            .values()
+            .any(|key| key.secret_hash == secret_hash)
+        {
+            // Keys are looked up by hash: two keys with one hash would be ambiguous.
+            return Err(DomainError::already_exists(
+                "api key secret",
+                "with this hash",
+            ));
+        }
+        if self.api_keys.len() >= API_KEYS_PER_SHOP_MAX {
+            return Err(DomainError::LimitExceeded {
+                what: "api keys per shop",
+                limit: API_KEYS_PER_SHOP_MAX as u64,
+            });
+        }
+        Ok(vec![ShopEvent::ApiKeyCreated {
+            shop_id: profile.shop_id,
+            key_id,
+            role,
+            label: label.to_owned(),
+            secret_hash: secret_hash.to_owned(),
+            created_at: now,
+        }])
+    }
+
+    fn decide_revoke_key(
+        &self,
+        key_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        let profile = self.profile_or_not_found()?;
+        let key = self
+            .api_keys
+            .get(&key_id)
+            .ok_or_else(|| DomainError::not_found("api key", key_id))?;
+        if key.revoked {
+            return Ok(vec![]);
+        }
+        Ok(vec![ShopEvent::ApiKeyRevoked {
+            shop_id: profile.shop_id,
+            key_id,
+            revoked_at: now,
+        }])
+    }
+}
+
+fn validate_secret_hash(secret_hash: &str) -> Result<(), DomainError> {
+    let ok = (16..=REFERENCE_CHARS_MAX).contains(&secret_hash.len())
+        && secret_hash.chars().all(|c| c.is_ascii_graphic());
+    if !ok {
+        return Err(DomainError::validation(
+            "secret_hash",
+            "must be 16 to 200 printable ASCII characters",
+        ));
+    }
+    Ok(())
+}
+
+impl Aggregate for Shop {
+    type Command = ShopCommand;
+    type Event = ShopEvent;
+    const STREAM_KIND: &'static str = "shop";
+
+    fn decide(
+        &self,
+        command: &ShopCommand,
+        env: &dyn Environment,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        match command {
+            ShopCommand::Create(profile) => self.decide_create(profile, env.now()),
+            ShopCommand::CreateApiKey {
+                key_id,
+                role,
+                label,
+                secret_hash,
+            } => self.decide_create_key(*key_id, *role, label, secret_hash, env.now()),
+            ShopCommand::RevokeApiKey { key_id } => self.decide_revoke_key(*key_id, env.now()),
+        }
+    }
+
+    fn evolve(mut self, event: &ShopEvent) -> Self {
+        match event {
+            ShopEvent::ShopCreated { profile, .. } => self.profile = Some((**profile).clone()),
+            ShopEvent::ApiKeyCreated {
+                key_id,
+                role,
+                label,
+                secret_hash,
+                ..
+            } => {
+                let key = ApiKey {
+                    key_id: *key_id,
+                    role: *role,
+                    label: label.clone(),
+                    secret_hash: secret_hash.clone(),
+                    revoked: false,
+                };
+                self.api_keys.insert(*key_id, key);
+            }
+            ShopEvent::ApiKeyRevoked { key_id, .. } => {
+                if let Some(key) = self.api_keys.get_mut(key_id) {
+                    key.revoked = true;
+                }
+            }
+        }
+        self
+    }
+}

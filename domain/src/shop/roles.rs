@@ -1,0 +1,147 @@
+//! Roles of API keys and staff, and what each may do.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Responsable de magasin: everything in the shop.
+    Manager,
+    /// Employé de magasin: reads, and handles orders at the counter.
+    Employee,
+    /// An online storefront: catalog reads, customers, orders and online payments.
+    Storefront,
+    /// An accountant: read-only access to documents, orders and the event feed.
+    Accountant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    ReadShop,
+    ManageKeys,
+    ReadCatalog,
+    ManageCatalog,
+    ReadCustomers,
+    ManageCustomers,
+    ReadOrders,
+    PlaceOrders,
+    /// Move an order along its lifecycle: open, production, ship, pickup, deliver, cancel.
+    ManageOrders,
+    /// Record an online payment notification.
+    RecordPayments,
+    /// Mark an order paid at the counter.
+    MarkPaid,
+    IssueCreditNotes,
+    ReadDocuments,
+    ReadEvents,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 14] = [
+        Permission::ReadShop,
+        Permission::ManageKeys,
+        Permission::ReadCatalog,
+        Permission::ManageCatalog,
+        Permission::ReadCustomers,
+        Permission::ManageCustomers,
+        Permission::ReadOrders,
+        Permission::PlaceOrders,
+        Permission::ManageOrders,
+        Permission::RecordPayments,
+        Permission::MarkPaid,
+        Permission::IssueCreditNotes,
+        Permission::ReadDocuments,
+        Permission::ReadEvents,
+    ];
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Manager,
+        Role::Employee,
+        Role::Storefront,
+        Role::Accountant,
+    ];
+}
+
+/// The role → permission table: the single place that says who may do what.
+pub fn role_allows(role: Role, permission: Permission) -> bool {
+    use Permission as P;
+    match role {
+        Role::Manager => true,
+        Role::Employee => matches!(
+            permission,
+            P::ReadShop
+                | P::ReadCatalog
+                | P::ReadCustomers
+                | P::ManageCustomers
+                | P::ReadOrders
+                | P::PlaceOrders
+                | P::ManageOrders
+                | P::MarkPaid
+                | P::ReadDocuments
+        ),
+        Role::Storefront => matches!(
+            permission,
+            P::ReadShop
+                | P::ReadCatalog
+                | P::ReadCustomers
+                | P::ManageCustomers
+                | P::ReadOrders
+                | P::PlaceOrders
+                | P::RecordPayments
+                | P::ReadDocuments
+        ),
+        Role::Accountant => matches!(
+            permission,
+            P::ReadShop
+                | P::ReadCatalog
+                | P::ReadCustomers
+                | P::ReadOrders
+                | P::ReadDocuments
+                | P::ReadEvents
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_managers_manage_keys_and_catalog() {
+        // Proves configuration stays with managers (seed 000: employees change no configuration).
+        for role in Role::ALL {
+            let is_manager = role == Role::Manager;
+            assert_eq!(role_allows(role, Permission::ManageKeys), is_manager);
+            assert_eq!(role_allows(role, Permission::ManageCatalog), is_manager);
+            assert_eq!(role_allows(role, Permission::IssueCreditNotes), is_manager);
+        }
+    }
+
+    #[test]
+    fn counter_and_storefront_duties() {
+        // Proves employees mark paid at the counter, storefronts record online payments, accountants only read.
+        assert!(role_allows(Role::Employee, Permission::MarkPaid));
+        assert!(!role_allows(Role::Storefront, Permission::MarkPaid));
+        assert!(role_allows(Role::Storefront, Permission::RecordPayments));
+        assert!(!role_allows(Role::Employee, Permission::RecordPayments));
+        let accountant_writes = Permission::ALL.iter().filter(|p| {
+            role_allows(Role::Accountant, **p)
+                && !matches!(
+                    p,
+                    Permission::ReadShop
+                        | Permission::ReadCatalog
+                        | Permission::ReadCustomers
+                        | Permission::ReadOrders
+                        | Permission::ReadDocuments
+                        | Permission::ReadEvents
+                )
+        });
+        assert_eq!(accountant_writes.count(), 0);
+        assert!(Permission::ALL
+            .iter()
+            .all(|p| role_allows(Role::Manager, *p)));
+    }
+}

@@ -1,0 +1,172 @@
+use super::*;
+use crate::fixtures::{id, shop_id, shop_profile};
+use crate::testing::{given, test_now};
+
+fn created() -> ShopEvent {
+    ShopEvent::ShopCreated {
+        profile: Box::new(shop_profile()),
+        created_at: test_now(),
+    }
+}
+
+const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+fn create_key(key: u128, hash: &str) -> ShopCommand {
+    ShopCommand::CreateApiKey {
+        key_id: id(key),
+        role: Role::Storefront,
+        label: "Site web".into(),
+        secret_hash: hash.into(),
+    }
+}
+
+fn key_created(key: u128, hash: &str) -> ShopEvent {
+    ShopEvent::ApiKeyCreated {
+        shop_id: shop_id(),
+        key_id: id(key),
+        role: Role::Storefront,
+        label: "Site web".into(),
+        secret_hash: hash.into(),
+        created_at: test_now(),
+    }
+}
+
+#[test]
+fn creates_a_shop() {
+    // Proves a valid profile creates the shop.
+    given::<Shop>([])
+        .when(ShopCommand::Create(Box::new(shop_profile())))
+        .then([created()]);
+}
+
+#[test]
+fn creating_again_is_a_retry_or_a_conflict() {
+    // Proves the same content is answered with no event and other content with already-exists.
+    given::<Shop>([created()])
+        .when(ShopCommand::Create(Box::new(shop_profile())))
+        .then([]);
+    let mut other = shop_profile();
+    other.name = "Autre".into();
+    given::<Shop>([created()])
+        .when(ShopCommand::Create(Box::new(other)))
+        .then_err_code("already-exists");
+}
+
+type Spoil = fn(&mut ShopProfile);
+
+#[test]
+fn validates_the_legal_identity() {
+    // Proves SIREN, VAT id, currency, country, patterns and names are checked at creation.
+    let cases: Vec<(&str, Spoil)> = vec![
+        ("siren 8 digits", |p| {
+            p.organisation.siren = "81234567".into()
+        }),
+        ("siren letters", |p| {
+            p.organisation.siren = "81234567A".into()
+        }),
+        ("vat id", |p| p.organisation.vat_id = "fr45812345678".into()),
+        ("vat id unicode", |p| {
+            p.organisation.vat_id = "FÉ45812345678".into()
+        }),
+        ("currency", |p| p.currency = "euro".into()),
+        ("country", |p| {
+            p.organisation.address.country = "France".into()
+        }),
+        ("name", |p| p.name = " ".into()),
+        ("invoice pattern", |p| {
+            p.document_patterns.invoice = "FA-{YYYY}".into()
+        }),
+        ("same patterns", |p| {
+            p.document_patterns.credit_note = p.document_patterns.invoice.clone()
+        }),
+        ("payment terms", |p| p.payment_terms = String::new()),
+    ];
+    for (what, spoil) in cases {
+        let mut profile = shop_profile();
+        spoil(&mut profile);
+        let result = Shop::default().decide(
+            &ShopCommand::Create(Box::new(profile)),
+            &crate::testing::TestEnvironment::new(),
+        );
+        assert_eq!(result.map_err(|e| e.code()), Err("validation"), "{what}");
+    }
+}
+
+#[test]
+fn creates_and_revokes_api_keys() {
+    // Proves a key is created with its role and hash, found by hash, and gone once revoked.
+    let shop = given::<Shop>([created()])
+        .when(create_key(1, HASH))
+        .then([key_created(1, HASH)]);
+    assert_eq!(
+        shop.active_key_by_hash(HASH).map(|k| k.role),
+        Some(Role::Storefront)
+    );
+    let revoked = ShopEvent::ApiKeyRevoked {
+        shop_id: shop_id(),
+        key_id: id(1),
+        revoked_at: test_now(),
+    };
+    let shop = given::<Shop>([created(), key_created(1, HASH)])
+        .when(ShopCommand::RevokeApiKey { key_id: id(1) })
+        .then([revoked.clone()]);
+    assert!(shop.active_key_by_hash(HASH).is_none());
+    // Revoking twice changes nothing.
+    given::<Shop>([created(), key_created(1, HASH), revoked])
+        .when(ShopCommand::RevokeApiKey { key_id: id(1) })
+        .then([]);
+}
+
+#[test]
+fn api_key_rules() {
+    // Proves keys need a shop, a valid unique hash and a label; unknown keys cannot be revoked.
+    given::<Shop>([])
+        .when(create_key(1, HASH))
+        .then_err_code("not-found");
+    given::<Shop>([created()])
+        .when(create_key(1, "short"))
+        .then_err_code("validation");
+    given::<Shop>([created(), key_created(1, HASH)])
+        .when(create_key(1, HASH))
+        .then([]);
+    let other_hash = "a".repeat(64);
+    given::<Shop>([created(), key_created(1, HASH)])
+        .when(create_key(1, &other_hash))
+        .then_err_code("already-exists");
+    given::<Shop>([created(), key_created(1, HASH)])
+        .when(create_key(2, HASH))
+        .then_err_code("already-exists");
+    given::<Shop>([created()])
+        .when(ShopCommand::RevokeApiKey { key_id: id(9) })
+        .then_err_code("not-found");
+    let unlabelled = ShopCommand::CreateApiKey {
+        key_id: id(3),
+        role: Role::Manager,
+        label: String::new(),
+        secret_hash: HASH.into(),
+    };
+    given::<Shop>([created()])
+        .when(unlabelled)
+        .then_err_code("validation");
+}
+
+#[test]
+fn api_keys_are_bounded() {
+    // Proves a shop cannot accumulate more than API_KEYS_PER_SHOP_MAX keys.
+    let mut history = vec![created()];
+    for n in 0..API_KEYS_PER_SHOP_MAX as u128 {
+        history.push(key_created(100 + n, &format!("{n:064x}")));
+    }
+    given::<Shop>(history)
+        .when(create_key(1, HASH))
+        .then_err_code("limit-exceeded");
+}
+
+#[test]
+fn stream_names_carry_the_shop() {
+    // Proves the stream name the glue appends to.
+    assert_eq!(
+        stream_id(id(1)),
+        "shop-00000000-0000-0000-0000-000000000001"
+    );
+}
