@@ -1,1 +1,373 @@
-//! todo
+//! Registered customers: one account per shop per email, compared case-insensitively.
+//!
+//! Uniqueness holds under concurrency by construction: the customer id is derived from the shop
+//! and the normalised email ([`customer_id_for`], a name-based UUID v5), and so is the stream
+//! (`customer-{customer_id}`). The glue appends `CustomerRegistered` with "expected version: no
+//! stream", so two concurrent sign-ups with one email cannot both succeed. An email is therefore the
+//! identity of an account and does not change. Guest orders carry an email only.
+
+use crate::limits::{EMAIL_CHARS_MAX, NAME_CHARS_MAX};
+use crate::shop::Address;
+use crate::text::{validate_optional_text, validate_text};
+use crate::{Aggregate, DomainError, DomainEvent, Environment};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Characters in the local part of an email (RFC 5321).
+const EMAIL_LOCAL_CHARS_MAX: usize = 64;
+
+/// Trims and lower-cases an email and checks its shape: one '@', a non-empty local part, a domain
+/// with a dot, no spaces or control characters.
+pub fn normalise_email(email: &str) -> Result<String, DomainError> {
+    let normalised = email.trim().to_lowercase();
+    let invalid = |message: &str| Err(DomainError::validation("email", message));
+    if normalised.chars().count() > EMAIL_CHARS_MAX {
+        return invalid("too long");
+    }
+    if normalised
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return invalid("must not contain spaces");
+    }
+    let Some((local, domain)) = normalised.split_once('@') else {
+        return invalid("must contain '@'");
+    };
+    if local.is_empty() || local.chars().count() > EMAIL_LOCAL_CHARS_MAX || domain.contains('@') {
+        return invalid("must be of the form name@domain");
+    }
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    if !domain_ok {
+        return invalid("the domain must be like example.fr");
+    }
+    Ok(normalised)
+}
+
+/// The id of the account of `normalised_email` in `shop_id`: the same inputs always give the same id.
+pub fn customer_id_for(shop_id: Uuid, normalised_email: &str) -> Uuid {
+    Uuid::new_v5(&shop_id, normalised_email.as_bytes())
+}
+
+/// Stream of one customer account.
+pub fn stream_id(customer_id: Uuid) -> String {
+    format!("{}-{customer_id}", Customer::STREAM_KIND)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerProfile {
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: Option<String>,
+    pub address: Option<Address>,
+}
+
+impl CustomerProfile {
+    fn validate(&self) -> Result<(), DomainError> {
+        validate_text("first_name", &self.first_name, NAME_CHARS_MAX)?;
+        validate_text("last_name", &self.last_name, NAME_CHARS_MAX)?;
+        validate_optional_text("phone", self.phone.as_deref(), 32)?;
+        self.address
+            .as_ref()
+            .map_or(Ok(()), |a| a.validate("address"))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum CustomerCommand {
+    Register {
+        shop_id: Uuid,
+        email: String,
+        profile: CustomerProfile,
+    },
+    ChangeProfile {
+        profile: CustomerProfile,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CustomerEvent {
+    CustomerRegistered {
+        shop_id: Uuid,
+        customer_id: Uuid,
+        /// Normalised (lower-case): the identity of the account.
+        email: String,
+        /// As typed, for display.
+        email_as_typed: String,
+        profile: CustomerProfile,
+        registered_at: DateTime<Utc>,
+    },
+    CustomerProfileChanged {
+        shop_id: Uuid,
+        customer_id: Uuid,
+        profile: CustomerProfile,
+        changed_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for CustomerEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            CustomerEvent::CustomerRegistered { .. } => "CustomerRegistered",
+            CustomerEvent::CustomerProfileChanged { .. } => "CustomerProfileChanged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredCustomer {
+    pub shop_id: Uuid,
+    pub customer_id: Uuid,
+    pub email: String,
+    pub profile: CustomerProfile,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Customer {
+    pub registered: Option<RegisteredCustomer>,
+}
+
+impl Customer {
+    fn decide_register(
+        &self,
+        shop_id: Uuid,
+        email: &str,
+        profile: &CustomerProfile,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, DomainError> {
+        let normalised = normalise_email(email)?;
+        if let Some(existing) = &self.registered {
+            // The same sign-up retried is not an error; another sign-up with this email is.
+            let retry = existing.email == normalised && existing.profile == *profile;
+            return if retry {
+                Ok(vec![])
+            } else {
+                Err(DomainError::already_exists("customer", normalised))
+            };
+        }
+        profile.validate()?;
+        Ok(vec![CustomerEvent::CustomerRegistered {
+            shop_id,
+            customer_id: customer_id_for(shop_id, &normalised),
+            email: normalised,
+            email_as_typed: email.trim().to_owned(),
+            profile: profile.clone(),
+            registered_at: now,
+        }])
+    }
+
+    fn decide_change(
+        &self,
+        profile: &CustomerProfile,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, DomainError> {
+        let existing = self
+            .registered
+            .as_ref()
+            .ok_or_else(|| DomainError::not_found("customer", "this account"))?;
+        if existing.profile == *profile {
+            return Ok(vec![]);
+        }
+        profile.validate()?;
+        Ok(vec![CustomerEvent::CustomerProfileChanged {
+            shop_id: existing.shop_id,
+            customer_id: existing.customer_id,
+            profile: profile.clone(),
+            changed_at: now,
+        }])
+    }
+}
+
+impl Aggregate for Customer {
+    type Command = CustomerCommand;
+    type Event = CustomerEvent;
+    const STREAM_KIND: &'static str = "customer";
+
+    fn decide(
+        &self,
+        command: &CustomerCommand,
+        env: &dyn Environment,
+    ) -> Result<Vec<CustomerEvent>, DomainError> {
+        match command {
+            CustomerCommand::Register {
+                shop_id,
+                email,
+                profile,
+            } => self.decide_register(*shop_id, email, profile, env.now()),
+            CustomerCommand::ChangeProfile { profile } => self.decide_change(profile, env.now()),
+        }
+    }
+
+    fn evolve(mut self, event: &CustomerEvent) -> Self {
+        match event {
+            CustomerEvent::CustomerRegistered {
+                shop_id,
+                customer_id,
+                email,
+                profile,
+                ..
+            } => {
+                self.registered = Some(RegisteredCustomer {
+                    shop_id: *shop_id,
+                    customer_id: *customer_id,
+                    email: email.clone(),
+                    profile: profile.clone(),
+                });
+            }
+            CustomerEvent::CustomerProfileChanged { profile, .. } => {
+                if let Some(registered) = self.registered.as_mut() {
+                    registered.profile = profile.clone();
+                }
+            }
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{address, shop_id};
+    use crate::testing::{given, test_now};
+
+    fn profile() -> CustomerProfile {
+        CustomerProfile {
+            first_name: "Jules".into(),
+            last_name: "Bernard".into(),
+            phone: None,
+            address: Some(address()),
+        }
+    }
+
+    fn register(email: &str) -> CustomerCommand {
+        CustomerCommand::Register {
+            shop_id: shop_id(),
+            email: email.into(),
+            profile: profile(),
+        }
+    }
+
+    fn registered() -> CustomerEvent {
+        CustomerEvent::CustomerRegistered {
+            shop_id: shop_id(),
+            customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),
+            email: "jules.bernard@example.fr".into(),
+            email_as_typed: "Jules.Bernard@Example.fr".into(),
+            profile: profile(),
+            registered_at: test_now(),
+        }
+    }
+
+    #[test]
+    fn registers_with_a_normalised_email() {
+        // Proves the account is keyed by the lower-cased email and keeps the typed form for display.
+        given::<Customer>([])
+            .when(register(" Jules.Bernard@Example.fr "))
+            .then([registered()]);
+    }
+
+    #[test]
+    fn one_account_per_email_case_insensitively() {
+        // Proves the same email in any case maps to the same id and stream, and a second sign-up fails.
+        let upper = customer_id_for(
+            shop_id(),
+            &normalise_email("JULES.BERNARD@EXAMPLE.FR").expect("valid"),
+        );
+        assert_eq!(
+            upper,
+            customer_id_for(shop_id(), "jules.bernard@example.fr")
+        );
+        assert_ne!(
+            upper,
+            customer_id_for(Uuid::nil(), "jules.bernard@example.fr"),
+            "ids are per shop"
+        );
+        let mut other = profile();
+        other.first_name = "Julie".into();
+        let command = CustomerCommand::Register {
+            shop_id: shop_id(),
+            email: "JULES.bernard@example.fr".into(),
+            profile: other,
+        };
+        given::<Customer>([registered()])
+            .when(command)
+            .then_err_code("already-exists");
+        // The very same sign-up retried records nothing new.
+        given::<Customer>([registered()])
+            .when(register("jules.bernard@example.fr"))
+            .then([]);
+    }
+
+    #[test]
+    fn refuses_malformed_emails() {
+        // Proves the email shape is checked.
+        for bad in [
+            "",
+            "jules",
+            "@example.fr",
+            "jules@",
+            "jules@example",
+            "ju les@example.fr",
+            "a@b@c.fr",
+            "a@.fr",
+            "a@b..fr",
+        ] {
+            assert_eq!(
+                normalise_email(bad).map_err(|e| e.code()),
+                Err("validation"),
+                "{bad:?}"
+            );
+        }
+        let long = format!("{}@example.fr", "a".repeat(EMAIL_CHARS_MAX));
+        assert!(normalise_email(&long).is_err());
+        given::<Customer>([])
+            .when(register("nope"))
+            .then_err_code("validation");
+    }
+
+    #[test]
+    fn validates_the_profile() {
+        // Proves names are required.
+        let mut bad = profile();
+        bad.last_name = String::new();
+        let command = CustomerCommand::Register {
+            shop_id: shop_id(),
+            email: "a@b.fr".into(),
+            profile: bad,
+        };
+        given::<Customer>([])
+            .when(command)
+            .then_err_code("validation");
+    }
+
+    #[test]
+    fn changes_the_profile() {
+        // Proves a registered customer can change their profile, and an unknown one cannot.
+        let mut changed = profile();
+        changed.phone = Some("+33 6 00 00 00 00".into());
+        let expected = CustomerEvent::CustomerProfileChanged {
+            shop_id: shop_id(),
+            customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),
+            profile: changed.clone(),
+            changed_at: test_now(),
+        };
+        let customer = given::<Customer>([registered()])
+            .when(CustomerCommand::ChangeProfile {
+                profile: changed.clone(),
+            })
+            .then([expected]);
+        assert_eq!(
+            customer.registered.map(|r| r.profile),
+            Some(changed.clone())
+        );
+        given::<Customer>([registered()])
+            .when(CustomerCommand::ChangeProfile { profile: profile() })
+            .then([]);
+        given::<Customer>([])
+            .when(CustomerCommand::ChangeProfile { profile: changed })
+            .then_err_code("not-found");
+    }
+}

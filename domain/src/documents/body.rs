@@ -1,0 +1,191 @@
+//! The immutable content of documents, and how the glue builds it from the shop and the order.
+
+use crate::order::{
+    document_lines, CreditReason, DocumentLine, Order, OrderCustomer, OrderStatus, PaymentRecord,
+    PlacedOrder, Settlement,
+};
+use crate::pricing::Totals;
+use crate::shop::{Address, LegalIdentity, ShopProfile};
+use crate::DomainError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The seller as printed on documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seller {
+    pub shop_name: String,
+    pub organisation: LegalIdentity,
+}
+
+/// An invoice with the legal mentions of French invoices; the number and date are on the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceBody {
+    pub order_id: Uuid,
+    pub seller: Seller,
+    pub customer: OrderCustomer,
+    pub currency: String,
+    pub prices_include_tax: bool,
+    pub lines: Vec<DocumentLine>,
+    pub totals: Totals,
+    pub payment_terms: String,
+    pub payments: Vec<PaymentRecord>,
+    pub order_placed_at: DateTime<Utc>,
+}
+
+/// A credit note: returned lines, referencing the invoice it corrects, and how it is settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditNoteBody {
+    pub order_id: Uuid,
+    pub credit_id: Uuid,
+    pub invoice_number: String,
+    pub reason: CreditReason,
+    pub seller: Seller,
+    pub customer: OrderCustomer,
+    pub currency: String,
+    pub prices_include_tax: bool,
+    pub lines: Vec<DocumentLine>,
+    pub totals: Totals,
+    pub settlement: Settlement,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliverySlipLine {
+    pub line_number: u32,
+    pub sku: String,
+    pub description: String,
+    pub quantity: u32,
+    pub unit_weight_g: u32,
+}
+
+/// A delivery slip: what leaves the shop, with no prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliverySlipBody {
+    pub order_id: Uuid,
+    pub seller: Seller,
+    pub customer: OrderCustomer,
+    pub delivery_method_name: String,
+    pub shipping_address: Option<Address>,
+    pub pickup_point_id: Option<Uuid>,
+    pub tracking_number: Option<String>,
+    pub lines: Vec<DeliverySlipLine>,
+    pub total_weight_g: u64,
+}
+
+fn seller(shop: &ShopProfile) -> Seller {
+    Seller {
+        shop_name: shop.name.clone(),
+        organisation: shop.organisation.clone(),
+    }
+}
+
+fn placed_of_shop<'a>(
+    shop: &ShopProfile,
+    order: &'a Order,
+) -> Result<&'a PlacedOrder, DomainError> {
+    let placed = order.placed_or_not_found()?;
+    if placed.shop_id != shop.shop_id {
+        return Err(DomainError::conflict(
+            "shop-mismatch",
+            "the order belongs to another shop",
+        ));
+    }
+    Ok(placed)
+}
+
+/// The invoice of a fully paid order.
+pub fn invoice_body(shop: &ShopProfile, order: &Order) -> Result<InvoiceBody, DomainError> {
+    let placed = placed_of_shop(shop, order)?;
+    if order.status == OrderStatus::Placed || !order.outstanding().is_zero() {
+        return Err(DomainError::InvalidTransition {
+            from: order.status.as_str(),
+            action: "invoice",
+        });
+    }
+    Ok(InvoiceBody {
+        order_id: placed.order_id,
+        seller: seller(shop),
+        customer: placed.customer.clone(),
+        currency: placed.currency.clone(),
+        prices_include_tax: placed.pricing.prices_include_tax,
+        lines: document_lines(&placed.pricing),
+        totals: placed.pricing.totals.clone(),
+        payment_terms: shop.payment_terms.clone(),
+        payments: order.payments.values().cloned().collect(),
+        order_placed_at: placed.placed_at,
+    })
+}
+
+/// The credit note of the credit `credit_id` recorded on the order, against `invoice_number`.
+pub fn credit_note_body(
+    shop: &ShopProfile,
+    order: &Order,
+    credit_id: Uuid,
+    invoice_number: &str,
+) -> Result<CreditNoteBody, DomainError> {
+    let placed = placed_of_shop(shop, order)?;
+    let credit = order
+        .credits
+        .get(&credit_id)
+        .ok_or_else(|| DomainError::not_found("credit", credit_id))?;
+    if invoice_number.trim().is_empty() {
+        return Err(DomainError::validation(
+            "invoice_number",
+            "a credit note references its invoice",
+        ));
+    }
+    Ok(CreditNoteBody {
+        order_id: placed.order_id,
+        credit_id,
+        invoice_number: invoice_number.to_owned(),
+        reason: credit.reason,
+        seller: seller(shop),
+        customer: placed.customer.clone(),
+        currency: placed.currency.clone(),
+        prices_include_tax: placed.pricing.prices_include_tax,
+        lines: credit.lines.clone(),
+        totals: credit.totals.clone(),
+        settlement: credit.settlement,
+    })
+}
+
+/// The delivery slip of a shipped (or ready for pickup, or delivered) order.
+pub fn delivery_slip_body(
+    shop: &ShopProfile,
+    order: &Order,
+) -> Result<DeliverySlipBody, DomainError> {
+    let placed = placed_of_shop(shop, order)?;
+    let shipped = matches!(
+        order.status,
+        OrderStatus::Shipped | OrderStatus::ReadyForPickup | OrderStatus::Delivered
+    );
+    if !shipped {
+        return Err(DomainError::InvalidTransition {
+            from: order.status.as_str(),
+            action: "issue a delivery slip for",
+        });
+    }
+    let lines = placed
+        .pricing
+        .lines
+        .iter()
+        .map(|l| DeliverySlipLine {
+            line_number: l.line_number,
+            sku: l.sku.clone(),
+            description: l.name.clone(),
+            quantity: l.quantity,
+            unit_weight_g: l.unit_weight_g,
+        })
+        .collect();
+    Ok(DeliverySlipBody {
+        order_id: placed.order_id,
+        seller: seller(shop),
+        customer: placed.customer.clone(),
+        delivery_method_name: placed.pricing.shipping.name.clone(),
+        shipping_address: placed.shipping_address.clone(),
+        pickup_point_id: placed.pickup_point_id,
+        tracking_number: order.tracking_number.clone(),
+        lines,
+        total_weight_g: placed.pricing.total_weight_g,
+    })
+}

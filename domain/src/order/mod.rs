@@ -1,0 +1,310 @@
+//! Orders: placing (priced from the catalog), the NEW flag, payments, the lifecycle, returns and
+//! cancellation.
+//!
+//! One stream per order (`order-{order_id}`). Placing receives the catalog itself (shared through
+//! an `Arc`) and prices the basket in `decide` with [`crate::pricing::price_basket`]: the rule "an
+//! order is priced from the catalog at the moment it is placed" then lives in one tested place, and
+//! no caller can hand the order a price. The resulting snapshot is stored in `OrderPlaced`, so
+//! later catalog changes never alter a placed order.
+//!
+//! Lifecycle: placed → paid → in production → shipped (home delivery) or ready for pickup (store
+//! pickup) → delivered. A paid order may skip production. Cancelling is possible from placed or
+//! paid; cancelling a paid order credits everything (and the glue issues the credit note).
+
+mod credit;
+mod decide;
+#[cfg(test)]
+mod tests;
+mod types;
+
+pub use credit::document_lines;
+pub use types::{
+    CreditReason, CreditRecord, DocumentLine, LineKind, OrderCustomer, OrderStatus, PaymentMethod,
+    PaymentRecord, PlacedOrder, ReturnLine, Settlement,
+};
+
+use crate::catalog::Catalog;
+use crate::pricing::{BasketLine, Totals};
+use crate::shop::Address;
+use crate::{Aggregate, DomainError, DomainEvent, Environment};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Stream of one order.
+pub fn stream_id(order_id: Uuid) -> String {
+    format!("{}-{order_id}", Order::STREAM_KIND)
+}
+
+#[derive(Debug, Clone)]
+pub struct PlaceOrder {
+    pub order_id: Uuid,
+    pub shop_id: Uuid,
+    pub customer: OrderCustomer,
+    pub lines: Vec<BasketLine>,
+    pub delivery_method_id: Uuid,
+    /// Where a store-pickup order is collected; `None` means the shop itself.
+    pub pickup_point_id: Option<Uuid>,
+    /// Required for home delivery.
+    pub shipping_address: Option<Address>,
+    /// The shop's catalog as of now; the only source of prices.
+    pub catalog: Arc<Catalog>,
+    pub prices_include_tax: bool,
+    pub currency: String,
+}
+
+/// A payment as reported by a payment provider or entered by staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordPayment {
+    pub payment_id: Uuid,
+    pub method: PaymentMethod,
+    pub amount: Decimal,
+    pub transaction_id: Option<String>,
+    /// The provider's id (Stripe, PayPal): a repeated notification with it is recorded once.
+    pub external_payment_id: Option<String>,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum OrderCommand {
+    Place(Box<PlaceOrder>),
+    /// A staff user opened the order: it is no longer NEW.
+    Open {
+        opened_by: String,
+    },
+    RecordPayment(RecordPayment),
+    /// Payment of the whole outstanding balance taken at the counter by `operator`.
+    MarkPaid {
+        payment_id: Uuid,
+        method: PaymentMethod,
+        operator: String,
+    },
+    StartProduction {
+        started_by: String,
+    },
+    Ship {
+        shipped_by: String,
+        tracking_number: Option<String>,
+    },
+    MarkReadyForPickup {
+        marked_by: String,
+    },
+    Deliver {
+        delivered_by: String,
+    },
+    /// From placed, or from paid with a settlement for what was paid.
+    Cancel {
+        cancelled_by: String,
+        reason: String,
+        settlement: Option<Settlement>,
+    },
+    /// Returned lines of a shipped or delivered order, credited.
+    RecordReturn {
+        credit_id: Uuid,
+        lines: Vec<ReturnLine>,
+        refund_shipping: bool,
+        settlement: Settlement,
+        credited_by: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OrderEvent {
+    OrderPlaced(Box<PlacedOrder>),
+    OrderOpened {
+        shop_id: Uuid,
+        order_id: Uuid,
+        opened_by: String,
+        opened_at: DateTime<Utc>,
+    },
+    PaymentRecorded {
+        shop_id: Uuid,
+        order_id: Uuid,
+        payment: PaymentRecord,
+    },
+    /// Payments now cover the total; the glue issues the invoice in the same append.
+    OrderPaid {
+        shop_id: Uuid,
+        order_id: Uuid,
+        amount_paid: Decimal,
+        paid_at: DateTime<Utc>,
+    },
+    ProductionStarted {
+        shop_id: Uuid,
+        order_id: Uuid,
+        started_by: String,
+        started_at: DateTime<Utc>,
+    },
+    /// The glue issues the delivery slip in the same append.
+    OrderShipped {
+        shop_id: Uuid,
+        order_id: Uuid,
+        shipped_by: String,
+        tracking_number: Option<String>,
+        shipped_at: DateTime<Utc>,
+    },
+    OrderReadyForPickup {
+        shop_id: Uuid,
+        order_id: Uuid,
+        marked_by: String,
+        ready_at: DateTime<Utc>,
+    },
+    OrderDelivered {
+        shop_id: Uuid,
+        order_id: Uuid,
+        delivered_by: String,
+        delivered_at: DateTime<Utc>,
+    },
+    /// Lines (and maybe shipping) credited; the glue issues the credit note in the same append.
+    OrderCredited {
+        shop_id: Uuid,
+        order_id: Uuid,
+        credit: CreditRecord,
+    },
+    OrderCancelled {
+        shop_id: Uuid,
+        order_id: Uuid,
+        cancelled_by: String,
+        reason: String,
+        /// Payments of a not-yet-paid order to give back outside any credit note.
+        refund_due: Decimal,
+        cancelled_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for OrderEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            OrderEvent::OrderPlaced(_) => "OrderPlaced",
+            OrderEvent::OrderOpened { .. } => "OrderOpened",
+            OrderEvent::PaymentRecorded { .. } => "PaymentRecorded",
+            OrderEvent::OrderPaid { .. } => "OrderPaid",
+            OrderEvent::ProductionStarted { .. } => "ProductionStarted",
+            OrderEvent::OrderShipped { .. } => "OrderShipped",
+            OrderEvent::OrderReadyForPickup { .. } => "OrderReadyForPickup",
+            OrderEvent::OrderDelivered { .. } => "OrderDelivered",
+            OrderEvent::OrderCredited { .. } => "OrderCredited",
+            OrderEvent::OrderCancelled { .. } => "OrderCancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Order {
+    pub placed: Option<Box<PlacedOrder>>,
+    pub status: OrderStatus,
+    /// Set when placed, cleared when a staff user opens the order.
+    pub is_new: bool,
+    pub amount_paid: Decimal,
+    pub payments: BTreeMap<Uuid, PaymentRecord>,
+    external_payment_ids: BTreeSet<String>,
+    /// Quantity credited so far per line number.
+    pub credited_quantities: BTreeMap<u32, u32>,
+    pub shipping_credited: bool,
+    pub credits: BTreeMap<Uuid, CreditRecord>,
+    pub tracking_number: Option<String>,
+}
+
+impl Order {
+    pub fn placed_or_not_found(&self) -> Result<&PlacedOrder, DomainError> {
+        self.placed
+            .as_deref()
+            .ok_or_else(|| DomainError::not_found("order", "this order"))
+    }
+
+    /// Total including VAT; zero before the order is placed.
+    pub fn total_incl_vat(&self) -> Decimal {
+        self.placed
+            .as_ref()
+            .map_or(Decimal::ZERO, |p| p.pricing.totals.total_incl_vat)
+    }
+
+    pub fn outstanding(&self) -> Decimal {
+        self.total_incl_vat() - self.amount_paid
+    }
+
+    /// Quantity of `line_number` not yet credited.
+    pub fn returnable_quantity(&self, line_number: u32) -> u32 {
+        let ordered = self.placed.as_ref().and_then(|p| {
+            p.pricing
+                .lines
+                .iter()
+                .find(|l| l.line_number == line_number)
+                .map(|l| l.quantity)
+        });
+        let credited = self
+            .credited_quantities
+            .get(&line_number)
+            .copied()
+            .unwrap_or(0);
+        ordered.unwrap_or(0).saturating_sub(credited)
+    }
+
+    /// Totals of everything credited so far.
+    pub fn credited_totals(&self) -> Vec<&Totals> {
+        self.credits.values().map(|c| &c.totals).collect()
+    }
+}
+
+impl Aggregate for Order {
+    type Command = OrderCommand;
+    type Event = OrderEvent;
+    const STREAM_KIND: &'static str = "order";
+
+    fn decide(
+        &self,
+        command: &OrderCommand,
+        env: &dyn Environment,
+    ) -> Result<Vec<OrderEvent>, DomainError> {
+        decide::decide(self, command, env.now())
+    }
+
+    fn evolve(self, event: &OrderEvent) -> Self {
+        evolve(self, event)
+    }
+}
+
+fn evolve(mut order: Order, event: &OrderEvent) -> Order {
+    match event {
+        OrderEvent::OrderPlaced(placed) => {
+            order.placed = Some(placed.clone());
+            order.status = OrderStatus::Placed;
+            order.is_new = true;
+        }
+        OrderEvent::OrderOpened { .. } => order.is_new = false,
+        OrderEvent::PaymentRecorded { payment, .. } => {
+            order.amount_paid += payment.amount;
+            if let Some(external) = &payment.external_payment_id {
+                order.external_payment_ids.insert(external.clone());
+            }
+            order.payments.insert(payment.payment_id, payment.clone());
+        }
+        OrderEvent::OrderPaid { .. } => order.status = OrderStatus::Paid,
+        OrderEvent::ProductionStarted { .. } => order.status = OrderStatus::InProduction,
+        OrderEvent::OrderShipped {
+            tracking_number, ..
+        } => {
+            order.status = OrderStatus::Shipped;
+            order.tracking_number = tracking_number.clone();
+        }
+        OrderEvent::OrderReadyForPickup { .. } => order.status = OrderStatus::ReadyForPickup,
+        OrderEvent::OrderDelivered { .. } => order.status = OrderStatus::Delivered,
+        OrderEvent::OrderCredited { credit, .. } => {
+            for line in credit.lines.iter().filter(|l| l.kind == LineKind::Product) {
+                *order
+                    .credited_quantities
+                    .entry(line.line_number)
+                    .or_insert(0) += line.quantity;
+            }
+            if credit.lines.iter().any(|l| l.kind == LineKind::Shipping) {
+                order.shipping_credited = true;
+            }
+            order.credits.insert(credit.credit_id, credit.clone());
+        }
+        OrderEvent::OrderCancelled { .. } => order.status = OrderStatus::Cancelled,
+    }
+    order
+}

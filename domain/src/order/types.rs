@@ -1,0 +1,145 @@
+//! The values an order is made of, as stored in its events.
+
+use crate::pricing::{PricedBasket, Totals};
+use crate::shop::Address;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed and not (fully) paid.
+    #[default]
+    Placed,
+    Paid,
+    InProduction,
+    Shipped,
+    ReadyForPickup,
+    Delivered,
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// The name used in messages and read models.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Placed => "placed",
+            OrderStatus::Paid => "paid",
+            OrderStatus::InProduction => "in_production",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::ReadyForPickup => "ready_for_pickup",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Who ordered: a registered account (`customer_id`) or a guest (email only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCustomer {
+    /// The account, derived from the email (see `customer::customer_id_for`); `None` for a guest.
+    pub customer_id: Option<Uuid>,
+    /// Normalised email.
+    pub email: String,
+    pub name: String,
+    pub billing_address: Option<Address>,
+}
+
+/// Everything known at placing, frozen: the customer, the delivery and the priced snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedOrder {
+    pub shop_id: Uuid,
+    pub order_id: Uuid,
+    pub customer: OrderCustomer,
+    pub currency: String,
+    pub pickup_point_id: Option<Uuid>,
+    pub shipping_address: Option<Address>,
+    pub pricing: PricedBasket,
+    pub placed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Cash,
+    Card,
+    Paypal,
+    Cheque,
+    BankTransfer,
+    /// Paid with the customer's store credit (credit notes turned into credit).
+    StoreCredit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    pub payment_id: Uuid,
+    pub method: PaymentMethod,
+    pub amount: Decimal,
+    pub transaction_id: Option<String>,
+    pub external_payment_id: Option<String>,
+    /// The operator at the counter, or the integration that reported it.
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// How a credit is settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settlement {
+    /// Paid back with this method.
+    Refund { method: PaymentMethod },
+    /// Turned into store credit usable on a later order.
+    StoreCredit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditReason {
+    Return,
+    Cancellation,
+}
+
+/// One line of a returned quantity, by the order's line number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnLine {
+    pub line_number: u32,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    Product,
+    Shipping,
+}
+
+/// A line of an invoice or a credit note, with the French legal mentions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentLine {
+    /// The order's line number; the shipping line comes after the products.
+    pub line_number: u32,
+    pub kind: LineKind,
+    /// `None` for shipping.
+    pub sku: Option<String>,
+    pub description: String,
+    pub quantity: u32,
+    pub unit_price_excl_vat: Decimal,
+    pub vat_rate: Decimal,
+    pub total_excl_vat: Decimal,
+    pub total_vat: Decimal,
+    pub total_incl_vat: Decimal,
+}
+
+/// A credit of an order: the lines and amounts a credit note will carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRecord {
+    pub credit_id: Uuid,
+    pub reason: CreditReason,
+    pub lines: Vec<DocumentLine>,
+    pub totals: Totals,
+    pub settlement: Settlement,
+    pub credited_by: String,
+    pub credited_at: DateTime<Utc>,
+}
