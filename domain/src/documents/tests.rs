@@ -1,1 +1,296 @@
+use super::*;
+use crate::fixtures::*;
+use crate::order::{
+    Order, OrderCommand, OrderCustomer, PaymentMethod, PlaceOrder, ReturnLine, Settlement,
+};
+use crate::pricing::BasketLine;
+use crate::testing::{given, replay, test_now, TestEnvironment};
+use chrono::TimeZone;
+use std::sync::Arc;
 
+const INVOICE_PATTERN: &str = "FA-{YYYY}-{seq:06}";
+
+fn order_events() -> Vec<crate::order::OrderEvent> {
+    let place = PlaceOrder {
+        order_id: id(0x0D),
+        shop_id: shop_id(),
+        customer: OrderCustomer {
+            customer_id: None,
+            email: "claire.martin@example.fr".into(),
+            name: "Claire Martin".into(),
+            billing_address: Some(address()),
+        },
+        lines: vec![
+            BasketLine {
+                sku: "TIR-10x15".into(),
+                quantity: 60,
+            },
+            BasketLine {
+                sku: "GUIDE-LYON".into(),
+                quantity: 1,
+            },
+        ],
+        delivery_method_id: id(COLISSIMO),
+        pickup_point_id: None,
+        shipping_address: Some(address()),
+        catalog: Arc::new(catalog()),
+        prices_include_tax: true,
+        currency: "EUR".into(),
+    };
+    let commands = [
+        OrderCommand::Place(Box::new(place)),
+        OrderCommand::MarkPaid {
+            payment_id: id(0x9A),
+            method: PaymentMethod::Card,
+            operator: "anne".into(),
+        },
+        OrderCommand::Ship {
+            shipped_by: "anne".into(),
+            tracking_number: Some("6A1".into()),
+        },
+        OrderCommand::RecordReturn {
+            credit_id: id(0xCC),
+            lines: vec![ReturnLine {
+                line_number: 2,
+                quantity: 1,
+            }],
+            refund_shipping: false,
+            settlement: Settlement::StoreCredit,
+            credited_by: "anne".into(),
+        },
+    ];
+    let mut events = Vec::new();
+    for command in commands {
+        let state = replay::<Order>(&events);
+        events.extend(
+            state
+                .decide(&command, &TestEnvironment::new())
+                .expect("setup"),
+        );
+    }
+    events
+}
+
+fn order_after(count: usize) -> Order {
+    replay::<Order>(&order_events()[..count])
+}
+
+fn paid_order() -> Order {
+    order_after(3)
+}
+
+fn invoice() -> Box<InvoiceBody> {
+    Box::new(invoice_body(&shop_profile(), &paid_order()).expect("paid order has an invoice"))
+}
+
+fn issue(body: DocumentBody) -> DocumentCommand {
+    let pattern = body
+        .kind()
+        .pattern(&shop_profile().document_patterns)
+        .to_owned();
+    DocumentCommand::Issue {
+        shop_id: shop_id(),
+        pattern,
+        body,
+    }
+}
+
+fn invoice_issued(seq: u64, year: i32, at: chrono::DateTime<Utc>) -> DocumentEvent {
+    DocumentEvent::InvoiceIssued {
+        shop_id: shop_id(),
+        number: DocumentNumber {
+            number: format_document_number(INVOICE_PATTERN, year, seq),
+            seq,
+            year,
+        },
+        issued_at: at,
+        invoice: invoice(),
+    }
+}
+
+#[test]
+fn the_first_invoice_is_number_one() {
+    // Proves the first document of a series gets sequence 1 formatted with the shop's pattern.
+    let series = given::<DocumentSeries>([])
+        .when(issue(DocumentBody::Invoice(invoice())))
+        .then([invoice_issued(1, 2025, test_now())]);
+    assert_eq!(
+        series.last.map(|n| n.number),
+        Some("FA-2025-000001".to_owned())
+    );
+}
+
+#[test]
+fn numbers_follow_without_gap() {
+    // Proves a thousand successive issues give exactly 1..=1000, all distinct.
+    let env = TestEnvironment::new();
+    let mut series = DocumentSeries::default();
+    let mut numbers = std::collections::BTreeSet::new();
+    for expected_seq in 1..=1000u64 {
+        let events = series
+            .decide(&issue(DocumentBody::Invoice(invoice())), &env)
+            .expect("issued");
+        assert_eq!(events[0].number().seq, expected_seq);
+        numbers.insert(events[0].number().number.clone());
+        series = events.iter().fold(series, |s, e| s.evolve(e));
+    }
+    assert_eq!(numbers.len(), 1000);
+    assert_eq!(series.issued_count, 1000);
+}
+
+#[test]
+fn a_yearly_pattern_restarts_on_january_first() {
+    // Proves {YYYY} series restart at 1 in a new year, and series without the year continue.
+    let new_year = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 1)
+        .single()
+        .expect("date");
+    given::<DocumentSeries>([invoice_issued(41, 2025, test_now())])
+        .at(new_year)
+        .when(issue(DocumentBody::Invoice(invoice())))
+        .then([invoice_issued(1, 2026, new_year)]);
+    let continuous = DocumentCommand::Issue {
+        shop_id: shop_id(),
+        pattern: "FA{seq:05}".into(),
+        body: DocumentBody::Invoice(invoice()),
+    };
+    let events = given::<DocumentSeries>([invoice_issued(41, 2025, test_now())])
+        .at(new_year)
+        .when(continuous)
+        .events();
+    assert_eq!(
+        events[0].number(),
+        &DocumentNumber {
+            number: "FA00042".into(),
+            seq: 42,
+            year: 2026
+        }
+    );
+}
+
+#[test]
+fn issue_dates_never_go_backwards() {
+    // Proves a clock stepped back dates the next document at the last one's date, keeping the order.
+    let later = test_now() + chrono::Duration::hours(1);
+    given::<DocumentSeries>([invoice_issued(1, 2025, later)])
+        .when(issue(DocumentBody::Invoice(invoice())))
+        .then([invoice_issued(2, 2025, later)]);
+}
+
+#[test]
+fn a_series_numbers_one_kind_of_one_shop() {
+    // Proves a series refuses another kind, another shop and an invalid pattern.
+    let slip = Box::new(delivery_slip_body(&shop_profile(), &paid_order_shipped()).expect("slip"));
+    given::<DocumentSeries>([invoice_issued(1, 2025, test_now())])
+        .when(issue(DocumentBody::DeliverySlip(slip)))
+        .then_err_code("series-kind-mismatch");
+    let other_shop = DocumentCommand::Issue {
+        shop_id: id(1),
+        pattern: INVOICE_PATTERN.into(),
+        body: DocumentBody::Invoice(invoice()),
+    };
+    given::<DocumentSeries>([invoice_issued(1, 2025, test_now())])
+        .when(other_shop)
+        .then_err_code("shop-mismatch");
+    let bad_pattern = DocumentCommand::Issue {
+        shop_id: shop_id(),
+        pattern: "FA".into(),
+        body: DocumentBody::Invoice(invoice()),
+    };
+    given::<DocumentSeries>([])
+        .when(bad_pattern)
+        .then_err_code("validation");
+}
+
+fn paid_order_shipped() -> Order {
+    order_after(4)
+}
+
+#[test]
+fn the_invoice_carries_the_legal_mentions_and_adds_up() {
+    // Proves the invoice snapshot: seller identity, customer, lines incl. shipping, totals per rate, terms.
+    let invoice = invoice();
+    assert_eq!(invoice.seller.organisation.siren, "812345678");
+    assert_eq!(invoice.seller.organisation.vat_id, "FR45812345678");
+    assert_eq!(invoice.customer.email, "claire.martin@example.fr");
+    assert_eq!(invoice.payment_terms, "Payable à la commande");
+    assert_eq!(invoice.lines.len(), 3, "two products and the shipping");
+    let net: rust_decimal::Decimal = invoice.lines.iter().map(|l| l.total_excl_vat).sum();
+    let vat: rust_decimal::Decimal = invoice.lines.iter().map(|l| l.total_vat).sum();
+    assert_eq!(net, invoice.totals.total_excl_vat);
+    assert_eq!(vat, invoice.totals.total_vat);
+    assert_eq!(invoice.totals.total_incl_vat, d("40.80"));
+    assert_eq!(invoice.payments.len(), 1);
+    assert_eq!(invoice.payments[0].recorded_by, "anne");
+}
+
+#[test]
+fn only_a_paid_order_is_invoiced() {
+    // Proves the glue cannot build an invoice for an unpaid order or for another shop.
+    let placed = order_after(1);
+    assert_eq!(
+        invoice_body(&shop_profile(), &placed).map_err(|e| e.code()),
+        Err("invalid-transition")
+    );
+    assert_eq!(
+        invoice_body(&shop_profile(), &Order::default()).map_err(|e| e.code()),
+        Err("not-found")
+    );
+    let mut other = shop_profile();
+    other.shop_id = id(1);
+    assert_eq!(
+        invoice_body(&other, &paid_order()).map_err(|e| e.code()),
+        Err("shop-mismatch")
+    );
+}
+
+#[test]
+fn the_credit_note_references_its_invoice() {
+    // Proves the credit note body carries the invoice number, returned lines, totals and settlement.
+    let order = order_after(5);
+    let credit_note =
+        credit_note_body(&shop_profile(), &order, id(0xCC), "FA-2025-000001").expect("credit note");
+    assert_eq!(credit_note.invoice_number, "FA-2025-000001");
+    assert_eq!(credit_note.lines.len(), 1);
+    assert_eq!(credit_note.totals.total_incl_vat, d("18.50"));
+    assert_eq!(credit_note.settlement, Settlement::StoreCredit);
+    let events = given::<DocumentSeries>([])
+        .when(issue(DocumentBody::CreditNote(Box::new(credit_note))))
+        .events();
+    assert_eq!(events[0].number().number, "AV-2025-000001");
+    assert_eq!(events[0].event_type(), "CreditNoteIssued");
+    assert_eq!(
+        credit_note_body(&shop_profile(), &order, id(1), "FA-1").map_err(|e| e.code()),
+        Err("not-found")
+    );
+    assert_eq!(
+        credit_note_body(&shop_profile(), &order, id(0xCC), " ").map_err(|e| e.code()),
+        Err("validation")
+    );
+}
+
+#[test]
+fn the_delivery_slip_needs_a_shipped_order() {
+    // Proves slips are issued for shipped orders only and list quantities and weight.
+    assert_eq!(
+        delivery_slip_body(&shop_profile(), &paid_order()).map_err(|e| e.code()),
+        Err("invalid-transition")
+    );
+    let slip = delivery_slip_body(&shop_profile(), &paid_order_shipped()).expect("slip");
+    assert_eq!(slip.tracking_number.as_deref(), Some("6A1"));
+    assert_eq!(slip.lines.len(), 2);
+    assert_eq!(slip.total_weight_g, 650);
+    let events = given::<DocumentSeries>([])
+        .when(issue(DocumentBody::DeliverySlip(Box::new(slip))))
+        .events();
+    assert_eq!(events[0].number().number, "BL-2025-000001");
+}
+
+#[test]
+fn stream_names_carry_shop_and_kind() {
+    // Proves the series stream names the glue appends to.
+    assert_eq!(
+        stream_id(id(1), DocumentKind::CreditNote),
+        "document-series-00000000-0000-0000-0000-000000000001-credit_note"
+    );
+}
