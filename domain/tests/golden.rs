@@ -1,0 +1,512 @@
+//! The on-disk event format is a boundary: `tests/golden/` holds one serialized example of every
+//! event type, and these tests prove each still deserializes and serializes back unchanged.
+//!
+//! The examples come from a full scenario run through the public API (which also shows how the glue
+//! chains aggregates). To regenerate after a deliberate format change (bump `schema_version` then):
+//! `COMPTOIR_BLESS=1 cargo test -p comptoir-domain --test golden -- --test-threads=1`.
+
+use chrono::{TimeZone, Utc};
+use comptoir_domain::catalog::*;
+use comptoir_domain::customer::{Customer, CustomerCommand, CustomerEvent, CustomerProfile};
+use comptoir_domain::documents::*;
+use comptoir_domain::order::*;
+use comptoir_domain::pricing::BasketLine;
+use comptoir_domain::shop::*;
+use comptoir_domain::store_credit::{StoreCredit, StoreCreditCommand, StoreCreditEvent};
+use comptoir_domain::testing::TestEnvironment;
+use comptoir_domain::{Aggregate, DomainEvent};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use uuid::Uuid;
+
+fn d(text: &str) -> Decimal {
+    Decimal::from_str(text).expect("decimal")
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Collects the first example of each event type, keyed by file name.
+#[derive(Default)]
+struct Samples(BTreeMap<String, serde_json::Value>);
+
+impl Samples {
+    fn run<A: Aggregate>(&mut self, state: A, command: A::Command) -> A {
+        let env = TestEnvironment::at(
+            Utc.with_ymd_and_hms(2025, 3, 14, 10, 0, 0)
+                .single()
+                .expect("date"),
+        );
+        let events = state
+            .decide(&command, &env)
+            .expect("scenario command succeeds");
+        for event in &events {
+            let name = format!("{}.{}.json", A::STREAM_KIND, event.event_type());
+            let value = serde_json::to_value(event).expect("serializes");
+            self.0.entry(name).or_insert(value);
+        }
+        events.iter().fold(state, |s, e| s.evolve(e))
+    }
+}
+
+fn address() -> Address {
+    Address {
+        line1: "12 rue des Arts".into(),
+        line2: None,
+        postal_code: "69002".into(),
+        city: "Lyon".into(),
+        country: "FR".into(),
+    }
+}
+
+fn profile() -> ShopProfile {
+    ShopProfile {
+        shop_id: id(0x5100),
+        name: "Studio Lumière".into(),
+        organisation: LegalIdentity {
+            name: "Studio Lumière SARL".into(),
+            address: address(),
+            siren: "812345678".into(),
+            vat_id: "FR45812345678".into(),
+        },
+        currency: "EUR".into(),
+        prices_include_tax: true,
+        document_patterns: DocumentPatterns {
+            invoice: "FA-{YYYY}-{seq:06}".into(),
+            credit_note: "AV-{YYYY}-{seq:06}".into(),
+            delivery_slip: "BL-{YYYY}-{seq:06}".into(),
+        },
+        payment_terms: "Payable à la commande".into(),
+    }
+}
+
+fn catalog_scenario(samples: &mut Samples) -> Catalog {
+    let shop_id = id(0x5100);
+    let mug = Product {
+        product_id: id(0xA1),
+        sku: "MUG-BLANC".into(),
+        name: "Mug personnalisé".into(),
+        category_id: id(0xC1),
+        vat_rate: d("20"),
+        weight_g: 400,
+        tiers: vec![
+            PriceTier {
+                min_quantity: 1,
+                unit_price: d("14.90"),
+            },
+            PriceTier {
+                min_quantity: 6,
+                unit_price: d("12.90"),
+            },
+        ],
+    };
+    let guide = Product {
+        product_id: id(0xA2),
+        sku: "GUIDE-LYON".into(),
+        name: "Guide".into(),
+        vat_rate: d("5.5"),
+        weight_g: 350,
+        tiers: vec![PriceTier {
+            min_quantity: 1,
+            unit_price: d("18.50"),
+        }],
+        ..mug.clone()
+    };
+    let method = |n: u128, kind: DeliveryKind, price: &str| DeliveryMethod {
+        delivery_method_id: id(n),
+        name: format!("Livraison {n}"),
+        kind,
+        payment_mode: PaymentMode::Card,
+        visible: true,
+        available_from: None,
+        available_until: Some(
+            Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0)
+                .single()
+                .expect("date"),
+        ),
+        price: d(price),
+        vat_rate: d("20"),
+        min_weight_g: 0,
+    };
+    let changes = vec![
+        CatalogChange::AddCategory(Category {
+            category_id: id(0xC1),
+            name: "Objets photo".into(),
+        }),
+        CatalogChange::AddProduct(mug.clone()),
+        CatalogChange::AddProduct(guide),
+        CatalogChange::UpdateProduct(Product {
+            name: "Mug blanc personnalisé".into(),
+            ..mug
+        }),
+        CatalogChange::AddDeliveryMethod(method(0xD1, DeliveryKind::HomeDelivery, "4.90")),
+        CatalogChange::AddDeliveryMethod(method(0xD2, DeliveryKind::StorePickup, "0.00")),
+        CatalogChange::AddDeliveryMethod(method(0xD3, DeliveryKind::HomeDelivery, "9.00")),
+        CatalogChange::SetDeliveryMethodVisibility {
+            delivery_method_id: id(0xD3),
+            visible: false,
+        },
+        CatalogChange::AddPickupPoint(PickupPoint {
+            pickup_point_id: id(0xE1),
+            name: "Relais Bellecour".into(),
+            group: "Lyon".into(),
+            address: address(),
+        }),
+        CatalogChange::AddProduct(Product {
+            product_id: id(0xA9),
+            sku: "OLD".into(),
+            ..Product {
+                tiers: vec![PriceTier {
+                    min_quantity: 1,
+                    unit_price: d("1"),
+                }],
+                ..catalog_placeholder()
+            }
+        }),
+        CatalogChange::RetireProduct {
+            product_id: id(0xA9),
+        },
+    ];
+    changes
+        .into_iter()
+        .fold(Catalog::default(), |state, change| {
+            samples.run(state, CatalogCommand { shop_id, change })
+        })
+}
+
+fn catalog_placeholder() -> Product {
+    Product {
+        product_id: id(0),
+        sku: "X".into(),
+        name: "Ancien".into(),
+        category_id: id(0xC1),
+        vat_rate: d("20"),
+        weight_g: 1,
+        tiers: vec![],
+    }
+}
+
+fn place(
+    order: u128,
+    delivery: u128,
+    catalog: &Arc<Catalog>,
+    customer_id: Option<Uuid>,
+) -> OrderCommand {
+    OrderCommand::Place(Box::new(PlaceOrder {
+        order_id: id(order),
+        shop_id: id(0x5100),
+        customer: OrderCustomer {
+            customer_id,
+            email: "claire.martin@example.fr".into(),
+            name: "Claire Martin".into(),
+            billing_address: Some(address()),
+        },
+        lines: vec![
+            BasketLine {
+                sku: "MUG-BLANC".into(),
+                quantity: 2,
+            },
+            BasketLine {
+                sku: "GUIDE-LYON".into(),
+                quantity: 1,
+            },
+        ],
+        delivery_method_id: id(delivery),
+        pickup_point_id: (delivery == 0xD2).then(|| id(0xE1)),
+        shipping_address: (delivery != 0xD2).then(address),
+        catalog: catalog.clone(),
+        prices_include_tax: true,
+        currency: "EUR".into(),
+    }))
+}
+
+/// The whole life of a photo-shop order, through every aggregate.
+fn scenario() -> Samples {
+    let mut samples = Samples::default();
+    let shop = samples.run(Shop::default(), ShopCommand::Create(Box::new(profile())));
+    let key = ShopCommand::CreateApiKey {
+        key_id: id(0xE7),
+        role: Role::Storefront,
+        label: "Site".into(),
+        secret_hash: "9f86d081884c7d659a2feaa0c55ad015".into(),
+    };
+    let shop = samples.run(shop, key);
+    let shop = samples.run(shop, ShopCommand::RevokeApiKey { key_id: id(0xE7) });
+    let profile = shop.profile.clone().expect("shop created");
+    let catalog = Arc::new(catalog_scenario(&mut samples));
+
+    let customer_profile = CustomerProfile {
+        first_name: "Claire".into(),
+        last_name: "Martin".into(),
+        phone: None,
+        address: Some(address()),
+    };
+    let register = CustomerCommand::Register {
+        shop_id: id(0x5100),
+        email: "Claire.Martin@example.fr".into(),
+        profile: customer_profile.clone(),
+    };
+    let customer = samples.run(Customer::default(), register);
+    let changed = CustomerProfile {
+        phone: Some("+33 6 12 34 56 78".into()),
+        ..customer_profile
+    };
+    let customer = samples.run(
+        customer,
+        CustomerCommand::ChangeProfile { profile: changed },
+    );
+    let customer_id = customer.registered.as_ref().map(|r| r.customer_id);
+
+    // Home delivery: placed, opened, paid in two payments, invoiced, produced, shipped, delivered, returned.
+    let order = samples.run(Order::default(), place(0x0D1, 0xD1, &catalog, customer_id));
+    let order = samples.run(
+        order,
+        OrderCommand::Open {
+            opened_by: "anne".into(),
+        },
+    );
+    let first = RecordPayment {
+        payment_id: id(0x9A1),
+        method: PaymentMethod::Card,
+        amount: d("20.00"),
+        transaction_id: Some("ch_1".into()),
+        external_payment_id: Some("pi_1".into()),
+        recorded_by: "storefront".into(),
+    };
+    let order = samples.run(order, OrderCommand::RecordPayment(first));
+    let order = samples.run(
+        order,
+        OrderCommand::MarkPaid {
+            payment_id: id(0x9A2),
+            method: PaymentMethod::Cash,
+            operator: "anne".into(),
+        },
+    );
+    let invoices = DocumentSeries::default();
+    let invoice = invoice_body(&profile, &order).expect("invoice");
+    let issue = |kind: DocumentKind, body| DocumentCommand::Issue {
+        shop_id: id(0x5100),
+        pattern: kind.pattern(&profile.document_patterns).to_owned(),
+        body,
+    };
+    let invoices = samples.run(
+        invoices,
+        issue(
+            DocumentKind::Invoice,
+            DocumentBody::Invoice(Box::new(invoice)),
+        ),
+    );
+    let invoice_number = invoices
+        .last
+        .as_ref()
+        .map(|n| n.number.clone())
+        .expect("numbered");
+    let order = samples.run(
+        order,
+        OrderCommand::StartProduction {
+            started_by: "labo".into(),
+        },
+    );
+    let order = samples.run(
+        order,
+        OrderCommand::Ship {
+            shipped_by: "anne".into(),
+            tracking_number: Some("6A123".into()),
+        },
+    );
+    let slip = delivery_slip_body(&profile, &order).expect("slip");
+    samples.run(
+        DocumentSeries::default(),
+        issue(
+            DocumentKind::DeliverySlip,
+            DocumentBody::DeliverySlip(Box::new(slip)),
+        ),
+    );
+    let order = samples.run(
+        order,
+        OrderCommand::Deliver {
+            delivered_by: "anne".into(),
+        },
+    );
+    let ret = OrderCommand::RecordReturn {
+        credit_id: id(0xCC),
+        lines: vec![ReturnLine {
+            line_number: 1,
+            quantity: 1,
+        }],
+        refund_shipping: false,
+        settlement: Settlement::StoreCredit,
+        credited_by: "anne".into(),
+    };
+    let order = samples.run(order, ret);
+    let note = credit_note_body(&profile, &order, id(0xCC), &invoice_number).expect("credit note");
+    let amount = note.totals.total_incl_vat;
+    let notes = samples.run(
+        DocumentSeries::default(),
+        issue(
+            DocumentKind::CreditNote,
+            DocumentBody::CreditNote(Box::new(note)),
+        ),
+    );
+    let note_number = notes
+        .last
+        .as_ref()
+        .map(|n| n.number.clone())
+        .expect("numbered");
+
+    // Store credit granted by the credit note, then spent whole on a pickup order.
+    let customer_id = customer_id.expect("registered");
+    let grant = StoreCreditCommand::Grant {
+        shop_id: id(0x5100),
+        customer_id,
+        credit_note_number: note_number,
+        amount,
+    };
+    let credit = samples.run(StoreCredit::default(), grant);
+    let spend = StoreCreditCommand::Spend {
+        shop_id: id(0x5100),
+        customer_id,
+        payment_id: id(0x9B1),
+        order_id: id(0x0D2),
+        amount,
+    };
+    samples.run(credit, spend);
+    let pickup = samples.run(
+        Order::default(),
+        place(0x0D2, 0xD2, &catalog, Some(customer_id)),
+    );
+    let pickup = samples.run(
+        pickup,
+        OrderCommand::MarkPaid {
+            payment_id: id(0x9B2),
+            method: PaymentMethod::Card,
+            operator: "anne".into(),
+        },
+    );
+    samples.run(
+        pickup,
+        OrderCommand::MarkReadyForPickup {
+            marked_by: "anne".into(),
+        },
+    );
+
+    // A paid order cancelled and credited.
+    let cancelled = samples.run(Order::default(), place(0x0D3, 0xD1, &catalog, None));
+    let cancelled = samples.run(
+        cancelled,
+        OrderCommand::MarkPaid {
+            payment_id: id(0x9C1),
+            method: PaymentMethod::Card,
+            operator: "anne".into(),
+        },
+    );
+    samples.run(
+        cancelled,
+        OrderCommand::Cancel {
+            cancelled_by: "anne".into(),
+            reason: "Erreur de commande".into(),
+            settlement: Some(Settlement::Refund {
+                method: PaymentMethod::Card,
+            }),
+        },
+    );
+    samples
+}
+
+/// Deserializes `value` as the event enum of `kind`, then serializes it back.
+fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Value) {
+    fn through<E: DomainEvent>(value: &serde_json::Value) -> (String, serde_json::Value) {
+        let event: E = serde_json::from_value(value.clone())
+            .unwrap_or_else(|e| panic!("does not deserialize: {e}"));
+        (
+            event.event_type().to_owned(),
+            serde_json::to_value(&event).expect("serializes"),
+        )
+    }
+    match kind {
+        "shop" => through::<ShopEvent>(value),
+        "catalog" => through::<CatalogEvent>(value),
+        "customer" => through::<CustomerEvent>(value),
+        "order" => through::<OrderEvent>(value),
+        "document-series" => through::<DocumentEvent>(value),
+        "store-credit" => through::<StoreCreditEvent>(value),
+        other => panic!("unknown stream kind {other}"),
+    }
+}
+
+fn golden_files() -> BTreeMap<String, serde_json::Value> {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(golden_dir()).expect("tests/golden exists") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
+        let text = std::fs::read_to_string(&path).expect("readable");
+        files.insert(
+            name,
+            serde_json::from_str(&text).expect("golden file is JSON"),
+        );
+    }
+    files
+}
+
+#[test]
+fn every_golden_event_still_deserializes_and_round_trips() {
+    // Proves events written by earlier versions are still read, and written back unchanged.
+    let files = golden_files();
+    assert!(!files.is_empty());
+    for (name, value) in files {
+        let mut parts = name.rsplitn(3, '.');
+        let (_json, event_type, kind) = (
+            parts.next(),
+            parts.next().expect("type"),
+            parts.next().expect("kind"),
+        );
+        let (decoded_type, reencoded) = round_trip(kind, &value);
+        assert_eq!(decoded_type, event_type, "{name}");
+        assert_eq!(reencoded, value, "{name} changed shape");
+    }
+}
+
+#[test]
+fn every_event_type_has_a_golden_file() {
+    // Proves no event type reaches the log without a pinned example (bless to add new ones).
+    let samples = scenario();
+    if std::env::var_os("COMPTOIR_BLESS").is_some() {
+        for (name, value) in &samples.0 {
+            let text = serde_json::to_string_pretty(value).expect("serializes") + "\n";
+            std::fs::write(golden_dir().join(name), text).expect("writable");
+        }
+    }
+    let files = golden_files();
+    let missing: Vec<&String> = samples
+        .0
+        .keys()
+        .filter(|name| !files.contains_key(*name))
+        .collect();
+    assert!(missing.is_empty(), "no golden file for {missing:?}");
+    assert_eq!(
+        samples.0.len(),
+        3 + 7 + 2 + 10 + 3 + 3,
+        "one sample per event type"
+    );
+}
+
+#[test]
+fn amounts_are_decimal_strings_and_times_rfc3339() {
+    // Proves the money and time encodings of the on-disk format.
+    let files = golden_files();
+    let paid = &files["order.OrderPaid.json"]["OrderPaid"];
+    assert!(paid["amount_paid"].is_string(), "{paid}");
+    assert_eq!(paid["paid_at"], "2025-03-14T10:00:00Z");
+}
