@@ -1,0 +1,260 @@
+//! The glue against a real log, with a tiny counter aggregate that exists only here.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use comptoir_domain::testing::TestEnvironment;
+use comptoir_domain::{Aggregate, DomainError, DomainEvent, Environment};
+use comptoir_eventlog::{
+    AppendOutcome, AppendRequest, EventLog, EventMetadata, EventStore, LogError, LogOptions,
+    LogResult, Position, RecordedEvent, StreamVersion,
+};
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::*;
+use crate::codec::decode_event;
+
+const COUNTER_MAX: u64 = 100;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Counter {
+    value: u64,
+}
+
+#[derive(Clone, Debug)]
+enum CounterCommand {
+    Increment,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum CounterEvent {
+    Incremented { value: u64 },
+}
+
+impl DomainEvent for CounterEvent {
+    fn event_type(&self) -> &'static str {
+        "Incremented"
+    }
+}
+
+impl Aggregate for Counter {
+    type Command = CounterCommand;
+    type Event = CounterEvent;
+    const STREAM_KIND: &'static str = "counter";
+
+    fn decide(
+        &self,
+        command: &CounterCommand,
+        _env: &dyn Environment,
+    ) -> Result<Vec<CounterEvent>, DomainError> {
+        match command {
+            CounterCommand::Increment if self.value >= COUNTER_MAX => {
+                Err(DomainError::LimitExceeded {
+                    what: "counter",
+                    limit: COUNTER_MAX,
+                })
+            }
+            CounterCommand::Increment => Ok(vec![CounterEvent::Incremented {
+                value: self.value + 1,
+            }]),
+        }
+    }
+
+    fn evolve(self, event: &CounterEvent) -> Self {
+        match event {
+            CounterEvent::Incremented { value } => Counter { value: *value },
+        }
+    }
+}
+
+fn open_log() -> (tempfile::TempDir, Arc<EventLog>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = EventLog::open(dir.path(), LogOptions::default()).expect("open log");
+    (dir, Arc::new(log))
+}
+
+async fn increment<S: EventStore + ?Sized>(
+    store: &S,
+    command_id: Uuid,
+) -> Result<CommandOutcome<Counter>, CommandError> {
+    execute::<Counter, S>(
+        store,
+        &TestEnvironment::new(),
+        "c1",
+        command_id,
+        &CounterCommand::Increment,
+        EventMetadata::default(),
+    )
+    .await
+}
+
+fn stream_events(log: &EventLog) -> Vec<RecordedEvent> {
+    log.read_stream("counter-c1", 1, 10_000).expect("read")
+}
+
+#[tokio::test]
+async fn decide_appends_at_dense_versions_and_decodes_back() {
+    // Proves a command's events are appended to `{kind}-{id}` at the next versions and read back.
+    let (_dir, log) = open_log();
+    for expected in 1..=3u64 {
+        let outcome = increment(log.as_ref(), Uuid::now_v7())
+            .await
+            .expect("increment");
+        assert_eq!(outcome.state.value, expected);
+        assert_eq!(outcome.version, expected);
+        assert_eq!(outcome.positions, Some(expected..=expected));
+        assert!(!outcome.already_applied);
+    }
+    let recorded = stream_events(&log);
+    let versions: Vec<u64> = recorded.iter().map(|e| e.stream_version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    let last: CounterEvent = decode_event(&recorded[2]).expect("decode");
+    assert_eq!(last, CounterEvent::Incremented { value: 3 });
+    assert_eq!(recorded[2].event_type, "Incremented");
+    let (state, version) = load::<Counter, EventLog>(&log, "c1").expect("load");
+    assert_eq!((state.value, version), (3, 3));
+}
+
+#[tokio::test]
+async fn a_refused_command_appends_nothing() {
+    // Proves a domain error surfaces as such and leaves the log untouched.
+    let (_dir, log) = open_log();
+    for _ in 0..COUNTER_MAX {
+        increment(log.as_ref(), Uuid::now_v7())
+            .await
+            .expect("increment");
+    }
+    let head = log.head_position();
+    let error = increment(log.as_ref(), Uuid::now_v7())
+        .await
+        .expect_err("over the max");
+    assert!(matches!(error, CommandError::Domain(ref e) if e.code() == "limit-exceeded"));
+    assert_eq!(log.head_position(), head);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_increments_all_land_with_dense_versions() {
+    // Proves optimistic retries let N concurrent commands on one stream all land, none lost.
+    const WRITERS: u64 = 12;
+    const _: () = assert!(WRITERS <= COMMAND_ATTEMPTS_MAX as u64);
+    let (_dir, log) = open_log();
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let log = log.clone();
+            tokio::spawn(async move { increment(log.as_ref(), Uuid::now_v7()).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("join").expect("increment");
+    }
+    let recorded = stream_events(&log);
+    let versions: Vec<u64> = recorded.iter().map(|e| e.stream_version).collect();
+    assert_eq!(versions, (1..=WRITERS).collect::<Vec<_>>());
+    let values: Vec<u64> = recorded
+        .iter()
+        .map(|e| match decode_event::<CounterEvent>(e).expect("decode") {
+            CounterEvent::Incremented { value } => value,
+        })
+        .collect();
+    assert_eq!(values, (1..=WRITERS).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn retrying_a_command_id_returns_the_original_outcome() {
+    // Proves a retried command id records nothing new and reports its first result.
+    let (_dir, log) = open_log();
+    let command_id = Uuid::now_v7();
+    let first = increment(log.as_ref(), command_id).await.expect("first");
+    increment(log.as_ref(), Uuid::now_v7())
+        .await
+        .expect("other");
+    let retry = increment(log.as_ref(), command_id).await.expect("retry");
+    assert!(retry.already_applied);
+    assert_eq!(retry.positions, first.positions);
+    assert_eq!(retry.version, 1);
+    assert_eq!(retry.events, first.events);
+    assert_eq!(log.head_position(), 2);
+    let recorded = stream_events(&log);
+    assert_eq!(recorded[0].event_id, event_id(command_id, 0));
+    assert_eq!(recorded[0].metadata.causation_id, Some(command_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_retries_of_one_command_id_apply_it_once() {
+    // Proves racing duplicates of one command record it exactly once and all see that result.
+    let (_dir, log) = open_log();
+    let command_id = Uuid::now_v7();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let log = log.clone();
+            tokio::spawn(async move { increment(log.as_ref(), command_id).await })
+        })
+        .collect();
+    for task in tasks {
+        let outcome = task.await.expect("join").expect("increment");
+        assert_eq!(outcome.positions, Some(1..=1));
+        assert_eq!(outcome.version, 1);
+    }
+    assert_eq!(log.head_position(), 1);
+}
+
+/// A store whose every append conflicts, to see the retry bound.
+struct AlwaysConflicting {
+    log: Arc<EventLog>,
+    appends: AtomicU32,
+}
+
+#[async_trait]
+impl EventStore for AlwaysConflicting {
+    async fn append(&self, _request: AppendRequest) -> LogResult<AppendOutcome> {
+        self.appends.fetch_add(1, Ordering::SeqCst);
+        Err(LogError::VersionConflict {
+            stream: "counter-c1".into(),
+            expected: "0".into(),
+            current: 1,
+        })
+    }
+    fn read_stream(
+        &self,
+        stream: &str,
+        from_version: StreamVersion,
+        max_count: usize,
+    ) -> LogResult<Vec<RecordedEvent>> {
+        self.log.read_stream(stream, from_version, max_count)
+    }
+    fn read_all(&self, from: Position, max_count: usize) -> LogResult<Vec<RecordedEvent>> {
+        self.log.read_all(from, max_count)
+    }
+    fn subscribe(&self, from: Position) -> BoxStream<'static, LogResult<RecordedEvent>> {
+        self.log.subscribe(from)
+    }
+    fn head_position(&self) -> Position {
+        self.log.head_position()
+    }
+    async fn save_checkpoint(&self, name: &str, position: Position) -> LogResult<()> {
+        self.log.save_checkpoint(name, position).await
+    }
+    fn load_checkpoint(&self, name: &str) -> LogResult<Option<Position>> {
+        self.log.load_checkpoint(name)
+    }
+}
+
+#[tokio::test]
+async fn endless_conflicts_stop_after_the_attempt_bound() {
+    // Proves the retry loop is bounded and reports contention instead of spinning.
+    let (_dir, log) = open_log();
+    let store = AlwaysConflicting {
+        log,
+        appends: AtomicU32::new(0),
+    };
+    let error = increment(&store, Uuid::now_v7())
+        .await
+        .expect_err("contended");
+    assert!(
+        matches!(error, CommandError::Contended { attempts, .. } if attempts == COMMAND_ATTEMPTS_MAX)
+    );
+    assert_eq!(store.appends.load(Ordering::SeqCst), COMMAND_ATTEMPTS_MAX);
+}

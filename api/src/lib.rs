@@ -1,0 +1,16 @@
+//! comptoir's HTTP API: configuration, the router, the one error type, and the glue that runs
+//! domain commands against the event log.
+//!
+//! Architecture Invariant: only `api` knows HTTP. It never touches sled; it reaches the log only
+//! through `comptoir_eventlog`'s public API.
+
+pub mod codec;
+pub mod commands;
+mod config;
+mod error;
+mod health;
+mod server;
+
+pub use config::{Config, DATA_DIR_DEFAULT, LISTEN_DEFAULT};
+pub use error::ApiError;
+pub use server::{router, serve, shutdown_signal, AppState, ServeError, REQUEST_BODY_BYTES_MAX};

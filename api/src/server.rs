@@ -1,0 +1,225 @@
+//! Wiring: the shared state, the router merged from resource modules, and the serve loop with its
+//! graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::Router;
+use comptoir_eventlog::{EventLog, LogError, LogOptions};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::health;
+
+/// Largest request body any route accepts. Events are capped at 1 MiB by the log; a request may
+/// carry a little more than one event's worth of JSON, and nothing legitimate needs more.
+pub const REQUEST_BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
+
+const _: () = assert!(comptoir_eventlog::limits::EVENT_BYTES_MAX <= REQUEST_BODY_BYTES_MAX);
+
+/// What every handler can reach. Cheap to clone: it only holds `Arc`s.
+#[derive(Clone)]
+pub struct AppState {
+    pub log: Arc<EventLog>,
+}
+
+impl AppState {
+    pub fn new(log: Arc<EventLog>) -> Self {
+        AppState { log }
+    }
+}
+
+/// Every route, merged once, with the body limit and the problem+json fallbacks.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router(state))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
+}
+
+async fn route_not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound {
+        detail: format!("no route for {}", uri.path()),
+    }
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        detail: format!("{method} is not allowed on {}", uri.path()),
+    }
+}
+
+/// Why `serve` could not start or stopped with an error. The messages are what an operator reads.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "data dir {} is in use by another comptoir process; stop that process or pass another --data-dir",
+        data_dir.display()
+    )]
+    DataDirLocked { data_dir: PathBuf },
+    #[error(
+        "cannot open the event log in {}: {source}\n\
+         comptoir refuses to serve from a log it cannot trust. Run `comptoir verify --data-dir {}` \
+         to find the first bad position; if the log is damaged, restore the data dir from a backup.",
+        data_dir.display(),
+        data_dir.display()
+    )]
+    OpenLog { data_dir: PathBuf, source: LogError },
+    #[error("cannot listen on {listen}: {source}")]
+    Bind {
+        listen: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the log, serves until `shutdown` resolves, lets in-flight requests finish, then flushes
+/// and closes the log. Prints `listening on http://ADDR` once it accepts connections.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let log = open_log(&config.data_dir).await?;
+    let listener = match TcpListener::bind(config.listen).await {
+        Ok(listener) => listener,
+        Err(source) => {
+            close_log(log).await;
+            return Err(ServeError::Bind {
+                listen: config.listen,
+                source,
+            });
+        }
+    };
+    let address = listener.local_addr().map_err(ServeError::Serve)?;
+    // Tests and scripts read this line to find the port; keep its shape.
+    println!("listening on http://{address}");
+    tracing::info!(%address, data_dir = %config.data_dir.display(), head_position = log.head_position(), "serving");
+    let app = router(AppState::new(log.clone()));
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    close_log(log).await;
+    tracing::info!("stopped");
+    served.map_err(ServeError::Serve)
+}
+
+async fn open_log(data_dir: &Path) -> Result<Arc<EventLog>, ServeError> {
+    let dir = data_dir.to_path_buf();
+    // Opening recovers the head and catches the index up from the log: blocking work.
+    let opened = tokio::task::spawn_blocking(move || EventLog::open(&dir, LogOptions::default()))
+        .await
+        .map_err(|join| LogError::Storage(format!("the open task failed: {join}")));
+    match opened.and_then(|result| result) {
+        Ok(log) => Ok(Arc::new(log)),
+        Err(LogError::DataDirLocked { .. }) => Err(ServeError::DataDirLocked {
+            data_dir: data_dir.to_path_buf(),
+        }),
+        Err(source) => Err(ServeError::OpenLog {
+            data_dir: data_dir.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Stops the writer after its queue drains and flushes both databases, off the async workers.
+async fn close_log(log: Arc<EventLog>) {
+    let closed = tokio::task::spawn_blocking(move || log.shutdown()).await;
+    if let Err(error) = closed {
+        tracing::error!(%error, "closing the event log failed");
+    }
+}
+
+/// Resolves on the first SIGINT or SIGTERM. If a handler cannot be installed, that signal is
+/// simply not awaited: the other still works, and a process without handlers is killed anyway.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{to_bytes, Body};
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    async fn app() -> (tempfile::TempDir, Router) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = EventLog::open(dir.path(), LogOptions::default()).expect("open log");
+        (dir, router(AppState::new(Arc::new(log))))
+    }
+
+    async fn call(app: Router, method: &str, path: &str) -> (StatusCode, String, String) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .expect("request");
+        let response = app.oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        (status, content_type, String::from_utf8_lossy(&body).into())
+    }
+
+    #[tokio::test]
+    async fn health_reports_the_head_position() {
+        // Proves /health answers JSON with status, head position and version on an empty log.
+        let (_dir, app) = app().await;
+        let (status, content_type, body) = call(app, "GET", "/health").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(content_type.starts_with("application/json"));
+        let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(json["status"], "ok");
+        assert_eq!(json["head_position"], 0);
+        assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_and_methods_answer_problem_json() {
+        // Proves the fallbacks speak RFC 9457 with stable types, not axum's plain text.
+        let (_dir, app) = app().await;
+        let (status, content_type, body) = call(app.clone(), "GET", "/nowhere").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(content_type, "application/problem+json");
+        let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(json["type"], "https://comptoir.dev/problems/not-found");
+        assert_eq!(json["status"], 404);
+        let (status, content_type, body) = call(app, "DELETE", "/health").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(content_type, "application/problem+json");
+        assert!(body.contains("method-not-allowed"));
+    }
+}
