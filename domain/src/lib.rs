@@ -6,6 +6,30 @@
 //! Every aggregate follows the same shape ([`Aggregate`]): `decide` holds every rule and changes
 //! nothing, `evolve` holds no rule and never fails. Events are the on-disk format: their names and
 //! field names are stable, and `tests/golden/` pins one serialized example of each.
+//!
+//! # Streams and how the glue appends them
+//!
+//! | aggregate | stream | notes |
+//! | --- | --- | --- |
+//! | [`shop::Shop`] | `shop-{shop_id}` | identity, patterns, API keys |
+//! | [`catalog::Catalog`] | `catalog-{shop_id}` | whole catalog of a shop (SKU uniqueness) |
+//! | [`customer::Customer`] | `customer-{customer_id}` | id derived from shop + email: register with "no stream" |
+//! | [`order::Order`] | `order-{order_id}` | priced in `decide` from the catalog passed in |
+//! | [`documents::DocumentSeries`] | `document-series-{shop_id}-{kind}` | gap-free numbering |
+//! | [`store_credit::StoreCredit`] | `store-credit-{customer_id}` | balance never below zero |
+//!
+//! Every write is one atomic append, each stream with the exact expected version its state was
+//! folded from (or "no stream" when it was empty):
+//! - payment completing an order: `order` (`PaymentRecorded`, `OrderPaid`) + invoice series
+//!   (`InvoiceIssued` from [`documents::invoice_body`]);
+//! - shipping: `order` (`OrderShipped`) + delivery-slip series (`DeliverySlipIssued`);
+//! - return, or cancellation of a paid order: `order` (`OrderCredited`[, `OrderCancelled`]) +
+//!   credit-note series (`CreditNoteIssued` from [`documents::credit_note_body`]) and, when settled
+//!   as store credit, `store-credit` (`StoreCreditGranted`);
+//! - paying with store credit: `store-credit` (`StoreCreditSpent`) + `order` (`PaymentRecorded`
+//!   with method `store_credit` and the same `payment_id`, maybe `OrderPaid` + invoice series).
+//!
+//! On a version conflict the glue reloads the streams, decides again and retries.
 
 pub mod catalog;
 pub mod customer;

@@ -88,8 +88,7 @@ fn profile() -> ShopProfile {
     }
 }
 
-fn catalog_scenario(samples: &mut Samples) -> Catalog {
-    let shop_id = id(0x5100);
+fn catalog_changes() -> Vec<CatalogChange> {
     let mug = Product {
         product_id: id(0xA1),
         sku: "MUG-BLANC".into(),
@@ -176,6 +175,11 @@ fn catalog_scenario(samples: &mut Samples) -> Catalog {
         },
     ];
     changes
+}
+
+fn catalog_scenario(samples: &mut Samples) -> Catalog {
+    let shop_id = id(0x5100);
+    catalog_changes()
         .into_iter()
         .fold(Catalog::default(), |state, change| {
             samples.run(state, CatalogCommand { shop_id, change })
@@ -265,8 +269,23 @@ fn scenario() -> Samples {
     );
     let customer_id = customer.registered.as_ref().map(|r| r.customer_id);
 
-    // Home delivery: placed, opened, paid in two payments, invoiced, produced, shipped, delivered, returned.
-    let order = samples.run(Order::default(), place(0x0D1, 0xD1, &catalog, customer_id));
+    let customer_id = customer_id.expect("registered");
+    let (amount, note_number) =
+        home_delivery_scenario(&mut samples, &profile, &catalog, customer_id);
+    later_orders_scenario(&mut samples, &catalog, customer_id, amount, note_number);
+    samples
+}
+
+/// Home delivery: placed, opened, paid in two payments, invoiced, produced, shipped, delivered,
+/// returned and credited. Returns the credit note's amount and number.
+fn home_delivery_scenario(
+    samples: &mut Samples,
+    profile: &ShopProfile,
+    catalog: &Arc<Catalog>,
+    customer_id: Uuid,
+) -> (Decimal, String) {
+    let customer_id = Some(customer_id);
+    let order = samples.run(Order::default(), place(0x0D1, 0xD1, catalog, customer_id));
     let order = samples.run(
         order,
         OrderCommand::Open {
@@ -291,7 +310,7 @@ fn scenario() -> Samples {
         },
     );
     let invoices = DocumentSeries::default();
-    let invoice = invoice_body(&profile, &order).expect("invoice");
+    let invoice = invoice_body(profile, &order).expect("invoice");
     let issue = |kind: DocumentKind, body| DocumentCommand::Issue {
         shop_id: id(0x5100),
         pattern: kind.pattern(&profile.document_patterns).to_owned(),
@@ -322,7 +341,7 @@ fn scenario() -> Samples {
             tracking_number: Some("6A123".into()),
         },
     );
-    let slip = delivery_slip_body(&profile, &order).expect("slip");
+    let slip = delivery_slip_body(profile, &order).expect("slip");
     samples.run(
         DocumentSeries::default(),
         issue(
@@ -347,7 +366,7 @@ fn scenario() -> Samples {
         credited_by: "anne".into(),
     };
     let order = samples.run(order, ret);
-    let note = credit_note_body(&profile, &order, id(0xCC), &invoice_number).expect("credit note");
+    let note = credit_note_body(profile, &order, id(0xCC), &invoice_number).expect("credit note");
     let amount = note.totals.total_incl_vat;
     let notes = samples.run(
         DocumentSeries::default(),
@@ -362,8 +381,17 @@ fn scenario() -> Samples {
         .map(|n| n.number.clone())
         .expect("numbered");
 
-    // Store credit granted by the credit note, then spent whole on a pickup order.
-    let customer_id = customer_id.expect("registered");
+    (amount, note_number)
+}
+
+/// Store credit granted by the credit note and spent whole on a pickup order; a paid order cancelled.
+fn later_orders_scenario(
+    samples: &mut Samples,
+    catalog: &Arc<Catalog>,
+    customer_id: Uuid,
+    amount: Decimal,
+    note_number: String,
+) {
     let grant = StoreCreditCommand::Grant {
         shop_id: id(0x5100),
         customer_id,
@@ -381,7 +409,7 @@ fn scenario() -> Samples {
     samples.run(credit, spend);
     let pickup = samples.run(
         Order::default(),
-        place(0x0D2, 0xD2, &catalog, Some(customer_id)),
+        place(0x0D2, 0xD2, catalog, Some(customer_id)),
     );
     let pickup = samples.run(
         pickup,
@@ -399,7 +427,7 @@ fn scenario() -> Samples {
     );
 
     // A paid order cancelled and credited.
-    let cancelled = samples.run(Order::default(), place(0x0D3, 0xD1, &catalog, None));
+    let cancelled = samples.run(Order::default(), place(0x0D3, 0xD1, catalog, None));
     let cancelled = samples.run(
         cancelled,
         OrderCommand::MarkPaid {
@@ -418,7 +446,6 @@ fn scenario() -> Samples {
             }),
         },
     );
-    samples
 }
 
 /// Deserializes `value` as the event enum of `kind`, then serializes it back.

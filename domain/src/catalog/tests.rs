@@ -300,6 +300,23 @@ fn adds_delivery_methods_with_one_payment_mode() {
     given::<Catalog>([])
         .when(command(unknown))
         .then_err_code("not-found");
+}
+
+#[test]
+fn validates_delivery_methods() {
+    // Proves price, VAT rate, date window and name are checked, and an id is not reused for other content.
+    let method = delivery(
+        COLISSIMO,
+        DeliveryKind::HomeDelivery,
+        PaymentMode::Card,
+        "4.90",
+        0,
+        true,
+    );
+    let added = CatalogEvent::DeliveryMethodAdded {
+        shop_id: shop_id(),
+        delivery_method: method.clone(),
+    };
     let now = crate::testing::test_now();
     let bad: Vec<DeliveryMethod> = vec![
         DeliveryMethod {

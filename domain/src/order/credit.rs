@@ -4,7 +4,7 @@ use super::{
     CreditReason, CreditRecord, DocumentLine, LineKind, PlacedOrder, ReturnLine, Settlement,
 };
 use crate::money::round_cents;
-use crate::pricing::{compute_taxes, PricedBasket, PricedLine, TaxableAmount};
+use crate::pricing::{compute_taxes, PricedBasket, PricedLine, TaxableAmount, TaxedAmount};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -83,18 +83,7 @@ pub(super) fn credit_record(
     let mut lines: Vec<DocumentLine> = sources
         .iter()
         .zip(&parts)
-        .map(|((line, quantity), part)| DocumentLine {
-            line_number: line.line_number,
-            kind: LineKind::Product,
-            sku: Some(line.sku.clone()),
-            description: line.name.clone(),
-            quantity: *quantity,
-            unit_price_excl_vat: line.unit_price_excl_vat,
-            vat_rate: line.vat_rate,
-            total_excl_vat: part.excl_vat,
-            total_vat: part.vat,
-            total_incl_vat: part.incl_vat,
-        })
+        .map(|((line, quantity), part)| product_line(line, *quantity, *part))
         .collect();
     if with_shipping {
         lines.push(shipping_line(pricing));
@@ -113,6 +102,21 @@ pub(super) fn credit_record(
         settlement: request.settlement,
         credited_by: request.credited_by.to_owned(),
         credited_at: request.credited_at,
+    }
+}
+
+fn product_line(line: &PricedLine, quantity: u32, part: TaxedAmount) -> DocumentLine {
+    DocumentLine {
+        line_number: line.line_number,
+        kind: LineKind::Product,
+        sku: Some(line.sku.clone()),
+        description: line.name.clone(),
+        quantity,
+        unit_price_excl_vat: line.unit_price_excl_vat,
+        vat_rate: line.vat_rate,
+        total_excl_vat: part.excl_vat,
+        total_vat: part.vat,
+        total_incl_vat: part.incl_vat,
     }
 }
 
