@@ -69,12 +69,26 @@ fn serve(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(comptoir_api::serve(config, comptoir_api::shutdown_signal())) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
+    let served = runtime.block_on(async {
+        let shutdown = match comptoir_api::shutdown_signal() {
+            Ok(shutdown) => shutdown,
+            Err(error) => {
+                eprintln!("error: cannot install the SIGINT/SIGTERM handlers: {error}");
+                return false;
+            }
+        };
+        match comptoir_api::serve(config, shutdown).await {
+            Ok(()) => true,
+            Err(error) => {
+                eprintln!("error: {error}");
+                false
+            }
         }
+    });
+    if served {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -1,1 +1,5 @@
+//! End-to-end tests of the real `comptoir` binary: one test binary, shared helpers.
 
+mod serve;
+mod support;
+mod verify;
