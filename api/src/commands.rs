@@ -97,14 +97,14 @@ pub fn load<A: Aggregate, S: EventStore + ?Sized>(
     store: &S,
     id: &str,
 ) -> Result<(A, StreamVersion), CommandError> {
-    let loaded = load_stream::<A, S>(store, &stream_name::<A>(id), Uuid::nil())?;
+    let loaded = load_stream::<A, S>(store, &stream_name::<A>(id), None)?;
     Ok((loaded.state, loaded.version))
 }
 
 fn load_stream<A: Aggregate, S: EventStore + ?Sized>(
     store: &S,
     stream: &str,
-    command_id: Uuid,
+    command_id: Option<Uuid>,
 ) -> Result<Loaded<A>, CommandError> {
     let mut loaded = Loaded {
         state: A::default(),
@@ -126,7 +126,7 @@ fn load_stream<A: Aggregate, S: EventStore + ?Sized>(
             let event: A::Event = decode_event(&recorded)?;
             loaded.state = loaded.state.evolve(&event);
             loaded.version = recorded.stream_version;
-            if recorded.metadata.causation_id == Some(command_id) {
+            if command_id.is_some() && recorded.metadata.causation_id == command_id {
                 loaded
                     .applied
                     .push((recorded.position, recorded.stream_version, event));
@@ -155,7 +155,7 @@ pub async fn execute<A: Aggregate, S: EventStore + ?Sized>(
         ..metadata
     };
     for _attempt in 0..COMMAND_ATTEMPTS_MAX {
-        let loaded = load_stream::<A, S>(store, &stream, command_id)?;
+        let loaded = load_stream::<A, S>(store, &stream, Some(command_id))?;
         if !loaded.applied.is_empty() {
             return Ok(replayed_outcome(stream, loaded));
         }
@@ -262,7 +262,7 @@ fn outcome_after_race<A: Aggregate, S: EventStore + ?Sized>(
     stream: String,
     command_id: Uuid,
 ) -> Result<CommandOutcome<A>, CommandError> {
-    let loaded = load_stream::<A, S>(store, &stream, command_id)?;
+    let loaded = load_stream::<A, S>(store, &stream, Some(command_id))?;
     if loaded.applied.is_empty() {
         return Err(CommandError::Log(LogError::IdempotencyMismatch {
             event_id: event_id(command_id, 0),
