@@ -11,6 +11,7 @@
 //!
 //! Only this crate touches sled. It knows nothing of the domain, of HTTP or of JSON.
 
+mod bloom;
 mod clock;
 pub mod codec;
 mod error;

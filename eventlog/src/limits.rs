@@ -20,11 +20,15 @@ pub const COMMIT_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Append requests waiting for the writer; callers wait (backpressure) beyond this.
 pub const WRITER_QUEUE_DEPTH_MAX: usize = 4_096;
 
-/// Acknowledged events not yet persisted in the index database; the writer waits beyond this,
-/// which bounds the memory of the in-memory index tail.
-pub const INDEX_TAIL_EVENTS_MAX: usize = 131_072;
-/// Index entries written in one index batch.
-pub const INDEX_BATCH_EVENTS_MAX: usize = 16_384;
+/// Acknowledged events not yet written to an index run; the writer waits beyond this, which
+/// bounds the memory of the in-memory index tail (~70 bytes per event).
+pub const INDEX_TAIL_EVENTS_MAX: usize = 262_144;
+/// Events per immutable index run (one sled value).
+pub const INDEX_RUN_EVENTS: usize = 65_536;
+/// Decoded index runs kept in memory.
+pub const INDEX_RUN_CACHE_MAX: usize = 8;
+/// Events read at a time while refilling the index tail from the log at open.
+pub const INDEX_CATCH_UP_CHUNK_EVENTS: usize = 16_384;
 
 /// Events returned by one read call.
 pub const READ_EVENTS_MAX: usize = 10_000;
@@ -32,10 +36,13 @@ pub const READ_EVENTS_MAX: usize = 10_000;
 pub const SUBSCRIPTION_CHUNK_EVENTS: usize = 1_024;
 
 /// Default sled page cache, per database. sled's own default (1 GiB) is far too large.
-pub const CACHE_BYTES_DEFAULT: u64 = 64 * 1024 * 1024;
+pub const CACHE_BYTES_DEFAULT: u64 = 16 * 1024 * 1024;
 
 const _: () = assert!(EVENTS_PER_APPEND_MAX <= COMMIT_EVENTS_MAX);
 const _: () = assert!(EVENT_BYTES_MAX * 2 <= COMMIT_BYTES_MAX);
-const _: () = assert!(INDEX_BATCH_EVENTS_MAX <= INDEX_TAIL_EVENTS_MAX);
-const _: () = assert!(COMMIT_EVENTS_MAX <= INDEX_TAIL_EVENTS_MAX);
+// The tail must hold a due run plus a full commit batch plus a catch-up chunk, or publishing
+// could wait for a run that can never be written.
+const _: () = assert!(
+    INDEX_RUN_EVENTS + COMMIT_EVENTS_MAX + INDEX_CATCH_UP_CHUNK_EVENTS <= INDEX_TAIL_EVENTS_MAX
+);
 const _: () = assert!(STREAMS_PER_APPEND_MAX <= EVENTS_PER_APPEND_MAX);

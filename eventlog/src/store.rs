@@ -16,7 +16,7 @@ use crate::codec::{self, BatchReader, Hash, GENESIS_HASH};
 use crate::error::{LogError, LogResult};
 use crate::index::{Index, IndexEntry};
 use crate::limits::{
-    CACHE_BYTES_DEFAULT, INDEX_BATCH_EVENTS_MAX, READ_EVENTS_MAX, SUBSCRIPTION_CHUNK_EVENTS,
+    CACHE_BYTES_DEFAULT, INDEX_CATCH_UP_CHUNK_EVENTS, READ_EVENTS_MAX, SUBSCRIPTION_CHUNK_EVENTS,
     WRITER_QUEUE_DEPTH_MAX,
 };
 use crate::types::{
@@ -115,7 +115,7 @@ impl Shared {
         }
     }
 
-    fn read_one(
+    pub fn read_one(
         &self,
         position: Position,
         cached: &mut Option<(Position, sled::IVec)>,
@@ -285,34 +285,35 @@ fn recover_head(log: &sled::Tree) -> LogResult<(Position, Hash)> {
     Ok((head, hash))
 }
 
-/// Brings the index database up to the log's head by re-reading what it has not indexed yet.
+/// Refills the index tail from the log after `indexed_up_to`, writing runs as they fall due, so
+/// that the indexes are exact before the writer starts.
 fn catch_up_index(shared: &Shared, head: Position) -> LogResult<()> {
-    let mut from = shared.index.indexed_up_to()?;
-    if from > head {
+    if shared.index.indexed_up_to() > head {
         tracing::warn!(
-            indexed = from,
+            indexed = shared.index.indexed_up_to(),
             head,
             "index is ahead of the log; rebuilding it"
         );
         shared.index.clear()?;
-        from = 0;
     }
+    let from = shared.index.indexed_up_to();
     let mut next = from + 1;
     while next <= head {
-        let events = shared.read_range(next, head, INDEX_BATCH_EVENTS_MAX)?;
-        let entries: Vec<IndexEntry> = events.iter().map(IndexEntry::of_recorded).collect();
-        shared.index.write_batch(&entries)?;
-        next += events.len() as u64;
+        let events = shared.read_range(next, head, INDEX_CATCH_UP_CHUNK_EVENTS)?;
         if events.is_empty() {
             return Err(LogError::Corrupt {
                 position: next,
                 reason: "log ends before its head".into(),
             });
         }
+        next += events.len() as u64;
+        shared
+            .index
+            .publish(events.iter().map(IndexEntry::of_recorded).collect());
+        while shared.index.write_run_if_due()? {}
     }
     if head > from {
         tracing::info!(events = head - from, "index caught up with the log");
-        shared.index.flush()?;
     }
     Ok(())
 }
@@ -409,13 +410,15 @@ impl EventLog {
 
     /// Every event from `from_position` to the head as of now, decoded lazily batch by batch: the
     /// fast path for rebuilds and benchmarks.
-    pub fn iter_all(&self, from_position: Position) -> AllEvents {
-        AllEvents {
-            shared: self.shared.clone(),
-            next: from_position.max(1),
+    pub fn iter_all(&self, from_position: Position) -> LogResult<AllEvents> {
+        let next = from_position.max(1);
+        let start = self.shared.batch_key_containing(next)?.unwrap_or(next);
+        Ok(AllEvents {
+            batches: self.shared.log.range(codec::position_key(start)..),
+            next,
             until: self.shared.head(),
             buffer: VecDeque::new(),
-        }
+        })
     }
 
     /// Events of one stream from `from_version` (inclusive), at most `max_count`.
@@ -527,40 +530,47 @@ fn spawn_named(name: &str, body: impl FnOnce() + Send + 'static) -> LogResult<Jo
 
 /// Iterator over a range of the log, one decoded batch at a time.
 pub struct AllEvents {
-    shared: Arc<Shared>,
+    batches: sled::Iter,
     next: Position,
     until: Position,
     buffer: VecDeque<RecordedEvent>,
+}
+
+impl AllEvents {
+    fn fail(&mut self, error: LogError) -> Option<LogResult<RecordedEvent>> {
+        self.next = self.until + 1;
+        Some(Err(error))
+    }
 }
 
 impl Iterator for AllEvents {
     type Item = LogResult<RecordedEvent>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.buffer.is_empty() && self.next <= self.until {
-            match self
-                .shared
-                .read_range(self.next, self.until, SUBSCRIPTION_CHUNK_EVENTS * 8)
-            {
-                Ok(events) if events.is_empty() => {
-                    let position = self.next;
-                    self.next = self.until + 1;
-                    return Some(Err(LogError::Corrupt {
-                        position,
-                        reason: "log ends before its head".into(),
-                    }));
-                }
-                Ok(events) => {
-                    self.next += events.len() as u64;
-                    self.buffer.extend(events);
-                }
-                Err(error) => {
-                    self.next = self.until + 1;
-                    return Some(Err(error));
-                }
-            }
+        if let Some(event) = self.buffer.pop_front() {
+            return Some(Ok(event));
         }
-        self.buffer.pop_front().map(Ok)
+        if self.next > self.until {
+            return None;
+        }
+        let value = match self.batches.next() {
+            Some(Ok((_, value))) => value,
+            Some(Err(error)) => return self.fail(error.into()),
+            None => {
+                let position = self.next;
+                return self.fail(LogError::Corrupt {
+                    position,
+                    reason: "log ends before its head".into(),
+                });
+            }
+        };
+        let mut events = Vec::new();
+        if let Err(error) = decode_batch_into(&value, self.next, self.until, &mut events) {
+            return self.fail(error);
+        }
+        self.next += events.len() as u64;
+        self.buffer.extend(events);
+        self.next()
     }
 }
 

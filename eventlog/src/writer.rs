@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::codec::{self, BatchBuilder, EnvelopeRef, Hash};
 use crate::error::{LogError, LogResult};
-use crate::index::{IdEntry, IndexEntry};
+use crate::index::IndexEntry;
 use crate::limits::{COMMIT_BYTES_MAX, COMMIT_EVENTS_MAX};
 use crate::store::Shared;
 use crate::types::{
@@ -42,6 +42,14 @@ pub(crate) struct AppendJob {
 
 pub(crate) enum WriterMessage {
     Append(AppendJob),
+}
+
+/// What the log remembers of an event id, to answer retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct IdEntry {
+    position: Position,
+    stream_version: StreamVersion,
+    digest: Hash,
 }
 
 /// What the batch being built has already claimed, on top of the indexes.
@@ -233,7 +241,8 @@ impl Writer {
         published.push(IndexEntry {
             event_id: event.event_id,
             stream: Arc::from(stream.stream.as_str()),
-            id,
+            position,
+            stream_version: version,
         });
     }
 
@@ -251,7 +260,7 @@ impl Writer {
                 let id = prepared.event.event_id;
                 let entry = match staging.ids.get(&id) {
                     Some(entry) => Some(*entry),
-                    None => self.shared.index.lookup_id(&id)?,
+                    None => self.stored_entry(&id)?,
                 };
                 match entry {
                     Some(entry) if entry.digest != prepared.digest => {
@@ -271,6 +280,27 @@ impl Writer {
             });
         }
         Ok(Some(outcome_of_stored(job, &stored)))
+    }
+}
+
+impl Writer {
+    /// Rare (retries only): the stored event is read back to compare its content.
+    fn stored_entry(&self, event_id: &Uuid) -> LogResult<Option<IdEntry>> {
+        let Some(position) = self.shared.index.lookup_id(event_id)? else {
+            return Ok(None);
+        };
+        let stored = self.shared.read_one(position, &mut None)?;
+        if stored.event_id != *event_id {
+            return Err(LogError::Corrupt {
+                position,
+                reason: format!("index points {event_id} at another event"),
+            });
+        }
+        Ok(Some(IdEntry {
+            position,
+            stream_version: stored.stream_version,
+            digest: codec::recorded_digest(&stored),
+        }))
     }
 }
 

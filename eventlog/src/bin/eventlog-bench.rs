@@ -16,6 +16,9 @@ use comptoir_eventlog::{
 };
 use uuid::Uuid;
 
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser, Debug)]
 #[command(about = "Benchmark of comptoir's event log")]
 struct Args {
@@ -58,9 +61,11 @@ fn main() {
     let p50 = percentile_ms(&latencies_us, 0.50);
     let p99 = percentile_ms(&latencies_us, 0.99);
     eprintln!("log: {} events by {} writers in {:.2}s: {events_per_s:.0} events/s, p50 {p50:.3} ms, p99 {p99:.3} ms", args.events, args.writers, elapsed.as_secs_f64());
+    eprintln!("rss after appends: {:.1} MB", rss_mb("VmRSS:"));
     let read_all_events_per_s = measure_read_all(&log, args.events);
+    eprintln!("rss after read all: {:.1} MB", rss_mb("VmRSS:"));
     eprintln!("read all: {read_all_events_per_s:.0} events/s");
-    let rss_mb = peak_rss_mb();
+    let rss_mb = rss_mb("VmHWM:");
     log.shutdown();
     let disk_bytes_per_event = dir_bytes(dir.path()) as f64 / args.events as f64;
     println!(
@@ -125,7 +130,7 @@ fn measure_read_all(log: &EventLog, expected: u64) -> f64 {
     let started = Instant::now();
     let mut count = 0u64;
     let mut payload_bytes = 0usize;
-    for event in log.iter_all(1) {
+    for event in log.iter_all(1).expect("iterate") {
         payload_bytes += event.expect("read").payload.len();
         count += 1;
     }
@@ -179,11 +184,12 @@ fn raw_sled_events_per_s(events: u64, event_bytes: usize) -> f64 {
     events as f64 / started.elapsed().as_secs_f64()
 }
 
-fn peak_rss_mb() -> f64 {
+/// A line of /proc/self/status in MB: `VmHWM:` is the peak resident set, `VmRSS:` the current one.
+fn rss_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| {
             rest.trim()
                 .trim_end_matches("kB")
