@@ -16,7 +16,7 @@ use comptoir_eventlog::{
 };
 use uuid::Uuid;
 
-use crate::codec::{decode_event, encode_event, CodecError};
+use comptoir_projections::codec::{decode_event, encode_event, CodecError};
 
 /// Attempts one command makes before giving up on a stream that keeps changing under it. Each
 /// conflict means another writer made progress, so `n` concurrent writers on one stream all

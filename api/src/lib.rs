@@ -4,7 +4,6 @@
 //! Architecture Invariant: only `api` knows HTTP. It never touches sled; it reaches the log only
 //! through `comptoir_eventlog`'s public API.
 
-pub mod codec;
 pub mod commands;
 mod config;
 mod error;

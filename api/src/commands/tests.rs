@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::*;
-use crate::codec::decode_event;
+use comptoir_projections::codec::decode_event;
 
 const COUNTER_MAX: u64 = 100;
 
