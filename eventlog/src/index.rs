@@ -7,8 +7,8 @@
 //! `INDEX_RUN_EVENTS` events, the indexer thread writes the oldest of them as one immutable
 //! *run*: ONE sled value holding the sorted ids and each stream's positions, plus one small value
 //! with two Bloom filters (ids, stream names), plus `indexed_up_to`, in one atomic sled batch.
-//! Lookups check the tail, then the runs from newest to oldest, opening a run only when its
-//! filter says it may hold the key; decoded runs are kept in a small bounded cache.
+//! Lookups check the tail, then the runs from newest to oldest, reading a run (in place, by
+//! binary search, see `run.rs`) only when its filter says it may hold the key.
 //!
 //! Crash safety: the index database is never flushed on the ack path. After a crash it holds some
 //! prefix of its runs; `open` checks that the runs are contiguous (else it rebuilds them) and
@@ -16,20 +16,19 @@
 //! first append is accepted.
 //!
 //! Memory: tail ≤ `INDEX_TAIL_EVENTS_MAX` × ~70 B; run filters ~1.3 B per indexed event (kept in
-//! memory, 1.3 MB per million events); decoded runs ≤ `INDEX_RUN_CACHE_MAX` × (~24 B per event of a
-//! run); sled's own cache is bounded by `cache_capacity`.
+//! memory, 1.3 MB per million events); sled's own cache is bounded by `cache_capacity`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::bloom::{stable_hash, Bloom};
 use crate::error::{LogError, LogResult};
-use crate::limits::{INDEX_RUN_CACHE_MAX, INDEX_RUN_EVENTS, INDEX_TAIL_EVENTS_MAX};
+use crate::limits::{INDEX_RUN_EVENTS, INDEX_TAIL_EVENTS_MAX};
+use crate::run::{encode_run, RunStreamInput, RunStreamView, RunView};
 use crate::types::{Position, RecordedEvent, StreamVersion};
 
 const RUN_PREFIX: u8 = b'R';
@@ -54,40 +53,6 @@ impl IndexEntry {
             position: event.position,
             stream_version: event.stream_version,
         }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct RunStream {
-    name: String,
-    first_version: StreamVersion,
-    positions: Vec<Position>,
-}
-
-/// An immutable slice of the index covering positions `first..=last`.
-#[derive(Serialize, Deserialize)]
-struct Run {
-    first_position: Position,
-    last_position: Position,
-    /// Sorted by id.
-    ids: Vec<(Uuid, Position)>,
-    /// Sorted by name.
-    streams: Vec<RunStream>,
-}
-
-impl Run {
-    fn position_of(&self, event_id: &Uuid) -> Option<Position> {
-        self.ids
-            .binary_search_by(|(id, _)| id.cmp(event_id))
-            .ok()
-            .map(|i| self.ids[i].1)
-    }
-
-    fn stream(&self, name: &str) -> Option<&RunStream> {
-        self.streams
-            .binary_search_by(|s| s.name.as_str().cmp(name))
-            .ok()
-            .map(|i| &self.streams[i])
     }
 }
 
@@ -132,7 +97,6 @@ pub(crate) struct Index {
     state: Mutex<State>,
     tail_has_space: Condvar,
     run_is_due: Condvar,
-    run_cache: Mutex<VecDeque<(Position, Arc<Run>)>>,
     stopping: AtomicBool,
 }
 
@@ -210,7 +174,6 @@ impl Index {
             state: Mutex::new(State::default()),
             tail_has_space: Condvar::new(),
             run_is_due: Condvar::new(),
-            run_cache: Mutex::new(VecDeque::new()),
             stopping: AtomicBool::new(false),
         };
         let indexed_up_to = match index.tree.get(INDEXED_UP_TO_KEY)? {
@@ -260,10 +223,6 @@ impl Index {
         self.tree.clear()?;
         self.db.flush()?;
         *self.lock_state() = State::default();
-        self.run_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
         Ok(())
     }
 
@@ -283,7 +242,9 @@ impl Index {
             candidate_runs(&state.filters, |filter| filter.ids.may_contain(hash))
         };
         for first_position in candidates.into_iter().rev() {
-            if let Some(position) = self.load_run(first_position)?.position_of(event_id) {
+            if let Some(position) =
+                self.with_run(first_position, |run| Ok(run.position_of(event_id)))?
+            {
                 return Ok(Some(position));
             }
         }
@@ -301,9 +262,11 @@ impl Index {
             candidate_runs(&state.filters, |filter| filter.streams.may_contain(hash))
         };
         for first_position in candidates.into_iter().rev() {
-            let run = self.load_run(first_position)?;
-            if let Some(found) = run.stream(stream) {
-                return Ok(found.first_version + found.positions.len() as u64 - 1);
+            let head = self.with_run(first_position, |run| {
+                Ok(run.stream(stream)?.map(|found| found.last_version()))
+            })?;
+            if let Some(version) = head {
+                return Ok(version);
             }
         }
         Ok(0)
@@ -341,16 +304,13 @@ impl Index {
             if found.len() >= max_count {
                 break;
             }
-            let run = self.load_run(first_position)?;
-            if let Some(part) = run.stream(stream) {
-                let wanted = max_count - found.len();
-                found.extend(versioned(
-                    part.first_version,
-                    part.positions.iter().copied(),
-                    from_version,
-                    wanted,
-                ));
-            }
+            let wanted = max_count - found.len();
+            let part = self.with_run(first_position, |run| {
+                Ok(run.stream(stream)?.map(|part: RunStreamView<'_>| {
+                    versioned(part.first_version, part.positions(), from_version, wanted)
+                }))
+            })?;
+            found.extend(part.unwrap_or_default());
         }
         // A run written while we read may repeat tail entries; versions are unique, keep one.
         let last_found = found.last().map(|(version, _)| *version).unwrap_or(0);
@@ -362,27 +322,18 @@ impl Index {
         Ok(found)
     }
 
-    fn load_run(&self, first_position: Position) -> LogResult<Arc<Run>> {
-        let mut cache = self.run_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(index) = cache.iter().position(|(key, _)| *key == first_position) {
-            let entry = cache.remove(index).expect("index found above");
-            let run = entry.1.clone();
-            cache.push_front(entry);
-            return Ok(run);
-        }
-        drop(cache);
+    /// Reads a run in place: sled hands out the stored value without copying it.
+    fn with_run<T>(
+        &self,
+        first_position: Position,
+        read: impl FnOnce(&RunView<'_>) -> Result<T, String>,
+    ) -> LogResult<T> {
         let bytes = self
             .tree
             .get(prefixed_key(RUN_PREFIX, first_position))?
             .ok_or_else(|| storage_error("run", format!("run {first_position} is missing")))?;
-        let (run, _): (Run, usize) =
-            bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
-                .map_err(|e| storage_error("run", e))?;
-        let run = Arc::new(run);
-        let mut cache = self.run_cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.push_front((first_position, run.clone()));
-        cache.truncate(INDEX_RUN_CACHE_MAX);
-        Ok(run)
+        let run = RunView::new(&bytes).map_err(|e| storage_error("run", e))?;
+        read(&run).map_err(|e| storage_error("run", e))
     }
 
     /// Makes committed events visible to lookups; waits while the tail is full.
@@ -414,26 +365,25 @@ impl Index {
 
     /// Writes the oldest `INDEX_RUN_EVENTS` tail events as a run, if the tail holds that many.
     pub fn write_run_if_due(&self) -> LogResult<bool> {
-        let (run, filter) = {
+        let (run_bytes, filter) = {
             let state = self.lock_state();
             if state.tail.order.len() < INDEX_RUN_EVENTS {
                 return Ok(false);
             }
             build_run(&state.tail, state.indexed_up_to + 1, INDEX_RUN_EVENTS)
         };
-        let run_bytes = bincode::serde::encode_to_vec(&run, bincode::config::standard())
-            .map_err(|e| storage_error("run", e))?;
+        let (first_position, last_position) = (filter.first_position, filter.last_position);
         let mut batch = sled::Batch::default();
-        batch.insert(&prefixed_key(RUN_PREFIX, run.first_position)[..], run_bytes);
+        batch.insert(&prefixed_key(RUN_PREFIX, first_position)[..], run_bytes);
         batch.insert(
-            &prefixed_key(FILTER_PREFIX, run.first_position)[..],
+            &prefixed_key(FILTER_PREFIX, first_position)[..],
             encode_filter(&filter),
         );
-        batch.insert(INDEXED_UP_TO_KEY, &run.last_position.to_be_bytes()[..]);
+        batch.insert(INDEXED_UP_TO_KEY, &last_position.to_be_bytes()[..]);
         self.tree.apply_batch(batch)?;
         let mut state = self.lock_state();
-        release_from_tail(&mut state.tail, run.last_position);
-        state.indexed_up_to = run.last_position;
+        release_from_tail(&mut state.tail, last_position);
+        state.indexed_up_to = last_position;
         state.filters.push(filter);
         self.tail_has_space.notify_all();
         Ok(true)
@@ -490,7 +440,8 @@ fn versioned(
         .collect()
 }
 
-fn build_run(tail: &Tail, first_position: Position, count: usize) -> (Run, RunFilter) {
+/// The encoded run of the oldest `count` tail events, and its filters.
+fn build_run(tail: &Tail, first_position: Position, count: usize) -> (Vec<u8>, RunFilter) {
     let last_position = first_position + count as u64 - 1;
     let mut ids: Vec<(Uuid, Position)> = tail
         .order
@@ -500,12 +451,12 @@ fn build_run(tail: &Tail, first_position: Position, count: usize) -> (Run, RunFi
         .map(|(offset, id)| (*id, first_position + offset as u64))
         .collect();
     ids.sort_unstable_by_key(|(id, _)| *id);
-    let mut streams: Vec<RunStream> = tail
+    let mut streams: Vec<RunStreamInput<'_>> = tail
         .streams
         .iter()
         .filter(|(_, t)| t.positions.front().is_some_and(|p| *p <= last_position))
-        .map(|(name, t)| RunStream {
-            name: name.to_string(),
+        .map(|(name, t)| RunStreamInput {
+            name,
             first_version: t.first_version,
             positions: t
                 .positions
@@ -515,7 +466,7 @@ fn build_run(tail: &Tail, first_position: Position, count: usize) -> (Run, RunFi
                 .collect(),
         })
         .collect();
-    streams.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    streams.sort_unstable_by(|a, b| a.name.cmp(b.name));
     let mut id_filter = Bloom::with_capacity(ids.len());
     ids.iter()
         .for_each(|(id, _)| id_filter.insert(stable_hash(id.as_bytes())));
@@ -530,12 +481,7 @@ fn build_run(tail: &Tail, first_position: Position, count: usize) -> (Run, RunFi
         streams: stream_filter,
     };
     (
-        Run {
-            first_position,
-            last_position,
-            ids,
-            streams,
-        },
+        encode_run(first_position, last_position, &ids, &streams),
         filter,
     )
 }

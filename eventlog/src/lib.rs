@@ -17,6 +17,7 @@ pub mod codec;
 mod error;
 mod index;
 pub mod limits;
+mod run;
 mod store;
 mod types;
 mod validate;
