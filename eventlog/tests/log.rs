@@ -527,3 +527,93 @@ async fn check_indexes(
         "{conflict:?}"
     );
 }
+
+mod model {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[derive(Clone, Debug)]
+    struct Op {
+        stream: u8,
+        expected: u8,
+        events: u8,
+        reuse_previous_id: bool,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        (0u8..3, 0u8..5, 1u8..4, proptest::bool::weighted(0.15)).prop_map(
+            |(stream, expected, events, reuse_previous_id)| Op {
+                stream,
+                expected,
+                events,
+                reuse_previous_id,
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        // Proves that against a simple in-memory model, every append is accepted or refused exactly
+        // as expected versions and ids say, positions stay dense and stream versions follow.
+        #[test]
+        fn log_matches_a_simple_model(ops in proptest::collection::vec(op(), 1..40)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let dir = tempfile::tempdir().unwrap();
+                let log = EventLog::open(dir.path(), options()).unwrap();
+                let mut versions: HashMap<u8, u64> = HashMap::new();
+                let mut head = 0u64;
+                let mut next_id = 1u128;
+                let mut last: Option<AppendRequest> = None;
+                for op in ops {
+                    let reused = last.is_some() && op.reuse_previous_id;
+                    let request = match (&last, op.reuse_previous_id) {
+                        (Some(previous), true) => previous.clone(),
+                        _ => {
+                            let expected = match op.expected {
+                                0 => ExpectedVersion::Any,
+                                1 => ExpectedVersion::NoStream,
+                                n => ExpectedVersion::Exact(u64::from(n) - 2 + versions.get(&op.stream).copied().unwrap_or(0).saturating_sub(1)),
+                            };
+                            let events = (0..op.events).map(|_| { next_id += 1; event(next_id, "m") }).collect();
+                            single(&format!("m{}", op.stream), expected, events)
+                        }
+                    };
+                    let stream_key: u8 = request.streams[0].stream[1..].parse().unwrap();
+                    let current = versions.get(&stream_key).copied().unwrap_or(0);
+                    let accepts = match request.streams[0].expected {
+                        ExpectedVersion::Any => true,
+                        ExpectedVersion::NoStream => current == 0,
+                        ExpectedVersion::Exact(version) => version == current,
+                    };
+                    let outcome = log.append(request.clone()).await;
+                    match outcome {
+                        Ok(outcome) if outcome.already_stored => {
+                            prop_assert!(reused);
+                        }
+                        Ok(outcome) => {
+                            prop_assert!(accepts && !reused);
+                            prop_assert_eq!(outcome.first_position, head + 1);
+                            head = outcome.last_position;
+                            let count = request.event_count() as u64;
+                            prop_assert_eq!(outcome.streams[0].last_version, current + count);
+                            versions.insert(stream_key, current + count);
+                            last = Some(request);
+                        }
+                        Err(LogError::VersionConflict { current: reported, .. }) => {
+                            prop_assert!(!accepts);
+                            prop_assert_eq!(reported, current);
+                        }
+                        Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+                    }
+                    prop_assert_eq!(log.head_position(), head);
+                }
+                let report = log.verify().unwrap();
+                prop_assert!(report.is_intact());
+                prop_assert_eq!(report.events_checked, head);
+                Ok(())
+            })?;
+        }
+    }
+}
