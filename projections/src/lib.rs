@@ -2,5 +2,182 @@
 //! payload bytes and back (here because projections are its main reader; `api` uses it to write).
 //!
 //! Architecture Invariant: projections never append to the log; they only read it.
+//!
+//! # How it works
+//!
+//! [`Projections::open`] opens the read models' own sled database at `<data_dir>/projections`.
+//! [`Projections::spawn_runner`] starts one tokio task that subscribes to the log just after the
+//! stored checkpoint, applies events in chunks of at most `COMMIT_EVENTS_MAX`, and commits each
+//! chunk's state changes and the new checkpoint in one atomic sled batch; then it publishes the
+//! new position, which [`Projections::wait_for`] waits on. The query methods read committed state
+//! only, always scoped by shop.
+//!
+//! Applying is deterministic: state depends only on the events (no clock, no hash-map order), and
+//! a chunk's writes are read back by its later events, so any batching gives the same bytes
+//! ([`Projections::state_digest`]).
 
+mod apply;
 pub mod codec;
+mod error;
+mod keys;
+pub mod limits;
+mod paging;
+mod queries;
+mod runner;
+mod store;
+#[cfg(test)]
+mod tests;
+mod views;
+
+pub use error::{ProjectionError, ProjectionResult};
+pub use paging::{DateRange, Page, PageRequest};
+pub use queries::{CustomerQuery, OrderQuery};
+pub use views::{
+    ApiKeyView, CreditNoteView, CustomerView, DeliverySlipView, DocumentView, InvoiceView,
+    OrderSummary, OrderView, ProductView, ShopView,
+};
+
+use crate::limits::{CACHE_BYTES, FLUSH_INTERVAL_MS, WAIT_TIMEOUT_MAX};
+use comptoir_eventlog::{EventStore, Position};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Sub-directory of the data dir holding the projections' sled database.
+pub const PROJECTIONS_DIR: &str = "projections";
+const STATE_TREE: &str = "state";
+
+/// What the runner has done so far, as published to waiters.
+#[derive(Debug, Clone, Default)]
+struct RunnerState {
+    /// Last position whose effects are committed.
+    applied: Position,
+    /// Set when the runner stopped on an error; it will not advance again.
+    failure: Option<Arc<str>>,
+}
+
+/// The read models of one data directory. Share it behind the `Arc` that [`Projections::open`]
+/// returns; every method is cheap to call concurrently.
+pub struct Projections {
+    db: sled::Db,
+    tree: sled::Tree,
+    /// SHA-256 of an API key secret → the key, mirrored from the `ApiKey` table so that
+    /// authenticating a request touches no disk.
+    api_keys: RwLock<HashMap<[u8; 32], ApiKeyView>>,
+    state: watch::Sender<RunnerState>,
+    runner_started: AtomicBool,
+}
+
+impl Projections {
+    /// Opens (or creates) the read models under `<data_dir>/projections` and loads the API key
+    /// table into memory. The data dir's lock is held by the event log of the same process, so
+    /// no lock is taken here.
+    pub fn open(data_dir: impl AsRef<Path>) -> ProjectionResult<Arc<Self>> {
+        let path = data_dir.as_ref().join(PROJECTIONS_DIR);
+        let open_error = |error: sled::Error| ProjectionError::Open {
+            path: path.clone(),
+            reason: error.to_string(),
+        };
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(CACHE_BYTES)
+            .flush_every_ms(Some(FLUSH_INTERVAL_MS))
+            .open()
+            .map_err(open_error)?;
+        let tree = db.open_tree(STATE_TREE).map_err(open_error)?;
+        let applied = store::load_checkpoint(&tree)?;
+        let api_keys = apply::shop::load_api_keys(&tree)?;
+        let (state, _) = watch::channel(RunnerState {
+            applied,
+            failure: None,
+        });
+        Ok(Arc::new(Projections {
+            db,
+            tree,
+            api_keys: RwLock::new(api_keys),
+            state,
+            runner_started: AtomicBool::new(false),
+        }))
+    }
+
+    /// Starts the runner: catches up from the checkpoint, then follows live appends until the
+    /// log's subscription ends (log shut down) or an error stops it. The task's result says why it
+    /// ended; an error is also logged and makes `wait_for` fail with `RunnerStopped`. Only one
+    /// runner may run over a `Projections`: a second call returns a task that fails at once.
+    pub fn spawn_runner(
+        self: &Arc<Self>,
+        log: Arc<dyn EventStore>,
+    ) -> JoinHandle<ProjectionResult<()>> {
+        if self.runner_started.swap(true, Ordering::AcqRel) {
+            return tokio::spawn(async { Err(ProjectionError::RunnerAlreadyStarted) });
+        }
+        tokio::spawn(runner::run(self.clone(), log))
+    }
+
+    /// The last log position whose effects the read models hold (0 before the first event).
+    pub fn position(&self) -> Position {
+        self.state.borrow().applied
+    }
+
+    /// Waits until the read models hold the effects of `position` (for `?min_position=`).
+    /// Waits at most `timeout`, itself capped at `WAIT_TIMEOUT_MAX`; then fails with
+    /// `WaitTimeout`. Fails with `RunnerStopped` if the runner stopped on an error.
+    pub async fn wait_for(&self, position: Position, timeout: Duration) -> ProjectionResult<()> {
+        let timeout = timeout.min(WAIT_TIMEOUT_MAX);
+        let mut receiver = self.state.subscribe();
+        let reached = |state: &RunnerState| state.applied >= position || state.failure.is_some();
+        // Either outcome of the wait is judged from the state below.
+        let _ = tokio::time::timeout(timeout, receiver.wait_for(reached)).await;
+        let state = self.state.borrow().clone();
+        if state.applied >= position {
+            return Ok(());
+        }
+        if let Some(reason) = state.failure {
+            return Err(ProjectionError::RunnerStopped {
+                reason: reason.to_string(),
+            });
+        }
+        Err(ProjectionError::WaitTimeout {
+            position,
+            reached: state.applied,
+            waited_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// SHA-256 over every key and value of the read models, checkpoint excluded: two states built
+    /// from the same events have the same digest, whatever the batching.
+    pub fn state_digest(&self) -> ProjectionResult<[u8; 32]> {
+        let mut hasher = Sha256::new();
+        for entry in self
+            .tree
+            .range(keys::prefix_end(&[keys::Table::Meta as u8]).unwrap_or_default()..)
+        {
+            let (key, value) = entry?;
+            hasher.update((key.len() as u64).to_be_bytes());
+            hasher.update(&key);
+            hasher.update((value.len() as u64).to_be_bytes());
+            hasher.update(&value);
+        }
+        Ok(hasher.finalize().into())
+    }
+
+    /// Writes everything committed so far to disk (also done in the background and on drop).
+    pub async fn flush(&self) -> ProjectionResult<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    fn publish_applied(&self, applied: Position) {
+        self.state.send_modify(|state| state.applied = applied);
+    }
+
+    fn publish_failure(&self, reason: String) {
+        self.state
+            .send_modify(|state| state.failure = Some(reason.into()));
+    }
+}

@@ -1,0 +1,117 @@
+//! Shops and their API keys.
+
+use crate::error::ProjectionResult;
+use crate::keys::{id_key, Table};
+use crate::store::{decode_value, ApiKeyChange, WriteSet};
+use crate::views::{ApiKeyView, ShopView};
+use chrono::{DateTime, Utc};
+use comptoir_domain::shop::ShopEvent;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// An API key as stored: the view and the hash it is looked up by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ApiKeyRecord {
+    pub secret_hash: String,
+    pub view: ApiKeyView,
+}
+
+/// The 32 bytes of a hex SHA-256 `secret_hash` (the form the API stores); `None` for any other
+/// form, which then cannot authenticate.
+pub(crate) fn hash_bytes(secret_hash: &str) -> Option<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(secret_hash, &mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// The in-memory key table, rebuilt from the `ApiKey` table of every shop.
+pub(crate) fn load_api_keys(tree: &sled::Tree) -> ProjectionResult<HashMap<[u8; 32], ApiKeyView>> {
+    let mut table = HashMap::new();
+    for entry in tree.scan_prefix([Table::ApiKey as u8]) {
+        let (key, value) = entry?;
+        let record: ApiKeyRecord = decode_value(&key, &value)?;
+        if let Some(hash) = hash_bytes(&record.secret_hash) {
+            table.insert(hash, record.view);
+        }
+    }
+    Ok(table)
+}
+
+pub(crate) fn apply(writes: &mut WriteSet, event: &ShopEvent) -> ProjectionResult<()> {
+    match event {
+        ShopEvent::ShopCreated {
+            profile,
+            created_at,
+        } => {
+            let view = ShopView {
+                shop_id: profile.shop_id,
+                name: profile.name.clone(),
+                organisation: profile.organisation.clone(),
+                currency: profile.currency.clone(),
+                prices_include_tax: profile.prices_include_tax,
+                document_patterns: profile.document_patterns.clone(),
+                payment_terms: profile.payment_terms.clone(),
+                created_at: *created_at,
+            };
+            writes.put(id_key(Table::Shop, profile.shop_id, profile.shop_id), &view)
+        }
+        ShopEvent::ApiKeyCreated {
+            shop_id,
+            key_id,
+            role,
+            label,
+            secret_hash,
+            created_at,
+        } => {
+            let view = ApiKeyView {
+                shop_id: *shop_id,
+                key_id: *key_id,
+                role: *role,
+                label: label.clone(),
+                revoked: false,
+                created_at: *created_at,
+                revoked_at: None,
+            };
+            save_key(writes, secret_hash.clone(), view)
+        }
+        ShopEvent::ApiKeyRevoked {
+            shop_id,
+            key_id,
+            revoked_at,
+        } => revoke_key(writes, *shop_id, *key_id, *revoked_at),
+    }
+}
+
+fn save_key(writes: &mut WriteSet, secret_hash: String, view: ApiKeyView) -> ProjectionResult<()> {
+    match hash_bytes(&secret_hash) {
+        Some(hash) => writes.api_key_changes.push(ApiKeyChange {
+            hash,
+            view: view.clone(),
+        }),
+        None => tracing::warn!(
+            shop_id = %view.shop_id,
+            key_id = %view.key_id,
+            "API key hash is not a hex SHA-256: the key cannot authenticate"
+        ),
+    }
+    let key = id_key(Table::ApiKey, view.shop_id, view.key_id);
+    writes.put(key, &ApiKeyRecord { secret_hash, view })
+}
+
+fn revoke_key(
+    writes: &mut WriteSet,
+    shop_id: Uuid,
+    key_id: Uuid,
+    revoked_at: DateTime<Utc>,
+) -> ProjectionResult<()> {
+    let Some(mut record) = writes.get::<ApiKeyRecord>(&id_key(Table::ApiKey, shop_id, key_id))?
+    else {
+        // The domain only revokes keys it created; nothing to mirror otherwise.
+        tracing::warn!(%shop_id, %key_id, "revocation of an unknown API key ignored");
+        return Ok(());
+    };
+    record.view.revoked = true;
+    record.view.revoked_at = Some(revoked_at);
+    save_key(writes, record.secret_hash, record.view)
+}

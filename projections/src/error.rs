@@ -1,0 +1,50 @@
+//! The one error type of the projections.
+
+use crate::codec::CodecError;
+use comptoir_eventlog::{LogError, Position};
+use std::path::PathBuf;
+
+/// Everything that can go wrong while building or reading the read models.
+///
+/// For the API: `InvalidCursor` and `InvalidQuery` are the client's fault (400);
+/// `WaitTimeout` means the read models are behind (504); `RunnerStopped` means they will not
+/// catch up until restarted (503); everything else is internal (500).
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("cannot open the projections at {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error("projection storage failed: {0}")]
+    Storage(String),
+    #[error("stored projection value under key {key} is unreadable: {reason}")]
+    Corrupt { key: String, reason: String },
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error("the log delivered position {got} where {expected} was due")]
+    Gap { expected: Position, got: Position },
+    #[error("the paging cursor is malformed or belongs to another list")]
+    InvalidCursor,
+    #[error("invalid query: {reason}")]
+    InvalidQuery { reason: String },
+    #[error(
+        "projections reached position {reached}, not {position}, within {waited_ms} ms; retry later"
+    )]
+    WaitTimeout {
+        position: Position,
+        reached: Position,
+        waited_ms: u64,
+    },
+    #[error("the projection runner stopped: {reason}")]
+    RunnerStopped { reason: String },
+    #[error("a projection runner is already running over these projections")]
+    RunnerAlreadyStarted,
+}
+
+impl From<sled::Error> for ProjectionError {
+    fn from(error: sled::Error) -> Self {
+        ProjectionError::Storage(error.to_string())
+    }
+}
+
+pub type ProjectionResult<T> = Result<T, ProjectionError>;

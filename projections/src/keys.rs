@@ -1,0 +1,107 @@
+//! The layout of the state tree. Every read model lives in one sled tree under a one-byte table
+//! tag, so that one `sled::Batch` commits all of them and the checkpoint atomically. Keys sort the
+//! way lists are read: a table, then the shop (so nothing leaks across shops), then the list
+//! order (a timestamp, an id, an email, a number).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// One table of the state tree. The tag values are part of the stored format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Table {
+    /// Bookkeeping: the checkpoint.
+    Meta = 0x00,
+    /// shop → `ShopView`.
+    Shop = 0x01,
+    /// shop, key id → `ApiKeyRecord`.
+    ApiKey = 0x02,
+    /// shop, category id → `Category`.
+    Category = 0x03,
+    /// shop, product id → `ProductView`.
+    Product = 0x04,
+    /// shop, delivery method id → `DeliveryMethod`.
+    DeliveryMethod = 0x05,
+    /// shop, pickup point id → `PickupPoint`.
+    PickupPoint = 0x06,
+    /// shop, normalised email → `CustomerView` (the list order).
+    Customer = 0x07,
+    /// shop, customer id → normalised email.
+    CustomerId = 0x08,
+    /// shop, order id → `OrderView`.
+    Order = 0x09,
+    /// shop, placed at, order id → `OrderSummary` (the list order).
+    OrderPlaced = 0x0a,
+    /// shop, issued at, number → `InvoiceView` (the list order).
+    Invoice = 0x0b,
+    /// shop, number → the `Invoice` key suffix (issued at, number).
+    InvoiceNumber = 0x0c,
+    /// shop, issued at, number → `CreditNoteView`.
+    CreditNote = 0x0d,
+    /// shop, number → the `CreditNote` key suffix.
+    CreditNoteNumber = 0x0e,
+    /// shop, issued at, number → `DeliverySlipView`.
+    DeliverySlip = 0x0f,
+    /// shop, number → the `DeliverySlip` key suffix.
+    DeliverySlipNumber = 0x10,
+}
+
+/// The checkpoint: the last log position whose effects are in the state.
+pub(crate) const CHECKPOINT_KEY: &[u8] = &[Table::Meta as u8, b'c'];
+
+/// The key prefix of one shop's rows of `table`.
+pub(crate) fn shop_prefix(table: Table, shop_id: Uuid) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + 16 + 64);
+    key.push(table as u8);
+    key.extend_from_slice(shop_id.as_bytes());
+    key
+}
+
+/// `table`, shop, then `suffix`.
+pub(crate) fn key(table: Table, shop_id: Uuid, suffix: &[u8]) -> Vec<u8> {
+    let mut key = shop_prefix(table, shop_id);
+    key.extend_from_slice(suffix);
+    key
+}
+
+/// `table`, shop, then an id.
+pub(crate) fn id_key(table: Table, shop_id: Uuid, id: Uuid) -> Vec<u8> {
+    key(table, shop_id, id.as_bytes())
+}
+
+/// An instant as 8 bytes that sort like the instant: microseconds since the epoch with the sign
+/// bit flipped, big-endian (so instants before 1970 sort first too).
+pub(crate) fn instant_bytes(instant: DateTime<Utc>) -> [u8; 8] {
+    ((instant.timestamp_micros() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// Suffix ordering by an instant then an id.
+pub(crate) fn instant_id_suffix(instant: DateTime<Utc>, id: Uuid) -> Vec<u8> {
+    let mut suffix = instant_bytes(instant).to_vec();
+    suffix.extend_from_slice(id.as_bytes());
+    suffix
+}
+
+/// Suffix ordering by an instant then a document number.
+pub(crate) fn instant_number_suffix(instant: DateTime<Utc>, number: &str) -> Vec<u8> {
+    let mut suffix = instant_bytes(instant).to_vec();
+    suffix.extend_from_slice(number.as_bytes());
+    suffix
+}
+
+/// The smallest key greater than every key starting with `prefix`, or `None` if there is none.
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// A key as printable text for error messages.
+pub(crate) fn display_key(key: &[u8]) -> String {
+    hex::encode(key)
+}

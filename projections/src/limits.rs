@@ -1,0 +1,30 @@
+//! Every bound of the projections, with the relations between them checked at compile time.
+
+use std::time::Duration;
+
+/// Events applied in one sled batch together with the checkpoint. Larger batches rebuild faster;
+/// each batch's write set is held in memory until it commits.
+pub const COMMIT_EVENTS_MAX: usize = 1_024;
+/// Items one page of a list may hold; a larger requested `limit` is capped to this.
+pub const PAGE_LIMIT_MAX: usize = 200;
+/// Items a page holds when the caller asks for 0.
+pub const PAGE_LIMIT_DEFAULT: usize = 50;
+/// Rows a filtered list (search, status) examines for one page: past it, the page comes back
+/// short with a cursor, so a rare filter never turns one request into a full scan.
+pub const PAGE_SCAN_ROWS_MAX: usize = 5_000;
+/// Characters of a customer search term.
+pub const SEARCH_CHARS_MAX: usize = 200;
+/// Bytes of a decoded paging cursor (a key suffix: a timestamp, an id or an email, a number).
+pub const CURSOR_BYTES_MAX: usize = 512;
+/// Longest `wait_for` may wait, whatever the caller asks.
+pub const WAIT_TIMEOUT_MAX: Duration = Duration::from_secs(30);
+/// sled page cache of the projections database, in bytes.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// How often sled flushes the projections in the background. Projections need no flush per
+/// commit: after a crash they resume from whatever checkpoint survived, atomically with its state.
+pub const FLUSH_INTERVAL_MS: u64 = 500;
+
+const _: () = assert!(PAGE_LIMIT_DEFAULT <= PAGE_LIMIT_MAX);
+const _: () = assert!(PAGE_LIMIT_MAX <= PAGE_SCAN_ROWS_MAX);
+const _: () = assert!(SEARCH_CHARS_MAX < CURSOR_BYTES_MAX);
+const _: () = assert!(COMMIT_EVENTS_MAX > 0);

@@ -1,0 +1,253 @@
+//! The read side: every query the API answers from the read models, always scoped by shop.
+//! Queries see committed state only; pair them with `wait_for` to read one's own writes.
+
+use crate::apply::documents::{row_key_of, DocumentTables, CREDIT_NOTES, DELIVERY_SLIPS, INVOICES};
+use crate::error::{ProjectionError, ProjectionResult};
+use crate::keys::{id_key, instant_bytes, key, shop_prefix, Table};
+use crate::limits::SEARCH_CHARS_MAX;
+use crate::paging::{DateRange, Page, PageRequest};
+use crate::store::{self, ListRange};
+use crate::views::{
+    ApiKeyView, CreditNoteView, CustomerView, DeliverySlipView, InvoiceView, OrderSummary,
+    OrderView, ProductView, ShopView,
+};
+use crate::Projections;
+use comptoir_domain::catalog::{Category, DeliveryMethod, PickupPoint};
+use comptoir_domain::order::OrderStatus;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Filters of the customer list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerQuery {
+    /// Case-insensitive substring of the email or of "first last" name.
+    pub search: Option<String>,
+}
+
+/// Filters of the order list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderQuery {
+    /// When the orders were placed.
+    pub placed: DateRange,
+    pub status: Option<OrderStatus>,
+}
+
+impl Projections {
+    /// The shop's profile.
+    pub fn shop(&self, shop_id: Uuid) -> ProjectionResult<Option<ShopView>> {
+        store::get(&self.tree, &id_key(Table::Shop, shop_id, shop_id))
+    }
+
+    /// The API key whose secret hashes (SHA-256) to `secret_sha256`, revoked or not: check
+    /// `revoked` and the shop before trusting it. Answered from memory.
+    pub fn api_key_by_hash(&self, secret_sha256: &[u8; 32]) -> Option<ApiKeyView> {
+        self.api_keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(secret_sha256)
+            .cloned()
+    }
+
+    /// Every API key of the shop, revoked ones included, by key id.
+    pub fn api_keys(&self, shop_id: Uuid) -> ProjectionResult<Vec<ApiKeyView>> {
+        let records: Vec<crate::apply::shop::ApiKeyRecord> =
+            store::list_prefix(&self.tree, &shop_prefix(Table::ApiKey, shop_id))?;
+        Ok(records.into_iter().map(|record| record.view).collect())
+    }
+
+    /// The shop's categories, by id.
+    pub fn categories(&self, shop_id: Uuid) -> ProjectionResult<Vec<Category>> {
+        store::list_prefix(&self.tree, &shop_prefix(Table::Category, shop_id))
+    }
+
+    /// The shop's products, retired ones included, by id.
+    pub fn products(&self, shop_id: Uuid) -> ProjectionResult<Vec<ProductView>> {
+        store::list_prefix(&self.tree, &shop_prefix(Table::Product, shop_id))
+    }
+
+    pub fn product(
+        &self,
+        shop_id: Uuid,
+        product_id: Uuid,
+    ) -> ProjectionResult<Option<ProductView>> {
+        store::get(&self.tree, &id_key(Table::Product, shop_id, product_id))
+    }
+
+    /// The shop's delivery methods, hidden ones included, by id.
+    pub fn delivery_methods(&self, shop_id: Uuid) -> ProjectionResult<Vec<DeliveryMethod>> {
+        store::list_prefix(&self.tree, &shop_prefix(Table::DeliveryMethod, shop_id))
+    }
+
+    /// The shop's pickup points, by id.
+    pub fn pickup_points(&self, shop_id: Uuid) -> ProjectionResult<Vec<PickupPoint>> {
+        store::list_prefix(&self.tree, &shop_prefix(Table::PickupPoint, shop_id))
+    }
+
+    /// One customer account.
+    pub fn customer(
+        &self,
+        shop_id: Uuid,
+        customer_id: Uuid,
+    ) -> ProjectionResult<Option<CustomerView>> {
+        let email: Option<String> =
+            store::get(&self.tree, &id_key(Table::CustomerId, shop_id, customer_id))?;
+        match email {
+            Some(email) => store::get(&self.tree, &key(Table::Customer, shop_id, email.as_bytes())),
+            None => Ok(None),
+        }
+    }
+
+    /// The shop's customers by email, optionally filtered by a case-insensitive search.
+    pub fn customers(
+        &self,
+        shop_id: Uuid,
+        query: &CustomerQuery,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<CustomerView>> {
+        let needle = match &query.search {
+            Some(search) if search.chars().count() > SEARCH_CHARS_MAX => {
+                return Err(ProjectionError::InvalidQuery {
+                    reason: format!("the search term is longer than {SEARCH_CHARS_MAX} characters"),
+                })
+            }
+            Some(search) => search.trim().to_lowercase(),
+            None => String::new(),
+        };
+        let range = ListRange {
+            list_tag: Table::Customer as u8,
+            prefix: shop_prefix(Table::Customer, shop_id),
+            lower: None,
+            upper: None,
+        };
+        store::page(&self.tree, &range, page, |customer: CustomerView| {
+            customer_matches(&customer, &needle).then_some(customer)
+        })
+    }
+
+    /// One order, in full.
+    pub fn order(&self, shop_id: Uuid, order_id: Uuid) -> ProjectionResult<Option<OrderView>> {
+        store::get(&self.tree, &id_key(Table::Order, shop_id, order_id))
+    }
+
+    /// The shop's orders by placing date (oldest first), optionally of one status.
+    pub fn orders(
+        &self,
+        shop_id: Uuid,
+        query: &OrderQuery,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<OrderSummary>> {
+        let range = dated_range(Table::OrderPlaced, shop_id, &query.placed)?;
+        store::page(&self.tree, &range, page, |summary: OrderSummary| {
+            query
+                .status
+                .is_none_or(|status| status == summary.status)
+                .then_some(summary)
+        })
+    }
+
+    /// The number of the order's invoice, once issued.
+    pub fn invoice_number_for_order(
+        &self,
+        shop_id: Uuid,
+        order_id: Uuid,
+    ) -> ProjectionResult<Option<String>> {
+        Ok(self
+            .order(shop_id, order_id)?
+            .and_then(|order| order.invoice_number))
+    }
+
+    pub fn invoice(&self, shop_id: Uuid, number: &str) -> ProjectionResult<Option<InvoiceView>> {
+        self.document(INVOICES, shop_id, number)
+    }
+
+    /// The shop's invoices by issue date (oldest first).
+    pub fn invoices(
+        &self,
+        shop_id: Uuid,
+        issued: &DateRange,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<InvoiceView>> {
+        self.documents(INVOICES, shop_id, issued, page)
+    }
+
+    pub fn credit_note(
+        &self,
+        shop_id: Uuid,
+        number: &str,
+    ) -> ProjectionResult<Option<CreditNoteView>> {
+        self.document(CREDIT_NOTES, shop_id, number)
+    }
+
+    /// The shop's credit notes by issue date (oldest first).
+    pub fn credit_notes(
+        &self,
+        shop_id: Uuid,
+        issued: &DateRange,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<CreditNoteView>> {
+        self.documents(CREDIT_NOTES, shop_id, issued, page)
+    }
+
+    pub fn delivery_slip(
+        &self,
+        shop_id: Uuid,
+        number: &str,
+    ) -> ProjectionResult<Option<DeliverySlipView>> {
+        self.document(DELIVERY_SLIPS, shop_id, number)
+    }
+
+    /// The shop's delivery slips by issue date (oldest first).
+    pub fn delivery_slips(
+        &self,
+        shop_id: Uuid,
+        issued: &DateRange,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<DeliverySlipView>> {
+        self.documents(DELIVERY_SLIPS, shop_id, issued, page)
+    }
+
+    fn document<V: DeserializeOwned>(
+        &self,
+        tables: DocumentTables,
+        shop_id: Uuid,
+        number: &str,
+    ) -> ProjectionResult<Option<V>> {
+        let row_key = row_key_of(|k| store::get(&self.tree, k), tables, shop_id, number)?;
+        match row_key {
+            Some(row_key) => store::get(&self.tree, &row_key),
+            None => Ok(None),
+        }
+    }
+
+    fn documents<V: DeserializeOwned>(
+        &self,
+        tables: DocumentTables,
+        shop_id: Uuid,
+        issued: &DateRange,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<V>> {
+        let range = dated_range(tables.rows, shop_id, issued)?;
+        store::page(&self.tree, &range, page, Some)
+    }
+}
+
+/// The rows of `table` for the shop whose keys start with an instant in `dates`.
+fn dated_range(table: Table, shop_id: Uuid, dates: &DateRange) -> ProjectionResult<ListRange> {
+    dates.validate()?;
+    Ok(ListRange {
+        list_tag: table as u8,
+        prefix: shop_prefix(table, shop_id),
+        lower: dates.from.map(|from| instant_bytes(from).to_vec()),
+        upper: dates.until.map(|until| instant_bytes(until).to_vec()),
+    })
+}
+
+/// `needle` is already lower-case; empty matches everyone.
+fn customer_matches(customer: &CustomerView, needle: &str) -> bool {
+    if needle.is_empty() || customer.email.contains(needle) {
+        return true;
+    }
+    let name = format!("{} {}", customer.first_name, customer.last_name).to_lowercase();
+    name.contains(needle) || customer.email_as_typed.to_lowercase().contains(needle)
+}

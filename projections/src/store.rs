@@ -1,0 +1,204 @@
+//! Reading and writing the state tree: JSON values, the write set that batches one commit, and
+//! the paged range scan behind every list.
+
+use crate::error::{ProjectionError, ProjectionResult};
+use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY};
+use crate::limits::PAGE_SCAN_ROWS_MAX;
+use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
+use crate::views::ApiKeyView;
+use comptoir_eventlog::Position;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+pub(crate) fn encode_value<T: Serialize>(key: &[u8], value: &T) -> ProjectionResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|error| ProjectionError::Corrupt {
+        key: display_key(key),
+        reason: format!("cannot encode: {error}"),
+    })
+}
+
+pub(crate) fn decode_value<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> ProjectionResult<T> {
+    serde_json::from_slice(bytes).map_err(|error| ProjectionError::Corrupt {
+        key: display_key(key),
+        reason: error.to_string(),
+    })
+}
+
+pub(crate) fn get<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    key: &[u8],
+) -> ProjectionResult<Option<T>> {
+    match tree.get(key)? {
+        Some(bytes) => Ok(Some(decode_value(key, &bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// Every value under `prefix`, in key order. Only for tables the domain bounds per shop (the
+/// catalog, API keys), where a full list is what callers want.
+pub(crate) fn list_prefix<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    prefix: &[u8],
+) -> ProjectionResult<Vec<T>> {
+    tree.scan_prefix(prefix)
+        .map(|entry| {
+            let (key, value) = entry?;
+            decode_value(&key, &value)
+        })
+        .collect()
+}
+
+/// The checkpoint stored in the tree; 0 when nothing was applied yet.
+pub(crate) fn load_checkpoint(tree: &sled::Tree) -> ProjectionResult<Position> {
+    match tree.get(CHECKPOINT_KEY)? {
+        Some(bytes) => {
+            let array: [u8; 8] =
+                bytes
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| ProjectionError::Corrupt {
+                        key: display_key(CHECKPOINT_KEY),
+                        reason: "the checkpoint is not 8 bytes".into(),
+                    })?;
+            Ok(Position::from_be_bytes(array))
+        }
+        None => Ok(0),
+    }
+}
+
+/// A change to the in-memory API key table, applied once its batch has committed.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiKeyChange {
+    pub hash: [u8; 32],
+    pub view: ApiKeyView,
+}
+
+/// The writes of one commit, held in memory and read back by later events of the same commit, so
+/// that applying events in one batch or one by one gives the same state.
+pub(crate) struct WriteSet<'a> {
+    tree: &'a sled::Tree,
+    pending: BTreeMap<Vec<u8>, Vec<u8>>,
+    pub api_key_changes: Vec<ApiKeyChange>,
+}
+
+impl<'a> WriteSet<'a> {
+    pub fn new(tree: &'a sled::Tree) -> Self {
+        WriteSet {
+            tree,
+            pending: BTreeMap::new(),
+            api_key_changes: Vec::new(),
+        }
+    }
+
+    pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> ProjectionResult<Option<T>> {
+        match self.pending.get(key) {
+            Some(bytes) => Ok(Some(decode_value(key, bytes)?)),
+            None => get(self.tree, key),
+        }
+    }
+
+    pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> ProjectionResult<()> {
+        let bytes = encode_value(&key, value)?;
+        self.pending.insert(key, bytes);
+        Ok(())
+    }
+
+    /// Writes every change and the new checkpoint in one atomic sled batch: after a crash the
+    /// state holds all of it or none of it, so no event is applied twice or skipped.
+    pub fn commit(self, checkpoint: Position) -> ProjectionResult<Vec<ApiKeyChange>> {
+        let mut batch = sled::Batch::default();
+        for (key, bytes) in self.pending {
+            batch.insert(key, bytes);
+        }
+        batch.insert(CHECKPOINT_KEY, &checkpoint.to_be_bytes()[..]);
+        self.tree.apply_batch(batch)?;
+        Ok(self.api_key_changes)
+    }
+}
+
+/// The start and end of a key range.
+type KeyBounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+/// One key-ordered list: the rows under `prefix` whose suffix lies in `[lower, upper)`.
+pub(crate) struct ListRange {
+    /// The table tag, also the cursor's tag.
+    pub list_tag: u8,
+    pub prefix: Vec<u8>,
+    pub lower: Option<Vec<u8>>,
+    pub upper: Option<Vec<u8>>,
+}
+
+impl ListRange {
+    fn bounds(&self, after: Option<&str>) -> ProjectionResult<KeyBounds> {
+        let with_prefix = |suffix: &[u8]| [self.prefix.as_slice(), suffix].concat();
+        let lower = with_prefix(self.lower.as_deref().unwrap_or_default());
+        let start = match after {
+            Some(cursor) => {
+                let from_cursor = with_prefix(&decode_cursor(self.list_tag, cursor)?);
+                if from_cursor < lower {
+                    Bound::Included(lower)
+                } else {
+                    Bound::Excluded(from_cursor)
+                }
+            }
+            None => Bound::Included(lower),
+        };
+        let end = match &self.upper {
+            Some(upper) => Bound::Excluded(with_prefix(upper)),
+            None => prefix_end(&self.prefix).map_or(Bound::Unbounded, Bound::Excluded),
+        };
+        Ok((start, end))
+    }
+}
+
+/// True when the range holds no key (sled must not be asked for a reversed range).
+fn is_empty_range(start: &Bound<Vec<u8>>, end: &Bound<Vec<u8>>) -> bool {
+    match (start, end) {
+        (Bound::Included(start), Bound::Excluded(end)) => start >= end,
+        (Bound::Excluded(start), Bound::Excluded(end)) => start >= end,
+        _ => false,
+    }
+}
+
+/// One page of `range`: rows are decoded as `T` and kept when `select` maps them to an item.
+/// At most `PAGE_SCAN_ROWS_MAX` rows are examined; the cursor then points at the last one.
+pub(crate) fn page<T: DeserializeOwned, U>(
+    tree: &sled::Tree,
+    range: &ListRange,
+    request: &PageRequest,
+    mut select: impl FnMut(T) -> Option<U>,
+) -> ProjectionResult<Page<U>> {
+    let limit = request.effective_limit();
+    let (start, end) = range.bounds(request.after.as_deref())?;
+    let mut items = Vec::new();
+    if is_empty_range(&start, &end) {
+        return Ok(Page {
+            items,
+            next_cursor: None,
+        });
+    }
+    let mut last_key: Option<sled::IVec> = None;
+    for (scanned, entry) in tree.range((start, end)).enumerate() {
+        let (key, value) = entry?;
+        if items.len() == limit || scanned == PAGE_SCAN_ROWS_MAX {
+            // A row remains past this page: hand out a cursor to it.
+            let suffix = last_key
+                .as_deref()
+                .map_or(&[][..], |k| &k[range.prefix.len()..]);
+            return Ok(Page {
+                items,
+                next_cursor: Some(encode_cursor(range.list_tag, suffix)),
+            });
+        }
+        if let Some(item) = select(decode_value(&key, &value)?) {
+            items.push(item);
+        }
+        last_key = Some(key);
+    }
+    Ok(Page {
+        items,
+        next_cursor: None,
+    })
+}
