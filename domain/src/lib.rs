@@ -32,7 +32,9 @@
 //! On a version conflict the glue reloads the streams, decides again and retries.
 
 pub mod catalog;
+pub mod coupon;
 pub mod customer;
+pub mod dashboard;
 pub mod documents;
 mod error;
 #[cfg(test)]
@@ -40,6 +42,7 @@ mod fixtures;
 pub mod limits;
 pub mod money;
 pub mod order;
+pub mod pack;
 pub mod pricing;
 pub mod shop;
 pub mod store_credit;

@@ -51,7 +51,60 @@ pub const MONEY_AMOUNT_MAX: i64 = 1_000_000_000;
 /// Grams of one product.
 pub const WEIGHT_G_MAX: u32 = 1_000_000;
 
+/// Characters of a coupon code typed by a manager or a customer (after trimming).
+pub const COUPON_CODE_CHARS_MIN: usize = 4;
+/// Characters of a coupon code, at most.
+pub const COUPON_CODE_CHARS_MAX: usize = 32;
+/// Characters of the one code generated for a coupon that applies to all customers (seed 000: "A7HEH9W3").
+pub const GENERATED_CODE_CHARS: usize = 8;
+/// Characters of each generated single-use code: 50 bits of entropy, so guessing one is hopeless.
+pub const SINGLE_USE_CODE_CHARS: usize = 10;
+/// Bits of entropy each character of a generated code carries (an alphabet of 32 symbols).
+pub const GENERATED_CODE_BITS_PER_CHAR: usize = 5;
+/// Random bits a generated code may draw: the low 32 bits of two identifiers.
+pub const GENERATED_CODE_RANDOM_BITS_MAX: usize = 64;
+/// Bits of entropy every generated code must have at least.
+pub const GENERATED_CODE_ENTROPY_BITS_MIN: usize = 40;
+/// Single-use codes generated at once. Each batch is two events holding every code (about 13 bytes
+/// each in JSON), far below the event log's 1 MiB per event.
+pub const SINGLE_USE_CODES_PER_BATCH_MAX: usize = 10_000;
+/// Codes reserved in one shop, all coupons together.
+pub const COUPON_CODES_PER_SHOP_MAX: usize = 100_000;
+/// Products or categories a coupon targets.
+pub const COUPON_TARGETS_MAX: usize = 1_000;
+/// Uses recorded on one coupon (released ones included: they stay in the stream).
+pub const COUPON_USES_MAX: usize = 100_000;
+/// Days between a coupon's start and end.
+pub const COUPON_VALIDITY_DAYS_MAX: i64 = 3_660;
+
+/// Days of validity one pack may give.
+pub const PACK_VALIDITY_DAYS_MAX: u32 = 3_660;
+/// Months of validity one pack may give.
+pub const PACK_VALIDITY_MONTHS_MAX: u32 = 120;
+/// Bytes of data transfer a pack may allow, carried-over remainder included (1 PB).
+pub const PACK_TRANSFER_ALLOWANCE_BYTES_MAX: u64 = 1_000_000_000_000_000;
+/// Orders a pack may allow, carried-over remainder included.
+pub const PACK_ORDER_ALLOWANCE_MAX: u64 = 10_000_000;
+/// Activation codes one shop's pack may redeem over its life.
+pub const ACTIVATION_CODES_PER_PACK_MAX: usize = 1_000;
+/// Hex characters of an activation code's SHA-256 hash.
+pub const ACTIVATION_CODE_HASH_CHARS: usize = 64;
+/// Daily buckets of the dashboard's recent figures.
+pub const DASHBOARD_RECENT_DAYS: u32 = 7;
+/// Monthly buckets of the dashboard's yearly figures.
+pub const DASHBOARD_RECENT_MONTHS: u32 = 12;
+
 const _: () = assert!(DERIVED_UNIT_PRICE_SCALE >= MONEY_SCALE_MAX);
 const _: () = assert!(SKU_CHARS_MAX <= NAME_CHARS_MAX);
 const _: () = assert!(DOCUMENT_SEQ_WIDTH_MAX < DOCUMENT_PATTERN_CHARS_MAX);
 const _: () = assert!(LINES_PER_ORDER_MAX as u64 * QUANTITY_PER_LINE_MAX as u64 <= u32::MAX as u64);
+const _: () = assert!(COUPON_CODE_CHARS_MIN <= GENERATED_CODE_CHARS);
+const _: () = assert!(SINGLE_USE_CODE_CHARS <= COUPON_CODE_CHARS_MAX);
+const _: () =
+    assert!(GENERATED_CODE_CHARS * GENERATED_CODE_BITS_PER_CHAR >= GENERATED_CODE_ENTROPY_BITS_MIN);
+const _: () = assert!(
+    SINGLE_USE_CODE_CHARS * GENERATED_CODE_BITS_PER_CHAR >= GENERATED_CODE_ENTROPY_BITS_MIN
+);
+const _: () =
+    assert!(SINGLE_USE_CODE_CHARS * GENERATED_CODE_BITS_PER_CHAR <= GENERATED_CODE_RANDOM_BITS_MAX);
+const _: () = assert!(SINGLE_USE_CODES_PER_BATCH_MAX <= COUPON_CODES_PER_SHOP_MAX);
