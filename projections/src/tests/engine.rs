@@ -1,0 +1,266 @@
+//! The engine: catch-up, live follow, checkpoints, atomic commits, errors, wait_for.
+
+use super::*;
+use crate::ProjectionError;
+use comptoir_domain::order::OrderStatus;
+
+fn shop_stream(shop_id: Uuid) -> String {
+    comptoir_domain::shop::stream_id(shop_id)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn catches_up_then_follows_live_appends() {
+    // Proves the runner applies events appended before it started, then ones appended after.
+    let harness = Harness::new();
+    let (shop, order) = (id(1), id(2));
+    harness
+        .append(&shop_stream(shop), &[shop_created(shop)])
+        .await;
+    harness
+        .append(&order_stream(order), &[order_placed(shop, order, at(0))])
+        .await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let view = harness
+        .projections
+        .order(shop, order)
+        .unwrap()
+        .expect("order");
+    assert_eq!(view.status, OrderStatus::Placed);
+    assert!(view.is_new);
+
+    harness
+        .append(
+            &order_stream(order),
+            &[
+                payment(shop, order, id(3), "53.20"),
+                order_paid(shop, order),
+            ],
+        )
+        .await;
+    harness.caught_up().await;
+    let view = harness
+        .projections
+        .order(shop, order)
+        .unwrap()
+        .expect("order");
+    assert_eq!(view.status, OrderStatus::Paid);
+    assert_eq!(view.amount_paid, d("53.20"));
+    assert_eq!(view.version, 3);
+    assert_eq!(harness.projections.position(), harness.log.head_position());
+}
+
+/// Stops the runner (if any) and reopens the projections from disk, as a restart would.
+async fn reopen(
+    harness: Harness,
+    runner: Option<JoinHandle<crate::ProjectionResult<()>>>,
+) -> Harness {
+    if let Some(runner) = runner {
+        runner.abort();
+        let _ = runner.await;
+    }
+    let Harness {
+        dir,
+        log,
+        projections,
+    } = harness;
+    assert_eq!(Arc::strong_count(&projections), 1, "the runner let go");
+    drop(projections);
+    let projections = Projections::open(dir.path()).expect("projections reopen");
+    Harness {
+        dir,
+        log,
+        projections,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reopening_continues_from_the_checkpoint_without_double_apply() {
+    // Proves the checkpoint is stored with the state: after a reopen the runner resumes after it,
+    // so payments already applied are not added a second time and later ones are not skipped.
+    let harness = Harness::new();
+    let (shop, order) = (id(1), id(2));
+    harness
+        .append(
+            &order_stream(order),
+            &[
+                order_placed(shop, order, at(0)),
+                payment(shop, order, id(10), "10.00"),
+            ],
+        )
+        .await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let checkpoint = harness.projections.position();
+    let harness = reopen(harness, Some(runner)).await;
+    assert_eq!(harness.projections.position(), checkpoint);
+
+    harness
+        .append(
+            &order_stream(order),
+            &[payment(shop, order, id(11), "5.00")],
+        )
+        .await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let view = harness
+        .projections
+        .order(shop, order)
+        .unwrap()
+        .expect("order");
+    assert_eq!(view.amount_paid, d("15.00"));
+    assert_eq!(view.payments.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_chunk_commits_nothing() {
+    // Proves state and checkpoint commit together: a chunk that fails half-way leaves neither
+    // its first events' effects nor a moved checkpoint behind.
+    let harness = Harness::new();
+    let (shop, order) = (id(1), id(2));
+    harness
+        .append(&order_stream(order), &[order_placed(shop, order, at(0))])
+        .await;
+    harness
+        .append(
+            &order_stream(order),
+            &[payment(shop, order, id(10), "10.00")],
+        )
+        .await;
+    let bad = NewEvent {
+        event_id: Uuid::new_v4(),
+        event_type: "OrderPaid".into(),
+        schema_version: 1,
+        payload: b"{not json".to_vec(),
+        metadata: EventMetadata::default(),
+    };
+    harness.append_raw(&order_stream(order), vec![bad]).await;
+    let events = harness.log.read_all(1, 10).unwrap();
+    harness.projections.apply_chunk(&events[..1]).unwrap();
+
+    let error = harness.projections.apply_chunk(&events[1..]).unwrap_err();
+    assert!(matches!(error, ProjectionError::Codec(_)), "{error}");
+    assert_eq!(harness.projections.position(), 1);
+    let harness = reopen(harness, None).await;
+    let view = harness
+        .projections
+        .order(shop, order)
+        .unwrap()
+        .expect("order");
+    assert_eq!(
+        view.amount_paid,
+        d("0"),
+        "the payment of the failed chunk is not there"
+    );
+    assert_eq!(harness.projections.position(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_decode_error_stops_the_runner_loudly() {
+    // Proves a known event type that does not decode stops the runner (never skipped) and that
+    // waiters are told it stopped instead of waiting out their timeout.
+    let harness = Harness::new();
+    let bad = NewEvent {
+        event_id: Uuid::new_v4(),
+        event_type: "OrderPlaced".into(),
+        schema_version: 1,
+        payload: b"{}".to_vec(),
+        metadata: EventMetadata::default(),
+    };
+    let position = harness.append_raw("order-x", vec![bad]).await;
+    let runner = harness.spawn_runner();
+    let result = runner.await.expect("runner task");
+    assert!(matches!(result, Err(ProjectionError::Codec(_))));
+    let waited = harness.projections.wait_for(position, TEST_WAIT).await;
+    assert!(matches!(waited, Err(ProjectionError::RunnerStopped { .. })));
+    assert_eq!(harness.projections.position(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_event_types_are_skipped_but_advance_the_checkpoint() {
+    // Proves events of types the projections do not handle (e.g. a future aggregate's) are
+    // skipped without error and the checkpoint moves past them.
+    let harness = Harness::new();
+    let unknown = NewEvent {
+        event_id: Uuid::new_v4(),
+        event_type: "CouponCreated".into(),
+        schema_version: 1,
+        payload: b"{\"anything\":true}".to_vec(),
+        metadata: EventMetadata::default(),
+    };
+    harness.append_raw("coupon-1", vec![unknown]).await;
+    harness
+        .append(&shop_stream(id(1)), &[shop_created(id(1))])
+        .await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    assert_eq!(harness.projections.position(), 2);
+    assert!(harness.projections.shop(id(1)).unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_for_times_out_with_a_clear_error() {
+    // Proves wait_for gives up after its timeout and says how far the projections got.
+    let harness = Harness::new();
+    let error = harness
+        .projections
+        .wait_for(5, Duration::from_millis(50))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        ProjectionError::WaitTimeout {
+            position: 5,
+            reached: 0,
+            ..
+        }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_runner_is_refused() {
+    // Proves two runners can never apply the same events twice over one set of read models.
+    let harness = Harness::new();
+    let _first = harness.spawn_runner();
+    let second = harness.spawn_runner().await.expect("task");
+    assert!(matches!(second, Err(ProjectionError::RunnerAlreadyStarted)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batching_does_not_change_the_stored_bytes() {
+    // Proves determinism: the same events applied in one chunk or one by one give byte-identical
+    // read models (the digest issue 6's rebuild compares).
+    let harness = Harness::new();
+    let (shop, order) = (id(1), id(2));
+    harness
+        .append(&shop_stream(shop), &[shop_created(shop)])
+        .await;
+    harness
+        .append(
+            &order_stream(order),
+            &[
+                order_placed(shop, order, at(0)),
+                payment(shop, order, id(10), "53.20"),
+                order_paid(shop, order),
+            ],
+        )
+        .await;
+    harness
+        .append(
+            "document-series-x",
+            &[invoice_issued(shop, order, 1, at(3))],
+        )
+        .await;
+    let events = harness.log.read_all(1, 100).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let one_by_one = Projections::open(other.path()).unwrap();
+    for event in &events {
+        one_by_one.apply_chunk(std::slice::from_ref(event)).unwrap();
+    }
+    harness.projections.apply_chunk(&events).unwrap();
+    assert_eq!(
+        harness.projections.state_digest().unwrap(),
+        one_by_one.state_digest().unwrap()
+    );
+    assert_eq!(one_by_one.position(), events.len() as u64);
+}
