@@ -108,3 +108,6 @@ const _: () = assert!(
 const _: () =
     assert!(SINGLE_USE_CODE_CHARS * GENERATED_CODE_BITS_PER_CHAR <= GENERATED_CODE_RANDOM_BITS_MAX);
 const _: () = assert!(SINGLE_USE_CODES_PER_BATCH_MAX <= COUPON_CODES_PER_SHOP_MAX);
+// Byte counts are JSON numbers in the on-disk format: below 2^53 every JSON reader (JavaScript's
+// included) reads them exactly.
+const _: () = assert!(PACK_TRANSFER_ALLOWANCE_BYTES_MAX < 1 << 53);

@@ -5,12 +5,14 @@
 //! chains aggregates). To regenerate after a deliberate format change (bump `schema_version` then):
 //! `COMPTOIR_BLESS=1 cargo test -p comptoir-domain --test golden -- --test-threads=1`.
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use comptoir_domain::catalog::*;
+use comptoir_domain::coupon::*;
 use comptoir_domain::customer::{Customer, CustomerCommand, CustomerEvent, CustomerProfile};
 use comptoir_domain::documents::*;
 use comptoir_domain::order::*;
-use comptoir_domain::pricing::BasketLine;
+use comptoir_domain::pack::*;
+use comptoir_domain::pricing::{price_basket, BasketLine};
 use comptoir_domain::shop::*;
 use comptoir_domain::store_credit::{StoreCredit, StoreCreditCommand, StoreCreditEvent};
 use comptoir_domain::testing::TestEnvironment;
@@ -273,6 +275,8 @@ fn scenario() -> Samples {
     let (amount, note_number) =
         home_delivery_scenario(&mut samples, &profile, &catalog, customer_id);
     later_orders_scenario(&mut samples, &catalog, customer_id, amount, note_number);
+    coupon_scenario(&mut samples, &catalog);
+    pack_scenario(&mut samples);
     samples
 }
 
@@ -448,6 +452,130 @@ fn later_orders_scenario(
     );
 }
 
+fn scenario_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 14, 10, 0, 0)
+        .single()
+        .expect("date")
+}
+
+/// A coupon for all customers: created, edited, given the code TIRAGES10 (reserved in the shop's
+/// registry), used by an order, released when that order is cancelled.
+fn coupon_scenario(samples: &mut Samples, catalog: &Arc<Catalog>) {
+    let definition = CouponDefinition {
+        name: "Rentrée tirages".into(),
+        starts_at: scenario_now() - Duration::days(1),
+        ends_at: scenario_now() + Duration::days(30),
+        scope: CouponScope::ProductType {
+            reduction: Reduction::Percent(d("10")),
+            category_ids: [id(0xC1)].into(),
+        },
+        min_order_amount: d("5.00"),
+        audience: Audience::AllCustomers {
+            max_total_uses: Some(50),
+            max_uses_per_customer: Some(1),
+        },
+    };
+    let create = CouponCommand::Create {
+        coupon_id: id(0xC0),
+        shop_id: id(0x5100),
+        definition: Box::new(definition.clone()),
+    };
+    let coupon = samples.run(Coupon::default(), create);
+    let edited = CouponDefinition {
+        name: "Rentrée tirages 2025".into(),
+        ..definition
+    };
+    let edit = CouponCommand::Edit {
+        definition: Box::new(edited),
+    };
+    let coupon = samples.run(coupon, edit);
+    let generate = CouponCommand::GenerateCodes {
+        request: CodeRequest::Typed("TIRAGES10".into()),
+        registry: Arc::new(CouponCodeRegistry::default()),
+    };
+    let coupon = samples.run(coupon, generate);
+    let reserve = CouponCodeRegistryCommand::Reserve {
+        shop_id: id(0x5100),
+        coupon_id: id(0xC0),
+        codes: coupon.codes.keys().cloned().collect(),
+    };
+    samples.run(CouponCodeRegistry::default(), reserve);
+    let lines = [BasketLine {
+        sku: "MUG-BLANC".into(),
+        quantity: 2,
+    }];
+    let basket = price_basket(catalog, &lines, id(0xD1), true, scenario_now()).expect("priced");
+    let customer = OrderCustomer {
+        customer_id: None,
+        email: "claire.martin@example.fr".into(),
+        name: "Claire Martin".into(),
+        billing_address: None,
+    };
+    let use_coupon = UseCoupon {
+        shop_id: id(0x5100),
+        order_id: id(0x0D4),
+        code: "tirages10".into(),
+        customer_key: customer_key(id(0x5100), &customer).expect("valid"),
+        basket: Arc::new(basket),
+    };
+    let coupon = samples.run(coupon, CouponCommand::Use(Box::new(use_coupon)));
+    samples.run(
+        coupon,
+        CouponCommand::ReleaseUse {
+            order_id: id(0x0D4),
+        },
+    );
+}
+
+/// A code minted by the operator and redeemed by the shop; returns the command that applies it.
+fn mint_and_redeem(samples: &mut Samples, code_hash: String, terms: &PackTerms) -> PackCommand {
+    let mint = ActivationCodeCommand::Mint {
+        code_hash: code_hash.clone(),
+        terms: terms.clone(),
+        minted_by: "operator".into(),
+    };
+    let code = samples.run(ActivationCode::default(), mint);
+    let redeem = ActivationCodeCommand::Redeem {
+        shop_id: id(0x5100),
+    };
+    samples.run(code, redeem);
+    PackCommand::Activate {
+        shop_id: id(0x5100),
+        code_hash,
+        terms: terms.clone(),
+    }
+}
+
+/// A pack activated with a minted code, consumed by an upload and an order, renewed with a second
+/// code, then unsubscribed.
+fn pack_scenario(samples: &mut Samples) {
+    let pro = PackTerms {
+        level: "Pro".into(),
+        validity: PackValidity::Months(12),
+        transfer_allowance_bytes: 50 * BYTES_PER_GIGABYTE,
+        order_allowance: 5_000,
+    };
+    let activate = mint_and_redeem(samples, "5e".repeat(32), &pro);
+    let pack = samples.run(Pack::default(), activate);
+    let upload = PackCommand::ConsumeTransfer {
+        bytes: 4_718_592,
+        reference: "order 00000000-0000-0000-0000-0000000000d4/IMG_0412.jpg".into(),
+    };
+    let pack = samples.run(pack, upload);
+    let pack = samples.run(
+        pack,
+        PackCommand::ConsumeOrder {
+            order_id: id(0x0D4),
+        },
+    );
+    let renew = mint_and_redeem(samples, "a7".repeat(32), &pro);
+    let pack = samples.run(pack, renew);
+    let unsubscribe = PackCommand::Unsubscribe {
+        unsubscribed_by: "anne".into(),
+    };
+    samples.run(pack, unsubscribe);
+}
+
 /// Deserializes `value` as the event enum of `kind`, then serializes it back.
 fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Value) {
     fn through<E: DomainEvent>(value: &serde_json::Value) -> (String, serde_json::Value) {
@@ -465,6 +593,10 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
         "order" => through::<OrderEvent>(value),
         "document-series" => through::<DocumentEvent>(value),
         "store-credit" => through::<StoreCreditEvent>(value),
+        "coupon" => through::<CouponEvent>(value),
+        "coupon-codes" => through::<CouponCodeRegistryEvent>(value),
+        "activation-code" => through::<ActivationCodeEvent>(value),
+        "pack" => through::<PackEvent>(value),
         other => panic!("unknown stream kind {other}"),
     }
 }
@@ -524,7 +656,9 @@ fn every_event_type_has_a_golden_file() {
     assert!(missing.is_empty(), "no golden file for {missing:?}");
     assert_eq!(
         samples.0.len(),
-        3 + 7 + 2 + 10 + 3 + 3,
+        // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
+        // activation code, pack.
+        3 + 7 + 2 + 10 + 3 + 3 + 5 + 1 + 2 + 5,
         "one sample per event type"
     );
 }
