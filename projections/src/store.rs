@@ -3,9 +3,10 @@
 
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY};
+use crate::keys::{instant_id_suffix, key, Table};
 use crate::limits::PAGE_SCAN_ROWS_MAX;
 use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
-use crate::views::ApiKeyView;
+use crate::views::{ApiKeyView, OrderSummary, OrderView};
 use comptoir_eventlog::Position;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -77,9 +78,13 @@ pub(crate) struct ApiKeyChange {
 
 /// The writes of one commit, held in memory and read back by later events of the same commit, so
 /// that applying events in one batch or one by one gives the same state.
+///
+/// Orders, the hottest rows (several events each, in quick succession), are kept decoded until
+/// the commit, which encodes each changed order once together with its list row.
 pub(crate) struct WriteSet<'a> {
     tree: &'a sled::Tree,
     pending: BTreeMap<Vec<u8>, Vec<u8>>,
+    orders: BTreeMap<Vec<u8>, OrderView>,
     pub api_key_changes: Vec<ApiKeyChange>,
 }
 
@@ -88,6 +93,7 @@ impl<'a> WriteSet<'a> {
         WriteSet {
             tree,
             pending: BTreeMap::new(),
+            orders: BTreeMap::new(),
             api_key_changes: Vec::new(),
         }
     }
@@ -105,12 +111,32 @@ impl<'a> WriteSet<'a> {
         Ok(())
     }
 
+    /// The order stored under `key` (an `Order` table key), as changed so far in this commit.
+    pub fn take_order(&mut self, key: &[u8]) -> ProjectionResult<Option<OrderView>> {
+        match self.orders.remove(key) {
+            Some(view) => Ok(Some(view)),
+            None => get(self.tree, key),
+        }
+    }
+
+    /// Keeps `view` for the commit, which stores it and its list row.
+    pub fn put_order(&mut self, key: Vec<u8>, view: OrderView) {
+        self.orders.insert(key, view);
+    }
+
     /// Writes every change and the new checkpoint in one atomic sled batch: after a crash the
     /// state holds all of it or none of it, so no event is applied twice or skipped.
     pub fn commit(self, checkpoint: Position) -> ProjectionResult<Vec<ApiKeyChange>> {
         let mut batch = sled::Batch::default();
         for (key, bytes) in self.pending {
             batch.insert(key, bytes);
+        }
+        for (order_key, view) in &self.orders {
+            batch.insert(order_key.as_slice(), encode_value(order_key, view)?);
+            let suffix = instant_id_suffix(view.placed_at, view.order_id);
+            let row_key = key(Table::OrderPlaced, view.shop_id, &suffix);
+            let row = encode_value(&row_key, &OrderSummary::of(view))?;
+            batch.insert(row_key, row);
         }
         batch.insert(CHECKPOINT_KEY, &checkpoint.to_be_bytes()[..]);
         self.tree.apply_batch(batch)?;

@@ -1,9 +1,9 @@
 //! Orders: the full view by id, and the summary row of the list by placing date.
 
 use crate::error::ProjectionResult;
-use crate::keys::{id_key, instant_id_suffix, key, Table};
+use crate::keys::{id_key, Table};
 use crate::store::WriteSet;
-use crate::views::{OrderSummary, OrderView};
+use crate::views::OrderView;
 use comptoir_domain::order::{LineKind, OrderEvent, OrderStatus, PlacedOrder};
 use comptoir_eventlog::{Position, RecordedEvent};
 use rust_decimal::Decimal;
@@ -16,7 +16,9 @@ pub(crate) fn apply(
     event: &OrderEvent,
 ) -> ProjectionResult<()> {
     if let OrderEvent::OrderPlaced(placed) = event {
-        return save_order(writes, &placed_view(recorded, placed));
+        let view = placed_view(recorded, placed);
+        writes.put_order(id_key(Table::Order, view.shop_id, view.order_id), view);
+        return Ok(());
     }
     let (shop_id, order_id) = order_ids(event);
     update_order(writes, shop_id, order_id, recorded.position, |view| {
@@ -25,7 +27,7 @@ pub(crate) fn apply(
     })
 }
 
-/// Loads an order, changes it and saves it with its list row; an unknown order is logged and
+/// Loads an order, changes it and keeps it for the commit; an unknown order is logged and
 /// left alone (the domain never emits events for an order it did not place).
 pub(crate) fn update_order(
     writes: &mut WriteSet,
@@ -34,23 +36,15 @@ pub(crate) fn update_order(
     position: Position,
     change: impl FnOnce(&mut OrderView),
 ) -> ProjectionResult<()> {
-    let Some(mut view) = writes.get::<OrderView>(&id_key(Table::Order, shop_id, order_id))? else {
+    let order_key = id_key(Table::Order, shop_id, order_id);
+    let Some(mut view) = writes.take_order(&order_key)? else {
         tracing::warn!(%shop_id, %order_id, position, "event of an unknown order ignored");
         return Ok(());
     };
     change(&mut view);
     view.last_position = position;
-    save_order(writes, &view)
-}
-
-fn save_order(writes: &mut WriteSet, view: &OrderView) -> ProjectionResult<()> {
-    writes.put(id_key(Table::Order, view.shop_id, view.order_id), view)?;
-    let row_key = key(
-        Table::OrderPlaced,
-        view.shop_id,
-        &instant_id_suffix(view.placed_at, view.order_id),
-    );
-    writes.put(row_key, &OrderSummary::of(view))
+    writes.put_order(order_key, view);
+    Ok(())
 }
 
 fn placed_view(recorded: &RecordedEvent, placed: &PlacedOrder) -> OrderView {
