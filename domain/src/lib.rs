@@ -17,6 +17,10 @@
 //! | [`order::Order`] | `order-{order_id}` | priced in `decide` from the catalog passed in |
 //! | [`documents::DocumentSeries`] | `document-series-{shop_id}-{kind}` | gap-free numbering |
 //! | [`store_credit::StoreCredit`] | `store-credit-{customer_id}` | balance never below zero |
+//! | [`coupon::Coupon`] | `coupon-{coupon_id}` | definition, codes, uses: limits counted here |
+//! | [`coupon::CouponCodeRegistry`] | `coupon-codes-{shop_id}` | code → coupon, unique per shop |
+//! | [`pack::ActivationCode`] | `activation-code-{sha256}` | minted once, redeemed once |
+//! | [`pack::Pack`] | `pack-{shop_id}` | validity, transfer and order quota |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -28,6 +32,12 @@
 //!   as store credit, `store-credit` (`StoreCreditGranted`);
 //! - paying with store credit: `store-credit` (`StoreCreditSpent`) + `order` (`PaymentRecorded`
 //!   with method `store_credit` and the same `payment_id`, maybe `OrderPaid` + invoice series).
+//! - generating a coupon's codes: `coupon` (`CouponCodesGenerated`) + `coupon-codes`
+//!   (`CouponCodesReserved`, same codes);
+//! - placing an order with a coupon: `order` (`OrderPlaced`, "no stream") + `coupon` (`CouponUsed`)
+//!   + `pack` (`OrderQuotaConsumed`); cancelling it: `order` + `coupon` (`CouponUseReleased`);
+//! - activating or renewing a pack: `activation-code` (`ActivationCodeRedeemed`) + `pack`
+//!   (`PackActivated` or `PackRenewed`); storing or sending order files: `pack` (`QuotaConsumed`).
 //!
 //! On a version conflict the glue reloads the streams, decides again and retries.
 

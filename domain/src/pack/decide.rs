@@ -75,30 +75,43 @@ fn decide_activate(
             activated_at: now,
         }]);
     };
-    // See the module's documentation: a running pack is extended, a lapsed one restarted.
+    renewal(pack, shop_id, code_hash, terms, current_end, now)
+}
+
+/// See the module's documentation: a running pack is extended, a lapsed one restarted.
+fn renewal(
+    pack: &Pack,
+    shop_id: Uuid,
+    code_hash: &str,
+    terms: &PackTerms,
+    current_end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Decision {
     let running = now < current_end;
     let (from, bytes_carried_over, orders_carried_over) = if running {
         (current_end, pack.bytes_left(), pack.orders_left())
     } else {
         (now, 0, 0)
     };
+    let transfer_allowance_bytes = add_within(
+        "transfer allowance bytes",
+        terms.transfer_allowance_bytes,
+        bytes_carried_over,
+        PACK_TRANSFER_ALLOWANCE_BYTES_MAX,
+    )?;
+    let order_allowance = add_within(
+        "order allowance",
+        terms.order_allowance,
+        orders_carried_over,
+        PACK_ORDER_ALLOWANCE_MAX,
+    )?;
     Ok(vec![PackEvent::PackRenewed {
         shop_id,
         code_hash: code_hash.to_owned(),
         level: terms.level.clone(),
         ends_at: terms.ends_at(from)?,
-        transfer_allowance_bytes: add_within(
-            "transfer allowance bytes",
-            terms.transfer_allowance_bytes,
-            bytes_carried_over,
-            PACK_TRANSFER_ALLOWANCE_BYTES_MAX,
-        )?,
-        order_allowance: add_within(
-            "order allowance",
-            terms.order_allowance,
-            orders_carried_over,
-            PACK_ORDER_ALLOWANCE_MAX,
-        )?,
+        transfer_allowance_bytes,
+        order_allowance,
         bytes_carried_over,
         orders_carried_over,
         renewed_at: now,
