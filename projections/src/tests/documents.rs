@@ -27,6 +27,14 @@ fn golden_document(json: &str, shop_id: Uuid, order_id: Uuid) -> DocumentEvent {
     event
 }
 
+/// The golden `CreditNoteUsed`: shop 0x5100, the golden credit note's number, at 10:00.
+fn golden_credit_note_used() -> StoreCreditEvent {
+    serde_json::from_str(include_str!(
+        "../../../domain/tests/golden/store-credit.CreditNoteUsed.json"
+    ))
+    .expect("fixture")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn documents_are_found_by_number_and_linked_from_their_order() {
     // Proves each document kind is stored whole, found by number, listed, and that the order
@@ -43,27 +51,23 @@ async fn documents_are_found_by_number_and_linked_from_their_order() {
             ],
         )
         .await;
-    let slip = golden_document(
-        include_str!("../../../domain/tests/golden/document-series.DeliverySlipIssued.json"),
-        shop,
-        order,
-    );
-    let credit_note = golden_document(
-        include_str!("../../../domain/tests/golden/document-series.CreditNoteIssued.json"),
-        shop,
-        order,
-    );
-    let used: StoreCreditEvent = serde_json::from_str(include_str!(
-        "../../../domain/tests/golden/store-credit.CreditNoteUsed.json"
-    ))
-    .unwrap();
+    let documents = [
+        invoice_issued(shop, order, 1, at(3)),
+        golden_document(
+            include_str!("../../../domain/tests/golden/document-series.DeliverySlipIssued.json"),
+            shop,
+            order,
+        ),
+        golden_document(
+            include_str!("../../../domain/tests/golden/document-series.CreditNoteIssued.json"),
+            shop,
+            order,
+        ),
+    ];
+    harness.append("series", &documents).await;
     harness
-        .append(
-            "series",
-            &[invoice_issued(shop, order, 1, at(3)), slip, credit_note],
-        )
+        .append("store-credit-x", &[golden_credit_note_used()])
         .await;
-    harness.append("store-credit-x", &[used]).await;
     let _runner = harness.spawn_runner();
     harness.caught_up().await;
     let p = &harness.projections;

@@ -1,7 +1,7 @@
 //! Shops, API keys, catalog and customers, and shop scoping.
 
 use super::*;
-use comptoir_domain::catalog::{CatalogEvent, Category};
+use comptoir_domain::catalog::{CatalogEvent, Category, DeliveryMethod, Product};
 use comptoir_domain::customer::customer_id_for;
 
 fn shop_stream(shop_id: Uuid) -> String {
@@ -54,33 +54,42 @@ async fn api_keys_are_found_by_hash_after_creation_revocation_and_reopen() {
     assert_eq!(reopened.api_keys(shop).unwrap().len(), 1);
 }
 
+fn golden_product() -> Product {
+    let added: CatalogEvent = serde_json::from_str(include_str!(
+        "../../../domain/tests/golden/catalog.ProductAdded.json"
+    ))
+    .expect("fixture");
+    match added {
+        CatalogEvent::ProductAdded { product, .. } => product,
+        other => panic!("fixture is a ProductAdded, not {other:?}"),
+    }
+}
+
+fn golden_delivery_method() -> DeliveryMethod {
+    let added: CatalogEvent = serde_json::from_str(include_str!(
+        "../../../domain/tests/golden/catalog.DeliveryMethodAdded.json"
+    ))
+    .expect("fixture");
+    match added {
+        CatalogEvent::DeliveryMethodAdded {
+            delivery_method, ..
+        } => delivery_method,
+        other => panic!("fixture is a DeliveryMethodAdded, not {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn catalog_lists_follow_adds_updates_and_retirements() {
     // Proves the catalog read model: categories, products (updated, retired), delivery methods
     // with their visibility.
     let harness = Harness::new();
     let shop = id(1);
-    let added: CatalogEvent = serde_json::from_str(include_str!(
-        "../../../domain/tests/golden/catalog.ProductAdded.json"
-    ))
-    .unwrap();
-    let CatalogEvent::ProductAdded { mut product, .. } = added else {
-        panic!("fixture is a ProductAdded");
-    };
+    let mut product = golden_product();
     product.name = "Tirage 10x15".into();
     let product_id = product.product_id;
     let mut renamed = product.clone();
     renamed.name = "Tirage 10x15 mat".into();
-    let method: CatalogEvent = serde_json::from_str(include_str!(
-        "../../../domain/tests/golden/catalog.DeliveryMethodAdded.json"
-    ))
-    .unwrap();
-    let CatalogEvent::DeliveryMethodAdded {
-        delivery_method, ..
-    } = method
-    else {
-        panic!("fixture is a DeliveryMethodAdded");
-    };
+    let delivery_method = golden_delivery_method();
     let method_id = delivery_method.delivery_method_id;
     let events = [
         CatalogEvent::CategoryAdded {
