@@ -212,15 +212,17 @@ fn validate_definition(definition: &CouponDefinition) -> Result<(), DomainError>
 }
 
 /// Whether `request` asks for what was already generated (a retry).
-fn is_same_generation(coupon: &Coupon, request: &CodeRequest) -> bool {
+fn is_same_generation(coupon: &Coupon, audience: Audience, request: &CodeRequest) -> bool {
+    let for_all = matches!(audience, Audience::AllCustomers { .. });
     match request {
         CodeRequest::Typed(code) => {
-            coupon.codes_typed
+            for_all
+                && coupon.codes_typed
                 && normalise_code(code)
                     .is_ok_and(|c| coupon.codes.len() == 1 && coupon.codes.contains_key(&c))
         }
-        CodeRequest::Generated => !coupon.codes_typed && coupon.codes.len() == 1,
-        CodeRequest::SingleUse { count } => coupon.codes.len() == *count as usize,
+        CodeRequest::Generated => for_all && !coupon.codes_typed && coupon.codes.len() == 1,
+        CodeRequest::SingleUse { count } => !for_all && coupon.codes.len() == *count as usize,
     }
 }
 
@@ -232,7 +234,7 @@ fn decide_generate(
 ) -> Decision {
     let (shop_id, coupon_id, definition) = created(coupon)?;
     if coupon.is_locked() {
-        return if is_same_generation(coupon, request) {
+        return if is_same_generation(coupon, definition.audience, request) {
             Ok(vec![])
         } else {
             Err(locked())

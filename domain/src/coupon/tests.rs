@@ -317,8 +317,19 @@ fn single_use_codes_are_distinct_and_generated_once() {
     given::<Coupon>(locked.clone())
         .when(generate(CodeRequest::SingleUse { count: 20 }))
         .then([]);
-    given::<Coupon>(locked)
+    given::<Coupon>(locked.clone())
         .when(generate(CodeRequest::SingleUse { count: 5 }))
+        .then_err_code("coupon-locked");
+    // One generated code for all customers is not a batch of one single-use code, and vice versa.
+    let one_for_all = [
+        created(definition(all_customers(None, None))),
+        generated(&["CAAAAAEA"], false),
+    ];
+    given::<Coupon>(one_for_all.clone())
+        .when(generate(CodeRequest::Generated))
+        .then([]);
+    given::<Coupon>(one_for_all)
+        .when(generate(CodeRequest::SingleUse { count: 1 }))
         .then_err_code("coupon-locked");
     let too_many = u32::try_from(SINGLE_USE_CODES_PER_BATCH_MAX + 1).expect("fits");
     for request in [
