@@ -51,6 +51,10 @@ pub enum CommandError {
     Codec(#[from] CodecError),
     #[error("stream {stream} kept changing; gave up after {attempts} attempts")]
     Contended { stream: String, attempts: u32 },
+    /// Internal to decisions: the command id was applied before (see `session`); never returned
+    /// by `execute_many`, which answers with a replay instead.
+    #[error("command already applied at position {}", .0.first_position)]
+    AlreadyApplied(cache::AppliedCommand),
     #[error("stream {stream} replays version {found} where {expected} was expected")]
     Replay {
         stream: String,
@@ -270,6 +274,12 @@ fn outcome_after_race<A: Aggregate, S: EventStore + ?Sized>(
     }
     Ok(replayed_outcome(stream, loaded))
 }
+
+pub mod cache;
+pub mod session;
+
+pub use cache::StateCache;
+pub use session::{execute_many, CommandInput, Executed, Executor, Session};
 
 #[cfg(test)]
 mod tests;

@@ -10,11 +10,28 @@ pub const DATA_DIR_DEFAULT: &str = "./data";
 pub const LISTEN_DEFAULT: &str = "127.0.0.1:8080";
 
 /// Settings of one server process.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// Directory holding the event log (sled databases and the lock file); created if missing.
     /// One process at a time may use it.
     pub data_dir: PathBuf,
     /// Address the HTTP server binds; port 0 picks a free port, which is then printed.
     pub listen: SocketAddr,
+    /// Owner token accepted for `POST /v1/shops` and every shop (`COMPTOIR_ADMIN_TOKEN`); only
+    /// its SHA-256 is kept in memory. Tokens minted by `comptoir token create` work too.
+    pub admin_token: Option<String>,
+    /// Load the photo-shop demo (through the same commands as the API) and print an API key.
+    pub demo: bool,
+}
+
+/// The token is a secret: never print it.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("demo", &self.demo)
+            .finish()
+    }
 }

@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use comptoir_domain::DomainError;
 use comptoir_eventlog::LogError;
+use comptoir_projections::ProjectionError;
 use serde::Serialize;
 
 use crate::commands::CommandError;
@@ -38,6 +39,24 @@ pub enum ApiError {
     /// A business rule refused the command; carries its own stable code.
     #[error(transparent)]
     Domain(DomainError),
+    /// No credentials, or credentials that match no owner token or active API key.
+    #[error("{detail}")]
+    Unauthorized { detail: String },
+    /// The caller's role does not grant the permission the route needs.
+    #[error("{detail}")]
+    Forbidden { detail: String },
+    /// The body is larger than `REQUEST_BODY_BYTES_MAX`.
+    #[error("{detail}")]
+    PayloadTooLarge { detail: String },
+    /// The body is not JSON.
+    #[error("{detail}")]
+    UnsupportedMediaType { detail: String },
+    /// `If-Match` names a representation that is no longer current.
+    #[error("{detail}")]
+    PreconditionFailed { detail: String },
+    /// The read models did not reach the asked position in time.
+    #[error("{detail}")]
+    ProjectionTimeout { detail: String },
     /// The log is shutting down or stopped after a failure.
     #[error("the service is shutting down or unavailable")]
     Unavailable,
@@ -55,6 +74,12 @@ impl ApiError {
             ApiError::VersionMismatch { .. } => StatusCode::CONFLICT,
             ApiError::IdempotencyMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::LimitExceeded { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::ProjectionTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Domain(error) => domain_status(error),
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,6 +95,12 @@ impl ApiError {
             ApiError::VersionMismatch { .. } => "version-mismatch",
             ApiError::IdempotencyMismatch { .. } => "idempotency-mismatch",
             ApiError::LimitExceeded { .. } => "limit-exceeded",
+            ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::PayloadTooLarge { .. } => "payload-too-large",
+            ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
+            ApiError::PreconditionFailed { .. } => "precondition-failed",
+            ApiError::ProjectionTimeout { .. } => "projection-timeout",
             ApiError::Domain(error) => error.code(),
             ApiError::Unavailable => "unavailable",
             ApiError::Internal => "internal",
@@ -133,10 +164,49 @@ impl From<CommandError> for ApiError {
                 detail: error.to_string(),
             },
             // A stored event we cannot read back is a bug or a missing upcaster: operators only.
-            CommandError::Codec(_) | CommandError::Replay { .. } => {
+            CommandError::Codec(_)
+            | CommandError::Replay { .. }
+            | CommandError::AlreadyApplied(_) => {
                 tracing::error!(%error, "command failed on stored events");
                 ApiError::Internal
             }
+        }
+    }
+}
+
+impl From<ProjectionError> for ApiError {
+    fn from(error: ProjectionError) -> Self {
+        match error {
+            ProjectionError::InvalidCursor | ProjectionError::InvalidQuery { .. } => {
+                ApiError::InvalidRequest {
+                    detail: error.to_string(),
+                }
+            }
+            ProjectionError::WaitTimeout { .. } => ApiError::ProjectionTimeout {
+                detail: error.to_string(),
+            },
+            ProjectionError::RunnerStopped { .. } => {
+                tracing::error!(%error, "read models stopped");
+                ApiError::Unavailable
+            }
+            _ => {
+                tracing::error!(%error, "read model failure");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl ApiError {
+    pub fn not_found(what: &str) -> Self {
+        ApiError::NotFound {
+            detail: format!("{what} not found"),
+        }
+    }
+
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        ApiError::InvalidRequest {
+            detail: detail.into(),
         }
     }
 }

@@ -4,12 +4,20 @@
 //! Architecture Invariant: only `api` knows HTTP. It never touches sled; it reaches the log only
 //! through `comptoir_eventlog`'s public API.
 
+pub mod auth;
 pub mod commands;
 mod config;
+pub mod demo;
+pub mod docs;
 mod error;
+pub mod extract;
 mod health;
+pub mod idempotency;
+pub mod routes;
 mod server;
 
 pub use config::{Config, DATA_DIR_DEFAULT, LISTEN_DEFAULT};
 pub use error::ApiError;
-pub use server::{router, serve, shutdown_signal, AppState, ServeError, REQUEST_BODY_BYTES_MAX};
+pub use server::{
+    router, serve, shutdown_signal, AppState, ServeError, READ_WAIT_MAX, REQUEST_BODY_BYTES_MAX,
+};

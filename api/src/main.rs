@@ -32,6 +32,14 @@ enum Command {
         /// Address to listen on; port 0 picks a free one.
         #[arg(long, env = "COMPTOIR_LISTEN", default_value = LISTEN_DEFAULT)]
         listen: SocketAddr,
+        /// Load the photo-shop demo (through the API's own commands) and print an API key.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Owner tokens (they create shops and API keys).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
     },
     /// Walk the log's hash chain and report the first damaged record, if any.
     Verify {
@@ -41,11 +49,49 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Mint an owner token into the data dir (only its SHA-256 is stored) and print it once.
+    Create {
+        /// Directory of the event log.
+        #[arg(long, env = "COMPTOIR_DATA_DIR", default_value = DATA_DIR_DEFAULT)]
+        data_dir: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
     init_tracing();
     match Cli::parse().command {
-        Command::Serve { data_dir, listen } => serve(Config { data_dir, listen }),
+        Command::Serve {
+            data_dir,
+            listen,
+            demo,
+        } => serve(Config {
+            data_dir,
+            listen,
+            admin_token: std::env::var("COMPTOIR_ADMIN_TOKEN").ok(),
+            demo,
+        }),
         Command::Verify { data_dir } => verify(&data_dir),
+        Command::Token {
+            command: TokenCommand::Create { data_dir },
+        } => create_token(&data_dir),
+    }
+}
+
+fn create_token(data_dir: &Path) -> ExitCode {
+    match comptoir_api::auth::mint_owner_token(data_dir) {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!(
+                "error: cannot store a token in {}: {error}",
+                data_dir.display()
+            );
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -9,12 +9,19 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::Router;
-use comptoir_eventlog::{EventLog, LogError, LogOptions};
+use std::time::Duration;
+
+use comptoir_eventlog::{EventLog, EventStore, LogError, LogOptions, Position};
+use comptoir_projections::{ProjectionError, Projections};
 use tokio::net::TcpListener;
 
+use crate::auth::OwnerTokens;
+use crate::commands::{Executor, StateCache, SystemEnvironment};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::health;
+use crate::idempotency::IdempotencyCache;
+use crate::routes::order_flow::InvoiceNumbers;
 
 /// Largest request body any route accepts. Events are capped at 1 MiB by the log; a request may
 /// carry a little more than one event's worth of JSON, and nothing legitimate needs more.
@@ -22,24 +29,74 @@ pub const REQUEST_BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
 
 const _: () = assert!(comptoir_eventlog::limits::EVENT_BYTES_MAX <= REQUEST_BODY_BYTES_MAX);
 
+/// How long a read with `?min_position=` waits for the read models at most.
+pub const READ_WAIT_MAX: Duration = Duration::from_secs(10);
+
 /// What every handler can reach. Cheap to clone: it only holds `Arc`s.
 #[derive(Clone)]
 pub struct AppState {
     pub log: Arc<EventLog>,
+    /// Read models, followed by their runner.
+    pub projections: Arc<Projections>,
+    /// Hot aggregate state derived from the log (shops, catalogs, series, orders).
+    pub cache: Arc<StateCache>,
+    pub idempotency: Arc<IdempotencyCache>,
+    pub owner_tokens: Arc<OwnerTokens>,
+    /// Order id → invoice number, as issued by this process or read from the projections.
+    pub invoice_numbers: Arc<InvoiceNumbers>,
 }
 
 impl AppState {
-    pub fn new(log: Arc<EventLog>) -> Self {
-        AppState { log }
+    /// State over an open log; opens the read models in the log's data dir (the runner is
+    /// started by `serve`, or by the caller in tests).
+    pub fn open(log: Arc<EventLog>, admin_token: Option<&str>) -> Result<Self, ProjectionError> {
+        let data_dir = log.data_dir().to_path_buf();
+        Ok(AppState {
+            projections: Projections::open(&data_dir)?,
+            cache: Arc::new(StateCache::default()),
+            idempotency: Arc::new(IdempotencyCache::default()),
+            owner_tokens: Arc::new(OwnerTokens::new(&data_dir, admin_token)),
+            invoice_numbers: Arc::new(InvoiceNumbers::default()),
+            log,
+        })
+    }
+
+    pub fn executor(&self) -> Executor<'_, EventLog> {
+        Executor {
+            store: self.log.as_ref(),
+            cache: &self.cache,
+            env: &SystemEnvironment,
+        }
+    }
+
+    /// Waits until the read models hold `min_position` (read-your-writes), bounded.
+    pub async fn read_at(&self, min_position: Option<Position>) -> Result<(), ApiError> {
+        if let Some(position) = min_position {
+            self.projections.wait_for(position, READ_WAIT_MAX).await?;
+        }
+        Ok(())
+    }
+
+    pub fn start_projections(&self) -> tokio::task::JoinHandle<Result<(), ProjectionError>> {
+        let log: Arc<dyn EventStore> = self.log.clone();
+        self.projections.spawn_runner(log)
     }
 }
 
-/// Every route, merged once, with the body limit and the problem+json fallbacks.
+/// Every route, merged once, with the body limit, the idempotency layer and the problem+json
+/// fallbacks.
 pub fn router(state: AppState) -> Router {
+    let (api, openapi) = crate::routes::api_router().split_for_parts();
     Router::new()
-        .merge(health::router(state))
+        .merge(health::router(state.clone()))
+        .merge(crate::docs::router(openapi))
+        .merge(api.with_state(state.clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::idempotency::layer,
+        ))
         .layer(DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
 }
 
@@ -76,6 +133,8 @@ pub enum ServeError {
         listen: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot open the read models: {0}")]
+    Projections(ProjectionError),
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -101,10 +160,29 @@ pub async fn serve(
     // Tests and scripts read this line to find the port; keep its shape.
     println!("listening on http://{address}");
     tracing::info!(%address, data_dir = %config.data_dir.display(), head_position = log.head_position(), "serving");
-    let app = router(AppState::new(log.clone()));
+    let state = match AppState::open(log.clone(), config.admin_token.as_deref()) {
+        Ok(state) => state,
+        Err(source) => {
+            close_log(log).await;
+            return Err(ServeError::Projections(source));
+        }
+    };
+    let runner = state.start_projections();
+    if config.demo {
+        if let Err(error) = crate::demo::load(&state).await {
+            tracing::error!(%error, "loading the demo shop failed");
+        }
+    }
+    let projections = state.projections.clone();
+    let app = router(state);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    runner.abort();
+    if let Err(error) = projections.flush().await {
+        tracing::error!(%error, "flushing the read models failed");
+    }
+    drop(projections);
     close_log(log).await;
     tracing::info!("stopped");
     served.map_err(ServeError::Serve)
@@ -161,7 +239,8 @@ mod tests {
     async fn app() -> (tempfile::TempDir, Router) {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = EventLog::open(dir.path(), LogOptions::default()).expect("open log");
-        (dir, router(AppState::new(Arc::new(log))))
+        let state = AppState::open(Arc::new(log), None).expect("open state");
+        (dir, router(state))
     }
 
     async fn call(app: Router, method: &str, path: &str) -> (StatusCode, String, String) {

@@ -1,0 +1,590 @@
+//! The catalog: categories, products with degressive tiers, delivery methods, pickup points.
+//! Reads come from the hot catalog (derived from its stream), so they are never behind a write.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use comptoir_domain::catalog::{
+    self, Catalog, CatalogChange, CatalogCommand, Category, DeliveryKind, DeliveryMethod,
+    PaymentMode, PickupPoint, PriceTier, Product,
+};
+use comptoir_domain::shop::Permission;
+use comptoir_domain::DomainError;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::shops::AddressDto;
+use super::{run, session_shop, shop_profile, written_position, Answer};
+use crate::auth::Caller;
+use crate::commands::CommandError;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
+use crate::server::AppState;
+
+/// Products one list page holds at most.
+pub const PRODUCT_PAGE_MAX: usize = 200;
+/// Code of the conflict a stale `If-Match` raises inside a decision.
+const PRECONDITION_FAILED: &str = "precondition-failed";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(add_category, list_categories))
+        .routes(routes!(add_product, list_products))
+        .routes(routes!(get_product, update_product))
+        .routes(routes!(add_delivery_method, list_delivery_methods))
+        .routes(routes!(add_pickup_point, list_pickup_points))
+}
+
+/// The shop's catalog, after checking the caller may read it.
+fn catalog_of(state: &AppState, shop_id: Uuid) -> Result<Arc<Catalog>, ApiError> {
+    shop_profile(state, shop_id)?;
+    let loaded = state
+        .cache
+        .load::<Catalog, _>(state.log.as_ref(), &catalog::stream_id(shop_id))?;
+    Ok(loaded.state)
+}
+
+/// Applies one catalog change for the shop; returns the write's position.
+async fn change_catalog(
+    state: &AppState,
+    caller: &Caller,
+    ids: &CommandIds,
+    shop_id: Uuid,
+    change: CatalogChange,
+    precondition: Option<(Uuid, String)>,
+) -> Result<u64, ApiError> {
+    caller.authorize(shop_id, Permission::ManageCatalog)?;
+    let command = CatalogCommand { shop_id, change };
+    let stream = catalog::stream_id(shop_id);
+    let executed = run(state, ids, caller, vec![], |session| {
+        session_shop(session, shop_id)?;
+        if let Some((product_id, etag)) = &precondition {
+            let current = session.load::<Catalog>(&stream)?;
+            check_if_match(&current, *product_id, etag)?;
+        }
+        session.decide::<Catalog>(&stream, &command)
+    })
+    .await
+    .map_err(|error| match error {
+        ApiError::Domain(DomainError::Conflict { code, message })
+            if code == PRECONDITION_FAILED =>
+        {
+            ApiError::PreconditionFailed { detail: message }
+        }
+        other => other,
+    })?;
+    Ok(written_position(state, &executed))
+}
+
+fn check_if_match(catalog: &Catalog, product_id: Uuid, etag: &str) -> Result<(), CommandError> {
+    let product = catalog
+        .products
+        .get(&product_id)
+        .ok_or_else(|| DomainError::not_found("product", product_id))?;
+    if etag != "*" && etag != product_etag(product) {
+        return Err(DomainError::conflict(
+            PRECONDITION_FAILED,
+            "the product changed since this ETag; GET it again",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// A strong ETag from the product's content: it changes exactly when the product does.
+fn product_etag(product: &Product) -> String {
+    let json = serde_json::to_vec(product).unwrap_or_default();
+    format!("\"{}\"", hex::encode(&Sha256::digest(json)[..12]))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct CategoryInput {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryDto {
+    pub category_id: Uuid,
+    pub name: String,
+}
+
+impl From<&Category> for CategoryDto {
+    fn from(c: &Category) -> Self {
+        CategoryDto {
+            category_id: c.category_id,
+            name: c.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryCreated {
+    #[serde(flatten)]
+    pub category: CategoryDto,
+    pub position: u64,
+}
+
+/// Adds a category (product type).
+#[utoipa::path(post, path = "/v1/shops/{shop_id}/categories", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = CategoryInput,
+    responses((status = 201, body = CategoryCreated), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn add_category(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<CategoryInput>,
+) -> Result<Answer<CategoryCreated>, ApiError> {
+    let category = Category {
+        category_id: ids.derived_id("category"),
+        name: body.name,
+    };
+    let change = CatalogChange::AddCategory(category.clone());
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, None).await?;
+    let location = format!("/v1/shops/{shop_id}/categories/{}", category.category_id);
+    let body = CategoryCreated {
+        category: (&category).into(),
+        position,
+    };
+    Ok(Answer::created(body, position, location))
+}
+
+/// The shop's categories.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/categories", tag = "catalog",
+    params(("shop_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<CategoryDto>), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn list_categories(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+) -> Result<Answer<Vec<CategoryDto>>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let list = catalog.categories.values().map(CategoryDto::from).collect();
+    Ok(Answer::ok(list, state.log.head_position()))
+}
+
+/// From `min_quantity` units on, each unit costs `unit_price` (shop's tax mode).
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+pub struct TierDto {
+    pub min_quantity: u32,
+    #[schema(value_type = String, example = "0.30")]
+    pub unit_price: Decimal,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+pub struct ProductInput {
+    pub sku: String,
+    pub name: String,
+    pub category_id: Uuid,
+    /// Percent, e.g. "20" or "5.5".
+    #[schema(value_type = String, example = "20")]
+    pub vat_rate: Decimal,
+    pub weight_g: u32,
+    pub tiers: Vec<TierDto>,
+}
+
+impl ProductInput {
+    fn into_product(self, product_id: Uuid) -> Product {
+        Product {
+            product_id,
+            sku: self.sku,
+            name: self.name,
+            category_id: self.category_id,
+            vat_rate: self.vat_rate,
+            weight_g: self.weight_g,
+            tiers: self
+                .tiers
+                .into_iter()
+                .map(|t| PriceTier {
+                    min_quantity: t.min_quantity,
+                    unit_price: t.unit_price,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductDto {
+    pub product_id: Uuid,
+    #[serde(flatten)]
+    pub product: ProductInput,
+    pub retired: bool,
+}
+
+impl ProductDto {
+    fn of(product: &Product, retired: bool) -> Self {
+        let input = ProductInput {
+            sku: product.sku.clone(),
+            name: product.name.clone(),
+            category_id: product.category_id,
+            vat_rate: product.vat_rate,
+            weight_g: product.weight_g,
+            tiers: product
+                .tiers
+                .iter()
+                .map(|t| TierDto {
+                    min_quantity: t.min_quantity,
+                    unit_price: t.unit_price,
+                })
+                .collect(),
+        };
+        ProductDto {
+            product_id: product.product_id,
+            product: input,
+            retired,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductWritten {
+    #[serde(flatten)]
+    pub product: ProductDto,
+    pub position: u64,
+}
+
+/// Adds a product with its VAT rate and degressive price tiers.
+#[utoipa::path(post, path = "/v1/shops/{shop_id}/products", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ProductInput,
+    responses((status = 201, body = ProductWritten), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn add_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ProductInput>,
+) -> Result<Answer<ProductWritten>, ApiError> {
+    let product = body.into_product(ids.derived_id("product"));
+    let change = CatalogChange::AddProduct(product.clone());
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, None).await?;
+    let location = format!("/v1/shops/{shop_id}/products/{}", product.product_id);
+    let etag = product_etag(&product);
+    let body = ProductWritten {
+        product: ProductDto::of(&product, false),
+        position,
+    };
+    let mut answer = Answer::created(body, position, location);
+    answer.etag = Some(etag);
+    Ok(answer)
+}
+
+/// Cursor paging over a list ordered by id.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IdPage {
+    /// The `next_cursor` of the previous page.
+    pub after: Option<Uuid>,
+    /// Items per page, at most 200.
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductPage {
+    pub items: Vec<ProductDto>,
+    pub next_cursor: Option<Uuid>,
+}
+
+/// The shop's products by id, retired ones included.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/products", tag = "catalog",
+    params(("shop_id" = Uuid, Path), IdPage),
+    responses((status = 200, body = ProductPage), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn list_products(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    ApiQuery(page): ApiQuery<IdPage>,
+) -> Result<Answer<ProductPage>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let limit = page
+        .limit
+        .unwrap_or(PRODUCT_PAGE_MAX)
+        .clamp(1, PRODUCT_PAGE_MAX);
+    let start = page
+        .after
+        .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+    let items: Vec<ProductDto> = catalog
+        .products
+        .range((start, std::ops::Bound::Unbounded))
+        .take(limit)
+        .map(|(id, p)| ProductDto::of(p, catalog.is_retired(*id)))
+        .collect();
+    let next_cursor = (items.len() == limit)
+        .then(|| items.last().map(|p| p.product_id))
+        .flatten();
+    let body = ProductPage { items, next_cursor };
+    Ok(Answer::ok(body, state.log.head_position()))
+}
+
+/// One product, with its `ETag` for a conditional update.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/products/{product_id}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path)),
+    responses((status = 200, body = ProductDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn get_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((shop_id, product_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Answer<ProductDto>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let product = catalog
+        .products
+        .get(&product_id)
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    let mut answer = Answer::ok(
+        ProductDto::of(product, catalog.is_retired(product_id)),
+        state.log.head_position(),
+    );
+    answer.etag = Some(product_etag(product));
+    Ok(answer)
+}
+
+/// Replaces a product's name, category, VAT rate, weight and tiers (the SKU never changes).
+/// Send `If-Match` with the product's `ETag`: a stale one answers 412.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}/products/{product_id}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    request_body = ProductInput,
+    responses((status = 200, body = ProductWritten), (status = 412, body = crate::docs::ProblemDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn update_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    headers: HeaderMap,
+    ApiPath((shop_id, product_id)): ApiPath<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<ProductInput>,
+) -> Result<Answer<ProductWritten>, ApiError> {
+    let if_match = headers
+        .get(axum::http::header::IF_MATCH)
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| ApiError::invalid("If-Match must be ASCII"))?;
+    let product = body.into_product(product_id);
+    let change = CatalogChange::UpdateProduct(product.clone());
+    let precondition = if_match.map(|etag| (product_id, etag));
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, precondition).await?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let retired = catalog.is_retired(product_id);
+    let mut answer = Answer::ok(
+        ProductWritten {
+            product: ProductDto::of(&product, retired),
+            position,
+        },
+        position,
+    );
+    answer.etag = Some(product_etag(&product));
+    Ok(answer)
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryKindDto {
+    HomeDelivery,
+    StorePickup,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentModeDto {
+    InStore,
+    Card,
+    Paypal,
+    Cheque,
+    BankTransfer,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+pub struct DeliveryMethodInput {
+    pub name: String,
+    pub kind: DeliveryKindDto,
+    /// Exactly one payment mode per method.
+    pub payment_mode: PaymentModeDto,
+    #[serde(default = "visible_default")]
+    pub visible: bool,
+    #[serde(default)]
+    pub available_from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub available_until: Option<DateTime<Utc>>,
+    #[schema(value_type = String, example = "4.90")]
+    pub price: Decimal,
+    #[schema(value_type = String, example = "20")]
+    pub vat_rate: Decimal,
+    #[serde(default)]
+    pub min_weight_g: u32,
+}
+
+fn visible_default() -> bool {
+    true
+}
+
+impl DeliveryMethodInput {
+    fn into_method(self, delivery_method_id: Uuid) -> DeliveryMethod {
+        DeliveryMethod {
+            delivery_method_id,
+            name: self.name,
+            kind: match self.kind {
+                DeliveryKindDto::HomeDelivery => DeliveryKind::HomeDelivery,
+                DeliveryKindDto::StorePickup => DeliveryKind::StorePickup,
+            },
+            payment_mode: match self.payment_mode {
+                PaymentModeDto::InStore => PaymentMode::InStore,
+                PaymentModeDto::Card => PaymentMode::Card,
+                PaymentModeDto::Paypal => PaymentMode::Paypal,
+                PaymentModeDto::Cheque => PaymentMode::Cheque,
+                PaymentModeDto::BankTransfer => PaymentMode::BankTransfer,
+            },
+            visible: self.visible,
+            available_from: self.available_from,
+            available_until: self.available_until,
+            price: self.price,
+            vat_rate: self.vat_rate,
+            min_weight_g: self.min_weight_g,
+        }
+    }
+}
+
+/// A delivery method as stored (domain shape).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryMethodDto {
+    #[schema(value_type = Object)]
+    #[serde(flatten)]
+    pub method: DeliveryMethod,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
+}
+
+/// Adds a delivery method (home delivery or store pickup).
+#[utoipa::path(post, path = "/v1/shops/{shop_id}/delivery-methods", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = DeliveryMethodInput,
+    responses((status = 201, body = DeliveryMethodDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn add_delivery_method(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<DeliveryMethodInput>,
+) -> Result<Answer<DeliveryMethodDto>, ApiError> {
+    let method = body.into_method(ids.derived_id("delivery-method"));
+    let change = CatalogChange::AddDeliveryMethod(method.clone());
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, None).await?;
+    let location = format!(
+        "/v1/shops/{shop_id}/delivery-methods/{}",
+        method.delivery_method_id
+    );
+    let body = DeliveryMethodDto {
+        method,
+        position: Some(position),
+    };
+    Ok(Answer::created(body, position, location))
+}
+
+/// The shop's delivery methods, hidden ones included.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/delivery-methods", tag = "catalog",
+    params(("shop_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<DeliveryMethodDto>), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn list_delivery_methods(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+) -> Result<Answer<Vec<DeliveryMethodDto>>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let list = catalog
+        .delivery_methods
+        .values()
+        .map(|method| DeliveryMethodDto {
+            method: method.clone(),
+            position: None,
+        })
+        .collect();
+    Ok(Answer::ok(list, state.log.head_position()))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct PickupPointInput {
+    pub name: String,
+    /// Display group, e.g. a city.
+    pub group: String,
+    pub address: AddressDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PickupPointDto {
+    pub pickup_point_id: Uuid,
+    #[serde(flatten)]
+    pub point: PickupPointInput,
+}
+
+fn pickup_dto(point: &PickupPoint) -> PickupPointDto {
+    PickupPointDto {
+        pickup_point_id: point.pickup_point_id,
+        point: PickupPointInput {
+            name: point.name.clone(),
+            group: point.group.clone(),
+            address: point.address.clone().into(),
+        },
+    }
+}
+
+/// Adds a pickup point.
+#[utoipa::path(post, path = "/v1/shops/{shop_id}/pickup-points", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = PickupPointInput,
+    responses((status = 201, body = PickupPointDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn add_pickup_point(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<PickupPointInput>,
+) -> Result<Answer<PickupPointDto>, ApiError> {
+    let point = PickupPoint {
+        pickup_point_id: ids.derived_id("pickup-point"),
+        name: body.name,
+        group: body.group,
+        address: body.address.into(),
+    };
+    let change = CatalogChange::AddPickupPoint(point.clone());
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, None).await?;
+    let location = format!(
+        "/v1/shops/{shop_id}/pickup-points/{}",
+        point.pickup_point_id
+    );
+    Ok(Answer::created(pickup_dto(&point), position, location))
+}
+
+/// The shop's pickup points.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/pickup-points", tag = "catalog",
+    params(("shop_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<PickupPointDto>), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn list_pickup_points(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+) -> Result<Answer<Vec<PickupPointDto>>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let list = catalog.pickup_points.values().map(pickup_dto).collect();
+    Ok(Answer::ok(list, state.log.head_position()))
+}

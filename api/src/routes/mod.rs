@@ -1,0 +1,163 @@
+//! The `/v1` resources, one module each, merged into one OpenAPI-described router; and what every
+//! write shares: running a decision with the request's command identity, and answering with the
+//! log position.
+
+pub mod catalog;
+pub mod customers;
+pub mod documents;
+pub mod feed;
+pub mod order_flow;
+pub mod orders;
+pub mod shops;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use comptoir_domain::shop::{Shop, ShopProfile};
+use comptoir_eventlog::{EventLog, Position};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::commands::{execute_many, CommandError, CommandInput, Executed, Session};
+use crate::error::ApiError;
+use crate::extract::CommandIds;
+use crate::server::AppState;
+
+/// Response header carrying the log position of a write (and of the data a read reflects).
+pub const POSITION_HEADER: &str = "comptoir-position";
+
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::docs::base())
+        .merge(shops::router())
+        .merge(catalog::router())
+        .merge(customers::router())
+        .merge(orders::router())
+        .merge(documents::router())
+        .merge(feed::router())
+}
+
+/// `?min_position=`: the read waits (bounded) until the read models hold this position.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadAt {
+    /// A position returned by a write; the read reflects at least that write.
+    pub min_position: Option<Position>,
+}
+
+/// A JSON answer with the log position in a header; `location` and `etag` when known.
+pub struct Answer<T> {
+    pub status: StatusCode,
+    pub body: T,
+    pub position: Position,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+}
+
+impl<T> Answer<T> {
+    pub fn ok(body: T, position: Position) -> Self {
+        Answer {
+            status: StatusCode::OK,
+            body,
+            position,
+            location: None,
+            etag: None,
+        }
+    }
+
+    pub fn created(body: T, position: Position, location: String) -> Self {
+        Answer {
+            status: StatusCode::CREATED,
+            body,
+            position,
+            location: Some(location),
+            etag: None,
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Answer<T> {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(POSITION_HEADER, HeaderValue::from(self.position));
+        let extra = [(header::LOCATION, self.location), (header::ETAG, self.etag)];
+        for (name, value) in extra {
+            if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                headers.insert(name, value);
+            }
+        }
+        response
+    }
+}
+
+/// Runs a decision for this request: its command id, fingerprint and caller go into the events.
+pub async fn run<T, F>(
+    state: &AppState,
+    ids: &CommandIds,
+    caller: &Caller,
+    sequenced: Vec<String>,
+    decide: F,
+) -> Result<Executed<T>, ApiError>
+where
+    F: Fn(&mut Session<'_, EventLog>) -> Result<T, CommandError>,
+{
+    let input = CommandInput {
+        command_id: ids.command_id,
+        fingerprint: ids.fingerprint.clone(),
+        actor: Some(caller.actor()),
+        sequenced,
+    };
+    Ok(execute_many(&state.executor(), &input, decide).await?)
+}
+
+/// The position a write answers with: its last event, or the head when it recorded nothing.
+pub fn written_position<T>(state: &AppState, executed: &Executed<T>) -> Position {
+    executed
+        .position()
+        .unwrap_or_else(|| state.log.head_position())
+}
+
+/// The shop's profile, or 404 (also for a shop the caller may not see: checked before).
+pub fn shop_profile(state: &AppState, shop_id: Uuid) -> Result<ShopProfile, ApiError> {
+    let shop = state.cache.load::<Shop, _>(
+        state.log.as_ref(),
+        &comptoir_domain::shop::stream_id(shop_id),
+    )?;
+    shop.state
+        .profile
+        .clone()
+        .ok_or_else(|| ApiError::not_found("shop"))
+}
+
+/// Inside a decision: the shop's profile or "not found".
+pub fn session_shop(
+    session: &mut Session<'_, EventLog>,
+    shop_id: Uuid,
+) -> Result<ShopProfile, CommandError> {
+    let shop = session.load::<Shop>(&comptoir_domain::shop::stream_id(shop_id))?;
+    shop.profile
+        .clone()
+        .ok_or_else(|| comptoir_domain::DomainError::not_found("shop", shop_id).into())
+}
+
+/// Position fields of write answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Positioned<T> {
+    #[serde(flatten)]
+    pub data: T,
+    /// Log position of the write; pass it as `min_position` to read it back.
+    pub position: Position,
+}
+
+/// Parses a money amount given as a decimal string ("12.50").
+pub fn parse_money(field: &str, text: &str) -> Result<rust_decimal::Decimal, ApiError> {
+    text.trim().parse::<rust_decimal::Decimal>().map_err(|_| {
+        ApiError::Domain(comptoir_domain::DomainError::validation(
+            field,
+            "must be a decimal string such as \"12.50\"",
+        ))
+    })
+}

@@ -1,0 +1,367 @@
+//! Shops and their API keys.
+
+use axum::extract::State;
+use comptoir_domain::shop::{
+    self, Address, DocumentPatterns, LegalIdentity, Permission, Role, Shop, ShopCommand, ShopEvent,
+    ShopProfile,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{run, shop_profile, written_position, Answer, Positioned};
+use crate::auth::{new_api_key_secret, sha256_hex, Caller};
+use crate::commands::Executed;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, CommandIds, JsonBody};
+use crate::server::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_shop))
+        .routes(routes!(get_shop))
+        .routes(routes!(create_api_key, list_api_keys))
+        .routes(routes!(revoke_api_key))
+}
+
+/// A postal address; `country` is ISO 3166-1 alpha-2.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+pub struct AddressDto {
+    pub line1: String,
+    #[serde(default)]
+    pub line2: Option<String>,
+    pub postal_code: String,
+    pub city: String,
+    #[schema(example = "FR")]
+    pub country: String,
+}
+
+impl From<AddressDto> for Address {
+    fn from(a: AddressDto) -> Self {
+        Address {
+            line1: a.line1,
+            line2: a.line2,
+            postal_code: a.postal_code,
+            city: a.city,
+            country: a.country,
+        }
+    }
+}
+
+impl From<Address> for AddressDto {
+    fn from(a: Address) -> Self {
+        AddressDto {
+            line1: a.line1,
+            line2: a.line2,
+            postal_code: a.postal_code,
+            city: a.city,
+            country: a.country,
+        }
+    }
+}
+
+/// The seller's legal identity printed on documents.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+pub struct OrganisationDto {
+    pub name: String,
+    pub address: AddressDto,
+    /// Nine digits.
+    #[schema(example = "812345678")]
+    pub siren: String,
+    #[schema(example = "FR45812345678")]
+    pub vat_id: String,
+}
+
+/// Number patterns: literal text, `{YYYY}`, `{YY}` and one `{seq}` or `{seq:0N}`.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+pub struct DocumentPatternsDto {
+    #[schema(example = "FA-{YYYY}-{seq:06}")]
+    pub invoice: String,
+    #[schema(example = "AV-{YYYY}-{seq:06}")]
+    pub credit_note: String,
+    #[schema(example = "BL-{YYYY}-{seq:06}")]
+    pub delivery_slip: String,
+}
+
+/// A shop as created: identity, currency, tax mode, document patterns, payment terms.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+pub struct ShopDto {
+    pub name: String,
+    pub organisation: OrganisationDto,
+    /// ISO 4217.
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// Whether catalog prices include VAT.
+    pub prices_include_tax: bool,
+    pub document_patterns: DocumentPatternsDto,
+    pub payment_terms: String,
+}
+
+impl ShopDto {
+    pub fn into_profile(self, shop_id: Uuid) -> ShopProfile {
+        ShopProfile {
+            shop_id,
+            name: self.name,
+            organisation: LegalIdentity {
+                name: self.organisation.name,
+                address: self.organisation.address.into(),
+                siren: self.organisation.siren,
+                vat_id: self.organisation.vat_id,
+            },
+            currency: self.currency,
+            prices_include_tax: self.prices_include_tax,
+            document_patterns: DocumentPatterns {
+                invoice: self.document_patterns.invoice,
+                credit_note: self.document_patterns.credit_note,
+                delivery_slip: self.document_patterns.delivery_slip,
+            },
+            payment_terms: self.payment_terms,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopResponse {
+    pub shop_id: Uuid,
+    #[serde(flatten)]
+    pub shop: ShopDto,
+}
+
+impl From<ShopProfile> for ShopResponse {
+    fn from(p: ShopProfile) -> Self {
+        let organisation = OrganisationDto {
+            name: p.organisation.name,
+            address: p.organisation.address.into(),
+            siren: p.organisation.siren,
+            vat_id: p.organisation.vat_id,
+        };
+        let document_patterns = DocumentPatternsDto {
+            invoice: p.document_patterns.invoice,
+            credit_note: p.document_patterns.credit_note,
+            delivery_slip: p.document_patterns.delivery_slip,
+        };
+        ShopResponse {
+            shop_id: p.shop_id,
+            shop: ShopDto {
+                name: p.name,
+                organisation,
+                currency: p.currency,
+                prices_include_tax: p.prices_include_tax,
+                document_patterns,
+                payment_terms: p.payment_terms,
+            },
+        }
+    }
+}
+
+/// Creates a shop (owner token only).
+#[utoipa::path(post, path = "/v1/shops", tag = "shops",
+    request_body = ShopDto,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, body = inline(Positioned<ShopResponse>)), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn create_shop(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    JsonBody(body): JsonBody<ShopDto>,
+) -> Result<Answer<Positioned<ShopResponse>>, ApiError> {
+    if !caller.is_owner() {
+        return Err(ApiError::Forbidden {
+            detail: "only the owner token creates shops".into(),
+        });
+    }
+    let shop_id = ids.derived_id("shop");
+    let profile = body.into_profile(shop_id);
+    let command = ShopCommand::Create(Box::new(profile.clone()));
+    let stream = shop::stream_id(shop_id);
+    let executed = run(&state, &ids, &caller, vec![], |session| {
+        session.decide::<Shop>(&stream, &command)
+    })
+    .await?;
+    let position = written_position(&state, &executed);
+    let body = Positioned {
+        data: ShopResponse::from(profile),
+        position,
+    };
+    Ok(Answer::created(
+        body,
+        position,
+        format!("/v1/shops/{shop_id}"),
+    ))
+}
+
+/// The shop's profile.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}", tag = "shops",
+    params(("shop_id" = Uuid, Path)),
+    responses((status = 200, body = ShopResponse), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn get_shop(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+) -> Result<Answer<ShopResponse>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadShop)?;
+    let profile = shop_profile(&state, shop_id)?;
+    Ok(Answer::ok(profile.into(), state.log.head_position()))
+}
+
+/// Roles of API keys.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleDto {
+    Manager,
+    Employee,
+    Storefront,
+    Accountant,
+}
+
+impl From<RoleDto> for Role {
+    fn from(role: RoleDto) -> Self {
+        match role {
+            RoleDto::Manager => Role::Manager,
+            RoleDto::Employee => Role::Employee,
+            RoleDto::Storefront => Role::Storefront,
+            RoleDto::Accountant => Role::Accountant,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateApiKey {
+    pub role: RoleDto,
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyCreated {
+    pub key_id: Uuid,
+    pub role: RoleDto,
+    pub label: String,
+    /// Shown once: only its SHA-256 is stored. Send it as `Authorization: Bearer <secret>`.
+    pub secret: Option<String>,
+    pub position: u64,
+}
+
+/// Creates an API key for the shop; the answer carries the secret, once.
+#[utoipa::path(post, path = "/v1/shops/{shop_id}/api-keys", tag = "shops",
+    params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = CreateApiKey,
+    responses((status = 201, body = ApiKeyCreated), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<CreateApiKey>,
+) -> Result<Answer<ApiKeyCreated>, ApiError> {
+    caller.authorize(shop_id, Permission::ManageKeys)?;
+    let key_id = ids.derived_id("api-key");
+    let secret = new_api_key_secret(shop_id);
+    let command = ShopCommand::CreateApiKey {
+        key_id,
+        role: body.role.into(),
+        label: body.label.clone(),
+        secret_hash: sha256_hex(&secret),
+    };
+    let stream = shop::stream_id(shop_id);
+    let executed = run(&state, &ids, &caller, vec![], |session| {
+        super::session_shop(session, shop_id)?;
+        session.decide::<Shop>(&stream, &command)
+    })
+    .await?;
+    let position = written_position(&state, &executed);
+    // A replay cannot show the secret again: it was never stored.
+    let secret = matches!(executed, Executed::Applied { .. }).then_some(secret);
+    let body = ApiKeyCreated {
+        key_id,
+        role: body.role,
+        label: body.label,
+        secret,
+        position,
+    };
+    let location = format!("/v1/shops/{shop_id}/api-keys/{key_id}");
+    Ok(Answer::created(body, position, location))
+}
+
+/// A key as listed: never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyDto {
+    pub key_id: Uuid,
+    pub role: String,
+    pub label: String,
+    pub revoked: bool,
+}
+
+/// The shop's API keys, revoked ones included.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/api-keys", tag = "shops",
+    params(("shop_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<ApiKeyDto>), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+) -> Result<Answer<Vec<ApiKeyDto>>, ApiError> {
+    caller.authorize(shop_id, Permission::ManageKeys)?;
+    let loaded = state
+        .cache
+        .load::<Shop, _>(state.log.as_ref(), &shop::stream_id(shop_id))?;
+    if loaded.state.profile.is_none() {
+        return Err(ApiError::not_found("shop"));
+    }
+    let keys = loaded
+        .state
+        .api_keys
+        .values()
+        .map(|key| ApiKeyDto {
+            key_id: key.key_id,
+            role: format!("{:?}", key.role).to_lowercase(),
+            label: key.label.clone(),
+            revoked: key.revoked,
+        })
+        .collect();
+    Ok(Answer::ok(keys, state.log.head_position()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyRevoked {
+    pub key_id: Uuid,
+    pub revoked: bool,
+    pub position: u64,
+}
+
+/// Revokes an API key at once.
+#[utoipa::path(delete, path = "/v1/shops/{shop_id}/api-keys/{key_id}", tag = "shops",
+    params(("shop_id" = Uuid, Path), ("key_id" = Uuid, Path)),
+    responses((status = 200, body = ApiKeyRevoked), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    ApiPath((shop_id, key_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Answer<ApiKeyRevoked>, ApiError> {
+    caller.authorize(shop_id, Permission::ManageKeys)?;
+    let stream = shop::stream_id(shop_id);
+    let command = ShopCommand::RevokeApiKey { key_id };
+    let executed = run(&state, &ids, &caller, vec![], |session| {
+        session.decide::<Shop>(&stream, &command)
+    })
+    .await?;
+    let position = written_position(&state, &executed);
+    let body = ApiKeyRevoked {
+        key_id,
+        revoked: true,
+        position,
+    };
+    Ok(Answer::ok(body, position))
+}
+
+/// Whether an event is a shop's key creation (its secret hash is redacted from the feed).
+pub fn is_key_event(event: &ShopEvent) -> bool {
+    matches!(event, ShopEvent::ApiKeyCreated { .. })
+}
