@@ -1,0 +1,460 @@
+//! STAND-IN for the real comptoir API: an in-memory axum server implementing exactly the contract
+//! in printer-bridge/README.md (event feed as JSON pages and SSE, order view, order files, print-job
+//! reports with idempotency, reprints). It exists only until the real routes land in `api/`; the
+//! devices in these tests (ippeveprinter, the hot folder) are real.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use comptoir_printer_bridge::model::{
+    EventPage, FeedEvent, JobList, JobRecord, JobReport, JobStatus, OrderLine, OrderView,
+};
+use futures::stream::{self, Stream};
+use serde::Deserialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// The API key the stand-in accepts.
+pub const API_KEY: &str = "ck_test_printer_bridge";
+/// Largest page the stand-in serves, like the real API's bound.
+const PAGE_EVENTS_MAX: usize = 500;
+
+#[derive(Default)]
+struct Inner {
+    events: Vec<FeedEvent>,
+    orders: HashMap<Uuid, OrderView>,
+    files: HashMap<(Uuid, String), Vec<u8>>,
+    /// Per order, its jobs with their last status.
+    jobs: HashMap<Uuid, Vec<JobRecord>>,
+    /// Every accepted report, each (job id, status) once: retries with the same key are not kept.
+    reports: Vec<JobReport>,
+    /// Idempotency keys seen, to answer retries with the original outcome.
+    keys: HashMap<String, JobReport>,
+}
+
+struct Shared {
+    shop_id: Uuid,
+    inner: Mutex<Inner>,
+    head: watch::Sender<u64>,
+    up: AtomicBool,
+}
+
+/// A running stand-in; `go_down`/`go_up` simulate an outage (connections refused, pooled
+/// connections answered 503, event streams cut).
+pub struct StandIn {
+    shared: Arc<Shared>,
+    address: SocketAddr,
+    server: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl StandIn {
+    pub async fn start(shop_id: Uuid) -> StandIn {
+        let (head, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            shop_id,
+            inner: Mutex::new(Inner::default()),
+            head,
+            up: AtomicBool::new(true),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind stand-in");
+        let address = listener.local_addr().expect("address");
+        let server = spawn_server(listener, shared.clone());
+        StandIn {
+            shared,
+            address,
+            server: Mutex::new(Some(server)),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn go_down(&self) {
+        self.shared.up.store(false, Ordering::SeqCst);
+        if let Some(server) = self.server.lock().expect("lock").take() {
+            server.abort();
+        }
+    }
+
+    pub async fn go_up(&self) {
+        let listener = tokio::net::TcpListener::bind(self.address)
+            .await
+            .expect("bind stand-in again");
+        *self.server.lock().expect("lock") = Some(spawn_server(listener, self.shared.clone()));
+        self.shared.up.store(true, Ordering::SeqCst);
+    }
+
+    /// Places and pays an order (two events, as the real log would hold) with its files.
+    pub fn add_paid_order(&self, lines: Vec<OrderLine>, files: Vec<(String, Vec<u8>)>) -> Uuid {
+        let order_id = Uuid::new_v4();
+        let mut inner = self.shared.inner.lock().expect("lock");
+        let view = OrderView {
+            order_id,
+            lines,
+            files: files.iter().map(|(name, _)| name.clone()).collect(),
+        };
+        for (name, bytes) in files {
+            inner.files.insert((order_id, name), bytes);
+        }
+        inner.orders.insert(order_id, view);
+        let stream = format!("order-{order_id}");
+        let data = serde_json::json!({ "order_id": order_id });
+        append(
+            &self.shared,
+            &mut inner,
+            &stream,
+            "OrderPlaced",
+            data.clone(),
+        );
+        append(&self.shared, &mut inner, &stream, "OrderPaid", data);
+        order_id
+    }
+
+    /// An event the bridge must ignore (another aggregate's).
+    pub fn add_other_event(&self) {
+        let mut inner = self.shared.inner.lock().expect("lock");
+        let data = serde_json::json!({ "name": "Tirages" });
+        append(&self.shared, &mut inner, "catalog-1", "CategoryAdded", data);
+    }
+
+    pub fn jobs(&self, order_id: Uuid) -> Vec<JobRecord> {
+        let inner = self.shared.inner.lock().expect("lock");
+        inner.jobs.get(&order_id).cloned().unwrap_or_default()
+    }
+
+    pub fn reports(&self) -> Vec<JobReport> {
+        self.shared.inner.lock().expect("lock").reports.clone()
+    }
+
+    pub fn last_position(&self) -> u64 {
+        self.shared.inner.lock().expect("lock").events.len() as u64
+    }
+
+    /// Forgets every recorded job, as if the reports had never arrived.
+    pub fn forget_jobs(&self) {
+        let mut inner = self.shared.inner.lock().expect("lock");
+        inner.jobs.clear();
+        inner.keys.clear();
+        inner.reports.clear();
+    }
+
+    pub fn reprint(&self, order_id: Uuid, job_id: Uuid) -> Uuid {
+        let mut inner = self.shared.inner.lock().expect("lock");
+        reprint_locked(&self.shared, &mut inner, order_id, job_id).expect("job to reprint exists")
+    }
+}
+
+fn spawn_server(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
+    let shop = "/v1/shops/{shop_id}";
+    let router = Router::new()
+        .route(&format!("{shop}/events"), get(events))
+        .route(&format!("{shop}/orders/{{order_id}}"), get(order))
+        .route(
+            &format!("{shop}/orders/{{order_id}}/files/{{name}}"),
+            get(file),
+        )
+        .route(
+            &format!("{shop}/orders/{{order_id}}/print-jobs"),
+            get(list_jobs).post(report),
+        )
+        .route(
+            &format!("{shop}/orders/{{order_id}}/print-jobs/{{job_id}}/reprint"),
+            post(reprint),
+        )
+        .with_state(shared);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    })
+}
+
+fn append(
+    shared: &Shared,
+    inner: &mut Inner,
+    stream: &str,
+    event_type: &str,
+    data: serde_json::Value,
+) {
+    let position = inner.events.len() as u64 + 1;
+    let stream_version = inner.events.iter().filter(|e| e.stream == stream).count() as u64 + 1;
+    inner.events.push(FeedEvent {
+        position,
+        stream: stream.to_string(),
+        stream_version,
+        event_type: event_type.to_string(),
+        recorded_at: Some(chrono::Utc::now().to_rfc3339()),
+        data,
+    });
+    shared.head.send_replace(position);
+}
+
+/// Refuses calls while down, without the key, or for another shop.
+fn guard(shared: &Shared, headers: &HeaderMap, shop_id: Uuid) -> Result<(), Response> {
+    if !shared.up.load(Ordering::SeqCst) {
+        return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+    }
+    let authorized = headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        == Some(format!("Bearer {API_KEY}").as_str());
+    if !authorized {
+        return Err(StatusCode::UNAUTHORIZED.into_response());
+    }
+    if shop_id != shared.shop_id {
+        return Err(StatusCode::NOT_FOUND.into_response());
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+}
+
+async fn events(
+    State(shared): State<Arc<Shared>>,
+    Path(shop_id): Path<Uuid>,
+    Query(query): Query<FeedQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = guard(&shared, &headers, shop_id) {
+        return response;
+    }
+    let wants_sse = headers
+        .get("accept")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/event-stream"));
+    if wants_sse {
+        let last_id = headers
+            .get("last-event-id")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(query.after);
+        return Sse::new(sse_stream(shared, last_id))
+            .keep_alive(KeepAlive::default())
+            .into_response();
+    }
+    let inner = shared.inner.lock().expect("lock");
+    let limit = query.limit.unwrap_or(PAGE_EVENTS_MAX).min(PAGE_EVENTS_MAX);
+    let events: Vec<FeedEvent> = inner
+        .events
+        .iter()
+        .skip(query.after as usize)
+        .take(limit)
+        .cloned()
+        .collect();
+    let next_after = events.last().map_or(query.after, |event| event.position);
+    Json(EventPage { events, next_after }).into_response()
+}
+
+/// Events after `after`, then new ones as they are appended; ends when the stand-in goes down.
+fn sse_stream(
+    shared: Arc<Shared>,
+    after: u64,
+) -> impl Stream<Item = Result<Event, std::convert::Infallible>> {
+    let head = shared.head.subscribe();
+    stream::unfold(
+        (shared, after, head),
+        |(shared, after, mut head)| async move {
+            loop {
+                if !shared.up.load(Ordering::SeqCst) {
+                    return None;
+                }
+                let next = shared
+                    .inner
+                    .lock()
+                    .expect("lock")
+                    .events
+                    .get(after as usize)
+                    .cloned();
+                if let Some(event) = next {
+                    let frame = Event::default()
+                        .id(event.position.to_string())
+                        .event(event.event_type.clone())
+                        .json_data(&event)
+                        .expect("event serializes");
+                    return Some((Ok(frame), (shared, event.position, head)));
+                }
+                // Wake on a new event, or soon anyway to notice an outage.
+                let _ = tokio::time::timeout(Duration::from_millis(200), head.changed()).await;
+            }
+        },
+    )
+}
+
+async fn order(
+    State(shared): State<Arc<Shared>>,
+    Path((shop_id, order_id)): Path<(Uuid, Uuid)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = guard(&shared, &headers, shop_id) {
+        return response;
+    }
+    match shared.inner.lock().expect("lock").orders.get(&order_id) {
+        Some(view) => Json(view.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn file(
+    State(shared): State<Arc<Shared>>,
+    Path((shop_id, order_id, name)): Path<(Uuid, Uuid, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = guard(&shared, &headers, shop_id) {
+        return response;
+    }
+    match shared
+        .inner
+        .lock()
+        .expect("lock")
+        .files
+        .get(&(order_id, name))
+    {
+        Some(bytes) => bytes.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn list_jobs(
+    State(shared): State<Arc<Shared>>,
+    Path((shop_id, order_id)): Path<(Uuid, Uuid)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = guard(&shared, &headers, shop_id) {
+        return response;
+    }
+    let inner = shared.inner.lock().expect("lock");
+    if !inner.orders.contains_key(&order_id) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let jobs = inner.jobs.get(&order_id).cloned().unwrap_or_default();
+    Json(JobList { jobs }).into_response()
+}
+
+async fn report(
+    State(shared): State<Arc<Shared>>,
+    Path((shop_id, order_id)): Path<(Uuid, Uuid)>,
+    headers: HeaderMap,
+    Json(body): Json<JobReport>,
+) -> Response {
+    if let Err(response) = guard(&shared, &headers, shop_id) {
+        return response;
+    }
+    let key = format!("{}:{}", body.job_id, body.status.as_str());
+    let given = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    if given != Some(key.as_str()) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Idempotency-Key must be {job_id}:{status}",
+        )
+            .into_response();
+    }
+    let mut inner = shared.inner.lock().expect("lock");
+    if !inner.orders.contains_key(&order_id) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if let Some(original) = inner.keys.get(&key) {
+        // Same key, same content: the original outcome; other content: refused.
+        return if *original == body {
+            StatusCode::OK.into_response()
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY.into_response()
+        };
+    }
+    record_report(&shared, &mut inner, order_id, key, body);
+    StatusCode::CREATED.into_response()
+}
+
+fn record_report(shared: &Shared, inner: &mut Inner, order_id: Uuid, key: String, body: JobReport) {
+    inner.keys.insert(key, body.clone());
+    inner.reports.push(body.clone());
+    let jobs = inner.jobs.entry(order_id).or_default();
+    match jobs.iter_mut().find(|job| job.job_id == body.job_id) {
+        // A late "submitted" never hides an outcome.
+        Some(job) if job.status.is_final() => {}
+        Some(job) => {
+            job.status = body.status;
+            job.reason = body.reason.clone();
+            job.device = body.device.clone();
+        }
+        None => jobs.push(JobRecord {
+            job_id: body.job_id,
+            line: body.line,
+            device: body.device.clone(),
+            status: body.status,
+            reason: body.reason.clone(),
+            reprint_of: None,
+        }),
+    }
+    let event_type = match body.status {
+        JobStatus::Submitted => "PrintJobSubmitted",
+        JobStatus::Completed => "PrintJobCompleted",
+        JobStatus::Failed => "PrintJobFailed",
+    };
+    let data = serde_json::to_value(&body).expect("report serializes");
+    append(
+        shared,
+        inner,
+        &format!("order-{order_id}"),
+        event_type,
+        data,
+    );
+}
+
+async fn reprint(
+    State(shared): State<Arc<Shared>>,
+    Path((shop_id, order_id, job_id)): Path<(Uuid, Uuid, Uuid)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = guard(&shared, &headers, shop_id) {
+        return response;
+    }
+    let mut inner = shared.inner.lock().expect("lock");
+    match reprint_locked(&shared, &mut inner, order_id, job_id) {
+        Some(new_job) => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "job_id": new_job })),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn reprint_locked(
+    shared: &Shared,
+    inner: &mut Inner,
+    order_id: Uuid,
+    job_id: Uuid,
+) -> Option<Uuid> {
+    let line = inner
+        .jobs
+        .get(&order_id)?
+        .iter()
+        .find(|job| job.job_id == job_id)?
+        .line;
+    let new_job = Uuid::new_v4();
+    let data = serde_json::json!({ "job_id": new_job, "line": line, "reprint_of": job_id });
+    append(
+        shared,
+        inner,
+        &format!("order-{order_id}"),
+        "PrintJobReprintRequested",
+        data,
+    );
+    Some(new_job)
+}
