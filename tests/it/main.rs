@@ -1,5 +1,7 @@
 //! End-to-end tests of the real `comptoir` binary: one test binary, shared helpers.
 
+mod api;
+mod commerce;
 mod serve;
 mod support;
 mod verify;

@@ -15,6 +15,8 @@ use tokio::process::{Child, Command};
 
 /// How long a server may take to print its address, or to exit after a signal.
 pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(30);
+/// The owner token every test server accepts.
+pub const ADMIN_TOKEN: &str = "test-owner-token";
 /// The payload every filler event carries; tests search for it in stored bytes.
 pub const FILLER_PAYLOAD: &[u8] = b"payload-of-some-length";
 
@@ -116,6 +118,7 @@ pub fn serve_command(data_dir: &Path) -> Command {
         .arg(data_dir)
         .args(["--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "info")
+        .env("COMPTOIR_ADMIN_TOKEN", ADMIN_TOKEN)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

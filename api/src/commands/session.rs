@@ -115,10 +115,7 @@ impl<'a, S: EventStore + ?Sized> Session<'a, S> {
         Ok(self.current::<A>(stream)?.0)
     }
 
-    fn current<A: Aggregate>(
-        &mut self,
-        stream: &str,
-    ) -> Result<Current<A>, CommandError> {
+    fn current<A: Aggregate>(&mut self, stream: &str) -> Result<Current<A>, CommandError> {
         if let Some(staged) = self.staged.iter().find(|s| s.stream == stream) {
             if let Ok(state) = staged.state.clone().downcast::<A>() {
                 return Ok((state, staged.version, None));
