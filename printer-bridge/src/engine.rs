@@ -320,6 +320,9 @@ async fn attempt(
         .map_err(AttemptError::Device)?;
     let missing = found.missing();
     let found = if missing.is_empty() {
+        if !*reported_submitted {
+            info!(job_id = %spec.job_id, "the device already holds this job; not submitting again");
+        }
         found
     } else if *reported_submitted {
         // The API says the device took every image, yet the device no longer lists some: it

@@ -75,3 +75,29 @@ async fn paid_orders_print_on_a_real_ipp_printer_with_copies_and_media() {
     assert_eq!(printer.documents().len(), 3, "a second run prints nothing");
     assert_eq!(bridge.checkpoint(), Some(api.last_position()));
 }
+
+#[tokio::test]
+async fn a_job_the_printer_already_has_is_not_sent_again_after_lost_reports() {
+    // Proves the restart check on IPP: with the checkpoint and every API record gone (a crash
+    // right after Print-Job), the bridge finds the job on the printer by name (Get-Jobs), waits
+    // for it and reports it, and the printer receives no second copy.
+    if ipp_unavailable() {
+        return;
+    }
+    let printer = Printer::start();
+    let shop_id = Uuid::new_v4();
+    let api = StandIn::start(shop_id).await;
+    let files = vec![("a.jpg".to_string(), image_bytes(4, 3_000))];
+    let order_id = api.add_paid_order(vec![print_line("P", "tirages", 1, &[])], files);
+    let bridge = BridgeSetup::new(&api.url(), shop_id, Driver::Ipp(&printer.uri()));
+    bridge.run_once().await;
+    api.forget_jobs();
+    std::fs::remove_file(bridge.dir.path().join("state/feed-position")).expect("drop checkpoint");
+    bridge.run_once().await;
+
+    assert_eq!(printer.documents().len(), 1, "log:\n{}", bridge.log());
+    assert!(bridge.log().contains("the device already holds this job"));
+    let jobs = api.jobs(order_id);
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].status, JobStatus::Completed);
+}

@@ -201,19 +201,19 @@ fn append(
 }
 
 /// Refuses calls while down, without the key, or for another shop.
-fn guard(shared: &Shared, headers: &HeaderMap, shop_id: Uuid) -> Result<(), Response> {
+fn guard(shared: &Shared, headers: &HeaderMap, shop_id: Uuid) -> Result<(), StatusCode> {
     if !shared.up.load(Ordering::SeqCst) {
-        return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+        return Err(StatusCode::SERVICE_UNAVAILABLE);
     }
     let authorized = headers
         .get("authorization")
         .and_then(|value| value.to_str().ok())
         == Some(format!("Bearer {API_KEY}").as_str());
     if !authorized {
-        return Err(StatusCode::UNAUTHORIZED.into_response());
+        return Err(StatusCode::UNAUTHORIZED);
     }
     if shop_id != shared.shop_id {
-        return Err(StatusCode::NOT_FOUND.into_response());
+        return Err(StatusCode::NOT_FOUND);
     }
     Ok(())
 }
@@ -231,8 +231,8 @@ async fn events(
     Query(query): Query<FeedQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = guard(&shared, &headers, shop_id) {
-        return response;
+    if let Err(status) = guard(&shared, &headers, shop_id) {
+        return status.into_response();
     }
     let wants_sse = headers
         .get("accept")
@@ -301,8 +301,8 @@ async fn order(
     Path((shop_id, order_id)): Path<(Uuid, Uuid)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = guard(&shared, &headers, shop_id) {
-        return response;
+    if let Err(status) = guard(&shared, &headers, shop_id) {
+        return status.into_response();
     }
     match shared.inner.lock().expect("lock").orders.get(&order_id) {
         Some(view) => Json(view.clone()).into_response(),
@@ -315,8 +315,8 @@ async fn file(
     Path((shop_id, order_id, name)): Path<(Uuid, Uuid, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = guard(&shared, &headers, shop_id) {
-        return response;
+    if let Err(status) = guard(&shared, &headers, shop_id) {
+        return status.into_response();
     }
     match shared
         .inner
@@ -335,8 +335,8 @@ async fn list_jobs(
     Path((shop_id, order_id)): Path<(Uuid, Uuid)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = guard(&shared, &headers, shop_id) {
-        return response;
+    if let Err(status) = guard(&shared, &headers, shop_id) {
+        return status.into_response();
     }
     let inner = shared.inner.lock().expect("lock");
     if !inner.orders.contains_key(&order_id) {
@@ -352,8 +352,8 @@ async fn report(
     headers: HeaderMap,
     Json(body): Json<JobReport>,
 ) -> Response {
-    if let Err(response) = guard(&shared, &headers, shop_id) {
-        return response;
+    if let Err(status) = guard(&shared, &headers, shop_id) {
+        return status.into_response();
     }
     let key = format!("{}:{}", body.job_id, body.status.as_str());
     let given = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
@@ -421,8 +421,8 @@ async fn reprint(
     Path((shop_id, order_id, job_id)): Path<(Uuid, Uuid, Uuid)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = guard(&shared, &headers, shop_id) {
-        return response;
+    if let Err(status) = guard(&shared, &headers, shop_id) {
+        return status.into_response();
     }
     let mut inner = shared.inner.lock().expect("lock");
     match reprint_locked(&shared, &mut inner, order_id, job_id) {
