@@ -50,7 +50,8 @@ pub trait Api: Send + Sync {
     /// Up to `limit` events after position `after`. With `wait`, when none is pending, waits a
     /// bounded time for new ones (an empty page then means "nothing new yet").
     async fn events(&self, after: u64, limit: u32, wait: bool) -> Result<EventPage, ApiError>;
-    async fn order(&self, order_id: Uuid) -> Result<OrderView, ApiError>;
+    /// The order as of at least feed position `min_position` (the read models may lag the log).
+    async fn order(&self, order_id: Uuid, min_position: u64) -> Result<OrderView, ApiError>;
     async fn order_file(&self, order_id: Uuid, name: &str) -> Result<Vec<u8>, ApiError>;
     /// The order's print jobs with their last status.
     async fn print_jobs(&self, order_id: Uuid) -> Result<Vec<JobRecord>, ApiError>;
@@ -238,15 +239,19 @@ impl Api for HttpApi {
                     .query(&[("after", after), ("limit", u64::from(limit))]),
             )
             .await?;
-        if page.events.is_empty() && wait {
+        // Follow live only when caught up: an empty page whose `next_after` moved on only
+        // skipped other shops' events, and the next page may hold ours.
+        if page.events.is_empty() && page.next_after <= after && wait {
             return self.follow(after, limit).await;
         }
         Ok(page)
     }
 
-    async fn order(&self, order_id: Uuid) -> Result<OrderView, ApiError> {
-        self.json("order", self.get(&format!("/orders/{order_id}")))
-            .await
+    async fn order(&self, order_id: Uuid, min_position: u64) -> Result<OrderView, ApiError> {
+        let request = self
+            .get(&format!("/orders/{order_id}"))
+            .query(&[("min_position", min_position)]);
+        self.json("order", request).await
     }
 
     async fn order_file(&self, order_id: Uuid, name: &str) -> Result<Vec<u8>, ApiError> {
@@ -297,5 +302,30 @@ fn too_big(what: &str) -> ApiError {
         what: what.to_string(),
         status: 413,
         body: format!("larger than {FILE_BYTES_MAX} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_frames_split_across_chunks_are_reassembled() {
+        // Proves the parser yields each frame's data once, whatever the chunk boundaries, and
+        // skips comments (keep-alives) and the id/event lines.
+        let mut parser = SseParser::default();
+        let mut frames = parser
+            .push(b": keep-alive\n\nid: 1\nevent: OrderPaid\nda")
+            .expect("ok");
+        frames.extend(
+            parser
+                .push(b"ta: {\"a\":1}\n\nid: 2\r\ndata: {\"b\"")
+                .expect("ok"),
+        );
+        frames.extend(parser.push(b":2}\r\n\r\n").expect("ok"));
+        assert_eq!(
+            frames,
+            vec!["{\"a\":1}".to_string(), "{\"b\":2}".to_string()]
+        );
     }
 }

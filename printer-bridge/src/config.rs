@@ -62,7 +62,7 @@ pub struct PrintRule {
     /// Matches lines with this SKU; checked before categories.
     #[serde(default)]
     pub sku: Option<String>,
-    /// Matches lines whose product is in this category.
+    /// Matches lines whose product is in this category, by key (`tirages`) or by id.
     #[serde(default)]
     pub category: Option<String>,
     /// IPP media keyword (PWG 5101.1), e.g. `photo_4x6_4x6in`.
@@ -166,5 +166,31 @@ impl Config {
                 "environment variable {variable} (api_key_env) is not set"
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_loads() {
+        // Proves the shipped example is a valid configuration.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bridge.example.toml");
+        let config = Config::load(&path).expect("example loads");
+        assert_eq!(config.print_rules.len(), 2);
+        assert!(matches!(config.driver, DriverConfig::Ipp { .. }));
+    }
+
+    #[test]
+    fn rules_must_name_one_matcher() {
+        // Proves a rule with both a SKU and a category is refused instead of guessed at.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bridge.toml");
+        let text = "api_url = \"http://x\"\nshop_id = \"00000000-0000-0000-0000-000000000001\"\n\
+                    api_key = \"k\"\nstate_dir = \"s\"\n[[print]]\nsku = \"A\"\ncategory = \"B\"\n\
+                    media = \"m\"\n[driver]\nkind = \"hot_folder\"\npath = \"h\"\n";
+        std::fs::write(&path, text).expect("write");
+        assert!(matches!(Config::load(&path), Err(ConfigError::Invalid(_))));
     }
 }

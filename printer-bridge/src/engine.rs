@@ -87,7 +87,10 @@ async fn read_feed(
             }
         };
         backoff = Backoff::new(&bridge.retry);
-        if page.events.is_empty() && mode == Mode::Once {
+        // The real feed moves `next_after` past other shops' events even when a page holds none
+        // of ours: only an empty page that does not move on means "caught up".
+        let caught_up = page.events.is_empty() && page.next_after <= after;
+        if caught_up && mode == Mode::Once {
             return;
         }
         for event in page.events {
@@ -114,12 +117,14 @@ async fn read_feed(
 fn start_event(bridge: &Arc<Bridge>, event: FeedEvent) -> Option<JoinHandle<()>> {
     let order_id = order_id_of_stream(&event.stream)?;
     let bridge = bridge.clone();
+    let position = event.position;
     match event.event_type.as_str() {
         EVENT_ORDER_PAID => Some(tokio::spawn(async move {
-            print_order(&bridge, order_id).await;
+            print_order(&bridge, order_id, position).await;
         })),
         EVENT_REPRINT_REQUESTED => {
-            let reprint = match serde_json::from_value::<ReprintRequested>(event.data) {
+            let data = payload_body(&event.event_type, event.data);
+            let reprint = match serde_json::from_value::<ReprintRequested>(data) {
                 Ok(reprint) => reprint,
                 Err(error) => {
                     error!(position = event.position, %error, "reprint event without job_id/line; skipped");
@@ -127,10 +132,23 @@ fn start_event(bridge: &Arc<Bridge>, event: FeedEvent) -> Option<JoinHandle<()>>
                 }
             };
             Some(tokio::spawn(async move {
-                print_reprint(&bridge, order_id, reprint).await;
+                print_reprint(&bridge, order_id, position, reprint).await;
             }))
         }
         _ => None,
+    }
+}
+
+/// The payload's fields: comptoir's log stores events externally tagged (`{"Type": {..}}`).
+fn payload_body(event_type: &str, data: serde_json::Value) -> serde_json::Value {
+    match data {
+        serde_json::Value::Object(mut fields) if fields.len() == 1 => {
+            match fields.remove(event_type) {
+                Some(body) => body,
+                None => serde_json::Value::Object(fields),
+            }
+        }
+        other => other,
     }
 }
 
@@ -183,8 +201,11 @@ where
     }
 }
 
-async fn print_order(bridge: &Arc<Bridge>, order_id: Uuid) {
-    let order = api_retry(bridge, "read order", || bridge.api.order(order_id)).await;
+async fn print_order(bridge: &Arc<Bridge>, order_id: Uuid, position: u64) {
+    let order = api_retry(bridge, "read order", || {
+        bridge.api.order(order_id, position)
+    })
+    .await;
     let existing = api_retry(bridge, "list jobs", || bridge.api.print_jobs(order_id)).await;
     let lines = u32::try_from(order.lines.len()).unwrap_or(u32::MAX);
     let tasks: Vec<_> = (0..lines)
@@ -206,8 +227,16 @@ async fn print_order(bridge: &Arc<Bridge>, order_id: Uuid) {
     }
 }
 
-async fn print_reprint(bridge: &Arc<Bridge>, order_id: Uuid, reprint: ReprintRequested) {
-    let order = api_retry(bridge, "read order", || bridge.api.order(order_id)).await;
+async fn print_reprint(
+    bridge: &Arc<Bridge>,
+    order_id: Uuid,
+    position: u64,
+    reprint: ReprintRequested,
+) {
+    let order = api_retry(bridge, "read order", || {
+        bridge.api.order(order_id, position)
+    })
+    .await;
     let existing = api_retry(bridge, "list jobs", || bridge.api.print_jobs(order_id)).await;
     let Some(spec) = plan::plan_line(&bridge.rules, &order, reprint.line, reprint.job_id) else {
         warn!(%order_id, line = reprint.line, "reprint of a line that is not a print; skipped");

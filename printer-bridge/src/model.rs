@@ -32,11 +32,14 @@ pub struct EventPage {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct OrderLine {
     pub sku: String,
-    #[serde(default)]
+    #[serde(default, alias = "name")]
     pub product_name: String,
     /// Key of the product's category (e.g. `tirages`); the bridge maps it to a print size.
     #[serde(default)]
     pub category_key: String,
+    /// The category's id, which print rules may name instead of its key.
+    #[serde(default)]
+    pub category_id: Option<Uuid>,
     pub quantity: u32,
     /// Names of the order files this line prints; absent or empty means every file of the order.
     #[serde(default)]

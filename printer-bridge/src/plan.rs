@@ -44,15 +44,20 @@ pub fn job_id(order_id: Uuid, line: u32) -> Uuid {
     Uuid::new_v5(&JOB_ID_NAMESPACE, format!("{order_id}/{line}").as_bytes())
 }
 
-/// The rule for a line: by SKU first, then by category.
+/// The rule for a line: by SKU first, then by category (its key or its id).
 pub fn rule_for<'a>(rules: &'a [PrintRule], line: &OrderLine) -> Option<&'a PrintRule> {
+    let category_id = line.category_id.map(|id| id.to_string());
+    let matches_category = |category: &str| {
+        (!line.category_key.is_empty() && category == line.category_key)
+            || category_id.as_deref() == Some(category)
+    };
     rules
         .iter()
         .find(|rule| rule.sku.as_deref() == Some(line.sku.as_str()))
         .or_else(|| {
             rules
                 .iter()
-                .find(|rule| rule.category.as_deref() == Some(line.category_key.as_str()))
+                .find(|rule| rule.category.as_deref().is_some_and(matches_category))
         })
 }
 
@@ -138,6 +143,7 @@ mod tests {
             sku: sku.into(),
             product_name: String::new(),
             category_key: category.into(),
+            category_id: None,
             quantity,
             files: files.iter().map(|name| name.to_string()).collect(),
         }

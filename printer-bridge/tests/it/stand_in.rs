@@ -448,7 +448,9 @@ fn reprint_locked(
         .find(|job| job.job_id == job_id)?
         .line;
     let new_job = Uuid::new_v4();
-    let data = serde_json::json!({ "job_id": new_job, "line": line, "reprint_of": job_id });
+    // Externally tagged, as comptoir's log stores payloads.
+    let data = serde_json::json!({ "PrintJobReprintRequested":
+        { "job_id": new_job, "line": line, "reprint_of": job_id } });
     append(
         shared,
         inner,

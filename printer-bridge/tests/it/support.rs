@@ -58,6 +58,7 @@ pub fn print_line(sku: &str, category: &str, quantity: u32, files: &[&str]) -> O
         sku: sku.to_string(),
         product_name: format!("product {sku}"),
         category_key: category.to_string(),
+        category_id: None,
         quantity,
         files: files.iter().map(|name| name.to_string()).collect(),
     }
