@@ -37,6 +37,14 @@ pub enum ProjectionError {
     },
     #[error("the projection runner stopped: {reason}")]
     RunnerStopped { reason: String },
+    #[error("the ledger does not balance at position {position}: debit {debit}, credit {credit}")]
+    Unbalanced {
+        position: Position,
+        debit: String,
+        credit: String,
+    },
+    #[error("unknown projection {name:?} (known: read_models, ledger)")]
+    UnknownProjection { name: String },
     #[error("a projection runner is already running over these projections")]
     RunnerAlreadyStarted,
 }

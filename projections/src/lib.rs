@@ -18,39 +18,43 @@
 
 mod apply;
 pub mod codec;
+mod engine;
 mod error;
 mod keys;
+pub mod ledger;
 pub mod limits;
 mod paging;
 mod queries;
+mod rebuild;
 mod runner;
+pub mod sample;
 mod store;
 #[cfg(test)]
 mod tests;
 mod views;
 
+pub use engine::{ProjectionName, RebuildOutcome};
 pub use error::{ProjectionError, ProjectionResult};
 pub use paging::{DateRange, Page, PageRequest};
 pub use queries::{CustomerQuery, OrderQuery};
+pub use rebuild::{rebuild_projections, verify_projections, VerifyOutcome};
 pub use views::{
     ApiKeyView, CreditNoteView, CustomerView, DeliverySlipView, DocumentView, InvoiceView,
     OrderSummary, OrderView, ProductView, ShopView,
 };
 
-use crate::limits::{CACHE_BYTES, FLUSH_INTERVAL_MS, WAIT_TIMEOUT_MAX};
+use crate::limits::WAIT_TIMEOUT_MAX;
 use comptoir_eventlog::{EventStore, Position};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Sub-directory of the data dir holding the projections' sled database.
 pub const PROJECTIONS_DIR: &str = "projections";
-const STATE_TREE: &str = "state";
 
 /// What the runner has done so far, as published to waiters.
 #[derive(Debug, Clone, Default)]
@@ -65,7 +69,12 @@ struct RunnerState {
 /// returns; every method is cheap to call concurrently.
 pub struct Projections {
     db: sled::Db,
+    /// The read models' tree.
     tree: sled::Tree,
+    /// The ledger's tree.
+    ledger: sled::Tree,
+    /// Each projection's own checkpoint; the published position is the lowest.
+    checkpoints: Mutex<[Position; 2]>,
     /// SHA-256 of an API key secret → the key, mirrored from the `ApiKey` table so that
     /// authenticating a request touches no disk.
     api_keys: RwLock<HashMap<[u8; 32], ApiKeyView>>,
@@ -83,14 +92,22 @@ impl Projections {
             path: path.clone(),
             reason: error.to_string(),
         };
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(CACHE_BYTES)
-            .flush_every_ms(Some(FLUSH_INTERVAL_MS))
-            .open()
+        let db = rebuild::open_db(data_dir.as_ref())?;
+        let meta = db.open_tree(engine::META_TREE).map_err(open_error)?;
+        let tree = db
+            .open_tree(engine::current_tree_name(
+                &meta,
+                ProjectionName::ReadModels,
+            )?)
             .map_err(open_error)?;
-        let tree = db.open_tree(STATE_TREE).map_err(open_error)?;
-        let applied = store::load_checkpoint(&tree)?;
+        let ledger = db
+            .open_tree(engine::current_tree_name(&meta, ProjectionName::Ledger)?)
+            .map_err(open_error)?;
+        let checkpoints = [
+            engine::checkpoint_of(ProjectionName::ReadModels, &tree)?,
+            engine::checkpoint_of(ProjectionName::Ledger, &ledger)?,
+        ];
+        let applied = checkpoints[0].min(checkpoints[1]);
         let api_keys = apply::shop::load_api_keys(&tree)?;
         let (state, _) = watch::channel(RunnerState {
             applied,
@@ -99,6 +116,8 @@ impl Projections {
         Ok(Arc::new(Projections {
             db,
             tree,
+            ledger,
+            checkpoints: Mutex::new(checkpoints),
             api_keys: RwLock::new(api_keys),
             state,
             runner_started: AtomicBool::new(false),
@@ -152,18 +171,29 @@ impl Projections {
     /// SHA-256 over every key and value of the read models, checkpoint excluded: two states built
     /// from the same events have the same digest, whatever the batching.
     pub fn state_digest(&self) -> ProjectionResult<[u8; 32]> {
-        let mut hasher = Sha256::new();
-        for entry in self
-            .tree
-            .range(keys::prefix_end(&[keys::Table::Meta as u8]).unwrap_or_default()..)
-        {
-            let (key, value) = entry?;
-            hasher.update((key.len() as u64).to_be_bytes());
-            hasher.update(&key);
-            hasher.update((value.len() as u64).to_be_bytes());
-            hasher.update(&value);
+        engine::tree_digest(ProjectionName::ReadModels, &self.tree)
+    }
+
+    /// Each projection's checkpoint and SHA-256 digest of its state (checkpoint excluded).
+    pub fn digests(&self) -> ProjectionResult<Vec<RebuildOutcome>> {
+        ProjectionName::ALL
+            .into_iter()
+            .map(|projection| {
+                let tree = self.tree_of(projection);
+                Ok(RebuildOutcome {
+                    projection,
+                    position: engine::checkpoint_of(projection, tree)?,
+                    digest: engine::tree_digest(projection, tree)?,
+                })
+            })
+            .collect()
+    }
+
+    fn tree_of(&self, projection: ProjectionName) -> &sled::Tree {
+        match projection {
+            ProjectionName::ReadModels => &self.tree,
+            ProjectionName::Ledger => &self.ledger,
         }
-        Ok(hasher.finalize().into())
     }
 
     /// Writes everything committed so far to disk (also done in the background and on drop).

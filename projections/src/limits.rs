@@ -24,6 +24,14 @@ pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// commit: after a crash they resume from whatever checkpoint survived, atomically with its state.
 pub const FLUSH_INTERVAL_MS: u64 = 500;
 
+/// Ledger entries one JSON read (journal, general ledger) returns; longer periods are refused
+/// rather than answered with an unbounded body. The FEC export streams and has no such bound.
+pub const LEDGER_ENTRIES_PER_READ_MAX: usize = 20_000;
+/// Events a rebuild applies per sled batch: larger than the live runner's chunks because nobody
+/// waits on a rebuild's intermediate positions, bounded because the write set sits in memory.
+pub const REBUILD_CHUNK_EVENTS: usize = 8_192;
+
+const _: () = assert!(REBUILD_CHUNK_EVENTS >= COMMIT_EVENTS_MAX);
 const _: () = assert!(PAGE_LIMIT_DEFAULT <= PAGE_LIMIT_MAX);
 const _: () = assert!(PAGE_LIMIT_MAX <= PAGE_SCAN_ROWS_MAX);
 const _: () = assert!(SEARCH_CHARS_MAX < CURSOR_BYTES_MAX);

@@ -1,9 +1,9 @@
 //! The runner: follows the log from the checkpoint and commits read-model changes in chunks.
 
-use crate::apply::apply_event;
+use crate::engine::{self, ProjectionName};
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::limits::COMMIT_EVENTS_MAX;
-use crate::store::{ApiKeyChange, WriteSet};
+use crate::store::ApiKeyChange;
 use crate::Projections;
 use comptoir_eventlog::{EventStore, LogResult, Position, RecordedEvent};
 use futures::StreamExt;
@@ -59,26 +59,32 @@ async fn follow(
 }
 
 impl Projections {
-    /// Applies `events` (which must follow the checkpoint densely) and commits them with the new
-    /// checkpoint in one batch, then publishes the new checkpoint and returns it.
+    /// Applies `events` (which must follow the lowest checkpoint densely) to each projection past
+    /// its own checkpoint, each committing its state with its checkpoint in one batch; then
+    /// publishes the new position and returns it.
     pub(crate) fn apply_chunk(&self, events: &[RecordedEvent]) -> ProjectionResult<Position> {
-        // Only the runner commits, so the published position is the stored checkpoint.
-        let mut applied = self.position();
-        let mut writes = WriteSet::new(&self.tree);
-        for event in events {
-            // The pair of the log's own density check: a gap or a repeat here would silently
-            // corrupt every total, so it stops the runner.
-            if event.position != applied + 1 {
+        // Only the runner commits, so the published position is the lowest stored checkpoint.
+        let applied = self.position();
+        if let Some(first) = events.first() {
+            if first.position != applied + 1 {
                 return Err(ProjectionError::Gap {
                     expected: applied + 1,
-                    got: event.position,
+                    got: first.position,
                 });
             }
-            apply_event(&mut writes, event)?;
-            applied = event.position;
         }
-        let changes = writes.commit(applied)?;
-        self.apply_api_key_changes(changes);
+        let decoded = engine::decode_all(events)?;
+        let mut checkpoints = *self.checkpoints.lock().unwrap_or_else(|p| p.into_inner());
+        for (index, projection) in ProjectionName::ALL.into_iter().enumerate() {
+            let tree = self.tree_of(projection);
+            let changes = engine::apply_to(projection, tree, checkpoints[index], events, &decoded)?;
+            self.apply_api_key_changes(changes);
+            if let Some(last) = events.last() {
+                checkpoints[index] = checkpoints[index].max(last.position);
+            }
+            *self.checkpoints.lock().unwrap_or_else(|p| p.into_inner()) = checkpoints;
+        }
+        let applied = checkpoints.iter().copied().min().unwrap_or(applied);
         self.publish_applied(applied);
         Ok(applied)
     }

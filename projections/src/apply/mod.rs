@@ -33,6 +33,17 @@ enum Handler {
     StoreCredit,
 }
 
+/// A recorded event decoded once, then handed to every projection.
+#[derive(Debug, Clone)]
+pub(crate) enum Decoded {
+    Shop(ShopEvent),
+    Catalog(CatalogEvent),
+    Customer(CustomerEvent),
+    Order(OrderEvent),
+    Document(DocumentEvent),
+    StoreCredit(StoreCreditEvent),
+}
+
 fn handler_for(event_type: &str) -> Option<Handler> {
     let handler = match event_type {
         "ShopCreated" | "ApiKeyCreated" | "ApiKeyRevoked" => Handler::Shop,
@@ -55,27 +66,40 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "OrderCredited"
         | "OrderCancelled" => Handler::Order,
         "InvoiceIssued" | "CreditNoteIssued" | "DeliverySlipIssued" => Handler::Document,
-        "CreditNoteUsed" => Handler::StoreCredit,
+        "StoreCreditGranted" | "StoreCreditSpent" | "CreditNoteUsed" => Handler::StoreCredit,
         _ => return None,
     };
     Some(handler)
 }
 
-/// Applies `event` to the read models through `writes`.
-pub(crate) fn apply_event(writes: &mut WriteSet, event: &RecordedEvent) -> ProjectionResult<()> {
+/// Decodes `event` if some projection handles its type; `None` for the others.
+pub(crate) fn decode(event: &RecordedEvent) -> ProjectionResult<Option<Decoded>> {
     let Some(handler) = handler_for(&event.event_type) else {
-        return Ok(());
+        return Ok(None);
     };
-    match handler {
-        Handler::Shop => shop::apply(writes, &decode_event::<ShopEvent>(event)?),
-        Handler::Catalog => catalog::apply(writes, &decode_event::<CatalogEvent>(event)?),
-        Handler::Customer => customer::apply(writes, event, &decode_event::<CustomerEvent>(event)?),
-        Handler::Order => order::apply(writes, event, &decode_event::<OrderEvent>(event)?),
-        Handler::Document => {
-            documents::apply(writes, event, &decode_event::<DocumentEvent>(event)?)
-        }
-        Handler::StoreCredit => {
-            documents::apply_store_credit(writes, &decode_event::<StoreCreditEvent>(event)?)
-        }
+    let decoded = match handler {
+        Handler::Shop => Decoded::Shop(decode_event(event)?),
+        Handler::Catalog => Decoded::Catalog(decode_event(event)?),
+        Handler::Customer => Decoded::Customer(decode_event(event)?),
+        Handler::Order => Decoded::Order(decode_event(event)?),
+        Handler::Document => Decoded::Document(decode_event(event)?),
+        Handler::StoreCredit => Decoded::StoreCredit(decode_event(event)?),
+    };
+    Ok(Some(decoded))
+}
+
+/// Applies a decoded event to the read models through `writes`.
+pub(crate) fn apply_event(
+    writes: &mut WriteSet,
+    event: &RecordedEvent,
+    decoded: &Decoded,
+) -> ProjectionResult<()> {
+    match decoded {
+        Decoded::Shop(shop_event) => shop::apply(writes, shop_event),
+        Decoded::Catalog(catalog_event) => catalog::apply(writes, catalog_event),
+        Decoded::Customer(customer_event) => customer::apply(writes, event, customer_event),
+        Decoded::Order(order_event) => order::apply(writes, event, order_event),
+        Decoded::Document(document_event) => documents::apply(writes, event, document_event),
+        Decoded::StoreCredit(credit_event) => documents::apply_store_credit(writes, credit_event),
     }
 }

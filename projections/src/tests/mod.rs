@@ -3,6 +3,7 @@
 
 mod documents;
 mod engine;
+mod ledger;
 mod paging;
 mod read_models;
 

@@ -1,0 +1,221 @@
+//! The projections as a set: their names, the sled tree each one lives in, applying a chunk of
+//! decoded events to each past its own checkpoint, the digest of each, and rebuilding one into a
+//! fresh tree that is then swapped in.
+//!
+//! Each projection owns one tree and keeps its checkpoint inside it, so a projection commits its
+//! state and checkpoint in one batch, and projections may stand at different positions after a
+//! crash between their commits: the runner resumes from the lowest and each skips what it holds.
+//!
+//! The tree a projection lives in is named in the `meta` tree (`name → tree name`). A rebuild
+//! fills a new tree (`name.N`, N one more than any before), then points `meta` at it in one write
+//! and drops the old tree: a crash before that write leaves the old tree in force and the new
+//! one is cleared by the next rebuild.
+
+use crate::apply::{apply_event, decode, Decoded};
+use crate::error::{ProjectionError, ProjectionResult};
+use crate::keys::Table;
+use crate::ledger;
+use crate::limits::REBUILD_CHUNK_EVENTS;
+use crate::store::{load_checkpoint, ApiKeyChange, WriteSet};
+use comptoir_eventlog::{EventLog, LogResult, Position, RecordedEvent};
+use sha2::{Digest, Sha256};
+
+/// The tree naming each projection's current tree.
+pub(crate) const META_TREE: &str = "meta";
+
+/// One projection: a read model with its own tree, checkpoint and digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProjectionName {
+    /// Shops, API keys, catalog, customers, orders and documents (the API's queries).
+    ReadModels,
+    /// The double-entry ledger (journal, balances, FEC).
+    Ledger,
+}
+
+impl ProjectionName {
+    pub const ALL: [ProjectionName; 2] = [ProjectionName::ReadModels, ProjectionName::Ledger];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectionName::ReadModels => "read_models",
+            ProjectionName::Ledger => "ledger",
+        }
+    }
+
+    pub fn parse(name: &str) -> ProjectionResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name)
+            .ok_or_else(|| ProjectionError::UnknownProjection {
+                name: name.to_string(),
+            })
+    }
+
+    /// The tree used before any rebuild (the read models' tree predates the meta tree).
+    fn initial_tree(self) -> &'static str {
+        match self {
+            ProjectionName::ReadModels => "state",
+            ProjectionName::Ledger => "ledger",
+        }
+    }
+
+    /// The first key of the state proper: everything before it is bookkeeping (the checkpoint),
+    /// left out of the digest so that equal states digest equally whatever their batching.
+    fn state_start(self) -> Vec<u8> {
+        match self {
+            ProjectionName::ReadModels => vec![Table::Meta as u8 + 1],
+            ProjectionName::Ledger => vec![ledger::LEDGER_META_TAG + 1],
+        }
+    }
+}
+
+/// The name of the tree `projection` currently lives in.
+pub(crate) fn current_tree_name(
+    meta: &sled::Tree,
+    projection: ProjectionName,
+) -> ProjectionResult<String> {
+    Ok(match meta.get(projection.as_str())? {
+        Some(name) => String::from_utf8_lossy(&name).into_owned(),
+        None => projection.initial_tree().to_string(),
+    })
+}
+
+/// The checkpoint stored in `tree`, the tree of `projection`.
+pub(crate) fn checkpoint_of(
+    projection: ProjectionName,
+    tree: &sled::Tree,
+) -> ProjectionResult<Position> {
+    match projection {
+        ProjectionName::ReadModels => load_checkpoint(tree),
+        ProjectionName::Ledger => ledger::load_ledger_checkpoint(tree),
+    }
+}
+
+/// SHA-256 over every key and value of `tree` past its bookkeeping.
+pub(crate) fn tree_digest(
+    projection: ProjectionName,
+    tree: &sled::Tree,
+) -> ProjectionResult<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    for entry in tree.range(projection.state_start()..) {
+        let (key, value) = entry?;
+        hasher.update((key.len() as u64).to_be_bytes());
+        hasher.update(&key);
+        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(&value);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// Decodes each event once for every projection.
+pub(crate) fn decode_all(events: &[RecordedEvent]) -> ProjectionResult<Vec<Option<Decoded>>> {
+    events.iter().map(decode).collect()
+}
+
+/// Applies the events of `events` past `checkpoint` to `projection`'s `tree` and commits them
+/// with the last position. Returns the API key changes the read models made.
+pub(crate) fn apply_to(
+    projection: ProjectionName,
+    tree: &sled::Tree,
+    checkpoint: Position,
+    events: &[RecordedEvent],
+    decoded: &[Option<Decoded>],
+) -> ProjectionResult<Vec<ApiKeyChange>> {
+    let mut expected = checkpoint + 1;
+    let mut todo = Vec::with_capacity(events.len());
+    for (event, decoded) in events.iter().zip(decoded) {
+        if event.position <= checkpoint {
+            continue;
+        }
+        // The pair of the log's own density check: a gap or a repeat here would silently
+        // corrupt every total, so it stops the projection.
+        if event.position != expected {
+            return Err(ProjectionError::Gap {
+                expected,
+                got: event.position,
+            });
+        }
+        expected += 1;
+        todo.push((event, decoded.as_ref()));
+    }
+    let Some(last) = todo.last().map(|(event, _)| event.position) else {
+        return Ok(Vec::new());
+    };
+    match projection {
+        ProjectionName::ReadModels => {
+            let mut writes = WriteSet::new(tree);
+            for (event, decoded) in &todo {
+                if let Some(decoded) = decoded {
+                    apply_event(&mut writes, event, decoded)?;
+                }
+            }
+            writes.commit(last)
+        }
+        ProjectionName::Ledger => {
+            ledger::apply_chunk(tree, &todo, last)?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// What one rebuilt projection ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebuildOutcome {
+    pub projection: ProjectionName,
+    pub position: Position,
+    pub digest: [u8; 32],
+}
+
+/// Replays the log from position 1 up to `until` into fresh trees of `projections`, calling
+/// `progress(position)` after each chunk. Returns the fresh trees by projection.
+pub(crate) fn replay_into(
+    log: &EventLog,
+    targets: &[(ProjectionName, sled::Tree)],
+    until: Position,
+    progress: &mut dyn FnMut(Position),
+) -> ProjectionResult<()> {
+    let mut events = log.iter_all(1)?.take_while(|e| match e {
+        Ok(event) => event.position <= until,
+        Err(_) => true,
+    });
+    loop {
+        let chunk = events
+            .by_ref()
+            .take(REBUILD_CHUNK_EVENTS)
+            .collect::<LogResult<Vec<RecordedEvent>>>()?;
+        let Some(last) = chunk.last().map(|e| e.position) else {
+            return Ok(());
+        };
+        let decoded = decode_all(&chunk)?;
+        for (projection, tree) in targets {
+            let checkpoint = chunk[0].position - 1;
+            apply_to(*projection, tree, checkpoint, &chunk, &decoded)?;
+        }
+        progress(last);
+    }
+}
+
+/// Opens a new, empty tree for a rebuild of `projection`: the generation after every tree the
+/// database holds for it.
+pub(crate) fn fresh_tree(
+    db: &sled::Db,
+    projection: ProjectionName,
+    purpose: &str,
+) -> ProjectionResult<(String, sled::Tree)> {
+    let prefix = format!("{}.", projection.as_str());
+    let generation = db
+        .tree_names()
+        .iter()
+        .filter_map(|name| {
+            let name = String::from_utf8_lossy(name);
+            name.strip_prefix(&prefix)
+                .and_then(|rest| rest.split('.').next().and_then(|n| n.parse::<u64>().ok()))
+        })
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let name = format!("{prefix}{generation}.{purpose}");
+    let tree = db.open_tree(&name)?;
+    tree.clear()?;
+    Ok((name, tree))
+}

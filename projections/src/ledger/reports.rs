@@ -1,0 +1,297 @@
+//! Reading the ledger: the journal, the general ledger of an account, the trial balance of a
+//! period, and the FEC export of a fiscal year.
+
+use super::accounts::account_label;
+use super::post::LedgerShop;
+use super::writes::{ledger_key, month_number, LedgerTable};
+use super::{AccountBalance, LedgerEntry};
+use crate::error::{ProjectionError, ProjectionResult};
+use crate::keys::instant_bytes;
+use crate::limits::LEDGER_ENTRIES_PER_READ_MAX;
+use crate::store::decode_value;
+use crate::Projections;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// The 18 columns of a FEC, in the order of article A47 A-1 of the Livre des procédures fiscales.
+pub const FEC_COLUMNS: [&str; 18] = [
+    "JournalCode",
+    "JournalLib",
+    "EcritureNum",
+    "EcritureDate",
+    "CompteNum",
+    "CompteLib",
+    "CompAuxNum",
+    "CompAuxLib",
+    "PieceRef",
+    "PieceDate",
+    "EcritureLib",
+    "Debit",
+    "Credit",
+    "EcritureLet",
+    "DateLet",
+    "ValidDate",
+    "Montantdevise",
+    "Idevise",
+];
+
+/// One account's line of a trial balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountBalanceRow {
+    pub account: String,
+    pub label: String,
+    pub debit: Decimal,
+    pub credit: Decimal,
+    /// Debit minus credit.
+    pub balance: Decimal,
+}
+
+/// Every account moved in a period, with totals that are equal by construction (and checked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrialBalance {
+    /// First and last month included, as YYYYMM.
+    pub from_month: u32,
+    pub to_month: u32,
+    pub rows: Vec<AccountBalanceRow>,
+    pub total_debit: Decimal,
+    pub total_credit: Decimal,
+}
+
+/// One posting of an account, with the account's running balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneralLedgerLine {
+    pub entry_number: u64,
+    pub journal: String,
+    pub date: DateTime<Utc>,
+    pub piece_ref: String,
+    pub label: String,
+    pub aux_account: Option<String>,
+    pub debit: Decimal,
+    pub credit: Decimal,
+    pub running_balance: Decimal,
+}
+
+/// A FEC file: its legal name and its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FecExport {
+    pub file_name: String,
+    pub content: String,
+    pub lines: u64,
+}
+
+/// `{SIREN}FEC{AAAAMMJJ}.txt`, the date being the closing date of the fiscal year.
+pub fn fec_file_name(siren: &str, closing: NaiveDate) -> String {
+    format!("{siren}FEC{}.txt", closing.format("%Y%m%d"))
+}
+
+/// A FEC amount: comma decimal, two decimals, no thousands separator.
+fn fec_amount(amount: Decimal) -> String {
+    format!("{:.2}", amount.round_dp(2)).replace('.', ",")
+}
+
+fn fec_date(date: DateTime<Utc>) -> String {
+    date.format("%Y%m%d").to_string()
+}
+
+/// FEC cells must not hold the separator or a line break.
+fn fec_text(text: &str) -> String {
+    text.replace(['\t', '\n', '\r'], " ")
+}
+
+impl Projections {
+    /// Entries of the shop dated in `[from, until)`, in date order, at most
+    /// `LEDGER_ENTRIES_PER_READ_MAX` (a longer period is an `InvalidQuery`).
+    pub fn ledger_entries(
+        &self,
+        shop_id: Uuid,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> ProjectionResult<Vec<LedgerEntry>> {
+        let mut entries = Vec::new();
+        self.scan_entries(shop_id, from, until, |entry| {
+            if entries.len() == LEDGER_ENTRIES_PER_READ_MAX {
+                return Err(ProjectionError::InvalidQuery {
+                    reason: format!(
+                        "more than {LEDGER_ENTRIES_PER_READ_MAX} entries in the period; ask for a shorter one"
+                    ),
+                });
+            }
+            entries.push(entry);
+            Ok(())
+        })?;
+        Ok(entries)
+    }
+
+    /// Calls `visit` with each entry dated in `[from, until)`, in date order, holding one at a time.
+    fn scan_entries(
+        &self,
+        shop_id: Uuid,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        mut visit: impl FnMut(LedgerEntry) -> ProjectionResult<()>,
+    ) -> ProjectionResult<()> {
+        let start = ledger_key(LedgerTable::Entry, shop_id, &instant_bytes(from));
+        let end = ledger_key(LedgerTable::Entry, shop_id, &instant_bytes(until));
+        if start >= end {
+            return Ok(());
+        }
+        for row in self.ledger.range(start..end) {
+            let (key, value) = row?;
+            visit(decode_value(&key, &value)?)?;
+        }
+        Ok(())
+    }
+
+    /// The postings of `account` (and its sub-accounts) in `[from, until)`.
+    pub fn general_ledger(
+        &self,
+        shop_id: Uuid,
+        account: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> ProjectionResult<Vec<GeneralLedgerLine>> {
+        let mut lines = Vec::new();
+        let mut running_balance = Decimal::ZERO;
+        for entry in self.ledger_entries(shop_id, from, until)? {
+            for posting in entry
+                .postings
+                .iter()
+                .filter(|p| p.account.starts_with(account))
+            {
+                running_balance += posting.debit - posting.credit;
+                lines.push(GeneralLedgerLine {
+                    entry_number: entry.entry_number,
+                    journal: entry.journal.code().to_string(),
+                    date: entry.date,
+                    piece_ref: entry.piece_ref.clone(),
+                    label: entry.label.clone(),
+                    aux_account: posting.aux_account.clone(),
+                    debit: posting.debit,
+                    credit: posting.credit,
+                    running_balance,
+                });
+            }
+        }
+        Ok(lines)
+    }
+
+    /// Debits and credits per account over the months `from_month..=to_month` (YYYYMM). Fails
+    /// with `Unbalanced` if the totals differ: the reading side of the pair of balance checks.
+    pub fn trial_balance(
+        &self,
+        shop_id: Uuid,
+        from_month: u32,
+        to_month: u32,
+    ) -> ProjectionResult<TrialBalance> {
+        let start = ledger_key(LedgerTable::Balance, shop_id, &from_month.to_be_bytes());
+        let end = ledger_key(
+            LedgerTable::Balance,
+            shop_id,
+            &(to_month.saturating_add(1)).to_be_bytes(),
+        );
+        let mut accounts: BTreeMap<String, AccountBalance> = BTreeMap::new();
+        if start < end {
+            for row in self.ledger.range(start..end) {
+                let (key, value) = row?;
+                let account = String::from_utf8_lossy(&key[1 + 16 + 4..]).into_owned();
+                let balance: AccountBalance = decode_value(&key, &value)?;
+                let total = accounts.entry(account).or_default();
+                total.debit += balance.debit;
+                total.credit += balance.credit;
+            }
+        }
+        let rows: Vec<AccountBalanceRow> = accounts
+            .into_iter()
+            .map(|(account, balance)| AccountBalanceRow {
+                label: account_label(&account),
+                balance: balance.debit - balance.credit,
+                debit: balance.debit,
+                credit: balance.credit,
+                account,
+            })
+            .collect();
+        let total_debit: Decimal = rows.iter().map(|r| r.debit).sum();
+        let total_credit: Decimal = rows.iter().map(|r| r.credit).sum();
+        if total_debit != total_credit {
+            return Err(ProjectionError::Unbalanced {
+                position: self.position(),
+                debit: total_debit.to_string(),
+                credit: total_credit.to_string(),
+            });
+        }
+        Ok(TrialBalance {
+            from_month,
+            to_month,
+            rows,
+            total_debit,
+            total_credit,
+        })
+    }
+
+    /// The FEC of the calendar fiscal year `year`: one line per posting, tab-separated, UTF-8.
+    /// `None` when the shop is unknown to the ledger.
+    pub fn fec_export(&self, shop_id: Uuid, year: i32) -> ProjectionResult<Option<FecExport>> {
+        let Some(shop) = crate::store::get::<LedgerShop>(
+            &self.ledger,
+            &ledger_key(LedgerTable::Shop, shop_id, &[]),
+        )?
+        else {
+            return Ok(None);
+        };
+        let (Some(first_day), Some(closing), Some(next_year)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31),
+            NaiveDate::from_ymd_opt(year + 1, 1, 1),
+        ) else {
+            return Err(ProjectionError::InvalidQuery {
+                reason: format!("no fiscal year {year}"),
+            });
+        };
+        let from = first_day.and_time(chrono::NaiveTime::MIN).and_utc();
+        let until = next_year.and_time(chrono::NaiveTime::MIN).and_utc();
+        let mut content = FEC_COLUMNS.join("\t");
+        content.push('\n');
+        let mut lines = 0;
+        self.scan_entries(shop_id, from, until, |entry| {
+            for posting in &entry.postings {
+                let cells = [
+                    entry.journal.code().to_string(),
+                    entry.journal.label().to_string(),
+                    entry.entry_number.to_string(),
+                    fec_date(entry.date),
+                    posting.account.clone(),
+                    fec_text(&posting.account_label),
+                    posting.aux_account.clone().unwrap_or_default(),
+                    fec_text(posting.aux_label.as_deref().unwrap_or_default()),
+                    fec_text(&entry.piece_ref),
+                    fec_date(entry.piece_date),
+                    fec_text(&entry.label),
+                    fec_amount(posting.debit),
+                    fec_amount(posting.credit),
+                    String::new(),
+                    String::new(),
+                    fec_date(entry.date),
+                    String::new(),
+                    String::new(),
+                ];
+                content.push_str(&cells.join("\t"));
+                content.push('\n');
+                lines += 1;
+            }
+            Ok(())
+        })?;
+        Ok(Some(FecExport {
+            file_name: fec_file_name(&shop.siren, closing),
+            content,
+            lines,
+        }))
+    }
+}
+
+/// YYYYMM of a year and month, for `trial_balance`.
+pub fn month_of(year: i32, month: u32) -> u32 {
+    month_number(year, month)
+}

@@ -1,0 +1,159 @@
+//! The ledger's tree: its layout, and the write set of one commit.
+
+use super::post::post_event;
+use super::{AccountBalance, LedgerEntry};
+use crate::apply::Decoded;
+use crate::error::{ProjectionError, ProjectionResult};
+use crate::keys::{display_key, instant_bytes};
+use crate::store::{decode_value, encode_value};
+use chrono::{DateTime, Datelike, Utc};
+use comptoir_eventlog::{Position, RecordedEvent};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// The tables of the ledger tree. The tag values are part of the stored format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum LedgerTable {
+    /// Bookkeeping: the checkpoint (excluded from the digest).
+    Meta = 0x00,
+    /// shop → `LedgerShop`.
+    Shop = 0x01,
+    /// shop, SKU → the product's category id.
+    ProductCategory = 0x02,
+    /// shop, date, entry number → `LedgerEntry`.
+    Entry = 0x04,
+    /// shop → the last entry number given.
+    EntryCounter = 0x05,
+    /// shop, month (YYYYMM, u32 BE), account → `AccountBalance`.
+    Balance = 0x06,
+    /// shop, order id → `OrderParty`.
+    OrderParty = 0x07,
+}
+
+pub(crate) const LEDGER_CHECKPOINT_KEY: &[u8] = &[LedgerTable::Meta as u8, b'c'];
+
+pub(crate) fn ledger_key(table: LedgerTable, shop_id: Uuid, suffix: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + 16 + suffix.len());
+    key.push(table as u8);
+    key.extend_from_slice(shop_id.as_bytes());
+    key.extend_from_slice(suffix);
+    key
+}
+
+/// A month as the 4 big-endian bytes of YYYYMM, so months sort in time order.
+pub(crate) fn month_bytes(date: DateTime<Utc>) -> [u8; 4] {
+    month_number(date.year(), date.month()).to_be_bytes()
+}
+
+pub(crate) fn month_number(year: i32, month: u32) -> u32 {
+    (year.max(0) as u32) * 100 + month
+}
+
+pub(crate) fn entry_key(shop_id: Uuid, entry: &LedgerEntry) -> Vec<u8> {
+    let mut suffix = instant_bytes(entry.date).to_vec();
+    suffix.extend_from_slice(&entry.entry_number.to_be_bytes());
+    ledger_key(LedgerTable::Entry, shop_id, &suffix)
+}
+
+/// The writes of one commit, read back by later events of the same commit. Balances, touched by
+/// every posting, stay decoded until the commit.
+pub(crate) struct LedgerWrites<'a> {
+    tree: &'a sled::Tree,
+    pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    balances: BTreeMap<Vec<u8>, AccountBalance>,
+}
+
+impl<'a> LedgerWrites<'a> {
+    pub fn new(tree: &'a sled::Tree) -> Self {
+        LedgerWrites {
+            tree,
+            pending: BTreeMap::new(),
+            balances: BTreeMap::new(),
+        }
+    }
+
+    pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> ProjectionResult<Option<T>> {
+        match self.pending.get(key) {
+            Some(Some(bytes)) => Ok(Some(decode_value(key, bytes)?)),
+            Some(None) => Ok(None),
+            None => crate::store::get(self.tree, key),
+        }
+    }
+
+    pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> ProjectionResult<()> {
+        let bytes = encode_value(&key, value)?;
+        self.pending.insert(key, Some(bytes));
+        Ok(())
+    }
+
+    /// Adds `debit` and `credit` to the balance under `key`.
+    pub fn add_to_balance(
+        &mut self,
+        key: Vec<u8>,
+        debit: rust_decimal::Decimal,
+        credit: rust_decimal::Decimal,
+    ) -> ProjectionResult<()> {
+        if !self.balances.contains_key(&key) {
+            let stored: AccountBalance = crate::store::get(self.tree, &key)?.unwrap_or_default();
+            self.balances.insert(key.clone(), stored);
+        }
+        if let Some(balance) = self.balances.get_mut(&key) {
+            balance.debit += debit;
+            balance.credit += credit;
+        }
+        Ok(())
+    }
+
+    /// Writes every change and the checkpoint in one atomic sled batch.
+    pub fn commit(self, checkpoint: Position) -> ProjectionResult<()> {
+        let mut batch = sled::Batch::default();
+        for (key, value) in self.pending {
+            match value {
+                Some(bytes) => batch.insert(key, bytes),
+                None => batch.remove(key),
+            }
+        }
+        for (key, balance) in &self.balances {
+            batch.insert(key.as_slice(), encode_value(key, balance)?);
+        }
+        batch.insert(LEDGER_CHECKPOINT_KEY, &checkpoint.to_be_bytes()[..]);
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+}
+
+/// The checkpoint stored in the ledger tree; 0 when nothing was posted yet.
+pub(crate) fn load_ledger_checkpoint(tree: &sled::Tree) -> ProjectionResult<Position> {
+    match tree.get(LEDGER_CHECKPOINT_KEY)? {
+        Some(bytes) => {
+            let array: [u8; 8] =
+                bytes
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| ProjectionError::Corrupt {
+                        key: display_key(LEDGER_CHECKPOINT_KEY),
+                        reason: "the checkpoint is not 8 bytes".into(),
+                    })?;
+            Ok(Position::from_be_bytes(array))
+        }
+        None => Ok(0),
+    }
+}
+
+/// Posts `events` (decoded once by the caller) and commits them with `checkpoint`.
+pub(crate) fn apply_chunk(
+    tree: &sled::Tree,
+    events: &[(&RecordedEvent, Option<&Decoded>)],
+    checkpoint: Position,
+) -> ProjectionResult<()> {
+    let mut writes = LedgerWrites::new(tree);
+    for (recorded, decoded) in events {
+        if let Some(decoded) = decoded {
+            post_event(&mut writes, recorded, decoded)?;
+        }
+    }
+    writes.commit(checkpoint)
+}
