@@ -4,11 +4,16 @@ use crate::catalog::{
     Catalog, CatalogChange, CatalogCommand, CatalogEvent, Category, DeliveryKind, DeliveryMethod,
     PaymentMode, PriceTier, Product,
 };
+use crate::coupon::{
+    Audience, CodeRequest, Coupon, CouponCodeRegistry, CouponCommand, CouponDefinition, CouponScope,
+};
 use crate::shop::{Address, DocumentPatterns, LegalIdentity, ShopProfile};
-use crate::testing::TestEnvironment;
+use crate::testing::{test_now, TestEnvironment};
 use crate::{fold, Aggregate};
+use chrono::Duration;
 use rust_decimal::Decimal;
 use std::str::FromStr;
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub fn d(text: &str) -> Decimal {
@@ -198,4 +203,42 @@ pub fn catalog_events() -> Vec<CatalogEvent> {
 
 pub fn catalog() -> Catalog {
     fold::<Catalog>(&catalog_events())
+}
+
+pub const COUPON: u128 = 0xC0C0;
+
+/// A coupon of the test shop for all customers, without usage limits, valid from a day before
+/// `test_now` to 30 days after, with the typed code TIRAGES10.
+pub fn coupon_with(scope: CouponScope, min_order_amount: &str) -> Coupon {
+    let env = TestEnvironment::new();
+    let definition = CouponDefinition {
+        name: "Rentrée tirages".into(),
+        starts_at: test_now() - Duration::days(1),
+        ends_at: test_now() + Duration::days(30),
+        scope,
+        min_order_amount: d(min_order_amount),
+        audience: Audience::AllCustomers {
+            max_total_uses: None,
+            max_uses_per_customer: None,
+        },
+    };
+    let commands = [
+        CouponCommand::Create {
+            coupon_id: id(COUPON),
+            shop_id: shop_id(),
+            definition: Box::new(definition),
+        },
+        CouponCommand::GenerateCodes {
+            request: CodeRequest::Typed("TIRAGES10".into()),
+            registry: Arc::new(CouponCodeRegistry::default()),
+        },
+    ];
+    commands
+        .into_iter()
+        .fold(Coupon::default(), |coupon, command| {
+            let events = coupon
+                .decide(&command, &env)
+                .expect("fixture coupon is valid");
+            events.iter().fold(coupon, |c, e| c.evolve(e))
+        })
 }

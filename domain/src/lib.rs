@@ -14,7 +14,7 @@
 //! | [`shop::Shop`] | `shop-{shop_id}` | identity, patterns, API keys |
 //! | [`catalog::Catalog`] | `catalog-{shop_id}` | whole catalog of a shop (SKU uniqueness) |
 //! | [`customer::Customer`] | `customer-{customer_id}` | id derived from shop + email: register with "no stream" |
-//! | [`order::Order`] | `order-{order_id}` | priced in `decide` from the catalog passed in |
+//! | [`order::Order`] | `order-{order_id}` | priced and discounted in `decide` from the catalog and coupon passed in |
 //! | [`documents::DocumentSeries`] | `document-series-{shop_id}-{kind}` | gap-free numbering |
 //! | [`store_credit::StoreCredit`] | `store-credit-{customer_id}` | balance never below zero |
 //! | [`coupon::Coupon`] | `coupon-{coupon_id}` | definition, codes, uses: limits counted here |
@@ -25,7 +25,8 @@
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
 //! - payment completing an order: `order` (`PaymentRecorded`, `OrderPaid`) + invoice series
-//!   (`InvoiceIssued` from [`documents::invoice_body`]);
+//!   (`InvoiceIssued` from [`documents::invoice_body`]; a coupon shows as one allowance per VAT
+//!   rate, and credit notes of a discounted order refund the discounted amounts);
 //! - shipping: `order` (`OrderShipped`) + delivery-slip series (`DeliverySlipIssued`);
 //! - return, or cancellation of a paid order: `order` (`OrderCredited`[, `OrderCancelled`]) +
 //!   credit-note series (`CreditNoteIssued` from [`documents::credit_note_body`]) and, when settled
@@ -34,8 +35,15 @@
 //!   with method `store_credit` and the same `payment_id`, maybe `OrderPaid` + invoice series).
 //! - generating a coupon's codes: `coupon` (`CouponCodesGenerated`) + `coupon-codes`
 //!   (`CouponCodesReserved`, same codes);
-//! - placing an order with a coupon: `order` (`OrderPlaced`, "no stream") + `coupon` (`CouponUsed`)
-//!   + `pack` (`OrderQuotaConsumed`); cancelling it: `order` + `coupon` (`CouponUseReleased`);
+//! - placing an order with a coupon: `order` (`OrderPlaced`, "no stream"), `coupon` (`CouponUsed`)
+//!   and `pack` (`OrderQuotaConsumed`). The glue looks the code up in `coupon-codes`, loads the
+//!   coupon, passes it in `PlaceOrder::coupon` (the order computes its discount from the coupon's
+//!   terms and its own priced basket; the command carries no discount), then decides
+//!   `CouponCommand::Use` with `basket` = the new `OrderPlaced`'s `pricing`, which records the same
+//!   discount. The order's total is then `PlacedOrder::totals()`, never `pricing.totals`;
+//! - cancelling an order: `order` (`OrderCancelled`, with `OrderCredited` + credit-note series if
+//!   it was paid) and, when `Order::applied_coupon()` names one, `coupon-{coupon_id}`
+//!   (`CouponUseReleased` from `CouponCommand::ReleaseUse { order_id }`), in the same append;
 //! - activating or renewing a pack: `activation-code` (`ActivationCodeRedeemed`) + `pack`
 //!   (`PackActivated` or `PackRenewed`); storing or sending order files: `pack` (`QuotaConsumed`).
 //!

@@ -2,7 +2,9 @@
 //! event type, and these tests prove each still deserializes and serializes back unchanged.
 //!
 //! The examples come from a full scenario run through the public API (which also shows how the glue
-//! chains aggregates). To regenerate after a deliberate format change (bump `schema_version` then):
+//! chains aggregates). A file named `{kind}.{EventType}+{variant}.json` pins another shape of the
+//! same event type (e.g. `order.OrderPlaced+coupon.json`: an order placed with a coupon), added when
+//! an optional part joined the format, so both the old and the new shape stay pinned. To regenerate after a deliberate format change (bump `schema_version` then):
 //! `COMPTOIR_BLESS=1 cargo test -p comptoir-domain --test golden -- --test-threads=1`.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -42,6 +44,10 @@ struct Samples(BTreeMap<String, serde_json::Value>);
 
 impl Samples {
     fn run<A: Aggregate>(&mut self, state: A, command: A::Command) -> A {
+        self.run_named("", state, command)
+    }
+
+    fn run_named<A: Aggregate>(&mut self, suffix: &str, state: A, command: A::Command) -> A {
         let env = TestEnvironment::at(
             Utc.with_ymd_and_hms(2025, 3, 14, 10, 0, 0)
                 .single()
@@ -51,11 +57,16 @@ impl Samples {
             .decide(&command, &env)
             .expect("scenario command succeeds");
         for event in &events {
-            let name = format!("{}.{}.json", A::STREAM_KIND, event.event_type());
+            let name = format!("{}.{}{suffix}.json", A::STREAM_KIND, event.event_type());
             let value = serde_json::to_value(event).expect("serializes");
             self.0.entry(name).or_insert(value);
         }
         events.iter().fold(state, |s, e| s.evolve(e))
+    }
+
+    /// Like `run`, but the events are samples of the shape named `variant`.
+    fn run_variant<A: Aggregate>(&mut self, variant: &str, state: A, command: A::Command) -> A {
+        self.run_named(&format!("+{variant}"), state, command)
     }
 }
 
@@ -231,6 +242,7 @@ fn place(
         catalog: catalog.clone(),
         prices_include_tax: true,
         currency: "EUR".into(),
+        coupon: None,
     }))
 }
 
@@ -275,7 +287,8 @@ fn scenario() -> Samples {
     let (amount, note_number) =
         home_delivery_scenario(&mut samples, &profile, &catalog, customer_id);
     later_orders_scenario(&mut samples, &catalog, customer_id, amount, note_number);
-    coupon_scenario(&mut samples, &catalog);
+    let coupon = coupon_scenario(&mut samples, &catalog);
+    coupon_order_scenario(&mut samples, &profile, &catalog, coupon);
     pack_scenario(&mut samples);
     samples
 }
@@ -459,8 +472,8 @@ fn scenario_now() -> DateTime<Utc> {
 }
 
 /// A coupon for all customers: created, edited, given the code TIRAGES10 (reserved in the shop's
-/// registry), used by an order, released when that order is cancelled.
-fn coupon_scenario(samples: &mut Samples, catalog: &Arc<Catalog>) {
+/// registry), used by an order, released when that order is cancelled. Returns the coupon.
+fn coupon_scenario(samples: &mut Samples, catalog: &Arc<Catalog>) -> Coupon {
     let definition = CouponDefinition {
         name: "Rentrée tirages".into(),
         starts_at: scenario_now() - Duration::days(1),
@@ -524,6 +537,91 @@ fn coupon_scenario(samples: &mut Samples, catalog: &Arc<Catalog>) {
         CouponCommand::ReleaseUse {
             order_id: id(0x0D4),
         },
+    )
+}
+
+/// Issuing the next document of `kind` in the shop's series.
+fn issue(profile: &ShopProfile, kind: DocumentKind, body: DocumentBody) -> DocumentCommand {
+    DocumentCommand::Issue {
+        shop_id: profile.shop_id,
+        pattern: kind.pattern(&profile.document_patterns).to_owned(),
+        body,
+    }
+}
+
+/// An order placed with TIRAGES10 (10 % off its mugs and guide, the coupon's use decided on the
+/// order's own pricing), paid and invoiced with the discount as allowances, then returned: the
+/// `+coupon` variants of the events whose shape a coupon changes.
+fn coupon_order_scenario(
+    samples: &mut Samples,
+    profile: &ShopProfile,
+    catalog: &Arc<Catalog>,
+    coupon: Coupon,
+) {
+    let OrderCommand::Place(mut command) = place(0x0D5, 0xD1, catalog, None) else {
+        unreachable!("place builds a Place command")
+    };
+    command.coupon = Some(CouponToApply {
+        coupon: Arc::new(coupon.clone()),
+        code: "tirages10".into(),
+    });
+    let customer = command.customer.clone();
+    let order = samples.run_variant("coupon", Order::default(), OrderCommand::Place(command));
+    let placed = order.placed.as_deref().expect("placed");
+    let use_coupon = UseCoupon {
+        shop_id: id(0x5100),
+        order_id: id(0x0D5),
+        code: "tirages10".into(),
+        customer_key: customer_key(id(0x5100), &customer).expect("valid"),
+        basket: Arc::new(placed.pricing.clone()),
+    };
+    samples.run(coupon, CouponCommand::Use(Box::new(use_coupon)));
+    let paid = OrderCommand::MarkPaid {
+        payment_id: id(0x9D1),
+        method: PaymentMethod::Card,
+        operator: "anne".into(),
+    };
+    let order = samples.run(order, paid);
+    let invoice = invoice_body(profile, &order).expect("invoice");
+    samples.run_variant(
+        "coupon",
+        DocumentSeries::default(),
+        issue(
+            profile,
+            DocumentKind::Invoice,
+            DocumentBody::Invoice(Box::new(invoice)),
+        ),
+    );
+    coupon_return_scenario(samples, profile, order);
+}
+
+/// The discounted order shipped, its guide returned and credited net of the discount.
+fn coupon_return_scenario(samples: &mut Samples, profile: &ShopProfile, order: Order) {
+    let ship = OrderCommand::Ship {
+        shipped_by: "anne".into(),
+        tracking_number: None,
+    };
+    let order = samples.run(order, ship);
+    let ret = OrderCommand::RecordReturn {
+        credit_id: id(0xCD),
+        lines: vec![ReturnLine {
+            line_number: 2,
+            quantity: 1,
+        }],
+        refund_shipping: false,
+        settlement: Settlement::StoreCredit,
+        credited_by: "anne".into(),
+    };
+    let order = samples.run_variant("coupon", order, ret);
+    let note = credit_note_body(profile, &order, id(0xCD), "FA-2025-000002").expect("credit note");
+    samples.run_variant(
+        "coupon",
+        DocumentSeries::default(),
+        issue(
+            profile,
+            DocumentKind::CreditNote,
+            DocumentBody::CreditNote(Box::new(note)),
+        ),
     );
 }
 
@@ -631,6 +729,7 @@ fn every_golden_event_still_deserializes_and_round_trips() {
             parts.next().expect("type"),
             parts.next().expect("kind"),
         );
+        let event_type = event_type.split('+').next().unwrap_or(event_type);
         let (decoded_type, reencoded) = round_trip(kind, &value);
         assert_eq!(decoded_type, event_type, "{name}");
         assert_eq!(reencoded, value, "{name} changed shape");
@@ -654,8 +753,21 @@ fn every_event_type_has_a_golden_file() {
         .filter(|name| !files.contains_key(*name))
         .collect();
     assert!(missing.is_empty(), "no golden file for {missing:?}");
+    let variants = [
+        "document-series.CreditNoteIssued+coupon.json",
+        "document-series.InvoiceIssued+coupon.json",
+        "order.OrderCredited+coupon.json",
+        "order.OrderPlaced+coupon.json",
+    ];
+    let sampled_variants: Vec<&str> = samples
+        .0
+        .keys()
+        .filter(|name| name.contains('+'))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(sampled_variants, variants);
     assert_eq!(
-        samples.0.len(),
+        samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack.
         3 + 7 + 2 + 10 + 3 + 3 + 5 + 1 + 2 + 5,

@@ -3,7 +3,7 @@
 use super::codes::{code_taken, generate_codes, normalise_code};
 use super::discount::{apply_coupon, minimum_basis};
 use super::{
-    Audience, CodeRequest, Coupon, CouponCodeRegistry, CouponCommand, CouponDefinition,
+    Audience, CodeRequest, CodeUsage, Coupon, CouponCodeRegistry, CouponCommand, CouponDefinition,
     CouponDiscount, CouponEvent, CouponScope, Reduction, ShippingReduction, UseCoupon,
 };
 use crate::limits::{
@@ -340,14 +340,40 @@ pub(super) fn check_use(
     now: DateTime<Utc>,
 ) -> Result<CouponDiscount, DomainError> {
     let (_, _, definition) = created(coupon)?;
-    let Some(usage) = coupon.codes.get(code) else {
-        return Err(DomainError::conflict(
-            "coupon-code-unknown",
-            format!("{code} is not a code of this coupon"),
-        ));
-    };
+    let usage = known_code(coupon, code)?;
     check_window(definition, now)?;
     check_limits(coupon, definition.audience, usage.active, customer_key)?;
+    discount_if_eligible(definition, basket)
+}
+
+/// The rules of [`check_use`] that do not depend on past uses (the code, the validity window, the
+/// minimum amount, a discount above zero), and the discount. An order checks these itself, so it
+/// gives the same answer whether the glue decides the coupon's use before or after the order.
+pub(super) fn check_terms(
+    coupon: &Coupon,
+    code: &str,
+    basket: &PricedBasket,
+    now: DateTime<Utc>,
+) -> Result<CouponDiscount, DomainError> {
+    let (_, _, definition) = created(coupon)?;
+    known_code(coupon, code)?;
+    check_window(definition, now)?;
+    discount_if_eligible(definition, basket)
+}
+
+fn known_code(coupon: &Coupon, code: &str) -> Result<CodeUsage, DomainError> {
+    coupon.codes.get(code).copied().ok_or_else(|| {
+        DomainError::conflict(
+            "coupon-code-unknown",
+            format!("{code} is not a code of this coupon"),
+        )
+    })
+}
+
+fn discount_if_eligible(
+    definition: &CouponDefinition,
+    basket: &PricedBasket,
+) -> Result<CouponDiscount, DomainError> {
     let basis = minimum_basis(basket, &definition.scope);
     if basis < definition.min_order_amount {
         return Err(DomainError::conflict(

@@ -284,6 +284,19 @@ impl Coupon {
     ) -> Result<CouponDiscount, DomainError> {
         decide::check_use(self, &normalise_code(code)?, customer_key, basket, now)
     }
+
+    /// The discount `code` gives on `basket` at `now` by the coupon's terms (a code of this coupon,
+    /// the validity window, the minimum amount), usage limits aside: what an order placed with the
+    /// code records. Limits are counted on this stream only, by [`CouponCommand::Use`] decided in
+    /// the same atomic append, on the same basket.
+    pub fn discount_by_terms(
+        &self,
+        code: &str,
+        basket: &PricedBasket,
+        now: DateTime<Utc>,
+    ) -> Result<CouponDiscount, DomainError> {
+        decide::check_terms(self, &normalise_code(code)?, basket, now)
+    }
 }
 
 impl Aggregate for Coupon {

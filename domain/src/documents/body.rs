@@ -1,8 +1,8 @@
 //! The immutable content of documents, and how the glue builds it from the shop and the order.
 
 use crate::order::{
-    document_lines, CreditReason, DocumentLine, Order, OrderCustomer, OrderStatus, PaymentRecord,
-    PlacedOrder, Settlement,
+    document_allowances, document_lines, CreditReason, DocumentAllowance, DocumentLine, Order,
+    OrderCustomer, OrderStatus, PaymentRecord, PlacedOrder, Settlement,
 };
 use crate::pricing::Totals;
 use crate::shop::{Address, LegalIdentity, ShopProfile};
@@ -26,7 +26,13 @@ pub struct InvoiceBody {
     pub customer: OrderCustomer,
     pub currency: String,
     pub prices_include_tax: bool,
+    /// The order's lines at their catalog prices, before the coupon.
     pub lines: Vec<DocumentLine>,
+    /// The coupon's discount, one allowance per VAT rate; empty without a coupon (and then absent
+    /// from the bytes, as in every invoice stored before coupons existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowances: Vec<DocumentAllowance>,
+    /// What is due: per rate, the lines less the allowances.
     pub totals: Totals,
     pub payment_terms: String,
     pub payments: Vec<PaymentRecord>,
@@ -44,7 +50,12 @@ pub struct CreditNoteBody {
     pub customer: OrderCustomer,
     pub currency: String,
     pub prices_include_tax: bool,
+    /// Credited units at their invoiced prices, before the coupon.
     pub lines: Vec<DocumentLine>,
+    /// The coupon's share of the credited units, per VAT rate (see `order::CreditRecord`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowances: Vec<DocumentAllowance>,
+    /// What is given back: the lines less the allowances.
     pub totals: Totals,
     pub settlement: Settlement,
 }
@@ -93,7 +104,9 @@ fn placed_of_shop<'a>(
     Ok(placed)
 }
 
-/// The invoice of a fully paid order.
+/// The invoice of a fully paid order. With a coupon, its lines keep their catalog prices and the
+/// discount is a document-level allowance per VAT rate (EN 16931 BG-20), so that rate by rate the
+/// lines less the allowances are exactly the totals, which are what was paid.
 pub fn invoice_body(shop: &ShopProfile, order: &Order) -> Result<InvoiceBody, DomainError> {
     let placed = placed_of_shop(shop, order)?;
     if order.status == OrderStatus::Placed || !order.outstanding().is_zero() {
@@ -109,14 +122,16 @@ pub fn invoice_body(shop: &ShopProfile, order: &Order) -> Result<InvoiceBody, Do
         currency: placed.currency.clone(),
         prices_include_tax: placed.pricing.prices_include_tax,
         lines: document_lines(&placed.pricing),
-        totals: placed.pricing.totals.clone(),
+        allowances: document_allowances(placed),
+        totals: placed.totals(),
         payment_terms: shop.payment_terms.clone(),
         payments: order.payments.values().cloned().collect(),
         order_placed_at: placed.placed_at,
     })
 }
 
-/// The credit note of the credit `credit_id` recorded on the order, against `invoice_number`.
+/// The credit note of the credit `credit_id` recorded on the order, against `invoice_number`: the
+/// credit as decided (lines, the coupon's share as allowances, totals), see `order::CreditRecord`.
 pub fn credit_note_body(
     shop: &ShopProfile,
     order: &Order,
@@ -144,6 +159,7 @@ pub fn credit_note_body(
         currency: placed.currency.clone(),
         prices_include_tax: placed.pricing.prices_include_tax,
         lines: credit.lines.clone(),
+        allowances: credit.allowances.clone(),
         totals: credit.totals.clone(),
         settlement: credit.settlement,
     })

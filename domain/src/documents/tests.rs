@@ -1,7 +1,9 @@
 use super::*;
+use crate::coupon::{CouponScope, Reduction};
 use crate::fixtures::*;
 use crate::order::{
-    Order, OrderCommand, OrderCustomer, PaymentMethod, PlaceOrder, ReturnLine, Settlement,
+    CouponToApply, Order, OrderCommand, OrderCustomer, PaymentMethod, PlaceOrder, ReturnLine,
+    Settlement,
 };
 use crate::pricing::BasketLine;
 use crate::testing::{given, replay, test_now, TestEnvironment};
@@ -11,6 +13,11 @@ use std::sync::Arc;
 const INVOICE_PATTERN: &str = "FA-{YYYY}-{seq:06}";
 
 fn order_events() -> Vec<crate::order::OrderEvent> {
+    order_events_with(None)
+}
+
+/// Placed (60 prints, a guide, Colissimo: 40.80), paid, shipped, the guide returned.
+fn order_events_with(coupon: Option<CouponToApply>) -> Vec<crate::order::OrderEvent> {
     let place = PlaceOrder {
         order_id: id(0x0D),
         shop_id: shop_id(),
@@ -36,6 +43,7 @@ fn order_events() -> Vec<crate::order::OrderEvent> {
         catalog: Arc::new(catalog()),
         prices_include_tax: true,
         currency: "EUR".into(),
+        coupon,
     };
     let commands = [
         OrderCommand::Place(Box::new(place)),
@@ -293,4 +301,78 @@ fn stream_names_carry_shop_and_kind() {
         stream_id(id(1), DocumentKind::CreditNote),
         "document-series-00000000-0000-0000-0000-000000000001-credit_note"
     );
+}
+
+/// `order_events` with 10 % off the products (TIRAGES10): 3.59 off, 37.21 to pay.
+fn discounted_events() -> Vec<crate::order::OrderEvent> {
+    order_events_with(Some(CouponToApply {
+        coupon: Arc::new(coupon_with(
+            CouponScope::Order {
+                reduction: Reduction::Percent(d("10")),
+            },
+            "0",
+        )),
+        code: "tirages10".into(),
+    }))
+}
+
+#[test]
+fn the_invoice_of_a_discounted_order_shows_the_discount_per_rate() {
+    // Proves the invoice keeps catalog-priced lines, adds one allowance per VAT rate for the
+    // coupon, and per rate its lines less its allowances are its totals, which are what was paid.
+    let order = replay::<Order>(&discounted_events()[..3]);
+    let invoice = invoice_body(&shop_profile(), &order).expect("invoice");
+    let gross: rust_decimal::Decimal = invoice.lines.iter().map(|l| l.total_incl_vat).sum();
+    assert_eq!(gross, d("40.80"));
+    let allowances: Vec<_> = invoice
+        .allowances
+        .iter()
+        .map(|a| (a.vat_rate, a.amount_excl_vat, a.vat, a.amount_incl_vat))
+        .collect();
+    assert_eq!(
+        allowances,
+        vec![
+            (d("5.5"), d("1.76"), d("0.09"), d("1.85")),
+            (d("20"), d("1.45"), d("0.29"), d("1.74")),
+        ]
+    );
+    assert_eq!(invoice.allowances[1].reason, "Remise coupon TIRAGES10");
+    for rate in &invoice.totals.vat_breakdown {
+        let lines: rust_decimal::Decimal = invoice
+            .lines
+            .iter()
+            .filter(|l| l.vat_rate == rate.vat_rate)
+            .map(|l| l.total_vat)
+            .sum();
+        let allowed: rust_decimal::Decimal = invoice
+            .allowances
+            .iter()
+            .filter(|a| a.vat_rate == rate.vat_rate)
+            .map(|a| a.vat)
+            .sum();
+        assert_eq!(lines - allowed, rate.vat_amount, "{rate:?}");
+    }
+    assert_eq!(
+        (invoice.totals.total_vat, invoice.totals.total_incl_vat),
+        (d("4.30"), d("37.21"))
+    );
+    let paid: rust_decimal::Decimal = invoice.payments.iter().map(|p| p.amount).sum();
+    assert_eq!(paid, d("37.21"));
+}
+
+#[test]
+fn the_credit_note_of_a_discounted_order_refunds_what_was_paid() {
+    // Proves the returned guide (18.50, 1.85 off) is credited at 18.50 less a 1.85 allowance:
+    // 16.65 refunded, VAT 0.87 at 5.5 %; an invoice without a coupon shows no allowance at all.
+    let order = replay::<Order>(&discounted_events());
+    let note =
+        credit_note_body(&shop_profile(), &order, id(0xCC), "FA-2025-000001").expect("credit note");
+    assert_eq!(note.lines[0].total_incl_vat, d("18.50"));
+    assert_eq!(note.allowances.len(), 1);
+    assert_eq!(note.allowances[0].amount_incl_vat, d("1.85"));
+    assert_eq!(
+        (note.totals.total_incl_vat, note.totals.total_vat),
+        (d("16.65"), d("0.87"))
+    );
+    assert!(invoice().allowances.is_empty());
 }

@@ -2,17 +2,18 @@
 
 use super::credit::{credit_record, CreditRequest};
 use super::{
-    CreditReason, Order, OrderCommand, OrderEvent, OrderStatus, PaymentMethod, PaymentRecord,
-    PlaceOrder, PlacedOrder, RecordPayment, ReturnLine, Settlement,
+    AppliedCoupon, CouponToApply, CreditReason, Order, OrderCommand, OrderEvent, OrderStatus,
+    PaymentMethod, PaymentRecord, PlaceOrder, PlacedOrder, RecordPayment, ReturnLine, Settlement,
 };
 use crate::catalog::DeliveryKind;
+use crate::coupon::normalise_code;
 use crate::customer::{customer_id_for, normalise_email};
 use crate::limits::{
     CREDITS_PER_ORDER_MAX, NAME_CHARS_MAX, PAYMENTS_PER_ORDER_MAX, REFERENCE_CHARS_MAX,
     TEXT_CHARS_MAX,
 };
 use crate::money::validate_amount;
-use crate::pricing::price_basket;
+use crate::pricing::{price_basket, PricedBasket};
 use crate::shop::validate_currency;
 use crate::text::{validate_optional_text, validate_text};
 use crate::DomainError;
@@ -113,6 +114,10 @@ fn decide_place(order: &Order, place: &PlaceOrder, now: DateTime<Utc>) -> Decisi
         now,
     )?;
     validate_delivery(place, pricing.shipping.kind)?;
+    let coupon = match &place.coupon {
+        Some(apply) => Some(applied_coupon(place.shop_id, apply, &pricing, now)?),
+        None => None,
+    };
     Ok(vec![OrderEvent::OrderPlaced(Box::new(PlacedOrder {
         shop_id: place.shop_id,
         order_id: place.order_id,
@@ -122,10 +127,40 @@ fn decide_place(order: &Order, place: &PlaceOrder, now: DateTime<Utc>) -> Decisi
         shipping_address: place.shipping_address.clone(),
         pricing,
         placed_at: now,
+        coupon,
     }))])
 }
 
-/// A retried placement: same customer, delivery and lines (SKUs compared as the catalog does).
+/// The coupon's discount on the basket this order has just priced, by the coupon's terms. It is
+/// computed here, never taken from the caller, for the reason prices are: a caller could otherwise
+/// hand the order any discount, or one computed on another basket.
+fn applied_coupon(
+    shop_id: Uuid,
+    apply: &CouponToApply,
+    pricing: &PricedBasket,
+    now: DateTime<Utc>,
+) -> Result<AppliedCoupon, DomainError> {
+    let coupon = &apply.coupon;
+    let coupon_id = coupon
+        .coupon_id
+        .ok_or_else(|| DomainError::not_found("coupon", "this coupon"))?;
+    if coupon.shop_id != Some(shop_id) {
+        return Err(DomainError::conflict(
+            "shop-mismatch",
+            "the coupon belongs to another shop",
+        ));
+    }
+    let code = normalise_code(&apply.code)?;
+    let discount = coupon.discount_by_terms(&code, pricing, now)?;
+    Ok(AppliedCoupon {
+        coupon_id,
+        code,
+        discount,
+    })
+}
+
+/// A retried placement: same customer, delivery, lines (SKUs compared as the catalog does) and
+/// coupon code.
 fn is_same_placement(existing: &PlacedOrder, place: &PlaceOrder) -> bool {
     let lines = &existing.pricing.lines;
     let same_lines = lines.len() == place.lines.len()
@@ -135,8 +170,17 @@ fn is_same_placement(existing: &PlacedOrder, place: &PlaceOrder) -> bool {
         });
     let same_email =
         normalise_email(&place.customer.email).is_ok_and(|e| e == existing.customer.email);
+    let same_coupon = match (&existing.coupon, &place.coupon) {
+        (None, None) => true,
+        (Some(applied), Some(apply)) => {
+            apply.coupon.coupon_id == Some(applied.coupon_id)
+                && normalise_code(&apply.code).is_ok_and(|code| code == applied.code)
+        }
+        _ => false,
+    };
     same_lines
         && same_email
+        && same_coupon
         && existing.shop_id == place.shop_id
         && existing.pricing.shipping.delivery_method_id == place.delivery_method_id
 }
@@ -450,7 +494,7 @@ fn decide_cancel(
         credited_by: cancelled_by,
         credited_at: now,
     };
-    let credit = credit_record(placed, &order.credited_quantities, &request);
+    let credit = credit_record(order, placed, &request);
     Ok(vec![
         OrderEvent::OrderCredited {
             shop_id: placed.shop_id,
@@ -490,7 +534,7 @@ fn decide_return(order: &Order, request: &CreditRequest<'_>) -> Decision {
             limit: CREDITS_PER_ORDER_MAX as u64,
         });
     }
-    let credit = credit_record(placed, &order.credited_quantities, request);
+    let credit = credit_record(order, placed, request);
     Ok(vec![OrderEvent::OrderCredited {
         shop_id: placed.shop_id,
         order_id: placed.order_id,

@@ -7,23 +7,34 @@
 //! no caller can hand the order a price. The resulting snapshot is stored in `OrderPlaced`, so
 //! later catalog changes never alter a placed order.
 //!
+//! A coupon is applied the same way: placing receives the coupon's state and the code typed, and
+//! `decide` computes the discount from the coupon's scope on the basket it has just priced
+//! ([`crate::coupon::Coupon::discount_by_terms`]), after checking the code, the validity window and
+//! the minimum amount. No discount is an input. Usage limits are the coupon stream's to count: the
+//! glue decides `CouponCommand::Use` on this order's `pricing` in the same atomic append, which gives
+//! the same discount by construction (same scope, same basket). The order's totals are then
+//! [`PlacedOrder::totals`]: the discounted totals, which payments must cover.
+//!
 //! Lifecycle: placed → paid → in production → shipped (home delivery) or ready for pickup (store
 //! pickup) → delivered. A paid order may skip production. Cancelling is possible from placed or
 //! paid; cancelling a paid order credits everything (and the glue issues the credit note).
 
+#[cfg(test)]
+mod coupon_tests;
 mod credit;
 mod decide;
 #[cfg(test)]
 mod tests;
 mod types;
 
-pub use credit::document_lines;
+pub use credit::{document_allowances, document_lines};
 pub use types::{
-    CreditReason, CreditRecord, DocumentLine, LineKind, OrderCustomer, OrderStatus, PaymentMethod,
-    PaymentRecord, PlacedOrder, ReturnLine, Settlement,
+    AppliedCoupon, CreditReason, CreditRecord, DocumentAllowance, DocumentLine, LineKind,
+    OrderCustomer, OrderStatus, PaymentMethod, PaymentRecord, PlacedOrder, ReturnLine, Settlement,
 };
 
 use crate::catalog::Catalog;
+use crate::coupon::Coupon;
 use crate::pricing::{BasketLine, Totals};
 use crate::shop::Address;
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
@@ -54,6 +65,18 @@ pub struct PlaceOrder {
     pub catalog: Arc<Catalog>,
     pub prices_include_tax: bool,
     pub currency: String,
+    /// The coupon the customer applies, if any.
+    pub coupon: Option<CouponToApply>,
+}
+
+/// A coupon applied while placing: its state, not a discount (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct CouponToApply {
+    /// The coupon as of now, loaded from `coupon-{coupon_id}`; that stream goes into the same
+    /// append with its `CouponUsed`.
+    pub coupon: Arc<Coupon>,
+    /// As the customer typed it; compared case-insensitively.
+    pub code: String,
 }
 
 /// A payment as reported by a payment provider or entered by staff.
@@ -95,7 +118,9 @@ pub enum OrderCommand {
     Deliver {
         delivered_by: String,
     },
-    /// From placed, or from paid with a settlement for what was paid.
+    /// From placed, or from paid with a settlement for what was paid. When the order has a
+    /// coupon ([`Order::applied_coupon`]), the glue appends `CouponUseReleased` on the coupon's
+    /// stream in the same append.
     Cancel {
         cancelled_by: String,
         reason: String,
@@ -215,11 +240,16 @@ impl Order {
             .ok_or_else(|| DomainError::not_found("order", "this order"))
     }
 
-    /// Total including VAT; zero before the order is placed.
+    /// Total including VAT, after the coupon's discount; zero before the order is placed.
     pub fn total_incl_vat(&self) -> Decimal {
         self.placed
             .as_ref()
-            .map_or(Decimal::ZERO, |p| p.pricing.totals.total_incl_vat)
+            .map_or(Decimal::ZERO, |p| p.totals().total_incl_vat)
+    }
+
+    /// The coupon the order was placed with: the one whose use a cancellation releases.
+    pub fn applied_coupon(&self) -> Option<&AppliedCoupon> {
+        self.placed.as_ref().and_then(|p| p.coupon.as_ref())
     }
 
     pub fn outstanding(&self) -> Decimal {

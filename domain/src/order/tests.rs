@@ -4,9 +4,9 @@ use crate::pricing::price_basket;
 use crate::testing::{given, replay, test_now, TestEnvironment};
 use std::sync::Arc;
 
-const ORDER: u128 = 0x0D;
+pub(super) const ORDER: u128 = 0x0D;
 
-fn customer() -> OrderCustomer {
+pub(super) fn customer() -> OrderCustomer {
     OrderCustomer {
         customer_id: None,
         email: "Claire.Martin@example.fr".into(),
@@ -15,7 +15,7 @@ fn customer() -> OrderCustomer {
     }
 }
 
-fn place_with(delivery: u128, lines: &[(&str, u32)]) -> PlaceOrder {
+pub(super) fn place_with(delivery: u128, lines: &[(&str, u32)]) -> PlaceOrder {
     PlaceOrder {
         order_id: id(ORDER),
         shop_id: shop_id(),
@@ -33,6 +33,7 @@ fn place_with(delivery: u128, lines: &[(&str, u32)]) -> PlaceOrder {
         catalog: Arc::new(catalog()),
         prices_include_tax: true,
         currency: "EUR".into(),
+        coupon: None,
     }
 }
 
@@ -49,7 +50,7 @@ fn place_pickup() -> OrderCommand {
 }
 
 /// `history` followed by what `command` decides on it.
-fn after(mut history: Vec<OrderEvent>, command: OrderCommand) -> Vec<OrderEvent> {
+pub(super) fn after(mut history: Vec<OrderEvent>, command: OrderCommand) -> Vec<OrderEvent> {
     let state = replay::<Order>(&history);
     let events = state
         .decide(&command, &TestEnvironment::new())
@@ -58,7 +59,7 @@ fn after(mut history: Vec<OrderEvent>, command: OrderCommand) -> Vec<OrderEvent>
     history
 }
 
-fn mark_paid() -> OrderCommand {
+pub(super) fn mark_paid() -> OrderCommand {
     OrderCommand::MarkPaid {
         payment_id: id(0x9A1),
         method: PaymentMethod::Cash,
@@ -88,7 +89,7 @@ fn paid_pickup() -> Vec<OrderEvent> {
     after(after(vec![], place_pickup()), mark_paid())
 }
 
-fn payment(n: u128, amount: &str, external: Option<&str>) -> RecordPayment {
+pub(super) fn payment(n: u128, amount: &str, external: Option<&str>) -> RecordPayment {
     RecordPayment {
         payment_id: id(n),
         method: PaymentMethod::Card,
@@ -99,7 +100,7 @@ fn payment(n: u128, amount: &str, external: Option<&str>) -> RecordPayment {
     }
 }
 
-fn record(n: u128, amount: &str, external: Option<&str>) -> PaymentRecord {
+pub(super) fn record(n: u128, amount: &str, external: Option<&str>) -> PaymentRecord {
     let p = payment(n, amount, external);
     PaymentRecord {
         payment_id: p.payment_id,
@@ -112,7 +113,7 @@ fn record(n: u128, amount: &str, external: Option<&str>) -> PaymentRecord {
     }
 }
 
-fn return_of(credit: u128, lines: &[(u32, u32)], refund_shipping: bool) -> OrderCommand {
+pub(super) fn return_of(credit: u128, lines: &[(u32, u32)], refund_shipping: bool) -> OrderCommand {
     OrderCommand::RecordReturn {
         credit_id: id(credit),
         lines: lines
@@ -153,6 +154,7 @@ fn places_an_order_priced_from_the_catalog() {
         shipping_address: Some(address()),
         pricing,
         placed_at: test_now(),
+        coupon: None,
     }));
     let order = given::<Order>([])
         .when(OrderCommand::Place(Box::new(command)))
@@ -536,7 +538,7 @@ fn invalid_transitions_are_refused_clearly() {
     given::<Order>([]).when(ship()).then_err_code("not-found");
 }
 
-fn cancel(settlement: Option<Settlement>) -> OrderCommand {
+pub(super) fn cancel(settlement: Option<Settlement>) -> OrderCommand {
     OrderCommand::Cancel {
         cancelled_by: "anne".into(),
         reason: "Client a changé d'avis".into(),

@@ -1,5 +1,6 @@
 //! The values an order is made of, as stored in its events.
 
+use crate::coupon::{discounted_totals, CouponDiscount};
 use crate::pricing::{PricedBasket, Totals};
 use crate::shop::Address;
 use chrono::{DateTime, Utc};
@@ -56,8 +57,37 @@ pub struct PlacedOrder {
     pub currency: String,
     pub pickup_point_id: Option<Uuid>,
     pub shipping_address: Option<Address>,
+    /// The basket as priced from the catalog, before any coupon.
     pub pricing: PricedBasket,
     pub placed_at: DateTime<Utc>,
+    /// The coupon the order was placed with. Absent from the bytes of orders without one, and of
+    /// every order stored before coupons existed, so those decode and re-encode unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<AppliedCoupon>,
+}
+
+impl PlacedOrder {
+    /// What the customer owes: the basket's totals less the coupon's discount, with the VAT of each
+    /// rate computed once on the discounted sum at that rate (BR-CO-17). Payments, the invoice and
+    /// read models take the order's total from here, never from `pricing.totals`.
+    pub fn totals(&self) -> Totals {
+        match &self.coupon {
+            Some(coupon) => discounted_totals(&self.pricing, &coupon.discount),
+            None => self.pricing.totals.clone(),
+        }
+    }
+}
+
+/// The coupon of an order and what it takes off. The order computes the discount itself from the
+/// coupon's terms and its own priced basket, so no caller can hand an order a discount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedCoupon {
+    pub coupon_id: Uuid,
+    /// Normalised (upper case), as the coupon's `CouponUsed` records it.
+    pub code: String,
+    /// Equal to the `discount` of the coupon's `CouponUsed` for this order: both are
+    /// `coupon::apply_coupon` of the same scope on the same basket.
+    pub discount: CouponDiscount,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,12 +162,31 @@ pub struct DocumentLine {
     pub total_incl_vat: Decimal,
 }
 
+/// A reduction of a whole document at one VAT rate (an EN 16931 document-level allowance, BG-20):
+/// the document's totals are its lines less its allowances, rate by rate. Amounts are positive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentAllowance {
+    /// As printed (BT-97), e.g. "Remise coupon TIRAGES10".
+    pub reason: String,
+    pub vat_rate: Decimal,
+    /// BT-92.
+    pub amount_excl_vat: Decimal,
+    pub vat: Decimal,
+    pub amount_incl_vat: Decimal,
+}
+
 /// A credit of an order: the lines and amounts a credit note will carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditRecord {
     pub credit_id: Uuid,
     pub reason: CreditReason,
+    /// Credited units at the prices they were invoiced at, before the coupon.
     pub lines: Vec<DocumentLine>,
+    /// The coupon's share of the credited units, per VAT rate; empty without a coupon (and then
+    /// absent from the bytes, as in every credit stored before coupons existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowances: Vec<DocumentAllowance>,
+    /// What is given back: the lines less the allowances.
     pub totals: Totals,
     pub settlement: Settlement,
     pub credited_by: String,
