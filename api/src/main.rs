@@ -46,6 +46,18 @@ enum Command {
         /// Directory of the event log.
         #[arg(long, env = "COMPTOIR_DATA_DIR", default_value = DATA_DIR_DEFAULT)]
         data_dir: PathBuf,
+        /// Also check that each projection's stored state matches a fresh rebuild.
+        #[arg(long)]
+        projections: bool,
+    },
+    /// Rebuild projections from position 1 into fresh trees, swap them in, print their digests.
+    Rebuild {
+        /// Directory of the event log (no server may be running on it).
+        #[arg(long, env = "COMPTOIR_DATA_DIR", default_value = DATA_DIR_DEFAULT)]
+        data_dir: PathBuf,
+        /// Only this projection (read_models or ledger); all of them by default.
+        #[arg(long)]
+        projection: Option<String>,
     },
 }
 
@@ -72,7 +84,17 @@ fn main() -> ExitCode {
             admin_token: std::env::var("COMPTOIR_ADMIN_TOKEN").ok(),
             demo,
         }),
-        Command::Verify { data_dir } => verify(&data_dir),
+        Command::Verify {
+            data_dir,
+            projections,
+        } => match verify(&data_dir) {
+            code if code == ExitCode::SUCCESS && projections => verify_projections(&data_dir),
+            code => code,
+        },
+        Command::Rebuild {
+            data_dir,
+            projection,
+        } => rebuild(&data_dir, projection.as_deref()),
         Command::Token {
             command: TokenCommand::Create { data_dir },
         } => create_token(&data_dir),
@@ -171,5 +193,106 @@ fn verify(data_dir: &Path) -> ExitCode {
             );
             ExitCode::from(EXIT_CORRUPT)
         }
+    }
+}
+
+/// Opens the log of an existing data dir for an offline command, or says why it cannot.
+fn open_log_offline(data_dir: &Path) -> Option<comptoir_eventlog::EventLog> {
+    if !data_dir.is_dir() {
+        eprintln!(
+            "error: no data dir at {} (pass --data-dir)",
+            data_dir.display()
+        );
+        return None;
+    }
+    match comptoir_eventlog::EventLog::open(data_dir, comptoir_eventlog::LogOptions::default()) {
+        Ok(log) => Some(log),
+        Err(error) => {
+            eprintln!(
+                "error: cannot open the log in {}: {error}",
+                data_dir.display()
+            );
+            None
+        }
+    }
+}
+
+fn rebuild(data_dir: &Path, projection: Option<&str>) -> ExitCode {
+    use comptoir_projections::ProjectionName;
+    let projections = match projection.map(ProjectionName::parse).transpose() {
+        Ok(Some(one)) => vec![one],
+        Ok(None) => ProjectionName::ALL.to_vec(),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(log) = open_log_offline(data_dir) else {
+        return ExitCode::FAILURE;
+    };
+    let bar = indicatif::ProgressBar::new(log.head_position());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} events, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let outcome = comptoir_projections::rebuild_projections(
+        data_dir,
+        &log,
+        &projections,
+        &mut |applied, _head| bar.set_position(applied),
+    );
+    bar.finish_and_clear();
+    match outcome {
+        Ok(outcomes) => {
+            for outcome in outcomes {
+                let name = outcome.projection.as_str();
+                let digest = hex::encode(outcome.digest);
+                println!("{name} position {} sha256 {digest}", outcome.position);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: rebuild failed, the previous projections stay in force: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn verify_projections(data_dir: &Path) -> ExitCode {
+    let Some(log) = open_log_offline(data_dir) else {
+        return ExitCode::FAILURE;
+    };
+    let outcomes = match comptoir_projections::verify_projections(data_dir, &log) {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            eprintln!("error: cannot verify the projections: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut intact = true;
+    for outcome in &outcomes {
+        let name = outcome.projection.as_str();
+        let stored = hex::encode(outcome.stored_digest);
+        if outcome.matches() {
+            println!(
+                "{name} position {} sha256 {stored} matches a fresh rebuild",
+                outcome.position
+            );
+        } else {
+            intact = false;
+            let fresh = hex::encode(outcome.fresh_digest);
+            eprintln!(
+                "MISMATCH: {name} at position {} is {stored}, a fresh rebuild gives {fresh}; \
+                 run `comptoir rebuild --projection {name}`",
+                outcome.position
+            );
+        }
+    }
+    if intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CORRUPT)
     }
 }
