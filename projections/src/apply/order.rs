@@ -58,7 +58,7 @@ fn placed_view(recorded: &RecordedEvent, placed: &PlacedOrder) -> OrderView {
         prices_include_tax: placed.pricing.prices_include_tax,
         lines: placed.pricing.lines.clone(),
         shipping: placed.pricing.shipping.clone(),
-        totals: placed.pricing.totals.clone(),
+        totals: placed.totals(),
         total_weight_g: placed.pricing.total_weight_g,
         pickup_point_id: placed.pickup_point_id,
         shipping_address: placed.shipping_address.clone(),
