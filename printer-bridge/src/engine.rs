@@ -266,13 +266,13 @@ async fn run_job(
         debug!(%job_id, "job already has its outcome");
         return;
     }
-    let outcome = match spec {
+    let outcome = match &spec {
         Err(error) => Outcome::Failed {
             reason: error.to_string(),
         },
         Ok(spec) => {
             let _permit = bridge.jobs_in_flight.acquire().await;
-            device_retry(bridge, &spec, status == Some(JobStatus::Submitted)).await
+            device_retry(bridge, spec, status == Some(JobStatus::Submitted)).await
         }
     };
     let (status, reason) = match outcome {
@@ -281,6 +281,12 @@ async fn run_job(
     };
     info!(%order_id, line, %job_id, status = status.as_str(), %reason, "job finished");
     report(bridge, order_id, line, job_id, status, reason).await;
+    if let Ok(spec) = &spec {
+        if let Err(error) = bridge.device.forget(spec).await {
+            // Only tidiness is lost: the API's record now recognises the job.
+            warn!(%job_id, %error, "cannot drop the job's journal entry");
+        }
+    }
 }
 
 async fn report(

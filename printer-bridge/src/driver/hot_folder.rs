@@ -150,6 +150,11 @@ impl Device for HotFolder {
         blocking(move || driver.place_blocking(&job, &images)).await
     }
 
+    async fn forget(&self, job: &JobSpec) -> Result<(), DeviceError> {
+        let intent = self.intent(job);
+        blocking(move || remove_if_present(&intent)).await
+    }
+
     async fn wait(&self, job: &JobSpec, _found: &Found) -> Result<Outcome, DeviceError> {
         // The kiosk software takes it from here and reports nothing back: placed is done.
         Ok(Outcome::Completed {

@@ -73,4 +73,9 @@ pub trait Device: Send + Sync {
     ) -> Result<Found, DeviceError>;
     /// Waits until the device is done with the job.
     async fn wait(&self, job: &JobSpec, found: &Found) -> Result<Outcome, DeviceError>;
+    /// Drops what the driver kept to recognise the job after a crash; called once the API holds
+    /// the job's outcome, which from then on is what recognises it.
+    async fn forget(&self, _job: &JobSpec) -> Result<(), DeviceError> {
+        Ok(())
+    }
 }

@@ -11,7 +11,7 @@ use comptoir_printer_bridge::plan::job_id;
 use uuid::Uuid;
 
 use crate::stand_in::StandIn;
-use crate::support::{image_bytes, print_line, BridgeSetup, Driver};
+use crate::support::{image_bytes, print_line, wait_until, BridgeSetup, Driver};
 
 /// Checks one job folder as a kiosk would read it: its MRK parses and every image it lists is
 /// there with the bytes the order had (`expected`: image name in IMAGES/ → bytes). Returns the
@@ -97,6 +97,12 @@ async fn job_folders_hold_every_image_with_its_copies_in_a_valid_mrk() {
         std::fs::read_dir(folder.path()).expect("list").count(),
         2,
         "no partial folders"
+    );
+    let journal = bridge.dir.path().join("state/hot-folder");
+    let entries = std::fs::read_dir(journal).expect("journal").count();
+    assert_eq!(
+        entries, 0,
+        "journal entries dropped once outcomes are recorded"
     );
     let jobs = api.jobs(order_id);
     assert_eq!(jobs.len(), 2);
@@ -213,21 +219,24 @@ async fn a_reprint_is_a_new_job_and_nothing_else_prints_again() {
 }
 
 #[tokio::test]
-async fn a_folder_taken_by_the_kiosk_is_not_placed_again_after_lost_reports() {
-    // Proves the restart check: with the checkpoint and every API record of the job gone, and the
-    // kiosk having already taken the folder away, the bridge's journal still knows the job was
-    // placed: it reports it again instead of printing it twice.
+async fn a_folder_taken_by_the_kiosk_before_the_report_is_not_placed_again() {
+    // Proves the restart check after a crash between placing a folder and recording its outcome,
+    // when the kiosk has already taken the folder away: the bridge's journal knows the job was
+    // placed, so the restarted bridge reports it instead of printing it twice.
     let shop_id = Uuid::new_v4();
     let api = StandIn::start(shop_id).await;
     let files = vec![("a.jpg".to_string(), image_bytes(5, 2_000))];
     let order_id = api.add_paid_order(vec![print_line("P", "tirages", 1, &[])], files);
     let folder = tempfile::tempdir().expect("hot folder");
     let bridge = BridgeSetup::new(&api.url(), shop_id, Driver::HotFolder(folder.path()));
-    bridge.run_once().await;
+    api.refuse_reports(true);
+    let mut child = bridge.spawn();
     let job = folder.path().join(job_id(order_id, 0).to_string());
+    wait_until("the job folder", || job.exists()).await;
+    child.kill().expect("kill -9 the bridge");
+    child.wait().expect("reap the bridge");
     std::fs::remove_dir_all(&job).expect("the kiosk takes the folder");
-    api.forget_jobs();
-    std::fs::remove_file(bridge.dir.path().join("state/feed-position")).expect("drop checkpoint");
+    api.refuse_reports(false);
     bridge.run_once().await;
 
     assert!(!job.exists(), "placed again; log:\n{}", bridge.log());

@@ -47,6 +47,8 @@ struct Shared {
     inner: Mutex<Inner>,
     head: watch::Sender<u64>,
     up: AtomicBool,
+    /// Answer 503 to job reports only, to stop a bridge between placing a job and recording it.
+    refuse_reports: AtomicBool,
 }
 
 /// A running stand-in; `go_down`/`go_up` simulate an outage (connections refused, pooled
@@ -65,6 +67,7 @@ impl StandIn {
             inner: Mutex::new(Inner::default()),
             head,
             up: AtomicBool::new(true),
+            refuse_reports: AtomicBool::new(false),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -95,6 +98,10 @@ impl StandIn {
             .expect("bind stand-in again");
         *self.server.lock().expect("lock") = Some(spawn_server(listener, self.shared.clone()));
         self.shared.up.store(true, Ordering::SeqCst);
+    }
+
+    pub fn refuse_reports(&self, refuse: bool) {
+        self.shared.refuse_reports.store(refuse, Ordering::SeqCst);
     }
 
     /// Places and pays an order (two events, as the real log would hold) with its files.
@@ -354,6 +361,9 @@ async fn report(
 ) -> Response {
     if let Err(status) = guard(&shared, &headers, shop_id) {
         return status.into_response();
+    }
+    if shared.refuse_reports.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let key = format!("{}:{}", body.job_id, body.status.as_str());
     let given = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
