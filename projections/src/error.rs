@@ -43,6 +43,8 @@ pub enum ProjectionError {
         debit: String,
         credit: String,
     },
+    #[error("cannot render the document: {reason}")]
+    Render { reason: String },
     #[error("unknown projection {name:?} (known: read_models, ledger)")]
     UnknownProjection { name: String },
     #[error("a projection runner is already running over these projections")]

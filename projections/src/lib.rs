@@ -26,6 +26,7 @@ pub mod limits;
 mod paging;
 mod queries;
 mod rebuild;
+pub mod render;
 mod runner;
 pub mod sample;
 mod store;

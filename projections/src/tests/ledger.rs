@@ -35,7 +35,7 @@ pub(crate) async fn sample_log(harness: &Harness, orders: u64, per_append: u64) 
     shop
 }
 
-async fn append(harness: &Harness, steps: Vec<crate::sample::SampleEvents>) -> Position {
+pub(crate) async fn append(harness: &Harness, steps: Vec<crate::sample::SampleEvents>) -> Position {
     harness
         .log
         .append(merge_into_append(steps))

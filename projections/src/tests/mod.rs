@@ -6,6 +6,7 @@ mod engine;
 mod ledger;
 mod paging;
 mod read_models;
+mod render;
 
 use crate::codec::encode_event;
 use crate::{PageRequest, Projections};

@@ -1,0 +1,210 @@
+//! Printable documents: invoices, credit notes and delivery slips as HTML and PDF.
+//!
+//! Both formats are drawn from one [`Printable`] built from the stored document, so the number,
+//! the lines, the VAT per rate and the totals are the same figures as the JSON, formatted once
+//! (French style, "1 234,50 €" without the thousands separator). The PDF embeds DejaVu Sans
+//! (`assets/DejaVuSans.ttf`, Bitstream Vera licence, see `assets/DejaVuSans.LICENSE`), so
+//! accents and the euro sign render on any reader.
+
+mod html;
+mod pdf;
+
+pub use html::to_html;
+pub use pdf::to_pdf;
+
+use crate::views::{CreditNoteView, DeliverySlipView, InvoiceView};
+use chrono::{DateTime, Utc};
+use comptoir_domain::documents::Seller;
+use comptoir_domain::order::{DocumentAllowance, DocumentLine, OrderCustomer, Settlement};
+use comptoir_domain::pricing::Totals;
+use rust_decimal::Decimal;
+
+/// A document laid out for printing; every figure already formatted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printable {
+    /// "Facture", "Avoir", "Bon de livraison".
+    pub title: String,
+    pub number: String,
+    pub date: String,
+    pub seller: Vec<String>,
+    pub customer: Vec<String>,
+    /// Other references (the invoice a credit note corrects, the tracking number).
+    pub references: Vec<String>,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Label and amount lines under the table: VAT per rate, then totals.
+    pub summary: Vec<(String, String)>,
+    /// The legal mentions printed at the foot.
+    pub mentions: Vec<String>,
+}
+
+/// "12,50 €": two decimals, comma, euro sign (other currencies by code).
+pub fn money(amount: Decimal, currency: &str) -> String {
+    let text = format!("{:.2}", amount.round_dp(2)).replace('.', ",");
+    match currency {
+        "EUR" => format!("{text} €"),
+        other => format!("{text} {other}"),
+    }
+}
+
+/// "20 %", "5,5 %".
+pub fn rate(vat_rate: Decimal) -> String {
+    format!("{} %", vat_rate.normalize()).replace('.', ",")
+}
+
+fn date(instant: DateTime<Utc>) -> String {
+    instant.format("%d/%m/%Y").to_string()
+}
+
+fn seller_lines(seller: &Seller) -> Vec<String> {
+    let org = &seller.organisation;
+    let address = &org.address;
+    let mut lines = vec![
+        seller.shop_name.clone(),
+        org.name.clone(),
+        address.line1.clone(),
+    ];
+    lines.extend(address.line2.clone());
+    lines.push(format!(
+        "{} {} {}",
+        address.postal_code, address.city, address.country
+    ));
+    lines.push(format!("SIREN {} — TVA {}", org.siren, org.vat_id));
+    lines
+}
+
+fn customer_lines(customer: &OrderCustomer) -> Vec<String> {
+    let mut lines = vec![customer.name.clone(), customer.email.clone()];
+    if let Some(address) = &customer.billing_address {
+        lines.push(address.line1.clone());
+        lines.push(format!("{} {}", address.postal_code, address.city));
+    }
+    lines
+}
+
+fn priced_rows(lines: &[DocumentLine], currency: &str) -> Vec<Vec<String>> {
+    lines
+        .iter()
+        .map(|line| {
+            vec![
+                line.description.clone(),
+                line.quantity.to_string(),
+                money(line.unit_price_excl_vat, currency),
+                rate(line.vat_rate),
+                money(line.total_excl_vat, currency),
+            ]
+        })
+        .collect()
+}
+
+fn price_columns() -> Vec<String> {
+    ["Désignation", "Qté", "PU HT", "TVA", "Total HT"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Allowances, then per rate "Base HT 20 %" and "TVA 20 %", then the three totals.
+fn summary(
+    totals: &Totals,
+    allowances: &[DocumentAllowance],
+    currency: &str,
+) -> Vec<(String, String)> {
+    let mut lines = Vec::new();
+    for allowance in allowances {
+        let label = format!("{} ({})", allowance.reason, rate(allowance.vat_rate));
+        lines.push((label, money(-allowance.amount_excl_vat, currency)));
+    }
+    for subtotal in &totals.vat_breakdown {
+        let r = rate(subtotal.vat_rate);
+        lines.push((
+            format!("Base HT {r}"),
+            money(subtotal.base_excl_vat, currency),
+        ));
+        lines.push((format!("TVA {r}"), money(subtotal.vat_amount, currency)));
+    }
+    lines.push(("Total HT".into(), money(totals.total_excl_vat, currency)));
+    lines.push(("Total TVA".into(), money(totals.total_vat, currency)));
+    lines.push(("Total TTC".into(), money(totals.total_incl_vat, currency)));
+    lines
+}
+
+const LATE_PAYMENT_MENTION: &str = "En cas de retard de paiement : pénalités au taux de trois fois le taux d'intérêt légal et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 du Code de commerce). Pas d'escompte pour paiement anticipé.";
+
+impl Printable {
+    pub fn invoice(view: &InvoiceView) -> Self {
+        let body = &view.body;
+        let mut mentions = vec![format!("Conditions de paiement : {}", body.payment_terms)];
+        for payment in &body.payments {
+            mentions.push(format!(
+                "Réglé le {} : {}",
+                date(payment.recorded_at),
+                money(payment.amount, &body.currency)
+            ));
+        }
+        mentions.push(LATE_PAYMENT_MENTION.into());
+        Printable {
+            title: "Facture".into(),
+            number: view.number.clone(),
+            date: date(view.issued_at),
+            seller: seller_lines(&body.seller),
+            customer: customer_lines(&body.customer),
+            references: vec![format!("Commande du {}", date(body.order_placed_at))],
+            columns: price_columns(),
+            rows: priced_rows(&body.lines, &body.currency),
+            summary: summary(&body.totals, &body.allowances, &body.currency),
+            mentions,
+        }
+    }
+
+    pub fn credit_note(view: &CreditNoteView) -> Self {
+        let document = &view.document;
+        let body = &document.body;
+        let settlement = match body.settlement {
+            Settlement::Refund { .. } => "Remboursé au client".to_string(),
+            Settlement::StoreCredit => match view.used_at {
+                Some(used_at) => format!("Crédit client (utilisé le {})", date(used_at)),
+                None => "Crédit client utilisable sur une prochaine commande".to_string(),
+            },
+        };
+        Printable {
+            title: "Avoir".into(),
+            number: document.number.clone(),
+            date: date(document.issued_at),
+            seller: seller_lines(&body.seller),
+            customer: customer_lines(&body.customer),
+            references: vec![format!("Avoir sur facture {}", body.invoice_number)],
+            columns: price_columns(),
+            rows: priced_rows(&body.lines, &body.currency),
+            summary: summary(&body.totals, &body.allowances, &body.currency),
+            mentions: vec![settlement],
+        }
+    }
+
+    pub fn delivery_slip(view: &DeliverySlipView) -> Self {
+        let body = &view.body;
+        let mut references = vec![format!("Mode de livraison : {}", body.delivery_method_name)];
+        references.extend(
+            body.tracking_number
+                .as_ref()
+                .map(|t| format!("Suivi : {t}")),
+        );
+        Printable {
+            title: "Bon de livraison".into(),
+            number: view.number.clone(),
+            date: date(view.issued_at),
+            seller: seller_lines(&body.seller),
+            customer: customer_lines(&body.customer),
+            references,
+            columns: ["Référence", "Désignation", "Qté"]
+                .map(String::from)
+                .to_vec(),
+            rows: body
+                .lines
+                .iter()
+                .map(|l| vec![l.sku.clone(), l.description.clone(), l.quantity.to_string()])
+                .collect(),
+            summary: vec![("Poids total".into(), format!("{} g", body.total_weight_g))],
+            mentions: Vec::new(),
+        }
+    }
+}
