@@ -1,1 +1,351 @@
-fn main() {}
+//! `http-bench`: the REST API's benchmark program (a program, not a test).
+//!
+//! Builds and starts the release `comptoir serve` as a child process over a temporary data dir,
+//! sets up a shop and a catalog over HTTP, then `--connections` clients place `--orders` orders
+//! (3 lines each) and pay every second one, over real loopback HTTP. Every 201/200 means the
+//! events are durable. The last line printed is one JSON object with the figures.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// How long the server may take to start.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connections at most, to keep the benchmark's own footprint bounded.
+const CONNECTIONS_MAX: usize = 1_024;
+
+struct Args {
+    connections: usize,
+    orders: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        connections: 64,
+        orders: 20_000,
+    };
+    let mut iter = std::env::args().skip(1);
+    while let Some(flag) = iter.next() {
+        let value = iter.next().ok_or(format!("{flag} needs a value"))?;
+        let number: usize = value.parse().map_err(|_| format!("{flag}: not a number"))?;
+        match flag.as_str() {
+            "--connections" => args.connections = number.clamp(1, CONNECTIONS_MAX),
+            "--orders" => args.orders = number.max(1),
+            other => {
+                return Err(format!(
+                    "unknown flag {other} (use --connections N --orders N)"
+                ))
+            }
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(message) = run(args).await {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let binary = build_server()?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let token = format!("bench-{}", uuid::Uuid::now_v7());
+    let (mut child, base) = start_server(&binary, dir.path(), &token).await?;
+    let setup = setup(&base, &token).await?;
+    eprintln!(
+        "shop ready; {} orders over {} connections",
+        args.orders, args.connections
+    );
+    let figures = load(&base, &setup, &args).await;
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    println!("{figures}");
+    Ok(())
+}
+
+/// The release `comptoir` binary, built by cargo so that it is never stale.
+fn build_server() -> Result<PathBuf, String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "comptoir-api",
+            "--bin",
+            "comptoir",
+        ])
+        .arg("--message-format=json-render-diagnostics")
+        .arg("--manifest-path")
+        .arg(manifest)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err("building comptoir failed".into());
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "comptoir")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| "cargo reported no comptoir executable".into())
+}
+
+async fn start_server(binary: &Path, dir: &Path, token: &str) -> Result<(Child, String), String> {
+    let mut child = Command::new(binary)
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("COMPTOIR_ADMIN_TOKEN", token)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start comptoir: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let address = tokio::time::timeout(START_TIMEOUT, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(address) = line.strip_prefix("listening on ") {
+                return Some(address.trim().to_string());
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or("the server printed no address")?;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, address))
+}
+
+struct Setup {
+    shop_path: String,
+    key: String,
+    delivery_method_id: String,
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> Result<Value, String> {
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("{url}: {status} {body}"));
+    }
+    Ok(body)
+}
+
+async fn setup(base: &str, token: &str) -> Result<Setup, String> {
+    let client = reqwest::Client::new();
+    let shop = json!({
+        "name": "Bench", "currency": "EUR", "prices_include_tax": true,
+        "organisation": {"name": "Bench SARL", "siren": "812345678", "vat_id": "FR45812345678",
+            "address": {"line1": "1 rue A", "postal_code": "69002", "city": "Lyon", "country": "FR"}},
+        "document_patterns": {"invoice": "FA-{YYYY}-{seq:06}", "credit_note": "AV-{YYYY}-{seq:06}", "delivery_slip": "BL-{YYYY}-{seq:06}"},
+        "payment_terms": "Payable à la commande",
+    });
+    let shop_id = post(&client, &format!("{base}/v1/shops"), token, &shop).await?["shop_id"]
+        .as_str()
+        .ok_or("no shop id")?
+        .to_string();
+    let shop_path = format!("{base}/v1/shops/{shop_id}");
+    let key = post(
+        &client,
+        &format!("{shop_path}/api-keys"),
+        token,
+        &json!({"role": "manager", "label": "bench"}),
+    )
+    .await?["secret"]
+        .as_str()
+        .ok_or("no secret")?
+        .to_string();
+    let category = post(
+        &client,
+        &format!("{shop_path}/categories"),
+        &key,
+        &json!({"name": "Tirages"}),
+    )
+    .await?;
+    for (sku, price) in [
+        ("TIR-10x15", "0.35"),
+        ("TIR-13x18", "0.69"),
+        ("AGR-20x30", "4.90"),
+    ] {
+        let product = json!({"sku": sku, "name": sku, "category_id": category["category_id"], "vat_rate": "20", "weight_g": 10,
+            "tiers": [{"min_quantity": 1, "unit_price": price}, {"min_quantity": 50, "unit_price": "0.25"}]});
+        post(&client, &format!("{shop_path}/products"), &key, &product).await?;
+    }
+    let method = json!({"name": "Retrait", "kind": "store_pickup", "payment_mode": "in_store", "price": "0.00", "vat_rate": "20"});
+    let method = post(
+        &client,
+        &format!("{shop_path}/delivery-methods"),
+        &key,
+        &method,
+    )
+    .await?;
+    Ok(Setup {
+        shop_path,
+        key,
+        delivery_method_id: method["delivery_method_id"]
+            .as_str()
+            .ok_or("no method id")?
+            .to_string(),
+    })
+}
+
+#[derive(Default)]
+struct Samples {
+    place_us: Vec<u64>,
+    pay_us: Vec<u64>,
+}
+
+async fn load(base: &str, setup: &Setup, args: &Args) -> Value {
+    let _ = base;
+    let next = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let samples = Arc::new(Mutex::new(Samples::default()));
+    let order = json!({
+        "customer": {"email": "bench@example.fr", "name": "Bench Client"},
+        "lines": [{"sku": "TIR-10x15", "quantity": 60}, {"sku": "TIR-13x18", "quantity": 12}, {"sku": "AGR-20x30", "quantity": 2}],
+        "delivery_method_id": setup.delivery_method_id,
+    });
+    let started = Instant::now();
+    let workers: Vec<_> = (0..args.connections)
+        .map(|_| {
+            let worker = Worker {
+                client: reqwest::Client::new(),
+                orders_url: format!("{}/orders", setup.shop_path),
+                key: setup.key.clone(),
+                order: order.clone(),
+            };
+            let (next, errors, samples, total) =
+                (next.clone(), errors.clone(), samples.clone(), args.orders);
+            tokio::spawn(async move { worker.run(next, total, errors, samples).await })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let samples = samples
+        .lock()
+        .map(|mut s| std::mem::take(&mut *s))
+        .unwrap_or_default();
+    json!({
+        "connections": args.connections,
+        "orders": args.orders,
+        "payments": samples.pay_us.len(),
+        "elapsed_s": round2(elapsed),
+        "orders_per_s": round2(args.orders as f64 / elapsed),
+        "place_p50_ms": percentile_ms(samples.place_us.clone(), 50.0),
+        "place_p99_ms": percentile_ms(samples.place_us, 99.0),
+        "pay_p99_ms": percentile_ms(samples.pay_us, 99.0),
+        "errors": errors.load(Ordering::Relaxed),
+    })
+}
+
+struct Worker {
+    client: reqwest::Client,
+    orders_url: String,
+    key: String,
+    order: Value,
+}
+
+impl Worker {
+    /// Takes order numbers until `total`; pays the even ones.
+    async fn run(
+        self,
+        next: Arc<AtomicUsize>,
+        total: usize,
+        errors: Arc<AtomicU64>,
+        samples: Arc<Mutex<Samples>>,
+    ) {
+        let mut place_us = Vec::new();
+        let mut pay_us = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            if index >= total {
+                break;
+            }
+            let started = Instant::now();
+            let placed = post(&self.client, &self.orders_url, &self.key, &self.order).await;
+            place_us.push(started.elapsed().as_micros() as u64);
+            let Ok(placed) = placed else {
+                errors.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            if index % 2 == 1 {
+                continue;
+            }
+            let (Some(order_id), Some(total)) = (
+                placed["order_id"].as_str(),
+                placed["pricing"]["totals"]["total_incl_vat"].as_str(),
+            ) else {
+                errors.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            let url = format!("{}/{order_id}/payments", self.orders_url);
+            let started = Instant::now();
+            let paid = post(
+                &self.client,
+                &url,
+                &self.key,
+                &json!({"method": "card", "amount": total}),
+            )
+            .await;
+            pay_us.push(started.elapsed().as_micros() as u64);
+            if paid.is_err() {
+                errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if let Ok(mut all) = samples.lock() {
+            all.place_us.extend(place_us);
+            all.pay_us.extend(pay_us);
+        }
+    }
+}
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+fn percentile_ms(mut micros: Vec<u64>, percentile: f64) -> f64 {
+    if micros.is_empty() {
+        return 0.0;
+    }
+    micros.sort_unstable();
+    let rank = ((percentile / 100.0) * (micros.len() - 1) as f64).round() as usize;
+    round2(micros[rank.min(micros.len() - 1)] as f64 / 1000.0)
+}

@@ -186,6 +186,8 @@ pub async fn place_order(
             catalog,
             prices_include_tax: profile.prices_include_tax,
             currency: profile.currency.clone(),
+            // Coupons are applied by the coupons work (their stream joins this append).
+            coupon: None,
         }));
         session.decide::<Order>(&stream, &command)?;
         session.load::<Order>(&stream)
