@@ -8,6 +8,7 @@ pub mod documents;
 pub mod feed;
 pub mod order_flow;
 pub mod orders;
+pub mod reports;
 pub mod shops;
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -37,6 +38,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(documents::router())
         .merge(feed::router())
+        .merge(reports::router())
 }
 
 /// `?min_position=`: the read waits (bounded) until the read models hold this position.
