@@ -160,6 +160,17 @@ async fn the_fec_export_has_one_balanced_line_per_posting() {
         .sum();
     assert_eq!(count as usize, postings);
     assert!(by_entry.values().all(|total| total.is_zero()));
+    // The shared checker (copied into the repo so that CI has it) agrees.
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join(&fec.file_name);
+    std::fs::write(&path, &fec.content).expect("write");
+    let checker = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/tools/fec_check.py");
+    let output = std::process::Command::new("python3")
+        .args([checker, path.to_str().expect("path"), "--siren", SAMPLE_SIREN])
+        .output()
+        .expect("python3 runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
 }
 
 // Proves replay determinism: a live catch-up in small chunks and two offline rebuilds give the
