@@ -36,6 +36,10 @@ pub const QUANTITY_PER_LINE_MAX: u32 = 100_000;
 pub const PAYMENTS_PER_ORDER_MAX: usize = 50;
 /// Credits (returns, cancellation) recorded on one order.
 pub const CREDITS_PER_ORDER_MAX: usize = 50;
+/// Print jobs of one order, reprints included: a bound on what one order's state holds.
+pub const PRINT_JOBS_PER_ORDER_MAX: usize = 1_000;
+/// Characters naming the device that took a print job (`ipp://…`, `hot-folder:/path`).
+pub const DEVICE_CHARS_MAX: usize = 1_024;
 /// Grants of store credit held by one customer.
 pub const STORE_CREDIT_GRANTS_MAX: usize = 10_000;
 
@@ -111,3 +115,5 @@ const _: () = assert!(SINGLE_USE_CODES_PER_BATCH_MAX <= COUPON_CODES_PER_SHOP_MA
 // Byte counts are JSON numbers in the on-disk format: below 2^53 every JSON reader (JavaScript's
 // included) reads them exactly.
 const _: () = assert!(PACK_TRANSFER_ALLOWANCE_BYTES_MAX < 1 << 53);
+// Every line of a full order can be reprinted many times over.
+const _: () = assert!(PRINT_JOBS_PER_ORDER_MAX >= LINES_PER_ORDER_MAX);

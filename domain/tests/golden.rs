@@ -290,6 +290,7 @@ fn scenario() -> Samples {
     let coupon = coupon_scenario(&mut samples, &catalog);
     coupon_order_scenario(&mut samples, &profile, &catalog, coupon);
     pack_scenario(&mut samples);
+    print_job_scenario(&mut samples, &catalog);
     samples
 }
 
@@ -625,6 +626,44 @@ fn coupon_return_scenario(samples: &mut Samples, profile: &ShopProfile, order: O
     );
 }
 
+/// A paid order printed by the bridge: one line completed, one failed and reprinted.
+fn print_job_scenario(samples: &mut Samples, catalog: &Arc<Catalog>) {
+    let order = samples.run(Order::default(), place(0x0D6, 0xD2, catalog, None));
+    let paid = OrderCommand::MarkPaid {
+        payment_id: id(0x9D6),
+        method: PaymentMethod::Card,
+        operator: "anne".into(),
+    };
+    let mut order = samples.run(order, paid);
+    let reports = [
+        (0x706, 0, PrintJobStatus::Submitted, ""),
+        (0x706, 0, PrintJobStatus::Completed, ""),
+        (
+            0x707,
+            1,
+            PrintJobStatus::Failed,
+            "media-empty-error: load paper",
+        ),
+    ];
+    for (job, line, status, reason) in reports {
+        let report = PrintJobReport {
+            job_id: id(job),
+            line,
+            device: "ipp://localhost:631/ipp/print".into(),
+            status,
+            reason: reason.into(),
+            reported_by: "printer-bridge".into(),
+        };
+        order = samples.run(order, OrderCommand::ReportPrintJob(report));
+    }
+    let reprint = OrderCommand::RequestReprint {
+        job_id: id(0x707),
+        new_job_id: id(0x708),
+        requested_by: "anne".into(),
+    };
+    samples.run(order, reprint);
+}
+
 /// A code minted by the operator and redeemed by the shop; returns the command that applies it.
 fn mint_and_redeem(samples: &mut Samples, code_hash: String, terms: &PackTerms) -> PackCommand {
     let mint = ActivationCodeCommand::Mint {
@@ -769,8 +808,8 @@ fn every_event_type_has_a_golden_file() {
     assert_eq!(
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
-        // activation code, pack.
-        3 + 7 + 2 + 10 + 3 + 3 + 5 + 1 + 2 + 5,
+        // activation code, pack; the order's count includes its four print-job events.
+        3 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5,
         "one sample per event type"
     );
 }

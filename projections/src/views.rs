@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use comptoir_domain::catalog::Product;
 use comptoir_domain::documents::{CreditNoteBody, DeliverySlipBody, InvoiceBody};
-use comptoir_domain::order::{CreditRecord, OrderCustomer, OrderStatus, PaymentRecord};
+use comptoir_domain::order::{CreditRecord, OrderCustomer, OrderStatus, PaymentRecord, PrintJob};
 use comptoir_domain::pricing::{PricedLine, PricedShipping, Totals};
 use comptoir_domain::shop::{Address, DocumentPatterns, LegalIdentity, Role};
 use comptoir_eventlog::{Position, StreamVersion};
@@ -111,6 +111,11 @@ pub struct OrderView {
     pub version: StreamVersion,
     /// Log position of the last event that changed this view.
     pub last_position: Position,
+    /// Print jobs in the order they were first reported or requested, each with its last status
+    /// (`null` for a reprint no device has reported on yet). Absent from views stored before
+    /// print jobs existed, hence the default.
+    #[serde(default)]
+    pub print_jobs: Vec<PrintJob>,
 }
 
 /// One row of the order list: enough to show a table without loading each order.

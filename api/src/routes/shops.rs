@@ -216,6 +216,8 @@ pub enum RoleDto {
     Employee,
     Storefront,
     Accountant,
+    /// A printer bridge: reads the feed and orders, reports print jobs.
+    Printer,
 }
 
 impl From<RoleDto> for Role {
@@ -225,6 +227,7 @@ impl From<RoleDto> for Role {
             RoleDto::Employee => Role::Employee,
             RoleDto::Storefront => Role::Storefront,
             RoleDto::Accountant => Role::Accountant,
+            RoleDto::Printer => Role::Printer,
         }
     }
 }

@@ -67,6 +67,14 @@ pub(super) fn decide(order: &Order, command: &OrderCommand, now: DateTime<Utc>) 
             };
             decide_return(order, &request)
         }
+        OrderCommand::ReportPrintJob(report) => {
+            super::print_jobs::decide_report(order, report, now)
+        }
+        OrderCommand::RequestReprint {
+            job_id,
+            new_job_id,
+            requested_by,
+        } => super::print_jobs::decide_reprint(order, *job_id, *new_job_id, requested_by, now),
     }
 }
 

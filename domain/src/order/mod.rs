@@ -24,10 +24,14 @@ mod coupon_tests;
 mod credit;
 mod decide;
 #[cfg(test)]
+mod print_job_tests;
+mod print_jobs;
+#[cfg(test)]
 mod tests;
 mod types;
 
 pub use credit::{document_allowances, document_lines};
+pub use print_jobs::{PrintJob, PrintJobRecord, PrintJobReport, PrintJobStatus, ReprintRecord};
 pub use types::{
     AppliedCoupon, CreditReason, CreditRecord, DocumentAllowance, DocumentLine, LineKind,
     OrderCustomer, OrderStatus, PaymentMethod, PaymentRecord, PlacedOrder, ReturnLine, Settlement,
@@ -134,6 +138,14 @@ pub enum OrderCommand {
         settlement: Settlement,
         credited_by: String,
     },
+    /// A device's report on a print job (see `print_jobs`).
+    ReportPrintJob(PrintJobReport),
+    /// Staff ask for a job's line to be printed again as the new job `new_job_id`.
+    RequestReprint {
+        job_id: Uuid,
+        new_job_id: Uuid,
+        requested_by: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,6 +210,14 @@ pub enum OrderEvent {
         refund_due: Decimal,
         cancelled_at: DateTime<Utc>,
     },
+    /// A device accepted a print job.
+    PrintJobSubmitted(PrintJobRecord),
+    /// A device finished a print job.
+    PrintJobCompleted(PrintJobRecord),
+    /// A device aborted a print job, or it could not be built; `reason` says why.
+    PrintJobFailed(PrintJobRecord),
+    /// Staff asked for a line to be printed again under a new job id.
+    PrintJobReprintRequested(ReprintRecord),
 }
 
 impl DomainEvent for OrderEvent {
@@ -213,6 +233,10 @@ impl DomainEvent for OrderEvent {
             OrderEvent::OrderDelivered { .. } => "OrderDelivered",
             OrderEvent::OrderCredited { .. } => "OrderCredited",
             OrderEvent::OrderCancelled { .. } => "OrderCancelled",
+            OrderEvent::PrintJobSubmitted(_) => "PrintJobSubmitted",
+            OrderEvent::PrintJobCompleted(_) => "PrintJobCompleted",
+            OrderEvent::PrintJobFailed(_) => "PrintJobFailed",
+            OrderEvent::PrintJobReprintRequested(_) => "PrintJobReprintRequested",
         }
     }
 }
@@ -231,6 +255,8 @@ pub struct Order {
     pub shipping_credited: bool,
     pub credits: BTreeMap<Uuid, CreditRecord>,
     pub tracking_number: Option<String>,
+    /// Print jobs by id, each with its last reported status.
+    pub print_jobs: BTreeMap<Uuid, PrintJob>,
 }
 
 impl Order {
@@ -335,6 +361,10 @@ fn evolve(mut order: Order, event: &OrderEvent) -> Order {
             order.credits.insert(credit.credit_id, credit.clone());
         }
         OrderEvent::OrderCancelled { .. } => order.status = OrderStatus::Cancelled,
+        OrderEvent::PrintJobSubmitted(_)
+        | OrderEvent::PrintJobCompleted(_)
+        | OrderEvent::PrintJobFailed(_)
+        | OrderEvent::PrintJobReprintRequested(_) => print_jobs::evolve(&mut order, event),
     }
     order
 }

@@ -13,6 +13,9 @@ pub enum Role {
     Storefront,
     /// An accountant: read-only access to documents, orders and the event feed.
     Accountant,
+    /// A printer bridge: follows the event feed, reads orders and reports print jobs; nothing else,
+    /// so a key stolen from a kiosk PC cannot touch money or customers.
+    Printer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -35,10 +38,14 @@ pub enum Permission {
     IssueCreditNotes,
     ReadDocuments,
     ReadEvents,
+    /// Record what a device did with a print job (submitted, completed, failed).
+    ReportPrintJobs,
+    /// Ask for a print job's line to be printed again.
+    RequestReprints,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -53,15 +60,18 @@ impl Permission {
         Permission::IssueCreditNotes,
         Permission::ReadDocuments,
         Permission::ReadEvents,
+        Permission::ReportPrintJobs,
+        Permission::RequestReprints,
     ];
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::Manager,
         Role::Employee,
         Role::Storefront,
         Role::Accountant,
+        Role::Printer,
     ];
 }
 
@@ -81,6 +91,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::ManageOrders
                 | P::MarkPaid
                 | P::ReadDocuments
+                | P::RequestReprints
         ),
         Role::Storefront => matches!(
             permission,
@@ -102,6 +113,10 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::ReadDocuments
                 | P::ReadEvents
         ),
+        Role::Printer => matches!(
+            permission,
+            P::ReadShop | P::ReadOrders | P::ReadEvents | P::ReportPrintJobs
+        ),
     }
 }
 
@@ -118,6 +133,24 @@ mod tests {
             assert_eq!(role_allows(role, Permission::ManageCatalog), is_manager);
             assert_eq!(role_allows(role, Permission::IssueCreditNotes), is_manager);
         }
+    }
+
+    #[test]
+    fn printers_read_orders_and_report_jobs_only() {
+        // Proves a printer key reads the feed and orders and reports jobs, and nothing else.
+        let allowed: Vec<Permission> = Permission::ALL
+            .into_iter()
+            .filter(|p| role_allows(Role::Printer, *p))
+            .collect();
+        let expected = [
+            Permission::ReadShop,
+            Permission::ReadOrders,
+            Permission::ReadEvents,
+            Permission::ReportPrintJobs,
+        ];
+        assert_eq!(allowed, expected);
+        assert!(role_allows(Role::Employee, Permission::RequestReprints));
+        assert!(!role_allows(Role::Employee, Permission::ReportPrintJobs));
     }
 
     #[test]

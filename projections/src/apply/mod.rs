@@ -9,6 +9,7 @@ mod catalog;
 mod customer;
 pub(crate) mod documents;
 mod order;
+mod print_jobs;
 pub(crate) mod shop;
 
 use crate::codec::decode_event;
@@ -64,7 +65,11 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "OrderReadyForPickup"
         | "OrderDelivered"
         | "OrderCredited"
-        | "OrderCancelled" => Handler::Order,
+        | "OrderCancelled"
+        | "PrintJobSubmitted"
+        | "PrintJobCompleted"
+        | "PrintJobFailed"
+        | "PrintJobReprintRequested" => Handler::Order,
         "InvoiceIssued" | "CreditNoteIssued" | "DeliverySlipIssued" => Handler::Document,
         "StoreCreditGranted" | "StoreCreditSpent" | "CreditNoteUsed" => Handler::StoreCredit,
         _ => return None,

@@ -83,6 +83,7 @@ fn placed_view(recorded: &RecordedEvent, placed: &PlacedOrder) -> OrderView {
         cancelled_at: None,
         version: recorded.stream_version,
         last_position: recorded.position,
+        print_jobs: Vec::new(),
     }
 }
 
@@ -116,6 +117,10 @@ fn order_ids(event: &OrderEvent) -> (Uuid, Uuid) {
         | OrderEvent::OrderCancelled {
             shop_id, order_id, ..
         } => (*shop_id, *order_id),
+        OrderEvent::PrintJobSubmitted(record)
+        | OrderEvent::PrintJobCompleted(record)
+        | OrderEvent::PrintJobFailed(record) => (record.shop_id, record.order_id),
+        OrderEvent::PrintJobReprintRequested(reprint) => (reprint.shop_id, reprint.order_id),
     }
 }
 
@@ -179,5 +184,9 @@ fn evolve(view: &mut OrderView, event: &OrderEvent) {
             view.refund_due = *refund_due;
             view.cancelled_at = Some(*cancelled_at);
         }
+        OrderEvent::PrintJobSubmitted(_)
+        | OrderEvent::PrintJobCompleted(_)
+        | OrderEvent::PrintJobFailed(_)
+        | OrderEvent::PrintJobReprintRequested(_) => super::print_jobs::apply(view, event),
     }
 }
