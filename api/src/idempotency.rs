@@ -46,9 +46,15 @@ const COMMAND_NAMESPACE: Uuid = Uuid::from_u128(0x6d1c_5b7e_1f0a_4c61_9a55_3e0b_
 /// Response headers worth replaying.
 const REPLAYED_HEADERS: [&str; 4] = ["content-type", "location", "etag", "comptoir-position"];
 
+/// Set by a handler on its response when a replay must answer with another status than the first
+/// answer: the printer bridge's contract wants 201 for a job report recorded, 200 for its retry.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplayStatus(pub StatusCode);
+
 #[derive(Clone)]
 struct Stored {
     fingerprint: String,
+    /// What a replay answers with: the first answer's status unless it carried a `ReplayStatus`.
     status: StatusCode,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
@@ -192,6 +198,10 @@ async fn keep(
         return response;
     }
     let (parts, body) = response.into_parts();
+    let replay_status = parts
+        .extensions
+        .get::<ReplayStatus>()
+        .map_or(status, |replay| replay.0);
     let Ok(body) = axum::body::to_bytes(body, IDEMPOTENT_RESPONSE_BYTES_MAX).await else {
         return ApiError::Internal.into_response();
     };
@@ -206,7 +216,7 @@ async fn keep(
         command_id,
         Stored {
             fingerprint,
-            status,
+            status: replay_status,
             headers,
             body: body.clone(),
         },

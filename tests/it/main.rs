@@ -2,6 +2,7 @@
 
 mod api;
 mod commerce;
+mod print_jobs;
 mod serve;
 mod support;
 mod verify;

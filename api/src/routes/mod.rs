@@ -8,6 +8,7 @@ pub mod documents;
 pub mod feed;
 pub mod order_flow;
 pub mod orders;
+pub mod print_jobs;
 pub mod reports;
 pub mod shops;
 
@@ -36,6 +37,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(catalog::router())
         .merge(customers::router())
         .merge(orders::router())
+        .merge(print_jobs::router())
         .merge(documents::router())
         .merge(feed::router())
         .merge(reports::router())

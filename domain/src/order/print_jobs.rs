@@ -115,13 +115,13 @@ pub(super) fn decide_report(
     validate_text("device", &report.device, DEVICE_CHARS_MAX)?;
     validate_text("reported_by", &report.reported_by, TEXT_CHARS_MAX)?;
     match order.print_jobs.get(&report.job_id) {
-        Some(job) if job.line != report.line => {
-            return Err(DomainError::validation(
-                "line",
-                format!("job {} prints line {}", job.job_id, job.line),
-            ));
-        }
         Some(job) => {
+            if job.line != report.line {
+                return Err(DomainError::validation(
+                    "line",
+                    format!("job {} prints line {}", job.job_id, job.line),
+                ));
+            }
             if !changes_status(job.status, report.status)? {
                 return Ok(Vec::new());
             }
