@@ -221,10 +221,24 @@ pub enum Driver<'a> {
 /// A bridge's state dir and config file.
 pub struct BridgeSetup {
     pub dir: TempDir,
+    /// The API key the bridge runs with.
+    api_key: String,
 }
 
 impl BridgeSetup {
+    /// A bridge of the stand-in API, whose lines name the category by key (`tirages`).
     pub fn new(api_url: &str, shop_id: Uuid, driver: Driver) -> BridgeSetup {
+        BridgeSetup::with_key(api_url, shop_id, driver, API_KEY, "tirages")
+    }
+
+    /// A bridge using `api_key`, printing the category `category` (a key or an id) on 4x6.
+    pub fn with_key(
+        api_url: &str,
+        shop_id: Uuid,
+        driver: Driver,
+        api_key: &str,
+        category: &str,
+    ) -> BridgeSetup {
         let dir = tempfile::tempdir().expect("bridge dir");
         let driver = match driver {
             Driver::HotFolder(path) => {
@@ -237,12 +251,15 @@ impl BridgeSetup {
              state_dir = \"{state}\"\njobs_in_flight_max = 4\n\n\
              [retry]\ninitial_backoff_ms = 20\nmax_backoff_ms = 200\n\n\
              [[print]]\nsku = \"PRINT-13X18\"\nmedia = \"na_5x7_5x7in\"\n\n\
-             [[print]]\ncategory = \"tirages\"\nmedia = \"photo_4x6_4x6in\"\ncopies_per_unit = 2\n\n\
+             [[print]]\ncategory = \"{category}\"\nmedia = \"photo_4x6_4x6in\"\ncopies_per_unit = 2\n\n\
              [driver]\n{driver}",
             state = dir.path().join("state").display(),
         );
         std::fs::write(dir.path().join("bridge.toml"), config).expect("write config");
-        BridgeSetup { dir }
+        BridgeSetup {
+            dir,
+            api_key: api_key.to_string(),
+        }
     }
 
     pub fn checkpoint(&self) -> Option<u64> {
@@ -264,7 +281,7 @@ impl BridgeSetup {
             .open(self.dir.path().join("bridge.log"))
             .expect("log file");
         command
-            .env("BRIDGE_TEST_KEY", API_KEY)
+            .env("BRIDGE_TEST_KEY", &self.api_key)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log);
