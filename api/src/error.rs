@@ -182,6 +182,9 @@ impl From<ProjectionError> for ApiError {
                     detail: error.to_string(),
                 }
             }
+            ProjectionError::TooLarge { .. } => ApiError::LimitExceeded {
+                detail: error.to_string(),
+            },
             ProjectionError::WaitTimeout { .. } => ApiError::ProjectionTimeout {
                 detail: error.to_string(),
             },

@@ -49,6 +49,9 @@ pub enum ProjectionError {
     UnknownProjection { name: String },
     #[error("a projection runner is already running over these projections")]
     RunnerAlreadyStarted,
+    /// A read or export would exceed one of its bounds; the caller should narrow it.
+    #[error("too many {what}: at most {limit}; narrow the period or the search")]
+    TooLarge { what: String, limit: usize },
 }
 
 impl From<sled::Error> for ProjectionError {

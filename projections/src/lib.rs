@@ -20,6 +20,7 @@ mod apply;
 pub mod codec;
 mod engine;
 mod error;
+pub mod exports;
 mod keys;
 pub mod ledger;
 pub mod limits;
@@ -29,6 +30,7 @@ mod rebuild;
 pub mod render;
 mod runner;
 pub mod sample;
+pub mod statistics;
 mod store;
 #[cfg(test)]
 mod tests;

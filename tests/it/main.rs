@@ -3,6 +3,7 @@
 mod api;
 mod commerce;
 mod print_jobs;
+mod reports;
 mod serve;
 mod support;
 mod verify;

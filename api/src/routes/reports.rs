@@ -1,5 +1,5 @@
-//! The ledger (journal, trial balance, FEC export) and printable documents (HTML, PDF), read from
-//! the projections. Reading them needs the `ReadDocuments` permission.
+//! The ledger (journal, trial balance, FEC export), printable documents (HTML, PDF, zip bundles),
+//! statistics and exports, read from the projections. Reading them needs the `ReadDocuments` permission.
 
 use axum::extract::State;
 use axum::http::header;
@@ -19,12 +19,16 @@ use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::server::AppState;
 
+mod statistics;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(trial_balance))
         .routes(routes!(journal))
         .routes(routes!(fec_export))
         .routes(routes!(printable_document))
+        .routes(routes!(statistics::statistics))
+        .routes(routes!(statistics::customer_export))
 }
 
 async fn prepare(

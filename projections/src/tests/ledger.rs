@@ -166,7 +166,12 @@ async fn the_fec_export_has_one_balanced_line_per_posting() {
     std::fs::write(&path, &fec.content).expect("write");
     let checker = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/tools/fec_check.py");
     let output = std::process::Command::new("python3")
-        .args([checker, path.to_str().expect("path"), "--siren", SAMPLE_SIREN])
+        .args([
+            checker,
+            path.to_str().expect("path"),
+            "--siren",
+            SAMPLE_SIREN,
+        ])
         .output()
         .expect("python3 runs");
     let report = String::from_utf8_lossy(&output.stdout);

@@ -7,6 +7,7 @@ mod ledger;
 mod paging;
 mod read_models;
 mod render;
+mod statistics;
 
 use crate::codec::encode_event;
 use crate::{PageRequest, Projections};

@@ -1,0 +1,218 @@
+//! Sales statistics (JSON, CSV, XLSX, XML) and the customer list export.
+//!
+//! Several shops: an owner token may read the statistics of several shops at once, provided they
+//! belong to the organisation of the shop in the path (same SIREN); an API key names one shop
+//! only, so listing another shop answers 404 as for any other read of a foreign shop. Nothing
+//! crosses organisations.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use comptoir_domain::shop::Permission;
+use comptoir_projections::exports::{
+    customers_csv, customers_xlsx, statistics_csv, statistics_xlsx, statistics_xml,
+};
+use comptoir_projections::statistics::{
+    GroupBy, Preset, Statistics, StatisticsQuery, STATISTICS_SHOPS_MAX,
+};
+use comptoir_projections::CustomerQuery;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery};
+use crate::routes::{shop_profile, Answer};
+use crate::server::AppState;
+
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatisticsParams {
+    /// `today`, `yesterday`, `last_7_days`, `last_week`, `current_month`, `last_month`,
+    /// `current_year` or `custom`; `custom` when `from`/`until` are given, else `current_month`.
+    /// Days are UTC days.
+    pub preset: Option<String>,
+    /// With `custom`: orders placed at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// With `custom`: orders placed before this instant.
+    pub until: Option<DateTime<Utc>>,
+    /// `order_number`, `customer`, `product_type`, `order_day` (default) or `payment_type`.
+    pub group_by: Option<String>,
+    /// Other shops of the same organisation to include, comma-separated ids (owner token).
+    pub shop_ids: Option<String>,
+    /// `json` (default), `csv`, `xlsx` or `xml`.
+    pub format: Option<String>,
+    pub min_position: Option<u64>,
+}
+
+/// The shops of the query: the path's shop first, then the listed ones, each authorized and of
+/// the path shop's organisation.
+fn shops_of(
+    state: &AppState,
+    caller: &Caller,
+    shop_id: Uuid,
+    listed: Option<&str>,
+) -> Result<Vec<Uuid>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadDocuments)?;
+    let siren = shop_profile(state, shop_id)?.organisation.siren;
+    let mut shops = vec![shop_id];
+    for text in listed.unwrap_or_default().split(',').map(str::trim) {
+        if text.is_empty() {
+            continue;
+        }
+        let other: Uuid = text.parse().map_err(|_| ApiError::InvalidRequest {
+            detail: format!("shop_ids: {text:?} is not a shop id"),
+        })?;
+        caller.authorize(other, Permission::ReadDocuments)?;
+        if shop_profile(state, other)?.organisation.siren != siren {
+            return Err(ApiError::InvalidRequest {
+                detail: format!("shop {other} belongs to another organisation"),
+            });
+        }
+        if !shops.contains(&other) {
+            shops.push(other);
+        }
+    }
+    if shops.len() > STATISTICS_SHOPS_MAX {
+        return Err(ApiError::LimitExceeded {
+            detail: format!("at most {STATISTICS_SHOPS_MAX} shops per statistics query"),
+        });
+    }
+    Ok(shops)
+}
+
+fn statistics_query(
+    params: &StatisticsParams,
+    now: DateTime<Utc>,
+) -> Result<StatisticsQuery, ApiError> {
+    let preset = match params.preset.as_deref() {
+        Some(text) => Preset::parse(text)?,
+        None if params.from.is_some() || params.until.is_some() => Preset::Custom,
+        None => Preset::CurrentMonth,
+    };
+    let (from, until) = preset.period(now, (params.from, params.until))?;
+    let group_by = GroupBy::parse(params.group_by.as_deref().unwrap_or("order_day"))?;
+    Ok(StatisticsQuery {
+        from,
+        until,
+        group_by,
+    })
+}
+
+fn attachment(content_type: &str, file_name: String, body: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn statistics_file(statistics: &Statistics, format: &str) -> Result<Response, ApiError> {
+    let stem = format!(
+        "statistics-{}-{}-{}",
+        statistics.group_by.as_str(),
+        statistics.from.format("%Y%m%d"),
+        statistics.until.format("%Y%m%d")
+    );
+    match format {
+        "csv" => Ok(attachment(
+            "text/csv; charset=utf-8",
+            format!("{stem}.csv"),
+            statistics_csv(statistics).into_bytes(),
+        )),
+        "xlsx" => Ok(attachment(
+            XLSX_TYPE,
+            format!("{stem}.xlsx"),
+            statistics_xlsx(statistics)?,
+        )),
+        "xml" => Ok(attachment(
+            "application/xml; charset=utf-8",
+            format!("{stem}.xml"),
+            statistics_xml(statistics).into_bytes(),
+        )),
+        other => Err(ApiError::InvalidRequest {
+            detail: format!("unknown format {other:?}: json, csv, xlsx or xml"),
+        }),
+    }
+}
+
+/// Sales statistics of a period, grouped one way: orders, items, net, VAT, gross, discounts and
+/// credit notes per group and in total (cancelled orders left out). As JSON or as a file.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/statistics", tag = "reports",
+    params(("shop_id" = Uuid, Path), StatisticsParams),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn statistics(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    ApiQuery(params): ApiQuery<StatisticsParams>,
+) -> Result<Response, ApiError> {
+    let shops = shops_of(&state, &caller, shop_id, params.shop_ids.as_deref())?;
+    let query = statistics_query(&params, Utc::now())?;
+    state.read_at(params.min_position).await?;
+    let projections = state.projections.clone();
+    let statistics = tokio::task::spawn_blocking(move || projections.statistics(&shops, &query))
+        .await
+        .map_err(|_| ApiError::Internal)??;
+    match params.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let body = serde_json::to_value(&statistics).map_err(|_| ApiError::Internal)?;
+            Ok(Answer::ok(body, state.projections.position()).into_response())
+        }
+        format => statistics_file(&statistics, format),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerExportParams {
+    /// Case-insensitive part of the email or the name.
+    pub search: Option<String>,
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<String>,
+    pub min_position: Option<u64>,
+}
+
+/// The customer list (optionally searched) as a CSV or XLSX file, by email.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/customers/export", tag = "customers",
+    params(("shop_id" = Uuid, Path), CustomerExportParams),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = "4XX", body = crate::docs::ProblemDto)),
+    security(("bearer" = [])))]
+pub async fn customer_export(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    ApiQuery(params): ApiQuery<CustomerExportParams>,
+) -> Result<Response, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCustomers)?;
+    state.read_at(params.min_position).await?;
+    let query = CustomerQuery {
+        search: params.search.clone(),
+    };
+    let customers = state.projections.customers_for_export(shop_id, &query)?;
+    match params.format.as_deref().unwrap_or("csv") {
+        "csv" => Ok(attachment(
+            "text/csv; charset=utf-8",
+            "customers.csv".into(),
+            customers_csv(&customers).into_bytes(),
+        )),
+        "xlsx" => Ok(attachment(
+            XLSX_TYPE,
+            "customers.xlsx".into(),
+            customers_xlsx(&customers)?,
+        )),
+        other => Err(ApiError::InvalidRequest {
+            detail: format!("unknown format {other:?}: csv or xlsx"),
+        }),
+    }
+}

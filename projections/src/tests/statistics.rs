@@ -1,0 +1,133 @@
+//! Statistics and their exports over the sample history.
+
+use super::ledger::sample_log;
+use super::Harness;
+use crate::exports::{statistics_csv, statistics_xlsx, statistics_xml};
+use crate::statistics::{GroupBy, Measures, Preset, StatisticsQuery, DISCOUNTS_KEY, SHIPPING_KEY};
+use crate::{OrderQuery, PageRequest};
+use chrono::{DateTime, TimeZone, Utc};
+use comptoir_domain::order::OrderStatus;
+use rust_decimal::Decimal;
+
+fn at(year: i32, month: u32, day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(year, month, day, hour, 0, 0)
+        .single()
+        .expect("valid date")
+}
+
+#[test]
+fn presets_name_the_expected_utc_periods() {
+    // Proves each preset's [from, until) from an injected "now" (a Thursday), the January edge
+    // of "last month", and that "custom" needs both bounds in order.
+    let now = at(2026, 11, 26, 20);
+    let expected = [
+        (Preset::Today, at(2026, 11, 26, 0), at(2026, 11, 27, 0)),
+        (Preset::Yesterday, at(2026, 11, 25, 0), at(2026, 11, 26, 0)),
+        (Preset::Last7Days, at(2026, 11, 20, 0), at(2026, 11, 27, 0)),
+        (Preset::LastWeek, at(2026, 11, 16, 0), at(2026, 11, 23, 0)),
+        (Preset::CurrentMonth, at(2026, 11, 1, 0), at(2026, 12, 1, 0)),
+        (Preset::LastMonth, at(2026, 10, 1, 0), at(2026, 11, 1, 0)),
+        (Preset::CurrentYear, at(2026, 1, 1, 0), at(2027, 1, 1, 0)),
+    ];
+    for (preset, from, until) in expected {
+        let period = preset.period(now, (None, None)).expect("period");
+        assert_eq!(period, (from, until), "{}", preset.as_str());
+        assert_eq!(Preset::parse(preset.as_str()).expect("parses"), preset);
+    }
+    let january = at(2026, 1, 3, 9);
+    let last_month = Preset::LastMonth
+        .period(january, (None, None))
+        .expect("period");
+    assert_eq!(last_month, (at(2025, 12, 1, 0), at(2026, 1, 1, 0)));
+    let custom = (Some(at(2026, 2, 1, 0)), Some(at(2026, 3, 1, 0)));
+    assert_eq!(
+        Preset::Custom.period(now, custom).expect("custom"),
+        (at(2026, 2, 1, 0), at(2026, 3, 1, 0))
+    );
+    assert!(Preset::Custom.period(now, (custom.0, None)).is_err());
+    assert!(Preset::Custom.period(now, (custom.1, custom.0)).is_err());
+    assert!(Preset::parse("last_century").is_err());
+}
+
+fn sum_rows(rows: &[crate::statistics::StatisticsRow]) -> Measures {
+    let mut sum = Measures::default();
+    for row in rows {
+        let m = &row.measures;
+        sum.items += m.items;
+        sum.net += m.net;
+        sum.vat += m.vat;
+        sum.gross += m.gross;
+        sum.discounts += m.discounts;
+        sum.credit_notes += m.credit_notes;
+    }
+    sum
+}
+
+#[tokio::test]
+async fn every_grouping_splits_the_same_totals_exactly() {
+    // Proves that for each grouping the rows add up to the totals (all measures but the distinct
+    // order count), that the totals are the same whichever grouping, and that they equal the sums
+    // over the order list computed independently; exports carry the same figures.
+    let harness = Harness::new();
+    let _runner = harness.spawn_runner();
+    let shop = sample_log(&harness, 30, 7).await;
+    harness.caught_up().await;
+    let (from, until) = (at(2025, 3, 1, 0), at(2025, 4, 1, 0));
+    let orders = harness
+        .projections
+        .orders(
+            shop.shop_id,
+            &OrderQuery::default(),
+            &PageRequest::first(200),
+        )
+        .expect("orders");
+    let counted: Vec<_> = orders
+        .items
+        .iter()
+        .filter(|o| o.status != OrderStatus::Cancelled)
+        .collect();
+    let gross: Decimal = counted.iter().map(|o| o.total_incl_vat).sum();
+    let mut totals_seen = Vec::new();
+    for group_by in GroupBy::ALL {
+        let query = StatisticsQuery {
+            from,
+            until,
+            group_by,
+        };
+        let statistics = harness
+            .projections
+            .statistics(&[shop.shop_id], &query)
+            .expect("statistics");
+        let sum = sum_rows(&statistics.rows);
+        let totals = &statistics.totals;
+        assert_eq!(totals.orders, counted.len() as u64, "{group_by:?}");
+        assert_eq!(totals.gross, gross, "{group_by:?}");
+        assert_eq!(
+            Measures {
+                orders: totals.orders,
+                ..sum
+            },
+            *totals,
+            "{group_by:?}"
+        );
+        if group_by == GroupBy::ProductType {
+            assert!(statistics.rows.iter().any(|r| r.key == SHIPPING_KEY));
+            assert!(statistics
+                .rows
+                .iter()
+                .all(|r| r.key != DISCOUNTS_KEY || r.measures.gross <= Decimal::ZERO));
+        }
+        let csv = statistics_csv(&statistics);
+        assert_eq!(csv.lines().count(), statistics.rows.len() + 2, "{csv}");
+        assert!(statistics_xml(&statistics).contains(&format!("<gross>{gross}</gross>")));
+        assert!(statistics_xlsx(&statistics)
+            .expect("xlsx")
+            .starts_with(b"PK"));
+        totals_seen.push(statistics.totals);
+    }
+    assert!(totals_seen.windows(2).all(|pair| pair[0] == pair[1]));
+    assert!(
+        totals_seen[0].credit_notes > Decimal::ZERO,
+        "the sample has returns"
+    );
+}

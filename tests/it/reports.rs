@@ -1,0 +1,567 @@
+//! Statistics, exports and document bundles over HTTP, and replay determinism of the projections
+//! through the real binary: rebuilds, and a kill -9 during catch-up.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::api::{fixture, home_order, photo_shop, place, shop_body, Api, PhotoShop};
+use crate::support::spawn_app;
+
+/// The Python with openpyxl (installed from the distribution's `python3-openpyxl`).
+const PYTHON: &str = "/usr/bin/python3";
+/// Groupings of the statistics route.
+const GROUPINGS: [&str; 5] = [
+    "order_number",
+    "customer",
+    "product_type",
+    "order_day",
+    "payment_type",
+];
+
+/// "12.34" or "-0.5" as cents; amounts in the API have at most two decimals.
+fn cents(value: &Value) -> i64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a decimal string: {value}"));
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (units, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    assert!(fraction.len() <= 2, "more than cents: {text}");
+    let fraction = format!("{fraction:0<2}");
+    let amount =
+        units.parse::<i64>().expect("units") * 100 + fraction.parse::<i64>().expect("cents");
+    if negative {
+        -amount
+    } else {
+        amount
+    }
+}
+
+/// Measures of one group as the test computes them: items, net, vat, gross, discounts, credits.
+type Sums = [i64; 6];
+
+fn add(sums: &mut BTreeMap<String, Sums>, key: String, values: Sums) {
+    let entry = sums.entry(key).or_default();
+    for (total, value) in entry.iter_mut().zip(values) {
+        *total += value;
+    }
+}
+
+fn sum_cents<'a>(values: impl Iterator<Item = &'a Value>) -> i64 {
+    values.map(cents).sum()
+}
+
+/// One order's measures taken whole.
+fn whole(order: &Value) -> Sums {
+    let lines = order["lines"].as_array().expect("lines");
+    let items = lines
+        .iter()
+        .map(|l| l["quantity"].as_i64().expect("qty"))
+        .sum();
+    let before = sum_cents(lines.iter().map(|l| &l["total_incl_vat"]))
+        + cents(&order["shipping"]["total_incl_vat"]);
+    let totals = &order["totals"];
+    let credits = order["credits"].as_array().expect("credits");
+    [
+        items,
+        cents(&totals["total_excl_vat"]),
+        cents(&totals["total_vat"]),
+        cents(&totals["total_incl_vat"]),
+        before - cents(&totals["total_incl_vat"]),
+        sum_cents(credits.iter().map(|c| &c["totals"]["total_incl_vat"])),
+    ]
+}
+
+fn payment_type(order: &Value) -> String {
+    let methods: BTreeSet<&str> = order["payments"]
+        .as_array()
+        .expect("payments")
+        .iter()
+        .map(|p| p["method"].as_str().expect("method"))
+        .collect();
+    match methods.len() {
+        0 => "unpaid".into(),
+        1 => methods.into_iter().next().unwrap_or_default().into(),
+        _ => "mixed".into(),
+    }
+}
+
+/// The gross per product type (category name, and `shipping`), from the order lines.
+fn gross_by_product_type(
+    orders: &[Value],
+    categories: &BTreeMap<String, String>,
+) -> BTreeMap<String, i64> {
+    let mut gross = BTreeMap::new();
+    for order in orders {
+        for line in order["lines"].as_array().expect("lines") {
+            let category = &categories[line["category_id"].as_str().expect("category")];
+            *gross.entry(category.clone()).or_default() += cents(&line["total_incl_vat"]);
+        }
+        *gross.entry("shipping".to_string()).or_default() +=
+            cents(&order["shipping"]["total_incl_vat"]);
+    }
+    gross
+}
+
+/// The sums the statistics must show per group, computed from the orders themselves.
+fn expected(orders: &[Value], group_by: &str) -> BTreeMap<String, Sums> {
+    let mut sums = BTreeMap::new();
+    for order in orders {
+        let key = match group_by {
+            "order_number" => order["order_id"].as_str().expect("id").to_string(),
+            "customer" => match order["customer"]["customer_id"].as_str() {
+                Some(id) => id.to_string(),
+                None => order["customer"]["email"]
+                    .as_str()
+                    .expect("email")
+                    .to_string(),
+            },
+            "order_day" => order["placed_at"].as_str().expect("placed_at")[..10].to_string(),
+            "payment_type" => payment_type(order),
+            other => panic!("no whole-order grouping {other}"),
+        };
+        add(&mut sums, key, whole(order));
+    }
+    sums
+}
+
+fn row_sums(row: &Value) -> Sums {
+    [
+        row["items"].as_i64().expect("items"),
+        cents(&row["net"]),
+        cents(&row["vat"]),
+        cents(&row["gross"]),
+        cents(&row["discounts"]),
+        cents(&row["credit_notes"]),
+    ]
+}
+
+async fn pay(api: &Api, shop: &PhotoShop, order_id: &str, method: &str, amount: &str) -> u64 {
+    let body = json!({"method": method, "amount": amount});
+    let path = shop.path(&format!("/orders/{order_id}/payments"));
+    api.post(&path, &body).await.expect(200).body["position"]
+        .as_u64()
+        .expect("position")
+}
+
+/// A varied history over HTTP: a registered and guest customers, card, cash and mixed payments,
+/// an unpaid order, a shipped order with a return credited as store credit, a cancelled paid
+/// order. Returns the order ids and the last position.
+async fn varied_history(shop: &PhotoShop) -> (Vec<String>, u64) {
+    let storefront = shop.as_role("storefront");
+    let customer =
+        json!({"email": "claire@example.fr", "first_name": "Claire", "last_name": "Martin"});
+    storefront
+        .post(&shop.path("/customers"), &customer)
+        .await
+        .expect(201);
+    let baskets = [
+        (
+            "claire@example.fr",
+            json!([{"sku": "TIR-10x15", "quantity": 60}, {"sku": "GUIDE-LYON", "quantity": 1}]),
+        ),
+        (
+            "paul@example.fr",
+            json!([{"sku": "AGR-20x30", "quantity": 2}, {"sku": "MUG-BLANC", "quantity": 1}]),
+        ),
+        (
+            "claire@example.fr",
+            json!([{"sku": "TIR-13x18", "quantity": 5}]),
+        ),
+        (
+            "guest@example.fr",
+            json!([{"sku": "LIVRE-A4-24", "quantity": 1}]),
+        ),
+        (
+            "paul@example.fr",
+            json!([{"sku": "PANO-10x30", "quantity": 3}, {"sku": "TIR-10x15", "quantity": 10}]),
+        ),
+    ];
+    let mut orders = Vec::new();
+    for (email, lines) in baskets {
+        orders.push(place(&storefront, shop, &home_order(shop, email, lines)).await);
+    }
+    let manager = &shop.manager;
+    pay(manager, shop, &orders[0].0, "card", &orders[0].1).await;
+    let ship = shop.path(&format!("/orders/{}/ship", orders[0].0));
+    manager.post(&ship, &json!({})).await.expect(200);
+    let returns = shop.path(&format!("/orders/{}/returns", orders[0].0));
+    let credit = json!({"lines": [{"line_number": 1, "quantity": 10}], "settlement": {"type": "store_credit"}});
+    manager.post(&returns, &credit).await.expect(201);
+    let mark_paid = shop.path(&format!("/orders/{}/mark-paid", orders[1].0));
+    manager
+        .post(&mark_paid, &json!({"method": "cash"}))
+        .await
+        .expect(200);
+    pay(manager, shop, &orders[3].0, "card", &orders[3].1).await;
+    let cancel = shop.path(&format!("/orders/{}/cancel", orders[3].0));
+    let body = json!({"reason": "doublon", "settlement": {"type": "refund", "method": "card"}});
+    manager.post(&cancel, &body).await.expect(200);
+    pay(manager, shop, &orders[4].0, "card", "1.00").await;
+    let mark_paid = shop.path(&format!("/orders/{}/mark-paid", orders[4].0));
+    let last = manager
+        .post(&mark_paid, &json!({"method": "cash"}))
+        .await
+        .expect(200);
+    let position = last.body["position"].as_u64().expect("position");
+    (orders.into_iter().map(|(id, _)| id).collect(), position)
+}
+
+async fn counted_orders(shop: &PhotoShop, ids: &[String], position: u64) -> Vec<Value> {
+    let mut orders = Vec::new();
+    for id in ids {
+        let path = shop.path(&format!("/orders/{id}?min_position={position}"));
+        let order = shop.manager.get(&path).await.expect(200).body;
+        if order["status"] != "cancelled" {
+            orders.push(order);
+        }
+    }
+    orders
+}
+
+fn period_around_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    // Whole UTC days around now: the orders were placed within the last minutes.
+    let day = 86_400;
+    let from = (now / day - 1) * day;
+    let until = (now / day + 2) * day;
+    format!("from={}&until={}", rfc3339(from), rfc3339(until))
+}
+
+/// Seconds since the epoch (a midnight) as `YYYY-MM-DDT00:00:00Z`, via civil-from-days.
+fn rfc3339(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T00:00:00Z")
+}
+
+async fn category_names(shop: &PhotoShop) -> BTreeMap<String, String> {
+    let reply = shop
+        .manager
+        .get(&shop.path("/categories"))
+        .await
+        .expect(200);
+    let list = reply.body["items"]
+        .as_array()
+        .or(reply.body.as_array())
+        .cloned()
+        .expect("categories");
+    list.iter()
+        .map(|c| {
+            (
+                c["category_id"].as_str().expect("id").to_string(),
+                c["name"].as_str().expect("name").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn statistics_grouped_each_way_equal_sums_computed_from_the_orders() {
+    // Proves, over HTTP on orders placed through the API, that every grouping's rows equal sums
+    // computed here from the orders themselves (cancelled left out), that the totals agree, that
+    // an empty preset period has no rows, and that a key of another shop gets 404.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (ids, position) = varied_history(&shop).await;
+    let orders = counted_orders(&shop, &ids, position).await;
+    assert_eq!(orders.len(), 4, "one of five orders is cancelled");
+    let accountant = shop.as_role("accountant");
+    let period = period_around_now();
+    let mut all_orders: Sums = [0; 6];
+    for order in &orders {
+        for (total, value) in all_orders.iter_mut().zip(whole(order)) {
+            *total += value;
+        }
+    }
+    for group_by in GROUPINGS {
+        let path = shop.path(&format!(
+            "/statistics?{period}&group_by={group_by}&min_position={position}"
+        ));
+        let statistics = accountant.get(&path).await.expect(200).body;
+        assert_eq!(statistics["totals"]["orders"], 4, "{statistics}");
+        assert_eq!(row_sums(&statistics["totals"]), all_orders, "{group_by}");
+        let rows = statistics["rows"].as_array().expect("rows");
+        if group_by == "product_type" {
+            let expected = gross_by_product_type(&orders, &category_names(&shop).await);
+            for (key, gross) in &expected {
+                let row = rows
+                    .iter()
+                    .find(|r| r["key"] == key.as_str())
+                    .expect("category row");
+                assert_eq!(cents(&row["gross"]), *gross, "{key}");
+            }
+            let total: i64 = rows.iter().map(|r| cents(&r["gross"])).sum();
+            assert_eq!(total, all_orders[3]);
+            continue;
+        }
+        let actual: BTreeMap<String, Sums> = rows
+            .iter()
+            .map(|r| (r["key"].as_str().expect("key").to_string(), row_sums(r)))
+            .collect();
+        assert_eq!(actual, expected(&orders, group_by), "{group_by}");
+    }
+    let payment_rows = shop.path(&format!("/statistics?{period}&group_by=payment_type"));
+    let keys: Vec<Value> = accountant.get(&payment_rows).await.expect(200).body["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["key"].clone())
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            json!("card"),
+            json!("cash"),
+            json!("mixed"),
+            json!("unpaid")
+        ]
+    );
+    let last_month = accountant
+        .get(&shop.path("/statistics?preset=last_month"))
+        .await
+        .expect(200);
+    assert_eq!(last_month.body["totals"]["orders"], 0);
+    let other = photo_shop(&app, "Autre boutique").await;
+    other
+        .manager
+        .get(&shop.path("/statistics?preset=today"))
+        .await
+        .expect_problem(404, "not-found");
+    accountant
+        .get(&shop.path("/statistics?preset=someday"))
+        .await
+        .expect_problem(400, "invalid-request");
+}
+
+/// Downloads `path` into `dir/name`; asserts 200 and the content type's start.
+async fn download(
+    api: &Api,
+    path: &str,
+    dir: &Path,
+    name: &str,
+    content_type: &str,
+) -> std::path::PathBuf {
+    let response = api
+        .client
+        .get(format!("{}{path}", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    let actual = response.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .to_string();
+    assert!(actual.starts_with(content_type), "{actual}");
+    let file = dir.join(name);
+    std::fs::write(&file, response.bytes().await.expect("body")).expect("write");
+    file
+}
+
+/// Runs a Python snippet with `sys.argv[1]` = `file`; returns its stdout, asserting success.
+fn python(script: &str, file: &Path) -> String {
+    let output = std::process::Command::new(PYTHON)
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python failed: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Prints each row of the first sheet as `repr` of its cells' Python types and values.
+const READ_XLSX: &str = r#"
+import sys, openpyxl
+sheet = openpyxl.load_workbook(sys.argv[1]).active
+for row in sheet.iter_rows(values_only=True):
+    print("|".join(type(v).__name__ + "=" + str(v) for v in row))
+"#;
+
+#[tokio::test]
+async fn statistics_and_customers_export_as_csv_xlsx_and_xml() {
+    // Proves the exports are real files: openpyxl opens the XLSX, its header is text, counts and
+    // amounts are numbers equal to the JSON, order days are dates; CSV and XML carry the same
+    // totals; the customer export honours the search, as CSV and as XLSX.
+    let (dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (_, position) = varied_history(&shop).await;
+    let period = period_around_now();
+    let base = format!("/statistics?{period}&group_by=order_day&min_position={position}");
+    let json = shop.manager.get(&shop.path(&base)).await.expect(200).body;
+    let gross = json["totals"]["gross"].as_str().expect("gross").to_string();
+    let xlsx_path = shop.path(&format!("{base}&format=xlsx"));
+    let xlsx = download(
+        &shop.manager,
+        &xlsx_path,
+        dir.path(),
+        "s.xlsx",
+        "application/vnd.openxml",
+    )
+    .await;
+    let rows: Vec<String> = python(READ_XLSX, &xlsx).lines().map(String::from).collect();
+    assert!(
+        rows[0].starts_with("str=order_day|str=label|str=orders|str=items|str=net"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].starts_with("datetime="),
+        "an order day is a date: {}",
+        rows[1]
+    );
+    assert!(
+        rows[1].contains("|int=4|") || rows[1].contains("|float=4.0|"),
+        "{}",
+        rows[1]
+    );
+    let total = rows.last().expect("total row");
+    assert!(total.starts_with("str=total|"), "{total}");
+    let gross_cell: f64 = total
+        .split('|')
+        .nth(6)
+        .and_then(|c| c.split_once('='))
+        .expect("gross cell")
+        .1
+        .parse()
+        .expect("a number");
+    assert!(
+        (gross_cell - gross.parse::<f64>().expect("gross")).abs() < 0.005,
+        "{total}"
+    );
+    let csv_path = shop.path(&format!("{base}&format=csv"));
+    let csv = download(&shop.manager, &csv_path, dir.path(), "s.csv", "text/csv").await;
+    let csv = std::fs::read_to_string(csv).expect("csv");
+    assert!(
+        csv.lines().last().expect("line").split(',').nth(6) == Some(gross.as_str()),
+        "{csv}"
+    );
+    let xml = shop
+        .manager
+        .get(&shop.path(&format!("{base}&format=xml")))
+        .await
+        .expect(200);
+    assert!(
+        xml.raw.contains(&format!("<gross>{gross}</gross>")),
+        "{}",
+        xml.raw
+    );
+
+    let storefront = shop.as_role("storefront");
+    let other = json!({"email": "zoe@example.fr", "first_name": "Zoé", "last_name": "=cmd"});
+    let position = storefront
+        .post(&shop.path("/customers"), &other)
+        .await
+        .expect(201)
+        .body["position"]
+        .as_u64()
+        .expect("pos");
+    let customers = format!("/customers/export?search=zo&min_position={position}");
+    let csv = download(
+        &shop.manager,
+        &shop.path(&customers),
+        dir.path(),
+        "c.csv",
+        "text/csv",
+    )
+    .await;
+    let csv = std::fs::read_to_string(csv).expect("csv");
+    assert_eq!(csv.lines().count(), 2, "header and Zoé only: {csv}");
+    assert!(
+        csv.contains("zoe@example.fr,Zoé,'=cmd"),
+        "formulas are defused: {csv}"
+    );
+    let xlsx_path = shop.path(&format!("{customers}&format=xlsx"));
+    let xlsx = download(
+        &shop.manager,
+        &xlsx_path,
+        dir.path(),
+        "c.xlsx",
+        "application/vnd.openxml",
+    )
+    .await;
+    let rows: Vec<String> = python(READ_XLSX, &xlsx).lines().map(String::from).collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[1].contains("str=zoe@example.fr"), "{rows:?}");
+    assert!(
+        rows[1]
+            .split('|')
+            .next_back()
+            .unwrap_or_default()
+            .starts_with("datetime="),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn statistics_span_shops_of_one_organisation_only() {
+    // Proves the owner can add shops of the same organisation (totals add up), a shop key cannot
+    // reach another shop (404), and no one can mix in another organisation's shop (400).
+    let (_dir, app) = spawn_app().await;
+    let lyon = photo_shop(&app, "Lumière Lyon").await;
+    let paris = photo_shop(&app, "Lumière Paris").await;
+    let storefront = paris.as_role("storefront");
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 30}]);
+    place(
+        &storefront,
+        &paris,
+        &home_order(&paris, "a@example.fr", lines.clone()),
+    )
+    .await;
+    place(
+        &lyon.as_role("storefront"),
+        &lyon,
+        &home_order(&lyon, "b@example.fr", lines),
+    )
+    .await;
+    let position = lyon.manager.head_position().await;
+    let owner = Api::owner(&app);
+    let query = format!(
+        "/statistics?{}&min_position={position}",
+        period_around_now()
+    );
+    let both = lyon.path(&format!("{query}&shop_ids={}", paris.shop_id));
+    let both = owner.get(&both).await.expect(200).body;
+    assert_eq!(both["totals"]["orders"], 2, "{both}");
+    assert_eq!(both["shop_ids"], json!([lyon.shop_id, paris.shop_id]));
+    let one = owner.get(&lyon.path(&query)).await.expect(200).body;
+    assert_eq!(one["totals"]["orders"], 1);
+    let from_key = lyon.path(&format!("{query}&shop_ids={}", paris.shop_id));
+    lyon.manager
+        .get(&from_key)
+        .await
+        .expect_problem(404, "not-found");
+    let mut body = shop_body(&fixture(), "Concurrent");
+    body["organisation"]["siren"] = json!("999999999");
+    body["organisation"]["vat_id"] = json!("FR00999999999");
+    let stranger = owner
+        .post("/v1/shops", &body)
+        .await
+        .expect(201)
+        .id("shop_id");
+    let mixed = lyon.path(&format!("{query}&shop_ids={stranger}"));
+    owner
+        .get(&mixed)
+        .await
+        .expect_problem(400, "invalid-request");
+}
