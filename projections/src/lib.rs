@@ -17,6 +17,7 @@
 //! ([`Projections::state_digest`]).
 
 mod apply;
+pub mod bundles;
 pub mod codec;
 mod engine;
 mod error;

@@ -565,3 +565,103 @@ async fn statistics_span_shops_of_one_organisation_only() {
         .await
         .expect_problem(400, "invalid-request");
 }
+
+/// "49.80" as the documents print it: "49,80 €".
+fn printed_euros(amount: &str) -> String {
+    format!("{} €", amount.replace('.', ","))
+}
+
+/// Extracts the zip at `file` into `dir` with Python's zipfile; returns the entry names in order.
+fn unzip(file: &Path, dir: &Path) -> Vec<String> {
+    let script = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[1] + '.d')\nprint('\\n'.join(z.namelist()))";
+    let names = python(script, file);
+    assert!(dir
+        .join(format!(
+            "{}.d",
+            file.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+        ))
+        .is_dir());
+    names.lines().map(String::from).collect()
+}
+
+fn pdf_text(file: &Path) -> String {
+    let output = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(file)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (poppler-utils, installed by .ci/run)");
+    assert!(
+        output.status.success(),
+        "pdftotext failed on {}",
+        file.display()
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn invoices_of_a_period_download_as_a_zip_of_pdfs_that_pdftotext_reads() {
+    // Proves the bundle route over HTTP: one PDF per invoice of the period, named by number,
+    // each read back by pdftotext with its number and its total; the HTML variant; an unknown
+    // kind is 404 and a period is required.
+    let (dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (_, position) = varied_history(&shop).await;
+    let accountant = shop.as_role("accountant");
+    let listed = accountant
+        .get(&shop.path(&format!("/invoices?limit=200&min_position={position}")))
+        .await
+        .expect(200)
+        .body;
+    let invoices = listed["items"].as_array().expect("items").clone();
+    assert_eq!(invoices.len(), 4, "four orders were paid");
+    let query = format!("{}&min_position={position}", period_around_now());
+    let path = shop.path(&format!("/printable/invoices.zip?{query}"));
+    let zip = download(
+        &accountant,
+        &path,
+        dir.path(),
+        "invoices.zip",
+        "application/zip",
+    )
+    .await;
+    let names = unzip(&zip, dir.path());
+    let expected: Vec<String> = invoices
+        .iter()
+        .map(|i| format!("{}.pdf", i["number"].as_str().expect("number")))
+        .collect();
+    assert_eq!(names, expected);
+    for invoice in &invoices {
+        let number = invoice["number"].as_str().expect("number");
+        let text = pdf_text(&dir.path().join(format!("invoices.zip.d/{number}.pdf")));
+        let total = printed_euros(invoice["totals"]["total_incl_vat"].as_str().expect("total"));
+        assert!(
+            text.contains(number) && text.contains(&total),
+            "{number} {total}:\n{text}"
+        );
+    }
+    let html = shop.path(&format!("/printable/credit-notes.zip?{query}&format=html"));
+    let zip = download(
+        &accountant,
+        &html,
+        dir.path(),
+        "credit-notes.zip",
+        "application/zip",
+    )
+    .await;
+    let names = unzip(&zip, dir.path());
+    assert_eq!(
+        names.len(),
+        2,
+        "a return and a cancelled paid order: {names:?}"
+    );
+    assert!(names.iter().all(|n| n.ends_with(".html")), "{names:?}");
+    accountant
+        .get(&shop.path(&format!("/printable/quotes.zip?{query}")))
+        .await
+        .expect_problem(404, "not-found");
+    let no_period = accountant.get(&shop.path("/printable/invoices.zip")).await;
+    assert_eq!(no_period.status.as_u16(), 400, "{}", no_period.raw);
+}

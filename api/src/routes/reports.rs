@@ -19,6 +19,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::server::AppState;
 
+mod bundles;
 mod statistics;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(journal))
         .routes(routes!(fec_export))
         .routes(routes!(printable_document))
+        .routes(routes!(bundles::document_bundle))
         .routes(routes!(statistics::statistics))
         .routes(routes!(statistics::customer_export))
 }

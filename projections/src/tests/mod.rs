@@ -1,6 +1,7 @@
 //! Tests of the projections over a real event log in a temporary data dir. Events come from the
 //! domain's golden fixtures (the pinned stored format), with ids and dates patched per test.
 
+mod bundles;
 mod documents;
 mod engine;
 mod ledger;
