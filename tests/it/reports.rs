@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::api::{fixture, home_order, photo_shop, place, shop_body, Api, PhotoShop};
-use crate::support::spawn_app;
+use crate::support::{run_comptoir, spawn_app, spawn_app_in};
 
 /// The Python with openpyxl (installed from the distribution's `python3-openpyxl`).
 const PYTHON: &str = "/usr/bin/python3";
@@ -664,4 +664,101 @@ async fn invoices_of_a_period_download_as_a_zip_of_pdfs_that_pdftotext_reads() {
         .expect_problem(404, "not-found");
     let no_period = accountant.get(&shop.path("/printable/invoices.zip")).await;
     assert_eq!(no_period.status.as_u16(), 400, "{}", no_period.raw);
+}
+
+/// Orders placed and paid in bulk by the replay test, so that catching up takes several commits
+/// of `COMMIT_EVENTS_MAX` (1,024) events: about four events each.
+const BULK_ORDERS: usize = 512;
+/// Requests in flight while placing the bulk orders.
+const BULK_CONCURRENCY: usize = 32;
+/// How long after "listening" each successive server is killed: from before the runner starts
+/// to well into its catch-up.
+const KILL_DELAYS_MS: [u64; 5] = [0, 5, 20, 60, 150];
+
+async fn bulk_orders(shop: &PhotoShop) {
+    let storefront = shop.as_role("storefront");
+    for chunk in 0..BULK_ORDERS.div_ceil(BULK_CONCURRENCY) {
+        let placing = (0..BULK_CONCURRENCY).map(|i| {
+            let (storefront, manager) = (storefront.clone(), shop.manager.clone());
+            let email = format!("bulk{}@example.fr", chunk * BULK_CONCURRENCY + i);
+            let lines = json!([{"sku": "TIR-10x15", "quantity": 1 + i}, {"sku": "MUG-BLANC", "quantity": 1}]);
+            async move {
+                let (order_id, total) = place(&storefront, shop, &home_order(shop, &email, lines)).await;
+                pay(&manager, shop, &order_id, "card", &total).await
+            }
+        });
+        futures::future::join_all(placing).await;
+    }
+}
+
+/// Each projection's (name, position, digest) from `rebuild` or `verify --projections` output.
+fn digests(stdout: &str) -> BTreeMap<String, (u64, String)> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                [name, "position", position, "sha256", digest, ..] => Some((
+                    name.to_string(),
+                    (position.parse().ok()?, digest.to_string()),
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+async fn comptoir_ok(args: &[&str]) -> String {
+    let (status, stdout, stderr) = run_comptoir(args).await;
+    assert!(
+        status.success(),
+        "comptoir {args:?} failed:\n{stdout}{stderr}"
+    );
+    stdout
+}
+
+#[tokio::test]
+async fn rebuilds_and_kills_during_catch_up_give_the_same_digests() {
+    // Proves replay determinism through the real binary: a varied log built over HTTP rebuilds
+    // twice to equal digests; then with the projections deleted, servers killed with SIGKILL at
+    // successive moments of their catch-up and a last one left to finish end with projections
+    // that `verify --projections` accepts and whose digests equal the clean rebuild's.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().to_str().expect("utf-8 path").to_string();
+    let app = spawn_app_in(dir.path()).await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    varied_history(&shop).await;
+    bulk_orders(&shop).await;
+    let head = shop.manager.head_position().await;
+    assert!(
+        head > 1_024 * 2,
+        "catching up takes several commits: {head}"
+    );
+    app.signal(libc::SIGTERM);
+    assert!(app.wait_exit().await.0.success());
+
+    let first = digests(&comptoir_ok(&["rebuild", "--data-dir", &data_dir]).await);
+    let second = digests(&comptoir_ok(&["rebuild", "--data-dir", &data_dir]).await);
+    assert_eq!(first.len(), 2, "read_models and ledger: {first:?}");
+    assert!(
+        first.values().all(|(position, _)| *position == head),
+        "{first:?}"
+    );
+    assert_eq!(first, second);
+
+    std::fs::remove_dir_all(dir.path().join("projections")).expect("delete the projections");
+    for delay_ms in KILL_DELAYS_MS {
+        let app = spawn_app_in(dir.path()).await;
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        app.signal(libc::SIGKILL);
+        app.wait_exit().await;
+    }
+    let app = spawn_app_in(dir.path()).await;
+    let owner = Api::owner(&app);
+    let caught_up = shop.path(&format!("/orders?limit=1&min_position={head}"));
+    owner.get(&caught_up).await.expect(200);
+    app.signal(libc::SIGTERM);
+    assert!(app.wait_exit().await.0.success());
+    let verified = comptoir_ok(&["verify", "--data-dir", &data_dir, "--projections"]).await;
+    assert_eq!(digests(&verified), first, "{verified}");
 }
