@@ -19,6 +19,7 @@
 mod apply;
 pub mod bundles;
 pub mod codec;
+pub mod customer_space;
 mod engine;
 mod error;
 pub mod exports;

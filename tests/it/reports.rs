@@ -762,3 +762,66 @@ async fn rebuilds_and_kills_during_catch_up_give_the_same_digests() {
     let verified = comptoir_ok(&["verify", "--data-dir", &data_dir, "--projections"]).await;
     assert_eq!(digests(&verified), first, "{verified}");
 }
+
+#[tokio::test]
+async fn a_customer_space_lists_their_orders_documents_and_payments() {
+    // Proves the customer space over HTTP: a registered customer's two orders (one paid, shipped
+    // and partly returned, one unpaid), its invoice, its unused credit note and its payment, and
+    // nobody else's; an unknown customer and another shop's key get 404.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (ids, position) = varied_history(&shop).await;
+    let search = shop.path(&format!("/customers?search=claire&min_position={position}"));
+    let listed = shop.manager.get(&search).await.expect(200).body;
+    let customer_id = listed["items"][0]["customer_id"]
+        .as_str()
+        .expect("claire")
+        .to_string();
+    let path = shop.path(&format!(
+        "/customers/{customer_id}/space?min_position={position}"
+    ));
+    let space = shop.as_role("employee").get(&path).await.expect(200).body;
+    let orders: Vec<&str> = space["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .map(|o| o["order_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(orders.len(), 2, "{space}");
+    assert!(
+        orders.contains(&ids[0].as_str()) && orders.contains(&ids[2].as_str()),
+        "{space}"
+    );
+    assert_eq!(
+        space["invoices"].as_array().expect("invoices").len(),
+        1,
+        "{space}"
+    );
+    assert_eq!(space["invoices"][0]["order_id"], ids[0].as_str());
+    assert_eq!(
+        space["credit_notes"]
+            .as_array()
+            .expect("credit notes")
+            .len(),
+        1,
+        "{space}"
+    );
+    assert_eq!(space["credit_notes"][0]["used_at"], Value::Null);
+    assert_eq!(
+        space["payments"].as_array().expect("payments").len(),
+        1,
+        "{space}"
+    );
+    assert_eq!(space["payments"][0]["method"], "card");
+    let unknown = shop.path(&format!("/customers/{}/space", ids[1]));
+    shop.manager
+        .get(&unknown)
+        .await
+        .expect_problem(404, "not-found");
+    let other = photo_shop(&app, "Autre boutique").await;
+    other
+        .manager
+        .get(&path)
+        .await
+        .expect_problem(404, "not-found");
+}

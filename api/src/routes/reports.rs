@@ -20,6 +20,7 @@ use crate::extract::{ApiPath, ApiQuery};
 use crate::server::AppState;
 
 mod bundles;
+mod customer_space;
 mod statistics;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(bundles::document_bundle))
         .routes(routes!(statistics::statistics))
         .routes(routes!(statistics::customer_export))
+        .routes(routes!(customer_space::customer_space))
 }
 
 async fn prepare(

@@ -1,0 +1,131 @@
+//! A customer's space (seed 003): their orders, invoices, credit notes (used ones marked) and
+//! payments, read from the order read models. There is no index by customer yet, so the shop's
+//! orders are scanned, bounded by `CUSTOMER_SPACE_SCAN_MAX`.
+
+use crate::error::{ProjectionError, ProjectionResult};
+use crate::keys::{shop_prefix, Table};
+use crate::store;
+use crate::views::{CustomerView, OrderSummary};
+use crate::Projections;
+use chrono::{DateTime, Utc};
+use comptoir_domain::order::PaymentRecord;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Orders of the shop one customer-space read may scan; a bigger shop needs an index by
+/// customer (not built yet), so the read is refused rather than slow.
+pub const CUSTOMER_SPACE_SCAN_MAX: usize = 100_000;
+
+/// An invoice or credit note as listed in the space; the document itself is one read away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceDocument {
+    pub number: String,
+    pub order_id: Uuid,
+    pub issued_at: DateTime<Utc>,
+    pub total_incl_vat: Decimal,
+    /// Credit notes only: when the store credit it granted was fully spent.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// A payment with the order it paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpacePayment {
+    pub order_id: Uuid,
+    #[serde(flatten)]
+    pub payment: PaymentRecord,
+}
+
+/// Everything the customer space shows, oldest first in each list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerSpace {
+    pub customer: CustomerView,
+    pub orders: Vec<OrderSummary>,
+    pub invoices: Vec<SpaceDocument>,
+    pub credit_notes: Vec<SpaceDocument>,
+    pub payments: Vec<SpacePayment>,
+}
+
+impl Projections {
+    /// The customer's space, or `None` when the shop has no such customer.
+    pub fn customer_space(
+        &self,
+        shop_id: Uuid,
+        customer_id: Uuid,
+    ) -> ProjectionResult<Option<CustomerSpace>> {
+        let Some(customer) = self.customer(shop_id, customer_id)? else {
+            return Ok(None);
+        };
+        let mut space = CustomerSpace {
+            customer,
+            orders: Vec::new(),
+            invoices: Vec::new(),
+            credit_notes: Vec::new(),
+            payments: Vec::new(),
+        };
+        let prefix = shop_prefix(Table::OrderPlaced, shop_id);
+        for (scanned, entry) in self.tree.scan_prefix(&prefix).enumerate() {
+            if scanned == CUSTOMER_SPACE_SCAN_MAX {
+                return Err(ProjectionError::TooLarge {
+                    what: "orders scanned for a customer space".into(),
+                    limit: CUSTOMER_SPACE_SCAN_MAX,
+                });
+            }
+            let (key, value) = entry?;
+            let summary: OrderSummary = store::decode_value(&key, &value)?;
+            // Accounts are keyed by normalised email, and so are the orders placed with it.
+            if summary.customer_email == space.customer.email {
+                self.add_order(shop_id, summary, &mut space)?;
+            }
+        }
+        space
+            .invoices
+            .sort_by(|a, b| (a.issued_at, &a.number).cmp(&(b.issued_at, &b.number)));
+        space
+            .credit_notes
+            .sort_by(|a, b| (a.issued_at, &a.number).cmp(&(b.issued_at, &b.number)));
+        space.payments.sort_by_key(|p| p.payment.recorded_at);
+        Ok(Some(space))
+    }
+
+    fn add_order(
+        &self,
+        shop_id: Uuid,
+        summary: OrderSummary,
+        space: &mut CustomerSpace,
+    ) -> ProjectionResult<()> {
+        let Some(order) = self.order(shop_id, summary.order_id)? else {
+            return Ok(());
+        };
+        if let Some(invoice) = order.invoice_number.as_deref() {
+            if let Some(view) = self.invoice(shop_id, invoice)? {
+                space.invoices.push(SpaceDocument {
+                    number: view.number,
+                    order_id: order.order_id,
+                    issued_at: view.issued_at,
+                    total_incl_vat: view.body.totals.total_incl_vat,
+                    used_at: None,
+                });
+            }
+        }
+        for number in &order.credit_note_numbers {
+            if let Some(view) = self.credit_note(shop_id, number)? {
+                space.credit_notes.push(SpaceDocument {
+                    number: view.document.number,
+                    order_id: order.order_id,
+                    issued_at: view.document.issued_at,
+                    total_incl_vat: view.document.body.totals.total_incl_vat,
+                    used_at: view.used_at,
+                });
+            }
+        }
+        space
+            .payments
+            .extend(order.payments.iter().map(|payment| SpacePayment {
+                order_id: order.order_id,
+                payment: payment.clone(),
+            }));
+        space.orders.push(summary);
+        Ok(())
+    }
+}
