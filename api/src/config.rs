@@ -22,6 +22,9 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Load the photo-shop demo (through the same commands as the API) and print an API key.
     pub demo: bool,
+    /// Let the owner move the decisions' clock over HTTP (`PUT /v1/test-clock`), for end-to-end
+    /// tests of expiry. Never on unless `serve --test-clock` is given.
+    pub test_clock: bool,
 }
 
 /// The token is a secret: never print it.
@@ -32,6 +35,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("demo", &self.demo)
+            .field("test_clock", &self.test_clock)
             .finish()
     }
 }

@@ -11,6 +11,10 @@ use comptoir_domain::catalog::{
 use comptoir_domain::customer::{
     self, normalise_email, Customer, CustomerCommand, CustomerProfile,
 };
+use comptoir_domain::pack::{
+    activation_code_stream_id, ActivationCode, ActivationCodeCommand, PackTerms, PackValidity,
+    BYTES_PER_GIGABYTE,
+};
 use comptoir_domain::shop::{
     self, Address, DocumentPatterns, LegalIdentity, Role, Shop, ShopCommand, ShopProfile,
 };
@@ -25,6 +29,10 @@ use crate::server::AppState;
 
 /// The fixture, embedded so that the binary works from any directory.
 const FIXTURE: &str = include_str!("../fixtures/photo-shop.json");
+/// The demo shop's pack: a year, 50 GB and 100,000 orders, plenty to try everything.
+const DEMO_PACK_DAYS: u32 = 365;
+const DEMO_PACK_GIGABYTES: u64 = 50;
+const DEMO_PACK_ORDERS: u64 = 100_000;
 /// Namespace of the demo's ids.
 const DEMO_NAMESPACE: Uuid = Uuid::from_u128(0x3f6e_2a10_8c4d_4e7b_b1a2_9d3c_5e7f_1a2b);
 
@@ -168,6 +176,7 @@ pub async fn load(state: &AppState) -> Result<String, DemoError> {
         let stream = customer::stream_id(customer_id);
         apply::<Customer>(state, &format!("customer:{email}"), &stream, command).await?;
     }
+    activate_demo_pack(state, shop_id).await?;
     let secret = new_api_key_secret(shop_id);
     let key_id = Uuid::now_v7();
     let command = ShopCommand::CreateApiKey {
@@ -180,6 +189,36 @@ pub async fn load(state: &AppState) -> Result<String, DemoError> {
     println!("demo shop {shop_id} loaded; manager API key: {secret}");
     println!("try: curl -H 'Authorization: Bearer {secret}' http://ADDR/v1/shops/{shop_id}/products (docs at /docs)");
     Ok(secret)
+}
+
+/// Shops take orders only with an active pack, so the demo mints a code for a year's pack and
+/// redeems it, through the same decisions as the pack routes (the code itself is never shown).
+async fn activate_demo_pack(state: &AppState, shop_id: Uuid) -> Result<(), DemoError> {
+    let code_hash = sha256_hex(&format!("demo-pack:{shop_id}"));
+    let terms = PackTerms {
+        level: "Demo".into(),
+        validity: PackValidity::Days(DEMO_PACK_DAYS),
+        transfer_allowance_bytes: DEMO_PACK_GIGABYTES * BYTES_PER_GIGABYTE,
+        order_allowance: DEMO_PACK_ORDERS,
+    };
+    let mint = ActivationCodeCommand::Mint {
+        code_hash: code_hash.clone(),
+        terms,
+        minted_by: "demo".into(),
+    };
+    let code_stream = activation_code_stream_id(&code_hash);
+    apply::<ActivationCode>(state, "pack-code", &code_stream, mint).await?;
+    let input = CommandInput {
+        command_id: demo_id("command:pack-activation"),
+        fingerprint: None,
+        actor: Some("demo".into()),
+        sequenced: Vec::new(),
+    };
+    execute_many(&state.executor(), &input, |session| {
+        crate::routes::packs::decide_activation(session, shop_id, &code_hash)
+    })
+    .await?;
+    Ok(())
 }
 
 fn shop_profile(fixture: &Fixture, shop_id: Uuid) -> ShopProfile {

@@ -5,6 +5,7 @@
 //! through `comptoir_eventlog`'s public API.
 
 pub mod auth;
+pub mod clock;
 pub mod commands;
 mod config;
 pub mod demo;

@@ -35,6 +35,9 @@ enum Command {
         /// Load the photo-shop demo (through the API's own commands) and print an API key.
         #[arg(long)]
         demo: bool,
+        /// Tests only: let the owner token move the clock (`PUT /v1/test-clock`).
+        #[arg(long)]
+        test_clock: bool,
     },
     /// Owner tokens (they create shops and API keys).
     Token {
@@ -78,11 +81,13 @@ fn main() -> ExitCode {
             data_dir,
             listen,
             demo,
+            test_clock,
         } => serve(Config {
             data_dir,
             listen,
             admin_token: std::env::var("COMPTOIR_ADMIN_TOKEN").ok(),
             demo,
+            test_clock,
         }),
         Command::Verify {
             data_dir,

@@ -16,7 +16,8 @@ use comptoir_projections::{ProjectionError, Projections};
 use tokio::net::TcpListener;
 
 use crate::auth::OwnerTokens;
-use crate::commands::{Executor, StateCache, SystemEnvironment};
+use crate::clock::Clock;
+use crate::commands::{Executor, StateCache};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::health;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub owner_tokens: Arc<OwnerTokens>,
     /// Order id → invoice number, as issued by this process or read from the projections.
     pub invoice_numbers: Arc<InvoiceNumbers>,
+    /// The decisions' clock: the system's, or a test clock under `serve --test-clock`.
+    pub clock: Arc<Clock>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             idempotency: Arc::new(IdempotencyCache::default()),
             owner_tokens: Arc::new(OwnerTokens::new(&data_dir, admin_token)),
             invoice_numbers: Arc::new(InvoiceNumbers::default()),
+            clock: Arc::new(Clock::default()),
             log,
         })
     }
@@ -65,7 +69,7 @@ impl AppState {
         Executor {
             store: self.log.as_ref(),
             cache: &self.cache,
-            env: &SystemEnvironment,
+            env: self.clock.as_ref(),
         }
     }
 
@@ -90,6 +94,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router(state.clone()))
         .merge(crate::docs::router(openapi))
+        .merge(crate::clock::router(&state))
         .merge(api.with_state(state.clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -161,6 +166,10 @@ pub async fn serve(
     println!("listening on http://{address}");
     tracing::info!(%address, data_dir = %config.data_dir.display(), head_position = log.head_position(), "serving");
     let state = match AppState::open(log.clone(), config.admin_token.as_deref()) {
+        Ok(state) if config.test_clock => AppState {
+            clock: Arc::new(Clock::test()),
+            ..state
+        },
         Ok(state) => state,
         Err(source) => {
             close_log(log).await;

@@ -21,6 +21,7 @@
 //! | [`coupon::CouponCodeRegistry`] | `coupon-codes-{shop_id}` | code → coupon, unique per shop |
 //! | [`pack::ActivationCode`] | `activation-code-{sha256}` | minted once, redeemed once |
 //! | [`pack::Pack`] | `pack-{shop_id}` | validity, transfer and order quota |
+//! | [`order_files::OrderFiles`] | `order-files-{order_id}` | name → content hash of the order's files |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -45,7 +46,8 @@
 //!   it was paid) and, when `Order::applied_coupon()` names one, `coupon-{coupon_id}`
 //!   (`CouponUseReleased` from `CouponCommand::ReleaseUse { order_id }`), in the same append;
 //! - activating or renewing a pack: `activation-code` (`ActivationCodeRedeemed`) + `pack`
-//!   (`PackActivated` or `PackRenewed`); storing or sending order files: `pack` (`QuotaConsumed`).
+//!   (`PackActivated` or `PackRenewed`); storing or sending order files: `pack` (`QuotaConsumed`),
+//!   with `order-files` (`OrderFileStored`) when a file is stored.
 //!
 //! On a version conflict the glue reloads the streams, decides again and retries.
 
@@ -60,6 +62,7 @@ mod fixtures;
 pub mod limits;
 pub mod money;
 pub mod order;
+pub mod order_files;
 pub mod pack;
 pub mod pricing;
 pub mod shop;

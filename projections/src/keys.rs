@@ -44,6 +44,10 @@ pub(crate) enum Table {
     DeliverySlip = 0x0f,
     /// shop, number → the `DeliverySlip` key suffix.
     DeliverySlipNumber = 0x10,
+    /// shop, coupon id → `CouponSummary`.
+    Coupon = 0x11,
+    /// shop, day → `DailyUsage` (bytes transferred, orders, sales).
+    DailyUsage = 0x12,
 }
 
 /// The checkpoint: the last log position whose effects are in the state.

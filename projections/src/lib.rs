@@ -36,6 +36,7 @@ pub mod statistics;
 mod store;
 #[cfg(test)]
 mod tests;
+mod usage;
 mod views;
 
 pub use engine::{ProjectionName, RebuildOutcome};
@@ -43,6 +44,7 @@ pub use error::{ProjectionError, ProjectionResult};
 pub use paging::{DateRange, Page, PageRequest};
 pub use queries::{CustomerQuery, OrderQuery};
 pub use rebuild::{rebuild_projections, verify_projections, VerifyOutcome};
+pub use usage::{CouponSummary, DailyUsage, USAGE_DAYS_MAX};
 pub use views::{
     ApiKeyView, CreditNoteView, CustomerView, DeliverySlipView, DocumentView, InvoiceView,
     OrderSummary, OrderView, ProductView, ShopView,

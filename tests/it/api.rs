@@ -192,8 +192,14 @@ pub fn shop_body(fixture: &Value, name: &str) -> Value {
     })
 }
 
-/// Creates the fixture's shop, keys of every role, its catalog and delivery methods over HTTP.
+/// Creates the fixture's shop, keys of every role, its catalog and delivery methods over HTTP,
+/// with a pack large enough for any test.
 pub async fn photo_shop(app: &TestApp, name: &str) -> PhotoShop {
+    photo_shop_with_pack(app, name, Some(&big_pack())).await
+}
+
+/// As [`photo_shop`], with a pack of these terms, or none.
+pub async fn photo_shop_with_pack(app: &TestApp, name: &str, pack: Option<&Value>) -> PhotoShop {
     let owner = Api::owner(app);
     let fixture = fixture();
     let shop_id = owner
@@ -202,13 +208,16 @@ pub async fn photo_shop(app: &TestApp, name: &str) -> PhotoShop {
         .expect(201)
         .id("shop_id");
     let mut keys = HashMap::new();
-    for role in ["manager", "employee", "storefront", "accountant"] {
+    for role in ["manager", "employee", "storefront", "accountant", "printer"] {
         let body = json!({"role": role, "label": format!("{role} key")});
         let path = format!("/v1/shops/{shop_id}/api-keys");
         let secret = owner.post(&path, &body).await.expect(201).id("secret");
         keys.insert(role, secret);
     }
     let manager = owner.as_key(&keys["manager"]);
+    if let Some(terms) = pack {
+        activate_pack(&owner, &manager, &shop_id, terms).await;
+    }
     let shop = PhotoShop {
         shop_id,
         manager,
@@ -217,6 +226,23 @@ pub async fn photo_shop(app: &TestApp, name: &str) -> PhotoShop {
         fixture,
     };
     load_catalog(shop).await
+}
+
+/// Pack terms large enough that no test runs out by accident.
+pub fn big_pack() -> Value {
+    json!({"level": "Pro", "validity": {"months": 12},
+        "transfer_allowance_bytes": 50_000_000_000_u64, "order_allowance": 1_000_000})
+}
+
+/// Mints a code with `terms` as the owner and redeems it as `staff`; returns the pack view.
+pub async fn activate_pack(owner: &Api, staff: &Api, shop_id: &str, terms: &Value) -> Reply {
+    let code = owner
+        .post("/v1/activation-codes", terms)
+        .await
+        .expect(201)
+        .id("code");
+    let path = format!("/v1/shops/{shop_id}/pack/activations");
+    staff.post(&path, &json!({"code": code})).await.expect(200)
 }
 
 async fn load_catalog(mut shop: PhotoShop) -> PhotoShop {

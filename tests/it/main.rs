@@ -2,6 +2,8 @@
 
 mod api;
 mod commerce;
+mod coupons;
+mod packs;
 mod print_jobs;
 mod reports;
 mod serve;

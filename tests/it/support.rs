@@ -91,7 +91,20 @@ pub async fn spawn_app() -> (tempfile::TempDir, TestApp) {
 
 /// Starts the real server over `data_dir` and waits for the address it prints.
 pub async fn spawn_app_in(data_dir: &Path) -> TestApp {
+    spawn_app_with(data_dir, &[]).await
+}
+
+/// Starts the real server with a clock the owner token can move (`serve --test-clock`).
+pub async fn spawn_app_with_test_clock() -> (tempfile::TempDir, TestApp) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(dir.path(), &["--test-clock"]).await;
+    (dir, app)
+}
+
+/// Starts the real server over `data_dir` with extra `serve` arguments.
+pub async fn spawn_app_with(data_dir: &Path, extra_args: &[&str]) -> TestApp {
     let mut child = serve_command(data_dir)
+        .args(extra_args)
         .spawn()
         .expect("spawn comptoir serve");
     let stderr = collect_stderr(&mut child);

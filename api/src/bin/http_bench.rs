@@ -191,6 +191,24 @@ async fn setup(base: &str, token: &str) -> Result<Setup, String> {
         .as_str()
         .ok_or("no secret")?
         .to_string();
+    // Orders need an active pack: the owner mints a code and the shop redeems it.
+    let pack = json!({"level": "Bench", "validity": {"days": 30},
+        "transfer_allowance_bytes": 1_000_000_000_u64, "order_allowance": 10_000_000_u64});
+    let code = post(
+        &client,
+        &format!("{base}/v1/activation-codes"),
+        token,
+        &pack,
+    )
+    .await?;
+    let code = json!({"code": code["code"]});
+    post(
+        &client,
+        &format!("{shop_path}/pack/activations"),
+        &key,
+        &code,
+    )
+    .await?;
     let category = post(
         &client,
         &format!("{shop_path}/categories"),

@@ -3,11 +3,16 @@
 //! log position.
 
 pub mod catalog;
+pub mod checkout;
+pub mod coupons;
 pub mod customers;
+pub mod dashboard;
 pub mod documents;
 pub mod feed;
+pub mod files;
 pub mod order_flow;
 pub mod orders;
+pub mod packs;
 pub mod print_jobs;
 pub mod reports;
 pub mod shops;
@@ -41,6 +46,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(documents::router())
         .merge(feed::router())
         .merge(reports::router())
+        .merge(packs::router())
+        .merge(checkout::router())
+        .merge(coupons::router())
+        .merge(dashboard::router())
+        .merge(files::router())
 }
 
 /// `?min_position=`: the read waits (bounded) until the read models hold this position.
@@ -117,11 +127,33 @@ where
     Ok(execute_many(&state.executor(), &input, decide).await?)
 }
 
-/// The position a write answers with: its last event, or the head when it recorded nothing.
+/// The position a write answers with: its last event, or the head when it recorded nothing. A
+/// replay answers with the same position as the first answer, although only its first event's
+/// position is remembered.
 pub fn written_position<T>(state: &AppState, executed: &Executed<T>) -> Position {
-    executed
-        .position()
-        .unwrap_or_else(|| state.log.head_position())
+    match executed {
+        Executed::Replayed { first_position } => replayed_last_position(state, *first_position),
+        Executed::Applied { .. } => executed
+            .position()
+            .unwrap_or_else(|| state.log.head_position()),
+    }
+}
+
+/// The last event of the command whose first event is at `first`: one append is contiguous in
+/// the log, and every event of a command carries its id as `causation_id`.
+fn replayed_last_position(state: &AppState, first: Position) -> Position {
+    let Ok(events) = state
+        .log
+        .read_all(first, crate::commands::session::COMMAND_EVENTS_MAX)
+    else {
+        return first;
+    };
+    let cause = events.first().and_then(|event| event.metadata.causation_id);
+    events
+        .iter()
+        .take_while(|event| cause.is_some() && event.metadata.causation_id == cause)
+        .last()
+        .map_or(first, |event| event.position)
 }
 
 /// The shop's profile, or 404 (also for a shop the caller may not see: checked before).

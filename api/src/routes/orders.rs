@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use comptoir_domain::catalog::{self, Catalog};
+use comptoir_domain::coupon::{self, Coupon, CouponCommand};
 use comptoir_domain::order::{
-    self, Order, OrderCommand, OrderCustomer, PaymentMethod, PlaceOrder, RecordPayment, ReturnLine,
-    Settlement,
+    self, Order, OrderCommand, OrderCustomer, PaymentMethod, RecordPayment, ReturnLine, Settlement,
 };
+use comptoir_domain::order_files::{self, OrderFiles};
 use comptoir_domain::pricing::BasketLine;
 use comptoir_domain::shop::Permission;
 use comptoir_projections::{DateRange, OrderQuery, OrderSummary, PageRequest};
@@ -21,16 +21,20 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::checkout::{
+    coupon_of_code, decide_placing, sequenced_streams, Checkout, CouponPolicy, CouponRefusal,
+};
 use super::order_flow::{
     decide_on_order, invoice_number, sequenced_for, IssuedDocument, OrderOutcome,
 };
 use super::shops::AddressDto;
-use super::{run, session_shop, written_position, Answer, ReadAt};
+use super::{run, written_position, Answer, ReadAt};
 use crate::auth::Caller;
-use crate::commands::Executed;
+use crate::commands::{CommandError, Executed, Session};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
 use crate::server::AppState;
+use comptoir_eventlog::EventLog;
 
 pub use super::order_flow::InvoiceNumbers;
 
@@ -67,6 +71,15 @@ pub struct LineInput {
     pub quantity: u32,
 }
 
+impl LineInput {
+    pub fn to_basket_line(&self) -> BasketLine {
+        BasketLine {
+            sku: self.sku.clone(),
+            quantity: self.quantity,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PlaceOrderInput {
     pub customer: CustomerRef,
@@ -76,6 +89,13 @@ pub struct PlaceOrderInput {
     pub pickup_point_id: Option<Uuid>,
     #[serde(default)]
     pub shipping_address: Option<AddressDto>,
+    /// A coupon code as the customer typed it (any case).
+    #[serde(default)]
+    pub coupon_code: Option<String>,
+    /// `required` (default): a coupon that cannot be applied refuses the order with its problem;
+    /// `optional`: the order is placed without it and `coupon_refused` says why.
+    #[serde(default)]
+    pub coupon_policy: CouponPolicy,
 }
 
 /// An order after a write: the priced snapshot, payments, credits, status and documents.
@@ -92,6 +112,14 @@ pub struct OrderReceipt {
     /// Priced lines: unit price of the tier, VAT rate, totals excl./incl. VAT.
     #[schema(value_type = Object)]
     pub pricing: comptoir_domain::pricing::PricedBasket,
+    /// The coupon applied when placing, and what it takes off.
+    #[schema(value_type = Option<Object>)]
+    pub coupon: Option<comptoir_domain::order::AppliedCoupon>,
+    /// What the customer owes: `pricing.totals` less the coupon's discount, VAT per rate.
+    #[schema(value_type = Object)]
+    pub totals: comptoir_domain::pricing::Totals,
+    /// Set when placing with `coupon_policy: optional` dropped the coupon: why.
+    pub coupon_refused: Option<CouponRefusal>,
     #[schema(value_type = String)]
     pub amount_paid: Decimal,
     #[schema(value_type = String)]
@@ -130,6 +158,9 @@ fn receipt(
         currency: placed.currency.clone(),
         customer: placed.customer.clone(),
         pricing: placed.pricing.clone(),
+        coupon: placed.coupon.clone(),
+        totals: placed.totals(),
+        coupon_refused: None,
         amount_paid: order.amount_paid,
         outstanding: order.outstanding(),
         payments: order.payments.values().cloned().collect(),
@@ -156,54 +187,42 @@ pub async fn place_order(
 ) -> Result<Answer<OrderReceipt>, ApiError> {
     caller.authorize(shop_id, Permission::PlaceOrders)?;
     let order_id = ids.derived_id("order");
-    let stream = order::stream_id(order_id);
-    let catalog_stream = catalog::stream_id(shop_id);
-    let lines: Vec<BasketLine> = body
-        .lines
-        .iter()
-        .map(|l| BasketLine {
-            sku: l.sku.clone(),
-            quantity: l.quantity,
-        })
-        .collect();
-    let customer = OrderCustomer {
-        customer_id: body.customer.customer_id,
-        email: body.customer.email.clone(),
-        name: body.customer.name.clone(),
-        billing_address: body.customer.billing_address.clone().map(Into::into),
+    let coupon_id = match &body.coupon_code {
+        Some(code) => coupon_of_code(&state, shop_id, code)?,
+        None => None,
     };
-    let executed = run(&state, &ids, &caller, vec![], |session| {
-        let profile = session_shop(session, shop_id)?;
-        let catalog: Arc<Catalog> = session.load::<Catalog>(&catalog_stream)?;
-        let command = OrderCommand::Place(Box::new(PlaceOrder {
-            order_id,
-            shop_id,
-            customer: customer.clone(),
-            lines: lines.clone(),
-            delivery_method_id: body.delivery_method_id,
-            pickup_point_id: body.pickup_point_id,
-            shipping_address: body.shipping_address.clone().map(Into::into),
-            catalog,
-            prices_include_tax: profile.prices_include_tax,
-            currency: profile.currency.clone(),
-            // Coupons are applied by the coupons work (their stream joins this append).
-            coupon: None,
-        }));
-        session.decide::<Order>(&stream, &command)?;
-        session.load::<Order>(&stream)
+    let checkout = Checkout {
+        shop_id,
+        order_id,
+        customer: OrderCustomer {
+            customer_id: body.customer.customer_id,
+            email: body.customer.email.clone(),
+            name: body.customer.name.clone(),
+            billing_address: body.customer.billing_address.clone().map(Into::into),
+        },
+        lines: body.lines.iter().map(LineInput::to_basket_line).collect(),
+        delivery_method_id: body.delivery_method_id,
+        pickup_point_id: body.pickup_point_id,
+        shipping_address: body.shipping_address.clone().map(Into::into),
+        coupon_code: body.coupon_code.clone(),
+        coupon_policy: body.coupon_policy,
+        coupon_id,
+    };
+    let sequenced = sequenced_streams(shop_id, coupon_id);
+    let clock = state.clock.clone();
+    let executed = run(&state, &ids, &caller, sequenced, |session| {
+        decide_placing(session, &checkout, clock.as_ref())
     })
     .await?;
     let position = written_position(&state, &executed);
-    let order = match executed {
-        Executed::Applied { output, .. } => output,
-        Executed::Replayed { .. } => current_order(&state, order_id)?,
+    let (order, coupon_refused) = match executed {
+        Executed::Applied { output, .. } => (output.order, output.coupon_refused),
+        Executed::Replayed { .. } => (current_order(&state, order_id)?, None),
     };
     let location = format!("/v1/shops/{shop_id}/orders/{order_id}");
-    Ok(Answer::created(
-        receipt(&order, Vec::new(), None, position)?,
-        position,
-        location,
-    ))
+    let mut receipt = receipt(&order, Vec::new(), None, position)?;
+    receipt.coupon_refused = coupon_refused;
+    Ok(Answer::created(receipt, position, location))
 }
 
 fn current_order(state: &AppState, order_id: Uuid) -> Result<Arc<Order>, ApiError> {
@@ -211,6 +230,21 @@ fn current_order(state: &AppState, order_id: Uuid) -> Result<Arc<Order>, ApiErro
         .cache
         .load::<Order, _>(state.log.as_ref(), &order::stream_id(order_id))?
         .state)
+}
+
+/// After a cancellation: `CouponUseReleased` on the coupon the order was placed with, so the
+/// use counts no more (a cancelled order must not spend a customer's or the coupon's uses).
+fn release_coupon(
+    session: &mut Session<'_, EventLog>,
+    order: &Order,
+    order_id: Uuid,
+) -> Result<(), CommandError> {
+    let cancelled = order.status == order::OrderStatus::Cancelled;
+    if let (true, Some(applied)) = (cancelled, order.applied_coupon()) {
+        let command = CouponCommand::ReleaseUse { order_id };
+        session.decide::<Coupon>(&coupon::stream_id(applied.coupon_id), &command)?;
+    }
+    Ok(())
 }
 
 /// Runs a command on an existing order and answers with the receipt.
@@ -229,9 +263,19 @@ async fn order_command(
         true => invoice_number(state, shop_id, order_id).await?,
         false => None,
     };
-    let sequenced = sequenced_for(shop_id, &command);
+    let mut sequenced = sequenced_for(shop_id, &command);
+    // A cancelled order gives its coupon use back in the same append (see `release_coupon`).
+    let coupon_id = match &command {
+        OrderCommand::Cancel { .. } => current_order(state, order_id)?
+            .applied_coupon()
+            .map(|applied| applied.coupon_id),
+        _ => None,
+    };
+    sequenced.extend(coupon_id.map(coupon::stream_id));
     let executed = run(state, ids, caller, sequenced, |session| {
-        decide_on_order(session, shop_id, order_id, &command, invoice.as_deref())
+        let outcome = decide_on_order(session, shop_id, order_id, &command, invoice.as_deref())?;
+        release_coupon(session, &outcome.order, order_id)?;
+        Ok(outcome)
     })
     .await?;
     let position = written_position(state, &executed);
@@ -317,8 +361,13 @@ pub async fn list_orders(
 
 /// An order in full (read model): lines, totals per VAT rate, payments, credits, documents.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(value_type = Object)]
-pub struct OrderViewDto(pub comptoir_projections::OrderView);
+pub struct OrderViewDto {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub order: comptoir_projections::OrderView,
+    /// Names of the order's files, in name order (what the printer bridge prints).
+    pub files: Vec<String>,
+}
 
 /// One order, as the read models hold it.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/orders/{order_id}", tag = "orders",
@@ -337,10 +386,17 @@ pub async fn get_order(
         .projections
         .order(shop_id, order_id)?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    Ok(Answer::ok(
-        OrderViewDto(order),
-        state.projections.position(),
-    ))
+    // Files are read from the hot state: an upload is visible as soon as it is acknowledged.
+    let files = state
+        .cache
+        .load::<OrderFiles, _>(state.log.as_ref(), &order_files::stream_id(order_id))?
+        .state
+        .files
+        .keys()
+        .cloned()
+        .collect();
+    let body = OrderViewDto { order, files };
+    Ok(Answer::ok(body, state.projections.position()))
 }
 
 /// A staff user opened the order: it is no longer flagged new.

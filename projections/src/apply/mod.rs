@@ -11,14 +11,17 @@ pub(crate) mod documents;
 mod order;
 mod print_jobs;
 pub(crate) mod shop;
+mod usage;
 
 use crate::codec::decode_event;
 use crate::error::ProjectionResult;
 use crate::store::WriteSet;
 use comptoir_domain::catalog::CatalogEvent;
+use comptoir_domain::coupon::CouponEvent;
 use comptoir_domain::customer::CustomerEvent;
 use comptoir_domain::documents::DocumentEvent;
 use comptoir_domain::order::OrderEvent;
+use comptoir_domain::pack::PackEvent;
 use comptoir_domain::shop::ShopEvent;
 use comptoir_domain::store_credit::StoreCreditEvent;
 use comptoir_eventlog::RecordedEvent;
@@ -32,6 +35,8 @@ enum Handler {
     Order,
     Document,
     StoreCredit,
+    Coupon,
+    Pack,
 }
 
 /// A recorded event decoded once, then handed to every projection.
@@ -43,6 +48,8 @@ pub(crate) enum Decoded {
     Order(OrderEvent),
     Document(DocumentEvent),
     StoreCredit(StoreCreditEvent),
+    Coupon(CouponEvent),
+    Pack(PackEvent),
 }
 
 fn handler_for(event_type: &str) -> Option<Handler> {
@@ -72,6 +79,12 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "PrintJobReprintRequested" => Handler::Order,
         "InvoiceIssued" | "CreditNoteIssued" | "DeliverySlipIssued" => Handler::Document,
         "StoreCreditGranted" | "StoreCreditSpent" | "CreditNoteUsed" => Handler::StoreCredit,
+        "CouponCreated"
+        | "CouponEdited"
+        | "CouponCodesGenerated"
+        | "CouponUsed"
+        | "CouponUseReleased" => Handler::Coupon,
+        "QuotaConsumed" => Handler::Pack,
         _ => return None,
     };
     Some(handler)
@@ -89,6 +102,8 @@ pub(crate) fn decode(event: &RecordedEvent) -> ProjectionResult<Option<Decoded>>
         Handler::Order => Decoded::Order(decode_event(event)?),
         Handler::Document => Decoded::Document(decode_event(event)?),
         Handler::StoreCredit => Decoded::StoreCredit(decode_event(event)?),
+        Handler::Coupon => Decoded::Coupon(decode_event(event)?),
+        Handler::Pack => Decoded::Pack(decode_event(event)?),
     };
     Ok(Some(decoded))
 }
@@ -103,8 +118,13 @@ pub(crate) fn apply_event(
         Decoded::Shop(shop_event) => shop::apply(writes, shop_event),
         Decoded::Catalog(catalog_event) => catalog::apply(writes, catalog_event),
         Decoded::Customer(customer_event) => customer::apply(writes, event, customer_event),
-        Decoded::Order(order_event) => order::apply(writes, event, order_event),
+        Decoded::Order(order_event) => {
+            order::apply(writes, event, order_event)?;
+            usage::apply_order(writes, order_event)
+        }
         Decoded::Document(document_event) => documents::apply(writes, event, document_event),
         Decoded::StoreCredit(credit_event) => documents::apply_store_credit(writes, credit_event),
+        Decoded::Coupon(coupon_event) => usage::apply_coupon(writes, coupon_event),
+        Decoded::Pack(pack_event) => usage::apply_pack(writes, pack_event),
     }
 }

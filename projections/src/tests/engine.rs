@@ -183,12 +183,12 @@ async fn unknown_event_types_are_skipped_but_advance_the_checkpoint() {
     let harness = Harness::new();
     let unknown = NewEvent {
         event_id: Uuid::new_v4(),
-        event_type: "CouponCreated".into(),
+        event_type: "SomethingFromTheFuture".into(),
         schema_version: 1,
         payload: b"{\"anything\":true}".to_vec(),
         metadata: EventMetadata::default(),
     };
-    harness.append_raw("coupon-1", vec![unknown]).await;
+    harness.append_raw("future-1", vec![unknown]).await;
     harness
         .append(&shop_stream(id(1)), &[shop_created(id(1))])
         .await;
