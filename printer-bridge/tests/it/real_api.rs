@@ -152,6 +152,20 @@ impl RealApi {
         self.employee_key = self.key("employee").await;
         let manager = self.key("manager").await;
         self.manager_key = manager.clone();
+        // Shops take orders only with an active pack: the operator mints a code, the shop redeems it.
+        let pack = json!({"level": "Pro", "validity": {"days": 30},
+            "transfer_allowance_bytes": 1_000_000_000_u64, "order_allowance": 1_000});
+        let code = self
+            .post(OWNER_TOKEN, "/v1/activation-codes", pack, 201)
+            .await;
+        let activation = json!({"code": code["code"]});
+        self.post(
+            &manager,
+            &self.shop_path("/pack/activations"),
+            activation,
+            200,
+        )
+        .await;
         let category = self
             .post(
                 &manager,
