@@ -55,18 +55,18 @@ async fn reopen(
     harness: Harness,
     runner: Option<JoinHandle<crate::ProjectionResult<()>>>,
 ) -> Harness {
-    if let Some(runner) = runner {
-        runner.abort();
-        let _ = runner.await;
-    }
     let Harness {
         dir,
         log,
         projections,
     } = harness;
-    assert_eq!(Arc::strong_count(&projections), 1, "the runner let go");
-    drop(projections);
-    let projections = Projections::open(dir.path()).expect("projections reopen");
+    let projections = match runner {
+        Some(runner) => super::stop_and_reopen(runner, projections, dir.path()).await,
+        None => {
+            drop(projections);
+            Projections::open(dir.path()).expect("projections reopen")
+        }
+    };
     Harness {
         dir,
         log,

@@ -43,13 +43,10 @@ async fn api_keys_are_found_by_hash_after_creation_revocation_and_reopen() {
     assert!(found.revoked);
     assert_eq!(found.revoked_at, Some(at(5)));
 
-    runner.abort();
-    let _ = runner.await;
     let Harness {
         dir, projections, ..
     } = harness;
-    drop(projections);
-    let reopened = Projections::open(dir.path()).expect("reopen");
+    let reopened = super::stop_and_reopen(runner, projections, dir.path()).await;
     assert!(reopened.api_key_by_hash(&hash).expect("key").revoked);
     assert_eq!(reopened.api_keys(shop).unwrap().len(), 1);
 }
