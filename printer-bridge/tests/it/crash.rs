@@ -1,17 +1,17 @@
-//! kill -9 at random moments while paid orders flow.
+//! kill -9 at random moments while paid orders flow through the real `comptoir serve` to a real
+//! printer.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use comptoir_printer_bridge::model::JobStatus;
 use comptoir_printer_bridge::plan::job_id;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
-use crate::stand_in::StandIn;
-use crate::support::{image_bytes, ipp_unavailable, print_line, BridgeSetup, Driver, Printer};
+use crate::real_api::{print_job_events, RealApi, SKU_PRINT_10X15};
+use crate::support::{image_bytes, ipp_unavailable, BridgeSetup, Driver, Printer};
 
 const ORDERS: usize = 100;
 /// Kills at least this many times, and keeps killing until every order was paid.
@@ -20,8 +20,10 @@ const KILLS_MIN: usize = 20;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_random_moments_every_order_prints_exactly_once() {
     // Proves exactly once across crashes: the bridge is killed with SIGKILL at random moments
-    // while 100 orders are paid; after restarts, the real printer holds exactly one document per
-    // order, byte-identical to its file, and the API has every job's completed outcome.
+    // while 100 orders are placed, uploaded and paid on the real server; after restarts, the real
+    // printer holds exactly one document per order, byte-identical to its file, the API lists
+    // every job completed, and the event feed holds exactly one PrintJobCompleted per job and no
+    // PrintJobFailed.
     if ipp_unavailable() {
         return;
     }
@@ -32,9 +34,8 @@ async fn killed_at_random_moments_every_order_prints_exactly_once() {
     eprintln!("crash test seed {seed} (set CRASH_SEED to replay the same kill times)");
     let mut random = StdRng::seed_from_u64(seed);
     let printer = Printer::start();
-    let shop_id = Uuid::new_v4();
-    let api = Arc::new(StandIn::start(shop_id).await);
-    let bridge = BridgeSetup::new(&api.url(), shop_id, Driver::Ipp(&printer.uri()));
+    let api = Arc::new(RealApi::start().await);
+    let bridge = BridgeSetup::for_real(&api, Driver::Ipp(&printer.uri()));
     let feeder = tokio::spawn(pay_orders(api.clone(), random.gen()));
 
     let mut kills = 0;
@@ -52,6 +53,7 @@ async fn killed_at_random_moments_every_order_prints_exactly_once() {
     for (name, bytes) in printer.documents() {
         printed.entry(name).or_default().push(bytes);
     }
+    let events = print_job_events(&api.feed().await);
     for (order_id, bytes) in &orders {
         let job = job_id(*order_id, 0);
         let documents = printed.get(&job.to_string()).cloned().unwrap_or_default();
@@ -60,9 +62,18 @@ async fn killed_at_random_moments_every_order_prints_exactly_once() {
             vec![bytes.clone()],
             "order {order_id}: printed once, intact"
         );
-        let jobs = api.jobs(*order_id);
+        let jobs = api.jobs(*order_id).await;
         assert_eq!(jobs.len(), 1, "order {order_id}: {jobs:?}");
-        assert_eq!(jobs[0].status, JobStatus::Completed, "order {order_id}");
+        assert_eq!(jobs[0]["status"], "completed", "order {order_id}: {jobs:?}");
+        let recorded = |event_type: &str| {
+            events
+                .iter()
+                .filter(|(order, kind, id)| order == order_id && kind == event_type && *id == job)
+                .count()
+        };
+        assert_eq!(recorded("PrintJobCompleted"), 1, "order {order_id}");
+        assert_eq!(recorded("PrintJobFailed"), 0, "order {order_id}");
+        assert!(recorded("PrintJobSubmitted") <= 1, "order {order_id}");
     }
     assert_eq!(printed.len(), ORDERS, "nothing else printed");
     let log = bridge.log();
@@ -81,13 +92,13 @@ async fn killed_at_random_moments_every_order_prints_exactly_once() {
 }
 
 /// Pays `ORDERS` orders at random intervals; returns each order with its one image.
-async fn pay_orders(api: Arc<StandIn>, seed: u64) -> Vec<(Uuid, Vec<u8>)> {
+async fn pay_orders(api: Arc<RealApi>, seed: u64) -> Vec<(Uuid, Vec<u8>)> {
     let mut random = StdRng::seed_from_u64(seed);
     let mut orders = Vec::with_capacity(ORDERS);
     for index in 0..ORDERS {
         let bytes = image_bytes(index as u64, random.gen_range(1_000..40_000));
         let files = vec![("photo.jpg".to_string(), bytes.clone())];
-        let order_id = api.add_paid_order(vec![print_line("P", "tirages", 1, &[])], files);
+        let order_id = api.add_paid_order(&[(SKU_PRINT_10X15, 1)], &files).await;
         orders.push((order_id, bytes));
         tokio::time::sleep(Duration::from_millis(random.gen_range(0..60))).await;
     }

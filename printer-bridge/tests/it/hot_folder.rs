@@ -1,4 +1,5 @@
-//! The hot-folder driver: DPOF job folders, atomic placement, reprints, kiosks taking folders.
+//! The hot-folder driver against the real `comptoir serve`: DPOF job folders of uploaded order
+//! files, atomic placement, reprints; and (stand-in) kiosks taking folders before the report.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,6 +11,7 @@ use comptoir_printer_bridge::model::JobStatus;
 use comptoir_printer_bridge::plan::job_id;
 use uuid::Uuid;
 
+use crate::real_api::{print_job_events, RealApi, SKU_GUIDE, SKU_PRINT_10X15, SKU_PRINT_13X18};
 use crate::stand_in::StandIn;
 use crate::support::{image_bytes, print_line, wait_until, BridgeSetup, Driver};
 
@@ -46,11 +48,12 @@ fn read_job_folder(
 
 #[tokio::test]
 async fn job_folders_hold_every_image_with_its_copies_in_a_valid_mrk() {
-    // Proves each printable line becomes a folder named after its job id whose AUTPRINT.MRK parses
-    // and lists every image once with quantity x copies_per_unit as its three-digit PRT QTY, the
-    // images byte-identical; no partial folder is left; outcomes are reported; a rerun adds nothing.
-    let shop_id = Uuid::new_v4();
-    let api = StandIn::start(shop_id).await;
+    // Proves, against the real server: each printable line of a paid order with uploaded files
+    // becomes a folder named after its job id whose AUTPRINT.MRK parses and lists every image
+    // once with its three-digit PRT QTY (category rule: quantity x 2; SKU rule: quantity), the
+    // images byte-identical to the uploads; a book line prints nothing; no partial folder is
+    // left; each job's outcome is recorded (job list and order stream); a rerun adds nothing.
+    let api = RealApi::start().await;
     let files: Vec<(String, Vec<u8>)> = (0..3)
         .map(|index| {
             (
@@ -59,44 +62,33 @@ async fn job_folders_hold_every_image_with_its_copies_in_a_valid_mrk() {
             )
         })
         .collect();
-    let order_id = api.add_paid_order(
-        vec![
-            print_line(
-                "PRINT-10X15",
-                "tirages",
-                2,
-                &["IMG_0.jpg", "IMG_1.jpg", "IMG_2.jpg"],
-            ),
-            print_line("GUIDE", "livres", 1, &[]),
-            print_line("PRINT-13X18", "", 5, &["IMG_1.jpg"]),
-        ],
-        files.clone(),
-    );
+    let lines = [(SKU_PRINT_10X15, 2), (SKU_GUIDE, 1), (SKU_PRINT_13X18, 5)];
+    let order_id = api.add_paid_order(&lines, &files).await;
     let folder = tempfile::tempdir().expect("hot folder");
-    let bridge = BridgeSetup::new(&api.url(), shop_id, Driver::HotFolder(folder.path()));
+    let bridge = BridgeSetup::for_real(&api, Driver::HotFolder(folder.path()));
     bridge.run_once().await;
 
-    let by_name = |indices: &[usize]| -> HashMap<String, Vec<u8>> {
-        indices
-            .iter()
-            .enumerate()
-            .map(|(n, &i)| (dpof::image_file_name(n, &files[i].0), files[i].1.clone()))
-            .collect()
-    };
+    // A real order line prints every file of the order, in name order.
+    let images: HashMap<String, Vec<u8>> = files
+        .iter()
+        .enumerate()
+        .map(|(n, (name, bytes))| (dpof::image_file_name(n, name), bytes.clone()))
+        .collect();
     let first = folder.path().join(job_id(order_id, 0).to_string());
-    let listed = read_job_folder(&first, &by_name(&[0, 1, 2])).expect("first job folder");
+    let listed = read_job_folder(&first, &images)
+        .unwrap_or_else(|error| panic!("first job folder: {error}\n{}", bridge.log()));
     let copies: Vec<u32> = listed.iter().map(|(_, copies)| *copies).collect();
     assert_eq!(copies, vec![4, 4, 4], "quantity 2 x 2 copies per unit");
     let third = folder.path().join(job_id(order_id, 2).to_string());
-    let listed = read_job_folder(&third, &by_name(&[1])).expect("third job folder");
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].1, 5);
+    let listed = read_job_folder(&third, &images).expect("third job folder");
+    let copies: Vec<u32> = listed.iter().map(|(_, copies)| *copies).collect();
+    assert_eq!(copies, vec![5, 5, 5], "the SKU rule: quantity 5 x 1");
     let text = std::fs::read_to_string(third.join(MISC_DIR).join(MRK_FILE)).expect("mrk");
     assert!(text.contains("PRT QTY = 005\r\n"), "{text}");
     assert_eq!(
         std::fs::read_dir(folder.path()).expect("list").count(),
         2,
-        "no partial folders"
+        "no partial folders, nothing for the book"
     );
     let journal = bridge.dir.path().join("state/hot-folder");
     let entries = std::fs::read_dir(journal).expect("journal").count();
@@ -104,24 +96,50 @@ async fn job_folders_hold_every_image_with_its_copies_in_a_valid_mrk() {
         entries, 0,
         "journal entries dropped once outcomes are recorded"
     );
-    let jobs = api.jobs(order_id);
-    assert_eq!(jobs.len(), 2);
-    assert!(jobs.iter().all(|job| job.status == JobStatus::Completed));
+    let jobs = api.jobs(order_id).await;
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    assert!(
+        jobs.iter().all(|job| job["status"] == "completed"),
+        "{jobs:?}"
+    );
+    let device = format!("hot-folder:{}", folder.path().display());
+    assert!(
+        jobs.iter().all(|job| job["device"] == device.as_str()),
+        "{jobs:?}"
+    );
+    let recorded = print_job_events(&api.feed().await);
+    for line in [0, 2] {
+        let job = job_id(order_id, line);
+        let of_job: Vec<&str> = recorded
+            .iter()
+            .filter(|(order, _, id)| *order == order_id && *id == job)
+            .map(|(_, event_type, _)| event_type.as_str())
+            .collect();
+        assert_eq!(
+            of_job,
+            ["PrintJobSubmitted", "PrintJobCompleted"],
+            "line {line}"
+        );
+    }
 
     bridge.run_once().await;
     assert_eq!(std::fs::read_dir(folder.path()).expect("list").count(), 2);
+    assert_eq!(
+        print_job_events(&api.feed().await),
+        recorded,
+        "a rerun records nothing"
+    );
 }
 
 #[tokio::test]
 async fn a_watcher_never_sees_a_partial_job_folder() {
     // Proves folders appear whole: a thread scanning the hot folder as fast as it can while 40
-    // orders of large images are written never finds a visible job folder that is incomplete.
+    // paid orders of large images (uploaded to the real server) are written never finds a visible
+    // job folder that is incomplete, and every job ends completed in the API.
     const ORDERS: usize = 40;
     const IMAGES: usize = 4;
-    let shop_id = Uuid::new_v4();
-    let api = StandIn::start(shop_id).await;
-    let mut expected: HashMap<String, HashMap<String, Vec<u8>>> = HashMap::new();
-    for order in 0..ORDERS {
+    let api = RealApi::start().await;
+    let placed = futures::future::join_all((0..ORDERS).map(|order| {
         let files: Vec<(String, Vec<u8>)> = (0..IMAGES)
             .map(|i| {
                 (
@@ -130,16 +148,24 @@ async fn a_watcher_never_sees_a_partial_job_folder() {
                 )
             })
             .collect();
-        let order_id = api.add_paid_order(vec![print_line("P", "tirages", 1, &[])], files.clone());
+        let api = &api;
+        async move {
+            let order_id = api.add_paid_order(&[(SKU_PRINT_10X15, 1)], &files).await;
+            (order_id, files)
+        }
+    }))
+    .await;
+    let mut expected: HashMap<String, HashMap<String, Vec<u8>>> = HashMap::new();
+    for (order_id, files) in &placed {
         let images = files
             .iter()
             .enumerate()
             .map(|(n, (name, bytes))| (dpof::image_file_name(n, name), bytes.clone()))
             .collect();
-        expected.insert(job_id(order_id, 0).to_string(), images);
+        expected.insert(job_id(*order_id, 0).to_string(), images);
     }
     let folder = tempfile::tempdir().expect("hot folder");
-    let bridge = BridgeSetup::new(&api.url(), shop_id, Driver::HotFolder(folder.path()));
+    let bridge = BridgeSetup::for_real(&api, Driver::HotFolder(folder.path()));
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {
         let (stop, path, expected) = (stop.clone(), folder.path().to_path_buf(), expected.clone());
@@ -155,6 +181,11 @@ async fn a_watcher_never_sees_a_partial_job_folder() {
     );
     for (job, images) in &expected {
         read_job_folder(&folder.path().join(job), images).expect("every job placed");
+    }
+    for (order_id, _) in &placed {
+        let jobs = api.jobs(*order_id).await;
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        assert_eq!(jobs[0]["status"], "completed", "{jobs:?}");
     }
 }
 
@@ -189,17 +220,21 @@ fn watch_folder(
 
 #[tokio::test]
 async fn a_reprint_is_a_new_job_and_nothing_else_prints_again() {
-    // Proves a staff reprint (PrintJobReprintRequested with a new job id) places one new folder
-    // for that line and reports it, while the original job is not placed again.
-    let shop_id = Uuid::new_v4();
-    let api = StandIn::start(shop_id).await;
+    // Proves, against the real server, that a staff reprint (the reprint route, then
+    // PrintJobReprintRequested in the feed with a new job id) places one new folder for that
+    // line, with the same images, and records it, while the original job is not placed again.
+    let api = RealApi::start().await;
     let files = vec![("a.jpg".to_string(), image_bytes(9, 2_000))];
-    let order_id = api.add_paid_order(vec![print_line("P", "tirages", 1, &[])], files);
+    let order_id = api.add_paid_order(&[(SKU_PRINT_10X15, 1)], &files).await;
     let folder = tempfile::tempdir().expect("hot folder");
-    let bridge = BridgeSetup::new(&api.url(), shop_id, Driver::HotFolder(folder.path()));
+    let bridge = BridgeSetup::for_real(&api, Driver::HotFolder(folder.path()));
     bridge.run_once().await;
     let original = job_id(order_id, 0);
-    let reprint = api.reprint(order_id, original);
+    let reprint: Uuid = api
+        .reprint(order_id, &original.to_string())
+        .await
+        .parse()
+        .expect("uuid");
     bridge.run_once().await;
 
     let mut names: Vec<String> = std::fs::read_dir(folder.path())
@@ -210,14 +245,18 @@ async fn a_reprint_is_a_new_job_and_nothing_else_prints_again() {
     names.sort();
     let mut expected = vec![original.to_string(), reprint.to_string()];
     expected.sort();
-    assert_eq!(names, expected);
-    let jobs = api.jobs(order_id);
-    assert_eq!(jobs.len(), 2);
+    assert_eq!(names, expected, "log:\n{}", bridge.log());
+    let images = HashMap::from([(dpof::image_file_name(0, "a.jpg"), files[0].1.clone())]);
+    read_job_folder(&folder.path().join(reprint.to_string()), &images).expect("reprint folder");
+    let jobs = api.jobs(order_id).await;
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
     assert!(jobs
         .iter()
-        .all(|job| job.status == JobStatus::Completed && job.line == 0));
+        .all(|job| job["status"] == "completed" && job["line"] == 0));
 }
 
+// STAND-IN on purpose: the real server cannot be made to refuse job reports while serving
+// everything else, and a kill timed between placing the folder and reporting it would be a race.
 #[tokio::test]
 async fn a_folder_taken_by_the_kiosk_before_the_report_is_not_placed_again() {
     // Proves the restart check after a crash between placing a folder and recording its outcome,

@@ -1,6 +1,7 @@
-//! End-to-end tests of the bridge binary: against the real `comptoir serve` (`real_server.rs`), and
-//! against real devices (ippeveprinter, a hot folder) with a stand-in of the comptoir API
-//! (`stand_in.rs`) until the real one serves order files.
+//! End-to-end tests of the bridge binary against the real `comptoir serve` (`real_api.rs` starts
+//! it) and real devices (ippeveprinter, a hot folder). Two restart checks use an in-memory
+//! stand-in of the API (`stand_in.rs`) because the real server cannot be made to produce their
+//! situation on purpose; each says so.
 
 mod crash;
 mod hot_folder;

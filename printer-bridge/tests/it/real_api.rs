@@ -1,5 +1,7 @@
 //! The real `comptoir serve` for the bridge's tests: built through cargo (never stale), started on
-//! a free port over a temporary data dir, and a photo shop set up over HTTP with a printer key.
+//! a free port over a temporary data dir, and a photo shop set up over HTTP with a printer key,
+//! an active pack and three products. It can be stopped (SIGTERM) and started again on the same
+//! data dir and port, as an operator restarting the API would.
 //! The bridge still depends on no comptoir crate: the server is only a process it talks HTTP to.
 
 use std::path::{Path, PathBuf};
@@ -46,6 +48,16 @@ fn comptoir_bin() -> &'static Path {
     })
 }
 
+/// SKU of a 10x15 print: the bridge prints it by its category's rule (4x6, 2 copies per unit).
+pub const SKU_PRINT_10X15: &str = "TIR-10x15";
+/// SKU of a 13x18 print: the bridge's SKU rule wins over the category (5x7, 1 copy per unit).
+pub const SKU_PRINT_13X18: &str = "PRINT-13X18";
+/// SKU of a book: its category has no rule, so the bridge prints nothing for it.
+pub const SKU_GUIDE: &str = "GUIDE";
+
+/// How long a stopped server may take to flush and exit after SIGTERM.
+const STOP_MAX: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// A running server (killed when dropped) with one shop ready to take paid orders.
 pub struct RealApi {
     pub url: String,
@@ -59,31 +71,18 @@ pub struct RealApi {
     /// Reads the feed, which a counter employee may not.
     manager_key: String,
     delivery_method_id: String,
-    _child: Child,
-    _dir: TempDir,
+    /// `None` while stopped.
+    child: Option<Child>,
+    dir: TempDir,
+    /// The server's stderr, kept outside the data dir.
+    log_dir: TempDir,
 }
 
 impl RealApi {
     pub async fn start() -> RealApi {
         let dir = tempfile::tempdir().expect("data dir");
-        let mut child = Command::new(comptoir_bin())
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(["--listen", "127.0.0.1:0"])
-            .env("COMPTOIR_ADMIN_TOKEN", OWNER_TOKEN)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn comptoir serve");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let address = tokio::time::timeout(WAIT_MAX, read_address(stdout))
-            .await
-            .expect("comptoir serve printed its address in time")
-            .expect("comptoir serve printed its address");
+        let log_dir = tempfile::tempdir().expect("server log dir");
+        let (child, address) = spawn_server(dir.path(), log_dir.path(), "127.0.0.1:0").await;
         let mut api = RealApi {
             url: format!("http://{address}"),
             shop_id: Uuid::nil(),
@@ -93,11 +92,42 @@ impl RealApi {
             employee_key: String::new(),
             manager_key: String::new(),
             delivery_method_id: String::new(),
-            _child: child,
-            _dir: dir,
+            child: Some(child),
+            dir,
+            log_dir,
         };
         api.set_up_shop().await;
         api
+    }
+
+    /// Stops the server as an operator would (SIGTERM: it finishes requests, flushes, exits).
+    pub async fn stop(&mut self) {
+        let mut child = self.child.take().expect("the server is running");
+        let pid = child.id().expect("the server has a pid");
+        let signalled = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(signalled.success(), "SIGTERM to comptoir serve");
+        let status = tokio::time::timeout(STOP_MAX, child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("comptoir serve still runs {STOP_MAX:?} after SIGTERM"))
+            .expect("wait for comptoir serve");
+        assert!(status.success(), "comptoir serve stopped with {status}");
+    }
+
+    /// Starts the server again on the same data dir and port.
+    pub async fn restart(&mut self) {
+        assert!(self.child.is_none(), "the server is stopped");
+        let listen = self.url.trim_start_matches("http://").to_string();
+        let (child, address) = spawn_server(self.dir.path(), self.log_dir.path(), &listen).await;
+        assert_eq!(address, listen, "the same port");
+        self.child = Some(child);
+    }
+
+    /// The server's stderr, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_dir.path().join("server.log")).unwrap_or_default()
     }
 
     async fn send(&self, token: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
@@ -178,10 +208,25 @@ impl RealApi {
             .as_str()
             .expect("category id")
             .to_string();
-        let product = json!({"sku": "TIR-10x15", "name": "Tirage 10x15", "category_id": self.category_id,
-            "vat_rate": "20", "weight_g": 5, "tiers": [{"min_quantity": 1, "unit_price": "0.35"}]});
-        self.post(&manager, &self.shop_path("/products"), product, 201)
+        let books = self
+            .post(
+                &manager,
+                &self.shop_path("/categories"),
+                json!({"name": "Livres"}),
+                201,
+            )
             .await;
+        let products = [
+            (SKU_PRINT_10X15, "Tirage 10x15", &category["category_id"]),
+            (SKU_PRINT_13X18, "Tirage 13x18", &category["category_id"]),
+            (SKU_GUIDE, "Guide du tirage", &books["category_id"]),
+        ];
+        for (sku, name, category_id) in products {
+            let product = json!({"sku": sku, "name": name, "category_id": category_id,
+                "vat_rate": "20", "weight_g": 5, "tiers": [{"min_quantity": 1, "unit_price": "0.35"}]});
+            self.post(&manager, &self.shop_path("/products"), product, 201)
+                .await;
+        }
         let method = json!({"name": "Colissimo", "kind": "home_delivery", "payment_mode": "card",
             "visible": true, "price": "4.90", "vat_rate": "20", "min_weight_g": 0});
         let method = self
@@ -201,22 +246,58 @@ impl RealApi {
         answer["secret"].as_str().expect("secret").to_string()
     }
 
-    /// Places an order of `quantity` prints and marks it paid at the counter; returns its id.
-    pub async fn add_paid_order(&self, quantity: u32) -> Uuid {
+    /// Places an order of `lines` (SKU, quantity), uploads its `files` (name, bytes) as the
+    /// storefront would, then marks it paid at the counter; returns its id.
+    pub async fn add_paid_order(&self, lines: &[(&str, u32)], files: &[(String, Vec<u8>)]) -> Uuid {
+        let order_id = self.place_order(lines).await;
+        for (name, bytes) in files {
+            self.upload(order_id, name, bytes.clone()).await;
+        }
+        self.mark_paid(order_id).await;
+        order_id
+    }
+
+    pub async fn place_order(&self, lines: &[(&str, u32)]) -> Uuid {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(sku, quantity)| json!({"sku": sku, "quantity": quantity}))
+            .collect();
         let body = json!({
             "customer": {"email": "claire@example.fr", "name": "Claire Martin"},
-            "lines": [{"sku": "TIR-10x15", "quantity": quantity}],
+            "lines": lines,
             "delivery_method_id": self.delivery_method_id,
             "shipping_address": {"line1": "3 place Bellecour", "postal_code": "69002", "city": "Lyon", "country": "FR"},
         });
         let placed = self
             .post(&self.employee_key, &self.shop_path("/orders"), body, 201)
             .await;
-        let order_id = placed["order_id"].as_str().expect("order id").to_string();
+        placed["order_id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("order id")
+    }
+
+    /// `PUT …/files/{name}` with the raw bytes, as staff (not counted against the pack).
+    pub async fn upload(&self, order_id: Uuid, name: &str, bytes: Vec<u8>) {
+        let path = self.shop_path(&format!("/orders/{order_id}/files/{name}"));
+        let response = self
+            .client
+            .put(format!("{}{path}", self.url))
+            .bearer_auth(&self.employee_key)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(status, 201, "PUT {path}: {text}");
+    }
+
+    pub async fn mark_paid(&self, order_id: Uuid) {
         let path = self.shop_path(&format!("/orders/{order_id}/mark-paid"));
         self.post(&self.employee_key, &path, json!({"method": "cash"}), 200)
             .await;
-        order_id.parse().expect("uuid")
     }
 
     /// Staff ask for a reprint of `job_id`; returns the new job id.
@@ -234,21 +315,81 @@ impl RealApi {
         answer["jobs"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Every event of the shop's feed, paged through as a JSON client would.
+    pub async fn feed(&self) -> Vec<Value> {
+        let (mut events, mut after) = (Vec::new(), 0_u64);
+        loop {
+            let page = self
+                .get(&self.shop_path(&format!("/events?after={after}&limit=500")))
+                .await;
+            let batch = page["events"].as_array().cloned().unwrap_or_default();
+            let next_after = page["next_after"].as_u64().expect("next_after");
+            if batch.is_empty() && next_after <= after {
+                return events;
+            }
+            events.extend(batch);
+            after = next_after;
+        }
+    }
+
     /// The shop's event types in the order's stream, in log order.
     pub async fn order_event_types(&self, order_id: Uuid) -> Vec<String> {
-        let page = self.get(&self.shop_path("/events?limit=500")).await;
         let stream = format!("order-{order_id}");
-        page["events"]
-            .as_array()
-            .map(|events| {
-                events
-                    .iter()
-                    .filter(|event| event["stream"] == stream.as_str())
-                    .filter_map(|event| event["event_type"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.feed()
+            .await
+            .iter()
+            .filter(|event| event["stream"] == stream.as_str())
+            .filter_map(|event| event["event_type"].as_str().map(str::to_string))
+            .collect()
     }
+}
+
+/// The `PrintJob*` events of a feed as (order id, event type, job id), in log order.
+pub fn print_job_events(feed: &[Value]) -> Vec<(Uuid, String, Uuid)> {
+    feed.iter()
+        .filter_map(|event| {
+            let event_type = event["event_type"].as_str()?;
+            if !event_type.starts_with("PrintJob") {
+                return None;
+            }
+            let order_id = event["stream"]
+                .as_str()?
+                .strip_prefix("order-")?
+                .parse()
+                .ok()?;
+            // Payloads are externally tagged: `{"PrintJobCompleted": {..}}`.
+            let job_id = event["data"][event_type]["job_id"].as_str()?.parse().ok()?;
+            Some((order_id, event_type.to_string(), job_id))
+        })
+        .collect()
+}
+
+/// Starts `comptoir serve` on `data_dir`, listening on `listen`; returns it and its address.
+async fn spawn_server(data_dir: &Path, log_dir: &Path, listen: &str) -> (Child, String) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_dir.join("server.log"))
+        .expect("server log");
+    let mut child = Command::new(comptoir_bin())
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--listen", listen])
+        .env("COMPTOIR_ADMIN_TOKEN", OWNER_TOKEN)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn comptoir serve");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let address = tokio::time::timeout(WAIT_MAX, read_address(stdout))
+        .await
+        .expect("comptoir serve printed its address in time")
+        .expect("comptoir serve printed its address");
+    (child, address)
 }
 
 async fn read_address(stdout: tokio::process::ChildStdout) -> Option<String> {

@@ -1,7 +1,9 @@
-//! STAND-IN for the real comptoir API: an in-memory axum server implementing exactly the contract
-//! in printer-bridge/README.md (event feed as JSON pages and SSE, order view, order files, print-job
-//! reports with idempotency, reprints). It exists only until the real routes land in `api/`; the
-//! devices in these tests (ippeveprinter, the hot folder) are real.
+//! STAND-IN for the real comptoir API: an in-memory axum server implementing the contract in
+//! printer-bridge/README.md (event feed as JSON pages and SSE, order view, order files, print-job
+//! reports with idempotency). Every other test runs against the real `comptoir serve`; the
+//! stand-in is kept only for situations the real server cannot be made to produce on purpose:
+//! refusing job reports while serving everything else (`refuse_reports`) and job records that
+//! vanish (`forget_jobs`; the real log is append-only). The devices in those tests are real.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use comptoir_printer_bridge::model::{
     EventPage, FeedEvent, JobList, JobRecord, JobReport, JobStatus, OrderLine, OrderView,
@@ -21,7 +23,6 @@ use comptoir_printer_bridge::model::{
 use futures::stream::{self, Stream};
 use serde::Deserialize;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// The API key the stand-in accepts.
@@ -36,8 +37,6 @@ struct Inner {
     files: HashMap<(Uuid, String), Vec<u8>>,
     /// Per order, its jobs with their last status.
     jobs: HashMap<Uuid, Vec<JobRecord>>,
-    /// Every accepted report, each (job id, status) once: retries with the same key are not kept.
-    reports: Vec<JobReport>,
     /// Idempotency keys seen, to answer retries with the original outcome.
     keys: HashMap<String, JobReport>,
 }
@@ -46,17 +45,14 @@ struct Shared {
     shop_id: Uuid,
     inner: Mutex<Inner>,
     head: watch::Sender<u64>,
-    up: AtomicBool,
     /// Answer 503 to job reports only, to stop a bridge between placing a job and recording it.
     refuse_reports: AtomicBool,
 }
 
-/// A running stand-in; `go_down`/`go_up` simulate an outage (connections refused, pooled
-/// connections answered 503, event streams cut).
+/// A running stand-in, serving until the test's runtime ends.
 pub struct StandIn {
     shared: Arc<Shared>,
     address: SocketAddr,
-    server: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl StandIn {
@@ -66,38 +62,18 @@ impl StandIn {
             shop_id,
             inner: Mutex::new(Inner::default()),
             head,
-            up: AtomicBool::new(true),
             refuse_reports: AtomicBool::new(false),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind stand-in");
         let address = listener.local_addr().expect("address");
-        let server = spawn_server(listener, shared.clone());
-        StandIn {
-            shared,
-            address,
-            server: Mutex::new(Some(server)),
-        }
+        spawn_server(listener, shared.clone());
+        StandIn { shared, address }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
-    }
-
-    pub fn go_down(&self) {
-        self.shared.up.store(false, Ordering::SeqCst);
-        if let Some(server) = self.server.lock().expect("lock").take() {
-            server.abort();
-        }
-    }
-
-    pub async fn go_up(&self) {
-        let listener = tokio::net::TcpListener::bind(self.address)
-            .await
-            .expect("bind stand-in again");
-        *self.server.lock().expect("lock") = Some(spawn_server(listener, self.shared.clone()));
-        self.shared.up.store(true, Ordering::SeqCst);
     }
 
     pub fn refuse_reports(&self, refuse: bool) {
@@ -130,24 +106,9 @@ impl StandIn {
         order_id
     }
 
-    /// An event the bridge must ignore (another aggregate's).
-    pub fn add_other_event(&self) {
-        let mut inner = self.shared.inner.lock().expect("lock");
-        let data = serde_json::json!({ "name": "Tirages" });
-        append(&self.shared, &mut inner, "catalog-1", "CategoryAdded", data);
-    }
-
     pub fn jobs(&self, order_id: Uuid) -> Vec<JobRecord> {
         let inner = self.shared.inner.lock().expect("lock");
         inner.jobs.get(&order_id).cloned().unwrap_or_default()
-    }
-
-    pub fn reports(&self) -> Vec<JobReport> {
-        self.shared.inner.lock().expect("lock").reports.clone()
-    }
-
-    pub fn last_position(&self) -> u64 {
-        self.shared.inner.lock().expect("lock").events.len() as u64
     }
 
     /// Forgets every recorded job, as if the reports had never arrived.
@@ -155,16 +116,10 @@ impl StandIn {
         let mut inner = self.shared.inner.lock().expect("lock");
         inner.jobs.clear();
         inner.keys.clear();
-        inner.reports.clear();
-    }
-
-    pub fn reprint(&self, order_id: Uuid, job_id: Uuid) -> Uuid {
-        let mut inner = self.shared.inner.lock().expect("lock");
-        reprint_locked(&self.shared, &mut inner, order_id, job_id).expect("job to reprint exists")
     }
 }
 
-fn spawn_server(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
+fn spawn_server(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     let shop = "/v1/shops/{shop_id}";
     let router = Router::new()
         .route(&format!("{shop}/events"), get(events))
@@ -177,14 +132,10 @@ fn spawn_server(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> JoinH
             &format!("{shop}/orders/{{order_id}}/print-jobs"),
             get(list_jobs).post(report),
         )
-        .route(
-            &format!("{shop}/orders/{{order_id}}/print-jobs/{{job_id}}/reprint"),
-            post(reprint),
-        )
         .with_state(shared);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
-    })
+    });
 }
 
 fn append(
@@ -207,11 +158,8 @@ fn append(
     shared.head.send_replace(position);
 }
 
-/// Refuses calls while down, without the key, or for another shop.
+/// Refuses calls without the key, or for another shop.
 fn guard(shared: &Shared, headers: &HeaderMap, shop_id: Uuid) -> Result<(), StatusCode> {
-    if !shared.up.load(Ordering::SeqCst) {
-        return Err(StatusCode::SERVICE_UNAVAILABLE);
-    }
     let authorized = headers
         .get("authorization")
         .and_then(|value| value.to_str().ok())
@@ -268,7 +216,7 @@ async fn events(
     Json(EventPage { events, next_after }).into_response()
 }
 
-/// Events after `after`, then new ones as they are appended; ends when the stand-in goes down.
+/// Events after `after`, then new ones as they are appended.
 fn sse_stream(
     shared: Arc<Shared>,
     after: u64,
@@ -278,9 +226,6 @@ fn sse_stream(
         (shared, after, head),
         |(shared, after, mut head)| async move {
             loop {
-                if !shared.up.load(Ordering::SeqCst) {
-                    return None;
-                }
                 let next = shared
                     .inner
                     .lock()
@@ -296,7 +241,7 @@ fn sse_stream(
                         .expect("event serializes");
                     return Some((Ok(frame), (shared, event.position, head)));
                 }
-                // Wake on a new event, or soon anyway to notice an outage.
+                // Wake on a new event, or soon anyway.
                 let _ = tokio::time::timeout(Duration::from_millis(200), head.changed()).await;
             }
         },
@@ -392,7 +337,6 @@ async fn report(
 
 fn record_report(shared: &Shared, inner: &mut Inner, order_id: Uuid, key: String, body: JobReport) {
     inner.keys.insert(key, body.clone());
-    inner.reports.push(body.clone());
     let jobs = inner.jobs.entry(order_id).or_default();
     match jobs.iter_mut().find(|job| job.job_id == body.job_id) {
         // A late "submitted" never hides an outcome.
@@ -424,49 +368,4 @@ fn record_report(shared: &Shared, inner: &mut Inner, order_id: Uuid, key: String
         event_type,
         data,
     );
-}
-
-async fn reprint(
-    State(shared): State<Arc<Shared>>,
-    Path((shop_id, order_id, job_id)): Path<(Uuid, Uuid, Uuid)>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(status) = guard(&shared, &headers, shop_id) {
-        return status.into_response();
-    }
-    let mut inner = shared.inner.lock().expect("lock");
-    match reprint_locked(&shared, &mut inner, order_id, job_id) {
-        Some(new_job) => (
-            StatusCode::CREATED,
-            Json(serde_json::json!({ "job_id": new_job })),
-        )
-            .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-fn reprint_locked(
-    shared: &Shared,
-    inner: &mut Inner,
-    order_id: Uuid,
-    job_id: Uuid,
-) -> Option<Uuid> {
-    let line = inner
-        .jobs
-        .get(&order_id)?
-        .iter()
-        .find(|job| job.job_id == job_id)?
-        .line;
-    let new_job = Uuid::new_v4();
-    // Externally tagged, as comptoir's log stores payloads.
-    let data = serde_json::json!({ "PrintJobReprintRequested":
-        { "job_id": new_job, "line": line, "reprint_of": job_id } });
-    append(
-        shared,
-        inner,
-        &format!("order-{order_id}"),
-        "PrintJobReprintRequested",
-        data,
-    );
-    Some(new_job)
 }

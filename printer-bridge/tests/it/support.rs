@@ -10,6 +10,7 @@ use comptoir_printer_bridge::model::OrderLine;
 use tempfile::TempDir;
 use uuid::Uuid;
 
+use crate::real_api::RealApi;
 use crate::stand_in::API_KEY;
 
 /// How long any awaited condition may take before the test fails.
@@ -260,6 +261,17 @@ impl BridgeSetup {
             dir,
             api_key: api_key.to_string(),
         }
+    }
+
+    /// A bridge of the real server, with its printer key, printing its photo category.
+    pub fn for_real(api: &RealApi, driver: Driver) -> BridgeSetup {
+        BridgeSetup::with_key(
+            &api.url,
+            api.shop_id,
+            driver,
+            &api.printer_key,
+            &api.category_id,
+        )
     }
 
     pub fn checkpoint(&self) -> Option<u64> {
