@@ -10,6 +10,7 @@ pub mod commands;
 mod config;
 pub mod demo;
 pub mod docs;
+pub mod dto;
 mod error;
 pub mod extract;
 mod health;

@@ -2,6 +2,7 @@
 
 mod api;
 mod commerce;
+mod openapi;
 mod coupons;
 mod packs;
 mod print_jobs;

@@ -178,7 +178,7 @@ pub async fn list_categories(
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 pub struct TierDto {
     pub min_quantity: u32,
-    #[schema(value_type = String, example = "0.30")]
+    #[schema(value_type = crate::dto::Money)]
     pub unit_price: Decimal,
 }
 
@@ -188,7 +188,7 @@ pub struct ProductInput {
     pub name: String,
     pub category_id: Uuid,
     /// Percent, e.g. "20" or "5.5".
-    #[schema(value_type = String, example = "20")]
+    #[schema(value_type = crate::dto::Money)]
     pub vat_rate: Decimal,
     pub weight_g: u32,
     pub tiers: Vec<TierDto>,
@@ -421,9 +421,9 @@ pub struct DeliveryMethodInput {
     pub available_from: Option<DateTime<Utc>>,
     #[serde(default)]
     pub available_until: Option<DateTime<Utc>>,
-    #[schema(value_type = String, example = "4.90")]
+    #[schema(value_type = crate::dto::Money)]
     pub price: Decimal,
-    #[schema(value_type = String, example = "20")]
+    #[schema(value_type = crate::dto::Money)]
     pub vat_rate: Decimal,
     #[serde(default)]
     pub min_weight_g: u32,
@@ -462,7 +462,7 @@ impl DeliveryMethodInput {
 /// A delivery method as stored (domain shape).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryMethodDto {
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::DeliveryMethod)]
     #[serde(flatten)]
     pub method: DeliveryMethod,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -230,19 +230,19 @@ pub struct CartInput {
 pub struct CartCoupon {
     pub coupon_id: Uuid,
     pub code: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::CouponDiscount)]
     pub discount: CouponDiscount,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CartPrice {
     /// The basket priced from the catalog, before any coupon.
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::PricedBasket)]
     pub pricing: PricedBasket,
     pub coupon: Option<CartCoupon>,
     pub coupon_refused: Option<CouponRefusal>,
     /// What the customer would pay: the basket's totals less the coupon's discount.
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::Totals)]
     pub totals: Totals,
 }
 

@@ -58,15 +58,15 @@ pub struct CouponInput {
     /// `{"order": {"reduction": {"percent": "10"}}}`, `{"shipping": {"reduction": "free"}}`,
     /// `{"product": {"reduction": {"amount": "2.00"}, "product_ids": [..]}}`,
     /// `{"product_type": {"reduction": .., "category_ids": [..]}}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::CouponScope)]
     pub scope: CouponScope,
     /// In the shop's tax mode; shipping never counts towards it.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "20.00")]
+    #[schema(value_type = Option<crate::dto::Money>)]
     pub min_order_amount: Decimal,
     /// `{"all_customers": {"max_total_uses": 50, "max_uses_per_customer": 1}}` (null = unlimited)
     /// or `"single_use_codes"`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::Audience)]
     pub audience: Audience,
 }
 
@@ -99,11 +99,11 @@ pub struct CouponView {
     pub starts_at: DateTime<Utc>,
     /// Exclusive: the instant after the last day.
     pub ends_at: DateTime<Utc>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::CouponScope)]
     pub scope: CouponScope,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::dto::Money)]
     pub min_order_amount: Decimal,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::Audience)]
     pub audience: Audience,
     /// True once codes are generated: the coupon can no longer change.
     pub locked: bool,
@@ -250,7 +250,7 @@ pub struct CouponList {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CouponPage {
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::dto::CouponSummary>)]
     pub items: Vec<CouponSummary>,
     pub next_cursor: Option<String>,
 }

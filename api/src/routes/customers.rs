@@ -100,13 +100,12 @@ pub struct CustomerList {
 }
 
 /// A customer account (read model).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(value_type = Object)]
+#[derive(Debug, Serialize)]
 pub struct CustomerDto(pub CustomerView);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerPage {
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::dto::Customer>)]
     pub items: Vec<CustomerView>,
     pub next_cursor: Option<String>,
 }
@@ -147,7 +146,7 @@ pub async fn list_customers(
 /// One customer account.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers/{customer_id}", tag = "customers",
     params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), ReadAt),
-    responses((status = 200, body = CustomerDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::Customer), (status = "4XX", body = crate::docs::ProblemDto)),
     security(("bearer" = [])))]
 pub async fn get_customer(
     State(state): State<AppState>,

@@ -34,7 +34,7 @@ pub struct DashboardDto {
     /// Level, pack end, status, what is left, and each chart as `{buckets: [{starts_on, value}],
     /// total}`, oldest bar first.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::Dashboard)]
     pub dashboard: Dashboard,
     /// Log position the charts reflect (the read models').
     pub position: u64,

@@ -60,8 +60,9 @@ pub struct FeedEvent {
     pub event_type: String,
     pub schema_version: u16,
     pub recorded_at: chrono::DateTime<chrono::Utc>,
-    /// The domain event's payload.
-    #[schema(value_type = Object)]
+    /// The domain event's payload: free-form, its shape set by `event_type` and `schema_version`
+    /// (the log's on-disk format, not part of this API's typed surface).
+    #[schema(value_type = Object, additional_properties)]
     pub data: serde_json::Value,
 }
 

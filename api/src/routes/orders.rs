@@ -107,26 +107,26 @@ pub struct OrderReceipt {
     pub status: String,
     pub is_new: bool,
     pub currency: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::OrderCustomer)]
     pub customer: OrderCustomer,
     /// Priced lines: unit price of the tier, VAT rate, totals excl./incl. VAT.
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::PricedBasket)]
     pub pricing: comptoir_domain::pricing::PricedBasket,
     /// The coupon applied when placing, and what it takes off.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::dto::AppliedCoupon>)]
     pub coupon: Option<comptoir_domain::order::AppliedCoupon>,
     /// What the customer owes: `pricing.totals` less the coupon's discount, VAT per rate.
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::Totals)]
     pub totals: comptoir_domain::pricing::Totals,
     /// Set when placing with `coupon_policy: optional` dropped the coupon: why.
     pub coupon_refused: Option<CouponRefusal>,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::dto::Money)]
     pub amount_paid: Decimal,
-    #[schema(value_type = String)]
+    #[schema(value_type = crate::dto::Money)]
     pub outstanding: Decimal,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::dto::PaymentRecord>)]
     pub payments: Vec<comptoir_domain::order::PaymentRecord>,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::dto::CreditRecord>)]
     pub credits: Vec<comptoir_domain::order::CreditRecord>,
     pub invoice_number: Option<String>,
     /// Documents this request issued (empty when the request was a replay).
@@ -316,7 +316,7 @@ pub struct OrderList {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderPage {
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::dto::OrderSummary>)]
     pub items: Vec<OrderSummary>,
     pub next_cursor: Option<String>,
 }
@@ -363,7 +363,7 @@ pub async fn list_orders(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderViewDto {
     #[serde(flatten)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::Order)]
     pub order: comptoir_projections::OrderView,
     /// Names of the order's files, in name order (what the printer bridge prints).
     pub files: Vec<String>,
@@ -445,7 +445,7 @@ impl From<PaymentMethodDto> for PaymentMethod {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PaymentInput {
     pub method: PaymentMethodDto,
-    #[schema(value_type = String, example = "12.50")]
+    #[schema(value_type = crate::dto::Money)]
     pub amount: Decimal,
     #[serde(default)]
     pub transaction_id: Option<String>,

@@ -195,7 +195,7 @@ pub struct PackView {
     pub level: Option<String>,
     pub ends_at: Option<DateTime<Utc>>,
     /// `{"status": "active"}` or `{"status": "deactivated", "reason": "pack_expired"}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::PackStatus)]
     pub status: PackStatus,
     /// The stable problem code orders and uploads are refused with, when deactivated.
     pub deactivation_code: Option<String>,
