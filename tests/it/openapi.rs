@@ -38,9 +38,16 @@ async fn served_document(api: &Api) -> Value {
     reply.body
 }
 
-/// The response schema `document` declares for `template` (`/v1/shops/{shop_id}/...`), `method`
-/// and `status`, trying the exact status, then its class (`4XX`), then `default`.
-fn declared_schema(document: &Value, method: &Method, template: &str, status: u16) -> Value {
+/// The response schema `document` declares for `template` (`/v1/shops/{shop_id}/...`), `method`,
+/// `status` and `content_type`, trying the exact status, then its class (`4XX`), then `default`.
+/// The media type must be declared too: a client picks its decoder by it (problem+json errors).
+fn declared_schema(
+    document: &Value,
+    method: &Method,
+    template: &str,
+    status: u16,
+    content_type: &str,
+) -> Value {
     let operation = &document["paths"][template][method.as_str().to_lowercase()];
     assert!(
         operation.is_object(),
@@ -53,8 +60,12 @@ fn declared_schema(document: &Value, method: &Method, template: &str, status: u1
         .map(|key| &responses[key.as_str()])
         .find(|response| response.is_object())
         .unwrap_or_else(|| panic!("{method} {template} declares no {status} answer"));
-    let content = response["content"].as_object().expect("content");
-    let (_, media) = content.iter().next().expect("one media type");
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    let media = &response["content"][media_type];
+    assert!(
+        media.is_object(),
+        "{method} {template} {status} answers {media_type}, which is not declared: {response}"
+    );
     media["schema"].clone()
 }
 
@@ -63,7 +74,8 @@ fn declared_schema(document: &Value, method: &Method, template: &str, status: u1
 /// [`merged`] and [`closed`] first, so a field the server sends and the document omits fails too.
 #[track_caller]
 fn conforms(document: &Value, method: Method, template: &str, reply: &Reply) {
-    let mut schema = declared_schema(document, &method, template, reply.status.as_u16());
+    let status = reply.status.as_u16();
+    let mut schema = declared_schema(document, &method, template, status, &reply.content_type);
     let mut components = document["components"].clone();
     merged(&mut schema, &document["components"]);
     merged(&mut components, &document["components"]);

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
@@ -44,6 +44,25 @@ impl PartialSchema for Money {
 impl ToSchema for Money {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("Money")
+    }
+}
+
+/// Raw bytes of a file body (uploads, downloads, zip archives): a string of `format: binary`, which
+/// generators map to a byte stream, where `Vec<u8>` would be described as an array of integers.
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Binary")
     }
 }
 

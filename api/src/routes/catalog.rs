@@ -135,7 +135,7 @@ pub struct CategoryCreated {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/categories", tag = "catalog",
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CategoryInput,
-    responses((status = 201, body = CategoryCreated), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = CategoryCreated), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn add_category(
     State(state): State<AppState>,
@@ -161,7 +161,7 @@ pub async fn add_category(
 /// The shop's categories.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/categories", tag = "catalog",
     params(("shop_id" = Uuid, Path)),
-    responses((status = 200, body = Vec<CategoryDto>), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = Vec<CategoryDto>), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_categories(
     State(state): State<AppState>,
@@ -259,7 +259,7 @@ pub struct ProductWritten {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/products", tag = "catalog",
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ProductInput,
-    responses((status = 201, body = ProductWritten), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = ProductWritten), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn add_product(
     State(state): State<AppState>,
@@ -301,7 +301,7 @@ pub struct ProductPage {
 /// The shop's products by id, retired ones included.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/products", tag = "catalog",
     params(("shop_id" = Uuid, Path), IdPage),
-    responses((status = 200, body = ProductPage), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = ProductPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_products(
     State(state): State<AppState>,
@@ -334,7 +334,7 @@ pub async fn list_products(
 /// One product, with its `ETag` for a conditional update.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/products/{product_id}", tag = "catalog",
     params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path)),
-    responses((status = 200, body = ProductDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = ProductDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_product(
     State(state): State<AppState>,
@@ -360,7 +360,7 @@ pub async fn get_product(
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/products/{product_id}", tag = "catalog",
     params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
     request_body = ProductInput,
-    responses((status = 200, body = ProductWritten), (status = 412, body = crate::docs::ProblemDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = ProductWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn update_product(
     State(state): State<AppState>,
@@ -473,7 +473,7 @@ pub struct DeliveryMethodDto {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/delivery-methods", tag = "catalog",
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = DeliveryMethodInput,
-    responses((status = 201, body = DeliveryMethodDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = DeliveryMethodDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn add_delivery_method(
     State(state): State<AppState>,
@@ -499,7 +499,7 @@ pub async fn add_delivery_method(
 /// The shop's delivery methods, hidden ones included.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/delivery-methods", tag = "catalog",
     params(("shop_id" = Uuid, Path)),
-    responses((status = 200, body = Vec<DeliveryMethodDto>), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = Vec<DeliveryMethodDto>), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_delivery_methods(
     State(state): State<AppState>,
@@ -549,7 +549,7 @@ fn pickup_dto(point: &PickupPoint) -> PickupPointDto {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/pickup-points", tag = "catalog",
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = PickupPointInput,
-    responses((status = 201, body = PickupPointDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = PickupPointDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn add_pickup_point(
     State(state): State<AppState>,
@@ -576,7 +576,7 @@ pub async fn add_pickup_point(
 /// The shop's pickup points.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/pickup-points", tag = "catalog",
     params(("shop_id" = Uuid, Path)),
-    responses((status = 200, body = Vec<PickupPointDto>), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = Vec<PickupPointDto>), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_pickup_points(
     State(state): State<AppState>,

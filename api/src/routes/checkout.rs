@@ -251,7 +251,7 @@ pub struct CartPrice {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/carts/price", tag = "orders",
     params(("shop_id" = Uuid, Path)),
     request_body = CartInput,
-    responses((status = 200, body = CartPrice), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = CartPrice), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn price_cart(
     State(state): State<AppState>,

@@ -165,7 +165,7 @@ fn coupon_in_shop(
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/coupons", tag = "coupons",
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CouponInput,
-    responses((status = 201, body = CouponView), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = CouponView), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create_coupon(
     State(state): State<AppState>,
@@ -198,7 +198,7 @@ pub async fn create_coupon(
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/coupons/{coupon_id}", tag = "coupons",
     params(("shop_id" = Uuid, Path), ("coupon_id" = Uuid, Path)),
     request_body = CouponInput,
-    responses((status = 200, body = CouponView), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = CouponView), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn edit_coupon(
     State(state): State<AppState>,
@@ -226,7 +226,7 @@ pub async fn edit_coupon(
 /// One coupon with its terms and uses.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/coupons/{coupon_id}", tag = "coupons",
     params(("shop_id" = Uuid, Path), ("coupon_id" = Uuid, Path)),
-    responses((status = 200, body = CouponView), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = CouponView), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_coupon(
     State(state): State<AppState>,
@@ -258,7 +258,7 @@ pub struct CouponPage {
 /// The shop's coupons, oldest first, with cursor paging.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/coupons", tag = "coupons",
     params(("shop_id" = Uuid, Path), CouponList),
-    responses((status = 200, body = CouponPage), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = CouponPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_coupons(
     State(state): State<AppState>,
@@ -305,7 +305,7 @@ pub struct GeneratedCodes {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/coupons/{coupon_id}/codes", tag = "coupons",
     params(("shop_id" = Uuid, Path), ("coupon_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CodesInput,
-    responses((status = 201, body = GeneratedCodes), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = GeneratedCodes), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn generate_codes(
     State(state): State<AppState>,
@@ -375,7 +375,7 @@ pub struct CouponUsage {
 /// Usage per code: uses that count and uses released by cancelled orders.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/coupons/{coupon_id}/usage", tag = "coupons",
     params(("shop_id" = Uuid, Path), ("coupon_id" = Uuid, Path)),
-    responses((status = 200, body = CouponUsage), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = CouponUsage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn coupon_usage(
     State(state): State<AppState>,
@@ -406,7 +406,7 @@ pub async fn coupon_usage(
 /// The coupon's codes as CSV (`code,active_uses,released_uses`), to print or mail out.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/coupons/{coupon_id}/codes.csv", tag = "coupons",
     params(("shop_id" = Uuid, Path), ("coupon_id" = Uuid, Path)),
-    responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn download_codes(
     State(state): State<AppState>,

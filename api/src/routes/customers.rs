@@ -49,7 +49,7 @@ pub struct CustomerRegistered {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/customers", tag = "customers",
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CustomerInput,
-    responses((status = 201, body = CustomerRegistered), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = CustomerRegistered), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn register_customer(
     State(state): State<AppState>,
@@ -122,7 +122,7 @@ impl From<Page<CustomerView>> for CustomerPage {
 /// The shop's customers by email.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers", tag = "customers",
     params(("shop_id" = Uuid, Path), CustomerList),
-    responses((status = 200, body = CustomerPage), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = CustomerPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_customers(
     State(state): State<AppState>,
@@ -146,7 +146,7 @@ pub async fn list_customers(
 /// One customer account.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers/{customer_id}", tag = "customers",
     params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), ReadAt),
-    responses((status = 200, body = crate::dto::Customer), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::Customer), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_customer(
     State(state): State<AppState>,

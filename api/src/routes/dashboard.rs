@@ -51,7 +51,7 @@ fn first_charted_day(today: NaiveDate) -> NaiveDate {
 /// The level, pack end, what is left, and the 7-day and 12-month charts.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/dashboard", tag = "packs",
     params(("shop_id" = Uuid, Path), ReadAt),
-    responses((status = 200, body = DashboardDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = DashboardDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_dashboard(
     State(state): State<AppState>,

@@ -107,7 +107,7 @@ async fn prepare(
 /// Invoices by issue date.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/invoices", tag = "documents",
     params(("shop_id" = Uuid, Path), DocumentList),
-    responses((status = 200, body = crate::dto::InvoicePage), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::InvoicePage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_invoices(
     State(state): State<AppState>,
@@ -125,7 +125,7 @@ pub async fn list_invoices(
 /// One invoice by number.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/invoices/{number}", tag = "documents",
     params(("shop_id" = Uuid, Path), ("number" = String, Path), ReadAt),
-    responses((status = 200, body = crate::dto::Invoice), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::Invoice), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_invoice(
     State(state): State<AppState>,
@@ -141,7 +141,7 @@ pub async fn get_invoice(
 /// Credit notes by issue date.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/credit-notes", tag = "documents",
     params(("shop_id" = Uuid, Path), DocumentList),
-    responses((status = 200, body = crate::dto::CreditNotePage), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::CreditNotePage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_credit_notes(
     State(state): State<AppState>,
@@ -159,7 +159,7 @@ pub async fn list_credit_notes(
 /// One credit note by number (with `used_at` once its store credit is spent).
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/credit-notes/{number}", tag = "documents",
     params(("shop_id" = Uuid, Path), ("number" = String, Path), ReadAt),
-    responses((status = 200, body = crate::dto::CreditNote), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::CreditNote), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_credit_note(
     State(state): State<AppState>,
@@ -178,7 +178,7 @@ pub async fn get_credit_note(
 /// Delivery slips by issue date (print a period).
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/delivery-slips", tag = "documents",
     params(("shop_id" = Uuid, Path), DocumentList),
-    responses((status = 200, body = crate::dto::DeliverySlipPage), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::DeliverySlipPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_delivery_slips(
     State(state): State<AppState>,
@@ -196,7 +196,7 @@ pub async fn list_delivery_slips(
 /// One delivery slip by number.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/delivery-slips/{number}", tag = "documents",
     params(("shop_id" = Uuid, Path), ("number" = String, Path), ReadAt),
-    responses((status = 200, body = crate::dto::DeliverySlip), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::DeliverySlip), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_delivery_slip(
     State(state): State<AppState>,

@@ -78,7 +78,7 @@ pub struct FeedPage {
 /// The shop's events after a position: JSON pages, or SSE with `Accept: text/event-stream`.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/events", tag = "events",
     params(("shop_id" = Uuid, Path), FeedQuery, ("Last-Event-ID" = Option<String>, Header, description = "SSE: resume after this position")),
-    responses((status = 200, body = FeedPage, description = "JSON page, or text/event-stream"), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = FeedPage, description = "JSON page, or text/event-stream"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn events(
     State(state): State<AppState>,

@@ -213,8 +213,8 @@ pub struct StoredFileAnswer {
 /// the pack has left (checked against `Content-Length` before reading when it is sent).
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/orders/{order_id}/files/{name}", tag = "files",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path), ("name" = String, Path)),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = StoredFileAnswer), (status = "4XX", body = crate::docs::ProblemDto)),
+    request_body(content = crate::dto::Binary, content_type = "application/octet-stream"),
+    responses((status = 201, body = StoredFileAnswer), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn upload_file(
     State(state): State<AppState>,
@@ -317,7 +317,7 @@ pub struct FileList {
 /// The order's files, by name.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/orders/{order_id}/files", tag = "files",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path)),
-    responses((status = 200, body = FileList), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = FileList), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_files(
     State(state): State<AppState>,
@@ -367,7 +367,7 @@ async fn file_body(path: &Path) -> Result<Body, ApiError> {
 /// Downloads one order file (counted for the storefront and printer roles).
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/orders/{order_id}/files/{name}", tag = "files",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path), ("name" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, content_type = "application/octet-stream", body = crate::dto::Binary), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn download_file(
     State(state): State<AppState>,
@@ -399,7 +399,7 @@ pub async fn download_file(
 /// file, then streamed. Counted as the sum of the files' sizes.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/orders/{order_id}/files.zip", tag = "files",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path)),
-    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, content_type = "application/zip", body = crate::dto::Binary), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn download_zip(
     State(state): State<AppState>,

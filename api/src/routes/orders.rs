@@ -176,7 +176,7 @@ fn receipt(
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders", tag = "orders",
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = PlaceOrderInput,
-    responses((status = 201, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn place_order(
     State(state): State<AppState>,
@@ -324,7 +324,7 @@ pub struct OrderPage {
 /// The shop's orders by placing date, with cursor paging.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/orders", tag = "orders",
     params(("shop_id" = Uuid, Path), OrderList),
-    responses((status = 200, body = OrderPage), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_orders(
     State(state): State<AppState>,
@@ -372,7 +372,7 @@ pub struct OrderViewDto {
 /// One order, as the read models hold it.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/orders/{order_id}", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path), ReadAt),
-    responses((status = 200, body = OrderViewDto), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderViewDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_order(
     State(state): State<AppState>,
@@ -402,7 +402,7 @@ pub async fn get_order(
 /// A staff user opened the order: it is no longer flagged new.
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders/{order_id}/open", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path)),
-    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn open_order(
     State(state): State<AppState>,
@@ -458,7 +458,7 @@ pub struct PaymentInput {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders/{order_id}/payments", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = PaymentInput,
-    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn record_payment(
     State(state): State<AppState>,
@@ -491,7 +491,7 @@ pub struct MarkPaidInput {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders/{order_id}/mark-paid", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = MarkPaidInput,
-    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn mark_paid(
     State(state): State<AppState>,
@@ -512,7 +512,7 @@ pub async fn mark_paid(
 /// Starts production of a paid order.
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders/{order_id}/production", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path)),
-    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn start_production(
     State(state): State<AppState>,
@@ -537,7 +537,7 @@ pub struct ShipInput {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders/{order_id}/ship", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ShipInput,
-    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn ship_order(
     State(state): State<AppState>,
@@ -557,7 +557,7 @@ pub async fn ship_order(
 /// Marks a store-pickup order ready; issues its delivery slip in the same append.
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders/{order_id}/ready-for-pickup", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path)),
-    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn ready_for_pickup(
     State(state): State<AppState>,
@@ -575,7 +575,7 @@ pub async fn ready_for_pickup(
 /// Marks a shipped (or ready) order delivered.
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders/{order_id}/deliver", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path)),
-    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn deliver_order(
     State(state): State<AppState>,
@@ -621,7 +621,7 @@ pub struct CancelInput {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders/{order_id}/cancel", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CancelInput,
-    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn cancel_order(
     State(state): State<AppState>,
@@ -662,7 +662,7 @@ pub struct ReturnInput {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/orders/{order_id}/returns", tag = "orders",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ReturnInput,
-    responses((status = 201, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = OrderReceipt), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn return_lines(
     State(state): State<AppState>,

@@ -153,7 +153,7 @@ pub struct MintedCode {
 #[utoipa::path(post, path = "/v1/activation-codes", tag = "packs",
     params(("Idempotency-Key" = Option<String>, Header)),
     request_body = PackTermsDto,
-    responses((status = 201, body = MintedCode), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = MintedCode), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn mint_activation_code(
     State(state): State<AppState>,
@@ -243,7 +243,7 @@ pub fn current_pack(state: &AppState, shop_id: Uuid) -> Result<std::sync::Arc<Pa
 /// The shop's pack: level, end, status, allowances and what is left.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/pack", tag = "packs",
     params(("shop_id" = Uuid, Path)),
-    responses((status = 200, body = PackView), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = PackView), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_pack(
     State(state): State<AppState>,
@@ -296,7 +296,7 @@ pub fn decide_activation(
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/pack/activations", tag = "packs",
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ActivationInput,
-    responses((status = 200, body = PackView), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = PackView), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn activate_pack(
     State(state): State<AppState>,
@@ -321,7 +321,7 @@ pub async fn activate_pack(
 /// Unsubscribes: nothing changes but a flag, the pack stays usable until it ends.
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/pack/unsubscribe", tag = "packs",
     params(("shop_id" = Uuid, Path)),
-    responses((status = 200, body = PackView), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = PackView), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn unsubscribe_pack(
     State(state): State<AppState>,

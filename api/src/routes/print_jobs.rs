@@ -153,7 +153,7 @@ fn reported(job: &PrintJob) -> Option<PrintJobDto> {
     request_body = PrintJobReportInput,
     responses((status = 201, body = PrintJobAnswer, description = "recorded"),
         (status = 200, body = PrintJobAnswer, description = "already recorded; nothing changed"),
-        (status = "4XX", body = crate::docs::ProblemDto)),
+        (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn report_print_job(
     State(state): State<AppState>,
@@ -203,7 +203,7 @@ pub async fn report_print_job(
 /// The order's print jobs with their last status, read from the log's hot state (never stale).
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/orders/{order_id}/print-jobs", tag = "print-jobs",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path)),
-    responses((status = 200, body = PrintJobList), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = PrintJobList), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_print_jobs(
     State(state): State<AppState>,
@@ -236,7 +236,7 @@ pub async fn list_print_jobs(
     tag = "print-jobs",
     params(("shop_id" = Uuid, Path), ("order_id" = Uuid, Path), ("job_id" = Uuid, Path),
         ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = ReprintAnswer), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = ReprintAnswer), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn request_reprint(
     State(state): State<AppState>,

@@ -62,7 +62,7 @@ pub struct MonthRange {
 /// Debits, credits and balance per account over whole months; the totals are equal.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/trial-balance", tag = "ledger",
     params(("shop_id" = Uuid, Path), MonthRange),
-    responses((status = 200, body = crate::dto::TrialBalance), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::TrialBalance), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn trial_balance(
     State(state): State<AppState>,
@@ -91,7 +91,7 @@ pub struct Period {
 /// The journal: every entry of the period in date order, each balanced.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/journal", tag = "ledger",
     params(("shop_id" = Uuid, Path), Period),
-    responses((status = 200, body = crate::dto::JournalPage), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::JournalPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn journal(
     State(state): State<AppState>,
@@ -119,7 +119,7 @@ pub struct FiscalYear {
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/fec", tag = "ledger",
     params(("shop_id" = Uuid, Path), FiscalYear),
     responses((status = 200, content_type = "text/plain", body = String),
-        (status = "4XX", body = crate::docs::ProblemDto)),
+        (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn fec_export(
     State(state): State<AppState>,
@@ -158,7 +158,7 @@ pub struct PrintFormat {
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/printable/{kind}/{number}", tag = "documents",
     params(("shop_id" = Uuid, Path), ("kind" = String, Path), ("number" = String, Path), PrintFormat),
     responses((status = 200, content_type = "text/html", body = String),
-        (status = "4XX", body = crate::docs::ProblemDto)),
+        (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn printable_document(
     State(state): State<AppState>,

@@ -160,7 +160,7 @@ impl From<ShopProfile> for ShopResponse {
 #[utoipa::path(post, path = "/v1/shops", tag = "shops",
     request_body = ShopDto,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    responses((status = 201, body = inline(Positioned<ShopResponse>)), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = inline(Positioned<ShopResponse>)), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create_shop(
     State(state): State<AppState>,
@@ -196,7 +196,7 @@ pub async fn create_shop(
 /// The shop's profile.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}", tag = "shops",
     params(("shop_id" = Uuid, Path)),
-    responses((status = 200, body = ShopResponse), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = ShopResponse), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_shop(
     State(state): State<AppState>,
@@ -252,7 +252,7 @@ pub struct ApiKeyCreated {
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/api-keys", tag = "shops",
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CreateApiKey,
-    responses((status = 201, body = ApiKeyCreated), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 201, body = ApiKeyCreated), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create_api_key(
     State(state): State<AppState>,
@@ -302,7 +302,7 @@ pub struct ApiKeyDto {
 /// The shop's API keys, revoked ones included.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/api-keys", tag = "shops",
     params(("shop_id" = Uuid, Path)),
-    responses((status = 200, body = Vec<ApiKeyDto>), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = Vec<ApiKeyDto>), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_api_keys(
     State(state): State<AppState>,
@@ -340,7 +340,7 @@ pub struct ApiKeyRevoked {
 /// Revokes an API key at once.
 #[utoipa::path(delete, path = "/v1/shops/{shop_id}/api-keys/{key_id}", tag = "shops",
     params(("shop_id" = Uuid, Path), ("key_id" = Uuid, Path)),
-    responses((status = 200, body = ApiKeyRevoked), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = ApiKeyRevoked), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,

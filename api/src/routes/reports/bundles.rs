@@ -35,8 +35,8 @@ pub struct BundleParams {
     params(("shop_id" = Uuid, Path),
         ("bundle" = String, Path, description = "`invoices.zip`, `credit-notes.zip` or `delivery-slips.zip`"),
         BundleParams),
-    responses((status = 200, content_type = "application/zip", body = Vec<u8>),
-        (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, content_type = "application/zip", body = crate::dto::Binary),
+        (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn document_bundle(
     State(state): State<AppState>,

@@ -13,7 +13,7 @@ use crate::server::AppState;
 /// A customer's orders, invoices, credit notes (used ones marked) and payments, oldest first.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers/{customer_id}/space", tag = "customers",
     params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), ReadAt),
-    responses((status = 200, body = crate::dto::CustomerSpace), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::CustomerSpace), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn customer_space(
     State(state): State<AppState>,

@@ -148,7 +148,7 @@ fn statistics_file(statistics: &Statistics, format: &str) -> Result<Response, Ap
 /// credit notes per group and in total (cancelled orders left out). As JSON or as a file.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/statistics", tag = "reports",
     params(("shop_id" = Uuid, Path), StatisticsParams),
-    responses((status = 200, body = crate::dto::Statistics, description = "`format=json`; csv, xlsx and xml are files"), (status = "4XX", body = crate::docs::ProblemDto)),
+    responses((status = 200, body = crate::dto::Statistics, description = "`format=json`; csv, xlsx and xml are files"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn statistics(
     State(state): State<AppState>,
@@ -186,7 +186,7 @@ pub struct CustomerExportParams {
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers/export", tag = "customers",
     params(("shop_id" = Uuid, Path), CustomerExportParams),
     responses((status = 200, content_type = "text/csv", body = String),
-        (status = "4XX", body = crate::docs::ProblemDto)),
+        (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn customer_export(
     State(state): State<AppState>,
