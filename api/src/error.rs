@@ -235,12 +235,21 @@ impl IntoResponse for ApiError {
         };
         // Serializing a struct of strings cannot fail; fall back to an empty object regardless.
         let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{}".to_vec());
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the oversized body was never read, so this connection cannot carry
+            // another request; saying so stops keep-alive clients from reusing it (they would get
+            // a broken pipe on their next request).
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 
