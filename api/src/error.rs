@@ -245,9 +245,10 @@ impl IntoResponse for ApiError {
             // The rest of the oversized body was never read, so this connection cannot carry
             // another request; saying so stops keep-alive clients from reusing it (they would get
             // a broken pipe on their next request).
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
         }
         response
     }
