@@ -2,8 +2,8 @@
 
 mod api;
 mod commerce;
-mod openapi;
 mod coupons;
+mod openapi;
 mod packs;
 mod print_jobs;
 mod reports;
