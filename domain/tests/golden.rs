@@ -13,6 +13,7 @@ use comptoir_domain::coupon::*;
 use comptoir_domain::customer::{Customer, CustomerCommand, CustomerEvent, CustomerProfile};
 use comptoir_domain::documents::*;
 use comptoir_domain::order::*;
+use comptoir_domain::order_files::{OrderFiles, OrderFilesCommand, OrderFilesEvent};
 use comptoir_domain::pack::*;
 use comptoir_domain::pricing::{price_basket, BasketLine};
 use comptoir_domain::shop::*;
@@ -249,6 +250,14 @@ fn place(
 /// The whole life of a photo-shop order, through every aggregate.
 fn scenario() -> Samples {
     let mut samples = Samples::default();
+    let store_file = OrderFilesCommand::Store {
+        shop_id: id(0x5100),
+        order_id: id(0x0D1),
+        name: "IMG_0042.jpg".into(),
+        sha256: "5f".repeat(32),
+        bytes: 2_456_789,
+    };
+    samples.run(OrderFiles::default(), store_file);
     let shop = samples.run(Shop::default(), ShopCommand::Create(Box::new(profile())));
     let key = ShopCommand::CreateApiKey {
         key_id: id(0xE7),
@@ -734,6 +743,7 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
         "coupon-codes" => through::<CouponCodeRegistryEvent>(value),
         "activation-code" => through::<ActivationCodeEvent>(value),
         "pack" => through::<PackEvent>(value),
+        "order-files" => through::<OrderFilesEvent>(value),
         other => panic!("unknown stream kind {other}"),
     }
 }
@@ -808,8 +818,8 @@ fn every_event_type_has_a_golden_file() {
     assert_eq!(
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
-        // activation code, pack; the order's count includes its four print-job events.
-        3 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5,
+        // activation code, pack, order files; the order's count includes its four print-job events.
+        3 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1,
         "one sample per event type"
     );
 }
