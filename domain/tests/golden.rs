@@ -267,6 +267,13 @@ fn scenario() -> Samples {
     };
     let shop = samples.run(shop, key);
     let shop = samples.run(shop, ShopCommand::RevokeApiKey { key_id: id(0xE7) });
+    let mut mapping = LedgerMapping {
+        goods_sales: "7071".into(),
+        ..Default::default()
+    };
+    mapping.vat_by_rate.insert("20".into(), "4457120".into());
+    mapping.category_accounts.insert(id(0xCA7), "7072".into());
+    let shop = samples.run(shop, ShopCommand::SetLedgerMapping(Box::new(mapping)));
     let profile = shop.profile.clone().expect("shop created");
     let catalog = Arc::new(catalog_scenario(&mut samples));
 
@@ -819,7 +826,7 @@ fn every_event_type_has_a_golden_file() {
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files; the order's count includes its four print-job events.
-        3 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1,
+        4 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1,
         "one sample per event type"
     );
 }

@@ -23,7 +23,7 @@ use comptoir_domain::order::{
 };
 use comptoir_domain::pricing::BasketLine;
 use comptoir_domain::shop::{
-    Address, DocumentPatterns, LegalIdentity, Shop, ShopCommand, ShopProfile,
+    Address, DocumentPatterns, LedgerMapping, LegalIdentity, Shop, ShopCommand, ShopProfile,
 };
 use comptoir_domain::store_credit::{self, StoreCredit, StoreCreditCommand};
 use comptoir_domain::{Aggregate, DomainError, DomainEvent, Environment};
@@ -168,6 +168,25 @@ impl SampleShop {
             self.encode(&mut out, &stream, &events)?;
         }
         self.catalog = Arc::new(catalog);
+        Ok(out)
+    }
+
+    /// The shop's ledger mapping replaced at `at` (the shop as `open` created it).
+    pub fn change_ledger_mapping(
+        &mut self,
+        mapping: LedgerMapping,
+        at: DateTime<Utc>,
+    ) -> Result<SampleEvents, SampleError> {
+        let mut out = Vec::new();
+        let env = self.env(at);
+        let create = ShopCommand::Create(Box::new(self.profile.clone()));
+        let shop = Shop::default()
+            .decide(&create, &env)?
+            .iter()
+            .fold(Shop::default(), |shop, event| shop.evolve(event));
+        let changed = shop.decide(&ShopCommand::SetLedgerMapping(Box::new(mapping)), &env)?;
+        let stream = format!("{}-{}", Shop::STREAM_KIND, self.shop_id);
+        self.encode(&mut out, &stream, &changed)?;
         Ok(out)
     }
 

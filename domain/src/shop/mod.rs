@@ -3,11 +3,16 @@
 //! One stream per shop (`shop-{shop_id}`). API key secrets never enter the domain: the caller
 //! hashes the secret and passes the hash, which the key table is looked up by.
 
+mod ledger_mapping;
 mod pattern;
 mod roles;
 #[cfg(test)]
 mod tests;
 
+pub use ledger_mapping::{
+    validate_account_number, LedgerMapping, ACCOUNT_DIGITS_MAX, ACCOUNT_DIGITS_MIN,
+    MAPPED_CATEGORIES_MAX, MAPPED_VAT_RATES, MAPPED_VAT_RATES_MAX,
+};
 pub use pattern::{format_document_number, pattern_has_year, validate_document_pattern};
 pub use roles::{role_allows, Permission, Role};
 
@@ -189,6 +194,8 @@ pub enum ShopCommand {
     RevokeApiKey {
         key_id: Uuid,
     },
+    /// Replaces the chart-of-accounts mapping the ledger posts this shop's later events to.
+    SetLedgerMapping(Box<LedgerMapping>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -210,6 +217,12 @@ pub enum ShopEvent {
         key_id: Uuid,
         revoked_at: DateTime<Utc>,
     },
+    /// Appended last so every older variant keeps its encoding.
+    LedgerMappingChanged {
+        shop_id: Uuid,
+        mapping: Box<LedgerMapping>,
+        changed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ShopEvent {
@@ -218,6 +231,7 @@ impl DomainEvent for ShopEvent {
             ShopEvent::ShopCreated { .. } => "ShopCreated",
             ShopEvent::ApiKeyCreated { .. } => "ApiKeyCreated",
             ShopEvent::ApiKeyRevoked { .. } => "ApiKeyRevoked",
+            ShopEvent::LedgerMappingChanged { .. } => "LedgerMappingChanged",
         }
     }
 }
@@ -227,6 +241,8 @@ pub struct Shop {
     pub profile: Option<ShopProfile>,
     /// Every key ever created, revoked ones included.
     pub api_keys: BTreeMap<Uuid, ApiKey>,
+    /// The mapping in force: the default until a manager changes it.
+    pub ledger_mapping: LedgerMapping,
 }
 
 impl Shop {
@@ -331,6 +347,26 @@ impl Shop {
     }
 }
 
+impl Shop {
+    fn decide_set_ledger_mapping(
+        &self,
+        mapping: &LedgerMapping,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        let profile = self.profile_or_not_found()?;
+        mapping.validate()?;
+        if *mapping == self.ledger_mapping {
+            // Nothing changes: a retry (or a no-op edit) appends nothing.
+            return Ok(vec![]);
+        }
+        Ok(vec![ShopEvent::LedgerMappingChanged {
+            shop_id: profile.shop_id,
+            mapping: Box::new(mapping.clone()),
+            changed_at: now,
+        }])
+    }
+}
+
 fn validate_secret_hash(secret_hash: &str) -> Result<(), DomainError> {
     let ok = (16..=REFERENCE_CHARS_MAX).contains(&secret_hash.len())
         && secret_hash.chars().all(|c| c.is_ascii_graphic());
@@ -362,6 +398,9 @@ impl Aggregate for Shop {
                 secret_hash,
             } => self.decide_create_key(*key_id, *role, label, secret_hash, env.now()),
             ShopCommand::RevokeApiKey { key_id } => self.decide_revoke_key(*key_id, env.now()),
+            ShopCommand::SetLedgerMapping(mapping) => {
+                self.decide_set_ledger_mapping(mapping, env.now())
+            }
         }
     }
 
@@ -388,6 +427,9 @@ impl Aggregate for Shop {
                 if let Some(key) = self.api_keys.get_mut(key_id) {
                     key.revoked = true;
                 }
+            }
+            ShopEvent::LedgerMappingChanged { mapping, .. } => {
+                self.ledger_mapping = (**mapping).clone();
             }
         }
         self

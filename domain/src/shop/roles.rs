@@ -42,10 +42,14 @@ pub enum Permission {
     ReportPrintJobs,
     /// Ask for a print job's line to be printed again.
     RequestReprints,
+    /// Read the ledger's chart-of-accounts mapping.
+    ReadLedgerMapping,
+    /// Change the ledger's chart-of-accounts mapping.
+    ManageLedgerMapping,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -62,6 +66,8 @@ impl Permission {
         Permission::ReadEvents,
         Permission::ReportPrintJobs,
         Permission::RequestReprints,
+        Permission::ReadLedgerMapping,
+        Permission::ManageLedgerMapping,
     ];
 }
 
@@ -112,6 +118,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::ReadOrders
                 | P::ReadDocuments
                 | P::ReadEvents
+                | P::ReadLedgerMapping
         ),
         Role::Printer => matches!(
             permission,
@@ -132,6 +139,15 @@ mod tests {
             assert_eq!(role_allows(role, Permission::ManageKeys), is_manager);
             assert_eq!(role_allows(role, Permission::ManageCatalog), is_manager);
             assert_eq!(role_allows(role, Permission::IssueCreditNotes), is_manager);
+            assert_eq!(
+                role_allows(role, Permission::ManageLedgerMapping),
+                is_manager
+            );
+            let reads_mapping = matches!(role, Role::Manager | Role::Accountant);
+            assert_eq!(
+                role_allows(role, Permission::ReadLedgerMapping),
+                reads_mapping
+            );
         }
     }
 
@@ -170,6 +186,7 @@ mod tests {
                         | Permission::ReadOrders
                         | Permission::ReadDocuments
                         | Permission::ReadEvents
+                        | Permission::ReadLedgerMapping
                 )
         });
         assert_eq!(accountant_writes.count(), 0);

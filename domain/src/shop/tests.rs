@@ -170,3 +170,93 @@ fn stream_names_carry_the_shop() {
         "shop-00000000-0000-0000-0000-000000000001"
     );
 }
+
+fn mapping_7071() -> LedgerMapping {
+    let mut mapping = LedgerMapping {
+        goods_sales: "7071".into(),
+        ..Default::default()
+    };
+    mapping.vat_by_rate.insert("20".into(), "4457120".into());
+    mapping
+}
+
+fn mapping_changed(mapping: LedgerMapping) -> ShopEvent {
+    ShopEvent::LedgerMappingChanged {
+        shop_id: shop_id(),
+        mapping: Box::new(mapping),
+        changed_at: test_now(),
+    }
+}
+
+#[test]
+fn a_manager_changes_the_ledger_mapping() {
+    // Proves a valid mapping is recorded, and setting the one in force again appends nothing.
+    given::<Shop>([created()])
+        .when(ShopCommand::SetLedgerMapping(Box::new(mapping_7071())))
+        .then([mapping_changed(mapping_7071())]);
+    given::<Shop>([created(), mapping_changed(mapping_7071())])
+        .when(ShopCommand::SetLedgerMapping(Box::new(mapping_7071())))
+        .then([]);
+    given::<Shop>([created()])
+        .when(ShopCommand::SetLedgerMapping(Box::default()))
+        .then([]);
+}
+
+#[test]
+fn the_ledger_mapping_needs_an_existing_shop() {
+    // Proves a mapping cannot be set on a shop that was never created.
+    given::<Shop>([])
+        .when(ShopCommand::SetLedgerMapping(Box::new(mapping_7071())))
+        .then_err_code("not-found");
+}
+
+type SpoilMapping = fn(&mut LedgerMapping);
+
+#[test]
+fn validates_the_ledger_mapping() {
+    // Proves account numbers are 3-10 digits, every French VAT rate is mapped and rate keys are
+    // written the way the ledger looks them up.
+    let cases: Vec<(&str, SpoilMapping)> = vec![
+        ("letters", |m| m.goods_sales = "707A".into()),
+        ("too short", |m| m.bank = "51".into()),
+        ("too long", |m| m.cash = "53000000000".into()),
+        ("empty", |m| m.customers = String::new()),
+        ("vat default", |m| m.vat_default = "TVA".into()),
+        ("missing rate", |m| {
+            m.vat_by_rate.remove("5.5");
+        }),
+        ("bad vat account", |m| {
+            m.vat_by_rate.insert("20".into(), "44 5712".into());
+        }),
+        ("rate spelling", |m| {
+            m.vat_by_rate.insert("8.50".into(), "445785".into());
+        }),
+        ("rate not a number", |m| {
+            m.vat_by_rate.insert("huit".into(), "445780".into());
+        }),
+        ("category account", |m| {
+            m.category_accounts.insert(id(9), "7x".into());
+        }),
+    ];
+    for (name, spoil) in cases {
+        let mut mapping = LedgerMapping::default();
+        spoil(&mut mapping);
+        assert!(mapping.validate().is_err(), "{name}");
+        given::<Shop>([created()])
+            .when(ShopCommand::SetLedgerMapping(Box::new(mapping)))
+            .then_err_code("validation");
+    }
+}
+
+#[test]
+fn the_mapping_in_force_is_the_last_one_set() {
+    // Proves evolve replaces the whole mapping, starting from the PCG defaults.
+    let shop = Shop::default().evolve(&created());
+    assert_eq!(shop.ledger_mapping, LedgerMapping::default());
+    let shop = shop.evolve(&mapping_changed(mapping_7071()));
+    assert_eq!(shop.ledger_mapping.goods_sales, "7071");
+    assert_eq!(
+        shop.ledger_mapping.vat(rust_decimal::Decimal::from(20)),
+        "4457120"
+    );
+}

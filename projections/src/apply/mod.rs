@@ -54,7 +54,7 @@ pub(crate) enum Decoded {
 
 fn handler_for(event_type: &str) -> Option<Handler> {
     let handler = match event_type {
-        "ShopCreated" | "ApiKeyCreated" | "ApiKeyRevoked" => Handler::Shop,
+        "ShopCreated" | "ApiKeyCreated" | "ApiKeyRevoked" | "LedgerMappingChanged" => Handler::Shop,
         "CategoryAdded"
         | "ProductAdded"
         | "ProductUpdated"

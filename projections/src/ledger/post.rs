@@ -120,6 +120,9 @@ pub(crate) fn post_event(
             };
             writes.put(ledger_key(LedgerTable::Shop, profile.shop_id, &[]), &shop)
         }
+        Decoded::Shop(ShopEvent::LedgerMappingChanged {
+            shop_id, mapping, ..
+        }) => change_mapping(writes, *shop_id, mapping),
         Decoded::Catalog(
             CatalogEvent::ProductAdded { shop_id, product }
             | CatalogEvent::ProductUpdated { shop_id, product },
@@ -135,6 +138,22 @@ pub(crate) fn post_event(
         Decoded::Document(event) => post_document(writes, recorded, event),
         _ => Ok(()),
     }
+}
+
+/// Events are posted in log order, so from here on this shop's postings use `mapping`; entries
+/// already booked keep the accounts they were booked to.
+fn change_mapping(
+    writes: &mut LedgerWrites,
+    shop_id: Uuid,
+    mapping: &AccountMapping,
+) -> ProjectionResult<()> {
+    let key = ledger_key(LedgerTable::Shop, shop_id, &[]);
+    let Some(mut shop) = writes.get::<LedgerShop>(&key)? else {
+        // The domain refuses a mapping for a shop that does not exist; nothing to re-map.
+        return Ok(());
+    };
+    shop.mapping = mapping.clone();
+    writes.put(key, &shop)
 }
 
 fn post_order_event(

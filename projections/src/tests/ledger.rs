@@ -205,3 +205,76 @@ async fn rebuilds_give_the_digests_of_the_live_projections() {
     assert_eq!(verified.len(), 2);
     assert_eq!(log.head_position(), first[0].position);
 }
+
+// Proves a mapping change applies to later postings only: entries booked before it keep 707 and
+// 445712, entries after it use 7071 and 4457120, the books still balance, and two rebuilds give
+// the live digests.
+#[tokio::test]
+async fn a_mapping_change_applies_to_later_postings_only() {
+    let harness = Harness::new();
+    let start = Utc
+        .with_ymd_and_hms(2025, 3, 1, 8, 0, 0)
+        .single()
+        .expect("date");
+    let mut shop = crate::sample::SampleShop::new(1, start);
+    append(&harness, vec![shop.open().expect("shop opens")]).await;
+    let before: Vec<_> = (0..6).map(|n| shop.order(n).expect("order")).collect();
+    let last_before = append(&harness, before).await;
+    let mut mapping = comptoir_domain::shop::LedgerMapping {
+        goods_sales: "7071".into(),
+        ..Default::default()
+    };
+    mapping.vat_by_rate.insert("20".into(), "4457120".into());
+    let remap_at = Utc
+        .with_ymd_and_hms(2025, 3, 1, 11, 30, 0)
+        .single()
+        .expect("date");
+    let remap = shop
+        .change_ledger_mapping(mapping, remap_at)
+        .expect("remap");
+    append(&harness, vec![remap]).await;
+    let after: Vec<_> = (6..12).map(|n| shop.order(n).expect("order")).collect();
+    append(&harness, after).await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+
+    let p = &harness.projections;
+    let year = |y| {
+        Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
+            .single()
+            .expect("date")
+    };
+    let entries = p
+        .ledger_entries(shop.shop_id, year(2025), year(2026))
+        .expect("entries");
+    let accounts = |early: bool| -> Vec<String> {
+        entries
+            .iter()
+            .filter(|e| (e.position <= last_before) == early)
+            .flat_map(|e| e.postings.iter().map(|p| p.account.clone()))
+            .collect()
+    };
+    let (old, new) = (accounts(true), accounts(false));
+    assert!(old.iter().any(|a| a == "707") && old.iter().any(|a| a == "445712"));
+    assert!(!old.iter().any(|a| a == "7071" || a == "4457120"));
+    assert!(new.iter().any(|a| a == "7071") && new.iter().any(|a| a == "4457120"));
+    assert!(!new.iter().any(|a| a == "707" || a == "445712"));
+    let march = month_of(2025, 3);
+    let trial = p.trial_balance(shop.shop_id, march, march).expect("trial");
+    assert_eq!(trial.total_debit, trial.total_credit);
+
+    let live = p.digests().expect("digests");
+    runner.abort();
+    let _ = runner.await;
+    let Harness {
+        dir,
+        log,
+        projections,
+    } = harness;
+    drop(projections);
+    let all = ProjectionName::ALL;
+    let first = rebuild_projections(dir.path(), &log, &all, &mut |_, _| {}).expect("rebuild");
+    let second = rebuild_projections(dir.path(), &log, &all, &mut |_, _| {}).expect("rebuild");
+    assert_eq!(first, second);
+    assert_eq!(first, live);
+}
