@@ -1,4 +1,4 @@
-//! `Idempotency-Key` for every POST, as one layer in front of the handlers.
+//! `Idempotency-Key` for every POST and PUT, as one layer in front of the handlers.
 //!
 //! The key, scoped by the caller's credential, the method and the path, is turned into the
 //! command id by a name-based UUID, so a retry of the same request is the same command and the
@@ -126,9 +126,11 @@ impl IdempotencyCache {
     }
 }
 
-/// The layer: see the module doc. Also enforces the body limit for every POST with a problem.
+/// The layer: see the module doc. Also enforces the body limit for every POST and PUT with a
+/// problem.
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() != Method::POST {
+    // PUT is a write too: a retried mapping change must be answered like the first one.
+    if request.method() != Method::POST && request.method() != Method::PUT {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();

@@ -15,6 +15,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub content_type: String,
     pub replayed: bool,
+    /// The `ETag` header, empty when absent.
+    pub etag: String,
     pub body: Value,
     pub raw: String,
 }
@@ -111,6 +113,28 @@ impl Api {
         self.send(Method::POST, path, Some(body), Some(key)).await
     }
 
+    /// A PUT with an optional `If-Match` and an optional idempotency key.
+    pub async fn put(
+        &self,
+        path: &str,
+        body: &Value,
+        if_match: Option<&str>,
+        key: Option<&str>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body);
+        if let Some(etag) = if_match {
+            request = request.header("if-match", etag);
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        read(request.send().await.expect("request")).await
+    }
+
     /// Sends raw bytes with a content type (for malformed bodies).
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
         let request = self
@@ -140,12 +164,14 @@ pub async fn read(response: reqwest::Response) -> Reply {
     };
     let content_type = header("content-type");
     let replayed = header("idempotent-replayed") == "true";
+    let etag = header("etag");
     let raw = response.text().await.expect("body");
     let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
     Reply {
         status,
         content_type,
         replayed,
+        etag,
         body,
         raw,
     }

@@ -511,7 +511,8 @@ async fn checked_coupon_order(document: &Value, shop: &PhotoShop, code: &str) ->
 async fn back_office_answers_match_the_served_openapi_document() {
     // Proves the back-office reads validate against /openapi.json too: coupons and their usage, a
     // cart priced with a coupon, an order and invoice carrying it, the pack, the dashboard, a
-    // customer's space, statistics, the ledger journal and trial balance, catalog lists.
+    // customer's space, statistics, the ledger journal, trial balance and mapping (read and
+    // changed), catalog lists.
     let (_dir, app) = spawn_app().await;
     let document = served_document(&Api::owner(&app)).await;
     let shop = photo_shop(&app, "Studio Lumière").await;
@@ -537,6 +538,26 @@ async fn back_office_answers_match_the_served_openapi_document() {
         "/delivery-methods".to_string(),
         "/pickup-points".to_string(),
     ];
+    let mapping = shop
+        .manager
+        .get(&shop.path("/ledger/mapping"))
+        .await
+        .expect(200);
+    let template = "/v1/shops/{shop_id}/ledger/mapping";
+    conforms(&document, Method::GET, template, &mapping);
+    let mut changed = mapping.body.clone();
+    changed["goods_sales"] = json!("7071");
+    let put = shop
+        .manager
+        .put(
+            &shop.path("/ledger/mapping"),
+            &changed,
+            Some(&mapping.etag),
+            None,
+        )
+        .await
+        .expect(200);
+    conforms(&document, Method::PUT, template, &put);
     for read in reads {
         let reply = shop.manager.get(&shop.path(&read)).await.expect(200);
         let route = read.split('?').next().unwrap_or_default();

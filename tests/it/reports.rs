@@ -825,3 +825,173 @@ async fn a_customer_space_lists_their_orders_documents_and_payments() {
         .await
         .expect_problem(404, "not-found");
 }
+
+/// Places a goods-only order (prints at 20 %, shipping at 20 %) and pays it by card; returns the
+/// payment's position.
+async fn placed_and_paid(shop: &PhotoShop, email: &str) -> u64 {
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 12}]);
+    let storefront = shop.as_role("storefront");
+    let (order_id, total) = place(&storefront, shop, &home_order(shop, email, lines)).await;
+    pay(&shop.manager, shop, &order_id, "card", &total).await
+}
+
+/// The accounts posted to by the journal's entries before (`early`) or after `boundary`.
+fn journal_accounts(journal: &Value, boundary: u64, early: bool) -> BTreeSet<String> {
+    let entries = journal["entries"].as_array().expect("entries");
+    entries
+        .iter()
+        .filter(|e| (e["position"].as_u64().expect("position") < boundary) == early)
+        .flat_map(|e| e["postings"].as_array().expect("postings").iter())
+        .map(|p| p["account"].as_str().expect("account").to_string())
+        .collect()
+}
+
+/// Who may read and change the mapping, and the `If-Match`/`Idempotency-Key` rules of a change;
+/// returns the change's position.
+async fn remapped(shop: &PhotoShop) -> u64 {
+    let path = shop.path("/ledger/mapping");
+    let read = shop.as_role("accountant").get(&path).await.expect(200);
+    assert_eq!(read.body["goods_sales"], "707");
+    assert_eq!(read.body["vat_by_rate"]["20"], "445712");
+    shop.as_role("employee")
+        .get(&path)
+        .await
+        .expect_problem(403, "forbidden");
+    let mut mapping = read.body.clone();
+    mapping["goods_sales"] = json!("7071");
+    mapping["vat_by_rate"]["20"] = json!("4457120");
+    shop.as_role("accountant")
+        .put(&path, &mapping, Some(&read.etag), None)
+        .await
+        .expect_problem(403, "forbidden");
+    let mut invalid = mapping.clone();
+    invalid["bank"] = json!("51A");
+    let manager = &shop.manager;
+    manager
+        .put(&path, &invalid, None, None)
+        .await
+        .expect_problem(422, "validation");
+    manager
+        .put(&path, &mapping, Some("\"stale\""), None)
+        .await
+        .expect_problem(412, "precondition-failed");
+    let changed = manager
+        .put(&path, &mapping, Some(&read.etag), Some("remap-1"))
+        .await
+        .expect(200);
+    assert_ne!(changed.etag, read.etag);
+    let position = changed.body["position"].as_u64().expect("position");
+    let head = manager.head_position().await;
+    let again = manager
+        .put(&path, &mapping, Some(&read.etag), Some("remap-1"))
+        .await
+        .expect(200);
+    assert!(again.replayed, "{}", again.raw);
+    assert_eq!(again.body["position"].as_u64(), Some(position));
+    assert_eq!(manager.head_position().await, head);
+    let now = shop.as_role("accountant").get(&path).await.expect(200);
+    assert_eq!(now.body["goods_sales"], "7071");
+    assert_eq!(now.etag, changed.etag);
+    position
+}
+
+#[tokio::test]
+async fn a_ledger_mapping_change_posts_later_orders_to_the_new_accounts_only() {
+    // Proves the per-shop mapping end to end: an accountant reads it, only a manager changes it
+    // (If-Match and Idempotency-Key honoured); an order paid before the change keeps 707/445712 in
+    // the journal and the FEC, one paid after uses 7071/4457120; the trial balance stays zero and
+    // the FEC still passes tests/tools/fec_check.py.
+    let (dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    placed_and_paid(&shop, "avant@example.fr").await;
+    let change = remapped(&shop).await;
+    let last = placed_and_paid(&shop, "apres@example.fr").await;
+
+    let journal_path = format!(
+        "/ledger/journal?{}&min_position={last}",
+        period_around_now()
+    );
+    let journal = shop
+        .as_role("accountant")
+        .get(&shop.path(&journal_path))
+        .await
+        .expect(200)
+        .body;
+    let before = journal_accounts(&journal, change, true);
+    let after = journal_accounts(&journal, change, false);
+    for account in ["707", "445712", "411", "512"] {
+        assert!(before.contains(account), "{account} before: {before:?}");
+    }
+    assert!(
+        !before.contains("7071") && !before.contains("4457120"),
+        "{before:?}"
+    );
+    for account in ["7071", "4457120", "411", "512"] {
+        assert!(after.contains(account), "{account} after: {after:?}");
+    }
+    assert!(
+        !after.contains("707") && !after.contains("445712"),
+        "{after:?}"
+    );
+
+    let now = chrono::Utc::now();
+    let month = now.format("%Y%m");
+    let trial_path = format!("/ledger/trial-balance?from_month={month}&min_position={last}");
+    let trial = shop.manager.get(&shop.path(&trial_path)).await.expect(200);
+    assert_eq!(
+        trial.body["total_debit"], trial.body["total_credit"],
+        "{}",
+        trial.raw
+    );
+
+    let fec_path = shop.path(&format!(
+        "/ledger/fec?year={}&min_position={last}",
+        now.format("%Y")
+    ));
+    let response = shop
+        .manager
+        .client
+        .get(format!("{}{fec_path}", shop.manager.base))
+        .bearer_auth(&shop.manager.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let name = disposition
+        .split("filename=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("file name");
+    let text = response.text().await.expect("body");
+    let accounts: BTreeSet<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split('\t').nth(4))
+        .collect();
+    for account in ["707", "7071", "445712", "4457120"] {
+        assert!(accounts.contains(account), "{account} in FEC: {accounts:?}");
+    }
+    let file = dir.path().join(name);
+    std::fs::write(&file, &text).expect("write");
+    let siren = fixture()["organisation"]["siren"]
+        .as_str()
+        .expect("siren")
+        .to_string();
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/fec_check.py");
+    let output = std::process::Command::new(PYTHON)
+        .arg(&checker)
+        .arg(&file)
+        .args(["--siren", &siren])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "fec_check: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod documents;
 pub mod feed;
 pub mod files;
+pub mod ledger_mapping;
 pub mod order_flow;
 pub mod orders;
 pub mod packs;
@@ -39,6 +40,7 @@ pub const POSITION_HEADER: &str = "comptoir-position";
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::docs::base())
         .merge(shops::router())
+        .merge(ledger_mapping::router())
         .merge(catalog::router())
         .merge(customers::router())
         .merge(orders::router())
