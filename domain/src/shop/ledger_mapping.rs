@@ -6,6 +6,7 @@
 //! the ledger projection uses the mapping in force when each event is posted, so a change never
 //! rewrites past entries.
 
+use crate::money::validate_vat_rate;
 use crate::order::PaymentMethod;
 use crate::DomainError;
 use rust_decimal::Decimal;
@@ -152,16 +153,20 @@ impl LedgerMapping {
         for (rate, account) in &self.vat_by_rate {
             // The ledger looks rates up in their normalized form ("5.5", never "5.50"): any
             // other spelling would silently never match and post to `vat_default`.
-            let canonical = rate.parse::<Decimal>().ok().filter(|parsed| {
-                parsed.normalize().to_string() == *rate && *parsed >= Decimal::ZERO
-            });
-            if canonical.is_none() {
+            let field = format!("vat_by_rate.{rate}");
+            let canonical = rate
+                .parse::<Decimal>()
+                .ok()
+                .filter(|parsed| parsed.normalize().to_string() == *rate);
+            let Some(parsed) = canonical else {
                 return Err(DomainError::validation(
-                    format!("vat_by_rate.{rate}"),
+                    field,
                     "must be a VAT rate in percent written without trailing zeros, e.g. 5.5",
                 ));
-            }
-            validate_account_number(&format!("vat_by_rate.{rate}"), account)?;
+            };
+            // The same bounds as a product's rate: a key no product can have would be dead.
+            validate_vat_rate(&field, parsed)?;
+            validate_account_number(&field, account)?;
         }
         Ok(())
     }

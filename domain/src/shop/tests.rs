@@ -231,6 +231,9 @@ fn validates_the_ledger_mapping() {
         ("rate spelling", |m| {
             m.vat_by_rate.insert("8.50".into(), "445785".into());
         }),
+        ("rate out of range", |m| {
+            m.vat_by_rate.insert("120".into(), "445799".into());
+        }),
         ("rate not a number", |m| {
             m.vat_by_rate.insert("huit".into(), "445780".into());
         }),
