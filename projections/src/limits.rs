@@ -5,9 +5,6 @@ use std::time::Duration;
 /// Events applied in one sled batch together with the checkpoint. Larger batches rebuild faster;
 /// each batch's write set is held in memory until it commits.
 pub const COMMIT_EVENTS_MAX: usize = 1_024;
-/// How long the runner waits after a live event for more before committing, in ms: the extra
-/// staleness of read models under load, bounded and small next to `wait_for` timeouts.
-pub const LIVE_GATHER_MS: u64 = 3;
 /// Items one page of a list may hold; a larger requested `limit` is capped to this.
 pub const PAGE_LIMIT_MAX: usize = 200;
 /// Items a page holds when the caller asks for 0.

@@ -2,13 +2,12 @@
 
 use crate::engine::{self, ProjectionName};
 use crate::error::{ProjectionError, ProjectionResult};
-use crate::limits::{COMMIT_EVENTS_MAX, LIVE_GATHER_MS};
+use crate::limits::COMMIT_EVENTS_MAX;
 use crate::store::ApiKeyChange;
 use crate::Projections;
 use comptoir_eventlog::{EventStore, LogResult, Position, RecordedEvent};
 use futures::StreamExt;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Runs until the log's subscription ends or an error stops it; an error is logged and published
 /// to waiters before it is returned, because a projection that silently stops serves stale reads.
@@ -41,40 +40,22 @@ async fn follow(
     log: Arc<dyn EventStore>,
     from: Position,
 ) -> ProjectionResult<()> {
-    let mut events = log.subscribe(from);
-    while let Some(chunk) = next_chunk(&mut events).await {
-        let chunk = chunk
+    // `ready_chunks` hands over whatever the subscription has ready, up to the bound: large
+    // chunks while catching up, single events when following live appends.
+    let mut chunks = log.subscribe(from).ready_chunks(COMMIT_EVENTS_MAX);
+    while let Some(chunk) = chunks.next().await {
+        let events = chunk
             .into_iter()
             .collect::<LogResult<Vec<RecordedEvent>>>()?;
         let worker = projections.clone();
         // Applying reads and writes sled: keep it off the async workers.
-        tokio::task::spawn_blocking(move || worker.apply_chunk(&chunk))
+        tokio::task::spawn_blocking(move || worker.apply_chunk(&events))
             .await
             .map_err(|error| ProjectionError::RunnerStopped {
                 reason: format!("the apply task failed: {error}"),
             })??;
     }
     Ok(())
-}
-
-/// The next chunk to commit: everything the subscription has, up to `COMMIT_EVENTS_MAX`, waiting
-/// at most `LIVE_GATHER_MS` after the first event for more. While catching up chunks fill at once;
-/// under live load, gathering for a moment turns many one-event commits (each rewriting the same
-/// order view and checkpoint) into one, which is most of the projections' cost. `None` when the
-/// subscription ended.
-async fn next_chunk(
-    events: &mut futures::stream::BoxStream<'static, LogResult<RecordedEvent>>,
-) -> Option<Vec<LogResult<RecordedEvent>>> {
-    let first = events.next().await?;
-    let mut chunk = vec![first];
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(LIVE_GATHER_MS);
-    while chunk.len() < COMMIT_EVENTS_MAX {
-        match tokio::time::timeout_at(deadline, events.next()).await {
-            Ok(Some(event)) => chunk.push(event),
-            Ok(None) | Err(_) => break,
-        }
-    }
-    Some(chunk)
 }
 
 impl Projections {
