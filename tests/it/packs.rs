@@ -119,7 +119,14 @@ async fn pack_activation_consumption_expiry_and_renewal() {
         .await
         .expect_problem(409, "quota-exhausted");
     assert_eq!(owner.head_position().await, head);
-    let order_path = shop.path(&format!("/orders/{}", last.id("order_id")));
+    // Reads come from projections: ask for the placing's position so the read waits for it.
+    let placed_at = last.body["position"]
+        .as_u64()
+        .expect("a write answers its position");
+    let order_path = shop.path(&format!(
+        "/orders/{}?min_position={placed_at}",
+        last.id("order_id")
+    ));
     shop.as_role("employee").get(&order_path).await.expect(200);
 
     let renewal = owner
