@@ -64,7 +64,7 @@ async fn reopen(
         Some(runner) => super::stop_and_reopen(runner, projections, dir.path()).await,
         None => {
             drop(projections);
-            Projections::open(dir.path()).expect("projections reopen")
+            super::open_when_released(dir.path()).await
         }
     };
     Harness {

@@ -234,6 +234,13 @@ pub(crate) async fn stop_and_reopen(
     }
     assert_eq!(Arc::strong_count(&projections), 1, "the runner let go");
     drop(projections);
+    open_when_released(dir).await
+}
+
+/// Opens the projections once sled has let go of the previous handle's file lock: sled's own
+/// background threads may still hold it for a moment after the last handle is dropped.
+pub(crate) async fn open_when_released(dir: &std::path::Path) -> Arc<Projections> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         match Projections::open(dir) {
             Ok(reopened) => return reopened,
