@@ -94,7 +94,9 @@ fn document_of<T: Serialize>(document: Option<T>, what: &str) -> Result<Document
         .map_err(|_| ApiError::Internal)
 }
 
-async fn prepare(
+/// Checks the caller may read the shop's documents and waits for the read models to reach
+/// `min_position`: what every document and report read starts with.
+pub(crate) async fn prepare(
     state: &AppState,
     caller: &Caller,
     shop_id: Uuid,

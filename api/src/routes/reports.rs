@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use comptoir_domain::shop::Permission;
 use comptoir_projections::render::{to_html, to_pdf, Printable};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::documents::prepare;
 use super::Answer;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -33,16 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(statistics::statistics))
         .routes(routes!(statistics::customer_export))
         .routes(routes!(customer_space::customer_space))
-}
-
-async fn prepare(
-    state: &AppState,
-    caller: &Caller,
-    shop_id: Uuid,
-    min_position: Option<u64>,
-) -> Result<(), ApiError> {
-    caller.authorize(shop_id, Permission::ReadDocuments)?;
-    state.read_at(min_position).await
 }
 
 fn json_of<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
