@@ -8,9 +8,13 @@
 //! when nothing is cached.
 //!
 //! On top of that, finished responses are kept in memory (bounded, [`IDEMPOTENT_RESPONSES_MAX`])
-//! and replayed byte for byte, and concurrent duplicates wait for the first one to finish.
+//! and on disk (bounded, [`durable`]) and replayed byte for byte, also after a restart, and
+//! concurrent duplicates wait for the first one to finish.
+
+pub mod durable;
 
 use std::collections::{HashMap, VecDeque};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -26,6 +30,7 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::extract::{too_large, CommandIds};
 use crate::server::{AppState, REQUEST_BODY_BYTES_MAX};
+use durable::DurableResponses;
 
 /// Finished responses kept for replay; the oldest are forgotten first.
 pub const IDEMPOTENT_RESPONSES_MAX: usize = 10_000;
@@ -70,6 +75,8 @@ struct Inner {
 #[derive(Default)]
 pub struct IdempotencyCache {
     inner: Mutex<Inner>,
+    /// None only in unit tests that need no data dir.
+    durable: Option<DurableResponses>,
 }
 
 fn lock(cache: &IdempotencyCache) -> MutexGuard<'_, Inner> {
@@ -96,6 +103,28 @@ impl Drop for InFlight {
 }
 
 impl IdempotencyCache {
+    /// The cache backed by the response store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, durable::OpenError> {
+        Ok(IdempotencyCache {
+            inner: Mutex::default(),
+            durable: Some(DurableResponses::open(data_dir)?),
+        })
+    }
+
+    /// Writes the stored responses out; called on a graceful shutdown.
+    pub fn flush(&self) {
+        if let Some(durable) = &self.durable {
+            durable.flush();
+        }
+    }
+
+    /// The response stored on disk for `command_id`, promoted to memory.
+    fn stored_on_disk(&self, command_id: Uuid) -> Option<Stored> {
+        let stored = self.durable.as_ref()?.get(command_id)?;
+        self.remember(command_id, stored.clone());
+        Some(stored)
+    }
+
     fn turn(self: &Arc<Self>, command_id: Uuid) -> Turn {
         let mut inner = lock(self);
         if let Some(stored) = inner.done.get(&command_id) {
@@ -114,6 +143,13 @@ impl IdempotencyCache {
     }
 
     fn store(&self, command_id: Uuid, stored: Stored) {
+        if let Some(durable) = &self.durable {
+            durable.put(command_id, &stored);
+        }
+        self.remember(command_id, stored);
+    }
+
+    fn remember(&self, command_id: Uuid, stored: Stored) {
         let mut inner = lock(self);
         if inner.done.insert(command_id, stored).is_none() {
             inner.order.push_back(command_id);
@@ -177,6 +213,12 @@ async fn run_once(
                 }
             }
             Turn::Run(in_flight) => {
+                // Not in memory: answered before a restart, perhaps. Looked up only once this
+                // request holds the key, so a concurrent duplicate waits instead of racing.
+                if let Some(stored) = cache.stored_on_disk(command_id) {
+                    drop(in_flight);
+                    return replay(stored, &fingerprint);
+                }
                 let response = next.run(request).await;
                 let response = keep(cache, command_id, fingerprint, response).await;
                 drop(in_flight);

@@ -52,12 +52,14 @@ pub struct AppState {
 impl AppState {
     /// State over an open log; opens the read models in the log's data dir (the runner is
     /// started by `serve`, or by the caller in tests).
-    pub fn open(log: Arc<EventLog>, admin_token: Option<&str>) -> Result<Self, ProjectionError> {
+    pub fn open(log: Arc<EventLog>, admin_token: Option<&str>) -> Result<Self, ServeError> {
         let data_dir = log.data_dir().to_path_buf();
         Ok(AppState {
-            projections: Projections::open(&data_dir)?,
+            projections: Projections::open(&data_dir).map_err(ServeError::Projections)?,
             cache: Arc::new(StateCache::default()),
-            idempotency: Arc::new(IdempotencyCache::default()),
+            idempotency: Arc::new(
+                IdempotencyCache::open(&data_dir).map_err(ServeError::Responses)?,
+            ),
             owner_tokens: Arc::new(OwnerTokens::new(&data_dir, admin_token)),
             invoice_numbers: Arc::new(InvoiceNumbers::default()),
             clock: Arc::new(Clock::default()),
@@ -140,6 +142,8 @@ pub enum ServeError {
     },
     #[error("cannot open the read models: {0}")]
     Projections(ProjectionError),
+    #[error("{0}")]
+    Responses(crate::idempotency::durable::OpenError),
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -171,9 +175,9 @@ pub async fn serve(
             ..state
         },
         Ok(state) => state,
-        Err(source) => {
+        Err(error) => {
             close_log(log).await;
-            return Err(ServeError::Projections(source));
+            return Err(error);
         }
     };
     let runner = state.start_projections();
@@ -183,6 +187,7 @@ pub async fn serve(
         }
     }
     let projections = state.projections.clone();
+    let idempotency = state.idempotency.clone();
     let app = router(state);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -192,6 +197,7 @@ pub async fn serve(
         tracing::error!(%error, "flushing the read models failed");
     }
     drop(projections);
+    idempotency.flush();
     close_log(log).await;
     tracing::info!("stopped");
     served.map_err(ServeError::Serve)

@@ -485,7 +485,8 @@ async fn bad_input_on_creating_routes_is_a_problem_and_appends_nothing() {
 #[tokio::test]
 async fn restart_keeps_everything_and_numbering_continues() {
     // Proves a restarted server on the same data dir authenticates old keys, serves old orders,
-    // replays an old Idempotency-Key from the log, and continues the invoice series.
+    // replays an old Idempotency-Key byte for byte with nothing appended, and continues the
+    // invoice series.
     let (dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Durable").await;
     let body = home_order(
@@ -512,7 +513,11 @@ async fn restart_keeps_everything_and_numbering_continues() {
         .await
         .expect(201);
     assert_eq!(replay.body["order_id"], order_id.as_str());
-    assert_eq!(replay.body["position"], first.body["position"]);
+    assert_eq!(
+        replay.raw, first.raw,
+        "the replay is the first answer's bytes"
+    );
+    assert!(replay.replayed);
     assert_eq!(api.head_position().await, head);
     let at = position(&paid);
     let order = api
