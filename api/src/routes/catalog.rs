@@ -38,7 +38,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_category, list_categories))
         .routes(routes!(add_product, list_products))
         .routes(routes!(get_product, update_product))
+        .routes(routes!(retire_product))
         .routes(routes!(add_delivery_method, list_delivery_methods))
+        .routes(routes!(get_delivery_method))
+        .routes(routes!(set_delivery_method_visibility))
         .routes(routes!(add_pickup_point, list_pickup_points))
 }
 
@@ -392,6 +395,36 @@ pub async fn update_product(
     Ok(answer)
 }
 
+/// Withdraws a product from sale: new orders refuse it, past orders and documents keep their
+/// snapshot, and it stays listed with `retired: true`. Retiring a retired product changes nothing.
+#[utoipa::path(post, path = "/v1/shops/{shop_id}/products/{product_id}/retire", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = ProductWritten), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn retire_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    ApiPath((shop_id, product_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Answer<ProductWritten>, ApiError> {
+    let change = CatalogChange::RetireProduct { product_id };
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, None).await?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let product = catalog
+        .products
+        .get(&product_id)
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    let mut answer = Answer::ok(
+        ProductWritten {
+            product: ProductDto::of(product, catalog.is_retired(product_id)),
+            position,
+        },
+        position,
+    );
+    answer.etag = Some(product_etag(product));
+    Ok(answer)
+}
+
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryKindDto {
@@ -517,6 +550,68 @@ pub async fn list_delivery_methods(
         })
         .collect();
     Ok(Answer::ok(list, state.log.head_position()))
+}
+
+/// One delivery method, hidden or not.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("delivery_method_id" = Uuid, Path)),
+    responses((status = 200, body = DeliveryMethodDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_delivery_method(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((shop_id, delivery_method_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Answer<DeliveryMethodDto>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let method = delivery_method(&catalog, delivery_method_id)?;
+    Ok(Answer::ok(method, state.log.head_position()))
+}
+
+fn delivery_method(
+    catalog: &Catalog,
+    delivery_method_id: Uuid,
+) -> Result<DeliveryMethodDto, ApiError> {
+    let method = catalog
+        .delivery_methods
+        .get(&delivery_method_id)
+        .ok_or_else(|| ApiError::not_found("delivery method"))?;
+    Ok(DeliveryMethodDto {
+        method: method.clone(),
+        position: None,
+    })
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisibilityInput {
+    /// False hides the method from checkout; orders already placed with it are unaffected.
+    pub visible: bool,
+}
+
+/// Shows or hides a delivery method at checkout. Setting the visibility it already has changes
+/// nothing.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}/visibility", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("delivery_method_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = VisibilityInput,
+    responses((status = 200, body = DeliveryMethodDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn set_delivery_method_visibility(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    ApiPath((shop_id, delivery_method_id)): ApiPath<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<VisibilityInput>,
+) -> Result<Answer<DeliveryMethodDto>, ApiError> {
+    let change = CatalogChange::SetDeliveryMethodVisibility {
+        delivery_method_id,
+        visible: body.visible,
+    };
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, None).await?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let mut method = delivery_method(&catalog, delivery_method_id)?;
+    method.position = Some(position);
+    Ok(Answer::ok(method, position))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
