@@ -396,3 +396,52 @@ async fn dashboard_figures_match_the_orders_placed() {
     );
     assert_eq!(body["transfer_bytes_left"], 50_000_000_000_u64 - 1_234);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_upload_never_removes_bytes_a_concurrent_upload_recorded() {
+    // Proves content-addressed bytes survive a race: the same content sent at once to an order
+    // that records it and to a name that refuses it (taken by other content) leaves every
+    // recorded file downloadable with its exact bytes, and nothing unrecorded on disk.
+    let (dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Concurrence").await;
+    let storefront = shop.keys["storefront"].clone();
+    let taken = place_order(&shop.manager, &shop, "t@example.fr")
+        .await
+        .expect(201)
+        .id("order_id");
+    let taken_files = shop.path(&format!("/orders/{taken}/files"));
+    upload(
+        &app,
+        &storefront,
+        &format!("{taken_files}/X.jpg"),
+        vec![0u8; 10],
+    )
+    .await
+    .expect(201);
+    let mut recorded = Vec::new();
+    for round in 0..12u8 {
+        let order_id = place_order(&shop.manager, &shop, "r@example.fr")
+            .await
+            .expect(201)
+            .id("order_id");
+        let content: Vec<u8> = (0..4_000u32).map(|i| (i as u8) ^ round).collect();
+        let accepted = format!("/v1/shops/{}/orders/{order_id}/files/P.jpg", shop.shop_id);
+        let refused = format!("{taken_files}/X.jpg");
+        let (ok, no) = tokio::join!(
+            upload(&app, &storefront, &accepted, content.clone()),
+            upload(&app, &storefront, &refused, content.clone()),
+        );
+        ok.expect(201);
+        no.expect_problem(409, "order-file-exists");
+        recorded.push((accepted, content));
+    }
+    for (path, content) in &recorded {
+        let (status, bytes) = download(&app, &shop.keys["manager"], path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(&bytes == content, "{path} lost its bytes");
+    }
+    let on_disk = std::fs::read_dir(dir.path().join("files"))
+        .expect("files dir")
+        .count();
+    assert_eq!(on_disk, recorded.len() + 1, "only recorded contents remain");
+}

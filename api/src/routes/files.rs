@@ -2,11 +2,13 @@
 //! as a zip.
 //!
 //! Storage is content-addressed under `DATA_DIR/files/{sha256}`. An upload streams the body into
-//! a temp file in that directory while hashing it, syncs it, appends `OrderFileStored` and the
-//! pack's `QuotaConsumed` in one append, and only then renames the temp file into place; a refused
-//! append deletes the temp file, so a refused upload leaves nothing behind. (A crash between the
-//! append and the rename leaves a recorded name without bytes; uploading the same file again
-//! restores them without counting them twice.)
+//! a temp file in that directory while hashing it, syncs it, renames it into place and syncs the
+//! directory, and only then appends `OrderFileStored` and the pack's `QuotaConsumed` in one
+//! append: a recorded file always has its bytes on disk, whatever crashes. A refused append
+//! removes the bytes again when this upload put them there, so a refused upload leaves nothing
+//! behind; a crash between the rename and the append leaves unrecorded bytes, which a retry reuses
+//! and which nothing lists. Uploads of one content are serialized (striped locks by SHA-256), so
+//! a refused upload never removes bytes that a concurrent one just recorded.
 //!
 //! Metering: the pack's allowance is the data sent to the shop's printing system, so uploads and
 //! downloads by the storefront and printer roles count, and are refused (problem `pack-expired`,
@@ -48,6 +50,21 @@ pub const FILE_BYTES_MAX: u64 = 200 * 1024 * 1024;
 const DOWNLOAD_CHUNK_BYTES: usize = 64 * 1024;
 /// Directory of the data dir holding the files.
 pub const FILES_DIR: &str = "files";
+/// Locks serializing the settling and recording of one content; contents share them by hash.
+const CONTENT_LOCK_STRIPES: usize = 64;
+
+static CONTENT_LOCKS: std::sync::LazyLock<Vec<tokio::sync::Mutex<()>>> =
+    std::sync::LazyLock::new(|| {
+        (0..CONTENT_LOCK_STRIPES)
+            .map(|_| tokio::sync::Mutex::new(()))
+            .collect()
+    });
+
+fn content_lock(sha256: &str) -> &'static tokio::sync::Mutex<()> {
+    // The hash is uniformly distributed already: its first bytes pick the stripe.
+    let stripe = u64::from_str_radix(sha256.get(..8).unwrap_or("0"), 16).unwrap_or(0);
+    &CONTENT_LOCKS[(stripe % CONTENT_LOCK_STRIPES as u64) as usize]
+}
 
 const _: () = assert!(FILE_BYTES_MAX <= comptoir_domain::limits::PACK_TRANSFER_ALLOWANCE_BYTES_MAX);
 
@@ -175,20 +192,24 @@ fn too_large(limit: u64) -> ApiError {
     }
 }
 
-/// Moves the temp file into place, or drops it when the content is already stored.
-async fn settle_blob(state: &AppState, received: &Received) -> Result<(), ApiError> {
+/// Moves the temp file into place durably, or drops it when the content is already stored.
+/// Returns true when this call put the content in place.
+async fn settle_blob(state: &AppState, received: &Received) -> Result<bool, ApiError> {
     let target = blob_path(state, &received.sha256);
     if tokio::fs::try_exists(&target).await.unwrap_or(false) {
         let _ = tokio::fs::remove_file(&received.temp).await;
-        return Ok(());
+        return Ok(false);
     }
-    tokio::fs::rename(&received.temp, &target)
-        .await
-        .map_err(storage_error)?;
+    if let Err(error) = tokio::fs::rename(&received.temp, &target).await {
+        let _ = tokio::fs::remove_file(&received.temp).await;
+        return Err(storage_error(error));
+    }
+    // The rename must be on disk before an event says the bytes are there.
     let dir = tokio::fs::File::open(files_dir(state))
         .await
         .map_err(storage_error)?;
-    dir.sync_all().await.map_err(storage_error)
+    dir.sync_all().await.map_err(storage_error)?;
+    Ok(true)
 }
 
 /// A stored file as listed.
@@ -236,16 +257,19 @@ pub async fn upload_file(
     }
     check_allowance(&pack, announced.unwrap_or(0), state.clock.now())?;
     let received = receive(&files_dir(&state), body, FILE_BYTES_MAX).await?;
+    let _content = content_lock(&received.sha256).lock().await;
+    let put_in_place = settle_blob(&state, &received).await?;
     let recorded =
         record_upload(&state, &caller, &ids, (shop_id, order_id), &name, &received).await;
     let (recorded, position) = match recorded {
         Ok(outcome) => outcome,
         Err(error) => {
-            let _ = tokio::fs::remove_file(&received.temp).await;
+            if put_in_place {
+                let _ = tokio::fs::remove_file(blob_path(&state, &received.sha256)).await;
+            }
             return Err(error);
         }
     };
-    settle_blob(&state, &received).await?;
     let files = order_files_of(&state, shop_id, order_id)?;
     let stored = files.files.get(&name).ok_or(ApiError::Internal)?;
     let answer = StoredFileAnswer {
