@@ -56,6 +56,12 @@ const REPLAYED_HEADERS: [&str; 4] = ["content-type", "location", "etag", "compto
 #[derive(Clone, Copy, Debug)]
 pub struct ReplayStatus(pub StatusCode);
 
+/// Set by a handler on a response that carries a secret shown once (an API key, an activation
+/// code): such a response is flushed to disk before it is sent, since a retry after a crash
+/// could otherwise not show the secret again and would mint another.
+#[derive(Clone, Copy, Debug)]
+pub struct CarriesSecret;
+
 #[derive(Clone)]
 struct Stored {
     fingerprint: String,
@@ -115,6 +121,14 @@ impl IdempotencyCache {
     pub fn flush(&self) {
         if let Some(durable) = &self.durable {
             durable.flush();
+        }
+    }
+
+    /// Flushes the stored responses off the async workers.
+    async fn flush_durably(self: &Arc<Self>) {
+        let cache = self.clone();
+        if let Err(error) = tokio::task::spawn_blocking(move || cache.flush()).await {
+            tracing::error!(%error, "the response flush task failed");
         }
     }
 
@@ -231,7 +245,7 @@ async fn run_once(
 /// Buffers the response and keeps it for replay when it is final (not a 5xx, not a conflict
 /// the client should retry).
 async fn keep(
-    cache: &IdempotencyCache,
+    cache: &Arc<IdempotencyCache>,
     command_id: Uuid,
     fingerprint: String,
     response: Response,
@@ -246,6 +260,7 @@ async fn keep(
         .extensions
         .get::<ReplayStatus>()
         .map_or(status, |replay| replay.0);
+    let flush_now = parts.extensions.get::<CarriesSecret>().is_some();
     let Ok(body) = axum::body::to_bytes(body, IDEMPOTENT_RESPONSE_BYTES_MAX).await else {
         return ApiError::Internal.into_response();
     };
@@ -265,6 +280,9 @@ async fn keep(
             body: body.clone(),
         },
     );
+    if flush_now {
+        cache.flush_durably().await;
+    }
     Response::from_parts(parts, Body::from(body))
 }
 

@@ -445,3 +445,36 @@ async fn a_refused_upload_never_removes_bytes_a_concurrent_upload_recorded() {
         .count();
     assert_eq!(on_disk, recorded.len() + 1, "only recorded contents remain");
 }
+
+#[tokio::test]
+async fn a_minted_code_survives_kill_9_and_its_retry_shows_the_same_code() {
+    // Proves a response carrying a once-shown secret is durable before it is sent: killed with
+    // SIGKILL right after minting, the restarted server answers the retry with the same code and
+    // mints nothing more, and that code activates a pack.
+    let (dir, app) = spawn_app().await;
+    let owner = Api::owner(&app);
+    let terms = small_pack(5, 1_000);
+    let first = owner
+        .post_with_key("/v1/activation-codes", &terms, "mint-1")
+        .await
+        .expect(201);
+    app.signal(libc::SIGKILL);
+    app.wait_exit().await;
+
+    let app = crate::support::spawn_app_in(dir.path()).await;
+    let owner = Api::owner(&app);
+    let head = owner.head_position().await;
+    let retry = owner
+        .post_with_key("/v1/activation-codes", &terms, "mint-1")
+        .await
+        .expect(201);
+    assert!(retry.replayed);
+    assert_eq!(retry.raw, first.raw);
+    assert_eq!(owner.head_position().await, head, "nothing minted twice");
+    let shop = photo_shop_with_pack(&app, "Après crash", None).await;
+    let path = format!("/v1/shops/{}/pack/activations", shop.shop_id);
+    shop.manager
+        .post(&path, &json!({"code": first.id("code")}))
+        .await
+        .expect(200);
+}

@@ -109,6 +109,15 @@ impl<T: Serialize> IntoResponse for Answer<T> {
     }
 }
 
+/// The response of `answer`, marked as carrying a secret shown once (see `CarriesSecret`).
+pub fn with_secret<T: Serialize>(answer: Answer<T>) -> Response {
+    let mut response = answer.into_response();
+    response
+        .extensions_mut()
+        .insert(crate::idempotency::CarriesSecret);
+    response
+}
+
 /// Runs a decision for this request: its command id, fingerprint and caller go into the events.
 pub async fn run<T, F>(
     state: &AppState,

@@ -148,8 +148,8 @@ pub struct MintedCode {
 
 /// Mints a single-use activation code for a pack sold outside (platform operator only).
 ///
-/// The code is random, so a retry with the same `Idempotency-Key` answers the first code while
-/// this process remembers the response; after a restart it would mint another one.
+/// The code is random and only its hash is recorded, so a retry with the same `Idempotency-Key`
+/// is answered from the stored response, which is on disk before the code is sent.
 #[utoipa::path(post, path = "/v1/activation-codes", tag = "packs",
     params(("Idempotency-Key" = Option<String>, Header)),
     request_body = PackTermsDto,
@@ -160,7 +160,7 @@ pub async fn mint_activation_code(
     caller: Caller,
     ids: CommandIds,
     JsonBody(body): JsonBody<PackTermsDto>,
-) -> Result<Answer<MintedCode>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     owner_only(&caller)?;
     let code = new_activation_code();
     let code_hash = activation_code_hash(&code)?;
@@ -180,11 +180,8 @@ pub async fn mint_activation_code(
         terms: body,
         position,
     };
-    Ok(Answer::created(
-        body,
-        position,
-        "/v1/activation-codes".into(),
-    ))
+    let answer = Answer::created(body, position, "/v1/activation-codes".into());
+    Ok(super::with_secret(answer))
 }
 
 /// A shop's pack as the dashboard and the back office show it.

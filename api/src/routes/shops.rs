@@ -260,7 +260,7 @@ pub async fn create_api_key(
     ids: CommandIds,
     ApiPath(shop_id): ApiPath<Uuid>,
     JsonBody(body): JsonBody<CreateApiKey>,
-) -> Result<Answer<ApiKeyCreated>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     caller.authorize(shop_id, Permission::ManageKeys)?;
     let key_id = ids.derived_id("api-key");
     let secret = new_api_key_secret(shop_id);
@@ -287,7 +287,9 @@ pub async fn create_api_key(
         position,
     };
     let location = format!("/v1/shops/{shop_id}/api-keys/{key_id}");
-    Ok(Answer::created(body, position, location))
+    Ok(super::with_secret(Answer::created(
+        body, position, location,
+    )))
 }
 
 /// A key as listed: never its secret.
