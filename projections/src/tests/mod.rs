@@ -8,6 +8,7 @@ mod ledger;
 mod paging;
 mod read_models;
 mod render;
+mod quotes;
 mod statistics;
 
 use crate::codec::encode_event;
