@@ -659,7 +659,7 @@ async fn invoices_of_a_period_download_as_a_zip_of_pdfs_that_pdftotext_reads() {
     );
     assert!(names.iter().all(|n| n.ends_with(".html")), "{names:?}");
     accountant
-        .get(&shop.path(&format!("/printable/quotes.zip?{query}")))
+        .get(&shop.path(&format!("/printable/receipts.zip?{query}")))
         .await
         .expect_problem(404, "not-found");
     let no_period = accountant.get(&shop.path("/printable/invoices.zip")).await;
