@@ -6,9 +6,9 @@ mod documents;
 mod engine;
 mod ledger;
 mod paging;
+mod quotes;
 mod read_models;
 mod render;
-mod quotes;
 mod statistics;
 
 use crate::codec::encode_event;
