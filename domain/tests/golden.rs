@@ -261,6 +261,11 @@ fn scenario() -> Samples {
     };
     samples.run(OrderFiles::default(), store_file);
     let shop = samples.run(Shop::default(), ShopCommand::Create(Box::new(profile())));
+    let mut own_patterns = profile();
+    own_patterns.document_patterns.quote = Some("DEV-{YY}-{seq:05}".into());
+    own_patterns.document_patterns.purchase_order = Some("CMD-{YY}-{seq:05}".into());
+    let create = ShopCommand::Create(Box::new(own_patterns));
+    samples.run_variant("patterns", Shop::default(), create);
     let key = ShopCommand::CreateApiKey {
         key_id: id(0xE7),
         role: Role::Storefront,
@@ -913,6 +918,7 @@ fn every_event_type_has_a_golden_file() {
         "document-series.InvoiceIssued+coupon.json",
         "order.OrderCredited+coupon.json",
         "order.OrderPlaced+coupon.json",
+        "shop.ShopCreated+patterns.json",
     ];
     let sampled_variants: Vec<&str> = samples
         .0

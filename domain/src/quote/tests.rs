@@ -259,6 +259,35 @@ fn quotes_have_their_own_gap_free_series_with_the_default_pattern() {
 }
 
 #[test]
+fn a_shop_chooses_its_quote_patterns_and_every_series_pattern_differs() {
+    // Proves the quote and purchase-order patterns are the shop's when given, and that a pattern
+    // shared with another series is refused (two series would print the same number).
+    use crate::shop::{Shop, ShopCommand};
+    let mut profile = shop_profile();
+    profile.document_patterns.quote = Some("DEV-{YY}-{seq:05}".into());
+    let shop = given::<Shop>([])
+        .when(ShopCommand::Create(Box::new(profile.clone())))
+        .events();
+    assert_eq!(shop.len(), 1);
+    assert_eq!(
+        DocumentKind::Quote.pattern(&profile.document_patterns),
+        "DEV-{YY}-{seq:05}"
+    );
+    profile.document_patterns.purchase_order = Some("DEV-{YY}-{seq:05}".into());
+    given::<Shop>([])
+        .when(ShopCommand::Create(Box::new(profile.clone())))
+        .then_err_code("validation");
+    profile.document_patterns.purchase_order = Some(profile.document_patterns.invoice.clone());
+    given::<Shop>([])
+        .when(ShopCommand::Create(Box::new(profile.clone())))
+        .then_err_code("validation");
+    profile.document_patterns.purchase_order = Some("BC-{seq".into());
+    given::<Shop>([])
+        .when(ShopCommand::Create(Box::new(profile)))
+        .then_err_code("validation");
+}
+
+#[test]
 fn an_issued_quote_is_opened_once() {
     // Proves the quote stream records the issued quote, and a second opening of its number is refused.
     let open = QuoteCommand::Open {
