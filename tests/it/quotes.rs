@@ -545,3 +545,44 @@ async fn a_quote_past_its_validity_date_has_expired() {
         .expect(200);
     assert_eq!(space.body["quotes"][0]["status"], "expired");
 }
+
+#[tokio::test]
+async fn issuing_retried_after_a_restart_answers_the_first_number_and_appends_nothing() {
+    // Proves a retried quote or purchase order, once the server restarted and forgot its answers,
+    // is recognised by the log: same number, totals and position, nothing appended, and the
+    // series continues without a gap.
+    let (dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Durable").await;
+    let customer_id = register_customer(&shop, "claire.martin@example.fr").await;
+    let quote = json!({"customer_id": customer_id, "valid_until": day_from_today(30), "lines": quote_lines()});
+    let order = json!({"customer_id": customer_id, "lines": quote_lines()});
+    let quotes = shop.path("/quotes");
+    let orders = shop.path("/purchase-orders");
+    let first_quote = shop
+        .manager
+        .post_with_key(&quotes, &quote, "q-1")
+        .await
+        .expect(201);
+    let first_order = shop
+        .manager
+        .post_with_key(&orders, &order, "o-1")
+        .await
+        .expect(201);
+    app.signal(libc::SIGTERM);
+    app.wait_exit().await;
+
+    let app = crate::support::spawn_app_in(dir.path()).await;
+    let api = Api::new(&app, &shop.keys["manager"]);
+    let head = api.head_position().await;
+    for (path, body, key, first) in [
+        (&quotes, &quote, "q-1", &first_quote),
+        (&orders, &order, "o-1", &first_order),
+    ] {
+        let replay = api.post_with_key(path, body, key).await.expect(201);
+        assert_eq!(replay.body, first.body, "the first answer again");
+    }
+    assert_eq!(api.head_position().await, head, "no event appended");
+    let year = this_year();
+    let next = api.post_with_key(&quotes, &quote, "q-2").await.expect(201);
+    assert_eq!(next.id("number"), format!("DE-{year}-000002"));
+}
