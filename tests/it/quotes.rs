@@ -586,3 +586,53 @@ async fn issuing_retried_after_a_restart_answers_the_first_number_and_appends_no
     let next = api.post_with_key(&quotes, &quote, "q-2").await.expect(201);
     assert_eq!(next.id("number"), format!("DE-{year}-000002"));
 }
+
+#[tokio::test]
+async fn concurrent_issuers_number_quotes_and_purchase_orders_without_gap() {
+    // Proves 32 quotes and 32 purchase orders issued at once get exactly 1..=32 in each series.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Concurrent").await;
+    let customer_id = register_customer(&shop, "claire.martin@example.fr").await;
+    let quote = json!({"customer_id": customer_id, "valid_until": day_from_today(30), "lines": quote_lines()});
+    let order = json!({"customer_id": customer_id, "lines": quote_lines()});
+    let employee = shop.as_role("employee");
+    let (quotes, orders) = (shop.path("/quotes"), shop.path("/purchase-orders"));
+    let issuers = (0..32).flat_map(|n| {
+        let employee = employee.clone();
+        let (quotes, orders, quote, order) =
+            (quotes.clone(), orders.clone(), quote.clone(), order.clone());
+        [
+            tokio::spawn({
+                let employee = employee.clone();
+                async move {
+                    employee
+                        .post_with_key(&quotes, &quote, &format!("q-{n}"))
+                        .await
+                }
+            }),
+            tokio::spawn(async move {
+                employee
+                    .post_with_key(&orders, &order, &format!("o-{n}"))
+                    .await
+            }),
+        ]
+    });
+    let mut numbers: Vec<String> = Vec::new();
+    for reply in futures::future::join_all(issuers).await {
+        numbers.push(reply.expect("task").expect(201).id("number"));
+    }
+    let year = this_year();
+    for prefix in ["DE", "BC"] {
+        let mut seqs: Vec<u64> = numbers
+            .iter()
+            .filter_map(|n| n.strip_prefix(&format!("{prefix}-{year}-")))
+            .map(|seq| seq.parse().expect("sequence"))
+            .collect();
+        seqs.sort_unstable();
+        assert_eq!(
+            seqs,
+            (1..=32).collect::<Vec<u64>>(),
+            "{prefix}: {numbers:?}"
+        );
+    }
+}
