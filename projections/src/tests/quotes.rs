@@ -93,10 +93,9 @@ async fn a_quote_and_its_paid_purchase_order_are_read_printed_and_listed() {
     assert!(html.contains(&total), "{html}");
     let quote_html = to_html(&Printable::quote(&quote));
     assert!(quote_html.contains("Devis accepté"), "{quote_html}");
-    assert!(
-        quote_html.contains("Devis valable jusqu&#39;au")
-            || quote_html.contains("Devis valable jusqu'au")
-    );
+    let valid_until = quote.document.body.valid_until.format("%d/%m/%Y");
+    let validity = format!("Devis valable jusqu'au {valid_until}");
+    assert!(quote_html.contains(&validity), "{quote_html}");
 
     let customer = quote.document.body.customer.customer_id.expect("customer");
     let space = p
