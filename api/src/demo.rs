@@ -237,6 +237,8 @@ fn shop_profile(fixture: &Fixture, shop_id: Uuid) -> ShopProfile {
             invoice: fixture.shop.invoice_pattern.clone(),
             credit_note: fixture.shop.credit_note_pattern.clone(),
             delivery_slip: fixture.shop.delivery_slip_pattern.clone(),
+            quote: None,
+            purchase_order: None,
         },
         payment_terms: "Payable à la commande".into(),
     }

@@ -64,6 +64,8 @@ pub fn shop_profile() -> ShopProfile {
             invoice: "FA-{YYYY}-{seq:06}".into(),
             credit_note: "AV-{YYYY}-{seq:06}".into(),
             delivery_slip: "BL-{YYYY}-{seq:06}".into(),
+            quote: None,
+            purchase_order: None,
         },
         payment_terms: "Payable à la commande".into(),
     }

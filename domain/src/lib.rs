@@ -22,6 +22,8 @@
 //! | [`pack::ActivationCode`] | `activation-code-{sha256}` | minted once, redeemed once |
 //! | [`pack::Pack`] | `pack-{shop_id}` | validity, transfer and order quota |
 //! | [`order_files::OrderFiles`] | `order-files-{order_id}` | name → content hash of the order's files |
+//! | [`quote::Quote`] | `quote-{shop_id}-{number}` | a quote's acceptance, decline, conversion |
+//! | [`quote::PurchaseOrder`] | `purchase-order-{shop_id}-{number}` | a purchase order's payment |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -48,6 +50,10 @@
 //! - activating or renewing a pack: `activation-code` (`ActivationCodeRedeemed`) + `pack`
 //!   (`PackActivated` or `PackRenewed`); storing or sending order files: `pack` (`QuotaConsumed`),
 //!   with `order-files` (`OrderFileStored`) when a file is stored.
+//! - issuing a quote: quote series (`QuoteIssued` from [`quote::quote_body`]) + `quote`
+//!   (`QuoteOpened`, "no stream"); a purchase order: purchase-order series
+//!   (`PurchaseOrderIssued`) + `purchase-order` (`PurchaseOrderOpened`, "no stream") and, when made
+//!   from an accepted quote, that quote's `quote` stream (`QuoteConverted`).
 //!
 //! On a version conflict the glue reloads the streams, decides again and retries.
 
@@ -65,6 +71,7 @@ pub mod order;
 pub mod order_files;
 pub mod pack;
 pub mod pricing;
+pub mod quote;
 pub mod shop;
 pub mod store_credit;
 pub mod testing;

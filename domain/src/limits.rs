@@ -32,6 +32,10 @@ pub const API_KEYS_PER_SHOP_MAX: usize = 1_000;
 pub const LINES_PER_ORDER_MAX: usize = 200;
 /// Quantity of one order line.
 pub const QUANTITY_PER_LINE_MAX: u32 = 100_000;
+/// Lines of one quote or purchase order.
+pub const LINES_PER_QUOTE_MAX: usize = 200;
+/// Days from its issue a quote may stay valid.
+pub const QUOTE_VALIDITY_DAYS_MAX: i64 = 366;
 /// Payments recorded on one order.
 pub const PAYMENTS_PER_ORDER_MAX: usize = 50;
 /// Credits (returns, cancellation) recorded on one order.
@@ -101,6 +105,7 @@ pub const DASHBOARD_RECENT_MONTHS: u32 = 12;
 const _: () = assert!(DERIVED_UNIT_PRICE_SCALE >= MONEY_SCALE_MAX);
 const _: () = assert!(SKU_CHARS_MAX <= NAME_CHARS_MAX);
 const _: () = assert!(DOCUMENT_SEQ_WIDTH_MAX < DOCUMENT_PATTERN_CHARS_MAX);
+const _: () = assert!(LINES_PER_QUOTE_MAX as u64 * QUANTITY_PER_LINE_MAX as u64 <= u32::MAX as u64);
 const _: () = assert!(LINES_PER_ORDER_MAX as u64 * QUANTITY_PER_LINE_MAX as u64 <= u32::MAX as u64);
 const _: () = assert!(COUPON_CODE_CHARS_MIN <= GENERATED_CODE_CHARS);
 const _: () = assert!(SINGLE_USE_CODE_CHARS <= COUPON_CODE_CHARS_MAX);

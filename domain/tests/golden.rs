@@ -97,6 +97,8 @@ fn profile() -> ShopProfile {
             invoice: "FA-{YYYY}-{seq:06}".into(),
             credit_note: "AV-{YYYY}-{seq:06}".into(),
             delivery_slip: "BL-{YYYY}-{seq:06}".into(),
+            quote: None,
+            purchase_order: None,
         },
         payment_terms: "Payable à la commande".into(),
     }
@@ -259,6 +261,11 @@ fn scenario() -> Samples {
     };
     samples.run(OrderFiles::default(), store_file);
     let shop = samples.run(Shop::default(), ShopCommand::Create(Box::new(profile())));
+    let mut own_patterns = profile();
+    own_patterns.document_patterns.quote = Some("DEV-{YY}-{seq:05}".into());
+    own_patterns.document_patterns.purchase_order = Some("CMD-{YY}-{seq:05}".into());
+    let create = ShopCommand::Create(Box::new(own_patterns));
+    samples.run_variant("patterns", Shop::default(), create);
     let key = ShopCommand::CreateApiKey {
         key_id: id(0xE7),
         role: Role::Storefront,
@@ -298,6 +305,8 @@ fn scenario() -> Samples {
         CustomerCommand::ChangeProfile { profile: changed },
     );
     let customer_id = customer.registered.as_ref().map(|r| r.customer_id);
+    let registered = customer.registered.clone().expect("registered");
+    quote_scenario(&mut samples, &profile, &catalog, &registered);
 
     let customer_id = customer_id.expect("registered");
     let (amount, note_number) =
@@ -557,6 +566,99 @@ fn coupon_scenario(samples: &mut Samples, catalog: &Arc<Catalog>) -> Coupon {
     )
 }
 
+/// A quote (a catalog line and a free-text line) issued, accepted and made into a purchase order,
+/// which is paid by cheque; a second quote declined.
+fn quote_scenario(
+    samples: &mut Samples,
+    profile: &ShopProfile,
+    catalog: &Catalog,
+    customer: &comptoir_domain::customer::RegisteredCustomer,
+) {
+    use comptoir_domain::quote::*;
+    let lines = [
+        QuoteLineInput {
+            sku: Some("MUG-BLANC".into()),
+            description: None,
+            quantity: 200,
+            unit_price_excl_vat: d("0.15"),
+            vat_rate: None,
+        },
+        QuoteLineInput {
+            sku: None,
+            description: Some("Retouche portrait".into()),
+            quantity: 2,
+            unit_price_excl_vat: d("12.50"),
+            vat_rate: Some(d("20")),
+        },
+    ];
+    let today = scenario_now().date_naive();
+    let until = today + Duration::days(30);
+    let body = quote_body(profile, customer, catalog, &lines, until, today).expect("quote");
+    let series = samples.run(
+        DocumentSeries::default(),
+        issue(
+            profile,
+            DocumentKind::Quote,
+            DocumentBody::Quote(Box::new(body.clone())),
+        ),
+    );
+    let number = series.last.clone().expect("numbered").number;
+    let open = QuoteCommand::Open {
+        shop_id: profile.shop_id,
+        number: number.clone(),
+        issued_at: scenario_now(),
+        quote: Box::new(body.clone()),
+    };
+    let quote = samples.run(Quote::default(), open.clone());
+    let declined = samples.run(Quote::default(), open);
+    samples.run(
+        declined,
+        QuoteCommand::Decline {
+            shop_id: profile.shop_id,
+            declined_by: "anne".into(),
+            reason: Some("Hors budget".into()),
+        },
+    );
+    let accept = QuoteCommand::Accept {
+        shop_id: profile.shop_id,
+        accepted_by: "anne".into(),
+    };
+    let quote = samples.run(quote, accept);
+    let order_body = purchase_order_body_from_quote(profile, &number, &body);
+    let total = order_body.totals.total_incl_vat;
+    let order_series = samples.run(
+        DocumentSeries::default(),
+        issue(
+            profile,
+            DocumentKind::PurchaseOrder,
+            DocumentBody::PurchaseOrder(Box::new(order_body)),
+        ),
+    );
+    let order_number = order_series.last.clone().expect("numbered").number;
+    let convert = QuoteCommand::Convert {
+        shop_id: profile.shop_id,
+        purchase_order_number: order_number.clone(),
+    };
+    samples.run(quote, convert);
+    let open_order = PurchaseOrderCommand::Open {
+        shop_id: profile.shop_id,
+        number: order_number,
+        issued_at: scenario_now(),
+        quote_number: Some(number),
+        currency: "EUR".into(),
+        total_incl_vat: total,
+    };
+    let order = samples.run(PurchaseOrder::default(), open_order);
+    let pay = PurchaseOrderCommand::MarkPaid {
+        shop_id: profile.shop_id,
+        payment_id: id(0x9B),
+        method: PaymentMethod::Cheque,
+        amount: total,
+        operator: "anne".into(),
+    };
+    samples.run(order, pay);
+}
+
 /// Issuing the next document of `kind` in the shop's series.
 fn issue(profile: &ShopProfile, kind: DocumentKind, body: DocumentBody) -> DocumentCommand {
     DocumentCommand::Issue {
@@ -751,6 +853,8 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
         "activation-code" => through::<ActivationCodeEvent>(value),
         "pack" => through::<PackEvent>(value),
         "order-files" => through::<OrderFilesEvent>(value),
+        "quote" => through::<comptoir_domain::quote::QuoteEvent>(value),
+        "purchase-order" => through::<comptoir_domain::quote::PurchaseOrderEvent>(value),
         other => panic!("unknown stream kind {other}"),
     }
 }
@@ -814,6 +918,7 @@ fn every_event_type_has_a_golden_file() {
         "document-series.InvoiceIssued+coupon.json",
         "order.OrderCredited+coupon.json",
         "order.OrderPlaced+coupon.json",
+        "shop.ShopCreated+patterns.json",
     ];
     let sampled_variants: Vec<&str> = samples
         .0
@@ -825,8 +930,9 @@ fn every_event_type_has_a_golden_file() {
     assert_eq!(
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
-        // activation code, pack, order files; the order's count includes its four print-job events.
-        4 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1,
+        // activation code, pack, order files, quote, purchase order; the order's count includes its
+        // four print-job events.
+        4 + 7 + 2 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2,
         "one sample per event type"
     );
 }

@@ -20,6 +20,8 @@ pub enum DocumentKind {
     Invoices,
     CreditNotes,
     DeliverySlips,
+    Quotes,
+    PurchaseOrders,
 }
 
 impl DocumentKind {
@@ -29,6 +31,8 @@ impl DocumentKind {
             "invoices" => Some(DocumentKind::Invoices),
             "credit-notes" => Some(DocumentKind::CreditNotes),
             "delivery-slips" => Some(DocumentKind::DeliverySlips),
+            "quotes" => Some(DocumentKind::Quotes),
+            "purchase-orders" => Some(DocumentKind::PurchaseOrders),
             _ => None,
         }
     }
@@ -76,6 +80,18 @@ impl Projections {
                 DocumentKind::DeliverySlips => {
                     let found = self.delivery_slips(shop_id, issued, &page)?;
                     printables.extend(found.items.iter().map(Printable::delivery_slip));
+                    found.next_cursor
+                }
+                DocumentKind::Quotes => {
+                    // Statuses as recorded: nothing here reads the clock, so a bundle of the
+                    // same period is the same bytes whenever it is made.
+                    let found = self.quotes(shop_id, issued, &page)?;
+                    printables.extend(found.items.iter().map(Printable::quote));
+                    found.next_cursor
+                }
+                DocumentKind::PurchaseOrders => {
+                    let found = self.purchase_orders(shop_id, issued, &page)?;
+                    printables.extend(found.items.iter().map(Printable::purchase_order));
                     found.next_cursor
                 }
             };

@@ -1,14 +1,16 @@
-//! A customer's space (seed 003): their orders, invoices, credit notes (used ones marked) and
-//! payments, read from the order read models. There is no index by customer yet, so the shop's
-//! orders are scanned, bounded by `CUSTOMER_SPACE_SCAN_MAX`.
+//! A customer's space (seed 003): their orders, invoices, credit notes (used ones marked),
+//! payments, quotes and purchase orders (paid ones marked), read from the read models. There is no
+//! index by customer yet, so the shop's orders, quotes and purchase orders are scanned, each
+//! bounded by `CUSTOMER_SPACE_SCAN_MAX`.
 
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{shop_prefix, Table};
 use crate::store;
-use crate::views::{CustomerView, OrderSummary};
+use crate::views::{CustomerView, OrderSummary, PurchaseOrderView, QuoteView};
 use crate::Projections;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_domain::order::PaymentRecord;
+use comptoir_domain::quote::QuoteStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -36,6 +38,29 @@ pub struct SpacePayment {
     pub payment: PaymentRecord,
 }
 
+/// A quote as listed in the space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceQuote {
+    pub number: String,
+    pub issued_at: DateTime<Utc>,
+    pub valid_until: NaiveDate,
+    pub total_incl_vat: Decimal,
+    /// As of the day of the read: an issued quote past its validity date is `expired`.
+    pub status: QuoteStatus,
+    pub purchase_order_number: Option<String>,
+}
+
+/// A purchase order as listed in the space; a paid one is marked (seed 003: "acquittés").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpacePurchaseOrder {
+    pub number: String,
+    pub issued_at: DateTime<Utc>,
+    pub total_incl_vat: Decimal,
+    pub quote_number: Option<String>,
+    pub paid: bool,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
 /// Everything the customer space shows, oldest first in each list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerSpace {
@@ -44,14 +69,18 @@ pub struct CustomerSpace {
     pub invoices: Vec<SpaceDocument>,
     pub credit_notes: Vec<SpaceDocument>,
     pub payments: Vec<SpacePayment>,
+    pub quotes: Vec<SpaceQuote>,
+    pub purchase_orders: Vec<SpacePurchaseOrder>,
 }
 
 impl Projections {
-    /// The customer's space, or `None` when the shop has no such customer.
+    /// The customer's space, or `None` when the shop has no such customer. `today` (the caller's
+    /// clock) tells which quotes have expired.
     pub fn customer_space(
         &self,
         shop_id: Uuid,
         customer_id: Uuid,
+        today: NaiveDate,
     ) -> ProjectionResult<Option<CustomerSpace>> {
         let Some(customer) = self.customer(shop_id, customer_id)? else {
             return Ok(None);
@@ -62,6 +91,8 @@ impl Projections {
             invoices: Vec::new(),
             credit_notes: Vec::new(),
             payments: Vec::new(),
+            quotes: Vec::new(),
+            purchase_orders: Vec::new(),
         };
         let prefix = shop_prefix(Table::OrderPlaced, shop_id);
         for (scanned, entry) in self.tree.scan_prefix(&prefix).enumerate() {
@@ -85,7 +116,67 @@ impl Projections {
             .credit_notes
             .sort_by(|a, b| (a.issued_at, &a.number).cmp(&(b.issued_at, &b.number)));
         space.payments.sort_by_key(|p| p.payment.recorded_at);
+        // Rows are keyed by issue date then number: scanned in order, so the lists are sorted.
+        space.quotes = self.scan_customer_rows(
+            Table::Quote,
+            shop_id,
+            customer_id,
+            |view: QuoteView| {
+                let view = view.as_of(today);
+                let document = view.document;
+                SpaceQuote {
+                    number: document.number,
+                    issued_at: document.issued_at,
+                    valid_until: document.body.valid_until,
+                    total_incl_vat: document.body.totals.total_incl_vat,
+                    status: view.status,
+                    purchase_order_number: view.purchase_order_number,
+                }
+            },
+            |view| view.document.body.customer.customer_id,
+        )?;
+        space.purchase_orders = self.scan_customer_rows(
+            Table::PurchaseOrder,
+            shop_id,
+            customer_id,
+            |view: PurchaseOrderView| SpacePurchaseOrder {
+                number: view.document.number,
+                issued_at: view.document.issued_at,
+                total_incl_vat: view.document.body.totals.total_incl_vat,
+                quote_number: view.document.body.quote_number,
+                paid: view.paid,
+                paid_at: view.payment.map(|payment| payment.recorded_at),
+            },
+            |view| view.document.body.customer.customer_id,
+        )?;
         Ok(Some(space))
+    }
+
+    /// The rows of `table` in the shop whose customer is `customer_id`, mapped by `listed`.
+    fn scan_customer_rows<V: serde::de::DeserializeOwned, T>(
+        &self,
+        table: Table,
+        shop_id: Uuid,
+        customer_id: Uuid,
+        listed: impl Fn(V) -> T,
+        customer_of: impl Fn(&V) -> Option<Uuid>,
+    ) -> ProjectionResult<Vec<T>> {
+        let mut found = Vec::new();
+        let prefix = shop_prefix(table, shop_id);
+        for (scanned, entry) in self.tree.scan_prefix(&prefix).enumerate() {
+            if scanned == CUSTOMER_SPACE_SCAN_MAX {
+                return Err(ProjectionError::TooLarge {
+                    what: "documents scanned for a customer space".into(),
+                    limit: CUSTOMER_SPACE_SCAN_MAX,
+                });
+            }
+            let (key, value) = entry?;
+            let view: V = store::decode_value(&key, &value)?;
+            if customer_of(&view) == Some(customer_id) {
+                found.push(listed(view));
+            }
+        }
+        Ok(found)
     }
 
     fn add_order(

@@ -48,6 +48,14 @@ pub(crate) enum Table {
     Coupon = 0x11,
     /// shop, day → `DailyUsage` (bytes transferred, orders, sales).
     DailyUsage = 0x12,
+    /// shop, issued at, number → `QuoteView`.
+    Quote = 0x13,
+    /// shop, number → the `Quote` key suffix.
+    QuoteNumber = 0x14,
+    /// shop, issued at, number → `PurchaseOrderView`.
+    PurchaseOrder = 0x15,
+    /// shop, number → the `PurchaseOrder` key suffix.
+    PurchaseOrderNumber = 0x16,
 }
 
 /// The checkpoint: the last log position whose effects are in the state.

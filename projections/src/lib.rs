@@ -47,7 +47,7 @@ pub use rebuild::{rebuild_projections, verify_projections, VerifyOutcome};
 pub use usage::{CouponSummary, DailyUsage, USAGE_DAYS_MAX};
 pub use views::{
     ApiKeyView, CreditNoteView, CustomerView, DeliverySlipView, DocumentView, InvoiceView,
-    OrderSummary, OrderView, ProductView, ShopView,
+    OrderSummary, OrderView, ProductView, PurchaseOrderView, QuoteView, ShopView,
 };
 
 use crate::limits::WAIT_TIMEOUT_MAX;

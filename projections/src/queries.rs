@@ -1,7 +1,9 @@
 //! The read side: every query the API answers from the read models, always scoped by shop.
 //! Queries see committed state only; pair them with `wait_for` to read one's own writes.
 
-use crate::apply::documents::{row_key_of, DocumentTables, CREDIT_NOTES, DELIVERY_SLIPS, INVOICES};
+use crate::apply::documents::{
+    row_key_of, DocumentTables, CREDIT_NOTES, DELIVERY_SLIPS, INVOICES, PURCHASE_ORDERS, QUOTES,
+};
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{id_key, instant_bytes, key, shop_prefix, Table};
 use crate::limits::SEARCH_CHARS_MAX;
@@ -9,7 +11,7 @@ use crate::paging::{DateRange, Page, PageRequest};
 use crate::store::{self, ListRange};
 use crate::views::{
     ApiKeyView, CreditNoteView, CustomerView, DeliverySlipView, InvoiceView, OrderSummary,
-    OrderView, ProductView, ShopView,
+    OrderView, ProductView, PurchaseOrderView, QuoteView, ShopView,
 };
 use crate::Projections;
 use comptoir_domain::catalog::{Category, DeliveryMethod, PickupPoint};
@@ -205,6 +207,39 @@ impl Projections {
         page: &PageRequest,
     ) -> ProjectionResult<Page<DeliverySlipView>> {
         self.documents(DELIVERY_SLIPS, shop_id, issued, page)
+    }
+
+    /// A quote by number, with its status as recorded (see `QuoteView::as_of`).
+    pub fn quote(&self, shop_id: Uuid, number: &str) -> ProjectionResult<Option<QuoteView>> {
+        self.document(QUOTES, shop_id, number)
+    }
+
+    /// The shop's quotes by issue date (oldest first).
+    pub fn quotes(
+        &self,
+        shop_id: Uuid,
+        issued: &DateRange,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<QuoteView>> {
+        self.documents(QUOTES, shop_id, issued, page)
+    }
+
+    pub fn purchase_order(
+        &self,
+        shop_id: Uuid,
+        number: &str,
+    ) -> ProjectionResult<Option<PurchaseOrderView>> {
+        self.document(PURCHASE_ORDERS, shop_id, number)
+    }
+
+    /// The shop's purchase orders by issue date (oldest first).
+    pub fn purchase_orders(
+        &self,
+        shop_id: Uuid,
+        issued: &DateRange,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<PurchaseOrderView>> {
+        self.documents(PURCHASE_ORDERS, shop_id, issued, page)
     }
 
     fn document<V: DeserializeOwned>(

@@ -7,6 +7,7 @@ use comptoir_domain::catalog::Product;
 use comptoir_domain::documents::{CreditNoteBody, DeliverySlipBody, InvoiceBody};
 use comptoir_domain::order::{CreditRecord, OrderCustomer, OrderStatus, PaymentRecord, PrintJob};
 use comptoir_domain::pricing::{PricedLine, PricedShipping, Totals};
+use comptoir_domain::quote::{PurchaseOrderBody, QuoteBody, QuoteStatus};
 use comptoir_domain::shop::{Address, DocumentPatterns, LegalIdentity, Role};
 use comptoir_eventlog::{Position, StreamVersion};
 use rust_decimal::Decimal;
@@ -176,4 +177,37 @@ pub struct CreditNoteView {
     pub document: DocumentView<CreditNoteBody>,
     /// Set when the store credit it granted has been fully spent.
     pub used_at: Option<DateTime<Utc>>,
+}
+
+/// A quote and what became of it. `status` is as recorded (`issued`, `accepted`, `declined`);
+/// readers turn an issued quote past `valid_until` into `expired` with [`QuoteView::as_of`], since
+/// nothing here reads the clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteView {
+    #[serde(flatten)]
+    pub document: DocumentView<QuoteBody>,
+    pub status: QuoteStatus,
+    /// When it was accepted or declined, and by whom.
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub decline_reason: Option<String>,
+    /// The purchase order made from it.
+    pub purchase_order_number: Option<String>,
+}
+
+impl QuoteView {
+    /// The view as seen on `today`: an issued quote past its validity date shows as expired.
+    pub fn as_of(mut self, today: chrono::NaiveDate) -> Self {
+        self.status = self.status.at(self.document.body.valid_until, today);
+        self
+    }
+}
+
+/// A purchase order, and its payment once marked paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseOrderView {
+    #[serde(flatten)]
+    pub document: DocumentView<PurchaseOrderBody>,
+    pub paid: bool,
+    pub payment: Option<PaymentRecord>,
 }

@@ -7,6 +7,7 @@ mod coupons;
 mod openapi;
 mod packs;
 mod print_jobs;
+mod quotes;
 mod reports;
 mod serve;
 mod support;

@@ -32,7 +32,7 @@ const UNDOCUMENTED_ROUTES: &[&str] = &[
 ];
 
 /// The document as the server serves it.
-async fn served_document(api: &Api) -> Value {
+pub(crate) async fn served_document(api: &Api) -> Value {
     let reply = api.get("/openapi.json").await.expect(200);
     assert!(reply.body.is_object(), "{}", reply.raw);
     reply.body
@@ -73,7 +73,7 @@ fn declared_schema(
 /// document's components, so its `$ref`s to `#/components/schemas/...` resolve in place; both are
 /// [`merged`] and [`closed`] first, so a field the server sends and the document omits fails too.
 #[track_caller]
-fn conforms(document: &Value, method: Method, template: &str, reply: &Reply) {
+pub(crate) fn conforms(document: &Value, method: Method, template: &str, reply: &Reply) {
     let status = reply.status.as_u16();
     let mut schema = declared_schema(document, &method, template, status, &reply.content_type);
     let mut components = document["components"].clone();

@@ -223,7 +223,7 @@ async fn counted_orders(shop: &PhotoShop, ids: &[String], position: u64) -> Vec<
     orders
 }
 
-fn period_around_now() -> String {
+pub(crate) fn period_around_now() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -236,7 +236,7 @@ fn period_around_now() -> String {
 }
 
 /// Seconds since the epoch (a midnight) as `YYYY-MM-DDT00:00:00Z`, via civil-from-days.
-fn rfc3339(seconds: u64) -> String {
+pub(crate) fn rfc3339(seconds: u64) -> String {
     let days = (seconds / 86_400) as i64 + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
@@ -354,7 +354,7 @@ async fn statistics_grouped_each_way_equal_sums_computed_from_the_orders() {
 }
 
 /// Downloads `path` into `dir/name`; asserts 200 and the content type's start.
-async fn download(
+pub(crate) async fn download(
     api: &Api,
     path: &str,
     dir: &Path,
@@ -572,7 +572,7 @@ fn printed_euros(amount: &str) -> String {
 }
 
 /// Extracts the zip at `file` into `dir` with Python's zipfile; returns the entry names in order.
-fn unzip(file: &Path, dir: &Path) -> Vec<String> {
+pub(crate) fn unzip(file: &Path, dir: &Path) -> Vec<String> {
     let script = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nz.extractall(sys.argv[1] + '.d')\nprint('\\n'.join(z.namelist()))";
     let names = python(script, file);
     assert!(dir
@@ -586,7 +586,7 @@ fn unzip(file: &Path, dir: &Path) -> Vec<String> {
     names.lines().map(String::from).collect()
 }
 
-fn pdf_text(file: &Path) -> String {
+pub(crate) fn pdf_text(file: &Path) -> String {
     let output = std::process::Command::new("pdftotext")
         .args(["-layout"])
         .arg(file)
@@ -659,7 +659,7 @@ async fn invoices_of_a_period_download_as_a_zip_of_pdfs_that_pdftotext_reads() {
     );
     assert!(names.iter().all(|n| n.ends_with(".html")), "{names:?}");
     accountant
-        .get(&shop.path(&format!("/printable/quotes.zip?{query}")))
+        .get(&shop.path(&format!("/printable/receipts.zip?{query}")))
         .await
         .expect_problem(404, "not-found");
     let no_period = accountant.get(&shop.path("/printable/invoices.zip")).await;

@@ -777,4 +777,98 @@ pub struct CustomerSpace {
     pub invoices: Vec<SpaceDocument>,
     pub credit_notes: Vec<SpaceDocument>,
     pub payments: Vec<SpacePayment>,
+    pub quotes: Vec<SpaceQuote>,
+    pub purchase_orders: Vec<SpacePurchaseOrder>,
+}
+
+/// Where a quote is; `expired` is derived on reading (an issued quote past `valid_until`).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum QuoteStatusDto {
+    Issued,
+    Accepted,
+    Declined,
+    Expired,
+}
+
+/// A quote (devis): number and date, the snapshot (seller, customer, lines, totals per VAT rate,
+/// validity) and what became of it.
+#[derive(ToSchema)]
+pub struct Quote {
+    pub shop_id: Uuid,
+    pub number: String,
+    pub seq: u64,
+    pub year: i32,
+    pub issued_at: DateTime<Utc>,
+    pub seller: Seller,
+    pub customer: OrderCustomer,
+    pub currency: String,
+    pub lines: Vec<DocumentLine>,
+    pub totals: Totals,
+    /// Last day (inclusive) the quote may be accepted.
+    pub valid_until: chrono::NaiveDate,
+    pub payment_terms: String,
+    pub status: QuoteStatusDto,
+    /// When it was accepted or declined, and by whom.
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub decline_reason: Option<String>,
+    /// The purchase order made from it.
+    pub purchase_order_number: Option<String>,
+}
+
+/// A purchase order (bon de commande), and its payment once marked paid.
+#[derive(ToSchema)]
+pub struct PurchaseOrder {
+    pub shop_id: Uuid,
+    pub number: String,
+    pub seq: u64,
+    pub year: i32,
+    pub issued_at: DateTime<Utc>,
+    pub seller: Seller,
+    pub customer: OrderCustomer,
+    pub currency: String,
+    pub lines: Vec<DocumentLine>,
+    pub totals: Totals,
+    /// The accepted quote it was made from.
+    pub quote_number: Option<String>,
+    pub payment_terms: String,
+    pub paid: bool,
+    pub payment: Option<PaymentRecord>,
+}
+
+/// A page of quotes.
+#[derive(ToSchema)]
+pub struct QuotePage {
+    pub items: Vec<Quote>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of purchase orders.
+#[derive(ToSchema)]
+pub struct PurchaseOrderPage {
+    pub items: Vec<PurchaseOrder>,
+    pub next_cursor: Option<String>,
+}
+
+/// A quote as listed in a customer's space.
+#[derive(ToSchema)]
+pub struct SpaceQuote {
+    pub number: String,
+    pub issued_at: DateTime<Utc>,
+    pub valid_until: chrono::NaiveDate,
+    pub total_incl_vat: Money,
+    pub status: QuoteStatusDto,
+    pub purchase_order_number: Option<String>,
+}
+
+/// A purchase order as listed in a customer's space; paid ones are marked.
+#[derive(ToSchema)]
+pub struct SpacePurchaseOrder {
+    pub number: String,
+    pub issued_at: DateTime<Utc>,
+    pub total_incl_vat: Money,
+    pub quote_number: Option<String>,
+    pub paid: bool,
+    pub paid_at: Option<DateTime<Utc>>,
 }

@@ -42,14 +42,14 @@ pub struct DocumentList {
 }
 
 impl DocumentList {
-    fn range(&self) -> DateRange {
+    pub(crate) fn range(&self) -> DateRange {
         DateRange {
             from: self.from,
             until: self.until,
         }
     }
 
-    fn page(&self) -> PageRequest {
+    pub(crate) fn page(&self) -> PageRequest {
         PageRequest {
             after: self.after.clone(),
             limit: self.limit.unwrap_or(0),
@@ -67,7 +67,7 @@ pub struct DocumentPage {
     pub next_cursor: Option<String>,
 }
 
-fn page_of<T: Serialize>(page: Page<T>) -> Result<DocumentPage, ApiError> {
+pub(crate) fn page_of<T: Serialize>(page: Page<T>) -> Result<DocumentPage, ApiError> {
     let items = page
         .items
         .iter()
@@ -87,7 +87,10 @@ fn page_of<T: Serialize>(page: Page<T>) -> Result<DocumentPage, ApiError> {
 #[derive(Debug, Serialize)]
 pub struct DocumentDto(pub serde_json::Value);
 
-fn document_of<T: Serialize>(document: Option<T>, what: &str) -> Result<DocumentDto, ApiError> {
+pub(crate) fn document_of<T: Serialize>(
+    document: Option<T>,
+    what: &str,
+) -> Result<DocumentDto, ApiError> {
     let document = document.ok_or_else(|| ApiError::not_found(what))?;
     serde_json::to_value(document)
         .map(DocumentDto)

@@ -15,6 +15,7 @@ pub mod order_flow;
 pub mod orders;
 pub mod packs;
 pub mod print_jobs;
+pub mod quotes;
 pub mod reports;
 pub mod shops;
 
@@ -46,6 +47,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(print_jobs::router())
         .merge(documents::router())
+        .merge(quotes::router())
         .merge(feed::router())
         .merge(reports::router())
         .merge(packs::router())

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use comptoir_domain::Environment;
 use comptoir_projections::render::{to_html, to_pdf, Printable};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -144,7 +145,8 @@ pub struct PrintFormat {
     pub min_position: Option<u64>,
 }
 
-/// A document ready to print: `kind` is `invoices`, `credit-notes` or `delivery-slips`.
+/// A document ready to print: `kind` is `invoices`, `credit-notes`, `delivery-slips`, `quotes`
+/// or `purchase-orders`.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/printable/{kind}/{number}", tag = "documents",
     params(("shop_id" = Uuid, Path), ("kind" = String, Path), ("number" = String, Path), PrintFormat),
     responses((status = 200, content_type = "text/html", body = String),
@@ -168,6 +170,13 @@ pub async fn printable_document(
         "delivery-slips" => projections
             .delivery_slip(shop_id, &number)?
             .map(|v| Printable::delivery_slip(&v)),
+        // A quote prints its status as of today, like its JSON.
+        "quotes" => projections
+            .quote(shop_id, &number)?
+            .map(|v| Printable::quote(&v.as_of(state.clock.now().date_naive()))),
+        "purchase-orders" => projections
+            .purchase_order(shop_id, &number)?
+            .map(|v| Printable::purchase_order(&v)),
         _ => return Err(ApiError::not_found("document kind")),
     }
     .ok_or_else(|| ApiError::not_found("document"))?;

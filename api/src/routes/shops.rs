@@ -83,6 +83,14 @@ pub struct DocumentPatternsDto {
     pub credit_note: String,
     #[schema(example = "BL-{YYYY}-{seq:06}")]
     pub delivery_slip: String,
+    /// Quotes (devis); `DE-{YYYY}-{seq:06}` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "DE-{YYYY}-{seq:06}")]
+    pub quote: Option<String>,
+    /// Purchase orders (bons de commande); `BC-{YYYY}-{seq:06}` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "BC-{YYYY}-{seq:06}")]
+    pub purchase_order: Option<String>,
 }
 
 /// A shop as created: identity, currency, tax mode, document patterns, payment terms.
@@ -116,6 +124,8 @@ impl ShopDto {
                 invoice: self.document_patterns.invoice,
                 credit_note: self.document_patterns.credit_note,
                 delivery_slip: self.document_patterns.delivery_slip,
+                quote: self.document_patterns.quote,
+                purchase_order: self.document_patterns.purchase_order,
             },
             payment_terms: self.payment_terms,
         }
@@ -137,7 +147,10 @@ impl From<ShopProfile> for ShopResponse {
             siren: p.organisation.siren,
             vat_id: p.organisation.vat_id,
         };
+        // The patterns in force, defaults included, so a client sees every series' numbering.
         let document_patterns = DocumentPatternsDto {
+            quote: Some(p.document_patterns.quote_pattern().to_owned()),
+            purchase_order: Some(p.document_patterns.purchase_order_pattern().to_owned()),
             invoice: p.document_patterns.invoice,
             credit_note: p.document_patterns.credit_note,
             delivery_slip: p.document_patterns.delivery_slip,

@@ -1,4 +1,5 @@
-//! Document series: invoices, credit notes and delivery slips, numbered without gap or duplicate.
+//! Document series: invoices, credit notes, delivery slips, quotes and purchase orders, numbered
+//! without gap or duplicate.
 //!
 //! One aggregate type, parameterised by [`DocumentKind`], one stream per shop per kind
 //! (`document-series-{shop_id}-{kind}`). Its state is only the last number issued: `decide` gives
@@ -23,6 +24,8 @@ pub use body::{
     DeliverySlipLine, InvoiceBody, Seller,
 };
 
+pub use crate::quote::{PurchaseOrderBody, QuoteBody};
+
 use crate::shop::{format_document_number, pattern_has_year, validate_document_pattern};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
 use chrono::{DateTime, Datelike, Utc};
@@ -35,6 +38,8 @@ pub enum DocumentKind {
     Invoice,
     CreditNote,
     DeliverySlip,
+    Quote,
+    PurchaseOrder,
 }
 
 impl DocumentKind {
@@ -43,6 +48,8 @@ impl DocumentKind {
             DocumentKind::Invoice => "invoice",
             DocumentKind::CreditNote => "credit_note",
             DocumentKind::DeliverySlip => "delivery_slip",
+            DocumentKind::Quote => "quote",
+            DocumentKind::PurchaseOrder => "purchase_order",
         }
     }
 
@@ -52,6 +59,8 @@ impl DocumentKind {
             DocumentKind::Invoice => &patterns.invoice,
             DocumentKind::CreditNote => &patterns.credit_note,
             DocumentKind::DeliverySlip => &patterns.delivery_slip,
+            DocumentKind::Quote => patterns.quote_pattern(),
+            DocumentKind::PurchaseOrder => patterns.purchase_order_pattern(),
         }
     }
 }
@@ -70,6 +79,8 @@ pub enum DocumentBody {
     Invoice(Box<InvoiceBody>),
     CreditNote(Box<CreditNoteBody>),
     DeliverySlip(Box<DeliverySlipBody>),
+    Quote(Box<QuoteBody>),
+    PurchaseOrder(Box<PurchaseOrderBody>),
 }
 
 impl DocumentBody {
@@ -78,6 +89,8 @@ impl DocumentBody {
             DocumentBody::Invoice(_) => DocumentKind::Invoice,
             DocumentBody::CreditNote(_) => DocumentKind::CreditNote,
             DocumentBody::DeliverySlip(_) => DocumentKind::DeliverySlip,
+            DocumentBody::Quote(_) => DocumentKind::Quote,
+            DocumentBody::PurchaseOrder(_) => DocumentKind::PurchaseOrder,
         }
     }
 }
@@ -120,6 +133,20 @@ pub enum DocumentEvent {
         issued_at: DateTime<Utc>,
         delivery_slip: Box<DeliverySlipBody>,
     },
+    /// A quote (devis) given to a customer; its lifecycle is on the quote's own stream.
+    QuoteIssued {
+        shop_id: Uuid,
+        number: DocumentNumber,
+        issued_at: DateTime<Utc>,
+        quote: Box<QuoteBody>,
+    },
+    /// A purchase order (bon de commande); its payment is on the purchase order's own stream.
+    PurchaseOrderIssued {
+        shop_id: Uuid,
+        number: DocumentNumber,
+        issued_at: DateTime<Utc>,
+        purchase_order: Box<PurchaseOrderBody>,
+    },
 }
 
 impl DocumentEvent {
@@ -127,7 +154,9 @@ impl DocumentEvent {
         match self {
             DocumentEvent::InvoiceIssued { number, .. }
             | DocumentEvent::CreditNoteIssued { number, .. }
-            | DocumentEvent::DeliverySlipIssued { number, .. } => number,
+            | DocumentEvent::DeliverySlipIssued { number, .. }
+            | DocumentEvent::QuoteIssued { number, .. }
+            | DocumentEvent::PurchaseOrderIssued { number, .. } => number,
         }
     }
 
@@ -135,7 +164,9 @@ impl DocumentEvent {
         match self {
             DocumentEvent::InvoiceIssued { issued_at, .. }
             | DocumentEvent::CreditNoteIssued { issued_at, .. }
-            | DocumentEvent::DeliverySlipIssued { issued_at, .. } => *issued_at,
+            | DocumentEvent::DeliverySlipIssued { issued_at, .. }
+            | DocumentEvent::QuoteIssued { issued_at, .. }
+            | DocumentEvent::PurchaseOrderIssued { issued_at, .. } => *issued_at,
         }
     }
 
@@ -144,6 +175,8 @@ impl DocumentEvent {
             DocumentEvent::InvoiceIssued { .. } => DocumentKind::Invoice,
             DocumentEvent::CreditNoteIssued { .. } => DocumentKind::CreditNote,
             DocumentEvent::DeliverySlipIssued { .. } => DocumentKind::DeliverySlip,
+            DocumentEvent::QuoteIssued { .. } => DocumentKind::Quote,
+            DocumentEvent::PurchaseOrderIssued { .. } => DocumentKind::PurchaseOrder,
         }
     }
 }
@@ -154,6 +187,8 @@ impl DomainEvent for DocumentEvent {
             DocumentEvent::InvoiceIssued { .. } => "InvoiceIssued",
             DocumentEvent::CreditNoteIssued { .. } => "CreditNoteIssued",
             DocumentEvent::DeliverySlipIssued { .. } => "DeliverySlipIssued",
+            DocumentEvent::QuoteIssued { .. } => "QuoteIssued",
+            DocumentEvent::PurchaseOrderIssued { .. } => "PurchaseOrderIssued",
         }
     }
 }
@@ -226,6 +261,18 @@ impl DocumentSeries {
                 issued_at,
                 delivery_slip: delivery_slip.clone(),
             },
+            DocumentBody::Quote(quote) => DocumentEvent::QuoteIssued {
+                shop_id,
+                number,
+                issued_at,
+                quote: quote.clone(),
+            },
+            DocumentBody::PurchaseOrder(purchase_order) => DocumentEvent::PurchaseOrderIssued {
+                shop_id,
+                number,
+                issued_at,
+                purchase_order: purchase_order.clone(),
+            },
         };
         Ok(vec![event])
     }
@@ -254,7 +301,9 @@ impl Aggregate for DocumentSeries {
         let shop_id = match event {
             DocumentEvent::InvoiceIssued { shop_id, .. }
             | DocumentEvent::CreditNoteIssued { shop_id, .. }
-            | DocumentEvent::DeliverySlipIssued { shop_id, .. } => *shop_id,
+            | DocumentEvent::DeliverySlipIssued { shop_id, .. }
+            | DocumentEvent::QuoteIssued { shop_id, .. }
+            | DocumentEvent::PurchaseOrderIssued { shop_id, .. } => *shop_id,
         };
         self.shop_id = Some(shop_id);
         self.kind = Some(event.kind());

@@ -120,27 +120,65 @@ pub fn validate_currency(currency: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// Number patterns of the shop's three document series, e.g. `FA-{YYYY}-{seq:06}`.
+/// Number patterns of the shop's document series, e.g. `FA-{YYYY}-{seq:06}`.
+///
+/// Quotes and purchase orders came later: a shop created before them has no pattern of its own
+/// for them (absent from its `ShopCreated`, which stays byte for byte as it was) and numbers them
+/// with [`DEFAULT_QUOTE_PATTERN`] and [`DEFAULT_PURCHASE_ORDER_PATTERN`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentPatterns {
     pub invoice: String,
     pub credit_note: String,
     pub delivery_slip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_order: Option<String>,
 }
 
+/// Quote numbers of a shop that chose no pattern for them ("devis").
+pub const DEFAULT_QUOTE_PATTERN: &str = "DE-{YYYY}-{seq:06}";
+/// Purchase order numbers of a shop that chose no pattern for them ("bon de commande").
+pub const DEFAULT_PURCHASE_ORDER_PATTERN: &str = "BC-{YYYY}-{seq:06}";
+
 impl DocumentPatterns {
+    /// The quote pattern in force: the shop's own, or the default.
+    pub fn quote_pattern(&self) -> &str {
+        self.quote.as_deref().unwrap_or(DEFAULT_QUOTE_PATTERN)
+    }
+
+    /// The purchase order pattern in force: the shop's own, or the default.
+    pub fn purchase_order_pattern(&self) -> &str {
+        self.purchase_order
+            .as_deref()
+            .unwrap_or(DEFAULT_PURCHASE_ORDER_PATTERN)
+    }
+
     fn validate(&self) -> Result<(), DomainError> {
         validate_document_pattern("document_patterns.invoice", &self.invoice)?;
         validate_document_pattern("document_patterns.credit_note", &self.credit_note)?;
         validate_document_pattern("document_patterns.delivery_slip", &self.delivery_slip)?;
-        let distinct = self.invoice != self.credit_note
-            && self.invoice != self.delivery_slip
-            && self.credit_note != self.delivery_slip;
+        validate_document_pattern("document_patterns.quote", self.quote_pattern())?;
+        validate_document_pattern(
+            "document_patterns.purchase_order",
+            self.purchase_order_pattern(),
+        )?;
+        let all = [
+            self.invoice.as_str(),
+            self.credit_note.as_str(),
+            self.delivery_slip.as_str(),
+            self.quote_pattern(),
+            self.purchase_order_pattern(),
+        ];
+        let distinct = all
+            .iter()
+            .enumerate()
+            .all(|(index, pattern)| !all[index + 1..].contains(pattern));
         if !distinct {
             // Two series with one pattern would print the same number on two documents.
             return Err(DomainError::validation(
                 "document_patterns",
-                "the three patterns must differ",
+                "the patterns of the document series must differ",
             ));
         }
         Ok(())

@@ -46,10 +46,13 @@ pub enum Permission {
     ReadLedgerMapping,
     /// Change the ledger's chart-of-accounts mapping.
     ManageLedgerMapping,
+    /// Issue quotes and purchase orders, accept or decline quotes (marking a purchase order paid
+    /// is `MarkPaid`).
+    ManageQuotes,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -68,6 +71,7 @@ impl Permission {
         Permission::RequestReprints,
         Permission::ReadLedgerMapping,
         Permission::ManageLedgerMapping,
+        Permission::ManageQuotes,
     ];
 }
 
@@ -98,6 +102,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::MarkPaid
                 | P::ReadDocuments
                 | P::RequestReprints
+                | P::ManageQuotes
         ),
         Role::Storefront => matches!(
             permission,
@@ -167,6 +172,19 @@ mod tests {
         assert_eq!(allowed, expected);
         assert!(role_allows(Role::Employee, Permission::RequestReprints));
         assert!(!role_allows(Role::Employee, Permission::ReportPrintJobs));
+    }
+
+    #[test]
+    fn staff_handle_quotes_and_others_do_not() {
+        // Proves quotes and purchase orders are made and moved by managers and employees only.
+        for role in Role::ALL {
+            let staff = matches!(role, Role::Manager | Role::Employee);
+            assert_eq!(
+                role_allows(role, Permission::ManageQuotes),
+                staff,
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! Invoices, credit notes and delivery slips: listed by issue date, found by number, and linked
-//! from their order.
+//! Invoices, credit notes, delivery slips, quotes and purchase orders: listed by issue date, found
+//! by number, and linked from their order; quotes and purchase orders also carry what became of
+//! them (accepted, declined, converted, paid).
 
 use super::order::update_order;
 use crate::error::ProjectionResult;
 use crate::keys::{instant_number_suffix, key, Table};
 use crate::store::WriteSet;
-use crate::views::{CreditNoteView, DocumentView};
+use crate::views::{CreditNoteView, DocumentView, PurchaseOrderView, QuoteView};
 use comptoir_domain::documents::{DocumentEvent, DocumentNumber};
+use comptoir_domain::quote::{PurchaseOrderEvent, QuoteEvent, QuoteStatus};
 use comptoir_domain::store_credit::StoreCreditEvent;
 use comptoir_eventlog::RecordedEvent;
 use serde::Serialize;
@@ -30,6 +32,15 @@ pub(crate) const CREDIT_NOTES: DocumentTables = DocumentTables {
 pub(crate) const DELIVERY_SLIPS: DocumentTables = DocumentTables {
     rows: Table::DeliverySlip,
     by_number: Table::DeliverySlipNumber,
+};
+
+pub(crate) const QUOTES: DocumentTables = DocumentTables {
+    rows: Table::Quote,
+    by_number: Table::QuoteNumber,
+};
+pub(crate) const PURCHASE_ORDERS: DocumentTables = DocumentTables {
+    rows: Table::PurchaseOrder,
+    by_number: Table::PurchaseOrderNumber,
 };
 
 pub(crate) fn apply(
@@ -85,6 +96,124 @@ pub(crate) fn apply(
                 },
             )
         }
+        DocumentEvent::QuoteIssued {
+            shop_id,
+            number,
+            issued_at,
+            quote,
+        } => {
+            let view = QuoteView {
+                document: document_view(*shop_id, number, *issued_at, (**quote).clone()),
+                status: QuoteStatus::Issued,
+                decided_at: None,
+                decided_by: None,
+                decline_reason: None,
+                purchase_order_number: None,
+            };
+            save_document(writes, QUOTES, &view.document, &view)
+        }
+        DocumentEvent::PurchaseOrderIssued {
+            shop_id,
+            number,
+            issued_at,
+            purchase_order,
+        } => {
+            let view = PurchaseOrderView {
+                document: document_view(*shop_id, number, *issued_at, (**purchase_order).clone()),
+                paid: false,
+                payment: None,
+            };
+            save_document(writes, PURCHASE_ORDERS, &view.document, &view)
+        }
+    }
+}
+
+/// Updates the stored row of document `number`; a row missing is logged and skipped, like a use
+/// of an unknown credit note (the series event always comes first in the same append).
+fn update_row<V: Serialize + serde::de::DeserializeOwned>(
+    writes: &mut WriteSet,
+    tables: DocumentTables,
+    shop_id: Uuid,
+    number: &str,
+    change: impl FnOnce(&mut V),
+) -> ProjectionResult<()> {
+    let row_key = row_key_of(
+        |index_key| writes.get::<String>(index_key),
+        tables,
+        shop_id,
+        number,
+    )?;
+    let Some(row_key) = row_key else {
+        tracing::warn!(%shop_id, number, "change of an unknown document ignored");
+        return Ok(());
+    };
+    let Some(mut view) = writes.get::<V>(&row_key)? else {
+        tracing::warn!(%shop_id, number, "document index without its row");
+        return Ok(());
+    };
+    change(&mut view);
+    writes.put(row_key, &view)
+}
+
+/// A quote accepted, declined or made into a purchase order (`QuoteOpened` repeats the issued
+/// document for the quote's own decisions and is not projected).
+pub(crate) fn apply_quote(writes: &mut WriteSet, event: &QuoteEvent) -> ProjectionResult<()> {
+    match event {
+        QuoteEvent::QuoteOpened { .. } => Ok(()),
+        QuoteEvent::QuoteAccepted {
+            shop_id,
+            number,
+            accepted_by,
+            accepted_at,
+        } => update_row(writes, QUOTES, *shop_id, number, |view: &mut QuoteView| {
+            view.status = QuoteStatus::Accepted;
+            view.decided_at = Some(*accepted_at);
+            view.decided_by = Some(accepted_by.clone());
+        }),
+        QuoteEvent::QuoteDeclined {
+            shop_id,
+            number,
+            declined_by,
+            reason,
+            declined_at,
+        } => update_row(writes, QUOTES, *shop_id, number, |view: &mut QuoteView| {
+            view.status = QuoteStatus::Declined;
+            view.decided_at = Some(*declined_at);
+            view.decided_by = Some(declined_by.clone());
+            view.decline_reason = reason.clone();
+        }),
+        QuoteEvent::QuoteConverted {
+            shop_id,
+            number,
+            purchase_order_number,
+            ..
+        } => update_row(writes, QUOTES, *shop_id, number, |view: &mut QuoteView| {
+            view.purchase_order_number = Some(purchase_order_number.clone());
+        }),
+    }
+}
+
+/// A purchase order marked paid (`PurchaseOrderOpened` is not projected, see `apply_quote`).
+pub(crate) fn apply_purchase_order(
+    writes: &mut WriteSet,
+    event: &PurchaseOrderEvent,
+) -> ProjectionResult<()> {
+    match event {
+        PurchaseOrderEvent::PurchaseOrderOpened { .. } => Ok(()),
+        PurchaseOrderEvent::PurchaseOrderPaid {
+            shop_id,
+            number,
+            payment,
+        } => update_row(
+            writes,
+            PURCHASE_ORDERS,
+            *shop_id,
+            number,
+            |view: &mut PurchaseOrderView| {
+                view.paid = true;
+                view.payment = Some(payment.clone());
+            },
+        ),
     }
 }
 

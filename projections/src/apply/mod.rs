@@ -22,6 +22,7 @@ use comptoir_domain::customer::CustomerEvent;
 use comptoir_domain::documents::DocumentEvent;
 use comptoir_domain::order::OrderEvent;
 use comptoir_domain::pack::PackEvent;
+use comptoir_domain::quote::{PurchaseOrderEvent, QuoteEvent};
 use comptoir_domain::shop::ShopEvent;
 use comptoir_domain::store_credit::StoreCreditEvent;
 use comptoir_eventlog::RecordedEvent;
@@ -37,6 +38,8 @@ enum Handler {
     StoreCredit,
     Coupon,
     Pack,
+    Quote,
+    PurchaseOrder,
 }
 
 /// A recorded event decoded once, then handed to every projection.
@@ -50,6 +53,8 @@ pub(crate) enum Decoded {
     StoreCredit(StoreCreditEvent),
     Coupon(CouponEvent),
     Pack(PackEvent),
+    Quote(QuoteEvent),
+    PurchaseOrder(PurchaseOrderEvent),
 }
 
 fn handler_for(event_type: &str) -> Option<Handler> {
@@ -77,7 +82,14 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "PrintJobCompleted"
         | "PrintJobFailed"
         | "PrintJobReprintRequested" => Handler::Order,
-        "InvoiceIssued" | "CreditNoteIssued" | "DeliverySlipIssued" => Handler::Document,
+        "InvoiceIssued"
+        | "CreditNoteIssued"
+        | "DeliverySlipIssued"
+        | "QuoteIssued"
+        | "PurchaseOrderIssued" => Handler::Document,
+        // `QuoteOpened` and `PurchaseOrderOpened` repeat what the series event holds: skipped.
+        "QuoteAccepted" | "QuoteDeclined" | "QuoteConverted" => Handler::Quote,
+        "PurchaseOrderPaid" => Handler::PurchaseOrder,
         "StoreCreditGranted" | "StoreCreditSpent" | "CreditNoteUsed" => Handler::StoreCredit,
         "CouponCreated"
         | "CouponEdited"
@@ -104,6 +116,8 @@ pub(crate) fn decode(event: &RecordedEvent) -> ProjectionResult<Option<Decoded>>
         Handler::StoreCredit => Decoded::StoreCredit(decode_event(event)?),
         Handler::Coupon => Decoded::Coupon(decode_event(event)?),
         Handler::Pack => Decoded::Pack(decode_event(event)?),
+        Handler::Quote => Decoded::Quote(decode_event(event)?),
+        Handler::PurchaseOrder => Decoded::PurchaseOrder(decode_event(event)?),
     };
     Ok(Some(decoded))
 }
@@ -126,5 +140,7 @@ pub(crate) fn apply_event(
         Decoded::StoreCredit(credit_event) => documents::apply_store_credit(writes, credit_event),
         Decoded::Coupon(coupon_event) => usage::apply_coupon(writes, coupon_event),
         Decoded::Pack(pack_event) => usage::apply_pack(writes, pack_event),
+        Decoded::Quote(quote_event) => documents::apply_quote(writes, quote_event),
+        Decoded::PurchaseOrder(order_event) => documents::apply_purchase_order(writes, order_event),
     }
 }

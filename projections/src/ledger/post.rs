@@ -268,6 +268,10 @@ fn post_document(
     event: &DocumentEvent,
 ) -> ProjectionResult<()> {
     match event {
+        // A quote is an offer and a purchase order a commitment: neither is a sale. Goods are
+        // sold, and VAT becomes due, on the invoice of an order; a purchase order's payment is
+        // recorded on the document only (see ARCHITECTURE.md, "Quotes and purchase orders").
+        DocumentEvent::QuoteIssued { .. } | DocumentEvent::PurchaseOrderIssued { .. } => Ok(()),
         DocumentEvent::InvoiceIssued {
             shop_id,
             number,

@@ -1,4 +1,5 @@
-//! Printable documents: invoices, credit notes and delivery slips as HTML and PDF.
+//! Printable documents: invoices, credit notes, delivery slips, quotes and purchase orders as
+//! HTML and PDF.
 //!
 //! Both formats are drawn from one [`Printable`] built from the stored document, so the number,
 //! the lines, the VAT per rate and the totals are the same figures as the JSON, formatted once
@@ -12,11 +13,12 @@ mod pdf;
 pub use html::to_html;
 pub use pdf::to_pdf;
 
-use crate::views::{CreditNoteView, DeliverySlipView, InvoiceView};
+use crate::views::{CreditNoteView, DeliverySlipView, InvoiceView, PurchaseOrderView, QuoteView};
 use chrono::{DateTime, Utc};
 use comptoir_domain::documents::Seller;
 use comptoir_domain::order::{DocumentAllowance, DocumentLine, OrderCustomer, Settlement};
 use comptoir_domain::pricing::Totals;
+use comptoir_domain::quote::QuoteStatus;
 use rust_decimal::Decimal;
 
 /// A document laid out for printing; every figure already formatted.
@@ -177,6 +179,74 @@ impl Printable {
             rows: priced_rows(&body.lines, &body.currency),
             summary: summary(&body.totals, &body.allowances, &body.currency),
             mentions: vec![settlement],
+        }
+    }
+
+    /// A quote, with its validity date and what became of it. The status printed is the recorded
+    /// one; the caller passes a view already seen `as_of` today so an expired quote says so.
+    pub fn quote(view: &QuoteView) -> Self {
+        let document = &view.document;
+        let body = &document.body;
+        let valid_until = body.valid_until.format("%d/%m/%Y");
+        let mut references = vec![format!("Devis valable jusqu'au {valid_until}")];
+        let status = match view.status {
+            QuoteStatus::Issued => None,
+            QuoteStatus::Accepted => Some("Devis accepté".to_string()),
+            QuoteStatus::Declined => Some("Devis refusé".to_string()),
+            QuoteStatus::Expired => Some("Devis expiré".to_string()),
+        };
+        references.extend(status);
+        references.extend(
+            view.purchase_order_number
+                .as_ref()
+                .map(|number| format!("Bon de commande {number}")),
+        );
+        Printable {
+            title: "Devis".into(),
+            number: document.number.clone(),
+            date: date(document.issued_at),
+            seller: seller_lines(&body.seller),
+            customer: customer_lines(&body.customer),
+            references,
+            columns: price_columns(),
+            rows: priced_rows(&body.lines, &body.currency),
+            summary: summary(&body.totals, &[], &body.currency),
+            mentions: vec![
+                format!("Conditions de paiement : {}", body.payment_terms),
+                "Devis gratuit. Bon pour accord : date et signature du client.".into(),
+            ],
+        }
+    }
+
+    /// A purchase order; once marked paid it says when, how and how much ("acquitté").
+    pub fn purchase_order(view: &PurchaseOrderView) -> Self {
+        let document = &view.document;
+        let body = &document.body;
+        let mut references = Vec::new();
+        references.extend(
+            body.quote_number
+                .as_ref()
+                .map(|number| format!("Suivant devis {number}")),
+        );
+        let mut mentions = vec![format!("Conditions de paiement : {}", body.payment_terms)];
+        if let Some(payment) = &view.payment {
+            mentions.push(format!(
+                "Acquitté le {} : {}",
+                date(payment.recorded_at),
+                money(payment.amount, &body.currency)
+            ));
+        }
+        Printable {
+            title: "Bon de commande".into(),
+            number: document.number.clone(),
+            date: date(document.issued_at),
+            seller: seller_lines(&body.seller),
+            customer: customer_lines(&body.customer),
+            references,
+            columns: price_columns(),
+            rows: priced_rows(&body.lines, &body.currency),
+            summary: summary(&body.totals, &[], &body.currency),
+            mentions,
         }
     }
 

@@ -22,7 +22,9 @@ fn golden_document(json: &str, shop_id: Uuid, order_id: Uuid) -> DocumentEvent {
             *shop = shop_id;
             delivery_slip.order_id = order_id;
         }
-        DocumentEvent::InvoiceIssued { .. } => {}
+        DocumentEvent::InvoiceIssued { .. }
+        | DocumentEvent::QuoteIssued { .. }
+        | DocumentEvent::PurchaseOrderIssued { .. } => {}
     }
     event
 }

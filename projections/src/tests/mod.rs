@@ -6,6 +6,7 @@ mod documents;
 mod engine;
 mod ledger;
 mod paging;
+mod quotes;
 mod read_models;
 mod render;
 mod statistics;

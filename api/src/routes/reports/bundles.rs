@@ -28,12 +28,12 @@ pub struct BundleParams {
     pub min_position: Option<u64>,
 }
 
-/// All `invoices`, `credit-notes` or `delivery-slips` issued in `[from, until)` as one zip
+/// All `invoices`, `credit-notes`, `delivery-slips`, `quotes` or `purchase-orders` issued in `[from, until)` as one zip
 /// (`{kind}.zip`), one `{number}.pdf` (or `.html`) each, oldest first. At most
 /// `BUNDLE_DOCUMENTS_MAX` documents: a longer period answers 422 `limit-exceeded`.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/printable/{bundle}", tag = "documents",
     params(("shop_id" = Uuid, Path),
-        ("bundle" = String, Path, description = "`invoices.zip`, `credit-notes.zip` or `delivery-slips.zip`"),
+        ("bundle" = String, Path, description = "`invoices.zip`, `credit-notes.zip`, `delivery-slips.zip`, `quotes.zip` or `purchase-orders.zip`"),
         BundleParams),
     responses((status = 200, content_type = "application/zip", body = crate::dto::Binary),
         (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),

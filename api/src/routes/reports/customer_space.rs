@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use comptoir_domain::shop::Permission;
+use comptoir_domain::Environment;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -25,11 +26,14 @@ pub async fn customer_space(
     caller.authorize(shop_id, Permission::ReadOrders)?;
     state.read_at(read_at.min_position).await?;
     let projections = state.projections.clone();
-    let space =
-        tokio::task::spawn_blocking(move || projections.customer_space(shop_id, customer_id))
-            .await
-            .map_err(|_| ApiError::Internal)??
-            .ok_or_else(|| ApiError::not_found("customer"))?;
+    // The decisions' clock tells which quotes have expired, as it does when accepting one.
+    let today = state.clock.now().date_naive();
+    let space = tokio::task::spawn_blocking(move || {
+        projections.customer_space(shop_id, customer_id, today)
+    })
+    .await
+    .map_err(|_| ApiError::Internal)??
+    .ok_or_else(|| ApiError::not_found("customer"))?;
     let body = serde_json::to_value(&space).map_err(|_| ApiError::Internal)?;
     Ok(Answer::ok(body, state.projections.position()))
 }
