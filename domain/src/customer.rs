@@ -63,6 +63,10 @@ pub struct CustomerProfile {
     pub last_name: String,
     pub phone: Option<String>,
     pub address: Option<Address>,
+    /// Agreed to receive the shop's newsletters and offers. Absent from the bytes when false, as
+    /// in every profile stored before the consent existed, so those decode and re-encode unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub marketing_consent: bool,
 }
 
 impl CustomerProfile {
@@ -239,6 +243,7 @@ mod tests {
             last_name: "Bernard".into(),
             phone: None,
             address: Some(address()),
+            marketing_consent: false,
         }
     }
 
@@ -348,6 +353,7 @@ mod tests {
         // Proves a registered customer can change their profile, and an unknown one cannot.
         let mut changed = profile();
         changed.phone = Some("+33 6 00 00 00 00".into());
+        changed.marketing_consent = true;
         let expected = CustomerEvent::CustomerProfileChanged {
             shop_id: shop_id(),
             customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),

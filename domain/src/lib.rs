@@ -22,6 +22,7 @@
 //! | [`pack::ActivationCode`] | `activation-code-{sha256}` | minted once, redeemed once |
 //! | [`pack::Pack`] | `pack-{shop_id}` | validity, transfer and order quota |
 //! | [`order_files::OrderFiles`] | `order-files-{order_id}` | name → content hash of the order's files |
+//! | [`customer_messages::CustomerMessages`] | `customer-messages-{customer_id}` | one thread per customer: sent, read by the other side, archived per side |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -54,12 +55,14 @@
 pub mod catalog;
 pub mod coupon;
 pub mod customer;
+pub mod customer_messages;
 pub mod dashboard;
 pub mod documents;
 mod error;
 #[cfg(test)]
 mod fixtures;
 pub mod limits;
+pub mod loyalty;
 pub mod money;
 pub mod order;
 pub mod order_files;

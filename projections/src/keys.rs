@@ -48,6 +48,21 @@ pub(crate) enum Table {
     Coupon = 0x11,
     /// shop, day → `DailyUsage` (bytes transferred, orders, sales).
     DailyUsage = 0x12,
+    // The customer space's own tables start at 0x30, clear of the tags above.
+    /// shop, customer id, sequence (u32) → `MessageView` (a thread, oldest first).
+    Message = 0x30,
+    /// shop, message id → `MessageLocation` (customer id, sequence).
+    MessageId = 0x31,
+    /// shop, customer id → `MessageThreadView` (counts, unread per side).
+    MessageThread = 0x32,
+    /// shop → the loyalty rate in force (`Decimal`).
+    LoyaltyRule = 0x33,
+    /// shop, order id → `LoyaltyOrder` (what the order earned, at which rate).
+    LoyaltyOrder = 0x34,
+    /// shop, customer id → `LoyaltyCardView` (the balance).
+    LoyaltyCard = 0x35,
+    /// shop, customer id, sequence (u32) → `LoyaltyEntryView` (the history, oldest first).
+    LoyaltyEntry = 0x36,
 }
 
 /// The checkpoint: the last log position whose effects are in the state.

@@ -60,6 +60,8 @@ pub struct CustomerView {
     pub last_name: String,
     pub phone: Option<String>,
     pub address: Option<Address>,
+    /// Agreed to receive newsletters and offers.
+    pub marketing_consent: bool,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Version of the customer stream this view reflects (for `ETag`/`If-Match`).

@@ -3,6 +3,7 @@
 mod api;
 mod commerce;
 mod coupons;
+mod customer_space;
 mod openapi;
 mod packs;
 mod print_jobs;

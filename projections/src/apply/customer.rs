@@ -30,6 +30,7 @@ pub(crate) fn apply(
                 last_name: profile.last_name.clone(),
                 phone: profile.phone.clone(),
                 address: profile.address.clone(),
+                marketing_consent: profile.marketing_consent,
                 registered_at: *registered_at,
                 updated_at: *registered_at,
                 version: recorded.stream_version,
@@ -58,6 +59,7 @@ pub(crate) fn apply(
             view.last_name = profile.last_name.clone();
             view.phone = profile.phone.clone();
             view.address = profile.address.clone();
+            view.marketing_consent = profile.marketing_consent;
             view.updated_at = *changed_at;
             view.version = recorded.stream_version;
             writes.put(view_key, &view)

@@ -19,6 +19,7 @@ use crate::store::WriteSet;
 use comptoir_domain::catalog::CatalogEvent;
 use comptoir_domain::coupon::CouponEvent;
 use comptoir_domain::customer::CustomerEvent;
+use comptoir_domain::customer_messages::MessageEvent;
 use comptoir_domain::documents::DocumentEvent;
 use comptoir_domain::order::OrderEvent;
 use comptoir_domain::pack::PackEvent;
@@ -37,6 +38,7 @@ enum Handler {
     StoreCredit,
     Coupon,
     Pack,
+    Message,
 }
 
 /// A recorded event decoded once, then handed to every projection.
@@ -50,11 +52,16 @@ pub(crate) enum Decoded {
     StoreCredit(StoreCreditEvent),
     Coupon(CouponEvent),
     Pack(PackEvent),
+    Message(MessageEvent),
 }
 
 fn handler_for(event_type: &str) -> Option<Handler> {
     let handler = match event_type {
-        "ShopCreated" | "ApiKeyCreated" | "ApiKeyRevoked" | "LedgerMappingChanged" => Handler::Shop,
+        "ShopCreated"
+        | "ApiKeyCreated"
+        | "ApiKeyRevoked"
+        | "LedgerMappingChanged"
+        | "LoyaltyRuleChanged" => Handler::Shop,
         "CategoryAdded"
         | "ProductAdded"
         | "ProductUpdated"
@@ -85,6 +92,10 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "CouponUsed"
         | "CouponUseReleased" => Handler::Coupon,
         "QuotaConsumed" => Handler::Pack,
+        "CustomerMessageSent"
+        | "CustomerMessageRead"
+        | "CustomerMessageArchived"
+        | "CustomerMessageUnarchived" => Handler::Message,
         _ => return None,
     };
     Some(handler)
@@ -104,6 +115,7 @@ pub(crate) fn decode(event: &RecordedEvent) -> ProjectionResult<Option<Decoded>>
         Handler::StoreCredit => Decoded::StoreCredit(decode_event(event)?),
         Handler::Coupon => Decoded::Coupon(decode_event(event)?),
         Handler::Pack => Decoded::Pack(decode_event(event)?),
+        Handler::Message => Decoded::Message(decode_event(event)?),
     };
     Ok(Some(decoded))
 }
@@ -115,16 +127,23 @@ pub(crate) fn apply_event(
     decoded: &Decoded,
 ) -> ProjectionResult<()> {
     match decoded {
-        Decoded::Shop(shop_event) => shop::apply(writes, shop_event),
+        Decoded::Shop(shop_event) => {
+            shop::apply(writes, shop_event)?;
+            crate::loyalty::apply_shop(writes, shop_event)
+        }
         Decoded::Catalog(catalog_event) => catalog::apply(writes, catalog_event),
         Decoded::Customer(customer_event) => customer::apply(writes, event, customer_event),
         Decoded::Order(order_event) => {
             order::apply(writes, event, order_event)?;
             usage::apply_order(writes, order_event)
         }
-        Decoded::Document(document_event) => documents::apply(writes, event, document_event),
+        Decoded::Document(document_event) => {
+            documents::apply(writes, event, document_event)?;
+            crate::loyalty::apply_document(writes, document_event)
+        }
         Decoded::StoreCredit(credit_event) => documents::apply_store_credit(writes, credit_event),
         Decoded::Coupon(coupon_event) => usage::apply_coupon(writes, coupon_event),
         Decoded::Pack(pack_event) => usage::apply_pack(writes, pack_event),
+        Decoded::Message(message_event) => crate::messages::apply(writes, message_event),
     }
 }
