@@ -6,15 +6,16 @@ use serde_json::{json, Value};
 use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
 use crate::support::spawn_app;
 
-/// Registers Claire through the storefront; returns her customer id.
-async fn claire(shop: &PhotoShop) -> String {
+/// Registers Claire through the storefront; returns her customer id and the write's position.
+async fn claire(shop: &PhotoShop) -> (String, u64) {
     let body = json!({"email": "Claire.Martin@Example.fr", "first_name": "Claire",
         "last_name": "Martin"});
-    shop.as_role("storefront")
+    let registered = shop
+        .as_role("storefront")
         .post(&shop.path("/customers"), &body)
         .await
-        .expect(201)
-        .id("customer_id")
+        .expect(201);
+    (registered.id("customer_id"), position(&registered.body))
 }
 
 fn position(reply: &Value) -> u64 {
@@ -51,10 +52,13 @@ async fn a_profile_is_edited_with_if_match_only() {
     // answers 428, a stale one 412, another email or a bad field 4xx, none of them appending.
     let (_dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Studio Lumière").await;
-    let customer_id = claire(&shop).await;
+    let (customer_id, registered_at) = claire(&shop).await;
     let storefront = shop.as_role("storefront");
     let path = shop.path(&format!("/customers/{customer_id}"));
-    let read = storefront.get(&path).await.expect(200);
+    let read = storefront
+        .get(&format!("{path}?min_position={registered_at}"))
+        .await
+        .expect(200);
     assert!(!read.etag.is_empty(), "GET answers an ETag");
     assert_eq!(read.body["marketing_consent"], false);
     let edit = json!({"first_name": "Claire", "last_name": "Martin-Dupont",
@@ -151,7 +155,7 @@ async fn messages_go_both_ways_with_read_archive_and_unread_counts() {
     // a message from one side only, pages are oldest first, and bad input appends nothing.
     let (_dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Studio Lumière").await;
-    let customer_id = claire(&shop).await;
+    let (customer_id, _) = claire(&shop).await;
     let storefront = shop.as_role("storefront");
     let employee = shop.as_role("employee");
     let lines = json!([{"sku": "TIR-10x15", "quantity": 12}]);
@@ -382,7 +386,7 @@ async fn loyalty_points_follow_paid_orders_and_credit_notes() {
     // applies to later payments only; another shop's key gets 404.
     let (_dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Studio Lumière").await;
-    let customer_id = claire(&shop).await;
+    let (customer_id, registered_at) = claire(&shop).await;
     let storefront = shop.as_role("storefront");
     let manager = &shop.manager;
     let email = "claire.martin@example.fr";
@@ -391,7 +395,7 @@ async fn loyalty_points_follow_paid_orders_and_credit_notes() {
             "/customers/{customer_id}/loyalty?min_position={at}"
         ))
     };
-    let empty = storefront.get(&card(0)).await.expect(200).body;
+    let empty = storefront.get(&card(registered_at)).await.expect(200).body;
     assert_eq!(
         (empty["balance"].as_i64(), empty["points_per_unit"].as_str()),
         (Some(0), Some("1"))
