@@ -13,7 +13,7 @@
 //! | --- | --- | --- |
 //! | [`shop::Shop`] | `shop-{shop_id}` | identity, patterns, API keys |
 //! | [`catalog::Catalog`] | `catalog-{shop_id}` | whole catalog of a shop (SKU uniqueness) |
-//! | [`customer::Customer`] | `customer-{customer_id}` | id derived from shop + email: register with "no stream" |
+//! | [`customer::Customer`] | `customer-{customer_id}` | id derived from shop + email: register with "no stream"; an email an account moved to is claimed on its own stream |
 //! | [`order::Order`] | `order-{order_id}` | priced and discounted in `decide` from the catalog and coupon passed in |
 //! | [`documents::DocumentSeries`] | `document-series-{shop_id}-{kind}` | gap-free numbering |
 //! | [`store_credit::StoreCredit`] | `store-credit-{customer_id}` | balance never below zero |
@@ -43,6 +43,9 @@
 //!   terms and its own priced basket; the command carries no discount), then decides
 //!   `CouponCommand::Use` with `basket` = the new `OrderPlaced`'s `pricing`, which records the same
 //!   discount. The order's total is then `PlacedOrder::totals()`, never `pricing.totals`;
+//! - moving a customer to another email: `customer` of the account (`CustomerProfileChanged` if
+//!   the profile changed too, `CustomerEmailChanged`) + `customer` of the new email's derived id
+//!   (`CustomerEmailClaimed`, "no stream"), unless it is the account's own first email;
 //! - cancelling an order: `order` (`OrderCancelled`, with `OrderCredited` + credit-note series if
 //!   it was paid) and, when `Order::applied_coupon()` names one, `coupon-{coupon_id}`
 //!   (`CouponUseReleased` from `CouponCommand::ReleaseUse { order_id }`), in the same append;

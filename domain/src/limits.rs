@@ -102,6 +102,8 @@ pub const DASHBOARD_RECENT_MONTHS: u32 = 12;
 pub const MESSAGE_CHARS_MAX: usize = 5_000;
 /// Messages in one customer's thread, both sides and archived ones included.
 pub const MESSAGES_PER_THREAD_MAX: usize = 1_000;
+/// Earlier emails one customer account keeps (each stays reserved to it).
+pub const PREVIOUS_EMAILS_PER_CUSTOMER_MAX: usize = 20;
 /// Loyalty points a shop may give per currency unit paid.
 pub const LOYALTY_POINTS_PER_UNIT_MAX: i64 = 100;
 /// Decimal places of the loyalty rate (e.g. 0.5 point per euro).

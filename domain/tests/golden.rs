@@ -320,6 +320,24 @@ fn scenario() -> Samples {
         CustomerCommand::ChangeProfile { profile: consented },
     );
     let customer_id = customer.registered.as_ref().map(|r| r.customer_id);
+    let customer = samples.run(
+        customer,
+        CustomerCommand::ChangeEmail {
+            email: "Claire.Martin@Atelier.fr".into(),
+        },
+    );
+    samples.run(
+        Customer::default(),
+        CustomerCommand::ClaimEmail {
+            shop_id: id(0x5100),
+            email: "claire.martin@atelier.fr".into(),
+            for_customer: customer_id.expect("registered"),
+        },
+    );
+    assert_eq!(
+        customer.registered.as_ref().map(|r| r.email.as_str()),
+        Some("claire.martin@atelier.fr")
+    );
 
     let customer_id = customer_id.expect("registered");
     messages_scenario(&mut samples, customer_id);
@@ -890,7 +908,7 @@ fn every_event_type_has_a_golden_file() {
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files, customer messages; the order's count includes its
         // four print-job events.
-        5 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1 + 4,
+        5 + 7 + 4 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1 + 4,
         "one sample per event type"
     );
 }

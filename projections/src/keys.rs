@@ -63,6 +63,8 @@ pub(crate) enum Table {
     LoyaltyCard = 0x35,
     /// shop, customer id, sequence (u32) → `LoyaltyEntryView` (the history, oldest first).
     LoyaltyEntry = 0x36,
+    /// shop, id derived from an email an account moved to → that account's id.
+    CustomerAlias = 0x37,
 }
 
 /// The checkpoint: the last log position whose effects are in the state.

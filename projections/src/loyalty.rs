@@ -6,16 +6,17 @@
 //! total: the order is then worth `points_for(paid − credited, same rate)`, and the difference is
 //! taken back, so partial credits never take back more than the order earned. An order cancelled
 //! before payment has no invoice and earns nothing. The account is the one of the order's email
-//! (as in the customer space), guests included: registering later shows their past points.
+//! (as in the customer space), guests included: registering later shows their past points. An
+//! email an account moved to counts for that account from the move on (`account_of`).
 //! Everything is a function of the log in order, so a replay gives the same rows.
 
+use crate::apply::customer::account_of;
 use crate::error::ProjectionResult;
 use crate::keys::{id_key, key, Table};
 use crate::paging::{Page, PageRequest};
 use crate::store::{self, ListRange, WriteSet};
 use crate::Projections;
 use chrono::{DateTime, Utc};
-use comptoir_domain::customer::customer_id_for;
 use comptoir_domain::documents::DocumentEvent;
 use comptoir_domain::loyalty::{points_for, LOYALTY_POINTS_PER_UNIT_DEFAULT};
 use comptoir_domain::shop::ShopEvent;
@@ -151,7 +152,7 @@ pub(crate) fn apply_document(writes: &mut WriteSet, event: &DocumentEvent) -> Pr
                 .unwrap_or(LOYALTY_POINTS_PER_UNIT_DEFAULT);
             let paid_total = invoice.totals.total_incl_vat;
             let order = LoyaltyOrder {
-                customer_id: customer_id_for(*shop_id, &invoice.customer.email),
+                customer_id: account_of(writes, *shop_id, &invoice.customer.email)?,
                 points_per_unit: rate,
                 paid_total,
                 credited_total: Decimal::ZERO,

@@ -56,6 +56,10 @@ pub struct CustomerView {
     /// Normalised (lower-case): the identity of the account.
     pub email: String,
     pub email_as_typed: String,
+    /// Emails the account moved away from, oldest first, without the current one: still its
+    /// own (orders placed with them are its orders), and no other account can take them.
+    #[serde(default)]
+    pub previous_emails: Vec<String>,
     pub first_name: String,
     pub last_name: String,
     pub phone: Option<String>,

@@ -89,12 +89,12 @@ async fn a_profile_is_edited_with_if_match_only() {
     let before = storefront.head_position().await;
     let stale = storefront.put(&path, &other, Some(&read.etag), None).await;
     refused_appending_nothing(&storefront, 412, "precondition-failed", stale, before).await;
-    let mut moved = other.clone();
-    moved["email"] = json!("claire@ailleurs.fr");
-    let changed_email = storefront
-        .put(&path, &moved, Some(&written.etag), None)
+    let mut not_an_email = other.clone();
+    not_an_email["email"] = json!("claire at atelier");
+    let malformed = storefront
+        .put(&path, &not_an_email, Some(&written.etag), None)
         .await;
-    refused_appending_nothing(&storefront, 422, "validation", changed_email, before).await;
+    refused_appending_nothing(&storefront, 422, "validation", malformed, before).await;
     let mut same_email = other.clone();
     same_email["email"] = json!("CLAIRE.MARTIN@example.fr");
     let mut blank = other.clone();
@@ -123,6 +123,123 @@ async fn a_profile_is_edited_with_if_match_only() {
         .put(&path, &other, Some("*"), None)
         .await
         .expect_problem(404, "not-found");
+}
+
+/// Moves the account at `path` to `email` with the current ETag; returns the answer.
+async fn move_to(api: &Api, path: &str, email: &str) -> crate::api::Reply {
+    let etag = api.get(path).await.expect(200).etag;
+    let body = json!({"email": email, "first_name": "Claire", "last_name": "Martin"});
+    api.put(path, &body, Some(&etag), None).await
+}
+
+#[tokio::test]
+async fn an_email_change_keeps_the_account_and_every_email_unique() {
+    // Proves an account moves to a new email with its id, orders and points; the new and the old
+    // email can be registered or taken by no one else (409, nothing appended); it may move back;
+    // the customer list and space follow the move.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (customer_id, _) = claire(&shop).await;
+    let storefront = shop.as_role("storefront");
+    let paul = json!({"email": "paul@example.fr", "first_name": "Paul", "last_name": "Roux"});
+    let paul_id = storefront
+        .post(&shop.path("/customers"), &paul)
+        .await
+        .expect(201)
+        .id("customer_id");
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 12}]);
+    let before_move = home_order(&shop, "claire.martin@example.fr", lines.clone());
+    place(&storefront, &shop, &before_move).await;
+
+    let path = shop.path(&format!("/customers/{customer_id}"));
+    let before = storefront.head_position().await;
+    let taken = move_to(&storefront, &path, "Paul@Example.fr").await;
+    refused_appending_nothing(&storefront, 409, "already-exists", taken, before).await;
+    let moved = move_to(&storefront, &path, "Claire@Atelier.fr")
+        .await
+        .expect(200);
+    let at = position(&moved.body);
+    let read = storefront
+        .get(&format!("{path}?min_position={at}"))
+        .await
+        .expect(200);
+    assert_eq!(read.body["customer_id"], customer_id.as_str());
+    assert_eq!(read.body["email"], "claire@atelier.fr");
+    assert_eq!(read.body["email_as_typed"], "Claire@Atelier.fr");
+    assert_eq!(
+        read.body["previous_emails"],
+        json!(["claire.martin@example.fr"])
+    );
+    let listed = storefront
+        .get(&shop.path(&format!("/customers?search=claire&min_position={at}")))
+        .await
+        .expect(200)
+        .body;
+    let emails: Vec<&str> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["email"].as_str().expect("email"))
+        .collect();
+    assert_eq!(
+        emails,
+        ["claire@atelier.fr"],
+        "the row moved to its new email"
+    );
+
+    // Neither email can be registered, nor taken by another account.
+    let before = storefront.head_position().await;
+    for email in ["CLAIRE@atelier.fr", "claire.martin@example.fr"] {
+        let body = json!({"email": email, "first_name": "Autre", "last_name": "Personne"});
+        let reply = storefront.post(&shop.path("/customers"), &body).await;
+        refused_appending_nothing(&storefront, 409, "already-exists", reply, before).await;
+        let paul_path = shop.path(&format!("/customers/{paul_id}"));
+        let reply = move_to(&storefront, &paul_path, email).await;
+        refused_appending_nothing(&storefront, 409, "already-exists", reply, before).await;
+    }
+
+    // Orders with either email are the account's, and earn its points.
+    let after_move = home_order(&shop, "claire@atelier.fr", lines);
+    let (order_id, total) = place(&storefront, &shop, &after_move).await;
+    let paid = shop
+        .manager
+        .post(
+            &shop.path(&format!("/orders/{order_id}/payments")),
+            &json!({"method": "card", "amount": total}),
+        )
+        .await
+        .expect(200);
+    let at = position(&paid.body);
+    let space = storefront
+        .get(&shop.path(&format!("/customers/{customer_id}/space?min_position={at}")))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        space["orders"].as_array().expect("orders").len(),
+        2,
+        "{space}"
+    );
+    let card = storefront
+        .get(&shop.path(&format!(
+            "/customers/{customer_id}/loyalty?min_position={at}"
+        )))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(card["balance"], points(&total, 100), "{card}");
+
+    // Moving back to the first email is allowed: it is still the account's own.
+    let back = move_to(&storefront, &path, "claire.martin@example.fr")
+        .await
+        .expect(200);
+    let read = storefront
+        .get(&format!("{path}?min_position={}", position(&back.body)))
+        .await
+        .expect(200);
+    assert_eq!(read.body["email"], "claire.martin@example.fr");
+    let previous = json!(["claire@atelier.fr"]);
+    assert_eq!(read.body["previous_emails"], previous);
 }
 
 /// Sends `body` in the customer's thread as `api`; returns the answer's body.

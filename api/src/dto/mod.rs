@@ -284,6 +284,8 @@ pub struct Customer {
     /// Normalised (lower-case): the identity of the account.
     pub email: String,
     pub email_as_typed: String,
+    /// Emails the account moved away from, oldest first, without the current one (still its own).
+    pub previous_emails: Vec<String>,
     pub first_name: String,
     pub last_name: String,
     pub phone: Option<String>,

@@ -8,6 +8,7 @@ use comptoir_domain::customer::{
 };
 use comptoir_domain::shop::Permission;
 use comptoir_domain::DomainError;
+use comptoir_eventlog::EventLog;
 use comptoir_projections::{CustomerQuery, CustomerView, Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use super::shops::AddressDto;
 use super::{run, session_shop, written_position, Answer, ReadAt};
 use crate::auth::Caller;
-use crate::commands::CommandError;
+use crate::commands::{CommandError, Session};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
 use crate::server::AppState;
@@ -176,7 +177,7 @@ pub async fn get_customer(
     // right after another's change is not refused for reading a lagging read model.
     let current = registered_customer(&state, shop_id, customer_id)?;
     let mut answer = Answer::ok(CustomerDto(customer), state.projections.position());
-    answer.etag = Some(profile_etag(&current.profile));
+    answer.etag = Some(profile_etag(&current.email, &current.profile));
     Ok(answer)
 }
 
@@ -197,20 +198,48 @@ fn registered_customer(
         .ok_or_else(|| ApiError::not_found("customer"))
 }
 
-/// A strong ETag from the profile's content: it changes exactly when the profile does.
-fn profile_etag(profile: &CustomerProfile) -> String {
-    let json = serde_json::to_vec(profile).unwrap_or_default();
+/// Inside a decision: moves the account to `typed` and claims that email's stream for it (the
+/// account's first email is its own stream already), in the same append, so a sign-up with the
+/// email and the move cannot both succeed.
+fn change_email(
+    session: &mut Session<'_, EventLog>,
+    shop_id: Uuid,
+    customer_id: Uuid,
+    typed: &str,
+) -> Result<(), CommandError> {
+    let stream = customer::stream_id(customer_id);
+    let change = CustomerCommand::ChangeEmail {
+        email: typed.to_owned(),
+    };
+    session.decide::<Customer>(&stream, &change)?;
+    let target = customer_id_for(shop_id, &normalise_email(typed)?);
+    if target != customer_id {
+        let claim = CustomerCommand::ClaimEmail {
+            shop_id,
+            email: typed.to_owned(),
+            for_customer: customer_id,
+        };
+        session.decide::<Customer>(&customer::stream_id(target), &claim)?;
+    }
+    Ok(())
+}
+
+/// A strong ETag from the account's email and profile: it changes exactly when they do.
+fn profile_etag(email: &str, profile: &CustomerProfile) -> String {
+    let json = serde_json::to_vec(&(email, profile)).unwrap_or_default();
     format!("\"{}\"", hex::encode(&Sha256::digest(json)[..12]))
 }
 
-/// A stale `If-Match` is refused, unless the profile already is the one asked for: then the
+/// A stale `If-Match` is refused, unless the account already is what is asked for: then the
 /// request is a retry whose first answer was lost.
 fn check_if_match(
-    current: &CustomerProfile,
+    current: &RegisteredCustomer,
+    wanted_email: &str,
     wanted: &CustomerProfile,
     etag: &str,
 ) -> Result<(), CommandError> {
-    if etag != "*" && etag != profile_etag(current) && current != wanted {
+    let done = current.email == wanted_email && current.profile == *wanted;
+    if etag != "*" && etag != profile_etag(&current.email, &current.profile) && !done {
         return Err(DomainError::conflict(
             PRECONDITION_FAILED,
             "the customer's profile changed since this ETag; GET it again",
@@ -224,8 +253,8 @@ fn check_if_match(
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerProfileInput {
-    /// The account's email, if sent, must be its current one (compared case-insensitively):
-    /// the email is the account's identity (its id derives from it) and does not change.
+    /// A new email moves the account (its id stays); refused with 409 when another account has
+    /// it. The account keeps its earlier emails: no one else can register them.
     #[serde(default)]
     pub email: Option<String>,
     pub first_name: String,
@@ -246,8 +275,9 @@ pub struct CustomerProfileWritten {
     pub position: u64,
 }
 
-/// Replaces the customer's profile (names, phone, postal address, marketing consent). Send
-/// `If-Match` with the customer's `ETag`: none answers 428, a stale one 412.
+/// Replaces the customer's profile (names, phone, postal address, marketing consent) and moves
+/// it to another email if one is sent. Send `If-Match` with the customer's `ETag`: none answers
+/// 428, a stale one 412; an email another account has answers 409.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/customers/{customer_id}", tag = "customers",
     params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CustomerProfileInput,
@@ -271,15 +301,10 @@ pub async fn update_customer(
         .map(str::to_string)
         .map_err(|_| ApiError::invalid("If-Match must be ASCII"))?;
     let current = registered_customer(&state, shop_id, customer_id)?;
-    if let Some(email) = &body.email {
-        if normalise_email(email)? != current.email {
-            return Err(DomainError::validation(
-                "email",
-                "is the account's identity and cannot change; register the new email instead",
-            )
-            .into());
-        }
-    }
+    let email = match &body.email {
+        Some(typed) => normalise_email(typed)?,
+        None => current.email.clone(),
+    };
     let profile = CustomerProfile {
         first_name: body.first_name.clone(),
         last_name: body.last_name.clone(),
@@ -287,7 +312,7 @@ pub async fn update_customer(
         address: body.address.clone().map(Into::into),
         marketing_consent: body.marketing_consent,
     };
-    let command = CustomerCommand::ChangeProfile {
+    let change_profile = CustomerCommand::ChangeProfile {
         profile: profile.clone(),
     };
     let stream = customer::stream_id(customer_id);
@@ -297,8 +322,12 @@ pub async fn update_customer(
         let Some(registered) = account.registered.as_ref().filter(|r| r.shop_id == shop_id) else {
             return Err(DomainError::not_found("customer", customer_id).into());
         };
-        check_if_match(&registered.profile, &profile, &if_match)?;
-        session.decide::<Customer>(&stream, &command)
+        check_if_match(registered, &email, &profile, &if_match)?;
+        session.decide::<Customer>(&stream, &change_profile)?;
+        if let Some(typed) = body.email.as_ref().filter(|_| email != registered.email) {
+            change_email(session, shop_id, customer_id, typed)?;
+        }
+        Ok(())
     })
     .await
     .map_err(|error| match error {
@@ -310,7 +339,7 @@ pub async fn update_customer(
         other => other,
     })?;
     let position = written_position(&state, &executed);
-    let etag = profile_etag(&profile);
+    let etag = profile_etag(&email, &profile);
     let body = CustomerProfileWritten {
         customer_id,
         profile: body,

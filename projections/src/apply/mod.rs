@@ -6,7 +6,7 @@
 //! an order, a payment or a document from the read models.
 
 mod catalog;
-mod customer;
+pub(crate) mod customer;
 pub(crate) mod documents;
 mod order;
 mod print_jobs;
@@ -69,7 +69,10 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "DeliveryMethodAdded"
         | "DeliveryMethodVisibilityChanged"
         | "PickupPointAdded" => Handler::Catalog,
-        "CustomerRegistered" | "CustomerProfileChanged" => Handler::Customer,
+        "CustomerRegistered"
+        | "CustomerProfileChanged"
+        | "CustomerEmailChanged"
+        | "CustomerEmailClaimed" => Handler::Customer,
         "OrderPlaced"
         | "OrderOpened"
         | "PaymentRecorded"

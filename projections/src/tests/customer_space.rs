@@ -3,7 +3,7 @@
 use super::*;
 use crate::loyalty::LoyaltyReason;
 use crate::messages::ArchiveFilter;
-use comptoir_domain::customer::customer_id_for;
+use comptoir_domain::customer::{customer_id_for, CustomerEvent};
 use comptoir_domain::customer_messages::{MessageEvent, Side};
 
 fn credit_note_issued(shop_id: Uuid, order_id: Uuid) -> DocumentEvent {
@@ -155,4 +155,66 @@ async fn threads_count_unread_messages_per_side_and_archive_per_side() {
         p.message(id(0x5101), id(1)).unwrap().is_none(),
         "scoped by shop"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_email_change_moves_the_customer_row_and_points_follow_the_account() {
+    // Proves the customer row moves to its new email (no row left under the old one), and an
+    // invoice placed with the new email earns the account's points through the claim.
+    let harness = Harness::new();
+    let shop = id(0x5100);
+    let old = "claire.martin@example.fr";
+    let new = "claire@atelier.fr";
+    let customer = customer_id_for(shop, old);
+    let changed = CustomerEvent::CustomerEmailChanged {
+        shop_id: shop,
+        customer_id: customer,
+        email: new.into(),
+        email_as_typed: "Claire@Atelier.fr".into(),
+        previous_email: old.into(),
+        changed_at: at(1),
+    };
+    let claimed = CustomerEvent::CustomerEmailClaimed {
+        shop_id: shop,
+        email_id: customer_id_for(shop, new),
+        email: new.into(),
+        claimed_by: customer,
+        claimed_at: at(1),
+    };
+    harness
+        .append(
+            "customer-claire",
+            &[customer_registered(shop, old, "Claire", "Martin"), changed],
+        )
+        .await;
+    harness.append("customer-atelier", &[claimed]).await;
+    let mut invoice = invoice_issued(shop, id(2), 1, at(3));
+    if let DocumentEvent::InvoiceIssued { invoice, .. } = &mut invoice {
+        invoice.customer.email = new.into();
+    }
+    harness.append("series", &[invoice]).await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let p = &harness.projections;
+
+    let view = p.customer(shop, customer).unwrap().expect("customer");
+    assert_eq!(
+        (view.email.as_str(), view.previous_emails.as_slice()),
+        (new, [old.to_string()].as_slice())
+    );
+    let listed = p
+        .customers(
+            shop,
+            &crate::CustomerQuery::default(),
+            &PageRequest::first(10),
+        )
+        .unwrap()
+        .items;
+    assert_eq!(
+        listed.iter().map(|c| c.email.as_str()).collect::<Vec<_>>(),
+        [new]
+    );
+    assert_eq!(p.loyalty_card(shop, customer).unwrap().balance, 53);
+    let alias = customer_id_for(shop, new);
+    assert_eq!(p.loyalty_card(shop, alias).unwrap().balance, 0);
 }
