@@ -210,15 +210,18 @@ impl Customer {
         }])
     }
 
+    fn registered_or_not_found(&self) -> Result<&RegisteredCustomer, DomainError> {
+        self.registered
+            .as_ref()
+            .ok_or_else(|| DomainError::not_found("customer", "this account"))
+    }
+
     fn decide_change(
         &self,
         profile: &CustomerProfile,
         now: DateTime<Utc>,
     ) -> Result<Vec<CustomerEvent>, DomainError> {
-        let existing = self
-            .registered
-            .as_ref()
-            .ok_or_else(|| DomainError::not_found("customer", "this account"))?;
+        let existing = self.registered_or_not_found()?;
         if existing.profile == *profile {
             return Ok(vec![]);
         }
@@ -238,10 +241,7 @@ impl Customer {
         email: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<CustomerEvent>, DomainError> {
-        let existing = self
-            .registered
-            .as_ref()
-            .ok_or_else(|| DomainError::not_found("customer", "this account"))?;
+        let existing = self.registered_or_not_found()?;
         let normalised = normalise_email(email)?;
         if normalised == existing.email {
             return Ok(vec![]);

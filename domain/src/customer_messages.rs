@@ -37,31 +37,26 @@ pub struct MessageOrder {
     pub account_id: Uuid,
 }
 
+/// A message about to be sent.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub shop_id: Uuid,
+    pub customer_id: Uuid,
+    /// Chosen by the glue from the request's command id, so a retry names the same message.
+    pub message_id: Uuid,
+    pub from: Side,
+    /// Who pressed send: an API key or the owner (for the record, not for display).
+    pub author: String,
+    pub order: Option<MessageOrder>,
+    pub body: String,
+}
+
 #[derive(Debug, Clone)]
 pub enum MessagesCommand {
-    Send {
-        shop_id: Uuid,
-        customer_id: Uuid,
-        /// Chosen by the glue from the request's command id, so a retry names the same message.
-        message_id: Uuid,
-        from: Side,
-        /// Who pressed send: an API key or the owner (for the record, not for display).
-        author: String,
-        order: Option<MessageOrder>,
-        body: String,
-    },
-    MarkRead {
-        message_id: Uuid,
-        by: Side,
-    },
-    Archive {
-        message_id: Uuid,
-        by: Side,
-    },
-    Unarchive {
-        message_id: Uuid,
-        by: Side,
-    },
+    Send(NewMessage),
+    MarkRead { message_id: Uuid, by: Side },
+    Archive { message_id: Uuid, by: Side },
+    Unarchive { message_id: Uuid, by: Side },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,54 +163,50 @@ fn validate_body(body: &str) -> Result<(), DomainError> {
 }
 
 impl CustomerMessages {
-    fn owner_or_not_found(&self, message_id: Uuid) -> Result<(Uuid, Uuid), DomainError> {
-        match self.owner {
-            Some(owner) if self.messages.contains_key(&message_id) => Ok(owner),
+    /// The thread's shop and customer, and the message, or "not found".
+    fn message(&self, message_id: Uuid) -> Result<((Uuid, Uuid), &MessageState), DomainError> {
+        match (self.owner, self.messages.get(&message_id)) {
+            (Some(owner), Some(message)) => Ok((owner, message)),
             _ => Err(DomainError::not_found("message", message_id)),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn decide_send(
         &self,
-        shop_id: Uuid,
-        customer_id: Uuid,
-        message_id: Uuid,
-        from: Side,
-        author: &str,
-        order: Option<MessageOrder>,
-        body: &str,
+        new: &NewMessage,
         now: DateTime<Utc>,
     ) -> Result<Vec<MessageEvent>, DomainError> {
-        let order_id = order.map(|o| o.order_id);
-        if let Some(existing) = self.messages.get(&message_id) {
+        let order_id = new.order.map(|o| o.order_id);
+        if let Some(existing) = self.messages.get(&new.message_id) {
             // The same send retried records nothing; another message under this id is refused.
-            let retry =
-                existing.from == from && existing.order_id == order_id && existing.body == body;
+            let retry = existing.from == new.from
+                && existing.order_id == order_id
+                && existing.body == new.body;
             return if retry {
                 Ok(vec![])
             } else {
-                Err(DomainError::already_exists("message", message_id))
+                Err(DomainError::already_exists("message", new.message_id))
             };
         }
         if self
             .owner
-            .is_some_and(|owner| owner != (shop_id, customer_id))
+            .is_some_and(|owner| owner != (new.shop_id, new.customer_id))
         {
             return Err(DomainError::conflict(
                 "wrong-thread",
                 "this thread belongs to another customer",
             ));
         }
-        validate_body(body)?;
-        validate_text("author", author, REFERENCE_CHARS_MAX)?;
-        if let Some(order) = order {
-            if order.account_id != customer_id {
-                return Err(DomainError::validation(
-                    "order_id",
-                    "is not an order of this customer",
-                ));
-            }
+        validate_body(&new.body)?;
+        validate_text("author", &new.author, REFERENCE_CHARS_MAX)?;
+        if new
+            .order
+            .is_some_and(|order| order.account_id != new.customer_id)
+        {
+            return Err(DomainError::validation(
+                "order_id",
+                "is not an order of this customer",
+            ));
         }
         if self.messages.len() >= MESSAGES_PER_THREAD_MAX {
             return Err(DomainError::LimitExceeded {
@@ -224,13 +215,13 @@ impl CustomerMessages {
             });
         }
         Ok(vec![MessageEvent::CustomerMessageSent {
-            shop_id,
-            customer_id,
-            message_id,
-            from,
-            author: author.to_owned(),
+            shop_id: new.shop_id,
+            customer_id: new.customer_id,
+            message_id: new.message_id,
+            from: new.from,
+            author: new.author.clone(),
             order_id,
-            body: body.to_owned(),
+            body: new.body.clone(),
             sent_at: now,
         }])
     }
@@ -241,10 +232,7 @@ impl CustomerMessages {
         by: Side,
         now: DateTime<Utc>,
     ) -> Result<Vec<MessageEvent>, DomainError> {
-        let (shop_id, customer_id) = self.owner_or_not_found(message_id)?;
-        let Some(message) = self.messages.get(&message_id) else {
-            return Err(DomainError::not_found("message", message_id));
-        };
+        let ((shop_id, customer_id), message) = self.message(message_id)?;
         if message.from == by {
             return Err(DomainError::conflict(
                 "own-message",
@@ -270,10 +258,7 @@ impl CustomerMessages {
         archived: bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<MessageEvent>, DomainError> {
-        let (shop_id, customer_id) = self.owner_or_not_found(message_id)?;
-        let Some(message) = self.messages.get(&message_id) else {
-            return Err(DomainError::not_found("message", message_id));
-        };
+        let ((shop_id, customer_id), message) = self.message(message_id)?;
         // Archiving what is archived (or the reverse) is a retry, not an error.
         if message.archived_by(by) == archived {
             return Ok(vec![]);
@@ -310,24 +295,7 @@ impl Aggregate for CustomerMessages {
         env: &dyn Environment,
     ) -> Result<Vec<MessageEvent>, DomainError> {
         match command {
-            MessagesCommand::Send {
-                shop_id,
-                customer_id,
-                message_id,
-                from,
-                author,
-                order,
-                body,
-            } => self.decide_send(
-                *shop_id,
-                *customer_id,
-                *message_id,
-                *from,
-                author,
-                *order,
-                body,
-                env.now(),
-            ),
+            MessagesCommand::Send(new) => self.decide_send(new, env.now()),
             MessagesCommand::MarkRead { message_id, by } => {
                 self.decide_read(*message_id, *by, env.now())
             }
@@ -398,8 +366,8 @@ mod tests {
         Uuid::from_u128(0x1000 + n)
     }
 
-    fn send(n: u128, from: Side, body: &str) -> MessagesCommand {
-        MessagesCommand::Send {
+    fn new_message(n: u128, from: Side, body: &str) -> NewMessage {
+        NewMessage {
             shop_id: shop_id(),
             customer_id: customer_id(),
             message_id: message_id(n),
@@ -408,6 +376,10 @@ mod tests {
             order: None,
             body: body.into(),
         }
+    }
+
+    fn send(n: u128, from: Side, body: &str) -> MessagesCommand {
+        MessagesCommand::Send(new_message(n, from, body))
     }
 
     fn sent(n: u128, from: Side, body: &str) -> MessageEvent {
@@ -464,23 +436,21 @@ mod tests {
         given::<CustomerMessages>([])
             .when(send(1, Side::Customer, &longest))
             .then([sent(1, Side::Customer, &longest)]);
-        let mut command = send(1, Side::Shop, "Votre commande");
-        if let MessagesCommand::Send { order, .. } = &mut command {
-            *order = Some(MessageOrder {
-                order_id: Uuid::from_u128(7),
-                account_id: Uuid::from_u128(8),
-            });
-        }
+        let mut about_order = new_message(1, Side::Shop, "Votre commande");
+        about_order.order = Some(MessageOrder {
+            order_id: Uuid::from_u128(7),
+            account_id: Uuid::from_u128(8),
+        });
         given::<CustomerMessages>([])
-            .when(command.clone())
+            .when(MessagesCommand::Send(about_order.clone()))
             .then_err_code("validation");
-        if let MessagesCommand::Send { order, .. } = &mut command {
-            *order = Some(MessageOrder {
-                order_id: Uuid::from_u128(7),
-                account_id: customer_id(),
-            });
-        }
-        let events = given::<CustomerMessages>([]).when(command).events();
+        about_order.order = Some(MessageOrder {
+            order_id: Uuid::from_u128(7),
+            account_id: customer_id(),
+        });
+        let events = given::<CustomerMessages>([])
+            .when(MessagesCommand::Send(about_order))
+            .events();
         assert!(matches!(
             events.as_slice(),
             [MessageEvent::CustomerMessageSent { order_id: Some(o), .. }] if *o == Uuid::from_u128(7)

@@ -12,7 +12,7 @@ use comptoir_domain::catalog::*;
 use comptoir_domain::coupon::*;
 use comptoir_domain::customer::{Customer, CustomerCommand, CustomerEvent, CustomerProfile};
 use comptoir_domain::customer_messages::{
-    CustomerMessages, MessageEvent, MessageOrder, MessagesCommand, Side,
+    CustomerMessages, MessageEvent, MessageOrder, MessagesCommand, NewMessage, Side,
 };
 use comptoir_domain::documents::*;
 use comptoir_domain::order::*;
@@ -771,7 +771,7 @@ fn pack_scenario(samples: &mut Samples) {
 }
 
 fn messages_scenario(samples: &mut Samples, customer_id: Uuid) {
-    let send = MessagesCommand::Send {
+    let send = MessagesCommand::Send(NewMessage {
         shop_id: id(0x5100),
         customer_id,
         message_id: id(0x3E55),
@@ -782,7 +782,7 @@ fn messages_scenario(samples: &mut Samples, customer_id: Uuid) {
             account_id: customer_id,
         }),
         body: "Bonjour,\nmes tirages sont-ils prêts ?".into(),
-    };
+    });
     let thread = samples.run(CustomerMessages::default(), send);
     let message_id = id(0x3E55);
     let thread = samples.run(

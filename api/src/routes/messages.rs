@@ -8,7 +8,7 @@
 use axum::extract::State;
 use comptoir_domain::customer::{self, customer_id_for, Customer};
 use comptoir_domain::customer_messages::{
-    self, CustomerMessages, MessageOrder, MessagesCommand, Side,
+    self, CustomerMessages, MessageOrder, MessagesCommand, NewMessage, Side,
 };
 use comptoir_domain::order::{self, Order};
 use comptoir_domain::shop::{Permission, Role};
@@ -139,7 +139,7 @@ pub async fn send_message(
             .order_id
             .map(|order_id| session_order(session, shop_id, order_id))
             .transpose()?;
-        let command = MessagesCommand::Send {
+        let command = MessagesCommand::Send(NewMessage {
             shop_id,
             customer_id,
             message_id,
@@ -147,7 +147,7 @@ pub async fn send_message(
             author: author.clone(),
             order,
             body: body.body.clone(),
-        };
+        });
         session.decide::<CustomerMessages>(&stream, &command)
     })
     .await?;
