@@ -171,6 +171,7 @@ pub async fn load(state: &AppState) -> Result<String, DemoError> {
                 last_name: person.last_name.clone(),
                 phone: None,
                 address: None,
+                marketing_consent: false,
             },
         };
         let stream = customer::stream_id(customer_id);

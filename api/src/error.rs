@@ -54,6 +54,9 @@ pub enum ApiError {
     /// `If-Match` names a representation that is no longer current.
     #[error("{detail}")]
     PreconditionFailed { detail: String },
+    /// An update that must name the representation it changes came without `If-Match`.
+    #[error("{detail}")]
+    PreconditionRequired { detail: String },
     /// The read models did not reach the asked position in time.
     #[error("{detail}")]
     ProjectionTimeout { detail: String },
@@ -79,6 +82,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
             ApiError::ProjectionTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Domain(error) => domain_status(error),
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -100,6 +104,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
             ApiError::PreconditionFailed { .. } => "precondition-failed",
+            ApiError::PreconditionRequired { .. } => "precondition-required",
             ApiError::ProjectionTimeout { .. } => "projection-timeout",
             ApiError::Domain(error) => error.code(),
             ApiError::Unavailable => "unavailable",

@@ -3,10 +3,18 @@
 //! Uniqueness holds under concurrency by construction: the customer id is derived from the shop
 //! and the normalised email ([`customer_id_for`], a name-based UUID v5), and so is the stream
 //! (`customer-{customer_id}`). The glue appends `CustomerRegistered` with "expected version: no
-//! stream", so two concurrent sign-ups with one email cannot both succeed. An email is therefore the
-//! identity of an account and does not change. Guest orders carry an email only.
+//! stream", so two concurrent sign-ups with one email cannot both succeed. Guest orders carry an
+//! email only.
+//!
+//! An account may move to another email, and uniqueness holds through the same streams: the move
+//! (`CustomerEmailChanged` on the account's stream) is appended together with a claim of the new
+//! email's stream (`CustomerEmailClaimed` on `customer-{customer_id_for(new email)}`, naming the
+//! account), so a sign-up with that email and the move cannot both succeed, and a claimed email
+//! cannot be registered or claimed by another account. The account keeps its id (derived from
+//! its first email, which therefore stays its own) and every email it claimed: no one else can
+//! take them, and it can move back to any of them.
 
-use crate::limits::{EMAIL_CHARS_MAX, NAME_CHARS_MAX};
+use crate::limits::{EMAIL_CHARS_MAX, NAME_CHARS_MAX, PREVIOUS_EMAILS_PER_CUSTOMER_MAX};
 use crate::shop::Address;
 use crate::text::{validate_optional_text, validate_text};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
@@ -63,6 +71,10 @@ pub struct CustomerProfile {
     pub last_name: String,
     pub phone: Option<String>,
     pub address: Option<Address>,
+    /// Agreed to receive the shop's newsletters and offers. Absent from the bytes when false, as
+    /// in every profile stored before the consent existed, so those decode and re-encode unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub marketing_consent: bool,
 }
 
 impl CustomerProfile {
@@ -86,6 +98,17 @@ pub enum CustomerCommand {
     ChangeProfile {
         profile: CustomerProfile,
     },
+    /// Moves the account to `email`. The glue also decides `ClaimEmail` on the new email's stream
+    /// (unless it is the account's own), in the same append.
+    ChangeEmail {
+        email: String,
+    },
+    /// Reserves `email` (whose stream this is) for the account `for_customer`.
+    ClaimEmail {
+        shop_id: Uuid,
+        email: String,
+        for_customer: Uuid,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +129,25 @@ pub enum CustomerEvent {
         profile: CustomerProfile,
         changed_at: DateTime<Utc>,
     },
+    /// The account moved to another email; its id does not change.
+    CustomerEmailChanged {
+        shop_id: Uuid,
+        customer_id: Uuid,
+        /// Normalised: the email orders and look-ups now use.
+        email: String,
+        email_as_typed: String,
+        previous_email: String,
+        changed_at: DateTime<Utc>,
+    },
+    /// On the stream of `email` (`customer-{email_id}`): the email belongs to `claimed_by`.
+    CustomerEmailClaimed {
+        shop_id: Uuid,
+        /// The id `email` derives to (the stream's), not an account's.
+        email_id: Uuid,
+        email: String,
+        claimed_by: Uuid,
+        claimed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CustomerEvent {
@@ -113,6 +155,8 @@ impl DomainEvent for CustomerEvent {
         match self {
             CustomerEvent::CustomerRegistered { .. } => "CustomerRegistered",
             CustomerEvent::CustomerProfileChanged { .. } => "CustomerProfileChanged",
+            CustomerEvent::CustomerEmailChanged { .. } => "CustomerEmailChanged",
+            CustomerEvent::CustomerEmailClaimed { .. } => "CustomerEmailClaimed",
         }
     }
 }
@@ -123,11 +167,15 @@ pub struct RegisteredCustomer {
     pub customer_id: Uuid,
     pub email: String,
     pub profile: CustomerProfile,
+    /// Emails the account moved away from, oldest first, without the current one.
+    pub previous_emails: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Customer {
     pub registered: Option<RegisteredCustomer>,
+    /// On the stream of an email another account moved to: that account.
+    pub claimed_by: Option<Uuid>,
 }
 
 impl Customer {
@@ -139,6 +187,9 @@ impl Customer {
         now: DateTime<Utc>,
     ) -> Result<Vec<CustomerEvent>, DomainError> {
         let normalised = normalise_email(email)?;
+        if self.claimed_by.is_some() {
+            return Err(DomainError::already_exists("customer", normalised));
+        }
         if let Some(existing) = &self.registered {
             // The same sign-up retried is not an error; another sign-up with this email is.
             let retry = existing.email == normalised && existing.profile == *profile;
@@ -159,15 +210,18 @@ impl Customer {
         }])
     }
 
+    fn registered_or_not_found(&self) -> Result<&RegisteredCustomer, DomainError> {
+        self.registered
+            .as_ref()
+            .ok_or_else(|| DomainError::not_found("customer", "this account"))
+    }
+
     fn decide_change(
         &self,
         profile: &CustomerProfile,
         now: DateTime<Utc>,
     ) -> Result<Vec<CustomerEvent>, DomainError> {
-        let existing = self
-            .registered
-            .as_ref()
-            .ok_or_else(|| DomainError::not_found("customer", "this account"))?;
+        let existing = self.registered_or_not_found()?;
         if existing.profile == *profile {
             return Ok(vec![]);
         }
@@ -178,6 +232,62 @@ impl Customer {
             profile: profile.clone(),
             changed_at: now,
         }])
+    }
+}
+
+impl Customer {
+    fn decide_change_email(
+        &self,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, DomainError> {
+        let existing = self.registered_or_not_found()?;
+        let normalised = normalise_email(email)?;
+        if normalised == existing.email {
+            return Ok(vec![]);
+        }
+        // Moving back to an email the account held adds none; each new one stays reserved.
+        let new_email = !existing.previous_emails.contains(&normalised);
+        if new_email && existing.previous_emails.len() >= PREVIOUS_EMAILS_PER_CUSTOMER_MAX {
+            return Err(DomainError::LimitExceeded {
+                what: "earlier emails of one customer account",
+                limit: PREVIOUS_EMAILS_PER_CUSTOMER_MAX as u64,
+            });
+        }
+        Ok(vec![CustomerEvent::CustomerEmailChanged {
+            shop_id: existing.shop_id,
+            customer_id: existing.customer_id,
+            email: normalised,
+            email_as_typed: email.trim().to_owned(),
+            previous_email: existing.email.clone(),
+            changed_at: now,
+        }])
+    }
+
+    fn decide_claim_email(
+        &self,
+        shop_id: Uuid,
+        email: &str,
+        for_customer: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, DomainError> {
+        let normalised = normalise_email(email)?;
+        let email_id = customer_id_for(shop_id, &normalised);
+        if email_id == for_customer {
+            // An account's first email is its own stream: nothing to claim.
+            return Ok(vec![]);
+        }
+        match (&self.registered, self.claimed_by) {
+            (None, Some(owner)) if owner == for_customer => Ok(vec![]),
+            (None, None) => Ok(vec![CustomerEvent::CustomerEmailClaimed {
+                shop_id,
+                email_id,
+                email: normalised,
+                claimed_by: for_customer,
+                claimed_at: now,
+            }]),
+            _ => Err(DomainError::already_exists("customer", normalised)),
+        }
     }
 }
 
@@ -198,6 +308,12 @@ impl Aggregate for Customer {
                 profile,
             } => self.decide_register(*shop_id, email, profile, env.now()),
             CustomerCommand::ChangeProfile { profile } => self.decide_change(profile, env.now()),
+            CustomerCommand::ChangeEmail { email } => self.decide_change_email(email, env.now()),
+            CustomerCommand::ClaimEmail {
+                shop_id,
+                email,
+                for_customer,
+            } => self.decide_claim_email(*shop_id, email, *for_customer, env.now()),
         }
     }
 
@@ -215,12 +331,27 @@ impl Aggregate for Customer {
                     customer_id: *customer_id,
                     email: email.clone(),
                     profile: profile.clone(),
+                    previous_emails: Vec::new(),
                 });
             }
             CustomerEvent::CustomerProfileChanged { profile, .. } => {
                 if let Some(registered) = self.registered.as_mut() {
                     registered.profile = profile.clone();
                 }
+            }
+            CustomerEvent::CustomerEmailChanged {
+                email,
+                previous_email,
+                ..
+            } => {
+                if let Some(registered) = self.registered.as_mut() {
+                    registered.previous_emails.retain(|e| e != email);
+                    registered.previous_emails.push(previous_email.clone());
+                    registered.email = email.clone();
+                }
+            }
+            CustomerEvent::CustomerEmailClaimed { claimed_by, .. } => {
+                self.claimed_by = Some(*claimed_by);
             }
         }
         self
@@ -239,6 +370,7 @@ mod tests {
             last_name: "Bernard".into(),
             phone: None,
             address: Some(address()),
+            marketing_consent: false,
         }
     }
 
@@ -343,11 +475,109 @@ mod tests {
             .then_err_code("validation");
     }
 
+    fn account_id() -> Uuid {
+        customer_id_for(shop_id(), "jules.bernard@example.fr")
+    }
+
+    #[test]
+    fn moves_to_another_email_claimed_once() {
+        // Proves an account changes its email (same id), the new email's stream is claimed for it,
+        // and a claimed or registered email can be neither registered nor claimed by another.
+        let moved = CustomerEvent::CustomerEmailChanged {
+            shop_id: shop_id(),
+            customer_id: account_id(),
+            email: "jules@ailleurs.fr".into(),
+            email_as_typed: "Jules@Ailleurs.fr".into(),
+            previous_email: "jules.bernard@example.fr".into(),
+            changed_at: test_now(),
+        };
+        let customer = given::<Customer>([registered()])
+            .when(CustomerCommand::ChangeEmail {
+                email: " Jules@Ailleurs.fr".into(),
+            })
+            .then([moved]);
+        let current = customer.registered.expect("registered");
+        assert_eq!(
+            (current.customer_id, current.email.as_str()),
+            (account_id(), "jules@ailleurs.fr")
+        );
+        given::<Customer>([registered()])
+            .when(CustomerCommand::ChangeEmail {
+                email: "JULES.BERNARD@example.fr".into(),
+            })
+            .then([]);
+        given::<Customer>([registered()])
+            .when(CustomerCommand::ChangeEmail {
+                email: "pas un email".into(),
+            })
+            .then_err_code("validation");
+        // At most PREVIOUS_EMAILS_PER_CUSTOMER_MAX earlier emails; moving back adds none.
+        let mut history = vec![registered()];
+        let mut current = "jules.bernard@example.fr".to_string();
+        for n in 0..PREVIOUS_EMAILS_PER_CUSTOMER_MAX {
+            let email = format!("jules{n}@example.fr");
+            history.push(CustomerEvent::CustomerEmailChanged {
+                shop_id: shop_id(),
+                customer_id: account_id(),
+                email: email.clone(),
+                email_as_typed: email.clone(),
+                previous_email: current,
+                changed_at: test_now(),
+            });
+            current = email;
+        }
+        given::<Customer>(history.clone())
+            .when(CustomerCommand::ChangeEmail {
+                email: "jules.encore@example.fr".into(),
+            })
+            .then_err_code("limit-exceeded");
+        let back = given::<Customer>(history)
+            .when(CustomerCommand::ChangeEmail {
+                email: "jules.bernard@example.fr".into(),
+            })
+            .events();
+        assert_eq!(back.len(), 1, "moving back to an earlier email is allowed");
+
+        let claim = |for_customer: Uuid| CustomerCommand::ClaimEmail {
+            shop_id: shop_id(),
+            email: "Jules@Ailleurs.fr".into(),
+            for_customer,
+        };
+        let claimed = CustomerEvent::CustomerEmailClaimed {
+            shop_id: shop_id(),
+            email_id: customer_id_for(shop_id(), "jules@ailleurs.fr"),
+            email: "jules@ailleurs.fr".into(),
+            claimed_by: account_id(),
+            claimed_at: test_now(),
+        };
+        let stream = given::<Customer>([])
+            .when(claim(account_id()))
+            .then([claimed.clone()]);
+        assert_eq!(stream.claimed_by, Some(account_id()));
+        given::<Customer>([claimed.clone()])
+            .when(claim(account_id()))
+            .then([]);
+        given::<Customer>([claimed.clone()])
+            .when(claim(Uuid::from_u128(9)))
+            .then_err_code("already-exists");
+        given::<Customer>([claimed])
+            .when(register("jules@ailleurs.fr"))
+            .then_err_code("already-exists");
+        given::<Customer>([registered()])
+            .when(CustomerCommand::ClaimEmail {
+                shop_id: shop_id(),
+                email: "jules.bernard@example.fr".into(),
+                for_customer: Uuid::from_u128(9),
+            })
+            .then_err_code("already-exists");
+    }
+
     #[test]
     fn changes_the_profile() {
         // Proves a registered customer can change their profile, and an unknown one cannot.
         let mut changed = profile();
         changed.phone = Some("+33 6 00 00 00 00".into());
+        changed.marketing_consent = true;
         let expected = CustomerEvent::CustomerProfileChanged {
             shop_id: shop_id(),
             customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),

@@ -13,7 +13,7 @@
 //! | --- | --- | --- |
 //! | [`shop::Shop`] | `shop-{shop_id}` | identity, patterns, API keys |
 //! | [`catalog::Catalog`] | `catalog-{shop_id}` | whole catalog of a shop (SKU uniqueness) |
-//! | [`customer::Customer`] | `customer-{customer_id}` | id derived from shop + email: register with "no stream" |
+//! | [`customer::Customer`] | `customer-{customer_id}` | id derived from shop + email: register with "no stream"; an email an account moved to is claimed on its own stream |
 //! | [`order::Order`] | `order-{order_id}` | priced and discounted in `decide` from the catalog and coupon passed in |
 //! | [`documents::DocumentSeries`] | `document-series-{shop_id}-{kind}` | gap-free numbering |
 //! | [`store_credit::StoreCredit`] | `store-credit-{customer_id}` | balance never below zero |
@@ -24,6 +24,7 @@
 //! | [`order_files::OrderFiles`] | `order-files-{order_id}` | name → content hash of the order's files |
 //! | [`quote::Quote`] | `quote-{shop_id}-{number}` | a quote's acceptance, decline, conversion |
 //! | [`quote::PurchaseOrder`] | `purchase-order-{shop_id}-{number}` | a purchase order's payment |
+//! | [`customer_messages::CustomerMessages`] | `customer-messages-{customer_id}` | one thread per customer: sent, read by the other side, archived per side |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -44,6 +45,9 @@
 //!   terms and its own priced basket; the command carries no discount), then decides
 //!   `CouponCommand::Use` with `basket` = the new `OrderPlaced`'s `pricing`, which records the same
 //!   discount. The order's total is then `PlacedOrder::totals()`, never `pricing.totals`;
+//! - moving a customer to another email: `customer` of the account (`CustomerProfileChanged` if
+//!   the profile changed too, `CustomerEmailChanged`) + `customer` of the new email's derived id
+//!   (`CustomerEmailClaimed`, "no stream"), unless it is the account's own first email;
 //! - cancelling an order: `order` (`OrderCancelled`, with `OrderCredited` + credit-note series if
 //!   it was paid) and, when `Order::applied_coupon()` names one, `coupon-{coupon_id}`
 //!   (`CouponUseReleased` from `CouponCommand::ReleaseUse { order_id }`), in the same append;
@@ -60,12 +64,14 @@
 pub mod catalog;
 pub mod coupon;
 pub mod customer;
+pub mod customer_messages;
 pub mod dashboard;
 pub mod documents;
 mod error;
 #[cfg(test)]
 mod fixtures;
 pub mod limits;
+pub mod loyalty;
 pub mod money;
 pub mod order;
 pub mod order_files;

@@ -102,6 +102,17 @@ pub const DASHBOARD_RECENT_DAYS: u32 = 7;
 /// Monthly buckets of the dashboard's yearly figures.
 pub const DASHBOARD_RECENT_MONTHS: u32 = 12;
 
+/// Characters in one message between a customer and the shop (a few screens of text).
+pub const MESSAGE_CHARS_MAX: usize = 5_000;
+/// Messages in one customer's thread, both sides and archived ones included.
+pub const MESSAGES_PER_THREAD_MAX: usize = 1_000;
+/// Earlier emails one customer account keeps (each stays reserved to it).
+pub const PREVIOUS_EMAILS_PER_CUSTOMER_MAX: usize = 20;
+/// Loyalty points a shop may give per currency unit paid.
+pub const LOYALTY_POINTS_PER_UNIT_MAX: i64 = 100;
+/// Decimal places of the loyalty rate (e.g. 0.5 point per euro).
+pub const LOYALTY_RATE_SCALE_MAX: u32 = 2;
+
 const _: () = assert!(DERIVED_UNIT_PRICE_SCALE >= MONEY_SCALE_MAX);
 const _: () = assert!(SKU_CHARS_MAX <= NAME_CHARS_MAX);
 const _: () = assert!(DOCUMENT_SEQ_WIDTH_MAX < DOCUMENT_PATTERN_CHARS_MAX);
@@ -122,3 +133,10 @@ const _: () = assert!(SINGLE_USE_CODES_PER_BATCH_MAX <= COUPON_CODES_PER_SHOP_MA
 const _: () = assert!(PACK_TRANSFER_ALLOWANCE_BYTES_MAX < 1 << 53);
 // Every line of a full order can be reprinted many times over.
 const _: () = assert!(PRINT_JOBS_PER_ORDER_MAX >= LINES_PER_ORDER_MAX);
+// A thread's messages, all at their longest, stay far below the event log's 1 MiB per event and
+// within what one folded state may reasonably hold (about 20 MB of text at 4 bytes a character).
+const _: () = assert!(MESSAGE_CHARS_MAX * 4 < 1 << 20);
+const _: () = assert!(MESSAGES_PER_THREAD_MAX * MESSAGE_CHARS_MAX * 4 <= 20_000_000);
+// The largest amount times the largest rate stays an exact integer in an i64.
+const _: () =
+    assert!((MONEY_AMOUNT_MAX as i128) * (LOYALTY_POINTS_PER_UNIT_MAX as i128) < i64::MAX as i128);

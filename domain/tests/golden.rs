@@ -11,6 +11,9 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use comptoir_domain::catalog::*;
 use comptoir_domain::coupon::*;
 use comptoir_domain::customer::{Customer, CustomerCommand, CustomerEvent, CustomerProfile};
+use comptoir_domain::customer_messages::{
+    CustomerMessages, MessageEvent, MessageOrder, MessagesCommand, NewMessage, Side,
+};
 use comptoir_domain::documents::*;
 use comptoir_domain::order::*;
 use comptoir_domain::order_files::{OrderFiles, OrderFilesCommand, OrderFilesEvent};
@@ -281,6 +284,12 @@ fn scenario() -> Samples {
     mapping.vat_by_rate.insert("20".into(), "4457120".into());
     mapping.category_accounts.insert(id(0xCA7), "7072".into());
     let shop = samples.run(shop, ShopCommand::SetLedgerMapping(Box::new(mapping)));
+    let shop = samples.run(
+        shop,
+        ShopCommand::SetLoyaltyRule {
+            points_per_unit: d("0.5"),
+        },
+    );
     let profile = shop.profile.clone().expect("shop created");
     let catalog = Arc::new(catalog_scenario(&mut samples));
 
@@ -289,6 +298,7 @@ fn scenario() -> Samples {
         last_name: "Martin".into(),
         phone: None,
         address: Some(address()),
+        marketing_consent: false,
     };
     let register = CustomerCommand::Register {
         shop_id: id(0x5100),
@@ -302,13 +312,44 @@ fn scenario() -> Samples {
     };
     let customer = samples.run(
         customer,
-        CustomerCommand::ChangeProfile { profile: changed },
+        CustomerCommand::ChangeProfile {
+            profile: changed.clone(),
+        },
+    );
+    // A consent given later pins the profile's newer shape.
+    let consented = CustomerProfile {
+        marketing_consent: true,
+        ..changed
+    };
+    let customer = samples.run_variant(
+        "consent",
+        customer,
+        CustomerCommand::ChangeProfile { profile: consented },
     );
     let customer_id = customer.registered.as_ref().map(|r| r.customer_id);
     let registered = customer.registered.clone().expect("registered");
     quote_scenario(&mut samples, &profile, &catalog, &registered);
+    let customer = samples.run(
+        customer,
+        CustomerCommand::ChangeEmail {
+            email: "Claire.Martin@Atelier.fr".into(),
+        },
+    );
+    samples.run(
+        Customer::default(),
+        CustomerCommand::ClaimEmail {
+            shop_id: id(0x5100),
+            email: "claire.martin@atelier.fr".into(),
+            for_customer: customer_id.expect("registered"),
+        },
+    );
+    assert_eq!(
+        customer.registered.as_ref().map(|r| r.email.as_str()),
+        Some("claire.martin@atelier.fr")
+    );
 
     let customer_id = customer_id.expect("registered");
+    messages_scenario(&mut samples, customer_id);
     let (amount, note_number) =
         home_delivery_scenario(&mut samples, &profile, &catalog, customer_id);
     later_orders_scenario(&mut samples, &catalog, customer_id, amount, note_number);
@@ -831,6 +872,44 @@ fn pack_scenario(samples: &mut Samples) {
     samples.run(pack, unsubscribe);
 }
 
+fn messages_scenario(samples: &mut Samples, customer_id: Uuid) {
+    let send = MessagesCommand::Send(NewMessage {
+        shop_id: id(0x5100),
+        customer_id,
+        message_id: id(0x3E55),
+        from: Side::Customer,
+        author: "api-key:00000000-0000-0000-0000-00000000ce11".into(),
+        order: Some(MessageOrder {
+            order_id: id(0x0DE1),
+            account_id: customer_id,
+        }),
+        body: "Bonjour,\nmes tirages sont-ils prêts ?".into(),
+    });
+    let thread = samples.run(CustomerMessages::default(), send);
+    let message_id = id(0x3E55);
+    let thread = samples.run(
+        thread,
+        MessagesCommand::MarkRead {
+            message_id,
+            by: Side::Shop,
+        },
+    );
+    let thread = samples.run(
+        thread,
+        MessagesCommand::Archive {
+            message_id,
+            by: Side::Customer,
+        },
+    );
+    samples.run(
+        thread,
+        MessagesCommand::Unarchive {
+            message_id,
+            by: Side::Customer,
+        },
+    );
+}
+
 /// Deserializes `value` as the event enum of `kind`, then serializes it back.
 fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Value) {
     fn through<E: DomainEvent>(value: &serde_json::Value) -> (String, serde_json::Value) {
@@ -855,6 +934,7 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
         "order-files" => through::<OrderFilesEvent>(value),
         "quote" => through::<comptoir_domain::quote::QuoteEvent>(value),
         "purchase-order" => through::<comptoir_domain::quote::PurchaseOrderEvent>(value),
+        "customer-messages" => through::<MessageEvent>(value),
         other => panic!("unknown stream kind {other}"),
     }
 }
@@ -914,6 +994,7 @@ fn every_event_type_has_a_golden_file() {
         .collect();
     assert!(missing.is_empty(), "no golden file for {missing:?}");
     let variants = [
+        "customer.CustomerProfileChanged+consent.json",
         "document-series.CreditNoteIssued+coupon.json",
         "document-series.InvoiceIssued+coupon.json",
         "order.OrderCredited+coupon.json",
@@ -930,9 +1011,9 @@ fn every_event_type_has_a_golden_file() {
     assert_eq!(
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
-        // activation code, pack, order files, quote, purchase order; the order's count includes its
-        // four print-job events.
-        4 + 7 + 2 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2,
+        // activation code, pack, order files, quote, purchase order, customer messages; the
+        // order's count includes its four print-job events.
+        5 + 7 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 4,
         "one sample per event type"
     );
 }

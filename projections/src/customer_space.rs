@@ -104,8 +104,12 @@ impl Projections {
             }
             let (key, value) = entry?;
             let summary: OrderSummary = store::decode_value(&key, &value)?;
-            // Accounts are keyed by normalised email, and so are the orders placed with it.
-            if summary.customer_email == space.customer.email {
+            // Accounts are keyed by normalised email, and so are the orders placed with it; an
+            // account that moved keeps the orders of its earlier emails.
+            let customer = &space.customer;
+            let ours = summary.customer_email == customer.email
+                || customer.previous_emails.contains(&summary.customer_email);
+            if ours {
                 self.add_order(shop_id, summary, &mut space)?;
             }
         }

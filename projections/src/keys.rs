@@ -56,6 +56,23 @@ pub(crate) enum Table {
     PurchaseOrder = 0x15,
     /// shop, number → the `PurchaseOrder` key suffix.
     PurchaseOrderNumber = 0x16,
+    // The customer space's own tables start at 0x30, clear of the tags above.
+    /// shop, customer id, sequence (u32) → `MessageView` (a thread, oldest first).
+    Message = 0x30,
+    /// shop, message id → `MessageLocation` (customer id, sequence).
+    MessageId = 0x31,
+    /// shop, customer id → `MessageThreadView` (counts, unread per side).
+    MessageThread = 0x32,
+    /// shop → the loyalty rate in force (`Decimal`).
+    LoyaltyRule = 0x33,
+    /// shop, order id → `LoyaltyOrder` (what the order earned, at which rate).
+    LoyaltyOrder = 0x34,
+    /// shop, customer id → `LoyaltyCardView` (the balance).
+    LoyaltyCard = 0x35,
+    /// shop, customer id, sequence (u32) → `LoyaltyEntryView` (the history, oldest first).
+    LoyaltyEntry = 0x36,
+    /// shop, id derived from an email an account moved to → that account's id.
+    CustomerAlias = 0x37,
 }
 
 /// The checkpoint: the last log position whose effects are in the state.

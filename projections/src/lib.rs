@@ -26,6 +26,8 @@ pub mod exports;
 mod keys;
 pub mod ledger;
 pub mod limits;
+pub mod loyalty;
+pub mod messages;
 mod paging;
 mod queries;
 mod rebuild;

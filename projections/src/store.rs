@@ -10,7 +10,7 @@ use crate::views::{ApiKeyView, OrderSummary, OrderView};
 use comptoir_eventlog::Position;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 pub(crate) fn encode_value<T: Serialize>(key: &[u8], value: &T) -> ProjectionResult<Vec<u8>> {
@@ -84,6 +84,8 @@ pub(crate) struct ApiKeyChange {
 pub(crate) struct WriteSet<'a> {
     tree: &'a sled::Tree,
     pending: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Keys to delete at the commit (a row whose list key changed, e.g. a customer's email).
+    removed: BTreeSet<Vec<u8>>,
     orders: BTreeMap<Vec<u8>, OrderView>,
     pub api_key_changes: Vec<ApiKeyChange>,
 }
@@ -93,12 +95,16 @@ impl<'a> WriteSet<'a> {
         WriteSet {
             tree,
             pending: BTreeMap::new(),
+            removed: BTreeSet::new(),
             orders: BTreeMap::new(),
             api_key_changes: Vec::new(),
         }
     }
 
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> ProjectionResult<Option<T>> {
+        if self.removed.contains(key) {
+            return Ok(None);
+        }
         match self.pending.get(key) {
             Some(bytes) => Ok(Some(decode_value(key, bytes)?)),
             None => get(self.tree, key),
@@ -107,8 +113,15 @@ impl<'a> WriteSet<'a> {
 
     pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> ProjectionResult<()> {
         let bytes = encode_value(&key, value)?;
+        self.removed.remove(&key);
         self.pending.insert(key, bytes);
         Ok(())
+    }
+
+    /// Deletes the row under `key` at the commit.
+    pub fn remove(&mut self, key: Vec<u8>) {
+        self.pending.remove(&key);
+        self.removed.insert(key);
     }
 
     /// The order stored under `key` (an `Order` table key), as changed so far in this commit.
@@ -128,6 +141,9 @@ impl<'a> WriteSet<'a> {
     /// state holds all of it or none of it, so no event is applied twice or skipped.
     pub fn commit(self, checkpoint: Position) -> ProjectionResult<Vec<ApiKeyChange>> {
         let mut batch = sled::Batch::default();
+        for key in self.removed {
+            batch.remove(key);
+        }
         for (key, bytes) in self.pending {
             batch.insert(key, bytes);
         }

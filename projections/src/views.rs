@@ -57,10 +57,16 @@ pub struct CustomerView {
     /// Normalised (lower-case): the identity of the account.
     pub email: String,
     pub email_as_typed: String,
+    /// Emails the account moved away from, oldest first, without the current one: still its
+    /// own (orders placed with them are its orders), and no other account can take them.
+    #[serde(default)]
+    pub previous_emails: Vec<String>,
     pub first_name: String,
     pub last_name: String,
     pub phone: Option<String>,
     pub address: Option<Address>,
+    /// Agreed to receive newsletters and offers.
+    pub marketing_consent: bool,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Version of the customer stream this view reflects (for `ETag`/`If-Match`).

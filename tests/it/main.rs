@@ -4,6 +4,7 @@ mod api;
 mod catalog;
 mod commerce;
 mod coupons;
+mod customer_space;
 mod openapi;
 mod packs;
 mod print_jobs;

@@ -726,3 +726,105 @@ async fn no_schema_is_an_untyped_object_outside_the_free_form_allow_list() {
             .join("\n")
     );
 }
+
+#[tokio::test]
+async fn customer_space_answers_match_the_served_openapi_document() {
+    // Proves the customer space's answers validate against /openapi.json: profile PUT and its
+    // 428, messages sent, listed (with thread counts), read and archived, the staff inbox, the
+    // loyalty card after a paid order and the loyalty rule.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let document = served_document(&shop.manager).await;
+    let email = checked_customer(&document, &shop).await;
+    let storefront = shop.as_role("storefront");
+    let customers = shop.manager.get(&shop.path("/customers")).await.expect(200);
+    let customer_id = customers.body["items"][0]["customer_id"]
+        .as_str()
+        .expect("customer")
+        .to_string();
+    let at = checked_order_lifecycle(&document, &shop, &email).await;
+
+    let profile_template = "/v1/shops/{shop_id}/customers/{customer_id}";
+    let path = shop.path(&format!("/customers/{customer_id}"));
+    let read = storefront.get(&path).await.expect(200);
+    let edit = json!({"first_name": "Claire", "last_name": "Martin", "marketing_consent": true});
+    let missing = storefront.put(&path, &edit, None, None).await;
+    missing.expect_problem(428, "precondition-required");
+    conforms(&document, Method::PUT, profile_template, &missing);
+    let written = storefront
+        .put(&path, &edit, Some(&read.etag), None)
+        .await
+        .expect(200);
+    conforms(&document, Method::PUT, profile_template, &written);
+
+    let thread_template = "/v1/shops/{shop_id}/customers/{customer_id}/messages";
+    let messages = shop.path(&format!("/customers/{customer_id}/messages"));
+    let sent = storefront
+        .post(&messages, &json!({"body": "Bonjour"}))
+        .await
+        .expect(201);
+    conforms(&document, Method::POST, thread_template, &sent);
+    let message_id = sent.id("message_id");
+    let inbox_path = shop.path(&format!(
+        "/messages/inbox?min_position={}",
+        sent.body["position"]
+    ));
+    let inbox = shop.manager.get(&inbox_path).await.expect(200);
+    assert_eq!(inbox.body["items"].as_array().map(Vec::len), Some(1));
+    conforms(
+        &document,
+        Method::GET,
+        "/v1/shops/{shop_id}/messages/inbox",
+        &inbox,
+    );
+    for action in ["read", "archive", "unarchive"] {
+        let changed = shop
+            .manager
+            .post(&format!("{messages}/{message_id}/{action}"), &json!({}))
+            .await
+            .expect(200);
+        let template = format!("{thread_template}/{{message_id}}/{action}");
+        conforms(&document, Method::POST, &template, &changed);
+    }
+    let head = shop.manager.head_position().await;
+    let listed = storefront
+        .get(&format!("{messages}?archived=all&min_position={head}"))
+        .await
+        .expect(200);
+    assert!(
+        listed.body["items"][0]["read_at"].is_string(),
+        "{}",
+        listed.raw
+    );
+    conforms(&document, Method::GET, thread_template, &listed);
+
+    let card = shop
+        .manager
+        .get(&shop.path(&format!(
+            "/customers/{customer_id}/loyalty?min_position={at}"
+        )))
+        .await
+        .expect(200);
+    assert!(!card.body["history"].as_array().expect("history").is_empty());
+    let template = "/v1/shops/{shop_id}/customers/{customer_id}/loyalty";
+    conforms(&document, Method::GET, template, &card);
+    let rule_path = shop.path("/loyalty-rule");
+    let rule = shop
+        .manager
+        .put(&rule_path, &json!({"points_per_unit": "0.5"}), None, None)
+        .await
+        .expect(200);
+    conforms(
+        &document,
+        Method::PUT,
+        "/v1/shops/{shop_id}/loyalty-rule",
+        &rule,
+    );
+    let rule = storefront.get(&rule_path).await.expect(200);
+    conforms(
+        &document,
+        Method::GET,
+        "/v1/shops/{shop_id}/loyalty-rule",
+        &rule,
+    );
+}

@@ -15,6 +15,9 @@ use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
+mod customer_space;
+pub use customer_space::*;
+
 use crate::routes::catalog::{DeliveryKindDto, PaymentModeDto};
 use crate::routes::orders::PaymentMethodDto;
 use crate::routes::print_jobs::PrintJobStatusDto;
@@ -281,10 +284,14 @@ pub struct Customer {
     /// Normalised (lower-case): the identity of the account.
     pub email: String,
     pub email_as_typed: String,
+    /// Emails the account moved away from, oldest first, without the current one (still its own).
+    pub previous_emails: Vec<String>,
     pub first_name: String,
     pub last_name: String,
     pub phone: Option<String>,
     pub address: Option<AddressDto>,
+    /// Agreed to receive newsletters and offers.
+    pub marketing_consent: bool,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Version of the customer stream (for `ETag`/`If-Match`).

@@ -1,12 +1,17 @@
 //! Customer accounts: one per shop per email, compared case-insensitively.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use comptoir_domain::customer::{
     self, customer_id_for, normalise_email, Customer, CustomerCommand, CustomerProfile,
+    RegisteredCustomer,
 };
 use comptoir_domain::shop::Permission;
+use comptoir_domain::DomainError;
+use comptoir_eventlog::EventLog;
 use comptoir_projections::{CustomerQuery, CustomerView, Page, PageRequest};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,14 +20,18 @@ use uuid::Uuid;
 use super::shops::AddressDto;
 use super::{run, session_shop, written_position, Answer, ReadAt};
 use crate::auth::Caller;
+use crate::commands::{CommandError, Session};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
 use crate::server::AppState;
 
+/// Code of the conflict a stale `If-Match` raises inside a decision.
+const PRECONDITION_FAILED: &str = "precondition-failed";
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register_customer, list_customers))
-        .routes(routes!(get_customer))
+        .routes(routes!(get_customer, update_customer))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -34,6 +43,9 @@ pub struct CustomerInput {
     pub phone: Option<String>,
     #[serde(default)]
     pub address: Option<AddressDto>,
+    /// Agreed to receive newsletters and offers (false unless given).
+    #[serde(default)]
+    pub marketing_consent: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,6 +81,7 @@ pub async fn register_customer(
             last_name: body.last_name.clone(),
             phone: body.phone.clone(),
             address: body.address.clone().map(Into::into),
+            marketing_consent: body.marketing_consent,
         },
     };
     let stream = customer::stream_id(customer_id);
@@ -160,8 +173,179 @@ pub async fn get_customer(
         .projections
         .customer(shop_id, customer_id)?
         .ok_or_else(|| ApiError::not_found("customer"))?;
-    Ok(Answer::ok(
-        CustomerDto(customer),
-        state.projections.position(),
-    ))
+    // The ETag comes from the hot state, which is never behind a write, so a client that GETs
+    // right after another's change is not refused for reading a lagging read model.
+    let current = registered_customer(&state, shop_id, customer_id)?;
+    let mut answer = Answer::ok(CustomerDto(customer), state.projections.position());
+    answer.etag = Some(profile_etag(&current.email, &current.profile));
+    Ok(answer)
+}
+
+/// The account from the hot state, or 404 (also when it belongs to another shop).
+fn registered_customer(
+    state: &AppState,
+    shop_id: Uuid,
+    customer_id: Uuid,
+) -> Result<RegisteredCustomer, ApiError> {
+    let loaded = state
+        .cache
+        .load::<Customer, _>(state.log.as_ref(), &customer::stream_id(customer_id))?;
+    loaded
+        .state
+        .registered
+        .clone()
+        .filter(|registered| registered.shop_id == shop_id)
+        .ok_or_else(|| ApiError::not_found("customer"))
+}
+
+/// Inside a decision: moves the account to `typed` and claims that email's stream for it (the
+/// account's first email is its own stream already), in the same append, so a sign-up with the
+/// email and the move cannot both succeed.
+fn change_email(
+    session: &mut Session<'_, EventLog>,
+    shop_id: Uuid,
+    customer_id: Uuid,
+    typed: &str,
+) -> Result<(), CommandError> {
+    let stream = customer::stream_id(customer_id);
+    let change = CustomerCommand::ChangeEmail {
+        email: typed.to_owned(),
+    };
+    session.decide::<Customer>(&stream, &change)?;
+    let target = customer_id_for(shop_id, &normalise_email(typed)?);
+    if target != customer_id {
+        let claim = CustomerCommand::ClaimEmail {
+            shop_id,
+            email: typed.to_owned(),
+            for_customer: customer_id,
+        };
+        session.decide::<Customer>(&customer::stream_id(target), &claim)?;
+    }
+    Ok(())
+}
+
+/// A strong ETag from the account's email and profile: it changes exactly when they do.
+fn profile_etag(email: &str, profile: &CustomerProfile) -> String {
+    let json = serde_json::to_vec(&(email, profile)).unwrap_or_default();
+    format!("\"{}\"", hex::encode(&Sha256::digest(json)[..12]))
+}
+
+/// A stale `If-Match` is refused, unless the account already is what is asked for: then the
+/// request is a retry whose first answer was lost.
+fn check_if_match(
+    current: &RegisteredCustomer,
+    wanted_email: &str,
+    wanted: &CustomerProfile,
+    etag: &str,
+) -> Result<(), CommandError> {
+    let done = current.email == wanted_email && current.profile == *wanted;
+    if etag != "*" && etag != profile_etag(&current.email, &current.profile) && !done {
+        return Err(DomainError::conflict(
+            PRECONDITION_FAILED,
+            "the customer's profile changed since this ETag; GET it again",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Everything of a profile a customer (or the staff for them) may change.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerProfileInput {
+    /// A new email moves the account (its id stays); refused with 409 when another account has
+    /// it. The account keeps its earlier emails: no one else can register them.
+    #[serde(default)]
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<AddressDto>,
+    #[serde(default)]
+    pub marketing_consent: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerProfileWritten {
+    pub customer_id: Uuid,
+    #[serde(flatten)]
+    pub profile: CustomerProfileInput,
+    pub position: u64,
+}
+
+/// Replaces the customer's profile (names, phone, postal address, marketing consent) and moves
+/// it to another email if one is sent. Send `If-Match` with the customer's `ETag`: none answers
+/// 428, a stale one 412; an email another account has answers 409.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}/customers/{customer_id}", tag = "customers",
+    params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = CustomerProfileInput,
+    responses((status = 200, body = CustomerProfileWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn update_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    headers: HeaderMap,
+    ApiPath((shop_id, customer_id)): ApiPath<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<CustomerProfileInput>,
+) -> Result<Answer<CustomerProfileWritten>, ApiError> {
+    caller.authorize(shop_id, Permission::ManageCustomers)?;
+    let if_match = headers
+        .get(axum::http::header::IF_MATCH)
+        .ok_or_else(|| ApiError::PreconditionRequired {
+            detail: "send If-Match with the customer's ETag (GET it first)".into(),
+        })?
+        .to_str()
+        .map(str::to_string)
+        .map_err(|_| ApiError::invalid("If-Match must be ASCII"))?;
+    let current = registered_customer(&state, shop_id, customer_id)?;
+    let email = match &body.email {
+        Some(typed) => normalise_email(typed)?,
+        None => current.email.clone(),
+    };
+    let profile = CustomerProfile {
+        first_name: body.first_name.clone(),
+        last_name: body.last_name.clone(),
+        phone: body.phone.clone(),
+        address: body.address.clone().map(Into::into),
+        marketing_consent: body.marketing_consent,
+    };
+    let change_profile = CustomerCommand::ChangeProfile {
+        profile: profile.clone(),
+    };
+    let stream = customer::stream_id(customer_id);
+    let executed = run(&state, &ids, &caller, vec![], |session| {
+        session_shop(session, shop_id)?;
+        let account = session.load::<Customer>(&stream)?;
+        let Some(registered) = account.registered.as_ref().filter(|r| r.shop_id == shop_id) else {
+            return Err(DomainError::not_found("customer", customer_id).into());
+        };
+        check_if_match(registered, &email, &profile, &if_match)?;
+        session.decide::<Customer>(&stream, &change_profile)?;
+        if let Some(typed) = body.email.as_ref().filter(|_| email != registered.email) {
+            change_email(session, shop_id, customer_id, typed)?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|error| match error {
+        ApiError::Domain(DomainError::Conflict { code, message })
+            if code == PRECONDITION_FAILED =>
+        {
+            ApiError::PreconditionFailed { detail: message }
+        }
+        other => other,
+    })?;
+    let position = written_position(&state, &executed);
+    let etag = profile_etag(&email, &profile);
+    let body = CustomerProfileWritten {
+        customer_id,
+        profile: body,
+        position,
+    };
+    let mut answer = Answer::ok(body, position);
+    answer.etag = Some(etag);
+    Ok(answer)
 }

@@ -11,6 +11,8 @@ pub mod documents;
 pub mod feed;
 pub mod files;
 pub mod ledger_mapping;
+pub mod loyalty;
+pub mod messages;
 pub mod order_flow;
 pub mod orders;
 pub mod packs;
@@ -55,6 +57,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(coupons::router())
         .merge(dashboard::router())
         .merge(files::router())
+        .merge(messages::router())
+        .merge(loyalty::router())
 }
 
 /// `?min_position=`: the read waits (bounded) until the read models hold this position.

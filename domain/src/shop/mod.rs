@@ -20,6 +20,7 @@ use crate::limits::{API_KEYS_PER_SHOP_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, 
 use crate::text::{validate_optional_text, validate_text};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -234,6 +235,10 @@ pub enum ShopCommand {
     },
     /// Replaces the chart-of-accounts mapping the ledger posts this shop's later events to.
     SetLedgerMapping(Box<LedgerMapping>),
+    /// Sets the loyalty card's points per currency unit paid (see `loyalty`).
+    SetLoyaltyRule {
+        points_per_unit: Decimal,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -261,6 +266,12 @@ pub enum ShopEvent {
         mapping: Box<LedgerMapping>,
         changed_at: DateTime<Utc>,
     },
+    /// Appended last, like the one above. Earlier payments keep the points they earned.
+    LoyaltyRuleChanged {
+        shop_id: Uuid,
+        points_per_unit: Decimal,
+        changed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ShopEvent {
@@ -270,6 +281,7 @@ impl DomainEvent for ShopEvent {
             ShopEvent::ApiKeyCreated { .. } => "ApiKeyCreated",
             ShopEvent::ApiKeyRevoked { .. } => "ApiKeyRevoked",
             ShopEvent::LedgerMappingChanged { .. } => "LedgerMappingChanged",
+            ShopEvent::LoyaltyRuleChanged { .. } => "LoyaltyRuleChanged",
         }
     }
 }
@@ -281,6 +293,8 @@ pub struct Shop {
     pub api_keys: BTreeMap<Uuid, ApiKey>,
     /// The mapping in force: the default until a manager changes it.
     pub ledger_mapping: LedgerMapping,
+    /// The loyalty rate the shop set; `None` until it sets one (see [`Shop::loyalty_points_per_unit`]).
+    pub loyalty_points_per_unit: Option<Decimal>,
 }
 
 impl Shop {
@@ -405,6 +419,31 @@ impl Shop {
     }
 }
 
+impl Shop {
+    /// Loyalty points per currency unit paid: the shop's rate, or the default.
+    pub fn loyalty_points_per_unit(&self) -> Decimal {
+        self.loyalty_points_per_unit
+            .unwrap_or(crate::loyalty::LOYALTY_POINTS_PER_UNIT_DEFAULT)
+    }
+
+    fn decide_set_loyalty_rule(
+        &self,
+        points_per_unit: Decimal,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        let profile = self.profile_or_not_found()?;
+        crate::loyalty::validate_rate(points_per_unit)?;
+        if self.loyalty_points_per_unit == Some(points_per_unit) {
+            return Ok(vec![]);
+        }
+        Ok(vec![ShopEvent::LoyaltyRuleChanged {
+            shop_id: profile.shop_id,
+            points_per_unit,
+            changed_at: now,
+        }])
+    }
+}
+
 fn validate_secret_hash(secret_hash: &str) -> Result<(), DomainError> {
     let ok = (16..=REFERENCE_CHARS_MAX).contains(&secret_hash.len())
         && secret_hash.chars().all(|c| c.is_ascii_graphic());
@@ -439,6 +478,9 @@ impl Aggregate for Shop {
             ShopCommand::SetLedgerMapping(mapping) => {
                 self.decide_set_ledger_mapping(mapping, env.now())
             }
+            ShopCommand::SetLoyaltyRule { points_per_unit } => {
+                self.decide_set_loyalty_rule(*points_per_unit, env.now())
+            }
         }
     }
 
@@ -469,6 +511,9 @@ impl Aggregate for Shop {
             ShopEvent::LedgerMappingChanged { mapping, .. } => {
                 self.ledger_mapping = (**mapping).clone();
             }
+            ShopEvent::LoyaltyRuleChanged {
+                points_per_unit, ..
+            } => self.loyalty_points_per_unit = Some(*points_per_unit),
         }
         self
     }

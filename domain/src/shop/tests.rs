@@ -263,3 +263,39 @@ fn the_mapping_in_force_is_the_last_one_set() {
         "4457120"
     );
 }
+
+#[test]
+fn sets_the_loyalty_rule() {
+    // Proves the rate defaults to one point per unit, is set once per change, and is bounded.
+    let rate = crate::fixtures::d("0.5");
+    let changed = ShopEvent::LoyaltyRuleChanged {
+        shop_id: shop_id(),
+        points_per_unit: rate,
+        changed_at: test_now(),
+    };
+    assert_eq!(
+        Shop::default().evolve(&created()).loyalty_points_per_unit(),
+        Decimal::ONE
+    );
+    let shop = given::<Shop>([created()])
+        .when(ShopCommand::SetLoyaltyRule {
+            points_per_unit: rate,
+        })
+        .then([changed.clone()]);
+    assert_eq!(shop.loyalty_points_per_unit(), rate);
+    given::<Shop>([created(), changed])
+        .when(ShopCommand::SetLoyaltyRule {
+            points_per_unit: rate,
+        })
+        .then([]);
+    given::<Shop>([created()])
+        .when(ShopCommand::SetLoyaltyRule {
+            points_per_unit: crate::fixtures::d("-1"),
+        })
+        .then_err_code("validation");
+    given::<Shop>([])
+        .when(ShopCommand::SetLoyaltyRule {
+            points_per_unit: Decimal::ONE,
+        })
+        .then_err_code("not-found");
+}

@@ -6,7 +6,7 @@
 //! an order, a payment or a document from the read models.
 
 mod catalog;
-mod customer;
+pub(crate) mod customer;
 pub(crate) mod documents;
 mod order;
 mod print_jobs;
@@ -19,6 +19,7 @@ use crate::store::WriteSet;
 use comptoir_domain::catalog::CatalogEvent;
 use comptoir_domain::coupon::CouponEvent;
 use comptoir_domain::customer::CustomerEvent;
+use comptoir_domain::customer_messages::MessageEvent;
 use comptoir_domain::documents::DocumentEvent;
 use comptoir_domain::order::OrderEvent;
 use comptoir_domain::pack::PackEvent;
@@ -40,6 +41,7 @@ enum Handler {
     Pack,
     Quote,
     PurchaseOrder,
+    Message,
 }
 
 /// A recorded event decoded once, then handed to every projection.
@@ -55,11 +57,16 @@ pub(crate) enum Decoded {
     Pack(PackEvent),
     Quote(QuoteEvent),
     PurchaseOrder(PurchaseOrderEvent),
+    Message(MessageEvent),
 }
 
 fn handler_for(event_type: &str) -> Option<Handler> {
     let handler = match event_type {
-        "ShopCreated" | "ApiKeyCreated" | "ApiKeyRevoked" | "LedgerMappingChanged" => Handler::Shop,
+        "ShopCreated"
+        | "ApiKeyCreated"
+        | "ApiKeyRevoked"
+        | "LedgerMappingChanged"
+        | "LoyaltyRuleChanged" => Handler::Shop,
         "CategoryAdded"
         | "ProductAdded"
         | "ProductUpdated"
@@ -67,7 +74,10 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "DeliveryMethodAdded"
         | "DeliveryMethodVisibilityChanged"
         | "PickupPointAdded" => Handler::Catalog,
-        "CustomerRegistered" | "CustomerProfileChanged" => Handler::Customer,
+        "CustomerRegistered"
+        | "CustomerProfileChanged"
+        | "CustomerEmailChanged"
+        | "CustomerEmailClaimed" => Handler::Customer,
         "OrderPlaced"
         | "OrderOpened"
         | "PaymentRecorded"
@@ -97,6 +107,10 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "CouponUsed"
         | "CouponUseReleased" => Handler::Coupon,
         "QuotaConsumed" => Handler::Pack,
+        "CustomerMessageSent"
+        | "CustomerMessageRead"
+        | "CustomerMessageArchived"
+        | "CustomerMessageUnarchived" => Handler::Message,
         _ => return None,
     };
     Some(handler)
@@ -118,6 +132,7 @@ pub(crate) fn decode(event: &RecordedEvent) -> ProjectionResult<Option<Decoded>>
         Handler::Pack => Decoded::Pack(decode_event(event)?),
         Handler::Quote => Decoded::Quote(decode_event(event)?),
         Handler::PurchaseOrder => Decoded::PurchaseOrder(decode_event(event)?),
+        Handler::Message => Decoded::Message(decode_event(event)?),
     };
     Ok(Some(decoded))
 }
@@ -129,18 +144,25 @@ pub(crate) fn apply_event(
     decoded: &Decoded,
 ) -> ProjectionResult<()> {
     match decoded {
-        Decoded::Shop(shop_event) => shop::apply(writes, shop_event),
+        Decoded::Shop(shop_event) => {
+            shop::apply(writes, shop_event)?;
+            crate::loyalty::apply_shop(writes, shop_event)
+        }
         Decoded::Catalog(catalog_event) => catalog::apply(writes, catalog_event),
         Decoded::Customer(customer_event) => customer::apply(writes, event, customer_event),
         Decoded::Order(order_event) => {
             order::apply(writes, event, order_event)?;
             usage::apply_order(writes, order_event)
         }
-        Decoded::Document(document_event) => documents::apply(writes, event, document_event),
+        Decoded::Document(document_event) => {
+            documents::apply(writes, event, document_event)?;
+            crate::loyalty::apply_document(writes, document_event)
+        }
         Decoded::StoreCredit(credit_event) => documents::apply_store_credit(writes, credit_event),
         Decoded::Coupon(coupon_event) => usage::apply_coupon(writes, coupon_event),
         Decoded::Pack(pack_event) => usage::apply_pack(writes, pack_event),
         Decoded::Quote(quote_event) => documents::apply_quote(writes, quote_event),
         Decoded::PurchaseOrder(order_event) => documents::apply_purchase_order(writes, order_event),
+        Decoded::Message(message_event) => crate::messages::apply(writes, message_event),
     }
 }

@@ -82,6 +82,8 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &ShopEvent) -> ProjectionResul
         } => revoke_key(writes, *shop_id, *key_id, *revoked_at),
         // The mapping belongs to the ledger projection, which keeps the one in force per shop.
         ShopEvent::LedgerMappingChanged { .. } => Ok(()),
+        // The loyalty rate belongs to the loyalty tables (`crate::loyalty`).
+        ShopEvent::LoyaltyRuleChanged { .. } => Ok(()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! domain's golden fixtures (the pinned stored format), with ids and dates patched per test.
 
 mod bundles;
+mod customer_space;
 mod documents;
 mod engine;
 mod ledger;
@@ -210,6 +211,7 @@ pub(crate) fn customer_registered(
             last_name: last_name.into(),
             phone: None,
             address: None,
+            marketing_consent: false,
         },
         registered_at: at(0),
     }

@@ -195,6 +195,7 @@ async fn customers_are_found_by_id_and_profile_changes_apply() {
             last_name: "Lopez-Martin".into(),
             phone: Some("0600000000".into()),
             address: None,
+            marketing_consent: false,
         },
         changed_at: at(9),
     };

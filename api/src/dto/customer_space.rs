@@ -1,0 +1,77 @@
+//! Mirrors of the customer space's message and loyalty views (see the parent module's doc).
+
+use chrono::{DateTime, Utc};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::Money;
+
+/// Who wrote a message, or who reads or archives it.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum MessageSide {
+    Customer,
+    Shop,
+}
+
+/// One message between a customer and the shop (read model).
+#[derive(ToSchema)]
+pub struct Message {
+    pub shop_id: Uuid,
+    pub customer_id: Uuid,
+    pub message_id: Uuid,
+    /// Position in the thread, from 1.
+    pub seq: u32,
+    pub from: MessageSide,
+    pub order_id: Option<Uuid>,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+    /// When the recipient marked it read.
+    pub read_at: Option<DateTime<Utc>>,
+    pub archived_by_customer: bool,
+    pub archived_by_shop: bool,
+    /// A message to the customer waits for its e-mail notification until the customer reads it.
+    pub awaits_notification: bool,
+}
+
+/// One customer's thread, counted (read model).
+#[derive(ToSchema)]
+pub struct MessageThread {
+    pub shop_id: Uuid,
+    pub customer_id: Uuid,
+    pub messages: u32,
+    /// Messages from the shop the customer has not marked read.
+    pub unread_by_customer: u32,
+    /// Messages from the customer the staff have not marked read.
+    pub unread_by_shop: u32,
+    /// Messages to the customer waiting for their e-mail notification.
+    pub awaiting_notification: u32,
+    pub last_message_at: DateTime<Utc>,
+}
+
+/// Why a loyalty balance moved.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum LoyaltyReason {
+    /// An order was paid (its invoice).
+    OrderPaid,
+    /// A credit note gave part or all of an order back.
+    Credited,
+}
+
+/// One move of a loyalty balance (read model).
+#[derive(ToSchema)]
+pub struct LoyaltyEntry {
+    /// Position in the card's history, from 1.
+    pub seq: u32,
+    pub reason: LoyaltyReason,
+    pub order_id: Uuid,
+    /// The invoice (earning) or credit note (removal) number.
+    pub document_number: String,
+    /// The document's total incl. VAT.
+    pub amount: Money,
+    /// Points added (positive) or taken back (negative).
+    pub points: i64,
+    pub balance_after: i64,
+    pub at: DateTime<Utc>,
+}

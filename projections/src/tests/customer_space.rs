@@ -1,0 +1,220 @@
+//! The customer space's derived tables: loyalty points and message threads.
+
+use super::*;
+use crate::loyalty::LoyaltyReason;
+use crate::messages::ArchiveFilter;
+use comptoir_domain::customer::{customer_id_for, CustomerEvent};
+use comptoir_domain::customer_messages::{MessageEvent, Side};
+
+fn credit_note_issued(shop_id: Uuid, order_id: Uuid) -> DocumentEvent {
+    let mut event: DocumentEvent = serde_json::from_str(include_str!(
+        "../../../domain/tests/golden/document-series.CreditNoteIssued.json"
+    ))
+    .expect("fixture");
+    if let DocumentEvent::CreditNoteIssued {
+        shop_id: shop,
+        credit_note,
+        ..
+    } = &mut event
+    {
+        *shop = shop_id;
+        credit_note.order_id = order_id;
+    }
+    event
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loyalty_points_come_from_invoices_and_credit_notes_at_the_rate_in_force() {
+    // Proves an invoice earns its total rounded down at the rate then in force, a credit note
+    // takes back the difference to what remains, and a later rate leaves earlier points alone.
+    let harness = Harness::new();
+    let (shop, first, second) = (id(0x5100), id(2), id(3));
+    let customer = customer_id_for(shop, "claire.martin@example.fr");
+    harness.append("shop", &[shop_created(shop)]).await;
+    harness
+        .append("series", &[invoice_issued(shop, first, 1, at(3))])
+        .await;
+    harness
+        .append("series", &[credit_note_issued(shop, first)])
+        .await;
+    let rule = ShopEvent::LoyaltyRuleChanged {
+        shop_id: shop,
+        points_per_unit: d("0.5"),
+        changed_at: at(5),
+    };
+    harness.append("shop", &[rule]).await;
+    harness
+        .append("series", &[invoice_issued(shop, second, 2, at(6))])
+        .await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let p = &harness.projections;
+
+    let card = p.loyalty_card(shop, customer).unwrap();
+    // 53.20 → 53; credited 14.90 leaves 38.30 → 38; then 53.20 at 0.5 → 26.
+    assert_eq!((card.balance, card.earned, card.removed), (64, 79, 15));
+    let history = p
+        .loyalty_entries(shop, customer, &PageRequest::first(10))
+        .unwrap()
+        .items;
+    let moves: Vec<(LoyaltyReason, i64, i64)> = history
+        .iter()
+        .map(|e| (e.reason, e.points, e.balance_after))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (LoyaltyReason::OrderPaid, 53, 53),
+            (LoyaltyReason::Credited, -15, 38),
+            (LoyaltyReason::OrderPaid, 26, 64),
+        ]
+    );
+    assert_eq!(history[1].order_id, first);
+    let nobody = p.loyalty_card(shop, id(99)).unwrap();
+    assert_eq!(nobody.balance, 0);
+}
+
+fn sent(shop: Uuid, customer: Uuid, message: Uuid, from: Side) -> MessageEvent {
+    MessageEvent::CustomerMessageSent {
+        shop_id: shop,
+        customer_id: customer,
+        message_id: message,
+        from,
+        author: "api-key:x".into(),
+        order_id: None,
+        body: format!("message {message}"),
+        sent_at: at(1),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn threads_count_unread_messages_per_side_and_archive_per_side() {
+    // Proves the thread's unread counts and notifications follow sends and reads, the inbox
+    // lists threads the shop has unread messages in, and archiving hides from one side only.
+    let harness = Harness::new();
+    let (shop, claire, paul) = (id(0x5100), id(20), id(21));
+    let events = [
+        sent(shop, claire, id(1), Side::Customer),
+        sent(shop, claire, id(2), Side::Shop),
+        MessageEvent::CustomerMessageRead {
+            shop_id: shop,
+            customer_id: claire,
+            message_id: id(1),
+            by: Side::Shop,
+            read_at: at(2),
+        },
+        MessageEvent::CustomerMessageArchived {
+            shop_id: shop,
+            customer_id: claire,
+            message_id: id(2),
+            by: Side::Customer,
+            archived_at: at(3),
+        },
+    ];
+    harness.append("customer-messages-claire", &events).await;
+    harness
+        .append(
+            "customer-messages-paul",
+            &[sent(shop, paul, id(3), Side::Customer)],
+        )
+        .await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let p = &harness.projections;
+
+    let thread = p.message_thread(shop, claire).unwrap().expect("thread");
+    assert_eq!(
+        (
+            thread.messages,
+            thread.unread_by_shop,
+            thread.unread_by_customer,
+            thread.awaiting_notification
+        ),
+        (2, 0, 1, 1)
+    );
+    let page = PageRequest::first(10);
+    let inbox = p.message_inbox(shop, &page).unwrap().items;
+    assert_eq!(
+        inbox.iter().map(|t| t.customer_id).collect::<Vec<_>>(),
+        [paul]
+    );
+    let seen_by = |side, filter| {
+        p.messages(shop, claire, side, filter, &page)
+            .unwrap()
+            .items
+            .iter()
+            .map(|m| m.message_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(seen_by(Side::Customer, ArchiveFilter::Current), [id(1)]);
+    assert_eq!(seen_by(Side::Customer, ArchiveFilter::Archived), [id(2)]);
+    assert_eq!(seen_by(Side::Shop, ArchiveFilter::Current), [id(1), id(2)]);
+    let message = p.message(shop, id(1)).unwrap().expect("message");
+    assert_eq!(message.read_at, Some(at(2)));
+    assert!(
+        p.message(id(0x5101), id(1)).unwrap().is_none(),
+        "scoped by shop"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_email_change_moves_the_customer_row_and_points_follow_the_account() {
+    // Proves the customer row moves to its new email (no row left under the old one), and an
+    // invoice placed with the new email earns the account's points through the claim.
+    let harness = Harness::new();
+    let shop = id(0x5100);
+    let old = "claire.martin@example.fr";
+    let new = "claire@atelier.fr";
+    let customer = customer_id_for(shop, old);
+    let changed = CustomerEvent::CustomerEmailChanged {
+        shop_id: shop,
+        customer_id: customer,
+        email: new.into(),
+        email_as_typed: "Claire@Atelier.fr".into(),
+        previous_email: old.into(),
+        changed_at: at(1),
+    };
+    let claimed = CustomerEvent::CustomerEmailClaimed {
+        shop_id: shop,
+        email_id: customer_id_for(shop, new),
+        email: new.into(),
+        claimed_by: customer,
+        claimed_at: at(1),
+    };
+    harness
+        .append(
+            "customer-claire",
+            &[customer_registered(shop, old, "Claire", "Martin"), changed],
+        )
+        .await;
+    harness.append("customer-atelier", &[claimed]).await;
+    let mut invoice = invoice_issued(shop, id(2), 1, at(3));
+    if let DocumentEvent::InvoiceIssued { invoice, .. } = &mut invoice {
+        invoice.customer.email = new.into();
+    }
+    harness.append("series", &[invoice]).await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let p = &harness.projections;
+
+    let view = p.customer(shop, customer).unwrap().expect("customer");
+    assert_eq!(
+        (view.email.as_str(), view.previous_emails.as_slice()),
+        (new, [old.to_string()].as_slice())
+    );
+    let listed = p
+        .customers(
+            shop,
+            &crate::CustomerQuery::default(),
+            &PageRequest::first(10),
+        )
+        .unwrap()
+        .items;
+    assert_eq!(
+        listed.iter().map(|c| c.email.as_str()).collect::<Vec<_>>(),
+        [new]
+    );
+    assert_eq!(p.loyalty_card(shop, customer).unwrap().balance, 53);
+    let alias = customer_id_for(shop, new);
+    assert_eq!(p.loyalty_card(shop, alias).unwrap().balance, 0);
+}

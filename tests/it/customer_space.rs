@@ -1,0 +1,644 @@
+//! The rest of the customer space over HTTP (seed 003): profile edits with `If-Match`, messages
+//! between the customer (through the storefront) and the staff, and the loyalty card.
+
+use serde_json::{json, Value};
+
+use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
+use crate::support::spawn_app;
+
+/// Registers Claire through the storefront; returns her customer id and the write's position.
+async fn claire(shop: &PhotoShop) -> (String, u64) {
+    let body = json!({"email": "Claire.Martin@Example.fr", "first_name": "Claire",
+        "last_name": "Martin"});
+    let registered = shop
+        .as_role("storefront")
+        .post(&shop.path("/customers"), &body)
+        .await
+        .expect(201);
+    (registered.id("customer_id"), position(&registered.body))
+}
+
+fn position(reply: &Value) -> u64 {
+    reply["position"].as_u64().expect("position")
+}
+
+/// Amount in cents of a decimal string such as "13.20".
+fn cents(amount: &str) -> i64 {
+    let (units, fraction) = amount.split_once('.').unwrap_or((amount, "00"));
+    let fraction = format!("{fraction:0<2}");
+    units.parse::<i64>().expect("units") * 100 + fraction[..2].parse::<i64>().expect("cents")
+}
+
+/// Points at `hundredths` hundredths of a point per unit, rounded down, as the rule says.
+fn points(amount: &str, hundredths: i64) -> i64 {
+    cents(amount) * hundredths / 10_000
+}
+
+/// Asserts `request` was refused with `status`/`code` and appended nothing.
+async fn refused_appending_nothing(
+    api: &Api,
+    status: u16,
+    code: &str,
+    reply: crate::api::Reply,
+    before: u64,
+) {
+    reply.expect_problem(status, code);
+    assert_eq!(api.head_position().await, before, "nothing appended");
+}
+
+#[tokio::test]
+async fn a_profile_is_edited_with_if_match_only() {
+    // Proves a customer's profile changes through PUT with the ETag of GET; a missing If-Match
+    // answers 428, a stale one 412, another email or a bad field 4xx, none of them appending.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (customer_id, registered_at) = claire(&shop).await;
+    let storefront = shop.as_role("storefront");
+    let path = shop.path(&format!("/customers/{customer_id}"));
+    let read = storefront
+        .get(&format!("{path}?min_position={registered_at}"))
+        .await
+        .expect(200);
+    assert!(!read.etag.is_empty(), "GET answers an ETag");
+    assert_eq!(read.body["marketing_consent"], false);
+    let edit = json!({"first_name": "Claire", "last_name": "Martin-Dupont",
+        "phone": "+33 6 12 34 56 78", "marketing_consent": true,
+        "address": {"line1": "3 place Bellecour", "postal_code": "69002", "city": "Lyon",
+            "country": "FR"}});
+    let before = storefront.head_position().await;
+    let missing = storefront.put(&path, &edit, None, None).await;
+    refused_appending_nothing(&storefront, 428, "precondition-required", missing, before).await;
+    let written = storefront
+        .put(&path, &edit, Some(&read.etag), None)
+        .await
+        .expect(200);
+    assert_ne!(written.etag, read.etag, "the ETag follows the profile");
+    let at = position(&written.body);
+    let after = storefront
+        .get(&format!("{path}?min_position={at}"))
+        .await
+        .expect(200);
+    assert_eq!(after.body["last_name"], "Martin-Dupont");
+    assert_eq!(after.body["phone"], "+33 6 12 34 56 78");
+    assert_eq!(after.body["marketing_consent"], true);
+    assert_eq!(after.body["address"]["city"], "Lyon");
+    assert_eq!(after.etag, written.etag);
+
+    let mut other = edit.clone();
+    other["marketing_consent"] = json!(false);
+    let before = storefront.head_position().await;
+    let stale = storefront.put(&path, &other, Some(&read.etag), None).await;
+    refused_appending_nothing(&storefront, 412, "precondition-failed", stale, before).await;
+    let mut not_an_email = other.clone();
+    not_an_email["email"] = json!("claire at atelier");
+    let malformed = storefront
+        .put(&path, &not_an_email, Some(&written.etag), None)
+        .await;
+    refused_appending_nothing(&storefront, 422, "validation", malformed, before).await;
+    let mut same_email = other.clone();
+    same_email["email"] = json!("CLAIRE.MARTIN@example.fr");
+    let mut blank = other.clone();
+    blank["first_name"] = json!("  ");
+    let blank_name = storefront
+        .put(&path, &blank, Some(&written.etag), None)
+        .await;
+    refused_appending_nothing(&storefront, 422, "validation", blank_name, before).await;
+    shop.as_role("accountant")
+        .put(&path, &other, Some(&written.etag), None)
+        .await
+        .expect_problem(403, "forbidden");
+    storefront
+        .put(&path, &same_email, Some(&written.etag), None)
+        .await
+        .expect(200);
+
+    let unknown = shop.path(&format!("/customers/{}", uuid::Uuid::nil()));
+    storefront
+        .put(&unknown, &other, Some("*"), None)
+        .await
+        .expect_problem(404, "not-found");
+    let elsewhere = photo_shop(&app, "Autre boutique").await;
+    elsewhere
+        .manager
+        .put(&path, &other, Some("*"), None)
+        .await
+        .expect_problem(404, "not-found");
+}
+
+/// Moves the account at `path` to `email` with the current ETag; returns the answer.
+async fn move_to(api: &Api, path: &str, email: &str) -> crate::api::Reply {
+    let etag = api.get(path).await.expect(200).etag;
+    let body = json!({"email": email, "first_name": "Claire", "last_name": "Martin"});
+    api.put(path, &body, Some(&etag), None).await
+}
+
+#[tokio::test]
+async fn an_email_change_keeps_the_account_and_every_email_unique() {
+    // Proves an account moves to a new email with its id, orders and points; the new and the old
+    // email can be registered or taken by no one else (409, nothing appended); it may move back;
+    // the customer list and space follow the move.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (customer_id, _) = claire(&shop).await;
+    let storefront = shop.as_role("storefront");
+    let paul = json!({"email": "paul@example.fr", "first_name": "Paul", "last_name": "Roux"});
+    let paul_id = storefront
+        .post(&shop.path("/customers"), &paul)
+        .await
+        .expect(201)
+        .id("customer_id");
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 12}]);
+    let before_move = home_order(&shop, "claire.martin@example.fr", lines.clone());
+    place(&storefront, &shop, &before_move).await;
+
+    let path = shop.path(&format!("/customers/{customer_id}"));
+    let before = storefront.head_position().await;
+    let taken = move_to(&storefront, &path, "Paul@Example.fr").await;
+    refused_appending_nothing(&storefront, 409, "already-exists", taken, before).await;
+    let moved = move_to(&storefront, &path, "Claire@Atelier.fr")
+        .await
+        .expect(200);
+    let at = position(&moved.body);
+    let read = storefront
+        .get(&format!("{path}?min_position={at}"))
+        .await
+        .expect(200);
+    assert_eq!(read.body["customer_id"], customer_id.as_str());
+    assert_eq!(read.body["email"], "claire@atelier.fr");
+    assert_eq!(read.body["email_as_typed"], "Claire@Atelier.fr");
+    assert_eq!(
+        read.body["previous_emails"],
+        json!(["claire.martin@example.fr"])
+    );
+    let listed = storefront
+        .get(&shop.path(&format!("/customers?search=claire&min_position={at}")))
+        .await
+        .expect(200)
+        .body;
+    let emails: Vec<&str> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["email"].as_str().expect("email"))
+        .collect();
+    assert_eq!(
+        emails,
+        ["claire@atelier.fr"],
+        "the row moved to its new email"
+    );
+
+    // Neither email can be registered, nor taken by another account.
+    let before = storefront.head_position().await;
+    for email in ["CLAIRE@atelier.fr", "claire.martin@example.fr"] {
+        let body = json!({"email": email, "first_name": "Autre", "last_name": "Personne"});
+        let reply = storefront.post(&shop.path("/customers"), &body).await;
+        refused_appending_nothing(&storefront, 409, "already-exists", reply, before).await;
+        let paul_path = shop.path(&format!("/customers/{paul_id}"));
+        let reply = move_to(&storefront, &paul_path, email).await;
+        refused_appending_nothing(&storefront, 409, "already-exists", reply, before).await;
+    }
+
+    // Orders with either email are the account's, and earn its points.
+    let after_move = home_order(&shop, "claire@atelier.fr", lines);
+    let (order_id, total) = place(&storefront, &shop, &after_move).await;
+    let paid = shop
+        .manager
+        .post(
+            &shop.path(&format!("/orders/{order_id}/payments")),
+            &json!({"method": "card", "amount": total}),
+        )
+        .await
+        .expect(200);
+    let at = position(&paid.body);
+    let space = storefront
+        .get(&shop.path(&format!("/customers/{customer_id}/space?min_position={at}")))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        space["orders"].as_array().expect("orders").len(),
+        2,
+        "{space}"
+    );
+    let card = storefront
+        .get(&shop.path(&format!(
+            "/customers/{customer_id}/loyalty?min_position={at}"
+        )))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(card["balance"], points(&total, 100), "{card}");
+
+    // Moving back to the first email is allowed: it is still the account's own.
+    let back = move_to(&storefront, &path, "claire.martin@example.fr")
+        .await
+        .expect(200);
+    let read = storefront
+        .get(&format!("{path}?min_position={}", position(&back.body)))
+        .await
+        .expect(200);
+    assert_eq!(read.body["email"], "claire.martin@example.fr");
+    let previous = json!(["claire@atelier.fr"]);
+    assert_eq!(read.body["previous_emails"], previous);
+}
+
+/// Sends `body` in the customer's thread as `api`; returns the answer's body.
+async fn send(api: &Api, shop: &PhotoShop, customer_id: &str, body: Value) -> Value {
+    let path = shop.path(&format!("/customers/{customer_id}/messages"));
+    api.post(&path, &body).await.expect(201).body
+}
+
+/// The thread as `api` lists it, at `at`, with the `archived` filter.
+async fn thread(api: &Api, shop: &PhotoShop, customer_id: &str, archived: &str, at: u64) -> Value {
+    let path = shop.path(&format!(
+        "/customers/{customer_id}/messages?archived={archived}&min_position={at}"
+    ));
+    api.get(&path).await.expect(200).body
+}
+
+fn bodies(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["body"].as_str().expect("body"))
+        .collect()
+}
+
+#[tokio::test]
+async fn messages_go_both_ways_with_read_archive_and_unread_counts() {
+    // Proves the storefront writes as the customer and staff as the shop, each side's unread
+    // count and the staff inbox follow the reads, only the recipient marks read, archiving hides
+    // a message from one side only, pages are oldest first, and bad input appends nothing.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (customer_id, _) = claire(&shop).await;
+    let storefront = shop.as_role("storefront");
+    let employee = shop.as_role("employee");
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 12}]);
+    let order = home_order(&shop, "claire.martin@example.fr", lines);
+    let (order_id, _) = place(&storefront, &shop, &order).await;
+
+    let asked = send(
+        &storefront,
+        &shop,
+        &customer_id,
+        json!({"body": "Bonjour,\nmes tirages sont-ils partis ?", "order_id": order_id}),
+    )
+    .await;
+    assert_eq!(asked["from"], "customer");
+    let asked_id = asked["message_id"].as_str().expect("id").to_string();
+    let inbox = shop.path(&format!(
+        "/messages/inbox?min_position={}",
+        position(&asked)
+    ));
+    let listed = employee.get(&inbox).await.expect(200).body;
+    assert_eq!(
+        listed["items"].as_array().expect("items").len(),
+        1,
+        "{listed}"
+    );
+    assert_eq!(listed["items"][0]["customer_id"], customer_id.as_str());
+    assert_eq!(listed["items"][0]["unread_by_shop"], 1);
+    storefront
+        .get(&inbox)
+        .await
+        .expect_problem(403, "forbidden");
+
+    let answered = send(
+        &employee,
+        &shop,
+        &customer_id,
+        json!({"body": "Ils partent demain."}),
+    )
+    .await;
+    assert_eq!(answered["from"], "shop");
+    let answered_id = answered["message_id"].as_str().expect("id").to_string();
+    let page = thread(
+        &storefront,
+        &shop,
+        &customer_id,
+        "current",
+        position(&answered),
+    )
+    .await;
+    assert_eq!(
+        bodies(&page),
+        [
+            "Bonjour,\nmes tirages sont-ils partis ?",
+            "Ils partent demain."
+        ]
+    );
+    assert_eq!(page["items"][0]["order_id"], order_id.as_str());
+    assert_eq!(page["thread"]["unread_by_customer"], 1);
+    assert_eq!(page["thread"]["unread_by_shop"], 1);
+    assert_eq!(page["thread"]["awaiting_notification"], 1);
+    assert_eq!(page["items"][1]["awaits_notification"], true);
+
+    // Only the recipient marks a message read.
+    let message = |id: &str, action: &str| {
+        shop.path(&format!("/customers/{customer_id}/messages/{id}/{action}"))
+    };
+    let before = storefront.head_position().await;
+    let own = storefront
+        .post(&message(&asked_id, "read"), &json!({}))
+        .await;
+    refused_appending_nothing(&storefront, 409, "own-message", own, before).await;
+    employee
+        .post(&message(&asked_id, "read"), &json!({}))
+        .await
+        .expect(200);
+    let read = storefront
+        .post(&message(&answered_id, "read"), &json!({}))
+        .await
+        .expect(200);
+    let page = thread(
+        &employee,
+        &shop,
+        &customer_id,
+        "current",
+        position(&read.body),
+    )
+    .await;
+    assert_eq!(page["thread"]["unread_by_customer"], 0);
+    assert_eq!(page["thread"]["unread_by_shop"], 0);
+    assert_eq!(page["thread"]["awaiting_notification"], 0);
+    assert!(page["items"][0]["read_at"].is_string());
+    let listed = employee
+        .get(&shop.path(&format!(
+            "/messages/inbox?min_position={}",
+            position(&read.body)
+        )))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        listed["items"].as_array().expect("items").len(),
+        0,
+        "{listed}"
+    );
+
+    // The customer archives the shop's answer: hidden from them, still shown to the staff.
+    let archived = storefront
+        .post(&message(&answered_id, "archive"), &json!({}))
+        .await
+        .expect(200);
+    let at = position(&archived.body);
+    let page = thread(&storefront, &shop, &customer_id, "current", at).await;
+    assert_eq!(bodies(&page), ["Bonjour,\nmes tirages sont-ils partis ?"]);
+    let page = thread(&storefront, &shop, &customer_id, "archived", at).await;
+    assert_eq!(bodies(&page), ["Ils partent demain."]);
+    let page = thread(&employee, &shop, &customer_id, "current", at).await;
+    assert_eq!(page["items"].as_array().expect("items").len(), 2);
+    let unarchived = storefront
+        .post(&message(&answered_id, "unarchive"), &json!({}))
+        .await
+        .expect(200);
+    let page = thread(
+        &storefront,
+        &shop,
+        &customer_id,
+        "current",
+        position(&unarchived.body),
+    )
+    .await;
+    assert_eq!(page["items"].as_array().expect("items").len(), 2);
+
+    // Paging: oldest first, with a cursor.
+    for n in 0..3 {
+        send(
+            &storefront,
+            &shop,
+            &customer_id,
+            json!({"body": format!("relance {n}")}),
+        )
+        .await;
+    }
+    let at = storefront.head_position().await;
+    let first = storefront
+        .get(&shop.path(&format!(
+            "/customers/{customer_id}/messages?limit=2&min_position={at}"
+        )))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(first["items"].as_array().expect("items").len(), 2);
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let rest = storefront
+        .get(&shop.path(&format!(
+            "/customers/{customer_id}/messages?limit=200&after={cursor}"
+        )))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(bodies(&rest), ["relance 0", "relance 1", "relance 2"]);
+    assert_eq!(rest["thread"]["unread_by_shop"], 3);
+
+    // Bad input: 4xx and nothing appended.
+    let path = shop.path(&format!("/customers/{customer_id}/messages"));
+    let before = storefront.head_position().await;
+    let too_long = json!({"body": "a".repeat(5_001)});
+    for bad in [
+        json!({"body": "   "}),
+        too_long,
+        json!({"body": "bip\u{7}"}),
+    ] {
+        let reply = storefront.post(&path, &bad).await;
+        refused_appending_nothing(&storefront, 422, "validation", reply, before).await;
+    }
+    let unknown_field = storefront.post(&path, &json!({"text": "x"})).await;
+    assert!(
+        unknown_field.status.is_client_error(),
+        "{}",
+        unknown_field.raw
+    );
+    let other_order = place(
+        &storefront,
+        &shop,
+        &home_order(
+            &shop,
+            "paul@example.fr",
+            json!([{"sku": "TIR-10x15", "quantity": 1}]),
+        ),
+    )
+    .await
+    .0;
+    let before = storefront.head_position().await;
+    let foreign = storefront
+        .post(
+            &path,
+            &json!({"body": "Et celle-ci ?", "order_id": other_order}),
+        )
+        .await;
+    refused_appending_nothing(&storefront, 422, "validation", foreign, before).await;
+    let missing = message(&uuid::Uuid::nil().to_string(), "read");
+    let reply = employee.post(&missing, &json!({})).await;
+    refused_appending_nothing(&employee, 404, "not-found", reply, before).await;
+    let nobody = shop.path(&format!("/customers/{}/messages", uuid::Uuid::nil()));
+    let reply = storefront.post(&nobody, &json!({"body": "Allô ?"})).await;
+    refused_appending_nothing(&storefront, 404, "not-found", reply, before).await;
+    shop.as_role("accountant")
+        .get(&path)
+        .await
+        .expect_problem(403, "forbidden");
+
+    // Another shop's key sees nothing of this thread.
+    let elsewhere = photo_shop(&app, "Autre boutique").await;
+    elsewhere
+        .manager
+        .get(&path)
+        .await
+        .expect_problem(404, "not-found");
+    elsewhere
+        .manager
+        .post(&path, &json!({"body": "intrus"}))
+        .await
+        .expect_problem(404, "not-found");
+}
+
+#[tokio::test]
+async fn loyalty_points_follow_paid_orders_and_credit_notes() {
+    // Proves points are earned on payment (rounded down, at the rate in force), taken back by a
+    // credit note, not earned by an order cancelled before payment, and that a rate change
+    // applies to later payments only; another shop's key gets 404.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (customer_id, registered_at) = claire(&shop).await;
+    let storefront = shop.as_role("storefront");
+    let manager = &shop.manager;
+    let email = "claire.martin@example.fr";
+    let card = |at: u64| {
+        shop.path(&format!(
+            "/customers/{customer_id}/loyalty?min_position={at}"
+        ))
+    };
+    let empty = storefront.get(&card(registered_at)).await.expect(200).body;
+    assert_eq!(
+        (empty["balance"].as_i64(), empty["points_per_unit"].as_str()),
+        (Some(0), Some("1"))
+    );
+
+    // Paid at 1 point per euro.
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 60}, {"sku": "GUIDE-LYON", "quantity": 1}]);
+    let (paid_id, paid_total) = place(&storefront, &shop, &home_order(&shop, email, lines)).await;
+    let payments = shop.path(&format!("/orders/{paid_id}/payments"));
+    manager
+        .post(&payments, &json!({"method": "card", "amount": paid_total}))
+        .await
+        .expect(200);
+    // Cancelled before payment: earns nothing.
+    let lines = json!([{"sku": "TIR-13x18", "quantity": 5}]);
+    let (cancelled_id, _) = place(&storefront, &shop, &home_order(&shop, email, lines)).await;
+    let cancel = shop.path(&format!("/orders/{cancelled_id}/cancel"));
+    let cancelled = manager
+        .post(&cancel, &json!({"reason": "doublon"}))
+        .await
+        .expect(200);
+    let earned = points(&paid_total, 100);
+    assert!(earned > 0, "the test order is worth points");
+    let after_paid = storefront
+        .get(&card(position(&cancelled.body)))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(after_paid["balance"], earned, "{after_paid}");
+    let history = after_paid["history"].as_array().expect("history");
+    assert_eq!(history.len(), 1, "{after_paid}");
+    assert_eq!(history[0]["reason"], "order_paid");
+    assert_eq!(history[0]["order_id"], paid_id.as_str());
+    assert_eq!(history[0]["amount"], paid_total.as_str());
+    assert!(history[0]["document_number"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty()));
+
+    // A return credited: the order is now worth the points of what remains.
+    manager
+        .post(&shop.path(&format!("/orders/{paid_id}/ship")), &json!({}))
+        .await
+        .expect(200);
+    let credit = json!({"lines": [{"line_number": 1, "quantity": 10}],
+        "settlement": {"type": "store_credit"}});
+    let returned = manager
+        .post(&shop.path(&format!("/orders/{paid_id}/returns")), &credit)
+        .await
+        .expect(201);
+    let credited = returned.body["credits"][0]["totals"]["total_incl_vat"]
+        .as_str()
+        .expect("credited")
+        .to_string();
+    let credit_note = returned.body["issued"][0]["number"]
+        .as_str()
+        .expect("number")
+        .to_string();
+    let remaining = (cents(&paid_total) - cents(&credited)) / 100;
+    let after_credit = storefront
+        .get(&card(position(&returned.body)))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(after_credit["balance"], remaining, "{after_credit}");
+    assert_eq!(after_credit["removed"], earned - remaining);
+    let history = after_credit["history"].as_array().expect("history");
+    assert_eq!(history[1]["reason"], "credited");
+    assert_eq!(history[1]["document_number"], credit_note.as_str());
+    assert_eq!(history[1]["points"], remaining - earned);
+    assert_eq!(history[1]["balance_after"], remaining);
+
+    // A new rate applies to later payments only; bad rates are refused and append nothing.
+    let rule = shop.path("/loyalty-rule");
+    let before = manager.head_position().await;
+    for bad in ["-1", "0.125", "abc", "1000"] {
+        let reply = manager
+            .put(&rule, &json!({"points_per_unit": bad}), None, None)
+            .await;
+        assert!(reply.status.is_client_error(), "{bad}: {}", reply.raw);
+        assert_eq!(
+            manager.head_position().await,
+            before,
+            "nothing appended for {bad}"
+        );
+    }
+    storefront
+        .put(&rule, &json!({"points_per_unit": "2"}), None, None)
+        .await
+        .expect_problem(403, "forbidden");
+    manager
+        .put(&rule, &json!({"points_per_unit": "2.5"}), None, None)
+        .await
+        .expect(200);
+    assert_eq!(
+        storefront.get(&rule).await.expect(200).body["points_per_unit"],
+        "2.5"
+    );
+    let lines = json!([{"sku": "TIR-13x18", "quantity": 7}]);
+    let (second_id, second_total) =
+        place(&storefront, &shop, &home_order(&shop, email, lines)).await;
+    let paid = manager
+        .post(
+            &shop.path(&format!("/orders/{second_id}/payments")),
+            &json!({"method": "card", "amount": second_total}),
+        )
+        .await
+        .expect(200);
+    let last = storefront
+        .get(&card(position(&paid.body)))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        last["balance"],
+        remaining + points(&second_total, 250),
+        "{last}"
+    );
+    assert_eq!(last["history"].as_array().expect("history").len(), 3);
+
+    // Scoped by shop, and only for accounts that exist.
+    let elsewhere = photo_shop(&app, "Autre boutique").await;
+    elsewhere
+        .manager
+        .get(&card(0))
+        .await
+        .expect_problem(404, "not-found");
+    let unknown = shop.path(&format!("/customers/{}/loyalty", uuid::Uuid::nil()));
+    manager.get(&unknown).await.expect_problem(404, "not-found");
+}
