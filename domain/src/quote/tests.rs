@@ -17,7 +17,9 @@ fn customer() -> RegisteredCustomer {
             last_name: "Martin".into(),
             phone: None,
             address: Some(address()),
+            marketing_consent: false,
         },
+        previous_emails: Vec::new(),
     }
 }
 
