@@ -239,6 +239,7 @@ fn shop_profile(fixture: &Fixture, shop_id: Uuid) -> ShopProfile {
             delivery_slip: fixture.shop.delivery_slip_pattern.clone(),
         },
         payment_terms: "Payable à la commande".into(),
+        time_zone: None,
     }
 }
 

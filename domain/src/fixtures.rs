@@ -66,6 +66,7 @@ pub fn shop_profile() -> ShopProfile {
             delivery_slip: "BL-{YYYY}-{seq:06}".into(),
         },
         payment_terms: "Payable à la commande".into(),
+        time_zone: None,
     }
 }
 

@@ -51,6 +51,7 @@
 //!
 //! On a version conflict the glue reloads the streams, decides again and retries.
 
+pub mod calendar;
 pub mod catalog;
 pub mod coupon;
 pub mod customer;

@@ -117,3 +117,6 @@ const _: () = assert!(SINGLE_USE_CODES_PER_BATCH_MAX <= COUPON_CODES_PER_SHOP_MA
 const _: () = assert!(PACK_TRANSFER_ALLOWANCE_BYTES_MAX < 1 << 53);
 // Every line of a full order can be reprinted many times over.
 const _: () = assert!(PRINT_JOBS_PER_ORDER_MAX >= LINES_PER_ORDER_MAX);
+
+/// Recipients of one scheduled report (spec §7).
+pub const REPORT_RECIPIENTS_MAX: usize = 20;

@@ -99,6 +99,7 @@ fn profile() -> ShopProfile {
             delivery_slip: "BL-{YYYY}-{seq:06}".into(),
         },
         payment_terms: "Payable à la commande".into(),
+        time_zone: None,
     }
 }
 
@@ -275,6 +276,21 @@ fn scenario() -> Samples {
     mapping.category_accounts.insert(id(0xCA7), "7072".into());
     let shop = samples.run(shop, ShopCommand::SetLedgerMapping(Box::new(mapping)));
     let profile = shop.profile.clone().expect("shop created");
+    // A shop created with a zone, then moved: kept apart so the documents below keep the shape
+    // of a seller without a zone (their golden files pin it).
+    let zoned = ShopProfile {
+        time_zone: Some("Europe/Paris".into()),
+        ..self::profile()
+    };
+    let zoned_shop = samples.run_variant(
+        "time_zone",
+        Shop::default(),
+        ShopCommand::Create(Box::new(zoned)),
+    );
+    let move_zone = ShopCommand::SetTimeZone {
+        time_zone: "America/Martinique".into(),
+    };
+    samples.run(zoned_shop, move_zone);
     let catalog = Arc::new(catalog_scenario(&mut samples));
 
     let customer_profile = CustomerProfile {
@@ -814,6 +830,7 @@ fn every_event_type_has_a_golden_file() {
         "document-series.InvoiceIssued+coupon.json",
         "order.OrderCredited+coupon.json",
         "order.OrderPlaced+coupon.json",
+        "shop.ShopCreated+time_zone.json",
     ];
     let sampled_variants: Vec<&str> = samples
         .0
@@ -826,7 +843,7 @@ fn every_event_type_has_a_golden_file() {
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files; the order's count includes its four print-job events.
-        4 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1,
+        5 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1,
         "one sample per event type"
     );
 }

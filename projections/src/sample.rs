@@ -111,6 +111,7 @@ impl SampleShop {
                 delivery_slip: "BL-{YYYY}-{seq:06}".into(),
             },
             payment_terms: "Payable à la commande".into(),
+            time_zone: None,
         };
         SampleShop {
             shop_id,

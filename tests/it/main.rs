@@ -9,4 +9,5 @@ mod print_jobs;
 mod reports;
 mod serve;
 mod support;
+mod time_zones;
 mod verify;

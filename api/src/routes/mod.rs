@@ -17,6 +17,7 @@ pub mod packs;
 pub mod print_jobs;
 pub mod reports;
 pub mod shops;
+pub mod time_zone;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -41,6 +42,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::docs::base())
         .merge(shops::router())
         .merge(ledger_mapping::router())
+        .merge(time_zone::router())
         .merge(catalog::router())
         .merge(customers::router())
         .merge(orders::router())
@@ -198,4 +200,35 @@ pub fn parse_money(field: &str, text: &str) -> Result<rust_decimal::Decimal, Api
             "must be a decimal string such as \"12.50\"",
         ))
     })
+}
+
+/// Code of the conflict a stale `If-Match` raises inside a decision (answered 412).
+pub const PRECONDITION_FAILED: &str = "precondition-failed";
+
+/// The request's `If-Match`, if any.
+pub fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| ApiError::invalid("If-Match must be ASCII"))
+}
+
+/// Turns the stale-`If-Match` conflict raised inside a decision into 412.
+pub fn precondition_to_412(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Domain(comptoir_domain::DomainError::Conflict { code, message })
+            if code == PRECONDITION_FAILED =>
+        {
+            ApiError::PreconditionFailed { detail: message }
+        }
+        other => other,
+    }
+}
+
+/// A strong ETag of a JSON-serializable representation: it changes exactly when the value does.
+pub fn content_etag<T: Serialize>(value: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    format!("\"{}\"", hex::encode(&Sha256::digest(json)[..12]))
 }

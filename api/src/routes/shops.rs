@@ -1,6 +1,7 @@
 //! Shops and their API keys.
 
 use axum::extract::State;
+use comptoir_domain::calendar;
 use comptoir_domain::shop::{
     self, Address, DocumentPatterns, LegalIdentity, Permission, Role, Shop, ShopCommand, ShopEvent,
     ShopProfile,
@@ -97,6 +98,11 @@ pub struct ShopDto {
     pub prices_include_tax: bool,
     pub document_patterns: DocumentPatternsDto,
     pub payment_terms: String,
+    /// The IANA time zone the shop's calendar days are counted in (statistics presets, order
+    /// days, document dates, the dashboard); `Europe/Paris` when omitted. Instants stay UTC.
+    #[serde(default)]
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: Option<String>,
 }
 
 impl ShopDto {
@@ -118,6 +124,11 @@ impl ShopDto {
                 delivery_slip: self.document_patterns.delivery_slip,
             },
             payment_terms: self.payment_terms,
+            // Recorded explicitly, so the shop's events say which zone it was created in.
+            time_zone: Some(
+                self.time_zone
+                    .unwrap_or_else(|| calendar::DEFAULT_TIME_ZONE.to_string()),
+            ),
         }
     }
 }
@@ -131,6 +142,7 @@ pub struct ShopResponse {
 
 impl From<ShopProfile> for ShopResponse {
     fn from(p: ShopProfile) -> Self {
+        let time_zone = Some(p.zone().name().to_string());
         let organisation = OrganisationDto {
             name: p.organisation.name,
             address: p.organisation.address.into(),
@@ -151,6 +163,7 @@ impl From<ShopProfile> for ShopResponse {
                 prices_include_tax: p.prices_include_tax,
                 document_patterns,
                 payment_terms: p.payment_terms,
+                time_zone,
             },
         }
     }

@@ -16,6 +16,7 @@ pub use ledger_mapping::{
 pub use pattern::{format_document_number, pattern_has_year, validate_document_pattern};
 pub use roles::{role_allows, Permission, Role};
 
+use crate::calendar;
 use crate::limits::{API_KEYS_PER_SHOP_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, TEXT_CHARS_MAX};
 use crate::text::{validate_optional_text, validate_text};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
@@ -159,6 +160,11 @@ pub struct ShopProfile {
     pub document_patterns: DocumentPatterns,
     /// Printed on invoices, e.g. "Payable à la commande".
     pub payment_terms: String,
+    /// The IANA zone the shop's calendar days are counted in; `None` (every shop created before
+    /// zones existed, whose bytes have no such field) means [`calendar::DEFAULT_TIME_ZONE`].
+    /// `TimeZoneChanged` replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 impl ShopProfile {
@@ -167,7 +173,16 @@ impl ShopProfile {
         self.organisation.validate()?;
         validate_currency(&self.currency)?;
         self.document_patterns.validate()?;
-        validate_text("payment_terms", &self.payment_terms, TEXT_CHARS_MAX)
+        validate_text("payment_terms", &self.payment_terms, TEXT_CHARS_MAX)?;
+        if let Some(name) = &self.time_zone {
+            calendar::parse_time_zone(name)?;
+        }
+        Ok(())
+    }
+
+    /// The zone the shop's calendar days are counted in.
+    pub fn zone(&self) -> calendar::Tz {
+        calendar::zone_or_default(self.time_zone.as_deref())
     }
 }
 
@@ -196,6 +211,10 @@ pub enum ShopCommand {
     },
     /// Replaces the chart-of-accounts mapping the ledger posts this shop's later events to.
     SetLedgerMapping(Box<LedgerMapping>),
+    /// Moves the shop's calendar to another IANA zone (days counted from now on in it).
+    SetTimeZone {
+        time_zone: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -223,6 +242,12 @@ pub enum ShopEvent {
         mapping: Box<LedgerMapping>,
         changed_at: DateTime<Utc>,
     },
+    /// Appended last so every older variant keeps its encoding.
+    TimeZoneChanged {
+        shop_id: Uuid,
+        time_zone: String,
+        changed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ShopEvent {
@@ -232,6 +257,7 @@ impl DomainEvent for ShopEvent {
             ShopEvent::ApiKeyCreated { .. } => "ApiKeyCreated",
             ShopEvent::ApiKeyRevoked { .. } => "ApiKeyRevoked",
             ShopEvent::LedgerMappingChanged { .. } => "LedgerMappingChanged",
+            ShopEvent::TimeZoneChanged { .. } => "TimeZoneChanged",
         }
     }
 }
@@ -367,6 +393,30 @@ impl Shop {
     }
 }
 
+impl Shop {
+    fn decide_set_time_zone(
+        &self,
+        time_zone: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        let profile = self.profile_or_not_found()?;
+        calendar::parse_time_zone(time_zone)?;
+        let current = profile
+            .time_zone
+            .as_deref()
+            .unwrap_or(calendar::DEFAULT_TIME_ZONE);
+        if current == time_zone {
+            // Nothing changes: a retry (or a no-op edit) appends nothing.
+            return Ok(vec![]);
+        }
+        Ok(vec![ShopEvent::TimeZoneChanged {
+            shop_id: profile.shop_id,
+            time_zone: time_zone.to_owned(),
+            changed_at: now,
+        }])
+    }
+}
+
 fn validate_secret_hash(secret_hash: &str) -> Result<(), DomainError> {
     let ok = (16..=REFERENCE_CHARS_MAX).contains(&secret_hash.len())
         && secret_hash.chars().all(|c| c.is_ascii_graphic());
@@ -401,6 +451,9 @@ impl Aggregate for Shop {
             ShopCommand::SetLedgerMapping(mapping) => {
                 self.decide_set_ledger_mapping(mapping, env.now())
             }
+            ShopCommand::SetTimeZone { time_zone } => {
+                self.decide_set_time_zone(time_zone, env.now())
+            }
         }
     }
 
@@ -430,6 +483,11 @@ impl Aggregate for Shop {
             }
             ShopEvent::LedgerMappingChanged { mapping, .. } => {
                 self.ledger_mapping = (**mapping).clone();
+            }
+            ShopEvent::TimeZoneChanged { time_zone, .. } => {
+                if let Some(profile) = self.profile.as_mut() {
+                    profile.time_zone = Some(time_zone.clone());
+                }
             }
         }
         self

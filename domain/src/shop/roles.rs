@@ -46,10 +46,14 @@ pub enum Permission {
     ReadLedgerMapping,
     /// Change the ledger's chart-of-accounts mapping.
     ManageLedgerMapping,
+    /// Change shop settings such as its time zone.
+    ManageShopSettings,
+    /// Create, read, change and delete the shop's scheduled e-mail reports.
+    ManageReportSchedules,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 20] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -68,6 +72,8 @@ impl Permission {
         Permission::RequestReprints,
         Permission::ReadLedgerMapping,
         Permission::ManageLedgerMapping,
+        Permission::ManageShopSettings,
+        Permission::ManageReportSchedules,
     ];
 }
 
@@ -141,6 +147,14 @@ mod tests {
             assert_eq!(role_allows(role, Permission::IssueCreditNotes), is_manager);
             assert_eq!(
                 role_allows(role, Permission::ManageLedgerMapping),
+                is_manager
+            );
+            assert_eq!(
+                role_allows(role, Permission::ManageShopSettings),
+                is_manager
+            );
+            assert_eq!(
+                role_allows(role, Permission::ManageReportSchedules),
                 is_manager
             );
             let reads_mapping = matches!(role, Role::Manager | Role::Accountant);

@@ -54,7 +54,11 @@ pub(crate) enum Decoded {
 
 fn handler_for(event_type: &str) -> Option<Handler> {
     let handler = match event_type {
-        "ShopCreated" | "ApiKeyCreated" | "ApiKeyRevoked" | "LedgerMappingChanged" => Handler::Shop,
+        "ShopCreated"
+        | "ApiKeyCreated"
+        | "ApiKeyRevoked"
+        | "LedgerMappingChanged"
+        | "TimeZoneChanged" => Handler::Shop,
         "CategoryAdded"
         | "ProductAdded"
         | "ProductUpdated"

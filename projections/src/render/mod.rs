@@ -14,6 +14,7 @@ pub use pdf::to_pdf;
 
 use crate::views::{CreditNoteView, DeliverySlipView, InvoiceView};
 use chrono::{DateTime, Utc};
+use comptoir_domain::calendar::{local_date, zone_or_default};
 use comptoir_domain::documents::Seller;
 use comptoir_domain::order::{DocumentAllowance, DocumentLine, OrderCustomer, Settlement};
 use comptoir_domain::pricing::Totals;
@@ -52,8 +53,11 @@ pub fn rate(vat_rate: Decimal) -> String {
     format!("{} %", vat_rate.normalize()).replace('.', ",")
 }
 
-fn date(instant: DateTime<Utc>) -> String {
-    instant.format("%d/%m/%Y").to_string()
+/// The day `instant` falls on in the seller's zone, French style.
+fn date(instant: DateTime<Utc>, seller: &Seller) -> String {
+    local_date(instant, zone_or_default(seller.time_zone.as_deref()))
+        .format("%d/%m/%Y")
+        .to_string()
 }
 
 fn seller_lines(seller: &Seller) -> Vec<String> {
@@ -137,7 +141,7 @@ impl Printable {
         for payment in &body.payments {
             mentions.push(format!(
                 "Réglé le {} : {}",
-                date(payment.recorded_at),
+                date(payment.recorded_at, &body.seller),
                 money(payment.amount, &body.currency)
             ));
         }
@@ -145,10 +149,13 @@ impl Printable {
         Printable {
             title: "Facture".into(),
             number: view.number.clone(),
-            date: date(view.issued_at),
+            date: date(view.issued_at, &body.seller),
             seller: seller_lines(&body.seller),
             customer: customer_lines(&body.customer),
-            references: vec![format!("Commande du {}", date(body.order_placed_at))],
+            references: vec![format!(
+                "Commande du {}",
+                date(body.order_placed_at, &body.seller)
+            )],
             columns: price_columns(),
             rows: priced_rows(&body.lines, &body.currency),
             summary: summary(&body.totals, &body.allowances, &body.currency),
@@ -162,14 +169,16 @@ impl Printable {
         let settlement = match body.settlement {
             Settlement::Refund { .. } => "Remboursé au client".to_string(),
             Settlement::StoreCredit => match view.used_at {
-                Some(used_at) => format!("Crédit client (utilisé le {})", date(used_at)),
+                Some(used_at) => {
+                    format!("Crédit client (utilisé le {})", date(used_at, &body.seller))
+                }
                 None => "Crédit client utilisable sur une prochaine commande".to_string(),
             },
         };
         Printable {
             title: "Avoir".into(),
             number: document.number.clone(),
-            date: date(document.issued_at),
+            date: date(document.issued_at, &body.seller),
             seller: seller_lines(&body.seller),
             customer: customer_lines(&body.customer),
             references: vec![format!("Avoir sur facture {}", body.invoice_number)],
@@ -191,7 +200,7 @@ impl Printable {
         Printable {
             title: "Bon de livraison".into(),
             number: view.number.clone(),
-            date: date(view.issued_at),
+            date: date(view.issued_at, &body.seller),
             seller: seller_lines(&body.seller),
             customer: customer_lines(&body.customer),
             references,
