@@ -22,6 +22,7 @@
 //! | [`pack::ActivationCode`] | `activation-code-{sha256}` | minted once, redeemed once |
 //! | [`pack::Pack`] | `pack-{shop_id}` | validity, transfer and order quota |
 //! | [`order_files::OrderFiles`] | `order-files-{order_id}` | name → content hash of the order's files |
+//! | [`report_schedule::ReportSchedule`] | `report-schedule-{schedule_id}` | settings and periods sent by e-mail |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -66,6 +67,7 @@ pub mod order;
 pub mod order_files;
 pub mod pack;
 pub mod pricing;
+pub mod report_schedule;
 pub mod shop;
 pub mod store_credit;
 pub mod testing;

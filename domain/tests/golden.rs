@@ -323,7 +323,46 @@ fn scenario() -> Samples {
     coupon_order_scenario(&mut samples, &profile, &catalog, coupon);
     pack_scenario(&mut samples);
     print_job_scenario(&mut samples, &catalog);
+    report_schedule_scenario(&mut samples);
     samples
+}
+
+/// A weekly report schedule: created, changed to monthly, one month sent, deleted.
+fn report_schedule_scenario(samples: &mut Samples) {
+    use comptoir_domain::report_schedule::*;
+    let settings = ReportSettings {
+        recipients: vec!["gerant@studio-lumiere.fr".into()],
+        frequency: Frequency::Weekly,
+        format: ReportFormat::Csv,
+        group_by: ReportGrouping::OrderDay,
+    };
+    let create = ReportScheduleCommand::Create {
+        shop_id: id(0x5100),
+        schedule_id: id(0x5C4E),
+        settings: settings.clone(),
+    };
+    let schedule = samples.run(ReportSchedule::default(), create);
+    let monthly = ReportSettings {
+        frequency: Frequency::Monthly,
+        format: ReportFormat::Xlsx,
+        ..settings
+    };
+    let schedule = samples.run(
+        schedule,
+        ReportScheduleCommand::Update {
+            settings: monthly.clone(),
+        },
+    );
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2025, m, d).expect("date");
+    let sent = ReportScheduleCommand::RecordSent {
+        period: ReportPeriod {
+            starts_on: day(2, 1),
+            ends_before: day(3, 1),
+        },
+        recipients: monthly.recipients,
+    };
+    let schedule = samples.run(schedule, sent);
+    samples.run(schedule, ReportScheduleCommand::Delete);
 }
 
 /// Home delivery: placed, opened, paid in two payments, invoiced, produced, shipped, delivered,
@@ -767,6 +806,9 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
         "activation-code" => through::<ActivationCodeEvent>(value),
         "pack" => through::<PackEvent>(value),
         "order-files" => through::<OrderFilesEvent>(value),
+        "report-schedule" => {
+            through::<comptoir_domain::report_schedule::ReportScheduleEvent>(value)
+        }
         other => panic!("unknown stream kind {other}"),
     }
 }
@@ -842,8 +884,9 @@ fn every_event_type_has_a_golden_file() {
     assert_eq!(
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
-        // activation code, pack, order files; the order's count includes its four print-job events.
-        5 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1,
+        // activation code, pack, order files, report schedule; the order's count includes its
+        // four print-job events.
+        5 + 7 + 2 + 14 + 3 + 3 + 5 + 1 + 2 + 5 + 1 + 4,
         "one sample per event type"
     );
 }

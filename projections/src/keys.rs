@@ -48,6 +48,10 @@ pub(crate) enum Table {
     Coupon = 0x11,
     /// shop, day → `DailyUsage` (bytes transferred, orders, sales).
     DailyUsage = 0x12,
+    /// shop, schedule id → `ReportScheduleView`.
+    ReportSchedule = 0x13,
+    /// shop, schedule id, period first day, period end → `ReportDeliveryView`.
+    ReportDelivery = 0x14,
 }
 
 /// The checkpoint: the last log position whose effects are in the state.

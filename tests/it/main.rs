@@ -7,6 +7,7 @@ mod openapi;
 mod packs;
 mod print_jobs;
 mod reports;
+mod scheduled_reports;
 mod serve;
 mod support;
 mod time_zones;

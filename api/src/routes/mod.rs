@@ -15,6 +15,7 @@ pub mod order_flow;
 pub mod orders;
 pub mod packs;
 pub mod print_jobs;
+pub mod report_schedules;
 pub mod reports;
 pub mod shops;
 pub mod time_zone;
@@ -50,6 +51,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(documents::router())
         .merge(feed::router())
         .merge(reports::router())
+        .merge(report_schedules::router())
         .merge(packs::router())
         .merge(checkout::router())
         .merge(coupons::router())

@@ -10,6 +10,7 @@ mod customer;
 pub(crate) mod documents;
 mod order;
 mod print_jobs;
+mod report_schedules;
 pub(crate) mod shop;
 mod usage;
 
@@ -22,6 +23,7 @@ use comptoir_domain::customer::CustomerEvent;
 use comptoir_domain::documents::DocumentEvent;
 use comptoir_domain::order::OrderEvent;
 use comptoir_domain::pack::PackEvent;
+use comptoir_domain::report_schedule::ReportScheduleEvent;
 use comptoir_domain::shop::ShopEvent;
 use comptoir_domain::store_credit::StoreCreditEvent;
 use comptoir_eventlog::RecordedEvent;
@@ -37,6 +39,7 @@ enum Handler {
     StoreCredit,
     Coupon,
     Pack,
+    ReportSchedule,
 }
 
 /// A recorded event decoded once, then handed to every projection.
@@ -50,6 +53,7 @@ pub(crate) enum Decoded {
     StoreCredit(StoreCreditEvent),
     Coupon(CouponEvent),
     Pack(PackEvent),
+    ReportSchedule(ReportScheduleEvent),
 }
 
 fn handler_for(event_type: &str) -> Option<Handler> {
@@ -89,6 +93,10 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "CouponUsed"
         | "CouponUseReleased" => Handler::Coupon,
         "QuotaConsumed" => Handler::Pack,
+        "ReportScheduleCreated"
+        | "ReportScheduleUpdated"
+        | "ReportScheduleDeleted"
+        | "ScheduledReportSent" => Handler::ReportSchedule,
         _ => return None,
     };
     Some(handler)
@@ -108,6 +116,7 @@ pub(crate) fn decode(event: &RecordedEvent) -> ProjectionResult<Option<Decoded>>
         Handler::StoreCredit => Decoded::StoreCredit(decode_event(event)?),
         Handler::Coupon => Decoded::Coupon(decode_event(event)?),
         Handler::Pack => Decoded::Pack(decode_event(event)?),
+        Handler::ReportSchedule => Decoded::ReportSchedule(decode_event(event)?),
     };
     Ok(Some(decoded))
 }
@@ -130,5 +139,6 @@ pub(crate) fn apply_event(
         Decoded::StoreCredit(credit_event) => documents::apply_store_credit(writes, credit_event),
         Decoded::Coupon(coupon_event) => usage::apply_coupon(writes, coupon_event),
         Decoded::Pack(pack_event) => usage::apply_pack(writes, pack_event),
+        Decoded::ReportSchedule(schedule_event) => report_schedules::apply(writes, schedule_event),
     }
 }
