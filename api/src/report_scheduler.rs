@@ -10,7 +10,10 @@
 //! window left is a crash after the SMTP server accepted a mail and before its record was
 //! flushed: that period is sent again on restart (a duplicate rather than a lost report).
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use comptoir_domain::calendar::Tz;
 use comptoir_domain::report_schedule::{
@@ -32,6 +35,9 @@ use crate::server::{AppState, READ_WAIT_MAX};
 pub const TICK_SYSTEM_CLOCK: Duration = Duration::from_secs(30);
 /// Time between two passes under a test clock, which tests move by days at once.
 pub const TICK_TEST_CLOCK: Duration = Duration::from_millis(200);
+/// Longest wait before a schedule that failed is tried again (SMTP down, a period too large to
+/// report): failures back off exponentially from one tick up to this.
+pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(3600);
 /// Namespace of the command ids of recorded deliveries (UUID v5 of schedule and period).
 const DELIVERY_NAMESPACE: Uuid = Uuid::from_u128(0x8c1e_5e4d_2f0b_4c8a_9e61_7a4d_3b2c_0d15);
 
@@ -53,15 +59,52 @@ pub fn spawn(state: AppState, mailer: Mailer) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(tick);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failures = Failures::new(tick);
         loop {
             interval.tick().await;
-            pass(&state, &mailer).await;
+            pass(&state, &mailer, &mut failures).await;
         }
     })
 }
 
-/// One pass over every live schedule; a schedule that fails is logged and tried again next pass.
-async fn pass(state: &AppState, mailer: &Mailer) {
+/// Schedules whose last attempt failed: how many times in a row, and when to try again.
+struct Failures {
+    tick: Duration,
+    by_schedule: HashMap<Uuid, (u32, Instant)>,
+}
+
+impl Failures {
+    fn new(tick: Duration) -> Self {
+        Failures {
+            tick,
+            by_schedule: HashMap::new(),
+        }
+    }
+
+    fn may_try(&self, schedule_id: Uuid, now: Instant) -> bool {
+        self.by_schedule
+            .get(&schedule_id)
+            .is_none_or(|(_, next_try)| now >= *next_try)
+    }
+
+    fn failed(&mut self, schedule_id: Uuid, now: Instant) -> Duration {
+        let attempts = self.by_schedule.get(&schedule_id).map_or(0, |(n, _)| *n) + 1;
+        let wait = self
+            .tick
+            .saturating_mul(1 << attempts.min(16))
+            .min(RETRY_BACKOFF_MAX);
+        self.by_schedule.insert(schedule_id, (attempts, now + wait));
+        wait
+    }
+
+    fn succeeded(&mut self, schedule_id: Uuid) {
+        self.by_schedule.remove(&schedule_id);
+    }
+}
+
+/// One pass over every live schedule; a schedule that fails is logged and tried again after a
+/// backoff.
+async fn pass(state: &AppState, mailer: &Mailer, failures: &mut Failures) {
     let schedules = match state.projections.live_report_schedules() {
         Ok(schedules) => schedules,
         Err(error) => {
@@ -70,8 +113,15 @@ async fn pass(state: &AppState, mailer: &Mailer) {
         }
     };
     for (shop_id, schedule_id) in schedules {
-        if let Err(error) = send_due(state, mailer, shop_id, schedule_id).await {
-            tracing::error!(%error, %shop_id, %schedule_id, "sending a scheduled report failed");
+        if !failures.may_try(schedule_id, Instant::now()) {
+            continue;
+        }
+        match send_due(state, mailer, shop_id, schedule_id).await {
+            Ok(()) => failures.succeeded(schedule_id),
+            Err(error) => {
+                let retry_in = failures.failed(schedule_id, Instant::now());
+                tracing::error!(%error, %shop_id, %schedule_id, retry_in_s = retry_in.as_secs(), "sending a scheduled report failed");
+            }
         }
     }
 }
@@ -193,6 +243,27 @@ async fn record_sent(
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn failures_back_off_until_a_success() {
+        // Proves a failing schedule waits 2, 4, 8… ticks (capped), others are not held back, and
+        // a success clears its record.
+        let tick = Duration::from_secs(30);
+        let mut failures = Failures::new(tick);
+        let (failing, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let now = Instant::now();
+        assert_eq!(failures.failed(failing, now), tick * 2);
+        assert!(!failures.may_try(failing, now + tick));
+        assert!(failures.may_try(failing, now + tick * 2));
+        assert!(failures.may_try(other, now));
+        assert_eq!(failures.failed(failing, now), tick * 4);
+        for _ in 0..20 {
+            failures.failed(failing, now);
+        }
+        assert_eq!(failures.failed(failing, now), RETRY_BACKOFF_MAX);
+        failures.succeeded(failing);
+        assert!(failures.may_try(failing, now));
+    }
 
     #[test]
     fn delivery_ids_depend_on_schedule_and_period_only() {
