@@ -182,7 +182,7 @@ async fn render(
         report_schedule::ReportFormat::Xlsx => "xlsx",
         report_schedule::ReportFormat::Xml => "xml",
     };
-    let file = statistics_export(&statistics, format)?;
+    let file = statistics_export(&statistics, format, zone)?;
     let shop_name = shop_profile(state, shop_id)?.name;
     let last_day = period.ends_before.pred_opt().unwrap_or(period.starts_on);
     Ok(OutgoingMail {

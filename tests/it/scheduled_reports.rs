@@ -240,7 +240,7 @@ async fn a_daily_report_is_mailed_once_per_paris_day_and_not_again_after_a_resta
     let (file_name, csv) = attachment(&mail.data);
     let from = "2027-03-27T23:00:00Z";
     let until = "2027-03-28T22:00:00Z";
-    assert_eq!(file_name, "statistics-order_day-20270327-20270328.csv");
+    assert_eq!(file_name, "statistics-order_day-20270328-20270329.csv");
     assert_eq!(csv, statistics_csv(&shop, from, until, position).await);
     let text = String::from_utf8(csv).expect("utf-8");
     assert!(text.contains("2027-03-28"), "{text}");

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
+use crate::api::{fixture, home_order, photo_shop, place, shop_body, Api, PhotoShop};
 use crate::support::spawn_app_with_test_clock;
 
 pub async fn set_clock(owner: &Api, now: &str) {
@@ -174,4 +174,26 @@ async fn calendar_days_are_the_shops_across_a_dst_change() {
         day_rows(&shop, both, position).await,
         [("2027-03-28".to_string(), 2)]
     );
+}
+
+#[tokio::test]
+async fn a_shop_is_created_in_a_valid_zone_only() {
+    // Proves the zone given at creation is recorded and answered back, and an unknown one is a
+    // 422 that creates nothing.
+    let (_dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    let mut body = shop_body(&fixture(), "Studio Lumière — Fort-de-France");
+    body["time_zone"] = json!("Mars/Olympus_Mons");
+    let head = owner.head_position().await;
+    owner
+        .post("/v1/shops", &body)
+        .await
+        .expect_problem(422, "validation");
+    assert_eq!(owner.head_position().await, head);
+    body["time_zone"] = json!("America/Martinique");
+    let created = owner.post("/v1/shops", &body).await.expect(201);
+    assert_eq!(created.body["time_zone"], "America/Martinique");
+    let shop_id = created.id("shop_id");
+    let read = owner.get(&format!("/v1/shops/{shop_id}")).await.expect(200);
+    assert_eq!(read.body["time_zone"], "America/Martinique");
 }

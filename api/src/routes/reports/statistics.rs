@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use comptoir_domain::calendar::Tz;
+use comptoir_domain::calendar::{local_date, Tz};
 use comptoir_domain::shop::Permission;
 use comptoir_domain::Environment;
 use comptoir_projections::exports::{
@@ -127,15 +127,18 @@ pub(crate) struct StatisticsFile {
     pub bytes: Vec<u8>,
 }
 
+/// The file is named after the period's first day and the day it ends before, as days of the
+/// shop's `zone`.
 pub(crate) fn statistics_export(
     statistics: &Statistics,
     format: &str,
+    zone: Tz,
 ) -> Result<StatisticsFile, ApiError> {
     let stem = format!(
         "statistics-{}-{}-{}",
         statistics.group_by.as_str(),
-        statistics.from.format("%Y%m%d"),
-        statistics.until.format("%Y%m%d")
+        local_date(statistics.from, zone).format("%Y%m%d"),
+        local_date(statistics.until, zone).format("%Y%m%d")
     );
     let (content_type, extension, bytes) = match format {
         "csv" => (
@@ -162,8 +165,8 @@ pub(crate) fn statistics_export(
     })
 }
 
-fn statistics_file(statistics: &Statistics, format: &str) -> Result<Response, ApiError> {
-    let file = statistics_export(statistics, format)?;
+fn statistics_file(statistics: &Statistics, format: &str, zone: Tz) -> Result<Response, ApiError> {
+    let file = statistics_export(statistics, format, zone)?;
     Ok(attachment(file.content_type, file.file_name, file.bytes))
 }
 
@@ -193,7 +196,7 @@ pub async fn statistics(
             let body = serde_json::to_value(&statistics).map_err(|_| ApiError::Internal)?;
             Ok(Answer::ok(body, state.projections.position()).into_response())
         }
-        format => statistics_file(&statistics, format),
+        format => statistics_file(&statistics, format, zone),
     }
 }
 
