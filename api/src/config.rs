@@ -3,6 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use crate::mail::MailConfig;
+
+/// The `From:` of outgoing mail when only `COMPTOIR_SMTP_URL` is set.
+pub const MAIL_FROM_DEFAULT: &str = "comptoir <comptoir@localhost>";
+
 /// Where the log lives when nothing else is said: beside the working directory, so that a fresh
 /// checkout runs with no setup.
 pub const DATA_DIR_DEFAULT: &str = "./data";
@@ -25,6 +30,9 @@ pub struct Config {
     /// Let the owner move the decisions' clock over HTTP (`PUT /v1/test-clock`), for end-to-end
     /// tests of expiry. Never on unless `serve --test-clock` is given.
     pub test_clock: bool,
+    /// SMTP for outgoing mail (`COMPTOIR_SMTP_URL`, `COMPTOIR_MAIL_FROM`); scheduled reports
+    /// are sent only when it is set.
+    pub mail: Option<MailConfig>,
 }
 
 /// The token is a secret: never print it.
@@ -36,6 +44,7 @@ impl std::fmt::Debug for Config {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("demo", &self.demo)
             .field("test_clock", &self.test_clock)
+            .field("mail", &self.mail)
             .finish()
     }
 }

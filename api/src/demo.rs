@@ -242,6 +242,7 @@ fn shop_profile(fixture: &Fixture, shop_id: Uuid) -> ShopProfile {
             purchase_order: None,
         },
         payment_terms: "Payable à la commande".into(),
+        time_zone: None,
     }
 }
 

@@ -15,10 +15,12 @@ mod error;
 pub mod extract;
 mod health;
 pub mod idempotency;
+pub mod mail;
+pub mod report_scheduler;
 pub mod routes;
 mod server;
 
-pub use config::{Config, DATA_DIR_DEFAULT, LISTEN_DEFAULT};
+pub use config::{Config, DATA_DIR_DEFAULT, LISTEN_DEFAULT, MAIL_FROM_DEFAULT};
 pub use error::ApiError;
 pub use server::{
     router, serve, shutdown_signal, AppState, ServeError, READ_WAIT_MAX, REQUEST_BODY_BYTES_MAX,

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use comptoir_api::{Config, DATA_DIR_DEFAULT, LISTEN_DEFAULT};
+use comptoir_api::mail::MailConfig;
+use comptoir_api::{Config, DATA_DIR_DEFAULT, LISTEN_DEFAULT, MAIL_FROM_DEFAULT};
 use tracing_subscriber::EnvFilter;
 
 /// Exit status when `verify` found a damaged record (1 is any other failure).
@@ -38,6 +39,13 @@ enum Command {
         /// Tests only: let the owner token move the clock (`PUT /v1/test-clock`).
         #[arg(long)]
         test_clock: bool,
+        /// SMTP server for outgoing mail, `smtp://[user:password@]host[:port]`; without it
+        /// scheduled reports are off.
+        #[arg(long, env = "COMPTOIR_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// The `From:` address of outgoing mail.
+        #[arg(long, env = "COMPTOIR_MAIL_FROM", default_value = MAIL_FROM_DEFAULT)]
+        mail_from: String,
     },
     /// Owner tokens (they create shops and API keys).
     Token {
@@ -82,12 +90,18 @@ fn main() -> ExitCode {
             listen,
             demo,
             test_clock,
+            smtp_url,
+            mail_from,
         } => serve(Config {
             data_dir,
             listen,
             admin_token: std::env::var("COMPTOIR_ADMIN_TOKEN").ok(),
             demo,
             test_clock,
+            mail: smtp_url.map(|smtp_url| MailConfig {
+                smtp_url,
+                from: mail_from,
+            }),
         }),
         Command::Verify {
             data_dir,

@@ -146,6 +146,23 @@ pub enum ServeError {
     Responses(crate::idempotency::durable::OpenError),
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
+    #[error("{0}\nfix COMPTOIR_SMTP_URL / COMPTOIR_MAIL_FROM, or unset COMPTOIR_SMTP_URL to run without mail")]
+    Mail(crate::mail::MailError),
+}
+
+/// Starts the scheduled-reports sender when SMTP is configured, and says at start-up whether
+/// reports will be sent.
+fn start_report_scheduler(
+    state: &AppState,
+    mail: Option<&crate::mail::MailConfig>,
+) -> Result<Option<tokio::task::JoinHandle<()>>, crate::mail::MailError> {
+    let Some(mail) = mail else {
+        tracing::info!("scheduled reports are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
+        return Ok(None);
+    };
+    let mailer = crate::mail::Mailer::start(mail)?;
+    tracing::info!(from = %mail.from, "scheduled reports are on");
+    Ok(Some(crate::report_scheduler::spawn(state.clone(), mailer)))
 }
 
 /// Opens the log, serves until `shutdown` resolves, lets in-flight requests finish, then flushes
@@ -181,6 +198,14 @@ pub async fn serve(
         }
     };
     let runner = state.start_projections();
+    let scheduler = match start_report_scheduler(&state, config.mail.as_ref()) {
+        Ok(scheduler) => scheduler,
+        Err(error) => {
+            runner.abort();
+            close_log(log).await;
+            return Err(ServeError::Mail(error));
+        }
+    };
     if config.demo {
         if let Err(error) = crate::demo::load(&state).await {
             tracing::error!(%error, "loading the demo shop failed");
@@ -193,6 +218,9 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     runner.abort();
+    if let Some(scheduler) = scheduler {
+        scheduler.abort();
+    }
     if let Err(error) = projections.flush().await {
         tracing::error!(%error, "flushing the read models failed");
     }

@@ -2,11 +2,13 @@
 //! date, data left, and bandwidth, orders and sales over the last 7 days and the last 12 months.
 //!
 //! Pure: the caller passes the pack's state, the transfers and the orders (from read models) and
-//! `now`. Days are UTC calendar days, like the dates the caller passes; "the last 7 days" are today
+//! `now` and the shop's zone. Days are calendar days of the shop's zone, like the dates the caller
+//! passes; "the last 7 days" are today
 //! and the 6 days before, "the last 12 months" the current calendar month and the 11 before, so the
 //! charts have a fixed number of bars, oldest first, with zeros where nothing happened. Entries
 //! outside the windows (older, or dated in the future) are ignored.
 
+use crate::calendar::{local_date, Tz};
 use crate::limits::{DASHBOARD_RECENT_DAYS, DASHBOARD_RECENT_MONTHS, MONEY_SCALE_MAX};
 use crate::pack::{pack_status, Pack, PackStatus, BYTES_PER_GIGABYTE};
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
@@ -123,14 +125,16 @@ fn gigabytes(bytes: u64) -> Decimal {
 }
 
 /// The dashboard at `now`, from the pack's state, the transfers (day, bytes) and the orders
-/// (day, total including VAT) of the shop. Pass placed orders that were not cancelled.
+/// (day, total including VAT) of the shop. Pass placed orders that were not cancelled, dated in
+/// the shop's `zone`.
 pub fn dashboard(
     pack: &Pack,
     transfers: &[(NaiveDate, u64)],
     orders: &[(NaiveDate, Decimal)],
     now: DateTime<Utc>,
+    zone: Tz,
 ) -> Dashboard {
-    let today = now.date_naive();
+    let today = local_date(now, zone);
     let tomorrow = today.checked_add_days(Days::new(1)).unwrap_or(today);
     let days = recent_days(today);
     let months = recent_months(today);
@@ -186,7 +190,7 @@ mod tests {
     #[test]
     fn pack_figures_come_from_the_pack_state() {
         // Proves level, end date, status and what is left; gigabytes are rounded down.
-        let board = dashboard(&pack(), &[], &[], test_now());
+        let board = dashboard(&pack(), &[], &[], test_now(), Tz::UTC);
         assert_eq!(board.account_level.as_deref(), Some("Pro"));
         assert_eq!(
             board.pack_ends_at,
@@ -196,7 +200,7 @@ mod tests {
         assert_eq!(board.transfer_bytes_left, 48_765_432_110);
         assert_eq!(board.transfer_gigabytes_left, d("48.76"));
         assert_eq!(board.orders_left, 5_000);
-        let none = dashboard(&Pack::default(), &[], &[], test_now());
+        let none = dashboard(&Pack::default(), &[], &[], test_now(), Tz::UTC);
         assert_eq!(none.account_level, None);
         assert_eq!(
             none.pack_status,
@@ -224,7 +228,7 @@ mod tests {
             (date(2025, 1, 2), d("30.00")),
             (date(2024, 3, 14), d("99.00")),
         ];
-        let board = dashboard(&pack(), &transfers, &orders, test_now());
+        let board = dashboard(&pack(), &transfers, &orders, test_now(), Tz::UTC);
         let week = &board.bandwidth_bytes_last_7_days;
         assert_eq!(week.buckets.len(), 7);
         assert_eq!(week.buckets[0].starts_on, date(2025, 3, 8));
@@ -260,5 +264,33 @@ mod tests {
         assert_eq!(starts[0], date(2024, 2, 1));
         assert_eq!(starts[11], date(2025, 1, 1));
         assert!(starts.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn today_is_the_shop_zones_day() {
+        // Proves the last bar is the shop's today: at 2026-03-29T22:30Z it is already 30 March in
+        // Paris (summer time began that morning), still 29 March in UTC.
+        let now = DateTime::parse_from_rfc3339("2026-03-29T22:30:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let orders = [(date(2026, 3, 30), d("10.00"))];
+        let paris = dashboard(
+            &pack(),
+            &[],
+            &orders,
+            now,
+            crate::calendar::default_time_zone(),
+        );
+        assert_eq!(
+            paris.sales_last_7_days.buckets[6].starts_on,
+            date(2026, 3, 30)
+        );
+        assert_eq!(paris.sales_last_7_days.total, d("10.00"));
+        let utc = dashboard(&pack(), &[], &orders, now, Tz::UTC);
+        assert_eq!(
+            utc.sales_last_7_days.buckets[6].starts_on,
+            date(2026, 3, 29)
+        );
+        assert_eq!(utc.sales_last_7_days.total, Decimal::ZERO);
     }
 }

@@ -68,6 +68,7 @@ pub fn shop_profile() -> ShopProfile {
             purchase_order: None,
         },
         payment_terms: "Payable à la commande".into(),
+        time_zone: None,
     }
 }
 

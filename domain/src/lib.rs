@@ -25,6 +25,7 @@
 //! | [`quote::Quote`] | `quote-{shop_id}-{number}` | a quote's acceptance, decline, conversion |
 //! | [`quote::PurchaseOrder`] | `purchase-order-{shop_id}-{number}` | a purchase order's payment |
 //! | [`customer_messages::CustomerMessages`] | `customer-messages-{customer_id}` | one thread per customer: sent, read by the other side, archived per side |
+//! | [`report_schedule::ReportSchedule`] | `report-schedule-{schedule_id}` | settings and periods sent by e-mail |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -61,6 +62,7 @@
 //!
 //! On a version conflict the glue reloads the streams, decides again and retries.
 
+pub mod calendar;
 pub mod catalog;
 pub mod coupon;
 pub mod customer;
@@ -78,6 +80,7 @@ pub mod order_files;
 pub mod pack;
 pub mod pricing;
 pub mod quote;
+pub mod report_schedule;
 pub mod shop;
 pub mod store_credit;
 pub mod testing;

@@ -140,3 +140,6 @@ const _: () = assert!(MESSAGES_PER_THREAD_MAX * MESSAGE_CHARS_MAX * 4 <= 20_000_
 // The largest amount times the largest rate stays an exact integer in an i64.
 const _: () =
     assert!((MONEY_AMOUNT_MAX as i128) * (LOYALTY_POINTS_PER_UNIT_MAX as i128) < i64::MAX as i128);
+
+/// Recipients of one scheduled report (spec §7).
+pub const REPORT_RECIPIENTS_MAX: usize = 20;

@@ -104,6 +104,7 @@ fn profile() -> ShopProfile {
             purchase_order: None,
         },
         payment_terms: "Payable à la commande".into(),
+        time_zone: None,
     }
 }
 
@@ -291,6 +292,21 @@ fn scenario() -> Samples {
         },
     );
     let profile = shop.profile.clone().expect("shop created");
+    // A shop created with a zone, then moved: kept apart so the documents below keep the shape
+    // of a seller without a zone (their golden files pin it).
+    let zoned = ShopProfile {
+        time_zone: Some("Europe/Paris".into()),
+        ..self::profile()
+    };
+    let zoned_shop = samples.run_variant(
+        "time_zone",
+        Shop::default(),
+        ShopCommand::Create(Box::new(zoned)),
+    );
+    let move_zone = ShopCommand::SetTimeZone {
+        time_zone: "America/Martinique".into(),
+    };
+    samples.run(zoned_shop, move_zone);
     let catalog = Arc::new(catalog_scenario(&mut samples));
 
     let customer_profile = CustomerProfile {
@@ -357,7 +373,46 @@ fn scenario() -> Samples {
     coupon_order_scenario(&mut samples, &profile, &catalog, coupon);
     pack_scenario(&mut samples);
     print_job_scenario(&mut samples, &catalog);
+    report_schedule_scenario(&mut samples);
     samples
+}
+
+/// A weekly report schedule: created, changed to monthly, one month sent, deleted.
+fn report_schedule_scenario(samples: &mut Samples) {
+    use comptoir_domain::report_schedule::*;
+    let settings = ReportSettings {
+        recipients: vec!["gerant@studio-lumiere.fr".into()],
+        frequency: Frequency::Weekly,
+        format: ReportFormat::Csv,
+        group_by: ReportGrouping::OrderDay,
+    };
+    let create = ReportScheduleCommand::Create {
+        shop_id: id(0x5100),
+        schedule_id: id(0x5C4E),
+        settings: settings.clone(),
+    };
+    let schedule = samples.run(ReportSchedule::default(), create);
+    let monthly = ReportSettings {
+        frequency: Frequency::Monthly,
+        format: ReportFormat::Xlsx,
+        ..settings
+    };
+    let schedule = samples.run(
+        schedule,
+        ReportScheduleCommand::Update {
+            settings: monthly.clone(),
+        },
+    );
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2025, m, d).expect("date");
+    let sent = ReportScheduleCommand::RecordSent {
+        period: ReportPeriod {
+            starts_on: day(2, 1),
+            ends_before: day(3, 1),
+        },
+        recipients: monthly.recipients,
+    };
+    let schedule = samples.run(schedule, sent);
+    samples.run(schedule, ReportScheduleCommand::Delete);
 }
 
 /// Home delivery: placed, opened, paid in two payments, invoiced, produced, shipped, delivered,
@@ -935,6 +990,9 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
         "quote" => through::<comptoir_domain::quote::QuoteEvent>(value),
         "purchase-order" => through::<comptoir_domain::quote::PurchaseOrderEvent>(value),
         "customer-messages" => through::<MessageEvent>(value),
+        "report-schedule" => {
+            through::<comptoir_domain::report_schedule::ReportScheduleEvent>(value)
+        }
         other => panic!("unknown stream kind {other}"),
     }
 }
@@ -1000,6 +1058,7 @@ fn every_event_type_has_a_golden_file() {
         "order.OrderCredited+coupon.json",
         "order.OrderPlaced+coupon.json",
         "shop.ShopCreated+patterns.json",
+        "shop.ShopCreated+time_zone.json",
     ];
     let sampled_variants: Vec<&str> = samples
         .0
@@ -1011,9 +1070,9 @@ fn every_event_type_has_a_golden_file() {
     assert_eq!(
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
-        // activation code, pack, order files, quote, purchase order, customer messages; the
-        // order's count includes its four print-job events.
-        5 + 7 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 4,
+        // activation code, pack, order files, quote, purchase order, customer messages, report
+        // schedule; the order's count includes its four print-job events.
+        6 + 7 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 4 + 4,
         "one sample per event type"
     );
 }

@@ -73,6 +73,10 @@ pub(crate) enum Table {
     LoyaltyEntry = 0x36,
     /// shop, id derived from an email an account moved to → that account's id.
     CustomerAlias = 0x37,
+    /// shop, schedule id → `ReportScheduleView`.
+    ReportSchedule = 0x17,
+    /// shop, schedule id, period first day, period end → `ReportDeliveryView`.
+    ReportDelivery = 0x18,
 }
 
 /// The checkpoint: the last log position whose effects are in the state.

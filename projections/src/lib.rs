@@ -32,6 +32,7 @@ mod paging;
 mod queries;
 mod rebuild;
 pub mod render;
+pub mod report_schedules;
 mod runner;
 pub mod sample;
 pub mod statistics;

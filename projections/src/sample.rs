@@ -113,6 +113,7 @@ impl SampleShop {
                 purchase_order: None,
             },
             payment_terms: "Payable à la commande".into(),
+            time_zone: None,
         };
         SampleShop {
             shop_id,

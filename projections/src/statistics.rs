@@ -15,7 +15,8 @@ use crate::keys::{instant_bytes, shop_prefix, Table};
 use crate::store;
 use crate::views::{OrderSummary, OrderView};
 use crate::Projections;
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
+use comptoir_domain::calendar::{local_date, start_of_day, Tz};
 use comptoir_domain::order::{LineKind, OrderStatus, PaymentMethod};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -37,8 +38,9 @@ pub const UNPAID_KEY: &str = "unpaid";
 /// Key of the payment-type row of orders paid with more than one method.
 pub const MIXED_KEY: &str = "mixed";
 
-/// A named period, computed from the `now` the caller passes (projections never read the
-/// clock). Days are UTC days: shops have no time zone of their own yet.
+/// A named period, computed from the `now` and the shop's zone the caller passes (projections
+/// never read the clock). Days, weeks, months and years are those of the shop's calendar: they
+/// begin at local midnight, so a day around a DST change lasts 23 or 25 hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
@@ -88,14 +90,15 @@ impl Preset {
             .ok_or_else(|| invalid(format!("unknown preset {text:?}")))
     }
 
-    /// The half-open period `[from, until)` this preset names at `now`; `Custom` takes the
-    /// caller's bounds, both required.
+    /// The half-open period `[from, until)` this preset names at `now` in `zone`; `Custom` takes
+    /// the caller's bounds, both required.
     pub fn period(
         self,
         now: DateTime<Utc>,
+        zone: Tz,
         custom: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
     ) -> ProjectionResult<(DateTime<Utc>, DateTime<Utc>)> {
-        let today = now.date_naive();
+        let today = local_date(now, zone);
         let (first, last_excluded) = match self {
             Preset::Today => (Some(today), today.checked_add_days(Days::new(1))),
             Preset::Yesterday => (today.checked_sub_days(Days::new(1)), Some(today)),
@@ -132,7 +135,7 @@ impl Preset {
             Preset::Custom => return custom_period(custom),
         };
         match (first, last_excluded) {
-            (Some(first), Some(last)) => Ok((midnight(first), midnight(last))),
+            (Some(first), Some(last)) => Ok((start_of_day(first, zone), start_of_day(last, zone))),
             _ => Err(invalid("the period is out of the calendar's range".into())),
         }
     }
@@ -150,10 +153,6 @@ fn custom_period(
     }
 }
 
-fn midnight(day: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN))
-}
-
 fn invalid(reason: String) -> ProjectionError {
     ProjectionError::InvalidQuery { reason }
 }
@@ -169,7 +168,7 @@ pub enum GroupBy {
     /// One row per category name (so shops of one organisation share rows), plus shipping and
     /// discounts rows.
     ProductType,
-    /// One row per UTC day the orders were placed, `YYYY-MM-DD`.
+    /// One row per day (in the shop's zone) the orders were placed, `YYYY-MM-DD`.
     OrderDay,
     /// One row per payment method; `unpaid`, or `mixed` for orders paid with several.
     PaymentType,
@@ -259,6 +258,8 @@ pub struct StatisticsQuery {
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
     pub group_by: GroupBy,
+    /// The zone order days are counted in: the (first) shop's.
+    pub zone: Tz,
 }
 
 impl Projections {
@@ -285,7 +286,7 @@ impl Projections {
                 .map(|category| (category.category_id, category.name))
                 .collect();
             for order in self.orders_placed(*shop_id, query, &mut orders_read)? {
-                let contributions = contributions(&order, query.group_by, &categories);
+                let contributions = contributions(&order, query, &categories);
                 for row in contributions {
                     totals.add(&Measures {
                         orders: 0,
@@ -352,7 +353,7 @@ fn merge(groups: &mut BTreeMap<String, StatisticsRow>, row: StatisticsRow) {
 /// What one order adds to each group it touches: one row per group, with `orders: 1`.
 fn contributions(
     order: &OrderView,
-    group_by: GroupBy,
+    query: &StatisticsQuery,
     categories: &BTreeMap<Uuid, String>,
 ) -> Vec<StatisticsRow> {
     let whole = whole_order(order);
@@ -361,7 +362,7 @@ fn contributions(
         label,
         measures: whole.clone(),
     };
-    match group_by {
+    match query.group_by {
         GroupBy::OrderNumber => vec![row(
             order.order_id.to_string(),
             order.invoice_number.clone().unwrap_or_default(),
@@ -374,7 +375,9 @@ fn contributions(
             vec![row(key, order.customer.name.clone())]
         }
         GroupBy::OrderDay => {
-            let day = order.placed_at.date_naive().format("%Y-%m-%d").to_string();
+            let day = local_date(order.placed_at, query.zone)
+                .format("%Y-%m-%d")
+                .to_string();
             vec![row(day.clone(), day)]
         }
         GroupBy::PaymentType => {

@@ -26,6 +26,8 @@ pub struct ShopView {
     pub document_patterns: DocumentPatterns,
     pub payment_terms: String,
     pub created_at: DateTime<Utc>,
+    /// The IANA zone the shop's days are counted in (the default when it never chose one).
+    pub time_zone: String,
 }
 
 /// An API key as the API authenticates it; the secret and its hash are not part of the view.

@@ -10,6 +10,8 @@ mod packs;
 mod print_jobs;
 mod quotes;
 mod reports;
+mod scheduled_reports;
 mod serve;
 mod support;
+mod time_zones;
 mod verify;

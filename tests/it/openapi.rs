@@ -571,6 +571,78 @@ async fn back_office_answers_match_the_served_openapi_document() {
     }
 }
 
+#[tokio::test]
+async fn time_zone_and_report_schedule_answers_match_the_served_openapi_document() {
+    // Proves the shop's zone (read and changed) and every report-schedule answer (created, listed,
+    // read, changed, deliveries, deleted) validate against /openapi.json.
+    let (_dir, app) = spawn_app().await;
+    let document = served_document(&Api::owner(&app)).await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let zone_template = "/v1/shops/{shop_id}/time-zone";
+    let zone = shop.manager.get(&shop.path("/time-zone")).await.expect(200);
+    conforms(&document, Method::GET, zone_template, &zone);
+    let moved = shop
+        .manager
+        .put(
+            &shop.path("/time-zone"),
+            &json!({"time_zone": "America/Martinique"}),
+            Some(&zone.etag),
+            None,
+        )
+        .await
+        .expect(200);
+    conforms(&document, Method::PUT, zone_template, &moved);
+    let profile = shop.manager.get(&shop.path("")).await.expect(200);
+    conforms(&document, Method::GET, "/v1/shops/{shop_id}", &profile);
+    assert_eq!(profile.body["time_zone"], "America/Martinique");
+
+    let list = "/v1/shops/{shop_id}/report-schedules";
+    let one = "/v1/shops/{shop_id}/report-schedules/{schedule_id}";
+    let body =
+        json!({"recipients": ["gerant@example.fr"], "frequency": "monthly", "format": "xlsx"});
+    let created = shop
+        .manager
+        .post(&shop.path("/report-schedules"), &body)
+        .await
+        .expect(201);
+    conforms(&document, Method::POST, list, &created);
+    let schedule_id = created.id("schedule_id");
+    let at = created.body["position"].as_u64().expect("position");
+    let listed = shop
+        .manager
+        .get(&shop.path(&format!("/report-schedules?min_position={at}")))
+        .await
+        .expect(200);
+    conforms(&document, Method::GET, list, &listed);
+    let path = shop.path(&format!("/report-schedules/{schedule_id}"));
+    let read = shop.manager.get(&path).await.expect(200);
+    conforms(&document, Method::GET, one, &read);
+    let yearly = json!({"recipients": ["gerant@example.fr"], "frequency": "yearly", "format": "csv", "group_by": "customer"});
+    let changed = shop
+        .manager
+        .put(&path, &yearly, Some(&read.etag), None)
+        .await
+        .expect(200);
+    conforms(&document, Method::PUT, one, &changed);
+    let deliveries = shop
+        .manager
+        .get(&format!("{path}/deliveries"))
+        .await
+        .expect(200);
+    conforms(
+        &document,
+        Method::GET,
+        &format!("{one}/deliveries"),
+        &deliveries,
+    );
+    let deleted = shop
+        .manager
+        .send(Method::DELETE, &path, None, None)
+        .await
+        .expect(200);
+    conforms(&document, Method::DELETE, one, &deleted);
+}
+
 /// Every `(path, method)` the document declares.
 fn documented_operations(document: &Value) -> BTreeSet<(String, String)> {
     let paths = document["paths"].as_object().expect("paths");

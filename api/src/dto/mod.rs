@@ -365,6 +365,10 @@ pub struct OrderSummary {
 pub struct Seller {
     pub shop_name: String,
     pub organisation: OrganisationDto,
+    /// The shop's IANA time zone when the document was issued (its dates are days of that
+    /// zone); absent on documents of shops that never chose one, which use `Europe/Paris`.
+    #[schema(required = false)]
+    pub time_zone: String,
 }
 
 /// An invoice: number and date, then the immutable snapshot with the French legal mentions.

@@ -7,6 +7,7 @@
 
 use axum::extract::State;
 use chrono::{Days, Months, NaiveDate};
+use comptoir_domain::calendar::{local_date, Tz};
 use comptoir_domain::dashboard::{dashboard, Dashboard};
 use comptoir_domain::limits::DASHBOARD_RECENT_MONTHS;
 use comptoir_domain::Environment;
@@ -60,17 +61,17 @@ pub async fn get_dashboard(
     ApiQuery(read_at): ApiQuery<ReadAt>,
 ) -> Result<Answer<DashboardDto>, ApiError> {
     authorize_roles(&caller, shop_id, STAFF_READERS)?;
-    super::shop_profile(&state, shop_id)?;
+    let zone = super::shop_profile(&state, shop_id)?.zone();
     state.read_at(read_at.min_position).await?;
     let now = state.clock.now();
-    let today = now.date_naive();
+    let today = local_date(now, zone);
     let days = state
         .projections
         .daily_usage(shop_id, first_charted_day(today), today)?;
     let pack = current_pack(&state, shop_id)?;
     Ok(Answer::ok(
         DashboardDto {
-            dashboard: board(&pack, &days, now),
+            dashboard: board(&pack, &days, now, zone),
             position: state.projections.position(),
         },
         state.projections.position(),
@@ -83,12 +84,13 @@ fn board(
     pack: &comptoir_domain::pack::Pack,
     days: &[DailyUsage],
     now: chrono::DateTime<chrono::Utc>,
+    zone: Tz,
 ) -> Dashboard {
     let transfers: Vec<(NaiveDate, u64)> = days.iter().map(|d| (d.day, d.transfer_bytes)).collect();
     let sales: Vec<(NaiveDate, Decimal)> = days.iter().map(|d| (d.day, d.sales)).collect();
     let counts: Vec<(NaiveDate, u64)> = days.iter().map(|d| (d.day, d.orders)).collect();
-    let mut board = dashboard(pack, &transfers, &sales, now);
-    let by_count = dashboard(pack, &counts, &[], now);
+    let mut board = dashboard(pack, &transfers, &sales, now, zone);
+    let by_count = dashboard(pack, &counts, &[], now, zone);
     board.orders_last_7_days = by_count.bandwidth_bytes_last_7_days;
     board.orders_last_12_months = by_count.bandwidth_bytes_last_12_months;
     board

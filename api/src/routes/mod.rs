@@ -18,8 +18,10 @@ pub mod orders;
 pub mod packs;
 pub mod print_jobs;
 pub mod quotes;
+pub mod report_schedules;
 pub mod reports;
 pub mod shops;
+pub mod time_zone;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -44,6 +46,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::docs::base())
         .merge(shops::router())
         .merge(ledger_mapping::router())
+        .merge(time_zone::router())
         .merge(catalog::router())
         .merge(customers::router())
         .merge(orders::router())
@@ -52,6 +55,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(quotes::router())
         .merge(feed::router())
         .merge(reports::router())
+        .merge(report_schedules::router())
         .merge(packs::router())
         .merge(checkout::router())
         .merge(coupons::router())
@@ -174,6 +178,15 @@ fn replayed_last_position(state: &AppState, first: Position) -> Position {
 }
 
 /// The shop's profile, or 404 (also for a shop the caller may not see: checked before).
+/// Today in the shop's calendar, on the decisions' clock.
+pub fn shop_today(state: &AppState, shop_id: Uuid) -> Result<chrono::NaiveDate, ApiError> {
+    let zone = shop_profile(state, shop_id)?.zone();
+    Ok(comptoir_domain::calendar::local_date(
+        comptoir_domain::Environment::now(state.clock.as_ref()),
+        zone,
+    ))
+}
+
 pub fn shop_profile(state: &AppState, shop_id: Uuid) -> Result<ShopProfile, ApiError> {
     let shop = state.cache.load::<Shop, _>(
         state.log.as_ref(),
@@ -213,4 +226,35 @@ pub fn parse_money(field: &str, text: &str) -> Result<rust_decimal::Decimal, Api
             "must be a decimal string such as \"12.50\"",
         ))
     })
+}
+
+/// Code of the conflict a stale `If-Match` raises inside a decision (answered 412).
+pub const PRECONDITION_FAILED: &str = "precondition-failed";
+
+/// The request's `If-Match`, if any.
+pub fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| ApiError::invalid("If-Match must be ASCII"))
+}
+
+/// Turns the stale-`If-Match` conflict raised inside a decision into 412.
+pub fn precondition_to_412(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Domain(comptoir_domain::DomainError::Conflict { code, message })
+            if code == PRECONDITION_FAILED =>
+        {
+            ApiError::PreconditionFailed { detail: message }
+        }
+        other => other,
+    }
+}
+
+/// A strong ETag of a JSON-serializable representation: it changes exactly when the value does.
+pub fn content_etag<T: Serialize>(value: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    format!("\"{}\"", hex::encode(&Sha256::digest(json)[..12]))
 }

@@ -257,7 +257,7 @@ pub async fn create_quote(
     let executed = run(&state, &ids, &caller, vec![series], |session| {
         let profile = session_shop(session, shop_id)?;
         let (customer, catalog) = customer_and_catalog(session, shop_id, body.customer_id)?;
-        let today = state.clock.now().date_naive();
+        let today = comptoir_domain::calendar::local_date(state.clock.now(), profile.zone());
         let quote = quote_body(
             &profile,
             &customer,
@@ -300,7 +300,7 @@ pub async fn list_quotes(
     let mut page = state
         .projections
         .quotes(shop_id, &query.range(), &query.page())?;
-    let today = state.clock.now().date_naive();
+    let today = super::shop_today(&state, shop_id)?;
     page.items = page.items.into_iter().map(|q| q.as_of(today)).collect();
     Ok(Answer::ok(page_of(page)?, state.projections.position()))
 }
@@ -318,7 +318,7 @@ pub async fn get_quote(
 ) -> Result<Answer<DocumentDto>, ApiError> {
     prepare(&state, &caller, shop_id, read_at.min_position).await?;
     checked_number(&number, "quote")?;
-    let today = state.clock.now().date_naive();
+    let today = super::shop_today(&state, shop_id)?;
     let quote = state
         .projections
         .quote(shop_id, &number)?

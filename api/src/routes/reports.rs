@@ -22,7 +22,7 @@ use crate::server::AppState;
 
 mod bundles;
 mod customer_space;
-mod statistics;
+pub(crate) mod statistics;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

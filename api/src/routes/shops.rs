@@ -1,6 +1,7 @@
 //! Shops and their API keys.
 
 use axum::extract::State;
+use comptoir_domain::calendar;
 use comptoir_domain::shop::{
     self, Address, DocumentPatterns, LegalIdentity, Permission, Role, Shop, ShopCommand, ShopEvent,
     ShopProfile,
@@ -105,6 +106,11 @@ pub struct ShopDto {
     pub prices_include_tax: bool,
     pub document_patterns: DocumentPatternsDto,
     pub payment_terms: String,
+    /// The IANA time zone the shop's calendar days are counted in (statistics presets, order
+    /// days, document dates, the dashboard); `Europe/Paris` when omitted. Instants stay UTC.
+    #[serde(default)]
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: Option<String>,
 }
 
 impl ShopDto {
@@ -128,6 +134,11 @@ impl ShopDto {
                 purchase_order: self.document_patterns.purchase_order,
             },
             payment_terms: self.payment_terms,
+            // Recorded explicitly, so the shop's events say which zone it was created in.
+            time_zone: Some(
+                self.time_zone
+                    .unwrap_or_else(|| calendar::DEFAULT_TIME_ZONE.to_string()),
+            ),
         }
     }
 }
@@ -141,6 +152,7 @@ pub struct ShopResponse {
 
 impl From<ShopProfile> for ShopResponse {
     fn from(p: ShopProfile) -> Self {
+        let time_zone = Some(p.zone().name().to_string());
         let organisation = OrganisationDto {
             name: p.organisation.name,
             address: p.organisation.address.into(),
@@ -164,6 +176,7 @@ impl From<ShopProfile> for ShopResponse {
                 prices_include_tax: p.prices_include_tax,
                 document_patterns,
                 payment_terms: p.payment_terms,
+                time_zone,
             },
         }
     }

@@ -16,6 +16,11 @@ use uuid::Uuid;
 pub struct Seller {
     pub shop_name: String,
     pub organisation: LegalIdentity,
+    /// The shop's zone when the document was issued: its dates print as days of that zone.
+    /// Absent from documents issued before zones existed (and from those of shops that never
+    /// chose one), which print in [`crate::calendar::DEFAULT_TIME_ZONE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// An invoice with the legal mentions of French invoices; the number and date are on the event.
@@ -83,10 +88,11 @@ pub struct DeliverySlipBody {
     pub total_weight_g: u64,
 }
 
-fn seller(shop: &ShopProfile) -> Seller {
+pub(crate) fn seller(shop: &ShopProfile) -> Seller {
     Seller {
         shop_name: shop.name.clone(),
         organisation: shop.organisation.clone(),
+        time_zone: shop.time_zone.clone(),
     }
 }
 

@@ -8,7 +8,7 @@
 //! that causes it (`OrderPaid`, `OrderShipped`, `OrderCredited`); a concurrent issuer loses the
 //! version check, reloads and retries, so no number is ever taken twice or skipped.
 //!
-//! Numbering restarts at 1 on the first document of a calendar year (UTC) when the pattern carries
+//! Numbering restarts at 1 on the first document of a calendar year (in the shop's zone) when the pattern carries
 //! the year (`{YYYY}` or `{YY}`), and is continuous forever otherwise: both are accepted French
 //! practice, and a number stays unique either way. Issue dates never go backwards within a series.
 //!
@@ -16,6 +16,7 @@
 //! without looking anything else up.
 
 mod body;
+pub(crate) use body::seller;
 #[cfg(test)]
 mod tests;
 
@@ -26,6 +27,7 @@ pub use body::{
 
 pub use crate::quote::{PurchaseOrderBody, QuoteBody};
 
+use crate::calendar::{local_date, zone_or_default, Tz};
 use crate::shop::{format_document_number, pattern_has_year, validate_document_pattern};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
 use chrono::{DateTime, Datelike, Utc};
@@ -92,6 +94,18 @@ impl DocumentBody {
             DocumentBody::Quote(_) => DocumentKind::Quote,
             DocumentBody::PurchaseOrder(_) => DocumentKind::PurchaseOrder,
         }
+    }
+
+    /// The zone of the seller when the body was built: the document's year is counted in it.
+    pub fn zone(&self) -> Tz {
+        let seller = match self {
+            DocumentBody::Invoice(body) => &body.seller,
+            DocumentBody::CreditNote(body) => &body.seller,
+            DocumentBody::DeliverySlip(body) => &body.seller,
+            DocumentBody::Quote(body) => &body.seller,
+            DocumentBody::PurchaseOrder(body) => &body.seller,
+        };
+        zone_or_default(seller.time_zone.as_deref())
     }
 }
 
@@ -204,9 +218,10 @@ pub struct DocumentSeries {
 }
 
 impl DocumentSeries {
-    /// The number the next document issued at `issued_at` would get.
-    pub fn next_number(&self, pattern: &str, issued_at: DateTime<Utc>) -> DocumentNumber {
-        let year = issued_at.year();
+    /// The number the next document issued at `issued_at` would get; its year is the calendar
+    /// year of the shop's `zone` (a document of New Year's Eve night in Paris is of the new year).
+    pub fn next_number(&self, pattern: &str, issued_at: DateTime<Utc>, zone: Tz) -> DocumentNumber {
+        let year = local_date(issued_at, zone).year();
         let seq = match &self.last {
             Some(last) if pattern_has_year(pattern) && last.year != year => 1,
             Some(last) => last.seq + 1,
@@ -241,7 +256,7 @@ impl DocumentSeries {
         validate_document_pattern("pattern", pattern)?;
         // Chronological numbering: a clock that stepped back never dates a document before the last.
         let issued_at = self.last_issued_at.map_or(now, |last| last.max(now));
-        let number = self.next_number(pattern, issued_at);
+        let number = self.next_number(pattern, issued_at, body.zone());
         let event = match body {
             DocumentBody::Invoice(invoice) => DocumentEvent::InvoiceIssued {
                 shop_id,

@@ -376,3 +376,24 @@ fn the_credit_note_of_a_discounted_order_refunds_what_was_paid() {
     );
     assert!(invoice().allowances.is_empty());
 }
+
+#[test]
+fn the_year_of_a_number_is_the_shops_year() {
+    // Proves a document issued at 23:30Z on 31 December is of the new year in Paris (the default
+    // zone) and restarts its series there, while a shop in UTC still numbers it in the old year.
+    let eve = Utc
+        .with_ymd_and_hms(2025, 12, 31, 23, 30, 0)
+        .single()
+        .expect("date");
+    given::<DocumentSeries>([invoice_issued(41, 2025, test_now())])
+        .at(eve)
+        .when(issue(DocumentBody::Invoice(invoice())))
+        .then([invoice_issued(1, 2026, eve)]);
+    let mut in_utc = invoice();
+    in_utc.seller.time_zone = Some("UTC".into());
+    let events = given::<DocumentSeries>([invoice_issued(41, 2025, test_now())])
+        .at(eve)
+        .when(issue(DocumentBody::Invoice(in_utc)))
+        .events();
+    assert_eq!(events[0].number().number, "FA-2025-000042");
+}

@@ -5,7 +5,7 @@
 
 use crate::catalog::Catalog;
 use crate::customer::RegisteredCustomer;
-use crate::documents::Seller;
+use crate::documents::{seller, Seller};
 use crate::limits::{
     LINES_PER_QUOTE_MAX, NAME_CHARS_MAX, QUANTITY_PER_LINE_MAX, QUOTE_VALIDITY_DAYS_MAX,
 };
@@ -60,10 +60,10 @@ pub struct PurchaseOrderBody {
     pub payment_terms: String,
 }
 
-fn seller(shop: &ShopProfile) -> Seller {
-    Seller {
-        shop_name: shop.name.clone(),
-        organisation: shop.organisation.clone(),
+impl QuoteBody {
+    /// The seller's zone at issue: the quote's days (validity, expiry) are counted in it.
+    pub fn zone(&self) -> crate::calendar::Tz {
+        crate::calendar::zone_or_default(self.seller.time_zone.as_deref())
     }
 }
 

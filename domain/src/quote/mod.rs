@@ -22,6 +22,7 @@ pub use body::{
     PurchaseOrderBody, QuoteBody, QuoteLineInput,
 };
 
+use crate::calendar::local_date;
 use crate::limits::REFERENCE_CHARS_MAX;
 use crate::money::validate_amount;
 use crate::order::{PaymentMethod, PaymentRecord};
@@ -190,7 +191,7 @@ impl Quote {
     fn status_at(&self, opened: &OpenedQuote, now: DateTime<Utc>) -> QuoteStatus {
         self.status
             .unwrap_or(QuoteStatus::Issued)
-            .at(opened.body.valid_until, now.date_naive())
+            .at(opened.body.valid_until, local_date(now, opened.body.zone()))
     }
 
     fn decide_open(

@@ -16,6 +16,7 @@ pub use ledger_mapping::{
 pub use pattern::{format_document_number, pattern_has_year, validate_document_pattern};
 pub use roles::{role_allows, Permission, Role};
 
+use crate::calendar;
 use crate::limits::{API_KEYS_PER_SHOP_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, TEXT_CHARS_MAX};
 use crate::text::{validate_optional_text, validate_text};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
@@ -198,6 +199,11 @@ pub struct ShopProfile {
     pub document_patterns: DocumentPatterns,
     /// Printed on invoices, e.g. "Payable à la commande".
     pub payment_terms: String,
+    /// The IANA zone the shop's calendar days are counted in; `None` (every shop created before
+    /// zones existed, whose bytes have no such field) means [`calendar::DEFAULT_TIME_ZONE`].
+    /// `TimeZoneChanged` replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 impl ShopProfile {
@@ -206,7 +212,16 @@ impl ShopProfile {
         self.organisation.validate()?;
         validate_currency(&self.currency)?;
         self.document_patterns.validate()?;
-        validate_text("payment_terms", &self.payment_terms, TEXT_CHARS_MAX)
+        validate_text("payment_terms", &self.payment_terms, TEXT_CHARS_MAX)?;
+        if let Some(name) = &self.time_zone {
+            calendar::parse_time_zone(name)?;
+        }
+        Ok(())
+    }
+
+    /// The zone the shop's calendar days are counted in.
+    pub fn zone(&self) -> calendar::Tz {
+        calendar::zone_or_default(self.time_zone.as_deref())
     }
 }
 
@@ -238,6 +253,10 @@ pub enum ShopCommand {
     /// Sets the loyalty card's points per currency unit paid (see `loyalty`).
     SetLoyaltyRule {
         points_per_unit: Decimal,
+    },
+    /// Moves the shop's calendar to another IANA zone (days counted from now on in it).
+    SetTimeZone {
+        time_zone: String,
     },
 }
 
@@ -272,6 +291,12 @@ pub enum ShopEvent {
         points_per_unit: Decimal,
         changed_at: DateTime<Utc>,
     },
+    /// Appended last so every older variant keeps its encoding.
+    TimeZoneChanged {
+        shop_id: Uuid,
+        time_zone: String,
+        changed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ShopEvent {
@@ -282,6 +307,7 @@ impl DomainEvent for ShopEvent {
             ShopEvent::ApiKeyRevoked { .. } => "ApiKeyRevoked",
             ShopEvent::LedgerMappingChanged { .. } => "LedgerMappingChanged",
             ShopEvent::LoyaltyRuleChanged { .. } => "LoyaltyRuleChanged",
+            ShopEvent::TimeZoneChanged { .. } => "TimeZoneChanged",
         }
     }
 }
@@ -442,6 +468,28 @@ impl Shop {
             changed_at: now,
         }])
     }
+
+    fn decide_set_time_zone(
+        &self,
+        time_zone: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        let profile = self.profile_or_not_found()?;
+        calendar::parse_time_zone(time_zone)?;
+        let current = profile
+            .time_zone
+            .as_deref()
+            .unwrap_or(calendar::DEFAULT_TIME_ZONE);
+        if current == time_zone {
+            // Nothing changes: a retry (or a no-op edit) appends nothing.
+            return Ok(vec![]);
+        }
+        Ok(vec![ShopEvent::TimeZoneChanged {
+            shop_id: profile.shop_id,
+            time_zone: time_zone.to_owned(),
+            changed_at: now,
+        }])
+    }
 }
 
 fn validate_secret_hash(secret_hash: &str) -> Result<(), DomainError> {
@@ -481,6 +529,9 @@ impl Aggregate for Shop {
             ShopCommand::SetLoyaltyRule { points_per_unit } => {
                 self.decide_set_loyalty_rule(*points_per_unit, env.now())
             }
+            ShopCommand::SetTimeZone { time_zone } => {
+                self.decide_set_time_zone(time_zone, env.now())
+            }
         }
     }
 
@@ -514,6 +565,11 @@ impl Aggregate for Shop {
             ShopEvent::LoyaltyRuleChanged {
                 points_per_unit, ..
             } => self.loyalty_points_per_unit = Some(*points_per_unit),
+            ShopEvent::TimeZoneChanged { time_zone, .. } => {
+                if let Some(profile) = self.profile.as_mut() {
+                    profile.time_zone = Some(time_zone.clone());
+                }
+            }
         }
         self
     }

@@ -49,10 +49,14 @@ pub enum Permission {
     /// Issue quotes and purchase orders, accept or decline quotes (marking a purchase order paid
     /// is `MarkPaid`).
     ManageQuotes,
+    /// Change shop settings such as its time zone.
+    ManageShopSettings,
+    /// Create, read, change and delete the shop's scheduled e-mail reports.
+    ManageReportSchedules,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 21] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -72,6 +76,8 @@ impl Permission {
         Permission::ReadLedgerMapping,
         Permission::ManageLedgerMapping,
         Permission::ManageQuotes,
+        Permission::ManageShopSettings,
+        Permission::ManageReportSchedules,
     ];
 }
 
@@ -146,6 +152,14 @@ mod tests {
             assert_eq!(role_allows(role, Permission::IssueCreditNotes), is_manager);
             assert_eq!(
                 role_allows(role, Permission::ManageLedgerMapping),
+                is_manager
+            );
+            assert_eq!(
+                role_allows(role, Permission::ManageShopSettings),
+                is_manager
+            );
+            assert_eq!(
+                role_allows(role, Permission::ManageReportSchedules),
                 is_manager
             );
             let reads_mapping = matches!(role, Role::Manager | Role::Accountant);

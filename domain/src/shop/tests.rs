@@ -299,3 +299,77 @@ fn sets_the_loyalty_rule() {
         })
         .then_err_code("not-found");
 }
+
+fn zone_changed(name: &str) -> ShopEvent {
+    ShopEvent::TimeZoneChanged {
+        shop_id: shop_id(),
+        time_zone: name.into(),
+        changed_at: test_now(),
+    }
+}
+
+#[test]
+fn a_shop_without_a_zone_counts_days_in_paris() {
+    // Proves the default zone of a shop created without one (as every older shop was).
+    let shop = crate::testing::replay::<Shop>(&[created()]);
+    let profile = shop.profile.expect("created");
+    assert_eq!(profile.zone(), crate::calendar::default_time_zone());
+}
+
+#[test]
+fn a_shop_is_created_with_a_valid_zone_only() {
+    // Proves the zone given at creation is an IANA name, checked before anything is recorded.
+    let mut profile = shop_profile();
+    profile.time_zone = Some("America/Martinique".into());
+    let expected = ShopEvent::ShopCreated {
+        profile: Box::new(profile.clone()),
+        created_at: test_now(),
+    };
+    given::<Shop>([])
+        .when(ShopCommand::Create(Box::new(profile.clone())))
+        .then([expected]);
+    profile.time_zone = Some("Paris".into());
+    given::<Shop>([])
+        .when(ShopCommand::Create(Box::new(profile)))
+        .then_err_code("validation");
+}
+
+#[test]
+fn changing_the_zone_records_it_once() {
+    // Proves a new zone is recorded, the same one again appends nothing, and the state follows.
+    given::<Shop>([created()])
+        .when(ShopCommand::SetTimeZone {
+            time_zone: "Asia/Tokyo".into(),
+        })
+        .then([zone_changed("Asia/Tokyo")]);
+    given::<Shop>([created(), zone_changed("Asia/Tokyo")])
+        .when(ShopCommand::SetTimeZone {
+            time_zone: "Asia/Tokyo".into(),
+        })
+        .then([]);
+    // The default, asked for explicitly, is no change either.
+    given::<Shop>([created()])
+        .when(ShopCommand::SetTimeZone {
+            time_zone: crate::calendar::DEFAULT_TIME_ZONE.into(),
+        })
+        .then([]);
+    let shop = crate::testing::replay::<Shop>(&[created(), zone_changed("Asia/Tokyo")]);
+    let profile = shop.profile.expect("created");
+    assert_eq!(profile.time_zone.as_deref(), Some("Asia/Tokyo"));
+    assert_eq!(profile.zone(), chrono_tz::Asia::Tokyo);
+}
+
+#[test]
+fn a_bad_zone_or_a_missing_shop_is_refused() {
+    // Proves an unknown zone is a validation error and a shop must exist first.
+    given::<Shop>([created()])
+        .when(ShopCommand::SetTimeZone {
+            time_zone: "Mars/Olympus_Mons".into(),
+        })
+        .then_err_code("validation");
+    given::<Shop>([])
+        .when(ShopCommand::SetTimeZone {
+            time_zone: "Asia/Tokyo".into(),
+        })
+        .then_err_code("not-found");
+}

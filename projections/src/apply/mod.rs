@@ -10,6 +10,7 @@ pub(crate) mod customer;
 pub(crate) mod documents;
 mod order;
 mod print_jobs;
+mod report_schedules;
 pub(crate) mod shop;
 mod usage;
 
@@ -24,6 +25,7 @@ use comptoir_domain::documents::DocumentEvent;
 use comptoir_domain::order::OrderEvent;
 use comptoir_domain::pack::PackEvent;
 use comptoir_domain::quote::{PurchaseOrderEvent, QuoteEvent};
+use comptoir_domain::report_schedule::ReportScheduleEvent;
 use comptoir_domain::shop::ShopEvent;
 use comptoir_domain::store_credit::StoreCreditEvent;
 use comptoir_eventlog::RecordedEvent;
@@ -42,6 +44,7 @@ enum Handler {
     Quote,
     PurchaseOrder,
     Message,
+    ReportSchedule,
 }
 
 /// A recorded event decoded once, then handed to every projection.
@@ -58,6 +61,7 @@ pub(crate) enum Decoded {
     Quote(QuoteEvent),
     PurchaseOrder(PurchaseOrderEvent),
     Message(MessageEvent),
+    ReportSchedule(ReportScheduleEvent),
 }
 
 fn handler_for(event_type: &str) -> Option<Handler> {
@@ -67,6 +71,7 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "ApiKeyRevoked"
         | "LedgerMappingChanged"
         | "LoyaltyRuleChanged" => Handler::Shop,
+        "TimeZoneChanged" => Handler::Shop,
         "CategoryAdded"
         | "ProductAdded"
         | "ProductUpdated"
@@ -111,6 +116,10 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "CustomerMessageRead"
         | "CustomerMessageArchived"
         | "CustomerMessageUnarchived" => Handler::Message,
+        "ReportScheduleCreated"
+        | "ReportScheduleUpdated"
+        | "ReportScheduleDeleted"
+        | "ScheduledReportSent" => Handler::ReportSchedule,
         _ => return None,
     };
     Some(handler)
@@ -133,6 +142,7 @@ pub(crate) fn decode(event: &RecordedEvent) -> ProjectionResult<Option<Decoded>>
         Handler::Quote => Decoded::Quote(decode_event(event)?),
         Handler::PurchaseOrder => Decoded::PurchaseOrder(decode_event(event)?),
         Handler::Message => Decoded::Message(decode_event(event)?),
+        Handler::ReportSchedule => Decoded::ReportSchedule(decode_event(event)?),
     };
     Ok(Some(decoded))
 }
@@ -164,5 +174,6 @@ pub(crate) fn apply_event(
         Decoded::Quote(quote_event) => documents::apply_quote(writes, quote_event),
         Decoded::PurchaseOrder(order_event) => documents::apply_purchase_order(writes, order_event),
         Decoded::Message(message_event) => crate::messages::apply(writes, message_event),
+        Decoded::ReportSchedule(schedule_event) => report_schedules::apply(writes, schedule_event),
     }
 }

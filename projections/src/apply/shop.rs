@@ -5,6 +5,7 @@ use crate::keys::{id_key, Table};
 use crate::store::{decode_value, ApiKeyChange, WriteSet};
 use crate::views::{ApiKeyView, ShopView};
 use chrono::{DateTime, Utc};
+use comptoir_domain::calendar::{zone_or_default, Tz};
 use comptoir_domain::shop::ShopEvent;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -53,6 +54,7 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &ShopEvent) -> ProjectionResul
                 document_patterns: profile.document_patterns.clone(),
                 payment_terms: profile.payment_terms.clone(),
                 created_at: *created_at,
+                time_zone: profile.zone().name().to_string(),
             };
             writes.put(id_key(Table::Shop, profile.shop_id, profile.shop_id), &view)
         }
@@ -84,7 +86,26 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &ShopEvent) -> ProjectionResul
         ShopEvent::LedgerMappingChanged { .. } => Ok(()),
         // The loyalty rate belongs to the loyalty tables (`crate::loyalty`).
         ShopEvent::LoyaltyRuleChanged { .. } => Ok(()),
+        ShopEvent::TimeZoneChanged {
+            shop_id, time_zone, ..
+        } => {
+            let key = id_key(Table::Shop, *shop_id, *shop_id);
+            match writes.get::<ShopView>(&key)? {
+                Some(mut view) => {
+                    view.time_zone = time_zone.clone();
+                    writes.put(key, &view)
+                }
+                // The domain refuses a zone for a shop that does not exist.
+                None => Ok(()),
+            }
+        }
     }
+}
+
+/// The zone the shop's days are counted in, as the events so far set it.
+pub(crate) fn shop_zone(writes: &WriteSet, shop_id: Uuid) -> ProjectionResult<Tz> {
+    let view = writes.get::<ShopView>(&id_key(Table::Shop, shop_id, shop_id))?;
+    Ok(zone_or_default(view.as_ref().map(|v| v.time_zone.as_str())))
 }
 
 fn save_key(writes: &mut WriteSet, secret_hash: String, view: ApiKeyView) -> ProjectionResult<()> {

@@ -5,11 +5,13 @@
 //! Sales are the orders' discounted totals including VAT, counted on the day the order was
 //! placed; a cancelled order is taken out of that day again, so the figures exclude it.
 
+use super::shop::shop_zone;
 use crate::error::ProjectionResult;
 use crate::keys::{id_key, key, Table};
 use crate::store::WriteSet;
 use crate::usage::{day_bytes, CouponSummary, DailyUsage};
 use chrono::NaiveDate;
+use comptoir_domain::calendar::local_date;
 use comptoir_domain::coupon::{Audience, CouponEvent};
 use comptoir_domain::order::OrderEvent;
 use comptoir_domain::pack::PackEvent;
@@ -87,7 +89,8 @@ pub(crate) fn apply_pack(writes: &mut WriteSet, event: &PackEvent) -> Projection
         ..
     } = event
     {
-        change_day(writes, *shop_id, consumed_at.date_naive(), |day| {
+        let day = local_date(*consumed_at, shop_zone(writes, *shop_id)?);
+        change_day(writes, *shop_id, day, |day| {
             day.transfer_bytes = day.transfer_bytes.saturating_add(*bytes);
         })?;
     }
@@ -107,7 +110,10 @@ pub(crate) fn apply_order(writes: &mut WriteSet, event: &OrderEvent) -> Projecti
     let Some(view) = writes.take_order(&order_key)? else {
         return Ok(());
     };
-    let (placed_on, total) = (view.placed_at.date_naive(), view.totals.total_incl_vat);
+    // The day in the shop's zone as it is now; a cancellation after the zone changed may thus
+    // land on a neighbouring day's row, which only shifts the chart by that order.
+    let zone = shop_zone(writes, shop_id)?;
+    let (placed_on, total) = (local_date(view.placed_at, zone), view.totals.total_incl_vat);
     writes.put_order(order_key, view);
     change_day(writes, shop_id, placed_on, |day| {
         if sign > 0 {

@@ -15,6 +15,7 @@ pub use pdf::to_pdf;
 
 use crate::views::{CreditNoteView, DeliverySlipView, InvoiceView, PurchaseOrderView, QuoteView};
 use chrono::{DateTime, Utc};
+use comptoir_domain::calendar::{local_date, zone_or_default};
 use comptoir_domain::documents::Seller;
 use comptoir_domain::order::{DocumentAllowance, DocumentLine, OrderCustomer, Settlement};
 use comptoir_domain::pricing::Totals;
@@ -54,8 +55,11 @@ pub fn rate(vat_rate: Decimal) -> String {
     format!("{} %", vat_rate.normalize()).replace('.', ",")
 }
 
-fn date(instant: DateTime<Utc>) -> String {
-    instant.format("%d/%m/%Y").to_string()
+/// The day `instant` falls on in the seller's zone, French style.
+fn date(instant: DateTime<Utc>, seller: &Seller) -> String {
+    local_date(instant, zone_or_default(seller.time_zone.as_deref()))
+        .format("%d/%m/%Y")
+        .to_string()
 }
 
 fn seller_lines(seller: &Seller) -> Vec<String> {
@@ -139,7 +143,7 @@ impl Printable {
         for payment in &body.payments {
             mentions.push(format!(
                 "Réglé le {} : {}",
-                date(payment.recorded_at),
+                date(payment.recorded_at, &body.seller),
                 money(payment.amount, &body.currency)
             ));
         }
@@ -147,10 +151,13 @@ impl Printable {
         Printable {
             title: "Facture".into(),
             number: view.number.clone(),
-            date: date(view.issued_at),
+            date: date(view.issued_at, &body.seller),
             seller: seller_lines(&body.seller),
             customer: customer_lines(&body.customer),
-            references: vec![format!("Commande du {}", date(body.order_placed_at))],
+            references: vec![format!(
+                "Commande du {}",
+                date(body.order_placed_at, &body.seller)
+            )],
             columns: price_columns(),
             rows: priced_rows(&body.lines, &body.currency),
             summary: summary(&body.totals, &body.allowances, &body.currency),
@@ -164,14 +171,16 @@ impl Printable {
         let settlement = match body.settlement {
             Settlement::Refund { .. } => "Remboursé au client".to_string(),
             Settlement::StoreCredit => match view.used_at {
-                Some(used_at) => format!("Crédit client (utilisé le {})", date(used_at)),
+                Some(used_at) => {
+                    format!("Crédit client (utilisé le {})", date(used_at, &body.seller))
+                }
                 None => "Crédit client utilisable sur une prochaine commande".to_string(),
             },
         };
         Printable {
             title: "Avoir".into(),
             number: document.number.clone(),
-            date: date(document.issued_at),
+            date: date(document.issued_at, &body.seller),
             seller: seller_lines(&body.seller),
             customer: customer_lines(&body.customer),
             references: vec![format!("Avoir sur facture {}", body.invoice_number)],
@@ -204,7 +213,7 @@ impl Printable {
         Printable {
             title: "Devis".into(),
             number: document.number.clone(),
-            date: date(document.issued_at),
+            date: date(document.issued_at, &body.seller),
             seller: seller_lines(&body.seller),
             customer: customer_lines(&body.customer),
             references,
@@ -232,14 +241,14 @@ impl Printable {
         if let Some(payment) = &view.payment {
             mentions.push(format!(
                 "Acquitté le {} : {}",
-                date(payment.recorded_at),
+                date(payment.recorded_at, &body.seller),
                 money(payment.amount, &body.currency)
             ));
         }
         Printable {
             title: "Bon de commande".into(),
             number: document.number.clone(),
-            date: date(document.issued_at),
+            date: date(document.issued_at, &body.seller),
             seller: seller_lines(&body.seller),
             customer: customer_lines(&body.customer),
             references,
@@ -261,7 +270,7 @@ impl Printable {
         Printable {
             title: "Bon de livraison".into(),
             number: view.number.clone(),
-            date: date(view.issued_at),
+            date: date(view.issued_at, &body.seller),
             seller: seller_lines(&body.seller),
             customer: customer_lines(&body.customer),
             references,

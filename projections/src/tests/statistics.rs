@@ -6,6 +6,7 @@ use crate::exports::{statistics_csv, statistics_xlsx, statistics_xml};
 use crate::statistics::{GroupBy, Measures, Preset, StatisticsQuery, DISCOUNTS_KEY, SHIPPING_KEY};
 use crate::{OrderQuery, PageRequest};
 use chrono::{DateTime, TimeZone, Utc};
+use comptoir_domain::calendar::{default_time_zone, Tz};
 use comptoir_domain::order::OrderStatus;
 use rust_decimal::Decimal;
 
@@ -30,23 +31,91 @@ fn presets_name_the_expected_utc_periods() {
         (Preset::CurrentYear, at(2026, 1, 1, 0), at(2027, 1, 1, 0)),
     ];
     for (preset, from, until) in expected {
-        let period = preset.period(now, (None, None)).expect("period");
+        let period = preset.period(now, Tz::UTC, (None, None)).expect("period");
         assert_eq!(period, (from, until), "{}", preset.as_str());
         assert_eq!(Preset::parse(preset.as_str()).expect("parses"), preset);
     }
     let january = at(2026, 1, 3, 9);
     let last_month = Preset::LastMonth
-        .period(january, (None, None))
+        .period(january, Tz::UTC, (None, None))
         .expect("period");
     assert_eq!(last_month, (at(2025, 12, 1, 0), at(2026, 1, 1, 0)));
     let custom = (Some(at(2026, 2, 1, 0)), Some(at(2026, 3, 1, 0)));
     assert_eq!(
-        Preset::Custom.period(now, custom).expect("custom"),
+        Preset::Custom.period(now, Tz::UTC, custom).expect("custom"),
         (at(2026, 2, 1, 0), at(2026, 3, 1, 0))
     );
-    assert!(Preset::Custom.period(now, (custom.0, None)).is_err());
-    assert!(Preset::Custom.period(now, (custom.1, custom.0)).is_err());
+    assert!(Preset::Custom
+        .period(now, Tz::UTC, (custom.0, None))
+        .is_err());
+    assert!(Preset::Custom
+        .period(now, Tz::UTC, (custom.1, custom.0))
+        .is_err());
     assert!(Preset::parse("last_century").is_err());
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    text.parse().expect("RFC 3339")
+}
+
+#[test]
+fn presets_follow_the_shops_zone_across_a_dst_change() {
+    // Proves presets are Paris calendar periods: on Monday 2026-03-30 (summer time since the
+    // 29th), today starts at 22:00Z, yesterday lasted 23 hours, and months and years start at
+    // local midnight (23:00Z in winter, 22:00Z in summer).
+    let paris = default_time_zone();
+    let now = utc("2026-03-30T10:00:00Z");
+    let expected = [
+        (
+            Preset::Today,
+            "2026-03-29T22:00:00Z",
+            "2026-03-30T22:00:00Z",
+        ),
+        (
+            Preset::Yesterday,
+            "2026-03-28T23:00:00Z",
+            "2026-03-29T22:00:00Z",
+        ),
+        (
+            Preset::Last7Days,
+            "2026-03-23T23:00:00Z",
+            "2026-03-30T22:00:00Z",
+        ),
+        (
+            Preset::LastWeek,
+            "2026-03-22T23:00:00Z",
+            "2026-03-29T22:00:00Z",
+        ),
+        (
+            Preset::CurrentMonth,
+            "2026-02-28T23:00:00Z",
+            "2026-03-31T22:00:00Z",
+        ),
+        (
+            Preset::LastMonth,
+            "2026-01-31T23:00:00Z",
+            "2026-02-28T23:00:00Z",
+        ),
+        (
+            Preset::CurrentYear,
+            "2025-12-31T23:00:00Z",
+            "2026-12-31T23:00:00Z",
+        ),
+    ];
+    for (preset, from, until) in expected {
+        let period = preset.period(now, paris, (None, None)).expect("period");
+        assert_eq!(period, (utc(from), utc(until)), "{}", preset.as_str());
+    }
+    // 22:30Z on the 29th is already the 30th in Paris: "today" there, not in UTC.
+    let late = utc("2026-03-29T22:30:00Z");
+    let today = Preset::Today
+        .period(late, paris, (None, None))
+        .expect("today");
+    assert_eq!(today.0, utc("2026-03-29T22:00:00Z"));
+    let today_utc = Preset::Today
+        .period(late, Tz::UTC, (None, None))
+        .expect("today");
+    assert_eq!(today_utc.0, utc("2026-03-29T00:00:00Z"));
 }
 
 fn sum_rows(rows: &[crate::statistics::StatisticsRow]) -> Measures {
@@ -93,6 +162,7 @@ async fn every_grouping_splits_the_same_totals_exactly() {
             from,
             until,
             group_by,
+            zone: Tz::UTC,
         };
         let statistics = harness
             .projections

@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use comptoir_domain::shop::Permission;
-use comptoir_domain::Environment;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -27,7 +26,7 @@ pub async fn customer_space(
     state.read_at(read_at.min_position).await?;
     let projections = state.projections.clone();
     // The decisions' clock tells which quotes have expired, as it does when accepting one.
-    let today = state.clock.now().date_naive();
+    let today = crate::routes::shop_today(&state, shop_id)?;
     let space = tokio::task::spawn_blocking(move || {
         projections.customer_space(shop_id, customer_id, today)
     })

@@ -9,7 +9,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use comptoir_domain::calendar::{local_date, Tz};
 use comptoir_domain::shop::Permission;
+use comptoir_domain::Environment;
 use comptoir_projections::exports::{
     customers_csv, customers_xlsx, statistics_csv, statistics_xlsx, statistics_xml,
 };
@@ -34,7 +36,7 @@ const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadshe
 pub struct StatisticsParams {
     /// `today`, `yesterday`, `last_7_days`, `last_week`, `current_month`, `last_month`,
     /// `current_year` or `custom`; `custom` when `from`/`until` are given, else `current_month`.
-    /// Days are UTC days.
+    /// Days, weeks, months and years are those of the shop's time zone (the path shop's).
     pub preset: Option<String>,
     /// With `custom`: orders placed at or after this instant (RFC 3339).
     pub from: Option<DateTime<Utc>>,
@@ -85,21 +87,23 @@ fn shops_of(
     Ok(shops)
 }
 
-fn statistics_query(
+pub(crate) fn statistics_query(
     params: &StatisticsParams,
     now: DateTime<Utc>,
+    zone: Tz,
 ) -> Result<StatisticsQuery, ApiError> {
     let preset = match params.preset.as_deref() {
         Some(text) => Preset::parse(text)?,
         None if params.from.is_some() || params.until.is_some() => Preset::Custom,
         None => Preset::CurrentMonth,
     };
-    let (from, until) = preset.period(now, (params.from, params.until))?;
+    let (from, until) = preset.period(now, zone, (params.from, params.until))?;
     let group_by = GroupBy::parse(params.group_by.as_deref().unwrap_or("order_day"))?;
     Ok(StatisticsQuery {
         from,
         until,
         group_by,
+        zone,
     })
 }
 
@@ -115,33 +119,55 @@ fn attachment(content_type: &str, file_name: String, body: Vec<u8>) -> Response 
         .into_response()
 }
 
-fn statistics_file(statistics: &Statistics, format: &str) -> Result<Response, ApiError> {
+/// A statistics file ready to send: media type, file name and bytes. Shared by the route and
+/// the scheduled reports, so a mailed report is the file the route would answer.
+pub(crate) struct StatisticsFile {
+    pub content_type: &'static str,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The file is named after the period's first day and the day it ends before, as days of the
+/// shop's `zone`.
+pub(crate) fn statistics_export(
+    statistics: &Statistics,
+    format: &str,
+    zone: Tz,
+) -> Result<StatisticsFile, ApiError> {
     let stem = format!(
         "statistics-{}-{}-{}",
         statistics.group_by.as_str(),
-        statistics.from.format("%Y%m%d"),
-        statistics.until.format("%Y%m%d")
+        local_date(statistics.from, zone).format("%Y%m%d"),
+        local_date(statistics.until, zone).format("%Y%m%d")
     );
-    match format {
-        "csv" => Ok(attachment(
+    let (content_type, extension, bytes) = match format {
+        "csv" => (
             "text/csv; charset=utf-8",
-            format!("{stem}.csv"),
+            "csv",
             statistics_csv(statistics).into_bytes(),
-        )),
-        "xlsx" => Ok(attachment(
-            XLSX_TYPE,
-            format!("{stem}.xlsx"),
-            statistics_xlsx(statistics)?,
-        )),
-        "xml" => Ok(attachment(
+        ),
+        "xlsx" => (XLSX_TYPE, "xlsx", statistics_xlsx(statistics)?),
+        "xml" => (
             "application/xml; charset=utf-8",
-            format!("{stem}.xml"),
+            "xml",
             statistics_xml(statistics).into_bytes(),
-        )),
-        other => Err(ApiError::InvalidRequest {
-            detail: format!("unknown format {other:?}: json, csv, xlsx or xml"),
-        }),
-    }
+        ),
+        other => {
+            return Err(ApiError::InvalidRequest {
+                detail: format!("unknown format {other:?}: json, csv, xlsx or xml"),
+            })
+        }
+    };
+    Ok(StatisticsFile {
+        content_type,
+        file_name: format!("{stem}.{extension}"),
+        bytes,
+    })
+}
+
+fn statistics_file(statistics: &Statistics, format: &str, zone: Tz) -> Result<Response, ApiError> {
+    let file = statistics_export(statistics, format, zone)?;
+    Ok(attachment(file.content_type, file.file_name, file.bytes))
 }
 
 /// Sales statistics of a period, grouped one way: orders, items, net, VAT, gross, discounts and
@@ -157,7 +183,9 @@ pub async fn statistics(
     ApiQuery(params): ApiQuery<StatisticsParams>,
 ) -> Result<Response, ApiError> {
     let shops = shops_of(&state, &caller, shop_id, params.shop_ids.as_deref())?;
-    let query = statistics_query(&params, Utc::now())?;
+    // Several shops share the path shop's calendar, so their rows line up day by day.
+    let zone = shop_profile(&state, shop_id)?.zone();
+    let query = statistics_query(&params, state.clock.now(), zone)?;
     state.read_at(params.min_position).await?;
     let projections = state.projections.clone();
     let statistics = tokio::task::spawn_blocking(move || projections.statistics(&shops, &query))
@@ -168,7 +196,7 @@ pub async fn statistics(
             let body = serde_json::to_value(&statistics).map_err(|_| ApiError::Internal)?;
             Ok(Answer::ok(body, state.projections.position()).into_response())
         }
-        format => statistics_file(&statistics, format),
+        format => statistics_file(&statistics, format, zone),
     }
 }
 

@@ -1,0 +1,251 @@
+//! Outgoing e-mail over SMTP, for scheduled reports and later for other notifications.
+//!
+//! One worker task owns the SMTP transport and sends one message at a time from a bounded queue
+//! (`MAIL_QUEUE_MAX`): a caller whose mail does not fit is told so at once instead of piling up
+//! memory behind a slow or dead server, and every send is bounded by `MAIL_SEND_TIMEOUT`. Each
+//! caller gets its own outcome back, so it records a delivery only once the server accepted it.
+//!
+//! Configured with `COMPTOIR_SMTP_URL` (`smtp://host:port`, credentials in the URL if needed) and
+//! `COMPTOIR_MAIL_FROM`; without them there is no mailer and whatever needs one is off.
+
+use std::time::Duration;
+
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::{mpsc, oneshot};
+
+/// Messages waiting for the worker, at most.
+pub const MAIL_QUEUE_MAX: usize = 32;
+/// Longest one SMTP conversation may take, connection included.
+pub const MAIL_SEND_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest attachment accepted: common mail servers refuse messages past 10 to 25 MB, and base64
+/// grows the bytes by a third.
+pub const MAIL_ATTACHMENT_BYTES_MAX: usize = 10 * 1024 * 1024;
+/// The SMTP port when the URL names none.
+pub const SMTP_PORT_DEFAULT: u16 = 25;
+/// Recipients of one message, at most.
+pub const MAIL_RECIPIENTS_MAX: usize = 50;
+
+/// Where and as whom mail is sent.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// `smtp://[user:password@]host[:port]`; may hold a password, so never printed.
+    pub smtp_url: String,
+    /// The `From:` address, e.g. `comptoir <rapports@example.fr>`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &"<set>")
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// A file attached to a mail.
+#[derive(Debug, Clone)]
+pub struct MailAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One message to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub to: Vec<String>,
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    pub attachment: Option<MailAttachment>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the mail configuration is invalid: {0}")]
+    Config(String),
+    #[error("the message cannot be built: {0}")]
+    Message(String),
+    #[error("the mail queue is full ({MAIL_QUEUE_MAX} messages waiting)")]
+    QueueFull,
+    #[error("the SMTP server did not answer within {} s", MAIL_SEND_TIMEOUT.as_secs())]
+    Timeout,
+    #[error("the SMTP server refused the message: {0}")]
+    Smtp(String),
+    #[error("the mailer stopped")]
+    Stopped,
+}
+
+struct Job {
+    message: Message,
+    done: oneshot::Sender<Result<(), MailError>>,
+}
+
+/// A handle on the mail worker; cheap to clone.
+#[derive(Clone)]
+pub struct Mailer {
+    queue: mpsc::Sender<Job>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// Checks the configuration and starts the worker on the current tokio runtime.
+    pub fn start(config: &MailConfig) -> Result<Mailer, MailError> {
+        let from: Mailbox = config
+            .from
+            .parse()
+            .map_err(|error| MailError::Config(format!("COMPTOIR_MAIL_FROM: {error}")))?;
+        let transport = transport(&config.smtp_url)?;
+        let (queue, jobs) = mpsc::channel(MAIL_QUEUE_MAX);
+        tokio::spawn(work(transport, jobs));
+        Ok(Mailer { queue, from })
+    }
+
+    /// Queues `mail` and waits until the SMTP server accepted or refused it.
+    pub async fn send(&self, mail: OutgoingMail) -> Result<(), MailError> {
+        let message = self.build(mail)?;
+        let (done, outcome) = oneshot::channel();
+        self.queue
+            .try_send(Job { message, done })
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => MailError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => MailError::Stopped,
+            })?;
+        outcome.await.map_err(|_| MailError::Stopped)?
+    }
+
+    fn build(&self, mail: OutgoingMail) -> Result<Message, MailError> {
+        if mail.to.is_empty() || mail.to.len() > MAIL_RECIPIENTS_MAX {
+            return Err(MailError::Message(format!(
+                "give 1 to {MAIL_RECIPIENTS_MAX} recipients"
+            )));
+        }
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(mail.subject);
+        for address in &mail.to {
+            let mailbox: Mailbox = address
+                .parse()
+                .map_err(|error| MailError::Message(format!("recipient {address:?}: {error}")))?;
+            builder = builder.to(mailbox);
+        }
+        let text = SinglePart::plain(mail.text);
+        let built = match mail.attachment {
+            None => builder.singlepart(text),
+            Some(attachment) => {
+                let part = attachment_part(attachment)?;
+                builder.multipart(MultiPart::mixed().singlepart(text).singlepart(part))
+            }
+        };
+        built.map_err(|error| MailError::Message(error.to_string()))
+    }
+}
+
+/// The transport an `smtp://[user:password@]host[:port]` URL names (port 25 by default). This
+/// build speaks plain SMTP only: point it at a local relay (Postfix, an SMTP sidecar) that
+/// handles TLS to the outside, rather than at a public server over the internet.
+fn transport(smtp_url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+    let invalid = |why: &str| MailError::Config(format!("COMPTOIR_SMTP_URL: {why}"));
+    let url = reqwest::Url::parse(smtp_url).map_err(|error| invalid(&error.to_string()))?;
+    if url.scheme() != "smtp" {
+        return Err(invalid(
+            "only smtp://host[:port] is supported (TLS is left to a local relay)",
+        ));
+    }
+    let host = url.host_str().ok_or_else(|| invalid("names no host"))?;
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+        .port(url.port().unwrap_or(SMTP_PORT_DEFAULT))
+        .timeout(Some(MAIL_SEND_TIMEOUT));
+    if !url.username().is_empty() {
+        let password = url.password().unwrap_or_default();
+        builder = builder.credentials(Credentials::new(
+            url.username().to_string(),
+            password.to_string(),
+        ));
+    }
+    Ok(builder.build())
+}
+
+fn attachment_part(attachment: MailAttachment) -> Result<SinglePart, MailError> {
+    if attachment.bytes.len() > MAIL_ATTACHMENT_BYTES_MAX {
+        return Err(MailError::Message(format!(
+            "the attachment is larger than {MAIL_ATTACHMENT_BYTES_MAX} bytes"
+        )));
+    }
+    let content_type = ContentType::parse(&attachment.content_type)
+        .map_err(|error| MailError::Message(format!("content type: {error}")))?;
+    // Base64 whatever the content: a CSV's own line breaks and characters then reach the
+    // recipient byte for byte, which 7bit or quoted-printable would not promise.
+    let body = Body::new_with_encoding(attachment.bytes, ContentTransferEncoding::Base64)
+        .map_err(|_| MailError::Message("the attachment cannot be encoded".into()))?;
+    Ok(Attachment::new(attachment.file_name).body(body, content_type))
+}
+
+/// Sends the queued messages one at a time until every handle is dropped.
+async fn work(transport: AsyncSmtpTransport<Tokio1Executor>, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(job) = jobs.recv().await {
+        let outcome =
+            match tokio::time::timeout(MAIL_SEND_TIMEOUT, transport.send(job.message)).await {
+                Err(_) => Err(MailError::Timeout),
+                Ok(Err(error)) => Err(MailError::Smtp(error.to_string())),
+                Ok(Ok(_)) => Ok(()),
+            };
+        // The caller may have given up waiting; the outcome is then only logged by it, if at all.
+        let _ = job.done.send(outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_are_plain_smtp_with_a_host() {
+        // Proves smtp:// URLs (with or without credentials) are accepted and anything this build
+        // cannot speak is refused at start-up with the variable's name.
+        assert!(transport("smtp://127.0.0.1:2525").is_ok());
+        assert!(transport("smtp://user:secret@relay.example.fr").is_ok());
+        for bad in [
+            "smtps://relay.example.fr",
+            "relay.example.fr:25",
+            "smtp://:25",
+            "",
+        ] {
+            let error = transport(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(
+                error.to_string().contains("COMPTOIR_SMTP_URL"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bad_sender_or_recipient_is_refused_before_queueing() {
+        // Proves the From address is checked at start and recipients when a message is built.
+        let config = |from: &str| MailConfig {
+            smtp_url: "smtp://127.0.0.1:1".into(),
+            from: from.into(),
+        };
+        assert!(matches!(
+            Mailer::start(&config("not an address")),
+            Err(MailError::Config(_))
+        ));
+        let mailer = Mailer::start(&config("comptoir <rapports@example.fr>")).expect("mailer");
+        let mail = OutgoingMail {
+            to: vec!["nobody".into()],
+            subject: "s".into(),
+            text: "t".into(),
+            attachment: None,
+        };
+        assert!(matches!(
+            mailer.send(mail).await,
+            Err(MailError::Message(_))
+        ));
+    }
+}
