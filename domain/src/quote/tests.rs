@@ -335,12 +335,19 @@ fn an_issued_quote_is_declined() {
 
 #[test]
 fn a_quote_past_its_validity_date_has_expired() {
-    // Proves expiry comes from the clock: the last valid day still accepts, the day after refuses,
-    // and the read side derives the same status.
-    let last_day = valid_until()
-        .and_hms_opt(23, 59, 59)
-        .expect("time")
-        .and_utc();
+    // Proves expiry comes from the clock, in the shop's calendar: the last second of the last
+    // valid day in Paris still accepts, the next second refuses, and the read side derives the
+    // same status.
+    let last_local = valid_until().and_hms_opt(23, 59, 59).expect("time");
+    let last_day = chrono::TimeZone::from_local_datetime(&body().zone(), &last_local)
+        .single()
+        .expect("an unambiguous time")
+        .with_timezone(&chrono::Utc);
+    assert_eq!(
+        last_day.date_naive(),
+        valid_until(),
+        "Paris is ahead of UTC"
+    );
     given::<Quote>([opened()])
         .at(last_day)
         .when(accept())
@@ -360,11 +367,11 @@ fn a_quote_past_its_validity_date_has_expired() {
         .when(decline())
         .then_err_code("quote-expired");
     assert_eq!(
-        QuoteStatus::Issued.at(valid_until(), next_day.date_naive()),
+        QuoteStatus::Issued.at(valid_until(), valid_until() + Duration::days(1)),
         QuoteStatus::Expired
     );
     assert_eq!(
-        QuoteStatus::Accepted.at(valid_until(), next_day.date_naive()),
+        QuoteStatus::Accepted.at(valid_until(), valid_until() + Duration::days(1)),
         QuoteStatus::Accepted
     );
 }
