@@ -7,16 +7,16 @@ use serde_json::{json, Value};
 
 use crate::api::{photo_shop, Api, PhotoShop, Reply};
 use crate::openapi::{conforms, served_document};
-use crate::reports::{download, pdf_text, period_around_now, rfc3339, unzip};
+use crate::reports::{download, pdf_text, period_around_now, unzip};
 use crate::support::{spawn_app, spawn_app_with_test_clock};
 
 /// `YYYY-MM-DD`, `days` from today (UTC).
+/// A day counted from today in the shop's calendar (the fixture's shops are in Paris).
 fn day_from_today(days: u64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    rfc3339(now + days * 86_400)[..10].to_string()
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    (today + chrono::Days::new(days)).to_string()
 }
 
 fn this_year() -> String {

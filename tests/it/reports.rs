@@ -120,7 +120,7 @@ fn expected(orders: &[Value], group_by: &str) -> BTreeMap<String, Sums> {
                     .expect("email")
                     .to_string(),
             },
-            "order_day" => order["placed_at"].as_str().expect("placed_at")[..10].to_string(),
+            "order_day" => shop_day(order["placed_at"].as_str().expect("placed_at")),
             "payment_type" => payment_type(order),
             other => panic!("no whole-order grouping {other}"),
         };
@@ -221,6 +221,15 @@ async fn counted_orders(shop: &PhotoShop, ids: &[String], position: u64) -> Vec<
         }
     }
     orders
+}
+
+/// The day an RFC 3339 instant falls on for the fixture's shops, which count days in Paris.
+pub(crate) fn shop_day(instant: &str) -> String {
+    let instant = chrono::DateTime::parse_from_rfc3339(instant).expect("an RFC 3339 instant");
+    instant
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive()
+        .to_string()
 }
 
 pub(crate) fn period_around_now() -> String {
