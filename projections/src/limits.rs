@@ -30,9 +30,22 @@ pub const LEDGER_ENTRIES_PER_READ_MAX: usize = 20_000;
 /// Events a rebuild applies per sled batch: larger than the live runner's chunks because nobody
 /// waits on a rebuild's intermediate positions, bounded because the write set sits in memory.
 pub const REBUILD_CHUNK_EVENTS: usize = 8_192;
+/// Events a rebuild's reader decodes and hands over at once: small, so that what it holds ahead
+/// of the applier (the piece it builds and `REPLAY_PIECES_AHEAD` in the channel) stays far below
+/// a commit's worth of events.
+pub const REPLAY_PIECE_EVENTS: usize = 512;
+/// Decoded pieces waiting for the applier.
+pub const REPLAY_PIECES_AHEAD: usize = 2;
+
+/// Decoded rows a projection keeps between commits (`RowCache`); past it, only the rows the
+/// last commit touched stay, so the rows consecutive commits share (an order whose events span
+/// both, the day's usage, counters, balances) are read from the tree once.
+pub const ROW_CACHE_ROWS_MAX: usize = 16_384;
 
 const _: () = assert!(REBUILD_CHUNK_EVENTS >= COMMIT_EVENTS_MAX);
 const _: () = assert!(PAGE_LIMIT_DEFAULT <= PAGE_LIMIT_MAX);
 const _: () = assert!(PAGE_LIMIT_MAX <= PAGE_SCAN_ROWS_MAX);
 const _: () = assert!(SEARCH_CHARS_MAX < CURSOR_BYTES_MAX);
 const _: () = assert!(COMMIT_EVENTS_MAX > 0);
+const _: () = assert!(REPLAY_PIECES_AHEAD > 0);
+const _: () = assert!(REPLAY_PIECE_EVENTS <= REBUILD_CHUNK_EVENTS);

@@ -8,6 +8,7 @@ mod ledger;
 mod paging;
 mod read_models;
 mod render;
+mod rows;
 mod statistics;
 
 use crate::codec::encode_event;
