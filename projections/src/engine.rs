@@ -15,10 +15,14 @@ use crate::apply::{apply_event, decode, Decoded};
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::Table;
 use crate::ledger;
-use crate::limits::REBUILD_CHUNK_EVENTS;
+use crate::limits::{
+    REBUILD_CHUNK_EVENTS, REPLAY_PIECES_AHEAD, REPLAY_PIECE_EVENTS, ROW_CACHE_ROWS_MAX,
+};
+use crate::rows::RowCache;
 use crate::store::{load_checkpoint, ApiKeyChange, WriteSet};
 use comptoir_eventlog::{EventLog, LogResult, Position, RecordedEvent};
 use sha2::{Digest, Sha256};
+use std::sync::mpsc;
 
 /// The tree naming each projection's current tree.
 pub(crate) const META_TREE: &str = "meta";
@@ -113,10 +117,12 @@ pub(crate) fn decode_all(events: &[RecordedEvent]) -> ProjectionResult<Vec<Optio
 }
 
 /// Applies the events of `events` past `checkpoint` to `projection`'s `tree` and commits them
-/// with the last position. Returns the API key changes the read models made.
+/// with the last position. Returns the API key changes the read models made. `rows` is the
+/// tree's row cache, kept by the caller from one chunk to the next.
 pub(crate) fn apply_to(
     projection: ProjectionName,
     tree: &sled::Tree,
+    rows: &mut RowCache,
     checkpoint: Position,
     events: &[RecordedEvent],
     decoded: &[Option<Decoded>],
@@ -143,7 +149,7 @@ pub(crate) fn apply_to(
     };
     match projection {
         ProjectionName::ReadModels => {
-            let mut writes = WriteSet::new(tree);
+            let mut writes = WriteSet::new(tree, rows);
             for (event, decoded) in &todo {
                 if let Some(decoded) = decoded {
                     apply_event(&mut writes, event, decoded)?;
@@ -152,7 +158,7 @@ pub(crate) fn apply_to(
             writes.commit(last)
         }
         ProjectionName::Ledger => {
-            ledger::apply_chunk(tree, &todo, last)?;
+            ledger::apply_chunk(tree, rows, &todo, last)?;
             Ok(Vec::new())
         }
     }
@@ -166,33 +172,98 @@ pub struct RebuildOutcome {
     pub digest: [u8; 32],
 }
 
+/// A chunk of the log with each event decoded once.
+type DecodedChunk = (Vec<RecordedEvent>, Vec<Option<Decoded>>);
+
 /// Replays the log from position 1 up to `until` into fresh trees of `projections`, calling
-/// `progress(position)` after each chunk. Returns the fresh trees by projection.
+/// `progress(position)` after each chunk.
+///
+/// Reading and decoding the log (sled, bincode, then the payloads' JSON) is about as costly as
+/// applying, and neither needs the other's state: a second thread reads and decodes the next
+/// events while this one applies, in pieces of `REPLAY_PIECE_EVENTS`, at most
+/// `REPLAY_PIECES_AHEAD` pieces ahead so memory stays bounded.
 pub(crate) fn replay_into(
     log: &EventLog,
     targets: &[(ProjectionName, sled::Tree)],
     until: Position,
     progress: &mut dyn FnMut(Position),
 ) -> ProjectionResult<()> {
-    let mut events = log.iter_all(1)?.take_while(|e| match e {
+    let (sender, receiver) = mpsc::sync_channel(REPLAY_PIECES_AHEAD);
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_chunks(log, until, &sender));
+        // The receiver is dropped when applying stops, which stops the reader at its next send.
+        apply_chunks(targets, receiver, progress)
+    })
+}
+
+/// Sends the log's events up to `until` in decoded pieces, then ends (closing the channel); the
+/// first error is sent and ends it too.
+fn read_chunks(
+    log: &EventLog,
+    until: Position,
+    sender: &mpsc::SyncSender<ProjectionResult<DecodedChunk>>,
+) {
+    let events = match log.iter_all(1) {
+        Ok(events) => events,
+        Err(error) => {
+            let _ = sender.send(Err(error.into()));
+            return;
+        }
+    };
+    let mut events = events.take_while(|e| match e {
         Ok(event) => event.position <= until,
         Err(_) => true,
     });
     loop {
         let chunk = events
             .by_ref()
-            .take(REBUILD_CHUNK_EVENTS)
-            .collect::<LogResult<Vec<RecordedEvent>>>()?;
-        let Some(last) = chunk.last().map(|e| e.position) else {
-            return Ok(());
+            .take(REPLAY_PIECE_EVENTS)
+            .collect::<LogResult<Vec<RecordedEvent>>>();
+        let item = match chunk {
+            Ok(chunk) if chunk.is_empty() => return,
+            Ok(chunk) => decode_all(&chunk).map(|decoded| (chunk, decoded)),
+            Err(error) => Err(error.into()),
         };
-        let decoded = decode_all(&chunk)?;
-        for (projection, tree) in targets {
+        let failed = item.is_err();
+        // A failed send means the applier stopped: nobody wants more.
+        if sender.send(item).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// Applies what `pieces` delivers to every target, in commits of up to `REBUILD_CHUNK_EVENTS`
+/// events, until the channel closes.
+fn apply_chunks(
+    targets: &[(ProjectionName, sled::Tree)],
+    pieces: mpsc::Receiver<ProjectionResult<DecodedChunk>>,
+    progress: &mut dyn FnMut(Position),
+) -> ProjectionResult<()> {
+    let mut caches: Vec<RowCache> = targets
+        .iter()
+        .map(|_| RowCache::new(ROW_CACHE_ROWS_MAX))
+        .collect();
+    let mut pieces = pieces.into_iter().peekable();
+    while pieces.peek().is_some() {
+        let (mut chunk, mut decoded) = (Vec::new(), Vec::new());
+        while chunk.len() < REBUILD_CHUNK_EVENTS {
+            let Some(piece) = pieces.next() else {
+                break;
+            };
+            let (events, decoded_events) = piece?;
+            chunk.extend(events);
+            decoded.extend(decoded_events);
+        }
+        let Some(last) = chunk.last().map(|e| e.position) else {
+            continue;
+        };
+        for ((projection, tree), rows) in targets.iter().zip(&mut caches) {
             let checkpoint = chunk[0].position - 1;
-            apply_to(*projection, tree, checkpoint, &chunk, &decoded)?;
+            apply_to(*projection, tree, rows, checkpoint, &chunk, &decoded)?;
         }
         progress(last);
     }
+    Ok(())
 }
 
 /// Opens a new, empty tree for a rebuild of `projection`: the generation after every tree the

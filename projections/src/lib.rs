@@ -33,6 +33,7 @@ mod queries;
 mod rebuild;
 pub mod render;
 pub mod report_schedules;
+mod rows;
 mod runner;
 pub mod sample;
 pub mod statistics;
@@ -85,6 +86,9 @@ pub struct Projections {
     ledger: sled::Tree,
     /// Each projection's own checkpoint; the published position is the lowest.
     checkpoints: Mutex<[Position; 2]>,
+    /// Each projection's decoded rows, kept by the runner (the trees' only writer) between
+    /// chunks.
+    row_caches: [Mutex<rows::RowCache>; 2],
     /// SHA-256 of an API key secret → the key, mirrored from the `ApiKey` table so that
     /// authenticating a request touches no disk.
     api_keys: RwLock<HashMap<[u8; 32], ApiKeyView>>,
@@ -128,6 +132,10 @@ impl Projections {
             tree,
             ledger,
             checkpoints: Mutex::new(checkpoints),
+            row_caches: [
+                Mutex::new(rows::RowCache::new(limits::ROW_CACHE_ROWS_MAX)),
+                Mutex::new(rows::RowCache::new(limits::ROW_CACHE_ROWS_MAX)),
+            ],
             api_keys: RwLock::new(api_keys),
             state,
             runner_started: AtomicBool::new(false),

@@ -77,7 +77,18 @@ impl Projections {
         let mut checkpoints = *self.checkpoints.lock().unwrap_or_else(|p| p.into_inner());
         for (index, projection) in ProjectionName::ALL.into_iter().enumerate() {
             let tree = self.tree_of(projection);
-            let changes = engine::apply_to(projection, tree, checkpoints[index], events, &decoded)?;
+            let mut rows = self.row_caches[index]
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let changes = engine::apply_to(
+                projection,
+                tree,
+                &mut rows,
+                checkpoints[index],
+                events,
+                &decoded,
+            )?;
+            drop(rows);
             self.apply_api_key_changes(changes);
             if let Some(last) = events.last() {
                 checkpoints[index] = checkpoints[index].max(last.position);

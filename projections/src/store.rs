@@ -1,16 +1,18 @@
-//! Reading and writing the state tree: JSON values, the write set that batches one commit, and
-//! the paged range scan behind every list.
+//! Reading and writing the state tree: JSON values, the write set that batches one commit (over
+//! the row cache of `rows.rs`), and the paged range scan behind every list.
 
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY};
 use crate::keys::{instant_id_suffix, key, Table};
 use crate::limits::PAGE_SCAN_ROWS_MAX;
 use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
+use crate::rows::{CachedRow, RowCache};
 use crate::views::{ApiKeyView, OrderSummary, OrderView};
 use comptoir_eventlog::Position;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::any::Any;
+use std::cell::RefCell;
 use std::ops::Bound;
 
 pub(crate) fn encode_value<T: Serialize>(key: &[u8], value: &T) -> ProjectionResult<Vec<u8>> {
@@ -76,87 +78,137 @@ pub(crate) struct ApiKeyChange {
     pub view: ApiKeyView,
 }
 
-/// The writes of one commit, held in memory and read back by later events of the same commit, so
-/// that applying events in one batch or one by one gives the same state.
+/// The writes of one commit, read back by later events of the same commit, so that applying
+/// events in one batch or one by one gives the same state.
 ///
-/// Orders, the hottest rows (several events each, in quick succession), are kept decoded until
-/// the commit, which encodes each changed order once together with its list row.
+/// Rows live in a `RowCache` that outlives the commit: a write marks its row dirty, the commit
+/// stores each dirty row once in the batch that stores the checkpoint, and later chunks read the
+/// rows they share (an order whose events span two chunks, a day of usage, a credit note)
+/// without a sled lookup. Orders, the hottest rows (several events each), stay decoded; the
+/// commit encodes each changed order once together with its list row.
 pub(crate) struct WriteSet<'a> {
     tree: &'a sled::Tree,
-    pending: BTreeMap<Vec<u8>, Vec<u8>>,
-    /// Keys to delete at the commit (a row whose list key changed, e.g. a customer's email).
-    removed: BTreeSet<Vec<u8>>,
-    orders: BTreeMap<Vec<u8>, OrderView>,
+    rows: RefCell<&'a mut RowCache>,
+    committed: bool,
     pub api_key_changes: Vec<ApiKeyChange>,
 }
 
 impl<'a> WriteSet<'a> {
-    pub fn new(tree: &'a sled::Tree) -> Self {
+    /// A write set over `tree`, whose decoded rows `rows` holds (it must only ever have cached
+    /// this tree's rows).
+    pub fn new(tree: &'a sled::Tree, rows: &'a mut RowCache) -> Self {
         WriteSet {
             tree,
-            pending: BTreeMap::new(),
-            removed: BTreeSet::new(),
-            orders: BTreeMap::new(),
+            rows: RefCell::new(rows),
+            committed: false,
             api_key_changes: Vec::new(),
         }
     }
 
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> ProjectionResult<Option<T>> {
-        if self.removed.contains(key) {
-            return Ok(None);
-        }
-        match self.pending.get(key) {
-            Some(bytes) => Ok(Some(decode_value(key, bytes)?)),
-            None => get(self.tree, key),
-        }
+        cached_get(self.tree, &mut self.rows.borrow_mut(), key)
     }
 
     pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> ProjectionResult<()> {
         let bytes = encode_value(&key, value)?;
-        self.removed.remove(&key);
-        self.pending.insert(key, bytes);
+        self.rows.get_mut().put_bytes(key, bytes);
         Ok(())
     }
 
-    /// Deletes the row under `key` at the commit.
+    /// Deletes the row under `key` at the commit (a row whose key changed, e.g. a customer's
+    /// email).
     pub fn remove(&mut self, key: Vec<u8>) {
-        self.pending.remove(&key);
-        self.removed.insert(key);
+        self.rows.get_mut().remove(key);
     }
 
-    /// The order stored under `key` (an `Order` table key), as changed so far in this commit.
+    /// The order stored under `key` (an `Order` table key), as changed so far.
     pub fn take_order(&mut self, key: &[u8]) -> ProjectionResult<Option<OrderView>> {
-        match self.orders.remove(key) {
+        let rows = self.rows.get_mut();
+        match rows.take::<OrderView>(key) {
             Some(view) => Ok(Some(view)),
-            None => get(self.tree, key),
+            None => cached_get(self.tree, rows, key),
         }
     }
 
     /// Keeps `view` for the commit, which stores it and its list row.
     pub fn put_order(&mut self, key: Vec<u8>, view: OrderView) {
-        self.orders.insert(key, view);
+        self.rows
+            .get_mut()
+            .insert(key, Box::new(OrderRow(view)), true);
     }
 
     /// Writes every change and the new checkpoint in one atomic sled batch: after a crash the
     /// state holds all of it or none of it, so no event is applied twice or skipped.
-    pub fn commit(self, checkpoint: Position) -> ProjectionResult<Vec<ApiKeyChange>> {
-        let mut batch = sled::Batch::default();
-        for key in self.removed {
-            batch.remove(key);
+    pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<Vec<ApiKeyChange>> {
+        commit_rows(self.tree, self.rows.get_mut(), CHECKPOINT_KEY, checkpoint)?;
+        self.committed = true;
+        Ok(std::mem::take(&mut self.api_key_changes))
+    }
+}
+
+impl Drop for WriteSet<'_> {
+    /// Rows written by a commit that did not happen must not be read as stored.
+    fn drop(&mut self) {
+        if !self.committed {
+            self.rows.get_mut().clear();
         }
-        for (key, bytes) in self.pending {
-            batch.insert(key, bytes);
-        }
-        for (order_key, view) in &self.orders {
-            batch.insert(order_key.as_slice(), encode_value(order_key, view)?);
-            let suffix = instant_id_suffix(view.placed_at, view.order_id);
-            let row_key = key(Table::OrderPlaced, view.shop_id, &suffix);
-            let row = encode_value(&row_key, &OrderSummary::of(view))?;
-            batch.insert(row_key, row);
-        }
-        batch.insert(CHECKPOINT_KEY, &checkpoint.to_be_bytes()[..]);
-        self.tree.apply_batch(batch)?;
-        Ok(self.api_key_changes)
+    }
+}
+
+/// The row under `key`: from the cache, else from the tree (then cached, clean).
+pub(crate) fn cached_get<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    rows: &mut RowCache,
+    key: &[u8],
+) -> ProjectionResult<Option<T>> {
+    if let Some(known) = rows.get::<T>(key)? {
+        return Ok(known);
+    }
+    let Some(bytes) = tree.get(key)? else {
+        return Ok(None);
+    };
+    let row = decode_value(key, &bytes)?;
+    rows.insert_clean(key.to_vec(), bytes.to_vec());
+    Ok(Some(row))
+}
+
+/// Stores the dirty rows of `rows` and `checkpoint` under `checkpoint_key` in one sled batch.
+pub(crate) fn commit_rows(
+    tree: &sled::Tree,
+    rows: &mut RowCache,
+    checkpoint_key: &[u8],
+    checkpoint: Position,
+) -> ProjectionResult<()> {
+    let mut batch = sled::Batch::default();
+    rows.write_dirty(&mut batch)?;
+    batch.insert(checkpoint_key, &checkpoint.to_be_bytes()[..]);
+    tree.apply_batch(batch)?;
+    rows.committed();
+    Ok(())
+}
+
+/// An order as cached: stored as its view, with its summary row in the placing-date list.
+struct OrderRow(OrderView);
+
+impl CachedRow for OrderRow {
+    fn encode(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        encode_value(key, &self.0)
+    }
+
+    fn extra_rows(&self) -> ProjectionResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        let view = &self.0;
+        let suffix = instant_id_suffix(view.placed_at, view.order_id);
+        let row_key = key(Table::OrderPlaced, view.shop_id, &suffix);
+        let row = encode_value(&row_key, &OrderSummary::of(view))?;
+        Ok(vec![(row_key, row)])
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        &self.0
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        Box::new(self.0)
     }
 }
 

@@ -5,12 +5,13 @@ use super::{AccountBalance, LedgerEntry};
 use crate::apply::Decoded;
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{display_key, instant_bytes};
-use crate::store::{decode_value, encode_value};
+use crate::rows::{RowCache, Typed};
+use crate::store::{cached_get, commit_rows, encode_value};
 use chrono::{DateTime, Datelike, Utc};
 use comptoir_eventlog::{Position, RecordedEvent};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
 use uuid::Uuid;
 
 /// The tables of the ledger tree. The tag values are part of the stored format.
@@ -58,34 +59,31 @@ pub(crate) fn entry_key(shop_id: Uuid, entry: &LedgerEntry) -> Vec<u8> {
     ledger_key(LedgerTable::Entry, shop_id, &suffix)
 }
 
-/// The writes of one commit, read back by later events of the same commit. Balances, touched by
-/// every posting, stay decoded until the commit.
+/// The writes of one commit, read back by later events of the same commit. Rows stay decoded in
+/// a `RowCache` across commits (the shop and its mapping, the entry counter and the month's
+/// balances are read by nearly every posting); the commit encodes each changed row once.
 pub(crate) struct LedgerWrites<'a> {
     tree: &'a sled::Tree,
-    pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    balances: BTreeMap<Vec<u8>, AccountBalance>,
+    rows: RefCell<&'a mut RowCache>,
+    committed: bool,
 }
 
 impl<'a> LedgerWrites<'a> {
-    pub fn new(tree: &'a sled::Tree) -> Self {
+    pub fn new(tree: &'a sled::Tree, rows: &'a mut RowCache) -> Self {
         LedgerWrites {
             tree,
-            pending: BTreeMap::new(),
-            balances: BTreeMap::new(),
+            rows: RefCell::new(rows),
+            committed: false,
         }
     }
 
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> ProjectionResult<Option<T>> {
-        match self.pending.get(key) {
-            Some(Some(bytes)) => Ok(Some(decode_value(key, bytes)?)),
-            Some(None) => Ok(None),
-            None => crate::store::get(self.tree, key),
-        }
+        cached_get(self.tree, &mut self.rows.borrow_mut(), key)
     }
 
     pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> ProjectionResult<()> {
         let bytes = encode_value(&key, value)?;
-        self.pending.insert(key, Some(bytes));
+        self.rows.get_mut().put_bytes(key, bytes);
         Ok(())
     }
 
@@ -96,32 +94,37 @@ impl<'a> LedgerWrites<'a> {
         debit: rust_decimal::Decimal,
         credit: rust_decimal::Decimal,
     ) -> ProjectionResult<()> {
-        if !self.balances.contains_key(&key) {
-            let stored: AccountBalance = crate::store::get(self.tree, &key)?.unwrap_or_default();
-            self.balances.insert(key.clone(), stored);
-        }
-        if let Some(balance) = self.balances.get_mut(&key) {
-            balance.debit += debit;
-            balance.credit += credit;
-        }
+        // Kept decoded: every posting of the month adds to it.
+        let rows = self.rows.get_mut();
+        let mut balance = match rows.take::<AccountBalance>(&key) {
+            Some(balance) => balance,
+            None => cached_get(self.tree, rows, &key)?.unwrap_or_default(),
+        };
+        balance.debit += debit;
+        balance.credit += credit;
+        rows.insert(key, Box::new(Typed(balance)), true);
         Ok(())
     }
 
     /// Writes every change and the checkpoint in one atomic sled batch.
-    pub fn commit(self, checkpoint: Position) -> ProjectionResult<()> {
-        let mut batch = sled::Batch::default();
-        for (key, value) in self.pending {
-            match value {
-                Some(bytes) => batch.insert(key, bytes),
-                None => batch.remove(key),
-            }
-        }
-        for (key, balance) in &self.balances {
-            batch.insert(key.as_slice(), encode_value(key, balance)?);
-        }
-        batch.insert(LEDGER_CHECKPOINT_KEY, &checkpoint.to_be_bytes()[..]);
-        self.tree.apply_batch(batch)?;
+    pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<()> {
+        commit_rows(
+            self.tree,
+            self.rows.get_mut(),
+            LEDGER_CHECKPOINT_KEY,
+            checkpoint,
+        )?;
+        self.committed = true;
         Ok(())
+    }
+}
+
+impl Drop for LedgerWrites<'_> {
+    /// Rows written by a commit that did not happen must not be read as stored.
+    fn drop(&mut self) {
+        if !self.committed {
+            self.rows.get_mut().clear();
+        }
     }
 }
 
@@ -146,10 +149,11 @@ pub(crate) fn load_ledger_checkpoint(tree: &sled::Tree) -> ProjectionResult<Posi
 /// Posts `events` (decoded once by the caller) and commits them with `checkpoint`.
 pub(crate) fn apply_chunk(
     tree: &sled::Tree,
+    rows: &mut RowCache,
     events: &[(&RecordedEvent, Option<&Decoded>)],
     checkpoint: Position,
 ) -> ProjectionResult<()> {
-    let mut writes = LedgerWrites::new(tree);
+    let mut writes = LedgerWrites::new(tree, rows);
     for (recorded, decoded) in events {
         if let Some(decoded) = decoded {
             post_event(&mut writes, recorded, decoded)?;

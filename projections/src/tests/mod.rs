@@ -10,6 +10,7 @@ mod paging;
 mod quotes;
 mod read_models;
 mod render;
+mod rows;
 mod statistics;
 
 use crate::codec::encode_event;

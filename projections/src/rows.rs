@@ -1,0 +1,220 @@
+//! A bounded cache of rows that outlives one commit.
+//!
+//! Applying an event reads a few rows (an order, the ledger's shop, an entry counter, a day of
+//! usage) and writes some back. Without a cache every read is a sled lookup, and the rows shared
+//! by consecutive commits (an order whose events span two chunks, the day's usage, the ledger's
+//! shop and counter, the month's balances) are read from the tree again by each commit. The cache
+//! keeps every row a commit read or wrote: most as their stored JSON (what `WriteSet::put` takes
+//! is any `Serialize`, so its bytes are what it can keep), and the hottest ones decoded (orders,
+//! balances), which a commit then encodes once however many events changed them. Dirty rows are
+//! written by the commit, in the same sled batch as the checkpoint, so the stored bytes and the
+//! crash guarantees are exactly those of writing each change directly.
+//!
+//! The cache mirrors committed state plus the writes of the commit being built. A write set that
+//! is dropped without committing (an error stopped it) leaves rows that were never stored, so it
+//! empties the cache. Only the one writer of a tree (the runner, or a rebuild) holds a cache over
+//! it.
+
+use crate::error::ProjectionResult;
+use crate::store::{decode_value, encode_value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::any::Any;
+use std::collections::HashMap;
+
+/// A cached row with its type erased: `encode` gives the bytes stored under its key and
+/// `extra_rows` the rows derived from it that are stored with it (an order's list row).
+pub(crate) trait CachedRow: Send {
+    fn encode(&self, key: &[u8]) -> ProjectionResult<Vec<u8>>;
+    /// The stored bytes when the row is kept encoded (no copy, no encode).
+    fn bytes(&self) -> Option<&[u8]> {
+        None
+    }
+    fn extra_rows(&self) -> ProjectionResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        Ok(Vec::new())
+    }
+    fn as_any(&self) -> &dyn Any;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// True for the mark of a deleted row: the tree must not be asked for it.
+    fn is_removed(&self) -> bool {
+        false
+    }
+}
+
+/// A row deleted by the commit being built (or by a committed one, until the cache drops it).
+struct Removed;
+
+impl CachedRow for Removed {
+    fn encode(&self, _key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+    fn is_removed(&self) -> bool {
+        true
+    }
+}
+
+/// A row kept as its stored JSON: what `WriteSet::put` writes with any `Serialize` type.
+struct Encoded(Vec<u8>);
+
+impl CachedRow for Encoded {
+    fn encode(&self, _key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        Ok(self.0.clone())
+    }
+    fn bytes(&self) -> Option<&[u8]> {
+        Some(&self.0)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+/// A row kept decoded, stored as its own JSON.
+pub(crate) struct Typed<T>(pub T);
+
+impl<T: Serialize + Send + 'static> CachedRow for Typed<T> {
+    fn encode(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        encode_value(key, &self.0)
+    }
+    fn as_any(&self) -> &dyn Any {
+        &self.0
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        Box::new(self.0)
+    }
+}
+
+struct Slot {
+    row: Box<dyn CachedRow>,
+    /// Changed since the last commit: the next commit encodes and stores it.
+    dirty: bool,
+    /// The commit (`RowCache::commits`) that last read or wrote it.
+    touched: u64,
+}
+
+/// Decoded rows by key; see the module doc.
+pub(crate) struct RowCache {
+    rows: HashMap<Vec<u8>, Slot>,
+    /// Commits so far; stamps the rows each one touches.
+    commits: u64,
+    /// Rows kept past a commit; beyond it, only the rows the last commit touched stay.
+    rows_max: usize,
+}
+
+impl RowCache {
+    pub fn new(rows_max: usize) -> Self {
+        RowCache {
+            rows: HashMap::new(),
+            commits: 0,
+            rows_max,
+        }
+    }
+
+    /// The row under `key` decoded as `T` if the cache knows it: `None` when the cache does not
+    /// hold it (ask the tree), `Some(None)` when it was deleted.
+    pub fn get<T: DeserializeOwned>(&mut self, key: &[u8]) -> ProjectionResult<Option<Option<T>>> {
+        let commits = self.commits;
+        let Some(slot) = self.rows.get_mut(key) else {
+            return Ok(None);
+        };
+        slot.touched = commits;
+        if slot.row.is_removed() {
+            return Ok(Some(None));
+        }
+        match slot.row.bytes() {
+            Some(bytes) => Ok(Some(Some(decode_value(key, bytes)?))),
+            None => Ok(Some(Some(decode_value(key, &slot.row.encode(key)?)?))),
+        }
+    }
+
+    /// Records the deletion of the row under `key`, done by the next commit.
+    pub fn remove(&mut self, key: Vec<u8>) {
+        self.insert(key, Box::new(Removed), true);
+    }
+
+    /// Takes the row under `key` out of the cache when it is kept decoded as a `T` (no copy, no
+    /// decode); the caller puts it back. `None` when it is absent or kept otherwise (then it
+    /// stays).
+    pub fn take<T: 'static>(&mut self, key: &[u8]) -> Option<T> {
+        if !self.rows.get(key)?.row.as_any().is::<T>() {
+            return None;
+        }
+        let slot = self.rows.remove(key)?;
+        slot.row.into_any().downcast::<T>().ok().map(|row| *row)
+    }
+
+    /// Keeps the bytes of a row read from the tree (clean: the tree already holds them).
+    pub fn insert_clean(&mut self, key: Vec<u8>, bytes: Vec<u8>) {
+        self.insert(key, Box::new(Encoded(bytes)), false);
+    }
+
+    /// Records a write of `bytes` under `key`, stored by the next commit.
+    pub fn put_bytes(&mut self, key: Vec<u8>, bytes: Vec<u8>) {
+        self.insert(key, Box::new(Encoded(bytes)), true);
+    }
+
+    /// Records `row` under `key`, dirty or not, as a type-erased row with its own encoding.
+    pub fn insert(&mut self, key: Vec<u8>, row: Box<dyn CachedRow>, dirty: bool) {
+        let touched = self.commits;
+        self.rows.insert(
+            key,
+            Slot {
+                row,
+                dirty,
+                touched,
+            },
+        );
+    }
+
+    /// Encodes every dirty row (and the rows derived from it) into `batch`. The keys are
+    /// distinct, so the hash map's order does not change what the batch stores.
+    pub fn write_dirty(&self, batch: &mut sled::Batch) -> ProjectionResult<()> {
+        for (key, slot) in self.rows.iter().filter(|(_, slot)| slot.dirty) {
+            if slot.row.is_removed() {
+                batch.remove(key.as_slice());
+                continue;
+            }
+            batch.insert(key.as_slice(), slot.row.encode(key)?);
+            for (extra_key, bytes) in slot.row.extra_rows()? {
+                batch.insert(extra_key, bytes);
+            }
+        }
+        Ok(())
+    }
+
+    /// After the batch of `write_dirty` is stored: every row is clean, and the cache is trimmed
+    /// to its bound, keeping the rows this commit touched (the likeliest to be touched again).
+    pub fn committed(&mut self) {
+        let commits = self.commits;
+        for slot in self.rows.values_mut() {
+            slot.dirty = false;
+        }
+        // The tree now lacks those rows itself.
+        self.rows.retain(|_, slot| !slot.row.is_removed());
+        if self.rows.len() > self.rows_max {
+            self.rows.retain(|_, slot| slot.touched == commits);
+        }
+        if self.rows.len() > self.rows_max {
+            self.rows.clear();
+        }
+        self.commits += 1;
+    }
+
+    /// Forgets everything, dirty rows included (their commit did not happen).
+    pub fn clear(&mut self) {
+        self.rows.clear();
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
