@@ -322,6 +322,7 @@ fn server_cpu_ms(pid: u32) -> Option<f64> {
 /// Samples the server's CPU time against the orders taken, to compare the first and the last
 /// quarter of the run: CPU per order must not grow with the log.
 struct CpuSampler {
+    pid: u32,
     samples: Arc<Mutex<Vec<(usize, f64)>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -346,13 +347,18 @@ impl CpuSampler {
                 tokio::time::sleep(CPU_SAMPLE_EVERY).await;
             }
         });
-        CpuSampler { samples, task }
+        CpuSampler { pid, samples, task }
     }
 
     async fn finish(self, orders: usize) -> CpuQuarters {
         self.task.abort();
         let _ = self.task.await;
-        let samples = self.samples.lock().map(|s| s.clone()).unwrap_or_default();
+        let mut samples = self.samples.lock().map(|s| s.clone()).unwrap_or_default();
+        // Every order is answered now: the last figure is taken here, not at the last tick,
+        // which may have come before the last order was taken.
+        if let Some(cpu) = server_cpu_ms(self.pid) {
+            samples.push((orders, cpu));
+        }
         // The CPU time when orders were first taken at or past `index`.
         let at = |index: usize| samples.iter().find(|(taken, _)| *taken >= index).copied();
         let per_order = |from: usize, to: usize| {
