@@ -72,7 +72,8 @@ async fn run(args: Args) -> Result<(), String> {
         "shop ready; {} orders over {} connections",
         args.orders, args.connections
     );
-    let figures = load(&base, &setup, &args).await;
+    let server = child.id().ok_or("the server has no pid")?;
+    let figures = load(&base, &setup, &args, server).await;
     let _ = child.start_kill();
     let _ = child.wait().await;
     println!("{figures}");
@@ -249,9 +250,11 @@ struct Samples {
     pay_us: Vec<u64>,
 }
 
-async fn load(base: &str, setup: &Setup, args: &Args) -> Value {
+async fn load(base: &str, setup: &Setup, args: &Args, server: u32) -> Value {
     let _ = base;
     let next = Arc::new(AtomicUsize::new(0));
+    let cpu_before = server_cpu_ms(server);
+    let cpu = CpuSampler::start(server, next.clone());
     let errors = Arc::new(AtomicU64::new(0));
     let samples = Arc::new(Mutex::new(Samples::default()));
     let order = json!({
@@ -277,6 +280,11 @@ async fn load(base: &str, setup: &Setup, args: &Args) -> Value {
         let _ = worker.await;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu.finish(args.orders).await;
+    let cpu_total = match (cpu_before, server_cpu_ms_when_idle(server).await) {
+        (Some(before), Some(after)) => Some(round3((after - before) / args.orders as f64)),
+        _ => None,
+    };
     let samples = samples
         .lock()
         .map(|mut s| std::mem::take(&mut *s))
@@ -291,7 +299,104 @@ async fn load(base: &str, setup: &Setup, args: &Args) -> Value {
         "place_p99_ms": percentile_ms(samples.place_us, 99.0),
         "pay_p99_ms": percentile_ms(samples.pay_us, 99.0),
         "errors": errors.load(Ordering::Relaxed),
+        "server_cpu_ms_per_order": cpu_total,
+        "server_cpu_ms_per_order_first_quarter": cpu.first_quarter,
+        "server_cpu_ms_per_order_last_quarter": cpu.last_quarter,
     })
+}
+
+/// Linux reports CPU times in USER_HZ ticks, 100 a second on every architecture it runs on.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
+
+/// The server's CPU time (user + system) so far, in milliseconds, from `/proc/<pid>/stat`.
+/// Throughput is noisy on a shared machine; CPU time per order is not.
+fn server_cpu_ms(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 * 1000.0 / CLOCK_TICKS_PER_SECOND)
+}
+
+/// Samples the server's CPU time against the orders taken, to compare the first and the last
+/// quarter of the run: CPU per order must not grow with the log.
+struct CpuSampler {
+    pid: u32,
+    samples: Arc<Mutex<Vec<(usize, f64)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+struct CpuQuarters {
+    first_quarter: Option<f64>,
+    last_quarter: Option<f64>,
+}
+
+/// How often the sampler reads the server's CPU time.
+const CPU_SAMPLE_EVERY: Duration = Duration::from_millis(20);
+
+impl CpuSampler {
+    fn start(pid: u32, taken: Arc<AtomicUsize>) -> Self {
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let into = samples.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                if let (Some(cpu), Ok(mut samples)) = (server_cpu_ms(pid), into.lock()) {
+                    samples.push((taken.load(Ordering::Relaxed), cpu));
+                }
+                tokio::time::sleep(CPU_SAMPLE_EVERY).await;
+            }
+        });
+        CpuSampler { pid, samples, task }
+    }
+
+    async fn finish(self, orders: usize) -> CpuQuarters {
+        self.task.abort();
+        let _ = self.task.await;
+        let mut samples = self.samples.lock().map(|s| s.clone()).unwrap_or_default();
+        // Every order is answered now: the last figure is taken here, not at the last tick,
+        // which may have come before the last order was taken.
+        if let Some(cpu) = server_cpu_ms(self.pid) {
+            samples.push((orders, cpu));
+        }
+        // The CPU time when orders were first taken at or past `index`.
+        let at = |index: usize| samples.iter().find(|(taken, _)| *taken >= index).copied();
+        let per_order = |from: usize, to: usize| {
+            let ((taken_from, cpu_from), (taken_to, cpu_to)) = (at(from)?, at(to)?);
+            (taken_to > taken_from)
+                .then(|| round3((cpu_to - cpu_from) / (taken_to - taken_from) as f64))
+        };
+        let quarter = orders / 4;
+        CpuQuarters {
+            first_quarter: per_order(0, quarter),
+            last_quarter: per_order(orders - quarter, orders),
+        }
+    }
+}
+
+/// How long the server may stay busy after the last answer (read models catching up).
+const SETTLE_MAX: Duration = Duration::from_secs(20);
+/// The server is idle once its CPU time grows by less than this over [`SETTLE_EVERY`].
+const SETTLE_IDLE_MS: f64 = 20.0;
+const SETTLE_EVERY: Duration = Duration::from_millis(500);
+
+/// Waits until the server is idle again (work deferred past the answers, such as the read
+/// models applied live, is part of an order's cost) and returns its CPU time then.
+async fn server_cpu_ms_when_idle(pid: u32) -> Option<f64> {
+    let deadline = Instant::now() + SETTLE_MAX;
+    let mut last = server_cpu_ms(pid)?;
+    loop {
+        tokio::time::sleep(SETTLE_EVERY).await;
+        let now = server_cpu_ms(pid)?;
+        if now - last < SETTLE_IDLE_MS || Instant::now() >= deadline {
+            return Some(now);
+        }
+        last = now;
+    }
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
 }
 
 struct Worker {

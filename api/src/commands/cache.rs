@@ -186,19 +186,21 @@ impl StateCache {
     }
 
     /// After an acknowledged append: the stream is durably at `version` with `state`, and
-    /// `command` is recorded in it.
+    /// `command`, when given, is recorded in it.
     pub fn commit(
         &self,
         stream: &str,
         version: StreamVersion,
         state: AnyState,
-        command: (Uuid, AppliedCommand),
+        command: Option<(Uuid, AppliedCommand)>,
     ) {
         let mut entries = lock(&self.entries);
         let Some(entry) = entries.get_mut(stream) else {
             return;
         };
-        lock(&entry.commands).insert(command.0, command.1);
+        if let Some((command_id, applied)) = command {
+            lock(&entry.commands).insert(command_id, applied);
+        }
         if entry.durable.version < version {
             entry.durable = Snapshot { version, state };
         }

@@ -105,7 +105,9 @@ pub struct Session<'a, S: EventStore + ?Sized> {
     executor: &'a Executor<'a, S>,
     input: &'a CommandInput,
     staged: Vec<Staged>,
-    primary_checked: bool,
+    /// The stream the decision decided on first, once it has: the only one a retry of this
+    /// command looks its id up in (see the module doc).
+    primary: Option<String>,
     event_count: usize,
 }
 
@@ -135,8 +137,8 @@ impl<'a, S: EventStore + ?Sized> Session<'a, S> {
         command: &A::Command,
     ) -> Result<Vec<A::Event>, CommandError> {
         let (state, version, loaded) = self.current::<A>(stream)?;
-        if !self.primary_checked {
-            self.primary_checked = true;
+        if self.primary.is_none() {
+            self.primary = Some(stream.to_string());
             if let Some(applied) = loaded.as_ref().and_then(|l| self.applied_in(l)) {
                 return Err(CommandError::AlreadyApplied(applied));
             }
@@ -297,7 +299,7 @@ where
         executor,
         input,
         staged: Vec::new(),
-        primary_checked: false,
+        primary: None,
         event_count: 0,
     };
     let output = match decide(&mut session) {
@@ -330,14 +332,27 @@ where
         Poll::Ready(result) => result,
         Poll::Pending => append.await,
     };
-    settle(executor, input, &session.staged, result, output)
+    let primary = session.primary.take();
+    settle(
+        executor,
+        input,
+        (&session.staged, primary.as_deref()),
+        result,
+        output,
+    )
 }
 
 /// Turns the log's answer into the decision's result and updates the cache accordingly.
+///
+/// The command is remembered only in its primary stream's entry: that is the only place a retry
+/// looks it up (see the module doc). Remembering it in every stream it touched made the entries
+/// of streams every order touches (the shop's pack, its invoice series) grow by one command per
+/// order for as long as they stay cached. A stream folded from the log still knows every command
+/// it holds, and the log's event ids catch a retry the cache would miss.
 fn settle<S, T>(
     executor: &Executor<'_, S>,
     input: &CommandInput,
-    staged: &[Staged],
+    (staged, primary): (&[Staged], Option<&str>),
     result: Result<AppendOutcome, LogError>,
     output: T,
 ) -> Result<Attempt<T>, CommandError>
@@ -346,16 +361,19 @@ where
 {
     match result {
         Ok(outcome) if !outcome.already_stored => {
-            let applied = AppliedCommand {
-                first_position: outcome.first_position,
-                fingerprint: input.fingerprint.clone(),
-            };
             for staged in staged {
+                let command = (Some(staged.stream.as_str()) == primary).then(|| {
+                    let applied = AppliedCommand {
+                        first_position: outcome.first_position,
+                        fingerprint: input.fingerprint.clone(),
+                    };
+                    (input.command_id, applied)
+                });
                 executor.cache.commit(
                     &staged.stream,
                     staged.version,
                     staged.state.clone(),
-                    (input.command_id, applied.clone()),
+                    command,
                 );
             }
             let positions = Some(outcome.first_position..=outcome.last_position);
