@@ -67,27 +67,28 @@ pub fn spawn(state: AppState, mailer: Mailer) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Schedules whose last attempt failed: how many times in a row, and when to try again.
-struct Failures {
+/// Things (schedules, messages to notify) whose last attempt failed: how many times in a row,
+/// and when to try again.
+pub(crate) struct Failures {
     tick: Duration,
     by_schedule: HashMap<Uuid, (u32, Instant)>,
 }
 
 impl Failures {
-    fn new(tick: Duration) -> Self {
+    pub(crate) fn new(tick: Duration) -> Self {
         Failures {
             tick,
             by_schedule: HashMap::new(),
         }
     }
 
-    fn may_try(&self, schedule_id: Uuid, now: Instant) -> bool {
+    pub(crate) fn may_try(&self, schedule_id: Uuid, now: Instant) -> bool {
         self.by_schedule
             .get(&schedule_id)
             .is_none_or(|(_, next_try)| now >= *next_try)
     }
 
-    fn failed(&mut self, schedule_id: Uuid, now: Instant) -> Duration {
+    pub(crate) fn failed(&mut self, schedule_id: Uuid, now: Instant) -> Duration {
         let attempts = self.by_schedule.get(&schedule_id).map_or(0, |(n, _)| *n) + 1;
         let wait = self
             .tick
@@ -97,7 +98,7 @@ impl Failures {
         wait
     }
 
-    fn succeeded(&mut self, schedule_id: Uuid) {
+    pub(crate) fn succeeded(&mut self, schedule_id: Uuid) {
         self.by_schedule.remove(&schedule_id);
     }
 }
