@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::commands::{execute_many, CommandInput};
 use crate::error::ApiError;
 use crate::mail::{MailError, Mailer, OutgoingMail};
-use crate::report_scheduler::{Failures, TICK_SYSTEM_CLOCK, TICK_TEST_CLOCK};
+use crate::report_scheduler::{ticking, Failures, SendError};
 use crate::routes::shop_profile;
 use crate::server::AppState;
 
@@ -38,25 +38,10 @@ pub const QUOTED_CHARS_MAX: usize = 2000;
 /// Namespace of the command ids of recorded notifications (UUID v5 of the message id).
 const NOTIFICATION_NAMESPACE: Uuid = Uuid::from_u128(0x3f0c_9a71_5d2e_4b86_a1c4_e27b_90d3_6f58);
 
-#[derive(Debug, thiserror::Error)]
-enum NotifyError {
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    #[error(transparent)]
-    Mail(#[from] MailError),
-}
-
 /// Starts the task; it runs until the runtime stops.
 pub fn spawn(state: AppState, mailer: Mailer) -> tokio::task::JoinHandle<()> {
-    let tick = if state.clock.is_test() {
-        TICK_TEST_CLOCK
-    } else {
-        TICK_SYSTEM_CLOCK
-    };
+    let (mut interval, mut failures) = ticking(&state);
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(tick);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut failures = Failures::new(tick);
         loop {
             interval.tick().await;
             pass(&state, &mailer, &mut failures).await;
@@ -102,7 +87,7 @@ async fn pass(state: &AppState, mailer: &Mailer, failures: &mut Failures) {
                 tracing::error!(%error, shop_id = %pending.shop_id, %message_id, retry_in_s = retry_in.as_secs(), "notifying a customer of a message failed");
                 let server_down = matches!(
                     error,
-                    NotifyError::Mail(
+                    SendError::Mail(
                         MailError::Timeout
                             | MailError::Smtp(_)
                             | MailError::QueueFull
@@ -123,7 +108,7 @@ async fn notify(
     state: &AppState,
     mailer: &Mailer,
     pending: &PendingNotification,
-) -> Result<bool, NotifyError> {
+) -> Result<bool, SendError> {
     let stream = customer_messages::stream_id(pending.customer_id);
     let thread = state
         .cache

@@ -41,8 +41,9 @@ pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(3600);
 /// Namespace of the command ids of recorded deliveries (UUID v5 of schedule and period).
 const DELIVERY_NAMESPACE: Uuid = Uuid::from_u128(0x8c1e_5e4d_2f0b_4c8a_9e61_7a4d_3b2c_0d15);
 
+/// Why one mail task's unit of work (a report, a notification) failed.
 #[derive(Debug, thiserror::Error)]
-enum SendError {
+pub(crate) enum SendError {
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(transparent)]
@@ -51,20 +52,26 @@ enum SendError {
 
 /// Starts the task; it runs until the runtime stops.
 pub fn spawn(state: AppState, mailer: Mailer) -> tokio::task::JoinHandle<()> {
-    let tick = if state.clock.is_test() {
-        TICK_TEST_CLOCK
-    } else {
-        TICK_SYSTEM_CLOCK
-    };
+    let (mut interval, mut failures) = ticking(&state);
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(tick);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut failures = Failures::new(tick);
         loop {
             interval.tick().await;
             pass(&state, &mailer, &mut failures).await;
         }
     })
+}
+
+/// The pass interval of a mail task (short under a test clock, which tests move by days at
+/// once) and its empty failure record.
+pub(crate) fn ticking(state: &AppState) -> (tokio::time::Interval, Failures) {
+    let tick = if state.clock.is_test() {
+        TICK_TEST_CLOCK
+    } else {
+        TICK_SYSTEM_CLOCK
+    };
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    (interval, Failures::new(tick))
 }
 
 /// Things (schedules, messages to notify) whose last attempt failed: how many times in a row,
