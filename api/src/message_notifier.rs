@@ -68,6 +68,11 @@ async fn pass(state: &AppState, mailer: &Mailer, failures: &mut Failures) {
             return;
         }
     };
+    // Messages read or notified meanwhile leave the index: their failures are forgotten.
+    let listed: std::collections::HashSet<Uuid> = pending.iter().map(|p| p.message_id).collect();
+    if pending.len() < PENDING_SCAN_MAX {
+        failures.retain(|id| listed.contains(id));
+    }
     let mut sent = 0;
     for pending in pending {
         if sent == NOTIFICATIONS_PER_PASS {

@@ -108,6 +108,12 @@ impl Failures {
     pub(crate) fn succeeded(&mut self, schedule_id: Uuid) {
         self.by_schedule.remove(&schedule_id);
     }
+
+    /// Forgets whatever `keep` rejects (work that is gone), so the record stays as small as
+    /// the work still pending.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&Uuid) -> bool) {
+        self.by_schedule.retain(|id, _| keep(id));
+    }
 }
 
 /// One pass over every live schedule; a schedule that fails is logged and tried again after a
@@ -271,6 +277,11 @@ mod tests {
         assert_eq!(failures.failed(failing, now), RETRY_BACKOFF_MAX);
         failures.succeeded(failing);
         assert!(failures.may_try(failing, now));
+        // Work that is gone is forgotten; work still pending keeps its backoff.
+        failures.failed(failing, now);
+        failures.failed(other, now);
+        failures.retain(|id| *id == failing);
+        assert!(!failures.may_try(failing, now) && failures.may_try(other, now));
     }
 
     #[test]
