@@ -16,6 +16,7 @@ pub mod extract;
 mod health;
 pub mod idempotency;
 pub mod mail;
+pub mod message_notifier;
 pub mod report_scheduler;
 pub mod routes;
 mod server;

@@ -41,8 +41,9 @@ pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(3600);
 /// Namespace of the command ids of recorded deliveries (UUID v5 of schedule and period).
 const DELIVERY_NAMESPACE: Uuid = Uuid::from_u128(0x8c1e_5e4d_2f0b_4c8a_9e61_7a4d_3b2c_0d15);
 
+/// Why one mail task's unit of work (a report, a notification) failed.
 #[derive(Debug, thiserror::Error)]
-enum SendError {
+pub(crate) enum SendError {
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(transparent)]
@@ -51,15 +52,8 @@ enum SendError {
 
 /// Starts the task; it runs until the runtime stops.
 pub fn spawn(state: AppState, mailer: Mailer) -> tokio::task::JoinHandle<()> {
-    let tick = if state.clock.is_test() {
-        TICK_TEST_CLOCK
-    } else {
-        TICK_SYSTEM_CLOCK
-    };
+    let (mut interval, mut failures) = ticking(&state);
     tokio::spawn(async move {
-        let mut interval = tokio::time::interval(tick);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut failures = Failures::new(tick);
         loop {
             interval.tick().await;
             pass(&state, &mailer, &mut failures).await;
@@ -67,27 +61,41 @@ pub fn spawn(state: AppState, mailer: Mailer) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Schedules whose last attempt failed: how many times in a row, and when to try again.
-struct Failures {
+/// The pass interval of a mail task (short under a test clock, which tests move by days at
+/// once) and its empty failure record.
+pub(crate) fn ticking(state: &AppState) -> (tokio::time::Interval, Failures) {
+    let tick = if state.clock.is_test() {
+        TICK_TEST_CLOCK
+    } else {
+        TICK_SYSTEM_CLOCK
+    };
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    (interval, Failures::new(tick))
+}
+
+/// Things (schedules, messages to notify) whose last attempt failed: how many times in a row,
+/// and when to try again.
+pub(crate) struct Failures {
     tick: Duration,
     by_schedule: HashMap<Uuid, (u32, Instant)>,
 }
 
 impl Failures {
-    fn new(tick: Duration) -> Self {
+    pub(crate) fn new(tick: Duration) -> Self {
         Failures {
             tick,
             by_schedule: HashMap::new(),
         }
     }
 
-    fn may_try(&self, schedule_id: Uuid, now: Instant) -> bool {
+    pub(crate) fn may_try(&self, schedule_id: Uuid, now: Instant) -> bool {
         self.by_schedule
             .get(&schedule_id)
             .is_none_or(|(_, next_try)| now >= *next_try)
     }
 
-    fn failed(&mut self, schedule_id: Uuid, now: Instant) -> Duration {
+    pub(crate) fn failed(&mut self, schedule_id: Uuid, now: Instant) -> Duration {
         let attempts = self.by_schedule.get(&schedule_id).map_or(0, |(n, _)| *n) + 1;
         let wait = self
             .tick
@@ -97,8 +105,14 @@ impl Failures {
         wait
     }
 
-    fn succeeded(&mut self, schedule_id: Uuid) {
+    pub(crate) fn succeeded(&mut self, schedule_id: Uuid) {
         self.by_schedule.remove(&schedule_id);
+    }
+
+    /// Forgets whatever `keep` rejects (work that is gone), so the record stays as small as
+    /// the work still pending.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&Uuid) -> bool) {
+        self.by_schedule.retain(|id, _| keep(id));
     }
 }
 
@@ -263,6 +277,11 @@ mod tests {
         assert_eq!(failures.failed(failing, now), RETRY_BACKOFF_MAX);
         failures.succeeded(failing);
         assert!(failures.may_try(failing, now));
+        // Work that is gone is forgotten; work still pending keeps its backoff.
+        failures.failed(failing, now);
+        failures.failed(other, now);
+        failures.retain(|id| *id == failing);
+        assert!(!failures.may_try(failing, now) && failures.may_try(other, now));
     }
 
     #[test]

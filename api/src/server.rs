@@ -150,19 +150,24 @@ pub enum ServeError {
     Mail(crate::mail::MailError),
 }
 
-/// Starts the scheduled-reports sender when SMTP is configured, and says at start-up whether
-/// reports will be sent.
-fn start_report_scheduler(
+/// Starts the mail senders (scheduled reports, new-message notifications) when SMTP is
+/// configured, sharing one mailer, and says at start-up whether mail will be sent.
+fn start_mail_tasks(
     state: &AppState,
     mail: Option<&crate::mail::MailConfig>,
-) -> Result<Option<tokio::task::JoinHandle<()>>, crate::mail::MailError> {
+) -> Result<Vec<tokio::task::JoinHandle<()>>, crate::mail::MailError> {
     let Some(mail) = mail else {
         tracing::info!("scheduled reports are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
-        return Ok(None);
+        tracing::info!("message notifications are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
+        return Ok(Vec::new());
     };
     let mailer = crate::mail::Mailer::start(mail)?;
     tracing::info!(from = %mail.from, "scheduled reports are on");
-    Ok(Some(crate::report_scheduler::spawn(state.clone(), mailer)))
+    tracing::info!(from = %mail.from, "message notifications are on");
+    Ok(vec![
+        crate::report_scheduler::spawn(state.clone(), mailer.clone()),
+        crate::message_notifier::spawn(state.clone(), mailer),
+    ])
 }
 
 /// Opens the log, serves until `shutdown` resolves, lets in-flight requests finish, then flushes
@@ -198,8 +203,8 @@ pub async fn serve(
         }
     };
     let runner = state.start_projections();
-    let scheduler = match start_report_scheduler(&state, config.mail.as_ref()) {
-        Ok(scheduler) => scheduler,
+    let mail_tasks = match start_mail_tasks(&state, config.mail.as_ref()) {
+        Ok(tasks) => tasks,
         Err(error) => {
             runner.abort();
             close_log(log).await;
@@ -218,8 +223,8 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     runner.abort();
-    if let Some(scheduler) = scheduler {
-        scheduler.abort();
+    for task in mail_tasks {
+        task.abort();
     }
     if let Err(error) = projections.flush().await {
         tracing::error!(%error, "flushing the read models failed");

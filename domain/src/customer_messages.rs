@@ -6,6 +6,10 @@
 //! was read" is the recipient's gesture. Each side archives and unarchives for itself, so a customer
 //! tidying their space hides nothing from the staff. The thread is bounded
 //! (`MESSAGES_PER_THREAD_MAX`), and so is each message (`MESSAGE_CHARS_MAX`).
+//!
+//! A message from the shop is also e-mailed to the customer; once the SMTP server accepted the
+//! mail, the notifier records `CustomerMessageNotified`, at most once per message. Messages from
+//! the customer are not e-mailed: the staff read them in their inbox.
 
 use std::collections::BTreeMap;
 
@@ -54,9 +58,22 @@ pub struct NewMessage {
 #[derive(Debug, Clone)]
 pub enum MessagesCommand {
     Send(NewMessage),
-    MarkRead { message_id: Uuid, by: Side },
-    Archive { message_id: Uuid, by: Side },
-    Unarchive { message_id: Uuid, by: Side },
+    MarkRead {
+        message_id: Uuid,
+        by: Side,
+    },
+    Archive {
+        message_id: Uuid,
+        by: Side,
+    },
+    Unarchive {
+        message_id: Uuid,
+        by: Side,
+    },
+    /// The e-mail telling the customer of this message from the shop was accepted for delivery.
+    RecordNotified {
+        message_id: Uuid,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +109,13 @@ pub enum MessageEvent {
         by: Side,
         unarchived_at: DateTime<Utc>,
     },
+    /// The customer was e-mailed about a message from the shop.
+    CustomerMessageNotified {
+        shop_id: Uuid,
+        customer_id: Uuid,
+        message_id: Uuid,
+        notified_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for MessageEvent {
@@ -101,6 +125,7 @@ impl DomainEvent for MessageEvent {
             MessageEvent::CustomerMessageRead { .. } => "CustomerMessageRead",
             MessageEvent::CustomerMessageArchived { .. } => "CustomerMessageArchived",
             MessageEvent::CustomerMessageUnarchived { .. } => "CustomerMessageUnarchived",
+            MessageEvent::CustomerMessageNotified { .. } => "CustomerMessageNotified",
         }
     }
 }
@@ -114,9 +139,17 @@ pub struct MessageState {
     pub read: bool,
     pub archived_by_customer: bool,
     pub archived_by_shop: bool,
+    /// The customer was e-mailed about it.
+    pub notified: bool,
 }
 
 impl MessageState {
+    /// A message the notifier should still e-mail: from the shop, neither notified nor already
+    /// read by the customer (who then knows of it, so a mail would only be noise).
+    pub fn awaits_notification(&self) -> bool {
+        self.from == Side::Shop && !self.notified && !self.read
+    }
+
     fn archived_by(&self, side: Side) -> bool {
         match side {
             Side::Customer => self.archived_by_customer,
@@ -251,6 +284,31 @@ impl CustomerMessages {
         }])
     }
 
+    fn decide_notified(
+        &self,
+        message_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MessageEvent>, DomainError> {
+        let ((shop_id, customer_id), message) = self.message(message_id)?;
+        if message.from != Side::Shop {
+            return Err(DomainError::conflict(
+                "not-notifiable",
+                "only messages from the shop are e-mailed to the customer",
+            ));
+        }
+        // A second record (a retry, or a mail sent twice around a crash) changes nothing. A
+        // message read while its mail was on the way is still recorded: the mail did go out.
+        if message.notified {
+            return Ok(vec![]);
+        }
+        Ok(vec![MessageEvent::CustomerMessageNotified {
+            shop_id,
+            customer_id,
+            message_id,
+            notified_at: now,
+        }])
+    }
+
     fn decide_archive(
         &self,
         message_id: Uuid,
@@ -305,6 +363,9 @@ impl Aggregate for CustomerMessages {
             MessagesCommand::Unarchive { message_id, by } => {
                 self.decide_archive(*message_id, *by, false, env.now())
             }
+            MessagesCommand::RecordNotified { message_id } => {
+                self.decide_notified(*message_id, env.now())
+            }
         }
     }
 
@@ -329,6 +390,7 @@ impl Aggregate for CustomerMessages {
                         read: false,
                         archived_by_customer: false,
                         archived_by_shop: false,
+                        notified: false,
                     },
                 );
             }
@@ -347,6 +409,11 @@ impl Aggregate for CustomerMessages {
                     message.set_archived(*by, false);
                 }
             }
+            MessageEvent::CustomerMessageNotified { message_id, .. } => {
+                if let Some(message) = self.messages.get_mut(message_id) {
+                    message.notified = true;
+                }
+            }
         }
         self
     }
@@ -356,7 +423,7 @@ impl Aggregate for CustomerMessages {
 mod tests {
     use super::*;
     use crate::fixtures::shop_id;
-    use crate::testing::{given, test_now};
+    use crate::testing::{given, replay, test_now};
 
     fn customer_id() -> Uuid {
         Uuid::from_u128(0xc0)
@@ -546,6 +613,59 @@ mod tests {
                 message_id: message_id(1),
                 by: Side::Shop,
             })
+            .then_err_code("not-found");
+    }
+
+    fn notified(n: u128) -> MessageEvent {
+        MessageEvent::CustomerMessageNotified {
+            shop_id: shop_id(),
+            customer_id: customer_id(),
+            message_id: message_id(n),
+            notified_at: test_now(),
+        }
+    }
+
+    fn record_notified(n: u128) -> MessagesCommand {
+        MessagesCommand::RecordNotified {
+            message_id: message_id(n),
+        }
+    }
+
+    #[test]
+    fn a_shop_message_is_recorded_notified_once() {
+        // Proves the notification of a shop message is recorded, a second record is a no-op, and
+        // the state stops awaiting it.
+        let thread = given::<CustomerMessages>([sent(1, Side::Shop, "Vos tirages sont prêts.")])
+            .when(record_notified(1))
+            .then([notified(1)]);
+        let state = &thread.messages[&message_id(1)];
+        assert!(state.notified && !state.awaits_notification());
+        given::<CustomerMessages>([sent(1, Side::Shop, "Prêts."), notified(1)])
+            .when(record_notified(1))
+            .then([]);
+    }
+
+    #[test]
+    fn only_unread_shop_messages_await_a_notification() {
+        // Proves customer messages are never notified, a read message needs no mail (yet a mail
+        // that went out anyway is recorded), and an unknown message is not found.
+        let thread = replay::<CustomerMessages>(&[
+            sent(1, Side::Shop, "Prêts."),
+            sent(2, Side::Customer, "Merci"),
+        ]);
+        assert!(thread.messages[&message_id(1)].awaits_notification());
+        assert!(!thread.messages[&message_id(2)].awaits_notification());
+        given::<CustomerMessages>([sent(2, Side::Customer, "Merci")])
+            .when(record_notified(2))
+            .then_err_code("not-notifiable");
+        let read_first = [sent(1, Side::Shop, "Prêts."), read(1, Side::Customer)];
+        let thread = replay::<CustomerMessages>(&read_first);
+        assert!(!thread.messages[&message_id(1)].awaits_notification());
+        given::<CustomerMessages>(read_first)
+            .when(record_notified(1))
+            .then([notified(1)]);
+        given::<CustomerMessages>([])
+            .when(record_notified(1))
             .then_err_code("not-found");
     }
 }

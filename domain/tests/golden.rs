@@ -956,11 +956,27 @@ fn messages_scenario(samples: &mut Samples, customer_id: Uuid) {
             by: Side::Customer,
         },
     );
-    samples.run(
+    let thread = samples.run(
         thread,
         MessagesCommand::Unarchive {
             message_id,
             by: Side::Customer,
+        },
+    );
+    let answer = MessagesCommand::Send(NewMessage {
+        shop_id: id(0x5100),
+        customer_id,
+        message_id: id(0x3E56),
+        from: Side::Shop,
+        author: "api-key:00000000-0000-0000-0000-00000000ce11".into(),
+        order: None,
+        body: "Ils partent demain.".into(),
+    });
+    let thread = samples.run(thread, answer);
+    samples.run(
+        thread,
+        MessagesCommand::RecordNotified {
+            message_id: id(0x3E56),
         },
     );
 }
@@ -1072,7 +1088,7 @@ fn every_event_type_has_a_golden_file() {
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule; the order's count includes its four print-job events.
-        6 + 7 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 4 + 4,
+        6 + 7 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4,
         "one sample per event type"
     );
 }

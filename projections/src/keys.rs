@@ -73,6 +73,8 @@ pub(crate) enum Table {
     LoyaltyEntry = 0x36,
     /// shop, id derived from an email an account moved to → that account's id.
     CustomerAlias = 0x37,
+    /// shop, message id → `PendingNotification` (messages to e-mail to their customer).
+    MessageNotification = 0x38,
     /// shop, schedule id → `ReportScheduleView`.
     ReportSchedule = 0x17,
     /// shop, schedule id, period first day, period end → `ReportDeliveryView`.

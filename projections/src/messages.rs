@@ -4,11 +4,15 @@
 //! A message's row is keyed by its thread and its sequence in the thread (the log order of the
 //! sends), so a cursor into a thread never moves. The inbox is the thread table filtered on
 //! "unread by the shop", in customer-id order.
+//!
+//! Messages from the shop waiting for their e-mail also sit in a small index of their own
+//! (`Table::MessageNotification`), left on `CustomerMessageNotified` or when the customer reads
+//! the message first, so the notifier finds them without walking every thread.
 
 use crate::error::ProjectionResult;
 use crate::keys::{id_key, key, shop_prefix, Table};
 use crate::paging::{Page, PageRequest};
-use crate::store::{self, ListRange, WriteSet};
+use crate::store::{self, decode_value, ListRange, WriteSet};
 use crate::Projections;
 use chrono::{DateTime, Utc};
 use comptoir_domain::customer_messages::{MessageEvent, Side};
@@ -31,9 +35,20 @@ pub struct MessageView {
     pub read_at: Option<DateTime<Utc>>,
     pub archived_by_customer: bool,
     pub archived_by_shop: bool,
-    /// A message to the customer waits for its e-mail notification until the customer reads
-    /// it; the mailer (not built yet) will take these.
+    /// A message to the customer waits for its e-mail notification until it is sent or the
+    /// customer reads the message first.
     pub awaits_notification: bool,
+    /// When the customer was e-mailed about it (rows stored before notifications have none).
+    #[serde(default)]
+    pub notified_at: Option<DateTime<Utc>>,
+}
+
+/// A message from the shop whose e-mail to the customer is not sent yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingNotification {
+    pub shop_id: Uuid,
+    pub customer_id: Uuid,
+    pub message_id: Uuid,
 }
 
 impl MessageView {
@@ -144,6 +159,24 @@ impl Projections {
         }
     }
 
+    /// Up to `limit` messages waiting for their e-mail, across all shops, in key order. Sent
+    /// or read messages leave the index, so the same call returns the next ones.
+    pub fn pending_message_notifications(
+        &self,
+        limit: usize,
+    ) -> ProjectionResult<Vec<PendingNotification>> {
+        let mut pending = Vec::new();
+        for entry in self
+            .tree
+            .scan_prefix([Table::MessageNotification as u8])
+            .take(limit)
+        {
+            let (key, value) = entry?;
+            pending.push(decode_value(&key, &value)?);
+        }
+        Ok(pending)
+    }
+
     /// The staff's inbox: threads with messages the shop has not read, by customer id.
     pub fn message_inbox(
         &self,
@@ -211,7 +244,19 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &MessageEvent) -> ProjectionRe
                 archived_by_customer: false,
                 archived_by_shop: false,
                 awaits_notification,
+                notified_at: None,
             };
+            if awaits_notification {
+                let pending = PendingNotification {
+                    shop_id: *shop_id,
+                    customer_id: *customer_id,
+                    message_id: *message_id,
+                };
+                writes.put(
+                    id_key(Table::MessageNotification, *shop_id, *message_id),
+                    &pending,
+                )?;
+            }
             let location = MessageLocation {
                 customer_id: *customer_id,
                 seq: thread.messages,
@@ -227,7 +272,7 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &MessageEvent) -> ProjectionRe
             ..
         } => change_message(writes, *shop_id, *message_id, |message, thread| {
             if message.read_at.is_some() {
-                return;
+                return None;
             }
             message.read_at = Some(*read_at);
             match message.from {
@@ -236,10 +281,19 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &MessageEvent) -> ProjectionRe
                 }
                 Side::Customer => thread.unread_by_shop = thread.unread_by_shop.saturating_sub(1),
             }
-            if message.awaits_notification {
-                message.awaits_notification = false;
-                thread.awaiting_notification = thread.awaiting_notification.saturating_sub(1);
+            // Read before its mail went out: the customer knows, no mail is needed.
+            stop_awaiting(message, thread)
+        }),
+        MessageEvent::CustomerMessageNotified {
+            shop_id,
+            message_id,
+            notified_at,
+            ..
+        } => change_message(writes, *shop_id, *message_id, |message, thread| {
+            if message.notified_at.is_none() {
+                message.notified_at = Some(*notified_at);
             }
+            stop_awaiting(message, thread)
         }),
         MessageEvent::CustomerMessageArchived {
             shop_id,
@@ -247,7 +301,8 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &MessageEvent) -> ProjectionRe
             by,
             ..
         } => change_message(writes, *shop_id, *message_id, |message, _| {
-            set_archived(message, *by, true)
+            set_archived(message, *by, true);
+            None
         }),
         MessageEvent::CustomerMessageUnarchived {
             shop_id,
@@ -255,9 +310,24 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &MessageEvent) -> ProjectionRe
             by,
             ..
         } => change_message(writes, *shop_id, *message_id, |message, _| {
-            set_archived(message, *by, false)
+            set_archived(message, *by, false);
+            None
         }),
     }
+}
+
+/// Clears the message's pending notification; answers the index key to remove, if any.
+fn stop_awaiting(message: &mut MessageView, thread: &mut MessageThreadView) -> Option<Vec<u8>> {
+    if !message.awaits_notification {
+        return None;
+    }
+    message.awaits_notification = false;
+    thread.awaiting_notification = thread.awaiting_notification.saturating_sub(1);
+    Some(id_key(
+        Table::MessageNotification,
+        message.shop_id,
+        message.message_id,
+    ))
 }
 
 fn set_archived(message: &mut MessageView, side: Side, archived: bool) {
@@ -267,12 +337,13 @@ fn set_archived(message: &mut MessageView, side: Side, archived: bool) {
     }
 }
 
-/// Loads a message and its thread, lets `change` edit both, and stores them back.
+/// Loads a message and its thread, lets `change` edit both, and stores them back; `change`
+/// answers an index key to remove along with them, if any.
 fn change_message(
     writes: &mut WriteSet,
     shop_id: Uuid,
     message_id: Uuid,
-    change: impl FnOnce(&mut MessageView, &mut MessageThreadView),
+    change: impl FnOnce(&mut MessageView, &mut MessageThreadView) -> Option<Vec<u8>>,
 ) -> ProjectionResult<()> {
     let Some(at) = writes.get::<MessageLocation>(&id_key(Table::MessageId, shop_id, message_id))?
     else {
@@ -288,7 +359,9 @@ fn change_message(
         tracing::warn!(%shop_id, %message_id, "message index without its row or thread");
         return Ok(());
     };
-    change(&mut message, &mut thread);
+    if let Some(stale) = change(&mut message, &mut thread) {
+        writes.remove(stale);
+    }
     writes.put(row_key, &message)?;
     writes.put(thread_key, &thread)
 }

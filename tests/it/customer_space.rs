@@ -7,7 +7,7 @@ use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
 use crate::support::spawn_app;
 
 /// Registers Claire through the storefront; returns her customer id and the write's position.
-async fn claire(shop: &PhotoShop) -> (String, u64) {
+pub async fn claire(shop: &PhotoShop) -> (String, u64) {
     let body = json!({"email": "Claire.Martin@Example.fr", "first_name": "Claire",
         "last_name": "Martin"});
     let registered = shop
@@ -18,7 +18,7 @@ async fn claire(shop: &PhotoShop) -> (String, u64) {
     (registered.id("customer_id"), position(&registered.body))
 }
 
-fn position(reply: &Value) -> u64 {
+pub fn position(reply: &Value) -> u64 {
     reply["position"].as_u64().expect("position")
 }
 

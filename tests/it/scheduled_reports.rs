@@ -1,101 +1,15 @@
 //! Scheduled reports by e-mail end to end: a real SMTP conversation with a sink in this test,
 //! the server's test clock moved past period boundaries, and a restart.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 
 use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
+use crate::smtp_sink::{serve_with_mail, SmtpSink};
 use crate::support::spawn_app_with;
 use crate::time_zones::{pay, set_clock};
-
-/// One message the sink received: its envelope recipients and its DATA.
-#[derive(Debug, Clone)]
-struct Received {
-    recipients: Vec<String>,
-    data: String,
-}
-
-/// A minimal SMTP server that accepts every message and keeps it.
-struct SmtpSink {
-    port: u16,
-    received: Arc<Mutex<Vec<Received>>>,
-}
-
-impl SmtpSink {
-    async fn start() -> SmtpSink {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sink");
-        let port = listener.local_addr().expect("address").port();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let store = received.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(converse(stream, store.clone()));
-            }
-        });
-        SmtpSink { port, received }
-    }
-
-    fn messages(&self) -> Vec<Received> {
-        self.received.lock().expect("sink lock").clone()
-    }
-
-    /// Waits until `count` messages arrived (or fails after 20 s).
-    async fn wait_for(&self, count: usize) -> Vec<Received> {
-        for _ in 0..200 {
-            let messages = self.messages();
-            if messages.len() >= count {
-                return messages;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{count} messages expected, got {:?}", self.messages());
-    }
-}
-
-async fn converse(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>) {
-    let (reader, mut writer) = stream.into_split();
-    let mut lines = BufReader::new(reader).lines();
-    let _ = writer.write_all(b"220 sink ESMTP\r\n").await;
-    let mut recipients = Vec::new();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let command = line.to_ascii_uppercase();
-        let answer: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
-            b"250 sink\r\n"
-        } else if command.starts_with("RCPT TO:") {
-            recipients.push(line[8..].trim().trim_matches(['<', '>']).to_string());
-            b"250 OK\r\n"
-        } else if command.starts_with("DATA") {
-            let _ = writer.write_all(b"354 go on\r\n").await;
-            let mut data = String::new();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if line == "." {
-                    break;
-                }
-                data.push_str(&line);
-                data.push('\n');
-            }
-            let message = Received {
-                recipients: std::mem::take(&mut recipients),
-                data,
-            };
-            store.lock().expect("sink lock").push(message);
-            b"250 queued\r\n"
-        } else if command.starts_with("QUIT") {
-            let _ = writer.write_all(b"221 bye\r\n").await;
-            return;
-        } else {
-            b"250 OK\r\n"
-        };
-        if writer.write_all(answer).await.is_err() {
-            return;
-        }
-    }
-}
 
 /// The bytes of the message's attachment (base64 between its headers and the next boundary).
 fn attachment(data: &str) -> (String, Vec<u8>) {
@@ -164,21 +78,6 @@ async fn deliveries(shop: &PhotoShop, schedule_id: &str, count: usize) -> Vec<Va
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{count} deliveries expected");
-}
-
-async fn serve_with_mail(dir: &std::path::Path, sink: &SmtpSink) -> crate::support::TestApp {
-    let url = format!("smtp://127.0.0.1:{}", sink.port);
-    spawn_app_with(
-        dir,
-        &[
-            "--test-clock",
-            "--smtp-url",
-            &url,
-            "--mail-from",
-            "comptoir <rapports@example.fr>",
-        ],
-    )
-    .await
 }
 
 #[tokio::test]

@@ -30,8 +30,11 @@ pub struct Message {
     pub read_at: Option<DateTime<Utc>>,
     pub archived_by_customer: bool,
     pub archived_by_shop: bool,
-    /// A message to the customer waits for its e-mail notification until the customer reads it.
+    /// A message to the customer waits for its e-mail notification until it is sent, or until
+    /// the customer reads it first (then no mail goes out).
     pub awaits_notification: bool,
+    /// When the customer was e-mailed about this message from the shop.
+    pub notified_at: Option<DateTime<Utc>>,
 }
 
 /// One customer's thread, counted (read model).

@@ -115,7 +115,8 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         "CustomerMessageSent"
         | "CustomerMessageRead"
         | "CustomerMessageArchived"
-        | "CustomerMessageUnarchived" => Handler::Message,
+        | "CustomerMessageUnarchived"
+        | "CustomerMessageNotified" => Handler::Message,
         "ReportScheduleCreated"
         | "ReportScheduleUpdated"
         | "ReportScheduleDeleted"

@@ -218,3 +218,64 @@ async fn an_email_change_moves_the_customer_row_and_points_follow_the_account() 
     let alias = customer_id_for(shop, new);
     assert_eq!(p.loyalty_card(shop, alias).unwrap().balance, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shop_messages_await_their_mail_until_notified_or_read() {
+    // Proves only shop messages enter the pending notifications, a notification records its
+    // time and leaves the index, and a message the customer read first leaves it unmailed.
+    let harness = Harness::new();
+    let (shop, claire) = (id(0x5100), id(20));
+    let events = [
+        sent(shop, claire, id(1), Side::Customer),
+        sent(shop, claire, id(2), Side::Shop),
+        sent(shop, claire, id(3), Side::Shop),
+        sent(shop, claire, id(4), Side::Shop),
+    ];
+    harness.append("customer-messages-claire", &events).await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let p = &harness.projections;
+    let pending = |limit| {
+        p.pending_message_notifications(limit)
+            .unwrap()
+            .iter()
+            .map(|n| (n.shop_id, n.customer_id, n.message_id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        pending(10),
+        [
+            (shop, claire, id(2)),
+            (shop, claire, id(3)),
+            (shop, claire, id(4))
+        ]
+    );
+    assert_eq!(pending(2).len(), 2);
+
+    let later = [
+        MessageEvent::CustomerMessageNotified {
+            shop_id: shop,
+            customer_id: claire,
+            message_id: id(2),
+            notified_at: at(2),
+        },
+        MessageEvent::CustomerMessageRead {
+            shop_id: shop,
+            customer_id: claire,
+            message_id: id(3),
+            by: Side::Customer,
+            read_at: at(3),
+        },
+    ];
+    harness.append("customer-messages-claire", &later).await;
+    harness.caught_up().await;
+    assert_eq!(pending(10), [(shop, claire, id(4))]);
+    let notified = p.message(shop, id(2)).unwrap().expect("message");
+    assert_eq!(notified.notified_at, Some(at(2)));
+    assert!(!notified.awaits_notification);
+    let read_first = p.message(shop, id(3)).unwrap().expect("message");
+    assert_eq!(read_first.notified_at, None);
+    assert!(!read_first.awaits_notification);
+    let thread = p.message_thread(shop, claire).unwrap().expect("thread");
+    assert_eq!(thread.awaiting_notification, 1);
+}

@@ -1,0 +1,133 @@
+//! An SMTP server for tests: accepts every message and keeps it, so end-to-end tests see what
+//! the server mailed (scheduled reports, message notifications).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+use crate::support::spawn_app_with;
+
+/// One message the sink received: its envelope recipients and its DATA.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub recipients: Vec<String>,
+    pub data: String,
+}
+
+/// A minimal SMTP server that accepts every message and keeps it.
+pub struct SmtpSink {
+    pub port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sink");
+        let port = listener.local_addr().expect("address").port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let store = received.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(converse(stream, store.clone()));
+            }
+        });
+        SmtpSink { port, received }
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        self.received.lock().expect("sink lock").clone()
+    }
+
+    /// Waits until `count` messages arrived (or fails after 20 s).
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        for _ in 0..200 {
+            let messages = self.messages();
+            if messages.len() >= count {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{count} messages expected, got {:?}", self.messages());
+    }
+}
+
+async fn converse(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>) {
+    let (reader, mut writer) = stream.into_split();
+    let mut lines = BufReader::new(reader).lines();
+    let _ = writer.write_all(b"220 sink ESMTP\r\n").await;
+    let mut recipients = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let command = line.to_ascii_uppercase();
+        let answer: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
+            b"250 sink\r\n"
+        } else if command.starts_with("RCPT TO:") {
+            recipients.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+            b"250 OK\r\n"
+        } else if command.starts_with("DATA") {
+            let _ = writer.write_all(b"354 go on\r\n").await;
+            let mut data = String::new();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line == "." {
+                    break;
+                }
+                data.push_str(&line);
+                data.push('\n');
+            }
+            let message = Received {
+                recipients: std::mem::take(&mut recipients),
+                data,
+            };
+            store.lock().expect("sink lock").push(message);
+            b"250 queued\r\n"
+        } else if command.starts_with("QUIT") {
+            let _ = writer.write_all(b"221 bye\r\n").await;
+            return;
+        } else {
+            b"250 OK\r\n"
+        };
+        if writer.write_all(answer).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Serves `dir` with the test clock, mailing through `sink`.
+pub async fn serve_with_mail(dir: &std::path::Path, sink: &SmtpSink) -> crate::support::TestApp {
+    let url = format!("smtp://127.0.0.1:{}", sink.port);
+    spawn_app_with(
+        dir,
+        &[
+            "--test-clock",
+            "--smtp-url",
+            &url,
+            "--mail-from",
+            "comptoir <rapports@example.fr>",
+        ],
+    )
+    .await
+}
+
+/// The plain-text body of a single-part message, decoded from quoted-printable (the encoding
+/// the mailer picks for mostly-ASCII French text) or taken as is for 7-bit text.
+pub fn plain_text(data: &str) -> String {
+    let body = &data[data.find("\n\n").expect("headers end") + 2..];
+    if !data.contains("Content-Transfer-Encoding: quoted-printable") {
+        return body.to_string();
+    }
+    let joined = body.replace("=\n", "");
+    let mut bytes = Vec::new();
+    let mut rest = joined.as_bytes();
+    while let Some((&first, tail)) = rest.split_first() {
+        if first == b'=' && tail.len() >= 2 {
+            let hex = std::str::from_utf8(&tail[..2]).expect("ascii");
+            bytes.push(u8::from_str_radix(hex, 16).expect("hex escape"));
+            rest = &tail[2..];
+        } else {
+            bytes.push(first);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).expect("utf-8 body")
+}
