@@ -101,6 +101,13 @@ fn check_if_match(catalog: &Catalog, product_id: Uuid, etag: &str) -> Result<(),
     Ok(())
 }
 
+fn product_of(catalog: &Catalog, product_id: Uuid) -> Result<&Product, ApiError> {
+    catalog
+        .products
+        .get(&product_id)
+        .ok_or_else(|| ApiError::not_found("product"))
+}
+
 /// A strong ETag from the product's content: it changes exactly when the product does.
 fn product_etag(product: &Product) -> String {
     let json = serde_json::to_vec(product).unwrap_or_default();
@@ -346,10 +353,7 @@ pub async fn get_product(
 ) -> Result<Answer<ProductDto>, ApiError> {
     caller.authorize(shop_id, Permission::ReadCatalog)?;
     let catalog = catalog_of(&state, shop_id)?;
-    let product = catalog
-        .products
-        .get(&product_id)
-        .ok_or_else(|| ApiError::not_found("product"))?;
+    let product = product_of(&catalog, product_id)?;
     let mut answer = Answer::ok(
         ProductDto::of(product, catalog.is_retired(product_id)),
         state.log.head_position(),
@@ -410,10 +414,7 @@ pub async fn retire_product(
     let change = CatalogChange::RetireProduct { product_id };
     let position = change_catalog(&state, &caller, &ids, shop_id, change, None).await?;
     let catalog = catalog_of(&state, shop_id)?;
-    let product = catalog
-        .products
-        .get(&product_id)
-        .ok_or_else(|| ApiError::not_found("product"))?;
+    let product = product_of(&catalog, product_id)?;
     let mut answer = Answer::ok(
         ProductWritten {
             product: ProductDto::of(product, catalog.is_retired(product_id)),
