@@ -30,6 +30,9 @@ pub const REQUEST_BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
 
 const _: () = assert!(comptoir_eventlog::limits::EVENT_BYTES_MAX <= REQUEST_BODY_BYTES_MAX);
 
+/// How long a shutdown waits for the projection runner to commit its current chunk.
+const RUNNER_STOP_WAIT: Duration = Duration::from_secs(10);
+
 /// How long a read with `?min_position=` waits for the read models at most.
 pub const READ_WAIT_MAX: Duration = Duration::from_secs(10);
 
@@ -222,7 +225,7 @@ pub async fn serve(
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    runner.abort();
+    stop_runner(&projections, runner).await;
     for task in mail_tasks {
         task.abort();
     }
@@ -234,6 +237,28 @@ pub async fn serve(
     close_log(log).await;
     tracing::info!("stopped");
     served.map_err(ServeError::Serve)
+}
+
+/// Lets the projection runner finish the chunk it is applying, so the flush that follows sees
+/// every commit; a runner that does not stop in time is aborted (its trees stay consistent:
+/// state and checkpoint commit together).
+async fn stop_runner(
+    projections: &Projections,
+    runner: tokio::task::JoinHandle<Result<(), ProjectionError>>,
+) {
+    projections.stop_runner();
+    let abort = runner.abort_handle();
+    match tokio::time::timeout(RUNNER_STOP_WAIT, runner).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(error))) => {
+            tracing::error!(%error, "the projection runner had stopped on an error")
+        }
+        Ok(Err(error)) => tracing::error!(%error, "the projection runner task failed"),
+        Err(_) => {
+            tracing::warn!("the projection runner did not stop in time; aborting it");
+            abort.abort();
+        }
+    }
 }
 
 async fn open_log(data_dir: &Path) -> Result<Arc<EventLog>, ServeError> {

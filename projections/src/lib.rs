@@ -94,6 +94,8 @@ pub struct Projections {
     api_keys: RwLock<HashMap<[u8; 32], ApiKeyView>>,
     state: watch::Sender<RunnerState>,
     runner_started: AtomicBool,
+    /// Set by `stop_runner`: the runner finishes the chunk it is applying and returns.
+    stop_requested: watch::Sender<bool>,
 }
 
 impl Projections {
@@ -139,6 +141,7 @@ impl Projections {
             api_keys: RwLock::new(api_keys),
             state,
             runner_started: AtomicBool::new(false),
+            stop_requested: watch::Sender::new(false),
         }))
     }
 
@@ -154,6 +157,20 @@ impl Projections {
             return tokio::spawn(async { Err(ProjectionError::RunnerAlreadyStarted) });
         }
         tokio::spawn(runner::run(self.clone(), log))
+    }
+
+    /// Asks the runner to stop between two chunks: the chunk being applied is committed first, so
+    /// awaiting the runner's task afterwards leaves no apply running over the trees (a shutdown
+    /// can then flush and close them).
+    pub fn stop_runner(&self) {
+        self.stop_requested.send_replace(true);
+    }
+
+    /// Resolves once `stop_runner` was called.
+    pub(crate) async fn stop_requested(&self) {
+        let mut receiver = self.stop_requested.subscribe();
+        // The sender lives as long as `self`, so waiting cannot fail while it is borrowed.
+        let _ = receiver.wait_for(|stop| *stop).await;
     }
 
     /// The last log position whose effects the read models hold (0 before the first event).

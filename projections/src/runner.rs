@@ -25,7 +25,7 @@ pub(crate) async fn run(
     match &result {
         Ok(()) => tracing::info!(
             applied = projections.position(),
-            "projection runner stopped: the log subscription ended"
+            "projection runner stopped"
         ),
         Err(error) => {
             tracing::error!(%error, applied = projections.position(), "projection runner stopped");
@@ -43,7 +43,16 @@ async fn follow(
     // `ready_chunks` hands over whatever the subscription has ready, up to the bound: large
     // chunks while catching up, single events when following live appends.
     let mut chunks = log.subscribe(from).ready_chunks(COMMIT_EVENTS_MAX);
-    while let Some(chunk) = chunks.next().await {
+    loop {
+        // A stop is only seen between chunks: a chunk taken is applied and committed whole.
+        let chunk = tokio::select! {
+            biased;
+            () = projections.stop_requested() => return Ok(()),
+            chunk = chunks.next() => chunk,
+        };
+        let Some(chunk) = chunk else {
+            return Ok(());
+        };
         let events = chunk
             .into_iter()
             .collect::<LogResult<Vec<RecordedEvent>>>()?;
@@ -55,7 +64,6 @@ async fn follow(
                 reason: format!("the apply task failed: {error}"),
             })??;
     }
-    Ok(())
 }
 
 impl Projections {

@@ -50,6 +50,42 @@ async fn catches_up_then_follows_live_appends() {
     assert_eq!(harness.projections.position(), harness.log.head_position());
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_runner_returns_between_chunks_and_lets_go_of_the_trees() {
+    // Proves `stop_runner` ends the runner cleanly: its task returns Ok with everything it took
+    // committed, no apply task still holds the projections, and events appended afterwards wait
+    // for the next runner.
+    let harness = Harness::new();
+    let shop = id(1);
+    harness
+        .append(&shop_stream(shop), &[shop_created(shop)])
+        .await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+    harness.projections.stop_runner();
+    let stopped = tokio::time::timeout(TEST_WAIT, runner)
+        .await
+        .expect("the runner stops in time")
+        .expect("the task did not panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+    assert_eq!(
+        Arc::strong_count(&harness.projections),
+        1,
+        "nothing else holds the projections once the runner returned"
+    );
+    let applied = harness.projections.position();
+    let order = id(2);
+    harness
+        .append(&order_stream(order), &[order_placed(shop, order, at(0))])
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        harness.projections.position(),
+        applied,
+        "a stopped runner applies nothing"
+    );
+}
+
 /// Stops the runner (if any) and reopens the projections from disk, as a restart would.
 async fn reopen(
     harness: Harness,

@@ -222,20 +222,17 @@ pub(crate) fn order_stream(order_id: Uuid) -> String {
     comptoir_domain::order::stream_id(order_id)
 }
 
-/// Stops a runner and reopens the projections from disk. An aborted runner may still be inside
-/// its blocking apply task, which holds the projections (and sled's file lock) until that chunk
-/// is done; so wait for the last other owner to let go, then for sled to release its lock.
+/// Stops a runner and reopens the projections from disk: the runner returns between chunks, so
+/// no apply task holds the projections afterwards; then wait for sled to release its lock.
 pub(crate) async fn stop_and_reopen(
     runner: JoinHandle<crate::ProjectionResult<()>>,
     projections: Arc<Projections>,
     dir: &std::path::Path,
 ) -> Arc<Projections> {
-    runner.abort();
-    let _ = runner.await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while Arc::strong_count(&projections) > 1 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    projections.stop_runner();
+    let _ = tokio::time::timeout(TEST_WAIT, runner)
+        .await
+        .expect("the runner stops in time");
     assert_eq!(Arc::strong_count(&projections), 1, "the runner let go");
     drop(projections);
     open_when_released(dir).await
