@@ -250,6 +250,7 @@ fn place(
         prices_include_tax: true,
         currency: "EUR".into(),
         coupon: None,
+        email_moved_to: None,
     }))
 }
 
@@ -650,7 +651,7 @@ fn coupon_scenario(samples: &mut Samples, catalog: &Arc<Catalog>) -> Coupon {
         shop_id: id(0x5100),
         order_id: id(0x0D4),
         code: "tirages10".into(),
-        customer_key: customer_key(id(0x5100), &customer).expect("valid"),
+        customer_key: customer_key(id(0x5100), &customer, None).expect("valid"),
         basket: Arc::new(basket),
     };
     let coupon = samples.run(coupon, CouponCommand::Use(Box::new(use_coupon)));
@@ -787,7 +788,7 @@ fn coupon_order_scenario(
         shop_id: id(0x5100),
         order_id: id(0x0D5),
         code: "tirages10".into(),
-        customer_key: customer_key(id(0x5100), &customer).expect("valid"),
+        customer_key: customer_key(id(0x5100), &customer, None).expect("valid"),
         basket: Arc::new(placed.pricing.clone()),
     };
     samples.run(coupon, CouponCommand::Use(Box::new(use_coupon)));

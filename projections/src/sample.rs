@@ -395,6 +395,7 @@ impl SampleShop {
             prices_include_tax: self.profile.prices_include_tax,
             currency: self.profile.currency.clone(),
             coupon: None,
+            email_moved_to: None,
         }
     }
 

@@ -198,8 +198,14 @@ async fn an_email_change_keeps_the_account_and_every_email_unique() {
         refused_appending_nothing(&storefront, 409, "already-exists", reply, before).await;
     }
 
-    // Orders with either email are the account's, and earn its points.
-    let after_move = home_order(&shop, "claire@atelier.fr", lines);
+    // Orders with either email are the account's, and earn its points; an order with the new
+    // email may name the account by its id, and no other account.
+    let mut after_move = home_order(&shop, "claire@atelier.fr", lines);
+    after_move["customer"]["customer_id"] = json!(paul_id);
+    let before = storefront.head_position().await;
+    let foreign = storefront.post(&shop.path("/orders"), &after_move).await;
+    refused_appending_nothing(&storefront, 422, "validation", foreign, before).await;
+    after_move["customer"]["customer_id"] = json!(customer_id);
     let (order_id, total) = place(&storefront, &shop, &after_move).await;
     let paid = shop
         .manager

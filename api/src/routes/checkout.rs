@@ -22,6 +22,7 @@ use comptoir_domain::coupon::{
     self, discounted_totals, registry_stream_id, Coupon, CouponCodeRegistry, CouponCommand,
     CouponDiscount, UseCoupon,
 };
+use comptoir_domain::customer::{self, customer_id_for, normalise_email, Customer};
 use comptoir_domain::order::{self, CouponToApply, Order, OrderCommand, OrderCustomer, PlaceOrder};
 use comptoir_domain::pack::{self, Pack, PackCommand};
 use comptoir_domain::pricing::{price_basket, BasketLine, PricedBasket, Totals};
@@ -124,7 +125,10 @@ pub fn decide_placing(
     let shop_id = checkout.shop_id;
     let profile = session_shop(session, shop_id)?;
     let catalog = session.load::<Catalog>(&catalog::stream_id(shop_id))?;
-    let (coupon, coupon_refused) = coupon_to_apply(session, checkout, &profile, &catalog, env)?;
+    let email_stream = email_stream_id(shop_id, &checkout.customer.email)?;
+    let email_moved_to = session.load::<Customer>(&email_stream)?.claimed_by;
+    let (coupon, coupon_refused) =
+        coupon_to_apply(session, checkout, email_moved_to, (&profile, &catalog), env)?;
     let command = OrderCommand::Place(Box::new(PlaceOrder {
         order_id: checkout.order_id,
         shop_id,
@@ -137,6 +141,7 @@ pub fn decide_placing(
         prices_include_tax: profile.prices_include_tax,
         currency: profile.currency.clone(),
         coupon: coupon.clone(),
+        email_moved_to,
     }));
     let order_stream = order::stream_id(checkout.order_id);
     let placed_now = !session.decide::<Order>(&order_stream, &command)?.is_empty();
@@ -149,7 +154,7 @@ pub fn decide_placing(
                 shop_id,
                 order_id: checkout.order_id,
                 code: apply.code.clone(),
-                customer_key: coupon::customer_key(shop_id, &checkout.customer)?,
+                customer_key: coupon::customer_key(shop_id, &checkout.customer, email_moved_to)?,
                 basket: Arc::new(placed.pricing.clone()),
             }));
             session.decide::<Coupon>(&coupon::stream_id(coupon_id), &command)?;
@@ -169,11 +174,17 @@ type CouponChoice = (Option<CouponToApply>, Option<CouponRefusal>);
 
 /// The coupon to place the order with, after every rule of its use; or, under the optional
 /// policy, none and why.
+/// The customer stream of an email: it names the account that moved to the email, if one did.
+fn email_stream_id(shop_id: Uuid, email: &str) -> Result<String, DomainError> {
+    let email = normalise_email(email)?;
+    Ok(customer::stream_id(customer_id_for(shop_id, &email)))
+}
+
 fn coupon_to_apply(
     session: &mut Session<'_, EventLog>,
     checkout: &Checkout,
-    profile: &ShopProfile,
-    catalog: &Catalog,
+    email_moved_to: Option<Uuid>,
+    (profile, catalog): (&ShopProfile, &Catalog),
     env: &dyn Environment,
 ) -> Result<CouponChoice, CommandError> {
     let Some(code) = &checkout.coupon_code else {
@@ -187,7 +198,7 @@ fn coupon_to_apply(
         return refuse(unknown_code(code));
     };
     let coupon = session.load::<Coupon>(&coupon::stream_id(coupon_id))?;
-    let customer_key = coupon::customer_key(checkout.shop_id, &checkout.customer)?;
+    let customer_key = coupon::customer_key(checkout.shop_id, &checkout.customer, email_moved_to)?;
     let basket = price_basket(
         catalog,
         &checkout.lines,
@@ -317,7 +328,13 @@ fn cart_coupon(
                 name: String::new(),
                 billing_address: None,
             };
-            coupon::customer_key(shop_id, &customer)?
+            let stream = email_stream_id(shop_id, email)?;
+            let email_moved_to = state
+                .cache
+                .load::<Customer, _>(state.log.as_ref(), &stream)?
+                .state
+                .claimed_by;
+            coupon::customer_key(shop_id, &customer, email_moved_to)?
         }
         None => Uuid::nil(),
     };

@@ -51,10 +51,16 @@ pub fn stream_id(coupon_id: Uuid) -> String {
 /// exists for guests too (it derives from the shop and the normalised email). Keying on the account
 /// rather than on the email as typed means case or spaces cannot buy a second use, and a guest
 /// ordering with a registered customer's email counts as that customer. It also keeps emails out of
-/// the coupon's stream.
-pub fn customer_key(shop_id: Uuid, customer: &OrderCustomer) -> Result<Uuid, DomainError> {
+/// the coupon's stream. `email_moved_to` is the account that moved to this email, if one did (read
+/// by the caller from the email's customer stream, `Customer::claimed_by`): that account is then
+/// the email's, so changing one's email cannot buy a second use either.
+pub fn customer_key(
+    shop_id: Uuid,
+    customer: &OrderCustomer,
+    email_moved_to: Option<Uuid>,
+) -> Result<Uuid, DomainError> {
     let email = normalise_email(&customer.email)?;
-    let key = customer_id_for(shop_id, &email);
+    let key = email_moved_to.unwrap_or_else(|| customer_id_for(shop_id, &email));
     if customer.customer_id.is_some_and(|id| id != key) {
         return Err(DomainError::validation(
             "customer.customer_id",

@@ -44,6 +44,7 @@ fn order_events_with(coupon: Option<CouponToApply>) -> Vec<crate::order::OrderEv
         prices_include_tax: true,
         currency: "EUR".into(),
         coupon,
+        email_moved_to: None,
     };
     let commands = [
         OrderCommand::Place(Box::new(place)),

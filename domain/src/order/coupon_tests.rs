@@ -190,7 +190,8 @@ fn the_order_and_the_coupon_use_record_the_same_discount_in_either_order() {
         shop_id: shop_id(),
         order_id: id(ORDER),
         code: "TIRAGES10".into(),
-        customer_key: crate::coupon::customer_key(shop_id(), &placed_order.customer).expect("key"),
+        customer_key: crate::coupon::customer_key(shop_id(), &placed_order.customer, None)
+            .expect("key"),
         basket: Arc::new(placed_order.pricing.clone()),
     };
     let used = coupon
@@ -270,7 +271,7 @@ fn cancelling_tells_the_glue_which_coupon_use_to_release() {
         shop_id: shop_id(),
         order_id: placed.order_id,
         code: applied.code.clone(),
-        customer_key: crate::coupon::customer_key(shop_id(), &placed.customer).expect("key"),
+        customer_key: crate::coupon::customer_key(shop_id(), &placed.customer, None).expect("key"),
         basket: Arc::new(placed.pricing.clone()),
     };
     let coupon = coupon_with(ten_percent_off(), "5.00");

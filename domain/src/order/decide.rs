@@ -7,7 +7,7 @@ use super::{
 };
 use crate::catalog::DeliveryKind;
 use crate::coupon::normalise_code;
-use crate::customer::{customer_id_for, normalise_email};
+use crate::customer::normalise_email;
 use crate::limits::{
     CREDITS_PER_ORDER_MAX, NAME_CHARS_MAX, PAYMENTS_PER_ORDER_MAX, REFERENCE_CHARS_MAX,
     TEXT_CHARS_MAX,
@@ -196,15 +196,8 @@ fn is_same_placement(existing: &PlacedOrder, place: &PlaceOrder) -> bool {
 fn validated_customer(place: &PlaceOrder) -> Result<super::OrderCustomer, DomainError> {
     let mut customer = place.customer.clone();
     customer.email = normalise_email(&customer.email)?;
-    if let Some(customer_id) = customer.customer_id {
-        // Accounts are keyed by email: an account id that is not this email's is a mix-up.
-        if customer_id != customer_id_for(place.shop_id, &customer.email) {
-            return Err(DomainError::validation(
-                "customer.customer_id",
-                "does not belong to this email",
-            ));
-        }
-    }
+    // Accounts are keyed by email: an account id that is not this email's is a mix-up.
+    crate::coupon::customer_key(place.shop_id, &customer, place.email_moved_to)?;
     validate_text("customer.name", &customer.name, NAME_CHARS_MAX)?;
     if let Some(address) = &customer.billing_address {
         address.validate("customer.billing_address")?;

@@ -71,6 +71,9 @@ pub struct PlaceOrder {
     pub currency: String,
     /// The coupon the customer applies, if any.
     pub coupon: Option<CouponToApply>,
+    /// The account that moved to the order's email, if one did (`Customer::claimed_by` of the
+    /// email's stream): the order's `customer_id` may then name that account.
+    pub email_moved_to: Option<Uuid>,
 }
 
 /// A coupon applied while placing: its state, not a discount (see the module documentation).

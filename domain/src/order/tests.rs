@@ -34,6 +34,7 @@ pub(super) fn place_with(delivery: u128, lines: &[(&str, u32)]) -> PlaceOrder {
         prices_include_tax: true,
         currency: "EUR".into(),
         coupon: None,
+        email_moved_to: None,
     }
 }
 
@@ -205,6 +206,21 @@ fn placing_validates_customer_delivery_and_basket() {
     );
     let own_id = crate::customer::customer_id_for(shop_id(), "claire.martin@example.fr");
     assert_eq!(place_error(|p| p.customer.customer_id = Some(own_id)), "ok");
+    // An account that moved to this email (its id derives from its first email) owns it now.
+    let moved = |p: &mut PlaceOrder| {
+        p.customer.customer_id = Some(id(0xAC));
+        p.email_moved_to = Some(id(0xAC));
+    };
+    assert_eq!(place_error(moved), "ok");
+    let moved_elsewhere = |p: &mut PlaceOrder| {
+        p.customer.customer_id = Some(own_id);
+        p.email_moved_to = Some(id(0xAC));
+    };
+    assert_eq!(
+        place_error(moved_elsewhere),
+        "validation",
+        "once another account moved to the email, the email's own id is not its account"
+    );
     assert_eq!(place_error(|p| p.currency = "eur".into()), "validation");
     assert_eq!(place_error(|p| p.shipping_address = None), "validation");
     assert_eq!(
