@@ -88,6 +88,13 @@ pub struct DeliverySlipBody {
     pub total_weight_g: u64,
 }
 
+impl Seller {
+    /// The zone the document's days are counted and printed in: the shop's when it was issued.
+    pub fn zone(&self) -> crate::calendar::Tz {
+        crate::calendar::zone_or_default(self.time_zone.as_deref())
+    }
+}
+
 pub(crate) fn seller(shop: &ShopProfile) -> Seller {
     Seller {
         shop_name: shop.name.clone(),

@@ -27,7 +27,7 @@ pub use body::{
 
 pub use crate::quote::{PurchaseOrderBody, QuoteBody};
 
-use crate::calendar::{local_date, zone_or_default, Tz};
+use crate::calendar::{local_date, Tz};
 use crate::shop::{format_document_number, pattern_has_year, validate_document_pattern};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
 use chrono::{DateTime, Datelike, Utc};
@@ -105,7 +105,7 @@ impl DocumentBody {
             DocumentBody::Quote(body) => &body.seller,
             DocumentBody::PurchaseOrder(body) => &body.seller,
         };
-        zone_or_default(seller.time_zone.as_deref())
+        seller.zone()
     }
 }
 

@@ -63,7 +63,7 @@ pub struct PurchaseOrderBody {
 impl QuoteBody {
     /// The seller's zone at issue: the quote's days (validity, expiry) are counted in it.
     pub fn zone(&self) -> crate::calendar::Tz {
-        crate::calendar::zone_or_default(self.seller.time_zone.as_deref())
+        self.seller.zone()
     }
 }
 

@@ -15,7 +15,7 @@ pub use pdf::to_pdf;
 
 use crate::views::{CreditNoteView, DeliverySlipView, InvoiceView, PurchaseOrderView, QuoteView};
 use chrono::{DateTime, Utc};
-use comptoir_domain::calendar::{local_date, zone_or_default};
+use comptoir_domain::calendar::local_date;
 use comptoir_domain::documents::Seller;
 use comptoir_domain::order::{DocumentAllowance, DocumentLine, OrderCustomer, Settlement};
 use comptoir_domain::pricing::Totals;
@@ -57,7 +57,7 @@ pub fn rate(vat_rate: Decimal) -> String {
 
 /// The day `instant` falls on in the seller's zone, French style.
 fn date(instant: DateTime<Utc>, seller: &Seller) -> String {
-    local_date(instant, zone_or_default(seller.time_zone.as_deref()))
+    local_date(instant, seller.zone())
         .format("%d/%m/%Y")
         .to_string()
 }
