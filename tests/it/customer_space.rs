@@ -248,6 +248,97 @@ async fn an_email_change_keeps_the_account_and_every_email_unique() {
     assert_eq!(read.body["previous_emails"], previous);
 }
 
+#[tokio::test]
+async fn an_order_with_a_moved_email_keeps_its_messages_and_store_credit_on_the_account() {
+    // Proves that after an email change, an order placed with the new email (naming no account)
+    // belongs to the account's own id: a message about it goes in that account's thread, and the
+    // store credit of its return is that account's, spent by an order naming the account and shown
+    // used in its space.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (customer_id, registered_at) = claire(&shop).await;
+    let storefront = shop.as_role("storefront");
+    let path = shop.path(&format!("/customers/{customer_id}"));
+    storefront
+        .get(&format!("{path}?min_position={registered_at}"))
+        .await
+        .expect(200);
+    move_to(&storefront, &path, "claire@atelier.fr")
+        .await
+        .expect(200);
+
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 12}]);
+    let moved_order = home_order(&shop, "claire@atelier.fr", lines);
+    let (order_id, total) = place(&storefront, &shop, &moved_order).await;
+    let order_path = |rest: &str| shop.path(&format!("/orders/{order_id}/{rest}"));
+    shop.manager
+        .post(
+            &order_path("payments"),
+            &json!({"method": "card", "amount": total}),
+        )
+        .await
+        .expect(200);
+    shop.manager
+        .post(&order_path("ship"), &json!({}))
+        .await
+        .expect(200);
+    let credit = json!({"lines": [{"line_number": 1, "quantity": 2}],
+        "settlement": {"type": "store_credit"}});
+    let returned = shop
+        .manager
+        .post(&order_path("returns"), &credit)
+        .await
+        .expect(201);
+    let credited = returned.body["credits"][0]["totals"]["total_incl_vat"]
+        .as_str()
+        .expect("credited")
+        .to_string();
+    let credit_note = returned.body["issued"][0]["number"]
+        .as_str()
+        .expect("credit note")
+        .to_string();
+    assert!(cents(&credited) > 0, "the return is worth something");
+
+    // The order is the account's: a message about it goes in the account's thread.
+    let about = json!({"body": "Deux tirages sont revenus abîmés.", "order_id": order_id});
+    let sent = send(&storefront, &shop, &customer_id, about).await;
+    let listed = thread(&storefront, &shop, &customer_id, "all", position(&sent)).await;
+    let items = listed["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(items[0]["order_id"], order_id.as_str(), "{listed}");
+    assert_eq!(items[0]["customer_id"], customer_id.as_str(), "{listed}");
+
+    // Its store credit is the account's: an order naming the account spends all of it.
+    let second = json!({
+        "customer": {"customer_id": customer_id, "email": "claire@atelier.fr",
+            "name": "Claire Martin"},
+        "lines": [{"sku": "ID-4", "quantity": 1}],
+        "delivery_method_id": shop.delivery["retrait"],
+    });
+    let (second_id, second_total) = place(&storefront, &shop, &second).await;
+    assert!(cents(&second_total) >= cents(&credited), "{second_total}");
+    let spent = storefront
+        .post(
+            &shop.path(&format!("/orders/{second_id}/payments")),
+            &json!({"method": "store_credit", "amount": credited}),
+        )
+        .await
+        .expect(200);
+    let at = position(&spent.body);
+    let space = storefront
+        .get(&shop.path(&format!("/customers/{customer_id}/space?min_position={at}")))
+        .await
+        .expect(200)
+        .body;
+    let notes = space["credit_notes"].as_array().expect("credit notes");
+    assert_eq!(notes.len(), 1, "{space}");
+    assert_eq!(notes[0]["number"], credit_note.as_str(), "{space}");
+    assert!(
+        notes[0]["used_at"].is_string(),
+        "the account spent the credit note's whole amount: {space}"
+    );
+}
+
 /// Sends `body` in the customer's thread as `api`; returns the answer's body.
 async fn send(api: &Api, shop: &PhotoShop, customer_id: &str, body: Value) -> Value {
     let path = shop.path(&format!("/customers/{customer_id}/messages"));

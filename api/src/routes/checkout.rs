@@ -22,7 +22,6 @@ use comptoir_domain::coupon::{
     self, discounted_totals, registry_stream_id, Coupon, CouponCodeRegistry, CouponCommand,
     CouponDiscount, UseCoupon,
 };
-use comptoir_domain::customer::{self, customer_id_for, normalise_email, Customer};
 use comptoir_domain::order::{self, CouponToApply, Order, OrderCommand, OrderCustomer, PlaceOrder};
 use comptoir_domain::pack::{self, Pack, PackCommand};
 use comptoir_domain::pricing::{price_basket, BasketLine, PricedBasket, Totals};
@@ -35,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::accounts::{cached_customer_account, customer_account, CustomerAccount};
 use super::orders::LineInput;
 use super::session_shop;
 use crate::auth::Caller;
@@ -125,10 +125,9 @@ pub fn decide_placing(
     let shop_id = checkout.shop_id;
     let profile = session_shop(session, shop_id)?;
     let catalog = session.load::<Catalog>(&catalog::stream_id(shop_id))?;
-    let email_stream = email_stream_id(shop_id, &checkout.customer.email)?;
-    let email_moved_to = session.load::<Customer>(&email_stream)?.claimed_by;
+    let account = customer_account(session, shop_id, &checkout.customer)?;
     let (coupon, coupon_refused) =
-        coupon_to_apply(session, checkout, email_moved_to, (&profile, &catalog), env)?;
+        coupon_to_apply(session, checkout, account, (&profile, &catalog), env)?;
     let command = OrderCommand::Place(Box::new(PlaceOrder {
         order_id: checkout.order_id,
         shop_id,
@@ -141,7 +140,7 @@ pub fn decide_placing(
         prices_include_tax: profile.prices_include_tax,
         currency: profile.currency.clone(),
         coupon: coupon.clone(),
-        email_moved_to,
+        email_moved_to: account.email_moved_to,
     }));
     let order_stream = order::stream_id(checkout.order_id);
     let placed_now = !session.decide::<Order>(&order_stream, &command)?.is_empty();
@@ -154,7 +153,7 @@ pub fn decide_placing(
                 shop_id,
                 order_id: checkout.order_id,
                 code: apply.code.clone(),
-                customer_key: coupon::customer_key(shop_id, &checkout.customer, email_moved_to)?,
+                customer_key: account.account_id,
                 basket: Arc::new(placed.pricing.clone()),
             }));
             session.decide::<Coupon>(&coupon::stream_id(coupon_id), &command)?;
@@ -172,18 +171,12 @@ pub fn decide_placing(
 
 type CouponChoice = (Option<CouponToApply>, Option<CouponRefusal>);
 
-/// The coupon to place the order with, after every rule of its use; or, under the optional
-/// policy, none and why.
-/// The customer stream of an email: it names the account that moved to the email, if one did.
-fn email_stream_id(shop_id: Uuid, email: &str) -> Result<String, DomainError> {
-    let email = normalise_email(email)?;
-    Ok(customer::stream_id(customer_id_for(shop_id, &email)))
-}
-
+/// The coupon to place the order with, after every rule of its use (per-customer limits count
+/// the order's `account`); or, under the optional policy, none and why.
 fn coupon_to_apply(
     session: &mut Session<'_, EventLog>,
     checkout: &Checkout,
-    email_moved_to: Option<Uuid>,
+    account: CustomerAccount,
     (profile, catalog): (&ShopProfile, &Catalog),
     env: &dyn Environment,
 ) -> Result<CouponChoice, CommandError> {
@@ -198,7 +191,6 @@ fn coupon_to_apply(
         return refuse(unknown_code(code));
     };
     let coupon = session.load::<Coupon>(&coupon::stream_id(coupon_id))?;
-    let customer_key = coupon::customer_key(checkout.shop_id, &checkout.customer, email_moved_to)?;
     let basket = price_basket(
         catalog,
         &checkout.lines,
@@ -206,7 +198,7 @@ fn coupon_to_apply(
         profile.prices_include_tax,
         env.now(),
     )?;
-    match coupon.preview(code, customer_key, &basket, env.now()) {
+    match coupon.preview(code, account.account_id, &basket, env.now()) {
         Ok(_) => Ok((
             Some(CouponToApply {
                 coupon,
@@ -328,13 +320,7 @@ fn cart_coupon(
                 name: String::new(),
                 billing_address: None,
             };
-            let stream = email_stream_id(shop_id, email)?;
-            let email_moved_to = state
-                .cache
-                .load::<Customer, _>(state.log.as_ref(), &stream)?
-                .state
-                .claimed_by;
-            coupon::customer_key(shop_id, &customer, email_moved_to)?
+            cached_customer_account(state, shop_id, &customer)?.account_id
         }
         None => Uuid::nil(),
     };

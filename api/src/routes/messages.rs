@@ -6,7 +6,7 @@
 //! `ManageCustomers`, which the other roles lack: messages are private correspondence.
 
 use axum::extract::State;
-use comptoir_domain::customer::{self, customer_id_for, Customer};
+use comptoir_domain::customer::{self, Customer};
 use comptoir_domain::customer_messages::{
     self, CustomerMessages, MessageOrder, MessagesCommand, NewMessage, Side,
 };
@@ -22,6 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::accounts::order_account;
 use super::{run, session_shop, written_position, Answer};
 use crate::auth::{Caller, Principal};
 use crate::commands::{CommandError, Session};
@@ -74,7 +75,7 @@ fn session_order(
     match &order.placed {
         Some(placed) if placed.shop_id == shop_id => Ok(MessageOrder {
             order_id,
-            account_id: customer_id_for(shop_id, &placed.customer.email),
+            account_id: order_account(session, placed)?,
         }),
         _ => Err(DomainError::not_found("order", order_id).into()),
     }

@@ -2,6 +2,7 @@
 //! write shares: running a decision with the request's command identity, and answering with the
 //! log position.
 
+pub mod accounts;
 pub mod catalog;
 pub mod checkout;
 pub mod coupons;

@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use comptoir_domain::customer::customer_id_for;
 use comptoir_domain::documents::{
     self, credit_note_body, delivery_slip_body, invoice_body, DocumentBody, DocumentCommand,
     DocumentEvent, DocumentKind, DocumentSeries,
@@ -23,6 +22,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::accounts::order_account;
 use super::session_shop;
 use crate::commands::{CommandError, Session};
 use crate::error::ApiError;
@@ -203,13 +203,10 @@ fn issue(
     })
 }
 
-/// The customer whose store credit an order uses: the account, or the guest's email.
-fn credit_holder(profile: &ShopProfile, order: &Order) -> Result<Uuid, CommandError> {
-    let placed = order.placed_or_not_found()?;
-    Ok(placed
-        .customer
-        .customer_id
-        .unwrap_or_else(|| customer_id_for(profile.shop_id, &placed.customer.email)))
+/// The customer whose store credit an order uses: the order's account (for a guest, the one its
+/// email derives).
+fn credit_holder(session: &mut Session<'_, EventLog>, order: &Order) -> Result<Uuid, CommandError> {
+    order_account(session, order.placed_or_not_found()?)
 }
 
 fn spend_store_credit(
@@ -219,7 +216,7 @@ fn spend_store_credit(
     payment_id: Uuid,
     amount: rust_decimal::Decimal,
 ) -> Result<(), CommandError> {
-    let customer_id = credit_holder(profile, order)?;
+    let customer_id = credit_holder(session, order)?;
     let command = StoreCreditCommand::Spend {
         shop_id: profile.shop_id,
         customer_id,
@@ -238,7 +235,7 @@ fn grant_store_credit(
     credit_note_number: &str,
     amount: rust_decimal::Decimal,
 ) -> Result<(), CommandError> {
-    let customer_id = credit_holder(profile, order)?;
+    let customer_id = credit_holder(session, order)?;
     let command = StoreCreditCommand::Grant {
         shop_id: profile.shop_id,
         customer_id,
