@@ -20,10 +20,9 @@ use comptoir_domain::customer_messages::{self, CustomerMessages, MessagesCommand
 use comptoir_projections::messages::PendingNotification;
 use uuid::Uuid;
 
-use crate::commands::{execute_many, CommandInput};
 use crate::error::ApiError;
 use crate::mail::{MailError, Mailer, OutgoingMail};
-use crate::report_scheduler::{ticking, Failures, SendError};
+use crate::report_scheduler::{record_done, ticking, Failures, SendError, TaskRecord};
 use crate::routes::shop_profile;
 use crate::server::AppState;
 
@@ -201,19 +200,14 @@ pub fn notification_command_id(message_id: Uuid) -> Uuid {
 
 async fn record_notified(state: &AppState, pending: &PendingNotification) -> Result<(), ApiError> {
     let message_id = pending.message_id;
-    let input = CommandInput {
+    let record = TaskRecord {
         command_id: notification_command_id(message_id),
-        fingerprint: Some(format!("message-notified/{message_id}")),
-        actor: Some("message-notifier".into()),
-        sequenced: vec![],
+        fingerprint: format!("message-notified/{message_id}"),
+        actor: "message-notifier",
     };
     let command = MessagesCommand::RecordNotified { message_id };
     let stream = customer_messages::stream_id(pending.customer_id);
-    execute_many(&state.executor(), &input, |session| {
-        session.decide::<CustomerMessages>(&stream, &command)
-    })
-    .await?;
-    Ok(())
+    record_done::<CustomerMessages>(state, record, &stream, &command).await
 }
 
 #[cfg(test)]

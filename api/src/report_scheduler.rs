@@ -19,7 +19,7 @@ use comptoir_domain::calendar::Tz;
 use comptoir_domain::report_schedule::{
     self, ReportPeriod, ReportSchedule, ReportScheduleCommand, ReportSettings,
 };
-use comptoir_domain::Environment;
+use comptoir_domain::{Aggregate, Environment};
 use comptoir_projections::statistics::{GroupBy, StatisticsQuery};
 use uuid::Uuid;
 
@@ -235,19 +235,43 @@ async fn record_sent(
     period: ReportPeriod,
     recipients: Vec<String>,
 ) -> Result<(), ApiError> {
-    let input = CommandInput {
+    let record = TaskRecord {
         command_id: delivery_command_id(schedule_id, &period),
-        fingerprint: Some(format!(
-            "scheduled-report/{schedule_id}/{}",
-            period.starts_on
-        )),
-        actor: Some("report-scheduler".into()),
-        sequenced: vec![],
+        fingerprint: format!("scheduled-report/{schedule_id}/{}", period.starts_on),
+        actor: "report-scheduler",
     };
     let command = ReportScheduleCommand::RecordSent { period, recipients };
     let stream = report_schedule::stream_id(schedule_id);
+    record_done::<ReportSchedule>(state, record, &stream, &command).await
+}
+
+/// Who records a mail task's work, and under which command identity.
+pub(crate) struct TaskRecord {
+    /// Derived from the work (schedule and period, message), never random: a record retried
+    /// after a lost answer, or by the next process, is recognised by the log and appends nothing.
+    pub(crate) command_id: Uuid,
+    pub(crate) fingerprint: String,
+    pub(crate) actor: &'static str,
+}
+
+/// Records what a mail task did (a report sent, a message notified) as one decision on `stream`.
+pub(crate) async fn record_done<A: Aggregate>(
+    state: &AppState,
+    record: TaskRecord,
+    stream: &str,
+    command: &A::Command,
+) -> Result<(), ApiError>
+where
+    A::Command: Sync,
+{
+    let input = CommandInput {
+        command_id: record.command_id,
+        fingerprint: Some(record.fingerprint),
+        actor: Some(record.actor.into()),
+        sequenced: vec![],
+    };
     execute_many(&state.executor(), &input, |session| {
-        session.decide::<ReportSchedule>(&stream, &command)
+        session.decide::<A>(stream, command)
     })
     .await?;
     Ok(())

@@ -21,7 +21,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::shops::AddressDto;
-use super::{run, session_shop, shop_profile, written_position, Answer};
+use super::{
+    precondition_to_412, run, session_shop, shop_profile, stale_etag, written_position, Answer,
+};
 use crate::auth::Caller;
 use crate::commands::CommandError;
 use crate::error::ApiError;
@@ -30,9 +32,6 @@ use crate::server::AppState;
 
 /// Products one list page holds at most.
 pub const PRODUCT_PAGE_MAX: usize = 200;
-/// Code of the conflict a stale `If-Match` raises inside a decision.
-const PRECONDITION_FAILED: &str = "precondition-failed";
-
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(add_category, list_categories))
@@ -75,14 +74,7 @@ async fn change_catalog(
         session.decide::<Catalog>(&stream, &command)
     })
     .await
-    .map_err(|error| match error {
-        ApiError::Domain(DomainError::Conflict { code, message })
-            if code == PRECONDITION_FAILED =>
-        {
-            ApiError::PreconditionFailed { detail: message }
-        }
-        other => other,
-    })?;
+    .map_err(precondition_to_412)?;
     Ok(written_position(state, &executed))
 }
 
@@ -92,11 +84,7 @@ fn check_if_match(catalog: &Catalog, product_id: Uuid, etag: &str) -> Result<(),
         .get(&product_id)
         .ok_or_else(|| DomainError::not_found("product", product_id))?;
     if etag != "*" && etag != product_etag(product) {
-        return Err(DomainError::conflict(
-            PRECONDITION_FAILED,
-            "the product changed since this ETag; GET it again",
-        )
-        .into());
+        return Err(stale_etag("the product"));
     }
     Ok(())
 }

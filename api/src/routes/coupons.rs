@@ -21,15 +21,16 @@ use comptoir_domain::coupon::{
 };
 use comptoir_domain::shop::Role;
 use comptoir_domain::DomainError;
-use comptoir_projections::{CouponSummary, PageRequest};
+use comptoir_projections::CouponSummary;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::packs::{authorize_roles, STAFF_READERS};
+use super::paging::PageQuery;
 use super::{run, session_shop, written_position, Answer};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -240,14 +241,6 @@ pub async fn get_coupon(
     Ok(Answer::ok(view, position))
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CouponList {
-    pub after: Option<String>,
-    pub limit: Option<usize>,
-    pub min_position: Option<u64>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CouponPage {
     #[schema(value_type = Vec<crate::dto::CouponSummary>)]
@@ -257,22 +250,18 @@ pub struct CouponPage {
 
 /// The shop's coupons, oldest first, with cursor paging.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/coupons", tag = "coupons",
-    params(("shop_id" = Uuid, Path), CouponList),
+    params(("shop_id" = Uuid, Path), PageQuery),
     responses((status = 200, body = CouponPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_coupons(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(query): ApiQuery<CouponList>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Answer<CouponPage>, ApiError> {
     authorize_roles(&caller, shop_id, STAFF_READERS)?;
     state.read_at(query.min_position).await?;
-    let page = PageRequest {
-        after: query.after,
-        limit: query.limit.unwrap_or(0),
-    };
-    let found = state.projections.coupons(shop_id, &page)?;
+    let found = state.projections.coupons(shop_id, &query.page())?;
     let body = CouponPage {
         items: found.items,
         next_cursor: found.next_cursor,

@@ -9,7 +9,7 @@ use comptoir_domain::customer::{
 use comptoir_domain::shop::Permission;
 use comptoir_domain::DomainError;
 use comptoir_eventlog::EventLog;
-use comptoir_projections::{CustomerQuery, CustomerView, Page, PageRequest};
+use comptoir_projections::{CustomerQuery, CustomerView, Page};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -17,16 +17,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::paging::PageQuery;
 use super::shops::AddressDto;
-use super::{run, session_shop, written_position, Answer, ReadAt};
+use super::{precondition_to_412, run, session_shop, stale_etag, written_position, Answer, ReadAt};
 use crate::auth::Caller;
 use crate::commands::{CommandError, Session};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
 use crate::server::AppState;
-
-/// Code of the conflict a stale `If-Match` raises inside a decision.
-const PRECONDITION_FAILED: &str = "precondition-failed";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -102,14 +100,9 @@ pub async fn register_customer(
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct CustomerList {
+pub struct CustomerSearch {
     /// Case-insensitive part of the email or name.
     pub search: Option<String>,
-    /// The `next_cursor` of the previous page.
-    pub after: Option<String>,
-    /// Items per page (default 50, at most 200).
-    pub limit: Option<usize>,
-    pub min_position: Option<u64>,
 }
 
 /// A customer account (read model).
@@ -134,25 +127,24 @@ impl From<Page<CustomerView>> for CustomerPage {
 
 /// The shop's customers by email.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers", tag = "customers",
-    params(("shop_id" = Uuid, Path), CustomerList),
+    params(("shop_id" = Uuid, Path), CustomerSearch, PageQuery),
     responses((status = 200, body = CustomerPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_customers(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(query): ApiQuery<CustomerList>,
+    ApiQuery(query): ApiQuery<CustomerSearch>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Answer<CustomerPage>, ApiError> {
     caller.authorize(shop_id, Permission::ReadCustomers)?;
-    state.read_at(query.min_position).await?;
-    let page = PageRequest {
-        after: query.after,
-        limit: query.limit.unwrap_or(0),
-    };
+    state.read_at(paging.min_position).await?;
     let filter = CustomerQuery {
         search: query.search,
     };
-    let found = state.projections.customers(shop_id, &filter, &page)?;
+    let found = state
+        .projections
+        .customers(shop_id, &filter, &paging.page())?;
     Ok(Answer::ok(found.into(), state.projections.position()))
 }
 
@@ -240,11 +232,7 @@ fn check_if_match(
 ) -> Result<(), CommandError> {
     let done = current.email == wanted_email && current.profile == *wanted;
     if etag != "*" && etag != profile_etag(&current.email, &current.profile) && !done {
-        return Err(DomainError::conflict(
-            PRECONDITION_FAILED,
-            "the customer's profile changed since this ETag; GET it again",
-        )
-        .into());
+        return Err(stale_etag("the customer's profile"));
     }
     Ok(())
 }
@@ -330,14 +318,7 @@ pub async fn update_customer(
         Ok(())
     })
     .await
-    .map_err(|error| match error {
-        ApiError::Domain(DomainError::Conflict { code, message })
-            if code == PRECONDITION_FAILED =>
-        {
-            ApiError::PreconditionFailed { detail: message }
-        }
-        other => other,
-    })?;
+    .map_err(precondition_to_412)?;
     let position = written_position(&state, &executed);
     let etag = profile_etag(&email, &profile);
     let body = CustomerProfileWritten {

@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::paging::PageQuery;
 use super::{Answer, ReadAt};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -29,30 +30,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct DocumentList {
+pub struct IssuedBetween {
     /// Documents issued at or after this instant (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Documents issued before this instant.
     pub until: Option<DateTime<Utc>>,
-    /// The `next_cursor` of the previous page.
-    pub after: Option<String>,
-    /// Items per page (default 50, at most 200).
-    pub limit: Option<usize>,
-    pub min_position: Option<u64>,
 }
 
-impl DocumentList {
+impl IssuedBetween {
     pub(crate) fn range(&self) -> DateRange {
         DateRange {
             from: self.from,
             until: self.until,
-        }
-    }
-
-    pub(crate) fn page(&self) -> PageRequest {
-        PageRequest {
-            after: self.after.clone(),
-            limit: self.limit.unwrap_or(0),
         }
     }
 }
@@ -109,22 +98,50 @@ pub(crate) async fn prepare(
     state.read_at(min_position).await
 }
 
+/// One document by number: the caller checked, the read models at `min_position`, then what
+/// `read` finds, or 404 naming `what`.
+pub(crate) async fn one_document<T: Serialize>(
+    state: &AppState,
+    caller: &Caller,
+    shop_id: Uuid,
+    (min_position, what): (Option<u64>, &str),
+    read: impl FnOnce() -> Result<Option<T>, ApiError>,
+) -> Result<Answer<DocumentDto>, ApiError> {
+    prepare(state, caller, shop_id, min_position).await?;
+    let document = document_of(read()?, what)?;
+    Ok(Answer::ok(document, state.projections.position()))
+}
+
+/// One page of a document list: the caller checked, the read models at `min_position`, then the
+/// documents `read` finds issued in the range, as JSON.
+pub(crate) async fn list_documents<T: Serialize>(
+    state: &AppState,
+    caller: &Caller,
+    shop_id: Uuid,
+    (issued, paging): (IssuedBetween, PageQuery),
+    read: impl FnOnce(&DateRange, &PageRequest) -> Result<Page<T>, ApiError>,
+) -> Result<Answer<DocumentPage>, ApiError> {
+    prepare(state, caller, shop_id, paging.min_position).await?;
+    let page = read(&issued.range(), &paging.page())?;
+    Ok(Answer::ok(page_of(page)?, state.projections.position()))
+}
+
 /// Invoices by issue date.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/invoices", tag = "documents",
-    params(("shop_id" = Uuid, Path), DocumentList),
+    params(("shop_id" = Uuid, Path), IssuedBetween, PageQuery),
     responses((status = 200, body = crate::dto::InvoicePage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_invoices(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(query): ApiQuery<DocumentList>,
+    ApiQuery(issued): ApiQuery<IssuedBetween>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Answer<DocumentPage>, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
-    let page = state
-        .projections
-        .invoices(shop_id, &query.range(), &query.page())?;
-    Ok(Answer::ok(page_of(page)?, state.projections.position()))
+    list_documents(&state, &caller, shop_id, (issued, paging), |range, page| {
+        Ok(state.projections.invoices(shop_id, range, page)?)
+    })
+    .await
 }
 
 /// One invoice by number.
@@ -138,27 +155,29 @@ pub async fn get_invoice(
     ApiPath((shop_id, number)): ApiPath<(Uuid, String)>,
     ApiQuery(read_at): ApiQuery<ReadAt>,
 ) -> Result<Answer<DocumentDto>, ApiError> {
-    prepare(&state, &caller, shop_id, read_at.min_position).await?;
-    let document = document_of(state.projections.invoice(shop_id, &number)?, "invoice")?;
-    Ok(Answer::ok(document, state.projections.position()))
+    let read = (read_at.min_position, "invoice");
+    one_document(&state, &caller, shop_id, read, || {
+        Ok(state.projections.invoice(shop_id, &number)?)
+    })
+    .await
 }
 
 /// Credit notes by issue date.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/credit-notes", tag = "documents",
-    params(("shop_id" = Uuid, Path), DocumentList),
+    params(("shop_id" = Uuid, Path), IssuedBetween, PageQuery),
     responses((status = 200, body = crate::dto::CreditNotePage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_credit_notes(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(query): ApiQuery<DocumentList>,
+    ApiQuery(issued): ApiQuery<IssuedBetween>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Answer<DocumentPage>, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
-    let page = state
-        .projections
-        .credit_notes(shop_id, &query.range(), &query.page())?;
-    Ok(Answer::ok(page_of(page)?, state.projections.position()))
+    list_documents(&state, &caller, shop_id, (issued, paging), |range, page| {
+        Ok(state.projections.credit_notes(shop_id, range, page)?)
+    })
+    .await
 }
 
 /// One credit note by number (with `used_at` once its store credit is spent).
@@ -172,30 +191,29 @@ pub async fn get_credit_note(
     ApiPath((shop_id, number)): ApiPath<(Uuid, String)>,
     ApiQuery(read_at): ApiQuery<ReadAt>,
 ) -> Result<Answer<DocumentDto>, ApiError> {
-    prepare(&state, &caller, shop_id, read_at.min_position).await?;
-    let document = document_of(
-        state.projections.credit_note(shop_id, &number)?,
-        "credit note",
-    )?;
-    Ok(Answer::ok(document, state.projections.position()))
+    let read = (read_at.min_position, "credit note");
+    one_document(&state, &caller, shop_id, read, || {
+        Ok(state.projections.credit_note(shop_id, &number)?)
+    })
+    .await
 }
 
 /// Delivery slips by issue date (print a period).
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/delivery-slips", tag = "documents",
-    params(("shop_id" = Uuid, Path), DocumentList),
+    params(("shop_id" = Uuid, Path), IssuedBetween, PageQuery),
     responses((status = 200, body = crate::dto::DeliverySlipPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_delivery_slips(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(query): ApiQuery<DocumentList>,
+    ApiQuery(issued): ApiQuery<IssuedBetween>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Answer<DocumentPage>, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
-    let page = state
-        .projections
-        .delivery_slips(shop_id, &query.range(), &query.page())?;
-    Ok(Answer::ok(page_of(page)?, state.projections.position()))
+    list_documents(&state, &caller, shop_id, (issued, paging), |range, page| {
+        Ok(state.projections.delivery_slips(shop_id, range, page)?)
+    })
+    .await
 }
 
 /// One delivery slip by number.
@@ -209,10 +227,9 @@ pub async fn get_delivery_slip(
     ApiPath((shop_id, number)): ApiPath<(Uuid, String)>,
     ApiQuery(read_at): ApiQuery<ReadAt>,
 ) -> Result<Answer<DocumentDto>, ApiError> {
-    prepare(&state, &caller, shop_id, read_at.min_position).await?;
-    let document = document_of(
-        state.projections.delivery_slip(shop_id, &number)?,
-        "delivery slip",
-    )?;
-    Ok(Answer::ok(document, state.projections.position()))
+    let read = (read_at.min_position, "delivery slip");
+    one_document(&state, &caller, shop_id, read, || {
+        Ok(state.projections.delivery_slip(shop_id, &number)?)
+    })
+    .await
 }

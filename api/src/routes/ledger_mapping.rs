@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use comptoir_domain::shop::{self, LedgerMapping, Permission, Shop, ShopCommand};
-use comptoir_domain::DomainError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -16,15 +15,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{run, session_shop, written_position, Answer};
+use super::{precondition_to_412, run, session_shop, stale_etag, written_position, Answer};
 use crate::auth::Caller;
 use crate::commands::CommandError;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, CommandIds, JsonBody};
 use crate::server::AppState;
-
-/// Code of the conflict a stale `If-Match` raises inside a decision.
-const PRECONDITION_FAILED: &str = "precondition-failed";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_ledger_mapping, put_ledger_mapping))
@@ -123,11 +119,7 @@ fn mapping_etag(mapping: &LedgerMapping) -> String {
 fn check_if_match(shop: &Shop, wanted: &LedgerMapping, etag: &str) -> Result<(), CommandError> {
     let current = &shop.ledger_mapping;
     if etag != "*" && etag != mapping_etag(current) && current != wanted {
-        return Err(DomainError::conflict(
-            PRECONDITION_FAILED,
-            "the ledger mapping changed since this ETag; GET it again",
-        )
-        .into());
+        return Err(stale_etag("the ledger mapping"));
     }
     Ok(())
 }
@@ -189,14 +181,7 @@ pub async fn put_ledger_mapping(
         session.decide::<Shop>(&stream, &command)
     })
     .await
-    .map_err(|error| match error {
-        ApiError::Domain(DomainError::Conflict { code, message })
-            if code == PRECONDITION_FAILED =>
-        {
-            ApiError::PreconditionFailed { detail: message }
-        }
-        other => other,
-    })?;
+    .map_err(precondition_to_412)?;
     let position = written_position(&state, &executed);
     let etag = mapping_etag(&mapping);
     let body = LedgerMappingWritten {

@@ -7,14 +7,14 @@
 use axum::extract::State;
 use comptoir_domain::shop::{self, Permission, Shop, ShopCommand};
 use comptoir_projections::loyalty::{LoyaltyCardView, LoyaltyEntryView};
-use comptoir_projections::PageRequest;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::paging::PageQuery;
 use super::{parse_money, run, session_shop, shop_profile, written_position, Answer};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -36,16 +36,6 @@ fn rate_of(state: &AppState, shop_id: Uuid) -> Result<Decimal, ApiError> {
     Ok(loaded.state.loyalty_points_per_unit())
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LoyaltyHistory {
-    /// The `next_cursor` of the previous page of history rows.
-    pub after: Option<String>,
-    /// History rows per page (default 50, at most 200).
-    pub limit: Option<usize>,
-    pub min_position: Option<u64>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoyaltyCard {
     pub customer_id: Uuid,
@@ -65,14 +55,14 @@ pub struct LoyaltyCard {
 
 /// The customer's loyalty card: balance and history (paid orders earn, credit notes take back).
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers/{customer_id}/loyalty", tag = "customers",
-    params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), LoyaltyHistory),
+    params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), PageQuery),
     responses((status = 200, body = LoyaltyCard), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn customer_loyalty(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((shop_id, customer_id)): ApiPath<(Uuid, Uuid)>,
-    ApiQuery(query): ApiQuery<LoyaltyHistory>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Answer<LoyaltyCard>, ApiError> {
     caller.authorize(shop_id, Permission::ReadCustomers)?;
     state.read_at(query.min_position).await?;
@@ -86,13 +76,9 @@ pub async fn customer_loyalty(
         removed,
         ..
     } = state.projections.loyalty_card(shop_id, customer_id)?;
-    let page = PageRequest {
-        after: query.after,
-        limit: query.limit.unwrap_or(0),
-    };
     let history = state
         .projections
-        .loyalty_entries(shop_id, customer_id, &page)?;
+        .loyalty_entries(shop_id, customer_id, &query.page())?;
     let card = LoyaltyCard {
         customer_id,
         points_per_unit,

@@ -15,7 +15,6 @@ use comptoir_domain::shop::{Permission, Role};
 use comptoir_domain::DomainError;
 use comptoir_eventlog::EventLog;
 use comptoir_projections::messages::{ArchiveFilter, MessageThreadView, MessageView};
-use comptoir_projections::PageRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +22,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::accounts::order_account;
+use super::paging::PageQuery;
 use super::{run, session_shop, written_position, Answer};
 use crate::auth::{Caller, Principal};
 use crate::commands::{CommandError, Session};
@@ -177,14 +177,9 @@ pub enum ArchiveFilterDto {
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct MessageList {
+pub struct MessageFilter {
     /// `current` (default), `archived` or `all`, as the caller's side archived them.
     pub archived: Option<ArchiveFilterDto>,
-    /// The `next_cursor` of the previous page.
-    pub after: Option<String>,
-    /// Items per page (default 50, at most 200).
-    pub limit: Option<usize>,
-    pub min_position: Option<u64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -201,17 +196,18 @@ pub struct MessagePage {
 /// The customer's thread, oldest message first, without what the caller's side archived unless
 /// asked; with the unread counts of both sides.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers/{customer_id}/messages", tag = "messages",
-    params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), MessageList),
+    params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), MessageFilter, PageQuery),
     responses((status = 200, body = MessagePage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_messages(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((shop_id, customer_id)): ApiPath<(Uuid, Uuid)>,
-    ApiQuery(query): ApiQuery<MessageList>,
+    ApiQuery(query): ApiQuery<MessageFilter>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Answer<MessagePage>, ApiError> {
     let reader = side_of(&caller, shop_id)?;
-    state.read_at(query.min_position).await?;
+    state.read_at(paging.min_position).await?;
     if state.projections.customer(shop_id, customer_id)?.is_none() {
         return Err(ApiError::not_found("customer"));
     }
@@ -220,13 +216,9 @@ pub async fn list_messages(
         ArchiveFilterDto::Archived => ArchiveFilter::Archived,
         ArchiveFilterDto::All => ArchiveFilter::All,
     };
-    let page = PageRequest {
-        after: query.after,
-        limit: query.limit.unwrap_or(0),
-    };
     let found = state
         .projections
-        .messages(shop_id, customer_id, reader, filter, &page)?;
+        .messages(shop_id, customer_id, reader, filter, &paging.page())?;
     let thread = state.projections.message_thread(shop_id, customer_id)?;
     let body = MessagePage {
         thread,
@@ -325,16 +317,6 @@ pub async fn unarchive_message(
     .await
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct InboxList {
-    /// The `next_cursor` of the previous page.
-    pub after: Option<String>,
-    /// Items per page (default 50, at most 200).
-    pub limit: Option<usize>,
-    pub min_position: Option<u64>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboxPage {
     /// Threads with customer messages the shop has not read, by customer id.
@@ -345,14 +327,14 @@ pub struct InboxPage {
 
 /// The staff's inbox: every customer thread with messages the shop has not read yet.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/messages/inbox", tag = "messages",
-    params(("shop_id" = Uuid, Path), InboxList),
+    params(("shop_id" = Uuid, Path), PageQuery),
     responses((status = 200, body = InboxPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn message_inbox(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(query): ApiQuery<InboxList>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Answer<InboxPage>, ApiError> {
     if side_of(&caller, shop_id)? != Side::Shop {
         return Err(ApiError::Forbidden {
@@ -360,11 +342,7 @@ pub async fn message_inbox(
         });
     }
     state.read_at(query.min_position).await?;
-    let page = PageRequest {
-        after: query.after,
-        limit: query.limit.unwrap_or(0),
-    };
-    let found = state.projections.message_inbox(shop_id, &page)?;
+    let found = state.projections.message_inbox(shop_id, &query.page())?;
     let body = InboxPage {
         items: found.items,
         next_cursor: found.next_cursor,

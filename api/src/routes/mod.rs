@@ -17,6 +17,7 @@ pub mod messages;
 pub mod order_flow;
 pub mod orders;
 pub mod packs;
+pub mod paging;
 pub mod print_jobs;
 pub mod quotes;
 pub mod report_schedules;
@@ -239,6 +240,16 @@ pub fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiEr
         .map(|v| v.to_str().map(str::to_string))
         .transpose()
         .map_err(|_| ApiError::invalid("If-Match must be ASCII"))
+}
+
+/// The conflict a decision raises for a stale `If-Match` on `what` (e.g. "the product"); the
+/// route turns it into 412 with [`precondition_to_412`].
+pub fn stale_etag(what: &str) -> CommandError {
+    comptoir_domain::DomainError::conflict(
+        PRECONDITION_FAILED,
+        format!("{what} changed since this ETag; GET it again"),
+    )
+    .into()
 }
 
 /// Turns the stale-`If-Match` conflict raised inside a decision into 412.

@@ -13,7 +13,7 @@ use comptoir_domain::order::{
 use comptoir_domain::order_files::{self, OrderFiles};
 use comptoir_domain::pricing::BasketLine;
 use comptoir_domain::shop::Permission;
-use comptoir_projections::{DateRange, OrderQuery, OrderSummary, PageRequest};
+use comptoir_projections::{DateRange, OrderQuery, OrderSummary};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,6 +27,7 @@ use super::checkout::{
 use super::order_flow::{
     decide_on_order, invoice_number, sequenced_for, IssuedDocument, OrderOutcome,
 };
+use super::paging::PageQuery;
 use super::shops::AddressDto;
 use super::{run, written_position, Answer, ReadAt};
 use crate::auth::Caller;
@@ -303,15 +304,12 @@ async fn order_command(
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct OrderList {
+pub struct OrderFilters {
     /// Orders placed at or after this instant (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Orders placed before this instant.
     pub until: Option<DateTime<Utc>>,
     pub status: Option<String>,
-    pub after: Option<String>,
-    pub limit: Option<usize>,
-    pub min_position: Option<u64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -323,17 +321,18 @@ pub struct OrderPage {
 
 /// The shop's orders by placing date, with cursor paging.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/orders", tag = "orders",
-    params(("shop_id" = Uuid, Path), OrderList),
+    params(("shop_id" = Uuid, Path), OrderFilters, PageQuery),
     responses((status = 200, body = OrderPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_orders(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(query): ApiQuery<OrderList>,
+    ApiQuery(query): ApiQuery<OrderFilters>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Answer<OrderPage>, ApiError> {
     caller.authorize(shop_id, Permission::ReadOrders)?;
-    state.read_at(query.min_position).await?;
+    state.read_at(paging.min_position).await?;
     let status = query
         .status
         .as_deref()
@@ -347,11 +346,7 @@ pub async fn list_orders(
         },
         status,
     };
-    let page = PageRequest {
-        after: query.after,
-        limit: query.limit.unwrap_or(0),
-    };
-    let found = state.projections.orders(shop_id, &filter, &page)?;
+    let found = state.projections.orders(shop_id, &filter, &paging.page())?;
     let body = OrderPage {
         items: found.items,
         next_cursor: found.next_cursor,

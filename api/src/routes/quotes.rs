@@ -27,8 +27,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::documents::{document_of, page_of, prepare, DocumentDto, DocumentList, DocumentPage};
+use super::documents::{list_documents, one_document, DocumentDto, DocumentPage, IssuedBetween};
 use super::orders::PaymentMethodDto;
+use super::paging::PageQuery;
 use super::{run, session_shop, written_position, Answer, ReadAt};
 use crate::auth::Caller;
 use crate::commands::{CommandError, Executed, Session};
@@ -287,22 +288,23 @@ pub async fn create_quote(
 
 /// Quotes by issue date; `status` is as of today (an unanswered quote past its date is expired).
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/quotes", tag = "quotes",
-    params(("shop_id" = Uuid, Path), DocumentList),
+    params(("shop_id" = Uuid, Path), IssuedBetween, PageQuery),
     responses((status = 200, body = crate::dto::QuotePage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_quotes(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(query): ApiQuery<DocumentList>,
+    ApiQuery(issued): ApiQuery<IssuedBetween>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Answer<DocumentPage>, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
-    let mut page = state
-        .projections
-        .quotes(shop_id, &query.range(), &query.page())?;
-    let today = super::shop_today(&state, shop_id)?;
-    page.items = page.items.into_iter().map(|q| q.as_of(today)).collect();
-    Ok(Answer::ok(page_of(page)?, state.projections.position()))
+    list_documents(&state, &caller, shop_id, (issued, paging), |range, page| {
+        let mut page = state.projections.quotes(shop_id, range, page)?;
+        let today = super::shop_today(&state, shop_id)?;
+        page.items = page.items.into_iter().map(|q| q.as_of(today)).collect();
+        Ok(page)
+    })
+    .await
 }
 
 /// One quote by number (print it at `/printable/quotes/{number}`).
@@ -316,17 +318,19 @@ pub async fn get_quote(
     ApiPath((shop_id, number)): ApiPath<(Uuid, String)>,
     ApiQuery(read_at): ApiQuery<ReadAt>,
 ) -> Result<Answer<DocumentDto>, ApiError> {
-    prepare(&state, &caller, shop_id, read_at.min_position).await?;
-    checked_number(&number, "quote")?;
-    let today = super::shop_today(&state, shop_id)?;
-    let quote = state
-        .projections
-        .quote(shop_id, &number)?
-        .map(|q| q.as_of(today));
-    Ok(Answer::ok(
-        document_of(quote, "quote")?,
-        state.projections.position(),
-    ))
+    one_document(
+        &state,
+        &caller,
+        shop_id,
+        (read_at.min_position, "quote"),
+        || {
+            checked_number(&number, "quote")?;
+            let today = super::shop_today(&state, shop_id)?;
+            let quote = state.projections.quote(shop_id, &number)?;
+            Ok(quote.map(|q| q.as_of(today)))
+        },
+    )
+    .await
 }
 
 /// Runs `command` on the quote `number` and answers with its new status.
@@ -509,20 +513,20 @@ pub async fn create_purchase_order(
 
 /// Purchase orders by issue date, paid ones marked.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/purchase-orders", tag = "quotes",
-    params(("shop_id" = Uuid, Path), DocumentList),
+    params(("shop_id" = Uuid, Path), IssuedBetween, PageQuery),
     responses((status = 200, body = crate::dto::PurchaseOrderPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_purchase_orders(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(query): ApiQuery<DocumentList>,
+    ApiQuery(issued): ApiQuery<IssuedBetween>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
 ) -> Result<Answer<DocumentPage>, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
-    let page = state
-        .projections
-        .purchase_orders(shop_id, &query.range(), &query.page())?;
-    Ok(Answer::ok(page_of(page)?, state.projections.position()))
+    list_documents(&state, &caller, shop_id, (issued, paging), |range, page| {
+        Ok(state.projections.purchase_orders(shop_id, range, page)?)
+    })
+    .await
 }
 
 /// One purchase order by number (print it at `/printable/purchase-orders/{number}`).
@@ -536,13 +540,12 @@ pub async fn get_purchase_order(
     ApiPath((shop_id, number)): ApiPath<(Uuid, String)>,
     ApiQuery(read_at): ApiQuery<ReadAt>,
 ) -> Result<Answer<DocumentDto>, ApiError> {
-    prepare(&state, &caller, shop_id, read_at.min_position).await?;
-    checked_number(&number, "purchase order")?;
-    let order = state.projections.purchase_order(shop_id, &number)?;
-    Ok(Answer::ok(
-        document_of(order, "purchase order")?,
-        state.projections.position(),
-    ))
+    let read = (read_at.min_position, "purchase order");
+    one_document(&state, &caller, shop_id, read, || {
+        checked_number(&number, "purchase order")?;
+        Ok(state.projections.purchase_order(shop_id, &number)?)
+    })
+    .await
 }
 
 /// Marks the whole purchase order paid (method, amount, operator); it then shows as paid.

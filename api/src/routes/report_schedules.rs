@@ -17,14 +17,15 @@ use comptoir_domain::DomainError;
 use comptoir_projections::report_schedules::{ReportDeliveryView, ReportScheduleView};
 use comptoir_projections::PageRequest;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::paging::PageQuery;
 use super::{
-    content_etag, if_match, precondition_to_412, run, session_shop, written_position, Answer,
-    PRECONDITION_FAILED,
+    content_etag, if_match, precondition_to_412, run, session_shop, stale_etag, written_position,
+    Answer,
 };
 use crate::auth::Caller;
 use crate::commands::CommandError;
@@ -211,23 +212,6 @@ pub async fn create_schedule(
     Ok(answer)
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    pub after: Option<String>,
-    pub limit: Option<usize>,
-    pub min_position: Option<u64>,
-}
-
-impl ListParams {
-    fn page(&self) -> PageRequest {
-        PageRequest {
-            after: self.after.clone(),
-            limit: self.limit.unwrap_or(0),
-        }
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportSchedulePage {
     pub items: Vec<ReportScheduleDto>,
@@ -236,14 +220,14 @@ pub struct ReportSchedulePage {
 
 /// The shop's schedules (deleted ones left out), by id.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/report-schedules", tag = "reports",
-    params(("shop_id" = Uuid, Path), ListParams),
+    params(("shop_id" = Uuid, Path), PageQuery),
     responses((status = 200, body = ReportSchedulePage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_schedules(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
-    ApiQuery(params): ApiQuery<ListParams>,
+    ApiQuery(params): ApiQuery<PageQuery>,
 ) -> Result<Answer<ReportSchedulePage>, ApiError> {
     caller.authorize(shop_id, Permission::ManageReportSchedules)?;
     state.read_at(params.min_position).await?;
@@ -326,11 +310,7 @@ fn check_schedule(
     if let Some(etag) = etag {
         let retry = wanted.is_some_and(|wanted| wanted == current);
         if etag != "*" && etag != content_etag(current) && !retry {
-            return Err(DomainError::conflict(
-                PRECONDITION_FAILED,
-                "the schedule changed since this ETag; GET it again",
-            )
-            .into());
+            return Err(stale_etag("the schedule"));
         }
     }
     Ok(())
@@ -444,14 +424,14 @@ pub struct ReportDeliveryPage {
 
 /// The periods a schedule sent, oldest first (deleted schedules' too).
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/report-schedules/{schedule_id}/deliveries", tag = "reports",
-    params(("shop_id" = Uuid, Path), ("schedule_id" = Uuid, Path), ListParams),
+    params(("shop_id" = Uuid, Path), ("schedule_id" = Uuid, Path), PageQuery),
     responses((status = 200, body = ReportDeliveryPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn list_deliveries(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((shop_id, schedule_id)): ApiPath<(Uuid, Uuid)>,
-    ApiQuery(params): ApiQuery<ListParams>,
+    ApiQuery(params): ApiQuery<PageQuery>,
 ) -> Result<Answer<ReportDeliveryPage>, ApiError> {
     caller.authorize(shop_id, Permission::ManageReportSchedules)?;
     state.read_at(params.min_position).await?;

@@ -7,7 +7,6 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use comptoir_domain::shop::{self, Permission, Shop, ShopCommand};
-use comptoir_domain::DomainError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,8 +14,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{
-    content_etag, if_match, precondition_to_412, run, session_shop, shop_profile, written_position,
-    Answer, PRECONDITION_FAILED,
+    content_etag, if_match, precondition_to_412, run, session_shop, shop_profile, stale_etag,
+    written_position, Answer,
 };
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -97,11 +96,7 @@ pub async fn put_time_zone(
         // request is a retry whose first answer was lost.
         if let Some(etag) = &wanted_etag {
             if etag != "*" && *etag != zone_etag(&current) && current != wanted {
-                return Err(DomainError::conflict(
-                    PRECONDITION_FAILED,
-                    "the time zone changed since this ETag; GET it again",
-                )
-                .into());
+                return Err(stale_etag("the time zone"));
             }
         }
         session.decide::<Shop>(&shop::stream_id(shop_id), &command)
