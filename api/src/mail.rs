@@ -5,6 +5,12 @@
 //! memory behind a slow or dead server, and every send is bounded by `MAIL_SEND_TIMEOUT`. Each
 //! caller gets its own outcome back, so it records a delivery only once the server accepted it.
 //!
+//! A mail that stands for one delivery which may be sent again (a scheduled report's period, a
+//! message's notification: both are recorded only after the server accepted the mail, so a crash
+//! in between sends it again) carries a `Message-ID` derived from what it delivers
+//! ([`delivery_key`]), the same on every try: the copy is recognisable, and mail systems that
+//! deduplicate by `Message-ID` show it once. Other mails get their id from the relay.
+//!
 //! Configured with `COMPTOIR_SMTP_URL` (`smtp://host:port`, credentials in the URL if needed) and
 //! `COMPTOIR_MAIL_FROM`; without them there is no mailer and whatever needs one is off.
 
@@ -15,6 +21,7 @@ use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 /// Messages waiting for the worker, at most.
 pub const MAIL_QUEUE_MAX: usize = 32;
@@ -27,6 +34,15 @@ pub const MAIL_ATTACHMENT_BYTES_MAX: usize = 10 * 1024 * 1024;
 pub const SMTP_PORT_DEFAULT: u16 = 25;
 /// Recipients of one message, at most.
 pub const MAIL_RECIPIENTS_MAX: usize = 50;
+/// Namespace of delivery keys (UUID v5 of the kind and name of what a mail delivers).
+const DELIVERY_KEY_NAMESPACE: Uuid = Uuid::from_u128(0x5b7d_2c94_81e3_4f0a_b6d2_3e9c_47a1_0f68);
+
+/// The key of one delivery: `kind` says what is delivered (`scheduled-report`), `name` which one
+/// (its schedule and period). The same in every process and on every try, so a mail sent again
+/// after a crash carries the `Message-ID` of the first.
+pub fn delivery_key(kind: &str, name: &str) -> Uuid {
+    Uuid::new_v5(&DELIVERY_KEY_NAMESPACE, format!("{kind}/{name}").as_bytes())
+}
 
 /// Where and as whom mail is sent.
 #[derive(Clone, PartialEq, Eq)]
@@ -62,6 +78,9 @@ pub struct OutgoingMail {
     /// Plain-text body.
     pub text: String,
     pub attachment: Option<MailAttachment>,
+    /// The delivery this mail stands for ([`delivery_key`]): its `Message-ID` is then
+    /// `<{key}@{the From domain}>`. `None`: the relay names the message.
+    pub delivery: Option<Uuid>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +146,9 @@ impl Mailer {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(mail.subject);
+        if let Some(key) = mail.delivery {
+            builder = builder.message_id(Some(message_id(key, &self.from)));
+        }
         for address in &mail.to {
             let mailbox: Mailbox = address
                 .parse()
@@ -143,6 +165,12 @@ impl Mailer {
         };
         built.map_err(|error| MailError::Message(error.to_string()))
     }
+}
+
+/// The `Message-ID` of delivery `key` sent as `from`: the id on the right of the `@` is the
+/// sender's domain, so ids stay unique across the senders a receiver sees (RFC 5322 §3.6.4).
+fn message_id(key: Uuid, from: &Mailbox) -> String {
+    format!("<{key}@{}>", from.email.domain())
 }
 
 /// The transport an `smtp://[user:password@]host[:port]` URL names (port 25 by default). This
@@ -226,6 +254,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_delivery_keeps_its_message_id_on_every_try() {
+        // Proves a mail for a delivery carries `<key@sender's domain>` as its Message-ID, the
+        // same whenever it is built again, another delivery another id, and a plain mail none
+        // of ours.
+        let config = MailConfig {
+            smtp_url: "smtp://127.0.0.1:1".into(),
+            from: "comptoir <rapports@example.fr>".into(),
+        };
+        let mailer = Mailer::start(&config).expect("mailer");
+        let mail = |delivery| OutgoingMail {
+            to: vec!["gerant@example.fr".into()],
+            subject: "Rapport".into(),
+            text: "Bonjour".into(),
+            attachment: None,
+            delivery,
+        };
+        let header_of = |delivery| {
+            let message = mailer.build(mail(delivery)).expect("message");
+            let text = String::from_utf8(message.formatted()).expect("utf-8");
+            text.lines()
+                .find(|line| line.to_ascii_lowercase().starts_with("message-id:"))
+                .map(str::to_string)
+        };
+        let key = delivery_key("scheduled-report", "schedule/2027-03-28/2027-03-29");
+        let expected = format!("Message-ID: <{key}@example.fr>");
+        assert_eq!(header_of(Some(key)).as_deref(), Some(expected.as_str()));
+        assert_eq!(header_of(Some(key)), header_of(Some(key)));
+        let other = delivery_key("scheduled-report", "schedule/2027-03-29/2027-03-30");
+        assert_ne!(header_of(Some(other)), header_of(Some(key)));
+        assert_eq!(header_of(None), None, "the relay names a plain mail");
+    }
+
+    #[test]
+    fn delivery_keys_depend_on_what_is_delivered_only() {
+        // Proves keys are stable and differ by kind and by name.
+        let key = delivery_key("scheduled-report", "a");
+        assert_eq!(key, delivery_key("scheduled-report", "a"));
+        assert_ne!(key, delivery_key("scheduled-report", "b"));
+        assert_ne!(key, delivery_key("message-notification", "a"));
+    }
+
+    #[tokio::test]
     async fn a_bad_sender_or_recipient_is_refused_before_queueing() {
         // Proves the From address is checked at start and recipients when a message is built.
         let config = |from: &str| MailConfig {
@@ -242,6 +312,7 @@ mod tests {
             subject: "s".into(),
             text: "t".into(),
             attachment: None,
+            delivery: None,
         };
         assert!(matches!(
             mailer.send(mail).await,

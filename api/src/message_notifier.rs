@@ -11,7 +11,8 @@
 //! At least once, like the scheduled reports: the record's command id is derived from the
 //! message id, so a restart or a retried record never sends or appends twice; the one window
 //! left is a crash between the SMTP server's acceptance and the record, which sends the mail
-//! again on restart (a duplicate rather than a lost notification).
+//! again on restart (a duplicate rather than a lost notification), with the first mail's
+//! `Message-ID` (derived from the message id), so the customer's mail system can recognise it.
 
 use tokio::time::Instant;
 
@@ -21,7 +22,7 @@ use comptoir_projections::messages::PendingNotification;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::mail::{MailError, Mailer, OutgoingMail};
+use crate::mail::{delivery_key, MailError, Mailer, OutgoingMail};
 use crate::report_scheduler::{record_done, ticking, Failures, SendError, TaskRecord};
 use crate::routes::shop_profile;
 use crate::server::AppState;
@@ -152,6 +153,11 @@ async fn notify(
             subject: subject(&shop_name),
             text: text(&shop_name, &message.body),
             attachment: None,
+            // A notification mailed again after a crash (before its record) keeps its id.
+            delivery: Some(delivery_key(
+                "message-notification",
+                &pending.message_id.to_string(),
+            )),
         })
         .await?;
     tracing::info!(shop_id = %pending.shop_id, message_id = %pending.message_id, "customer notified of a message");

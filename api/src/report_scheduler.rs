@@ -8,7 +8,10 @@
 //! (schedule, period), so a record retried after a lost answer is recognised by the log and
 //! appends nothing; and the data dir's lock keeps a second server off the same log. The one
 //! window left is a crash after the SMTP server accepted a mail and before its record was
-//! flushed: that period is sent again on restart (a duplicate rather than a lost report).
+//! flushed: that period is sent again on restart (a duplicate rather than a lost report). The
+//! copy carries the first mail's `Message-ID` (derived from schedule and period,
+//! [`report_delivery_key`]), so receivers can recognise it, and mail systems that deduplicate by
+//! `Message-ID` show the report once.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -25,7 +28,7 @@ use uuid::Uuid;
 
 use crate::commands::{execute_many, CommandInput};
 use crate::error::ApiError;
-use crate::mail::{MailAttachment, MailError, Mailer, OutgoingMail};
+use crate::mail::{delivery_key, MailAttachment, MailError, Mailer, OutgoingMail};
 use crate::routes::reports::statistics::statistics_export;
 use crate::routes::shop_profile;
 use crate::server::{AppState, READ_WAIT_MAX};
@@ -159,7 +162,7 @@ async fn send_due(
     let Some(settings) = loaded.state.live_settings().cloned() else {
         return Ok(());
     };
-    let mail = render(state, shop_id, &settings, period, zone).await?;
+    let mail = render(state, (shop_id, schedule_id), &settings, period, zone).await?;
     mailer.send(mail).await?;
     tracing::info!(%shop_id, %schedule_id, starts_on = %period.starts_on, ends_before = %period.ends_before, "scheduled report sent");
     record_sent(state, schedule_id, period, settings.recipients).await?;
@@ -169,7 +172,7 @@ async fn send_due(
 /// The period's statistics as the schedule's file, in a mail to its recipients.
 async fn render(
     state: &AppState,
-    shop_id: Uuid,
+    (shop_id, schedule_id): (Uuid, Uuid),
     settings: &ReportSettings,
     period: ReportPeriod,
     zone: Tz,
@@ -220,7 +223,15 @@ async fn render(
             content_type: file.content_type.to_string(),
             bytes: file.bytes,
         }),
+        delivery: Some(report_delivery_key(schedule_id, &period)),
     })
+}
+
+/// The delivery key of `period`'s report for `schedule_id`, its mail's `Message-ID`: the same
+/// in every process, so a report sent again after a crash is recognisably the same mail.
+pub fn report_delivery_key(schedule_id: Uuid, period: &ReportPeriod) -> Uuid {
+    let name = format!("{schedule_id}/{}/{}", period.starts_on, period.ends_before);
+    delivery_key("scheduled-report", &name)
 }
 
 /// The command id of the record of `period` for `schedule_id`: the same in every process.
@@ -333,5 +344,26 @@ mod tests {
             delivery_command_id(Uuid::from_u128(8), &first),
             delivery_command_id(schedule, &first)
         );
+    }
+
+    #[test]
+    fn a_report_mail_is_named_by_its_schedule_and_period() {
+        // Proves the Message-ID key of a report is the same for the same (schedule, period),
+        // in any process, and differs for another period or another schedule.
+        let schedule = Uuid::from_u128(7);
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).expect("date");
+        let period = |first, last| ReportPeriod {
+            starts_on: day(first),
+            ends_before: day(last),
+        };
+        let key = report_delivery_key(schedule, &period(29, 30));
+        assert_eq!(key, report_delivery_key(schedule, &period(29, 30)));
+        assert_ne!(key, report_delivery_key(schedule, &period(30, 31)));
+        assert_ne!(key, report_delivery_key(schedule, &period(29, 31)));
+        assert_ne!(
+            key,
+            report_delivery_key(Uuid::from_u128(8), &period(29, 30))
+        );
+        assert_ne!(key, delivery_command_id(schedule, &period(29, 30)));
     }
 }

@@ -123,6 +123,13 @@ async fn a_staff_message_is_mailed_to_the_customer_once_and_hers_are_not() {
         .expect(201);
     let mails = sink.wait_for(2).await;
     assert!(plain_text(&mails[1].data).contains("> Colis remis au transporteur."));
+    // Each notification is named by its message, so a copy sent after a crash is recognisable.
+    let ids: Vec<String> = mails
+        .iter()
+        .map(|mail| mail.message_id().expect("a Message-ID"))
+        .collect();
+    assert!(ids.iter().all(|id| id.ends_with("@example.fr>")), "{ids:?}");
+    assert_ne!(ids[0], ids[1], "one Message-ID per message");
     staff_view(
         &shop,
         &customer_id,

@@ -179,6 +179,61 @@ fn lines() -> Value {
     json!([{"sku": "TIR-10x15", "quantity": 10}])
 }
 
+/// Whether `id` is `<uuid@example.fr>`, the shape of a delivery's Message-ID for the test sender.
+fn is_delivery_message_id(id: &str) -> bool {
+    let Some(inner) = id.strip_prefix('<').and_then(|id| id.strip_suffix('>')) else {
+        return false;
+    };
+    inner
+        .split_once('@')
+        .is_some_and(|(key, domain)| uuid::Uuid::parse_str(key).is_ok() && domain == "example.fr")
+}
+
+#[tokio::test]
+async fn a_report_sent_again_after_a_lost_answer_keeps_its_message_id() {
+    // Proves a report the SMTP server took but never acknowledged (as after a crash before the
+    // record) is mailed again with the same Message-ID, derived from schedule and period, and
+    // recorded once; the next period's report gets another Message-ID.
+    let sink = SmtpSink::start_losing_answers(1).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = serve_with_mail(dir.path(), &sink).await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, "2027-03-28T18:00:00Z").await;
+    let shop = photo_shop(&app, "Studio Lumière — rapports").await;
+    let body = json!({"recipients": ["gerant@example.fr"], "frequency": "daily",
+        "format": "csv", "group_by": "order_day"});
+    let schedule_id = shop
+        .manager
+        .post_with_key(&shop.path("/report-schedules"), &body, "schedule-1")
+        .await
+        .expect(201)
+        .id("schedule_id");
+
+    set_clock(&owner, "2027-03-28T22:30:00Z").await;
+    let messages = sink.wait_for(2).await;
+    let first = messages[0].message_id().expect("a Message-ID");
+    assert!(is_delivery_message_id(&first), "{first}");
+    assert_eq!(
+        messages[1].message_id().as_deref(),
+        Some(first.as_str()),
+        "the copy is recognisably the same mail"
+    );
+    assert_eq!(deliveries(&shop, &schedule_id, 1).await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        sink.messages().len(),
+        2,
+        "recorded, so not sent a third time"
+    );
+    assert_eq!(deliveries(&shop, &schedule_id, 1).await.len(), 1);
+
+    set_clock(&owner, "2027-03-29T22:05:00Z").await;
+    let messages = sink.wait_for(3).await;
+    let next = messages[2].message_id().expect("a Message-ID");
+    assert!(is_delivery_message_id(&next), "{next}");
+    assert_ne!(next, first, "another period, another Message-ID");
+}
+
 #[tokio::test]
 async fn schedules_are_validated_changed_with_if_match_and_deleted() {
     // Proves bad recipients and frequencies are refused with nothing appended, employees are

@@ -1,6 +1,7 @@
 //! An SMTP server for tests: accepts every message and keeps it, so end-to-end tests see what
 //! the server mailed (scheduled reports, message notifications).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,6 +17,18 @@ pub struct Received {
     pub data: String,
 }
 
+impl Received {
+    /// The value of the `Message-ID` header, if the message has one.
+    pub fn message_id(&self) -> Option<String> {
+        let headers = &self.data[..self.data.find("\n\n").unwrap_or(self.data.len())];
+        headers.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("message-id")
+                .then(|| value.trim().to_string())
+        })
+    }
+}
+
 /// A minimal SMTP server that accepts every message and keeps it.
 pub struct SmtpSink {
     pub port: u16,
@@ -24,13 +37,21 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
+        SmtpSink::start_losing_answers(0).await
+    }
+
+    /// A sink that keeps the first `lost` messages but hangs up instead of answering their
+    /// DATA: the sender cannot tell they were delivered, as after a crash between the server's
+    /// acceptance and the sender's record of it.
+    pub async fn start_losing_answers(lost: usize) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sink");
         let port = listener.local_addr().expect("address").port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let store = received.clone();
+        let lost = Arc::new(AtomicUsize::new(lost));
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(converse(stream, store.clone()));
+                tokio::spawn(converse(stream, store.clone(), lost.clone()));
             }
         });
         SmtpSink { port, received }
@@ -53,7 +74,11 @@ impl SmtpSink {
     }
 }
 
-async fn converse(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>>) {
+async fn converse(
+    stream: tokio::net::TcpStream,
+    store: Arc<Mutex<Vec<Received>>>,
+    lost: Arc<AtomicUsize>,
+) {
     let (reader, mut writer) = stream.into_split();
     let mut lines = BufReader::new(reader).lines();
     let _ = writer.write_all(b"220 sink ESMTP\r\n").await;
@@ -80,6 +105,12 @@ async fn converse(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<Received>>
                 data,
             };
             store.lock().expect("sink lock").push(message);
+            let lose = lost
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if lose {
+                return;
+            }
             b"250 queued\r\n"
         } else if command.starts_with("QUIT") {
             let _ = writer.write_all(b"221 bye\r\n").await;
