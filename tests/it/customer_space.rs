@@ -46,6 +46,19 @@ async fn refused_appending_nothing(
     assert_eq!(api.head_position().await, before, "nothing appended");
 }
 
+/// Pays `amount` of the order with `method` as `api`; returns the write's position.
+async fn pay(api: &Api, shop: &PhotoShop, order_id: &str, method: &str, amount: &str) -> u64 {
+    let path = shop.path(&format!("/orders/{order_id}/payments"));
+    let body = json!({"method": method, "amount": amount});
+    position(&api.post(&path, &body).await.expect(200).body)
+}
+
+/// The customer's space as `api` reads it once the read models hold position `at`.
+async fn space_at(api: &Api, shop: &PhotoShop, customer_id: &str, at: u64) -> Value {
+    let path = format!("/customers/{customer_id}/space?min_position={at}");
+    api.get(&shop.path(&path)).await.expect(200).body
+}
+
 #[tokio::test]
 async fn a_profile_is_edited_with_if_match_only() {
     // Proves a customer's profile changes through PUT with the ETag of GET; a missing If-Match
@@ -207,20 +220,8 @@ async fn an_email_change_keeps_the_account_and_every_email_unique() {
     refused_appending_nothing(&storefront, 422, "validation", foreign, before).await;
     after_move["customer"]["customer_id"] = json!(customer_id);
     let (order_id, total) = place(&storefront, &shop, &after_move).await;
-    let paid = shop
-        .manager
-        .post(
-            &shop.path(&format!("/orders/{order_id}/payments")),
-            &json!({"method": "card", "amount": total}),
-        )
-        .await
-        .expect(200);
-    let at = position(&paid.body);
-    let space = storefront
-        .get(&shop.path(&format!("/customers/{customer_id}/space?min_position={at}")))
-        .await
-        .expect(200)
-        .body;
+    let at = pay(&shop.manager, &shop, &order_id, "card", &total).await;
+    let space = space_at(&storefront, &shop, &customer_id, at).await;
     assert_eq!(
         space["orders"].as_array().expect("orders").len(),
         2,
@@ -271,13 +272,7 @@ async fn an_order_with_a_moved_email_keeps_its_messages_and_store_credit_on_the_
     let moved_order = home_order(&shop, "claire@atelier.fr", lines);
     let (order_id, total) = place(&storefront, &shop, &moved_order).await;
     let order_path = |rest: &str| shop.path(&format!("/orders/{order_id}/{rest}"));
-    shop.manager
-        .post(
-            &order_path("payments"),
-            &json!({"method": "card", "amount": total}),
-        )
-        .await
-        .expect(200);
+    pay(&shop.manager, &shop, &order_id, "card", &total).await;
     shop.manager
         .post(&order_path("ship"), &json!({}))
         .await
@@ -317,19 +312,8 @@ async fn an_order_with_a_moved_email_keeps_its_messages_and_store_credit_on_the_
     });
     let (second_id, second_total) = place(&storefront, &shop, &second).await;
     assert!(cents(&second_total) >= cents(&credited), "{second_total}");
-    let spent = storefront
-        .post(
-            &shop.path(&format!("/orders/{second_id}/payments")),
-            &json!({"method": "store_credit", "amount": credited}),
-        )
-        .await
-        .expect(200);
-    let at = position(&spent.body);
-    let space = storefront
-        .get(&shop.path(&format!("/customers/{customer_id}/space?min_position={at}")))
-        .await
-        .expect(200)
-        .body;
+    let at = pay(&storefront, &shop, &second_id, "store_credit", &credited).await;
+    let space = space_at(&storefront, &shop, &customer_id, at).await;
     let notes = space["credit_notes"].as_array().expect("credit notes");
     assert_eq!(notes.len(), 1, "{space}");
     assert_eq!(notes[0]["number"], credit_note.as_str(), "{space}");
@@ -618,11 +602,7 @@ async fn loyalty_points_follow_paid_orders_and_credit_notes() {
     // Paid at 1 point per euro.
     let lines = json!([{"sku": "TIR-10x15", "quantity": 60}, {"sku": "GUIDE-LYON", "quantity": 1}]);
     let (paid_id, paid_total) = place(&storefront, &shop, &home_order(&shop, email, lines)).await;
-    let payments = shop.path(&format!("/orders/{paid_id}/payments"));
-    manager
-        .post(&payments, &json!({"method": "card", "amount": paid_total}))
-        .await
-        .expect(200);
+    pay(manager, &shop, &paid_id, "card", &paid_total).await;
     // Cancelled before payment: earns nothing.
     let lines = json!([{"sku": "TIR-13x18", "quantity": 5}]);
     let (cancelled_id, _) = place(&storefront, &shop, &home_order(&shop, email, lines)).await;
@@ -710,18 +690,8 @@ async fn loyalty_points_follow_paid_orders_and_credit_notes() {
     let lines = json!([{"sku": "TIR-13x18", "quantity": 7}]);
     let (second_id, second_total) =
         place(&storefront, &shop, &home_order(&shop, email, lines)).await;
-    let paid = manager
-        .post(
-            &shop.path(&format!("/orders/{second_id}/payments")),
-            &json!({"method": "card", "amount": second_total}),
-        )
-        .await
-        .expect(200);
-    let last = storefront
-        .get(&card(position(&paid.body)))
-        .await
-        .expect(200)
-        .body;
+    let paid_at = pay(manager, &shop, &second_id, "card", &second_total).await;
+    let last = storefront.get(&card(paid_at)).await.expect(200).body;
     assert_eq!(
         last["balance"],
         remaining + points(&second_total, 250),
