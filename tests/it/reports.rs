@@ -943,7 +943,8 @@ async fn a_ledger_mapping_change_posts_later_orders_to_the_new_accounts_only() {
         "{after:?}"
     );
 
-    let now = chrono::Utc::now();
+    // The ledger's months and fiscal years are the shop's (the fixture's shop is in Paris).
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris);
     let month = now.format("%Y%m");
     let trial_path = format!("/ledger/trial-balance?from_month={month}&min_position={last}");
     let trial = shop.manager.get(&shop.path(&trial_path)).await.expect(200);

