@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::api::{fixture, home_order, photo_shop, place, shop_body, Api, PhotoShop};
+use crate::reports::{assert_fec_checks, fec_file};
 use crate::support::spawn_app_with_test_clock;
 
 pub async fn set_clock(owner: &Api, now: &str) {
@@ -198,54 +199,6 @@ async fn a_shop_is_created_in_a_valid_zone_only() {
     assert_eq!(read.body["time_zone"], "America/Martinique");
 }
 
-/// The FEC of `year` as (file name, content), read with the manager's key.
-async fn fec_of(shop: &PhotoShop, year: i32, position: u64) -> (String, String) {
-    let manager = &shop.manager;
-    let path = shop.path(&format!("/ledger/fec?year={year}&min_position={position}"));
-    let response = manager
-        .client
-        .get(format!("{}{path}", manager.base))
-        .bearer_auth(&manager.token)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status().as_u16(), 200);
-    let disposition = response.headers()["content-disposition"]
-        .to_str()
-        .expect("ascii")
-        .to_string();
-    let name = disposition
-        .split("filename=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("file name")
-        .to_string();
-    (name, response.text().await.expect("body"))
-}
-
-/// Runs the shared FEC checker (`tests/tools/fec_check.py`) on `content` saved as `name`.
-fn assert_fec_checks(dir: &std::path::Path, name: &str, content: &str) {
-    let file = dir.join(name);
-    std::fs::write(&file, content).expect("write");
-    let siren = fixture()["organisation"]["siren"]
-        .as_str()
-        .expect("siren")
-        .to_string();
-    let checker = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/fec_check.py");
-    let output = std::process::Command::new("/usr/bin/python3")
-        .arg(&checker)
-        .arg(&file)
-        .args(["--siren", &siren])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "fec_check: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 #[tokio::test]
 async fn the_ledger_and_fec_book_a_new_years_eve_payment_in_the_shops_year() {
     // Proves, for a Paris shop, an order paid at 2026-12-31T23:30:00Z (already 1 January in
@@ -305,7 +258,7 @@ async fn the_ledger_and_fec_book_a_new_years_eve_payment_in_the_shops_year() {
         .expect(200);
     assert_eq!(eve.body["entries"], json!([]), "{}", eve.raw);
 
-    let (name_2027, fec_2027) = fec_of(&shop, 2027, position).await;
+    let (name_2027, fec_2027) = fec_file(&shop, 2027, position).await;
     assert!(name_2027.ends_with("FEC20271231.txt"), "{name_2027}");
     let rows: Vec<Vec<&str>> = fec_2027
         .lines()
@@ -321,7 +274,7 @@ async fn the_ledger_and_fec_book_a_new_years_eve_payment_in_the_shops_year() {
         );
     }
     assert_fec_checks(dir.path(), &name_2027, &fec_2027);
-    let (_, fec_2026) = fec_of(&shop, 2026, position).await;
+    let (_, fec_2026) = fec_file(&shop, 2026, position).await;
     assert_eq!(fec_2026.lines().count(), 1, "header only: {fec_2026}");
     assert!(!fec_2026.contains(number));
 

@@ -188,14 +188,16 @@ fn rebuild_released(
     rebuild_projections(dir, log, &all, &mut |_, _| {}).expect("rebuild")
 }
 
-// Proves replay determinism: a live catch-up in small chunks and two offline rebuilds give the
-// same digest per projection, and `verify_projections` agrees.
-#[tokio::test]
-async fn rebuilds_give_the_digests_of_the_live_projections() {
-    let harness = Harness::new();
-    sample_log(&harness, 60, 3).await;
-    let runner = harness.spawn_runner();
-    harness.caught_up().await;
+/// Stops `runner` (caught up) and asserts that two rebuilds give the live digests; returns the
+/// data dir, its log and the rebuilds' outcomes.
+async fn rebuilds_match_the_live_digests(
+    harness: Harness,
+    runner: tokio::task::JoinHandle<crate::ProjectionResult<()>>,
+) -> (
+    tempfile::TempDir,
+    std::sync::Arc<comptoir_eventlog::EventLog>,
+    Vec<crate::RebuildOutcome>,
+) {
     let live = harness.projections.digests().expect("digests");
     runner.abort();
     let _ = runner.await;
@@ -209,6 +211,18 @@ async fn rebuilds_give_the_digests_of_the_live_projections() {
     let second = rebuild_released(dir.path(), &log);
     assert_eq!(first, second);
     assert_eq!(first, live);
+    (dir, log, first)
+}
+
+// Proves replay determinism: a live catch-up in small chunks and two offline rebuilds give the
+// same digest per projection, and `verify_projections` agrees.
+#[tokio::test]
+async fn rebuilds_give_the_digests_of_the_live_projections() {
+    let harness = Harness::new();
+    sample_log(&harness, 60, 3).await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let (dir, log, first) = rebuilds_match_the_live_digests(harness, runner).await;
     let verified = verify_projections(dir.path(), &log).expect("verify");
     assert!(verified.iter().all(|v| v.matches()), "{verified:?}");
     assert_eq!(verified.len(), 2);
@@ -268,19 +282,7 @@ async fn a_mapping_change_applies_to_later_postings_only() {
     let trial = p.trial_balance(shop.shop_id, march, march).expect("trial");
     assert_eq!(trial.total_debit, trial.total_credit);
 
-    let live = p.digests().expect("digests");
-    runner.abort();
-    let _ = runner.await;
-    let Harness {
-        dir,
-        log,
-        projections,
-    } = harness;
-    drop(projections);
-    let first = rebuild_released(dir.path(), &log);
-    let second = rebuild_released(dir.path(), &log);
-    assert_eq!(first, second);
-    assert_eq!(first, live);
+    rebuilds_match_the_live_digests(harness, runner).await;
 }
 
 fn day(year: i32, month: u32, day: u32) -> chrono::NaiveDate {
@@ -462,16 +464,7 @@ async fn a_zone_change_after_posting_does_not_move_the_entry() {
         .iter()
         .all(|cells| cells[3] == "20261231"));
 
-    let live = p.digests().expect("digests");
-    runner.abort();
-    let _ = runner.await;
-    let Harness {
-        dir,
-        log,
-        projections,
-    } = harness;
-    drop(projections);
-    assert_eq!(rebuild_released(dir.path(), &log), live);
+    rebuilds_match_the_live_digests(harness, runner).await;
 }
 
 // Proves a ledger stored in the format before local days (no format mark) is not read as is:
