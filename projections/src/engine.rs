@@ -84,6 +84,39 @@ pub(crate) fn current_tree_name(
     })
 }
 
+/// Opens the tree `projection` lives in. A tree written in an older stored format (only the
+/// ledger has one so far) is replaced the way a rebuild replaces it: a fresh, empty tree is
+/// pointed at in one write and the old one dropped, so its checkpoint is 0 and the runner
+/// replays the whole log into it; a crash in between leaves the old tree in force, replaced
+/// again at the next open.
+pub(crate) fn open_current_tree(
+    db: &sled::Db,
+    meta: &sled::Tree,
+    projection: ProjectionName,
+) -> ProjectionResult<sled::Tree> {
+    let name = current_tree_name(meta, projection)?;
+    let tree = db.open_tree(&name)?;
+    let stale = match projection {
+        ProjectionName::ReadModels => false,
+        ProjectionName::Ledger => ledger::ledger_format_is_stale(&tree)?,
+    };
+    if !stale {
+        return Ok(tree);
+    }
+    drop(tree);
+    let (fresh_name, fresh) = fresh_tree(db, projection, "format")?;
+    meta.insert(projection.as_str(), fresh_name.as_bytes())?;
+    meta.flush()?;
+    db.drop_tree(name.as_bytes())?;
+    tracing::warn!(
+        projection = projection.as_str(),
+        old = %name,
+        new = %fresh_name,
+        "the stored projection is in an older format: it is replayed from the log"
+    );
+    Ok(fresh)
+}
+
 /// The checkpoint stored in `tree`, the tree of `projection`.
 pub(crate) fn checkpoint_of(
     projection: ProjectionName,

@@ -110,15 +110,8 @@ impl Projections {
         };
         let db = rebuild::open_db(data_dir.as_ref())?;
         let meta = db.open_tree(engine::META_TREE).map_err(open_error)?;
-        let tree = db
-            .open_tree(engine::current_tree_name(
-                &meta,
-                ProjectionName::ReadModels,
-            )?)
-            .map_err(open_error)?;
-        let ledger = db
-            .open_tree(engine::current_tree_name(&meta, ProjectionName::Ledger)?)
-            .map_err(open_error)?;
+        let tree = engine::open_current_tree(&db, &meta, ProjectionName::ReadModels)?;
+        let ledger = engine::open_current_tree(&db, &meta, ProjectionName::Ledger)?;
         let checkpoints = [
             engine::checkpoint_of(ProjectionName::ReadModels, &tree)?,
             engine::checkpoint_of(ProjectionName::Ledger, &ledger)?,

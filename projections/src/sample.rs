@@ -174,10 +174,41 @@ impl SampleShop {
         Ok(out)
     }
 
+    /// The same shop counting its days in `time_zone` (an IANA name) from its creation.
+    pub fn with_time_zone(mut self, time_zone: &str) -> Self {
+        self.profile.time_zone = Some(time_zone.to_string());
+        self
+    }
+
+    /// The shop's time zone changed to `time_zone` at `at` (the shop as `open` created it, so
+    /// call it once).
+    pub fn change_time_zone(
+        &mut self,
+        time_zone: &str,
+        at: DateTime<Utc>,
+    ) -> Result<SampleEvents, SampleError> {
+        let command = ShopCommand::SetTimeZone {
+            time_zone: time_zone.to_string(),
+        };
+        let events = self.change_shop(&command, at)?;
+        // Later documents are numbered and dated in the new zone, as the shop's would be.
+        self.profile.time_zone = Some(time_zone.to_string());
+        Ok(events)
+    }
+
     /// The shop's ledger mapping replaced at `at` (the shop as `open` created it).
     pub fn change_ledger_mapping(
         &mut self,
         mapping: LedgerMapping,
+        at: DateTime<Utc>,
+    ) -> Result<SampleEvents, SampleError> {
+        self.change_shop(&ShopCommand::SetLedgerMapping(Box::new(mapping)), at)
+    }
+
+    /// The events of `command` decided at `at` on the shop as `open` created it.
+    fn change_shop(
+        &mut self,
+        command: &ShopCommand,
         at: DateTime<Utc>,
     ) -> Result<SampleEvents, SampleError> {
         let mut out = Vec::new();
@@ -187,7 +218,7 @@ impl SampleShop {
             .decide(&create, &env)?
             .iter()
             .fold(Shop::default(), |shop, event| shop.evolve(event));
-        let changed = shop.decide(&ShopCommand::SetLedgerMapping(Box::new(mapping)), &env)?;
+        let changed = shop.decide(command, &env)?;
         let stream = format!("{}-{}", Shop::STREAM_KIND, self.shop_id);
         self.encode(&mut out, &stream, &changed)?;
         Ok(out)

@@ -943,7 +943,8 @@ async fn a_ledger_mapping_change_posts_later_orders_to_the_new_accounts_only() {
         "{after:?}"
     );
 
-    let now = chrono::Utc::now();
+    // The ledger's months and fiscal years are the shop's (the fixture's shop is in Paris).
+    let now = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris);
     let month = now.format("%Y%m");
     let trial_path = format!("/ledger/trial-balance?from_month={month}&min_position={last}");
     let trial = shop.manager.get(&shop.path(&trial_path)).await.expect(200);
@@ -953,15 +954,27 @@ async fn a_ledger_mapping_change_posts_later_orders_to_the_new_accounts_only() {
         trial.raw
     );
 
-    let fec_path = shop.path(&format!(
-        "/ledger/fec?year={}&min_position={last}",
-        now.format("%Y")
-    ));
-    let response = shop
-        .manager
+    let year = chrono::Datelike::year(&now);
+    let (name, text) = fec_file(&shop, year, last).await;
+    let accounts: BTreeSet<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split('\t').nth(4))
+        .collect();
+    for account in ["707", "7071", "445712", "4457120"] {
+        assert!(accounts.contains(account), "{account} in FEC: {accounts:?}");
+    }
+    assert_fec_checks(dir.path(), &name, &text);
+}
+
+/// The FEC of `year` as (file name, content), read with the manager's key.
+pub(crate) async fn fec_file(shop: &PhotoShop, year: i32, position: u64) -> (String, String) {
+    let manager = &shop.manager;
+    let path = shop.path(&format!("/ledger/fec?year={year}&min_position={position}"));
+    let response = manager
         .client
-        .get(format!("{}{fec_path}", shop.manager.base))
-        .bearer_auth(&shop.manager.token)
+        .get(format!("{}{path}", manager.base))
+        .bearer_auth(&manager.token)
         .send()
         .await
         .expect("request");
@@ -974,18 +987,15 @@ async fn a_ledger_mapping_change_posts_later_orders_to_the_new_accounts_only() {
         .split("filename=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
-        .expect("file name");
-    let text = response.text().await.expect("body");
-    let accounts: BTreeSet<&str> = text
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split('\t').nth(4))
-        .collect();
-    for account in ["707", "7071", "445712", "4457120"] {
-        assert!(accounts.contains(account), "{account} in FEC: {accounts:?}");
-    }
-    let file = dir.path().join(name);
-    std::fs::write(&file, &text).expect("write");
+        .expect("file name")
+        .to_string();
+    (name, response.text().await.expect("body"))
+}
+
+/// Runs the shared FEC checker (`tests/tools/fec_check.py`) on `content` saved as `name`.
+pub(crate) fn assert_fec_checks(dir: &Path, name: &str, content: &str) {
+    let file = dir.join(name);
+    std::fs::write(&file, content).expect("write");
     let siren = fixture()["organisation"]["siren"]
         .as_str()
         .expect("siren")

@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::api::{fixture, home_order, photo_shop, place, shop_body, Api, PhotoShop};
+use crate::reports::{assert_fec_checks, fec_file};
 use crate::support::spawn_app_with_test_clock;
 
 pub async fn set_clock(owner: &Api, now: &str) {
@@ -196,4 +197,116 @@ async fn a_shop_is_created_in_a_valid_zone_only() {
     let shop_id = created.id("shop_id");
     let read = owner.get(&format!("/v1/shops/{shop_id}")).await.expect(200);
     assert_eq!(read.body["time_zone"], "America/Martinique");
+}
+
+#[tokio::test]
+async fn the_ledger_and_fec_book_a_new_years_eve_payment_in_the_shops_year() {
+    // Proves, for a Paris shop, an order paid at 2026-12-31T23:30:00Z (already 1 January in
+    // Paris): its invoice is numbered FA-2027-…, the journal of the local day 2027-01-01 holds
+    // its entries (local_date 2027-01-01), the FEC of 2027 holds them dated 20270101 and passes
+    // the shared checker while the FEC of 2026 has none, and the trial balance of January 2027
+    // has them while December 2026 is empty; a malformed journal period is a 400.
+    let (dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, "2026-12-31T23:00:00Z").await;
+    let shop = photo_shop(&app, "Studio Lumière — réveillon").await;
+    set_clock(&owner, "2026-12-31T23:25:00Z").await;
+    let storefront = shop.as_role("storefront");
+    let (order_id, total) = place(
+        &storefront,
+        &shop,
+        &home_order(&shop, "reveillon@example.fr", lines()),
+    )
+    .await;
+    set_clock(&owner, "2026-12-31T23:30:00Z").await;
+    let position = pay(&shop, &order_id, &total).await;
+
+    let order = shop
+        .manager
+        .get(&shop.path(&format!("/orders/{order_id}?min_position={position}")))
+        .await
+        .expect(200);
+    let number = order.body["invoice_number"].as_str().expect("invoiced");
+    assert!(number.starts_with("FA-2027-"), "{number}");
+
+    let accountant = shop.as_role("accountant");
+    let journal = accountant
+        .get(&shop.path(&format!(
+            "/ledger/journal?from=2027-01-01&to=2027-01-01&min_position={position}"
+        )))
+        .await
+        .expect(200);
+    let entries = journal.body["entries"].as_array().expect("entries");
+    assert_eq!(
+        entries.len(),
+        2,
+        "the invoice and its payment: {}",
+        journal.raw
+    );
+    for entry in entries {
+        assert_eq!(entry["local_date"], "2027-01-01");
+        // The test clock runs on from the instant it was set to.
+        let date = entry["date"].as_str().expect("date");
+        assert!(date.starts_with("2026-12-31T23:30:0"), "{date}");
+    }
+    assert!(entries.iter().any(|e| e["piece_ref"] == number));
+    let eve = accountant
+        .get(&shop.path(&format!(
+            "/ledger/journal?from=2026-12-01&until=2027-01-01&min_position={position}"
+        )))
+        .await
+        .expect(200);
+    assert_eq!(eve.body["entries"], json!([]), "{}", eve.raw);
+
+    let (name_2027, fec_2027) = fec_file(&shop, 2027, position).await;
+    assert!(name_2027.ends_with("FEC20271231.txt"), "{name_2027}");
+    let rows: Vec<Vec<&str>> = fec_2027
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').collect())
+        .collect();
+    assert!(rows.iter().any(|cells| cells[8] == number), "{fec_2027}");
+    for cells in &rows {
+        assert_eq!(
+            [cells[3], cells[9], cells[15]],
+            ["20270101"; 3],
+            "{fec_2027}"
+        );
+    }
+    assert_fec_checks(dir.path(), &name_2027, &fec_2027);
+    let (_, fec_2026) = fec_file(&shop, 2026, position).await;
+    assert_eq!(fec_2026.lines().count(), 1, "header only: {fec_2026}");
+    assert!(!fec_2026.contains(number));
+
+    let trial = |month: &str| {
+        shop.path(&format!(
+            "/ledger/trial-balance?from_month={month}&min_position={position}"
+        ))
+    };
+    let january = shop.manager.get(&trial("202701")).await.expect(200);
+    assert_eq!(january.body["total_debit"], january.body["total_credit"]);
+    let bank = january.body["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["account"] == "512")
+        .expect("the card payment reached the bank");
+    assert_eq!(bank["debit"], total.as_str(), "{}", january.raw);
+    let december = shop.manager.get(&trial("202612")).await.expect(200);
+    assert_eq!(december.body["rows"], json!([]), "{}", december.raw);
+    shop.manager
+        .get(&trial("202613"))
+        .await
+        .expect_problem(400, "invalid-request");
+
+    for bad in [
+        "from=31/12/2026&to=2027-01-01",
+        "from=2027-01-01",
+        "from=2027-01-01&until=2027-01-02&to=2027-01-01",
+    ] {
+        accountant
+            .get(&shop.path(&format!("/ledger/journal?{bad}")))
+            .await
+            .expect_problem(400, "invalid-request");
+    }
 }

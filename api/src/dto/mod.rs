@@ -643,12 +643,12 @@ pub struct AccountBalanceRow {
     pub balance: Money,
 }
 
-/// Every account moved in whole months; the totals are equal.
+/// Every account moved in whole months of the shop's time zone; the totals are equal.
 #[derive(ToSchema)]
 pub struct TrialBalance {
-    /// First month included, YYYYMM.
+    /// First month included, YYYYMM, in the shop's time zone.
     pub from_month: u32,
-    /// Last month included, YYYYMM.
+    /// Last month included, YYYYMM, in the shop's time zone.
     pub to_month: u32,
     pub rows: Vec<AccountBalanceRow>,
     pub total_debit: Money,
@@ -687,6 +687,9 @@ pub struct LedgerEntry {
     pub entry_number: u64,
     pub journal: Journal,
     pub date: DateTime<Utc>,
+    /// The day the entry is booked on: `date`'s day in the shop's time zone in force when it
+    /// was posted (the FEC's `EcritureDate`); it fixes the entry's month and fiscal year.
+    pub local_date: chrono::NaiveDate,
     /// An invoice or credit note number, or the order for a payment.
     pub piece_ref: String,
     pub piece_date: DateTime<Utc>,

@@ -4,8 +4,9 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use comptoir_domain::Environment;
+use comptoir_projections::ledger::PeriodBound;
 use comptoir_projections::render::{to_html, to_pdf, Printable};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -43,7 +44,7 @@ fn json_of<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, ApiError
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MonthRange {
-    /// First month included, YYYYMM (e.g. 202503).
+    /// First month included, YYYYMM (e.g. 202503), a month of the shop's time zone.
     pub from_month: u32,
     /// Last month included, YYYYMM; `from_month` by default.
     pub to_month: Option<u32>,
@@ -51,6 +52,9 @@ pub struct MonthRange {
 }
 
 /// Debits, credits and balance per account over whole months; the totals are equal.
+///
+/// Months are those of the shop's time zone: an entry counts in the month of the local day it
+/// was booked on.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/trial-balance", tag = "ledger",
     params(("shop_id" = Uuid, Path), MonthRange),
     responses((status = 200, body = crate::dto::TrialBalance), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
@@ -72,14 +76,66 @@ pub async fn trial_balance(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Period {
-    /// Entries dated at or after this instant (RFC 3339).
-    pub from: DateTime<Utc>,
-    /// Entries dated before this instant.
-    pub until: DateTime<Utc>,
+    /// Start of the period, included: a day `YYYY-MM-DD` of the shop's time zone (entries
+    /// booked on it or later) or an RFC 3339 instant (entries dated at or after it).
+    pub from: String,
+    /// End of the period, excluded: a day `YYYY-MM-DD` of the shop's time zone (entries booked
+    /// before it) or an RFC 3339 instant (entries dated before it). Give `until` or `to`.
+    pub until: Option<String>,
+    /// Last day included, `YYYY-MM-DD` in the shop's time zone. Give `until` or `to`.
+    pub to: Option<NaiveDate>,
     pub min_position: Option<u64>,
 }
 
+/// Longest `from`/`until` accepted (an RFC 3339 instant with nanoseconds and an offset is 35).
+const PERIOD_BOUND_CHARS_MAX: usize = 40;
+
+/// A day of the shop's calendar (`YYYY-MM-DD`) or an RFC 3339 instant.
+fn period_bound(name: &str, text: &str) -> Result<PeriodBound, ApiError> {
+    let invalid = || ApiError::InvalidRequest {
+        detail: format!(
+            "{name}: expected a day YYYY-MM-DD (in the shop's time zone) or an RFC 3339 instant"
+        ),
+    };
+    if text.len() > PERIOD_BOUND_CHARS_MAX {
+        return Err(invalid());
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(PeriodBound::Day(day));
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| PeriodBound::Instant(at.with_timezone(&Utc)))
+        .map_err(|_| invalid())
+}
+
+impl Period {
+    /// The period's bounds, `[from, until)`.
+    fn bounds(&self) -> Result<(PeriodBound, PeriodBound), ApiError> {
+        let from = period_bound("from", &self.from)?;
+        let until = match (&self.until, self.to) {
+            (Some(until), None) => period_bound("until", until)?,
+            (None, Some(to)) => {
+                let next =
+                    to.checked_add_days(Days::new(1))
+                        .ok_or_else(|| ApiError::InvalidRequest {
+                            detail: format!("to: no day follows {to}"),
+                        })?;
+                PeriodBound::Day(next)
+            }
+            _ => {
+                return Err(ApiError::InvalidRequest {
+                    detail: "give the end of the period as either until or to".into(),
+                })
+            }
+        };
+        Ok((from, until))
+    }
+}
+
 /// The journal: every entry of the period in date order, each balanced.
+///
+/// Days are those of the shop's time zone: each entry carries the local day it was booked on
+/// (`local_date`), fixed by the zone in force when it was posted.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/journal", tag = "ledger",
     params(("shop_id" = Uuid, Path), Period),
     responses((status = 200, body = crate::dto::JournalPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
@@ -91,9 +147,8 @@ pub async fn journal(
     ApiQuery(query): ApiQuery<Period>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
     prepare(&state, &caller, shop_id, query.min_position).await?;
-    let entries = state
-        .projections
-        .ledger_entries(shop_id, query.from, query.until)?;
+    let (from, until) = query.bounds()?;
+    let entries = state.projections.ledger_entries(shop_id, from, until)?;
     let body = serde_json::json!({ "entries": json_of(&entries)? });
     Ok(Answer::ok(body, state.projections.position()))
 }
@@ -101,12 +156,15 @@ pub async fn journal(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FiscalYear {
-    /// The calendar fiscal year, e.g. 2025.
+    /// The calendar fiscal year, e.g. 2025: 1 January to 31 December in the shop's time zone.
     pub year: i32,
     pub min_position: Option<u64>,
 }
 
 /// The FEC (Fichier des Écritures Comptables) of a fiscal year, as `{SIREN}FEC{AAAAMMJJ}.txt`.
+///
+/// Entries belong to the fiscal year of the day they were booked on in the shop's time zone,
+/// and `EcritureDate`, `PieceDate` and `ValidDate` are that local day.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/fec", tag = "ledger",
     params(("shop_id" = Uuid, Path), FiscalYear),
     responses((status = 200, content_type = "text/plain", body = String),

@@ -1,10 +1,15 @@
 //! The ledger: every money event posts a balanced double-entry entry (French chart of accounts),
 //! kept in its own sled tree with its own checkpoint.
 //!
-//! Entries are keyed by shop, date, then a per-shop entry number given in log order, so the
+//! Days, months and fiscal years are the shop's: the ledger follows each shop's time zone from
+//! its own events (`ShopCreated`, `TimeZoneChanged`) and books every entry on the local day its
+//! instant falls on in the zone in force when it is posted, stored on the entry, so a later zone
+//! change never moves an entry from one period to another.
+//!
+//! Entries are keyed by shop, local day, then a per-shop entry number given in log order, so the
 //! journal reads in date order and the FEC export is one range scan. Each posting also adds to a
-//! running balance per (shop, month, account), so a trial balance reads one row per account and
-//! month instead of every entry. An entry that does not balance is refused when it is posted
+//! running balance per (shop, local month, account), so a trial balance reads one row per account
+//! and month instead of every entry. An entry that does not balance is refused when it is posted
 //! (a bug in the posting rules must stop the projection, not skew the books), and the trial balance
 //! is checked again when it is read.
 
@@ -15,16 +20,18 @@ mod writes;
 
 pub use accounts::{account_label, AccountMapping, Journal};
 pub use reports::{
-    fec_file_name, month_of, AccountBalanceRow, FecExport, GeneralLedgerLine, TrialBalance,
-    FEC_COLUMNS,
+    fec_file_name, month_of, AccountBalanceRow, FecExport, GeneralLedgerLine, PeriodBound,
+    TrialBalance, FEC_COLUMNS,
 };
 
-pub(crate) use writes::{apply_chunk, load_ledger_checkpoint, LedgerTable};
+#[cfg(test)]
+pub(crate) use writes::LEDGER_FORMAT_KEY;
+pub(crate) use writes::{apply_chunk, ledger_format_is_stale, load_ledger_checkpoint, LedgerTable};
 
 /// The ledger tree's bookkeeping tag (the checkpoint lives under it).
 pub(crate) const LEDGER_META_TAG: u8 = LedgerTable::Meta as u8;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use comptoir_eventlog::Position;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -48,6 +55,10 @@ pub struct LedgerEntry {
     pub entry_number: u64,
     pub journal: Journal,
     pub date: DateTime<Utc>,
+    /// The day the entry is booked on: `date`'s day in the shop's time zone in force when it was
+    /// posted (FEC `EcritureDate`, `PieceDate` and `ValidDate`); it fixes the entry's day, month
+    /// and fiscal year for good.
+    pub local_date: NaiveDate,
     /// The supporting document: an invoice or credit note number, or the order for a payment.
     pub piece_ref: String,
     pub piece_date: DateTime<Utc>,

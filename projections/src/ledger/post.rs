@@ -17,6 +17,7 @@ use super::{LedgerEntry, Posting};
 use crate::apply::Decoded;
 use crate::error::{ProjectionError, ProjectionResult};
 use chrono::{DateTime, Utc};
+use comptoir_domain::calendar::{local_date, zone_or_default};
 use comptoir_domain::catalog::CatalogEvent;
 use comptoir_domain::customer::customer_id_for;
 use comptoir_domain::documents::DocumentEvent;
@@ -118,11 +119,21 @@ pub(crate) fn post_event(
                 currency: profile.currency.clone(),
                 mapping: AccountMapping::default(),
             };
-            writes.put(ledger_key(LedgerTable::Shop, profile.shop_id, &[]), &shop)
+            writes.put(ledger_key(LedgerTable::Shop, profile.shop_id, &[]), &shop)?;
+            // The resolved name, so the row says which zone the days are counted in even for a
+            // shop created before zones existed.
+            let zone = profile.zone().name().to_string();
+            writes.put(
+                ledger_key(LedgerTable::TimeZone, profile.shop_id, &[]),
+                &zone,
+            )
         }
         Decoded::Shop(ShopEvent::LedgerMappingChanged {
             shop_id, mapping, ..
         }) => change_mapping(writes, *shop_id, mapping),
+        Decoded::Shop(ShopEvent::TimeZoneChanged {
+            shop_id, time_zone, ..
+        }) => change_time_zone(writes, *shop_id, time_zone),
         Decoded::Catalog(
             CatalogEvent::ProductAdded { shop_id, product }
             | CatalogEvent::ProductUpdated { shop_id, product },
@@ -154,6 +165,21 @@ fn change_mapping(
     };
     shop.mapping = mapping.clone();
     writes.put(key, &shop)
+}
+
+/// Entries posted from here on are booked on the days of `time_zone`; entries already booked
+/// keep the day stored on them.
+fn change_time_zone(
+    writes: &mut LedgerWrites,
+    shop_id: Uuid,
+    time_zone: &str,
+) -> ProjectionResult<()> {
+    let key = ledger_key(LedgerTable::TimeZone, shop_id, &[]);
+    if writes.get::<String>(&key)?.is_none() {
+        // The domain refuses a zone for a shop that does not exist; nothing to follow.
+        return Ok(());
+    }
+    writes.put(key, &time_zone.to_string())
 }
 
 fn post_order_event(
@@ -441,10 +467,12 @@ fn book(
     }
     let counter_key = ledger_key(LedgerTable::EntryCounter, shop_id, &[]);
     let entry_number = writes.get::<u64>(&counter_key)?.unwrap_or(0) + 1;
+    let zone_name = writes.get::<String>(&ledger_key(LedgerTable::TimeZone, shop_id, &[]))?;
     let entry = LedgerEntry {
         entry_number,
         journal: draft.journal,
         date: draft.date,
+        local_date: local_date(draft.date, zone_or_default(zone_name.as_deref())),
         piece_ref: draft.piece_ref,
         piece_date: draft.date,
         label: draft.label,
@@ -459,7 +487,7 @@ fn book(
             credit: entry.total_credit().to_string(),
         });
     }
-    let month = month_bytes(entry.date);
+    let month = month_bytes(entry.local_date);
     for posting in &entry.postings {
         let mut suffix = month.to_vec();
         suffix.extend_from_slice(posting.account.as_bytes());

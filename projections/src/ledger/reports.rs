@@ -1,16 +1,18 @@
 //! Reading the ledger: the journal, the general ledger of an account, the trial balance of a
 //! period, and the FEC export of a fiscal year.
+//!
+//! Days, months and fiscal years are those of the shop's calendar: each entry carries the local
+//! day it was booked on, and periods given as days or months select by that day.
 
 use super::accounts::account_label;
 use super::post::LedgerShop;
-use super::writes::{ledger_key, month_number, LedgerTable};
+use super::writes::{day_bytes, ledger_key, month_number, LedgerTable};
 use super::{AccountBalance, LedgerEntry};
 use crate::error::{ProjectionError, ProjectionResult};
-use crate::keys::instant_bytes;
 use crate::limits::LEDGER_ENTRIES_PER_READ_MAX;
 use crate::store::decode_value;
 use crate::Projections;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -66,6 +68,8 @@ pub struct GeneralLedgerLine {
     pub entry_number: u64,
     pub journal: String,
     pub date: DateTime<Utc>,
+    /// The day the entry is booked on, in the shop's calendar.
+    pub local_date: NaiveDate,
     pub piece_ref: String,
     pub label: String,
     pub aux_account: Option<String>,
@@ -92,8 +96,57 @@ fn fec_amount(amount: Decimal) -> String {
     format!("{:.2}", amount.round_dp(2)).replace('.', ",")
 }
 
-fn fec_date(date: DateTime<Utc>) -> String {
-    date.format("%Y%m%d").to_string()
+/// A FEC date (AAAAMMJJ): a day of the shop's calendar, as booked on the entry.
+fn fec_date(day: NaiveDate) -> String {
+    day.format("%Y%m%d").to_string()
+}
+
+/// One end of a ledger period: a day of the shop's calendar, or an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodBound {
+    /// As `from`: entries booked on this local day or later; as `until`: booked before it.
+    Day(NaiveDate),
+    /// As `from`: entries dated at or after this instant; as `until`: dated before it.
+    Instant(DateTime<Utc>),
+}
+
+impl PeriodBound {
+    /// The first local day an entry admitted from `self` can be booked on. An instant's local
+    /// day is its UTC day or a neighbour (offsets lie within −12 h..+14 h), whatever the zone.
+    fn first_day(self) -> NaiveDate {
+        match self {
+            PeriodBound::Day(day) => day,
+            PeriodBound::Instant(at) => at
+                .date_naive()
+                .checked_sub_days(Days::new(1))
+                .unwrap_or(NaiveDate::MIN),
+        }
+    }
+
+    /// The first local day past every entry admitted before `self`.
+    fn day_after(self) -> NaiveDate {
+        match self {
+            PeriodBound::Day(day) => day,
+            PeriodBound::Instant(at) => at
+                .date_naive()
+                .checked_add_days(Days::new(2))
+                .unwrap_or(NaiveDate::MAX),
+        }
+    }
+
+    fn admits_from(self, entry: &LedgerEntry) -> bool {
+        match self {
+            PeriodBound::Day(day) => entry.local_date >= day,
+            PeriodBound::Instant(at) => entry.date >= at,
+        }
+    }
+
+    fn admits_until(self, entry: &LedgerEntry) -> bool {
+        match self {
+            PeriodBound::Day(day) => entry.local_date < day,
+            PeriodBound::Instant(at) => entry.date < at,
+        }
+    }
 }
 
 /// FEC cells must not hold the separator or a line break.
@@ -102,13 +155,13 @@ fn fec_text(text: &str) -> String {
 }
 
 impl Projections {
-    /// Entries of the shop dated in `[from, until)`, in date order, at most
+    /// Entries of the shop in `[from, until)`, in date order, at most
     /// `LEDGER_ENTRIES_PER_READ_MAX` (a longer period is an `InvalidQuery`).
     pub fn ledger_entries(
         &self,
         shop_id: Uuid,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
+        from: PeriodBound,
+        until: PeriodBound,
     ) -> ProjectionResult<Vec<LedgerEntry>> {
         let mut entries = Vec::new();
         self.scan_entries(shop_id, from, until, |entry| {
@@ -125,22 +178,26 @@ impl Projections {
         Ok(entries)
     }
 
-    /// Calls `visit` with each entry dated in `[from, until)`, in date order, holding one at a time.
+    /// Calls `visit` with each entry in `[from, until)`, in date order, holding one at a time.
     fn scan_entries(
         &self,
         shop_id: Uuid,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
+        from: PeriodBound,
+        until: PeriodBound,
         mut visit: impl FnMut(LedgerEntry) -> ProjectionResult<()>,
     ) -> ProjectionResult<()> {
-        let start = ledger_key(LedgerTable::Entry, shop_id, &instant_bytes(from));
-        let end = ledger_key(LedgerTable::Entry, shop_id, &instant_bytes(until));
+        let start = ledger_key(LedgerTable::Entry, shop_id, &day_bytes(from.first_day()));
+        let end = ledger_key(LedgerTable::Entry, shop_id, &day_bytes(until.day_after()));
         if start >= end {
             return Ok(());
         }
         for row in self.ledger.range(start..end) {
             let (key, value) = row?;
-            visit(decode_value(&key, &value)?)?;
+            let entry: LedgerEntry = decode_value(&key, &value)?;
+            // Instant bounds scan a day more on each side: only what lies in the period counts.
+            if from.admits_from(&entry) && until.admits_until(&entry) {
+                visit(entry)?;
+            }
         }
         Ok(())
     }
@@ -150,8 +207,8 @@ impl Projections {
         &self,
         shop_id: Uuid,
         account: &str,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
+        from: PeriodBound,
+        until: PeriodBound,
     ) -> ProjectionResult<Vec<GeneralLedgerLine>> {
         let mut lines = Vec::new();
         let mut running_balance = Decimal::ZERO;
@@ -166,6 +223,7 @@ impl Projections {
                     entry_number: entry.entry_number,
                     journal: entry.journal.code().to_string(),
                     date: entry.date,
+                    local_date: entry.local_date,
                     piece_ref: entry.piece_ref.clone(),
                     label: entry.label.clone(),
                     aux_account: posting.aux_account.clone(),
@@ -178,14 +236,22 @@ impl Projections {
         Ok(lines)
     }
 
-    /// Debits and credits per account over the months `from_month..=to_month` (YYYYMM). Fails
-    /// with `Unbalanced` if the totals differ: the reading side of the pair of balance checks.
+    /// Debits and credits per account over the months `from_month..=to_month` (YYYYMM) of the
+    /// shop's calendar. Fails with `Unbalanced` if the totals differ: the reading side of the
+    /// pair of balance checks.
     pub fn trial_balance(
         &self,
         shop_id: Uuid,
         from_month: u32,
         to_month: u32,
     ) -> ProjectionResult<TrialBalance> {
+        check_month(from_month)?;
+        check_month(to_month)?;
+        if from_month > to_month {
+            return Err(ProjectionError::InvalidQuery {
+                reason: format!("the period ends ({to_month}) before it starts ({from_month})"),
+            });
+        }
         let start = ledger_key(LedgerTable::Balance, shop_id, &from_month.to_be_bytes());
         let end = ledger_key(
             LedgerTable::Balance,
@@ -231,8 +297,9 @@ impl Projections {
         })
     }
 
-    /// The FEC of the calendar fiscal year `year`: one line per posting, tab-separated, UTF-8.
-    /// `None` when the shop is unknown to the ledger.
+    /// The FEC of the calendar fiscal year `year` (1 January to 31 December of the shop's
+    /// calendar): one line per posting, tab-separated, UTF-8, dated with the entries' local
+    /// days. `None` when the shop is unknown to the ledger.
     pub fn fec_export(&self, shop_id: Uuid, year: i32) -> ProjectionResult<Option<FecExport>> {
         let Some(shop) = crate::store::get::<LedgerShop>(
             &self.ledger,
@@ -244,14 +311,14 @@ impl Projections {
         let (Some(first_day), Some(closing), Some(next_year)) = (
             NaiveDate::from_ymd_opt(year, 1, 1),
             NaiveDate::from_ymd_opt(year, 12, 31),
-            NaiveDate::from_ymd_opt(year + 1, 1, 1),
+            year.checked_add(1)
+                .and_then(|next| NaiveDate::from_ymd_opt(next, 1, 1)),
         ) else {
             return Err(ProjectionError::InvalidQuery {
                 reason: format!("no fiscal year {year}"),
             });
         };
-        let from = first_day.and_time(chrono::NaiveTime::MIN).and_utc();
-        let until = next_year.and_time(chrono::NaiveTime::MIN).and_utc();
+        let (from, until) = (PeriodBound::Day(first_day), PeriodBound::Day(next_year));
         let mut content = FEC_COLUMNS.join("\t");
         content.push('\n');
         let mut lines = 0;
@@ -261,19 +328,20 @@ impl Projections {
                     entry.journal.code().to_string(),
                     entry.journal.label().to_string(),
                     entry.entry_number.to_string(),
-                    fec_date(entry.date),
+                    fec_date(entry.local_date),
                     posting.account.clone(),
                     fec_text(&posting.account_label),
                     posting.aux_account.clone().unwrap_or_default(),
                     fec_text(posting.aux_label.as_deref().unwrap_or_default()),
                     fec_text(&entry.piece_ref),
-                    fec_date(entry.piece_date),
+                    // `book` dates the piece when the entry is, so they share the local day.
+                    fec_date(entry.local_date),
                     fec_text(&entry.label),
                     fec_amount(posting.debit),
                     fec_amount(posting.credit),
                     String::new(),
                     String::new(),
-                    fec_date(entry.date),
+                    fec_date(entry.local_date),
                     String::new(),
                     String::new(),
                 ];
@@ -289,6 +357,16 @@ impl Projections {
             lines,
         }))
     }
+}
+
+/// A YYYYMM month whose month part is 1..=12.
+fn check_month(month: u32) -> ProjectionResult<()> {
+    if (1..=12).contains(&(month % 100)) && (100..=999_912).contains(&month) {
+        return Ok(());
+    }
+    Err(ProjectionError::InvalidQuery {
+        reason: format!("{month} is not a month written YYYYMM (e.g. 202503)"),
+    })
 }
 
 /// YYYYMM of a year and month, for `trial_balance`.

@@ -4,10 +4,10 @@ use super::post::post_event;
 use super::{AccountBalance, LedgerEntry};
 use crate::apply::Decoded;
 use crate::error::{ProjectionError, ProjectionResult};
-use crate::keys::{display_key, instant_bytes};
+use crate::keys::display_key;
 use crate::rows::{RowCache, Typed};
 use crate::store::{cached_get, commit_rows, encode_value};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{Datelike, NaiveDate};
 use comptoir_eventlog::{Position, RecordedEvent};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -24,17 +24,28 @@ pub(crate) enum LedgerTable {
     Shop = 0x01,
     /// shop, SKU → the product's category id.
     ProductCategory = 0x02,
-    /// shop, date, entry number → `LedgerEntry`.
+    /// shop, local day (YYYYMMDD, u32 BE), entry number → `LedgerEntry`.
     Entry = 0x04,
     /// shop → the last entry number given.
     EntryCounter = 0x05,
-    /// shop, month (YYYYMM, u32 BE), account → `AccountBalance`.
+    /// shop, local month (YYYYMM, u32 BE), account → `AccountBalance`.
     Balance = 0x06,
     /// shop, order id → `OrderParty`.
     OrderParty = 0x07,
+    /// shop → the IANA name of the zone its days are counted in, as its events last set it.
+    TimeZone = 0x08,
 }
 
 pub(crate) const LEDGER_CHECKPOINT_KEY: &[u8] = &[LedgerTable::Meta as u8, b'c'];
+
+/// Where the stored format of the tree is written (bookkeeping: excluded from the digest).
+pub(crate) const LEDGER_FORMAT_KEY: &[u8] = &[LedgerTable::Meta as u8, b'f'];
+
+/// The stored format of the ledger tree, written with every commit. A tree holding entries
+/// without it, or with another number, was written by other code and is replayed from the log
+/// (`engine::open_current_tree`). Format 1 (never written) keyed entries and balances by UTC
+/// day and month; format 2 keys them by the shop's local day and month and adds the zone table.
+pub(crate) const LEDGER_FORMAT: u32 = 2;
 
 pub(crate) fn ledger_key(table: LedgerTable, shop_id: Uuid, suffix: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + 16 + suffix.len());
@@ -45,8 +56,13 @@ pub(crate) fn ledger_key(table: LedgerTable, shop_id: Uuid, suffix: &[u8]) -> Ve
 }
 
 /// A month as the 4 big-endian bytes of YYYYMM, so months sort in time order.
-pub(crate) fn month_bytes(date: DateTime<Utc>) -> [u8; 4] {
-    month_number(date.year(), date.month()).to_be_bytes()
+pub(crate) fn month_bytes(day: NaiveDate) -> [u8; 4] {
+    month_number(day.year(), day.month()).to_be_bytes()
+}
+
+/// A day as the 4 big-endian bytes of YYYYMMDD, so days sort in time order.
+pub(crate) fn day_bytes(day: NaiveDate) -> [u8; 4] {
+    (month_number(day.year(), day.month()) * 100 + day.day()).to_be_bytes()
 }
 
 pub(crate) fn month_number(year: i32, month: u32) -> u32 {
@@ -54,7 +70,7 @@ pub(crate) fn month_number(year: i32, month: u32) -> u32 {
 }
 
 pub(crate) fn entry_key(shop_id: Uuid, entry: &LedgerEntry) -> Vec<u8> {
-    let mut suffix = instant_bytes(entry.date).to_vec();
+    let mut suffix = day_bytes(entry.local_date).to_vec();
     suffix.extend_from_slice(&entry.entry_number.to_be_bytes());
     ledger_key(LedgerTable::Entry, shop_id, &suffix)
 }
@@ -106,8 +122,13 @@ impl<'a> LedgerWrites<'a> {
         Ok(())
     }
 
-    /// Writes every change and the checkpoint in one atomic sled batch.
+    /// Writes every change, the format and the checkpoint in one atomic sled batch.
     pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<()> {
+        // With every commit, so any tree holding entries says which format they are in.
+        self.rows.get_mut().put_bytes(
+            LEDGER_FORMAT_KEY.to_vec(),
+            LEDGER_FORMAT.to_be_bytes().to_vec(),
+        );
         commit_rows(
             self.tree,
             self.rows.get_mut(),
@@ -144,6 +165,16 @@ pub(crate) fn load_ledger_checkpoint(tree: &sled::Tree) -> ProjectionResult<Posi
         }
         None => Ok(0),
     }
+}
+
+/// True when `tree` holds a ledger written in a format other than `LEDGER_FORMAT` (a tree that
+/// never committed holds nothing to misread).
+pub(crate) fn ledger_format_is_stale(tree: &sled::Tree) -> ProjectionResult<bool> {
+    if load_ledger_checkpoint(tree)? == 0 {
+        return Ok(false);
+    }
+    let stored = tree.get(LEDGER_FORMAT_KEY)?;
+    Ok(stored.as_deref() != Some(&LEDGER_FORMAT.to_be_bytes()[..]))
 }
 
 /// Posts `events` (decoded once by the caller) and commits them with `checkpoint`.

@@ -2,7 +2,7 @@
 //! shipping, cash and card, returns refunded or turned into store credit, store credit spent.
 
 use super::Harness;
-use crate::ledger::{month_of, FEC_COLUMNS};
+use crate::ledger::{month_of, PeriodBound, FEC_COLUMNS};
 use crate::sample::{merge_into_append, SampleShop, SAMPLE_SIREN};
 use crate::{rebuild_projections, verify_projections, ProjectionName};
 use chrono::{TimeZone, Utc};
@@ -59,14 +59,8 @@ async fn a_month_of_orders_posts_a_balanced_ledger_matching_the_documents() {
         .expect("trial balance");
     assert_eq!(trial.total_debit, trial.total_credit);
     assert!(trial.total_debit > Decimal::ZERO);
-    let from = Utc
-        .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
-        .single()
-        .expect("date");
-    let until = Utc
-        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-        .single()
-        .expect("date");
+    let from = PeriodBound::Day(day(2025, 1, 1));
+    let until = PeriodBound::Day(day(2026, 1, 1));
     let entries = p
         .ledger_entries(shop.shop_id, from, until)
         .expect("entries");
@@ -147,12 +141,8 @@ async fn the_fec_export_has_one_balanced_line_per_posting() {
         .projections
         .ledger_entries(
             shop.shop_id,
-            Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
-                .single()
-                .expect("date"),
-            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-                .single()
-                .expect("date"),
+            PeriodBound::Day(day(2025, 1, 1)),
+            PeriodBound::Day(day(2026, 1, 1)),
         )
         .expect("entries")
         .iter()
@@ -198,14 +188,16 @@ fn rebuild_released(
     rebuild_projections(dir, log, &all, &mut |_, _| {}).expect("rebuild")
 }
 
-// Proves replay determinism: a live catch-up in small chunks and two offline rebuilds give the
-// same digest per projection, and `verify_projections` agrees.
-#[tokio::test]
-async fn rebuilds_give_the_digests_of_the_live_projections() {
-    let harness = Harness::new();
-    sample_log(&harness, 60, 3).await;
-    let runner = harness.spawn_runner();
-    harness.caught_up().await;
+/// Stops `runner` (caught up) and asserts that two rebuilds give the live digests; returns the
+/// data dir, its log and the rebuilds' outcomes.
+async fn rebuilds_match_the_live_digests(
+    harness: Harness,
+    runner: tokio::task::JoinHandle<crate::ProjectionResult<()>>,
+) -> (
+    tempfile::TempDir,
+    std::sync::Arc<comptoir_eventlog::EventLog>,
+    Vec<crate::RebuildOutcome>,
+) {
     let live = harness.projections.digests().expect("digests");
     runner.abort();
     let _ = runner.await;
@@ -219,6 +211,18 @@ async fn rebuilds_give_the_digests_of_the_live_projections() {
     let second = rebuild_released(dir.path(), &log);
     assert_eq!(first, second);
     assert_eq!(first, live);
+    (dir, log, first)
+}
+
+// Proves replay determinism: a live catch-up in small chunks and two offline rebuilds give the
+// same digest per projection, and `verify_projections` agrees.
+#[tokio::test]
+async fn rebuilds_give_the_digests_of_the_live_projections() {
+    let harness = Harness::new();
+    sample_log(&harness, 60, 3).await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let (dir, log, first) = rebuilds_match_the_live_digests(harness, runner).await;
     let verified = verify_projections(dir.path(), &log).expect("verify");
     assert!(verified.iter().all(|v| v.matches()), "{verified:?}");
     assert_eq!(verified.len(), 2);
@@ -258,11 +262,7 @@ async fn a_mapping_change_applies_to_later_postings_only() {
     harness.caught_up().await;
 
     let p = &harness.projections;
-    let year = |y| {
-        Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
-            .single()
-            .expect("date")
-    };
+    let year = |y| PeriodBound::Day(day(y, 1, 1));
     let entries = p
         .ledger_entries(shop.shop_id, year(2025), year(2026))
         .expect("entries");
@@ -282,17 +282,225 @@ async fn a_mapping_change_applies_to_later_postings_only() {
     let trial = p.trial_balance(shop.shop_id, march, march).expect("trial");
     assert_eq!(trial.total_debit, trial.total_credit);
 
-    let live = p.digests().expect("digests");
-    runner.abort();
-    let _ = runner.await;
+    rebuilds_match_the_live_digests(harness, runner).await;
+}
+
+fn day(year: i32, month: u32, day: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(year, month, day).expect("date")
+}
+
+fn utc(text: &str) -> chrono::DateTime<Utc> {
+    text.parse().expect("RFC 3339")
+}
+
+/// A sample shop whose first order is paid (invoice and card payment) at 2026-12-31T23:30:00Z:
+/// the sample places order n at `start` + 37 (n + 1) minutes and pays it 5 minutes later.
+fn new_year_eve_shop(time_zone: Option<&str>) -> SampleShop {
+    let shop = SampleShop::new(1, utc("2026-12-31T22:48:00Z"));
+    match time_zone {
+        Some(zone) => shop.with_time_zone(zone),
+        None => shop,
+    }
+}
+
+/// The FEC lines of `year` (header left out), as their cells.
+fn fec_lines(harness: &Harness, shop_id: uuid::Uuid, year: i32) -> Vec<Vec<String>> {
+    let fec = harness
+        .projections
+        .fec_export(shop_id, year)
+        .expect("export")
+        .expect("known shop");
+    fec.content
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+/// The entries booked on the local days `[from, until)`.
+fn entries_on(
+    harness: &Harness,
+    shop_id: uuid::Uuid,
+    from: chrono::NaiveDate,
+    until: chrono::NaiveDate,
+) -> Vec<crate::ledger::LedgerEntry> {
+    harness
+        .projections
+        .ledger_entries(shop_id, PeriodBound::Day(from), PeriodBound::Day(until))
+        .expect("entries")
+}
+
+// Proves a Paris shop's entry at 2026-12-31T23:30:00Z is booked on 1 January 2027: in the
+// January 2027 trial balance (December 2026 has nothing), in the FEC of 2027 (not 2026) dated
+// 20270101 in EcritureDate, PieceDate and ValidDate, next to the invoice numbered FA-2027-…;
+// an instant period still selects it by its instant.
+#[tokio::test]
+async fn a_paris_entry_at_2330_utc_on_new_years_eve_is_in_the_next_year() {
+    let harness = Harness::new();
+    let mut shop = new_year_eve_shop(None);
+    append(&harness, vec![shop.open().expect("shop opens")]).await;
+    append(&harness, vec![shop.order(0).expect("order")]).await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+
+    let january = entries_on(&harness, shop.shop_id, day(2027, 1, 1), day(2027, 2, 1));
+    assert_eq!(january.len(), 2, "the invoice and its payment: {january:?}");
+    for entry in &january {
+        assert_eq!(entry.date, utc("2026-12-31T23:30:00Z"));
+        assert_eq!(entry.local_date, day(2027, 1, 1));
+    }
+    let invoice = january
+        .iter()
+        .find(|e| e.journal.code() == "VE")
+        .expect("invoice entry");
+    assert!(invoice.piece_ref.starts_with("FA-2027-"), "{invoice:?}");
+    assert!(entries_on(&harness, shop.shop_id, day(2026, 1, 1), day(2027, 1, 1)).is_empty());
+    let by_instant = harness
+        .projections
+        .ledger_entries(
+            shop.shop_id,
+            PeriodBound::Instant(utc("2026-12-31T23:00:00Z")),
+            PeriodBound::Instant(utc("2027-01-01T00:00:00Z")),
+        )
+        .expect("entries");
+    assert_eq!(by_instant, january);
+
+    let p = &harness.projections;
+    let trial = p
+        .trial_balance(shop.shop_id, month_of(2027, 1), month_of(2027, 1))
+        .expect("trial");
+    assert!(trial.total_debit > Decimal::ZERO);
+    assert_eq!(trial.total_debit, trial.total_credit);
+    let december = p
+        .trial_balance(shop.shop_id, month_of(2026, 12), month_of(2026, 12))
+        .expect("trial");
+    assert!(december.rows.is_empty(), "{december:?}");
+
+    let lines = fec_lines(&harness, shop.shop_id, 2027);
+    assert!(!lines.is_empty());
+    for cells in &lines {
+        assert_eq!(
+            (&*cells[3], &*cells[9], &*cells[15]),
+            ("20270101", "20270101", "20270101")
+        );
+    }
+    assert!(lines.iter().any(|cells| cells[8].starts_with("FA-2027-")));
+    assert!(fec_lines(&harness, shop.shop_id, 2026).is_empty());
+}
+
+// Proves the same instant stays on 31 December 2026 for a shop in America/New_York (18:30
+// there): December 2026 trial balance, FEC of 2026 dated 20261231, nothing in 2027.
+#[tokio::test]
+async fn a_new_york_entry_at_the_same_instant_stays_in_2026() {
+    let harness = Harness::new();
+    let mut shop = new_year_eve_shop(Some("America/New_York"));
+    append(&harness, vec![shop.open().expect("shop opens")]).await;
+    append(&harness, vec![shop.order(0).expect("order")]).await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+
+    let december = entries_on(&harness, shop.shop_id, day(2026, 12, 1), day(2027, 1, 1));
+    assert_eq!(december.len(), 2, "{december:?}");
+    assert!(december.iter().all(|e| e.local_date == day(2026, 12, 31)));
+    assert!(entries_on(&harness, shop.shop_id, day(2027, 1, 1), day(2028, 1, 1)).is_empty());
+    let p = &harness.projections;
+    let trial = p
+        .trial_balance(shop.shop_id, month_of(2026, 12), month_of(2026, 12))
+        .expect("trial");
+    assert!(trial.total_debit > Decimal::ZERO);
+    let january = p
+        .trial_balance(shop.shop_id, month_of(2027, 1), month_of(2027, 1))
+        .expect("trial");
+    assert!(january.rows.is_empty(), "{january:?}");
+    let lines = fec_lines(&harness, shop.shop_id, 2026);
+    assert!(!lines.is_empty());
+    assert!(lines
+        .iter()
+        .all(|cells| cells[3] == "20261231" && cells[15] == "20261231"));
+    assert!(fec_lines(&harness, shop.shop_id, 2027).is_empty());
+}
+
+// Proves a zone change moves no entry already booked: a Paris shop's entries of 23:30Z stay on
+// 1 January 2027 after it moves to America/New_York, while an order paid after the move (00:07Z)
+// is booked on 31 December 2026 in New York; the books balance per year, and rebuilds give
+// the live digests (the zone table is part of the ledger's state).
+#[tokio::test]
+async fn a_zone_change_after_posting_does_not_move_the_entry() {
+    let harness = Harness::new();
+    let mut shop = new_year_eve_shop(None);
+    append(&harness, vec![shop.open().expect("shop opens")]).await;
+    let first = append(&harness, vec![shop.order(0).expect("order")]).await;
+    let moved = shop
+        .change_time_zone("America/New_York", utc("2027-01-01T00:00:00Z"))
+        .expect("zone change");
+    assert_eq!(moved.len(), 1);
+    append(&harness, vec![moved]).await;
+    append(&harness, vec![shop.order(1).expect("order")]).await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+
+    let p = &harness.projections;
+    let new_year = entries_on(&harness, shop.shop_id, day(2027, 1, 1), day(2027, 1, 2));
+    assert_eq!(new_year.len(), 2, "{new_year:?}");
+    assert!(new_year.iter().all(|e| e.position <= first));
+    let eve = entries_on(&harness, shop.shop_id, day(2026, 12, 31), day(2027, 1, 1));
+    assert_eq!(eve.len(), 2, "{eve:?}");
+    for entry in &eve {
+        assert!(entry.position > first);
+        assert_eq!(entry.date, utc("2027-01-01T00:07:00Z"));
+        assert_eq!(entry.local_date, day(2026, 12, 31));
+    }
+    for (year, month) in [(2026, 12), (2027, 1)] {
+        let trial = p
+            .trial_balance(shop.shop_id, month_of(year, month), month_of(year, month))
+            .expect("trial");
+        assert_eq!(trial.total_debit, trial.total_credit);
+        assert!(trial.total_debit > Decimal::ZERO, "{year}-{month}");
+    }
+    assert!(fec_lines(&harness, shop.shop_id, 2027)
+        .iter()
+        .all(|cells| cells[3] == "20270101"));
+    assert!(fec_lines(&harness, shop.shop_id, 2026)
+        .iter()
+        .all(|cells| cells[3] == "20261231"));
+
+    rebuilds_match_the_live_digests(harness, runner).await;
+}
+
+// Proves a ledger stored in the format before local days (no format mark) is not read as is:
+// opening the projections swaps in an empty ledger tree that the runner replays from the log to
+// the digest of a fresh build, while the read models keep their state.
+#[tokio::test]
+async fn a_ledger_stored_in_the_older_format_is_replayed_on_open() {
+    let harness = Harness::new();
+    sample_log(&harness, 6, 2).await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let live = harness.projections.digests().expect("digests");
+    harness
+        .projections
+        .ledger
+        .remove(crate::ledger::LEDGER_FORMAT_KEY)
+        .expect("remove");
+    harness.projections.flush().await.expect("flush");
     let Harness {
         dir,
         log,
         projections,
     } = harness;
-    drop(projections);
-    let first = rebuild_released(dir.path(), &log);
-    let second = rebuild_released(dir.path(), &log);
-    assert_eq!(first, second);
-    assert_eq!(first, live);
+    let reopened = super::stop_and_reopen(runner, projections, dir.path()).await;
+    let checkpoints = reopened.checkpoints.lock().expect("lock").to_owned();
+    assert_eq!(checkpoints[1], 0, "the ledger starts over");
+    assert_eq!(
+        checkpoints[0],
+        log.head_position(),
+        "the read models do not"
+    );
+    let _runner =
+        reopened.spawn_runner(log.clone() as std::sync::Arc<dyn comptoir_eventlog::EventStore>);
+    reopened
+        .wait_for(log.head_position(), std::time::Duration::from_secs(10))
+        .await
+        .expect("caught up");
+    assert_eq!(reopened.digests().expect("digests"), live);
 }

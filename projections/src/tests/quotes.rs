@@ -2,6 +2,7 @@
 //! the customer space, and never posted to the ledger.
 
 use super::*;
+use crate::ledger::PeriodBound;
 use crate::render::{to_html, Printable};
 use comptoir_domain::quote::{PurchaseOrderEvent, QuoteEvent, QuoteStatus};
 
@@ -108,8 +109,8 @@ async fn a_quote_and_its_paid_purchase_order_are_read_printed_and_listed() {
     assert!(space.purchase_orders[0].paid);
     assert_eq!(space.purchase_orders[0].paid_at, Some(payment.recorded_at));
 
-    let from = at(-86_400);
-    let until = at(86_400 * 400);
+    let from = PeriodBound::Instant(at(-86_400));
+    let until = PeriodBound::Instant(at(86_400 * 400));
     assert!(
         p.ledger_entries(shop, from, until).unwrap().is_empty(),
         "a quote is not a sale"
