@@ -16,13 +16,15 @@ use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::Table;
 use crate::ledger;
 use crate::limits::{
-    REBUILD_CHUNK_EVENTS, REPLAY_PIECES_AHEAD, REPLAY_PIECE_EVENTS, ROW_CACHE_ROWS_MAX,
+    REBUILD_CHUNKS_AHEAD, REBUILD_CHUNK_EVENTS, REPLAY_PIECES_AHEAD, REPLAY_PIECE_EVENTS,
+    ROW_CACHE_ROWS_MAX,
 };
+use crate::row_bytes;
 use crate::rows::RowCache;
 use crate::store::{load_checkpoint, ApiKeyChange, WriteSet};
 use comptoir_eventlog::{EventLog, LogResult, Position, RecordedEvent};
 use sha2::{Digest, Sha256};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 /// The tree naming each projection's current tree.
 pub(crate) const META_TREE: &str = "meta";
@@ -128,18 +130,20 @@ pub(crate) fn checkpoint_of(
     }
 }
 
-/// SHA-256 over every key and value of `tree` past its bookkeeping.
+/// SHA-256 over every key and value of `tree` past its bookkeeping; a row's value as its JSON,
+/// so the digest speaks of the state, not of how `row_bytes` stores it.
 pub(crate) fn tree_digest(
     projection: ProjectionName,
     tree: &sled::Tree,
 ) -> ProjectionResult<[u8; 32]> {
     let mut hasher = Sha256::new();
     for entry in tree.range(projection.state_start()..) {
-        let (key, value) = entry?;
+        let (key, stored) = entry?;
+        let value = row_bytes::logical(&key, &stored)?;
         hasher.update((key.len() as u64).to_be_bytes());
         hasher.update(&key);
         hasher.update((value.len() as u64).to_be_bytes());
-        hasher.update(&value);
+        hasher.update(value.as_ref());
     }
     Ok(hasher.finalize().into())
 }
@@ -267,15 +271,67 @@ fn read_chunks(
 
 /// Applies what `pieces` delivers to every target, in commits of up to `REBUILD_CHUNK_EVENTS`
 /// events, until the channel closes.
+///
+/// Each projection has its own tree, row cache and checkpoint and shares nothing with the others,
+/// so each applies on its own thread: a rebuild takes as long as its slowest projection rather
+/// than their sum. A chunk is shared by reference; each applier holds at most
+/// `REBUILD_CHUNKS_AHEAD` chunks waiting, so memory stays bounded by the slowest one.
 fn apply_chunks(
     targets: &[(ProjectionName, sled::Tree)],
     pieces: mpsc::Receiver<ProjectionResult<DecodedChunk>>,
     progress: &mut dyn FnMut(Position),
 ) -> ProjectionResult<()> {
-    let mut caches: Vec<RowCache> = targets
-        .iter()
-        .map(|_| RowCache::new(ROW_CACHE_ROWS_MAX))
-        .collect();
+    let (done_sender, done) = mpsc::channel::<(usize, Position)>();
+    std::thread::scope(|scope| {
+        let mut appliers = Vec::new();
+        let mut handles = Vec::new();
+        for (index, (projection, tree)) in targets.iter().enumerate() {
+            let (sender, chunks) = mpsc::sync_channel::<Arc<DecodedChunk>>(REBUILD_CHUNKS_AHEAD);
+            let done_sender = done_sender.clone();
+            appliers.push(sender);
+            handles.push(scope.spawn(move || {
+                apply_chunks_to(*projection, tree, chunks, |position| {
+                    // The dispatcher only stops listening once every applier is done.
+                    let _ = done_sender.send((index, position));
+                })
+            }));
+        }
+        drop(done_sender);
+        let dispatched = dispatch_chunks(pieces, &appliers, &done, progress);
+        // Closing the channels ends each applier after what it was sent.
+        drop(appliers);
+        for handle in handles {
+            let applied = handle.join().unwrap_or_else(|_| {
+                Err(ProjectionError::Corrupt {
+                    key: String::new(),
+                    reason: "a projection's applier panicked during a replay".to_string(),
+                })
+            });
+            // An applier's own error says why a send to it failed: it comes first.
+            if let Err(error) = applied {
+                return Err(error);
+            }
+        }
+        // Every applier has finished: the last chunk is applied everywhere.
+        if let Some(last) = dispatched? {
+            progress(last);
+        }
+        Ok(())
+    })
+}
+
+/// Cuts `pieces` into chunks and hands each to every applier; calls `progress` with the
+/// position all of them have applied. Returns the last position dispatched, or early (with
+/// none) when an applier stopped: the caller reports that applier's error.
+fn dispatch_chunks(
+    pieces: mpsc::Receiver<ProjectionResult<DecodedChunk>>,
+    appliers: &[mpsc::SyncSender<Arc<DecodedChunk>>],
+    done: &mpsc::Receiver<(usize, Position)>,
+    progress: &mut dyn FnMut(Position),
+) -> ProjectionResult<Option<Position>> {
+    let mut applied: Vec<Position> = vec![0; appliers.len()];
+    let mut reported = 0;
+    let mut last = None;
     let mut pieces = pieces.into_iter().peekable();
     while pieces.peek().is_some() {
         let (mut chunk, mut decoded) = (Vec::new(), Vec::new());
@@ -287,14 +343,51 @@ fn apply_chunks(
             chunk.extend(events);
             decoded.extend(decoded_events);
         }
-        let Some(last) = chunk.last().map(|e| e.position) else {
+        let Some(chunk_last) = chunk.last().map(|event| event.position) else {
             continue;
         };
-        for ((projection, tree), rows) in targets.iter().zip(&mut caches) {
-            let checkpoint = chunk[0].position - 1;
-            apply_to(*projection, tree, rows, checkpoint, &chunk, &decoded)?;
+        let chunk = Arc::new((chunk, decoded));
+        for applier in appliers {
+            if applier.send(chunk.clone()).is_err() {
+                return Ok(None);
+            }
         }
-        progress(last);
+        last = Some(chunk_last);
+        for (index, position) in done.try_iter() {
+            applied[index] = position;
+        }
+        let everywhere = applied.iter().copied().min().unwrap_or(0);
+        if everywhere > reported {
+            reported = everywhere;
+            progress(everywhere);
+        }
+    }
+    Ok(last)
+}
+
+/// One projection's applier: applies every chunk `chunks` delivers, in order, calling `applied`
+/// after each commit.
+fn apply_chunks_to(
+    projection: ProjectionName,
+    tree: &sled::Tree,
+    chunks: mpsc::Receiver<Arc<DecodedChunk>>,
+    mut applied: impl FnMut(Position),
+) -> ProjectionResult<()> {
+    let mut rows = RowCache::new(ROW_CACHE_ROWS_MAX);
+    for chunk in chunks {
+        let (events, decoded) = chunk.as_ref();
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            continue;
+        };
+        apply_to(
+            projection,
+            tree,
+            &mut rows,
+            first.position - 1,
+            events,
+            decoded,
+        )?;
+        applied(last.position);
     }
     Ok(())
 }
@@ -322,4 +415,77 @@ pub(crate) fn fresh_tree(
     let tree = db.open_tree(&name)?;
     tree.clear()?;
     Ok((name, tree))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn event(position: Position) -> RecordedEvent {
+        RecordedEvent {
+            position,
+            stream: "test-1".to_string(),
+            stream_version: position,
+            event_id: uuid::Uuid::from_u128(position.into()),
+            event_type: "Unknown".to_string(),
+            schema_version: 1,
+            recorded_at: Utc.timestamp_opt(0, 0).single().expect("epoch"),
+            metadata: Default::default(),
+            payload: Vec::new(),
+        }
+    }
+
+    fn pieces(positions: &[Position]) -> mpsc::Receiver<ProjectionResult<DecodedChunk>> {
+        let (sender, receiver) = mpsc::sync_channel(positions.len());
+        for position in positions {
+            sender
+                .send(Ok((vec![event(*position)], vec![None])))
+                .expect("send");
+        }
+        receiver
+    }
+
+    fn targets() -> Vec<(ProjectionName, sled::Tree)> {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        ProjectionName::ALL
+            .into_iter()
+            .map(|projection| (projection, db.open_tree(projection.as_str()).expect("tree")))
+            .collect()
+    }
+
+    #[test]
+    fn every_projection_applies_every_chunk_and_progress_ends_at_the_last_position() {
+        let targets = targets();
+        let positions: Vec<Position> = (1..=3_000).collect();
+        let mut reported = Vec::new();
+        apply_chunks(&targets, pieces(&positions), &mut |p| reported.push(p)).expect("replay");
+        for (projection, tree) in &targets {
+            assert_eq!(checkpoint_of(*projection, tree).expect("checkpoint"), 3_000);
+        }
+        assert_eq!(reported.last(), Some(&3_000));
+        assert!(
+            reported.windows(2).all(|pair| pair[0] < pair[1]),
+            "{reported:?}"
+        );
+    }
+
+    #[test]
+    fn an_applier_that_fails_stops_the_replay_with_its_error() {
+        let targets = targets();
+        // A gap at 2,500, then enough events that the dispatcher is still sending when the
+        // appliers stop: the replay must end with the gap, not hang or succeed.
+        let positions: Vec<Position> = (1..=2_499).chain(2_501..=9_000).collect();
+        let outcome = apply_chunks(&targets, pieces(&positions), &mut |_| {});
+        assert!(
+            matches!(
+                outcome,
+                Err(ProjectionError::Gap {
+                    expected: 2_500,
+                    got: 2_501
+                })
+            ),
+            "{outcome:?}"
+        );
+    }
 }

@@ -33,6 +33,7 @@ mod queries;
 mod rebuild;
 pub mod render;
 pub mod report_schedules;
+mod row_bytes;
 mod rows;
 mod runner;
 pub mod sample;

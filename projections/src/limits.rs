@@ -32,6 +32,9 @@ pub const LEDGER_ENTRIES_PER_READ_MAX: usize = 20_000;
 /// 1,024) without saving CPU, because the row cache already spares the next commit the rows
 /// consecutive commits share.
 pub const REBUILD_CHUNK_EVENTS: usize = 1_024;
+/// Chunks a rebuild holds ready for each projection's applier beyond the one it applies: one
+/// lets a faster applier run ahead by a chunk without letting memory follow the log.
+pub const REBUILD_CHUNKS_AHEAD: usize = 1;
 /// Events a rebuild's reader decodes and hands over at once: small, so that what it holds ahead
 /// of the applier (the piece it builds and `REPLAY_PIECES_AHEAD` in the channel) stays far below
 /// a commit's worth of events.
@@ -50,4 +53,5 @@ const _: () = assert!(PAGE_LIMIT_MAX <= PAGE_SCAN_ROWS_MAX);
 const _: () = assert!(SEARCH_CHARS_MAX < CURSOR_BYTES_MAX);
 const _: () = assert!(COMMIT_EVENTS_MAX > 0);
 const _: () = assert!(REPLAY_PIECES_AHEAD > 0);
+const _: () = assert!(REBUILD_CHUNKS_AHEAD > 0);
 const _: () = assert!(REPLAY_PIECE_EVENTS <= REBUILD_CHUNK_EVENTS);

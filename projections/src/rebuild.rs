@@ -59,21 +59,46 @@ pub fn rebuild_projections(
         targets.push((*projection, tree));
     }
     replay_into(log, &targets, head, &mut |applied| progress(applied, head))?;
-    let mut outcomes = Vec::new();
-    for ((projection, tree), name) in targets.iter().zip(names) {
+    for ((projection, _), name) in targets.iter().zip(names) {
         let old = engine::current_tree_name(&meta, *projection)?;
         // The swap: one write makes the new tree current; the old one goes afterwards.
         meta.insert(projection.as_str(), name.as_bytes())?;
         meta.flush()?;
         db.drop_tree(old.as_bytes())?;
-        outcomes.push(RebuildOutcome {
-            projection: *projection,
-            position: engine::checkpoint_of(*projection, tree)?,
-            digest: engine::tree_digest(*projection, tree)?,
-        });
     }
+    let outcomes = outcomes_of(&targets)?;
     db.flush()?;
     Ok(outcomes)
+}
+
+/// Each rebuilt tree's position and digest, digested side by side: a digest reads its whole
+/// tree, and the trees share nothing.
+fn outcomes_of(targets: &[(ProjectionName, sled::Tree)]) -> ProjectionResult<Vec<RebuildOutcome>> {
+    std::thread::scope(|scope| {
+        let digests: Vec<_> = targets
+            .iter()
+            .map(|(projection, tree)| {
+                scope.spawn(move || -> ProjectionResult<RebuildOutcome> {
+                    Ok(RebuildOutcome {
+                        projection: *projection,
+                        position: engine::checkpoint_of(*projection, tree)?,
+                        digest: engine::tree_digest(*projection, tree)?,
+                    })
+                })
+            })
+            .collect();
+        digests
+            .into_iter()
+            .map(|digest| {
+                digest.join().unwrap_or_else(|_| {
+                    Err(ProjectionError::Corrupt {
+                        key: String::new(),
+                        reason: "a digest's thread panicked".to_string(),
+                    })
+                })
+            })
+            .collect()
+    })
 }
 
 /// Compares each projection's stored state with a fresh rebuild up to the same checkpoint, in

@@ -6,6 +6,7 @@ use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY};
 use crate::keys::{instant_id_suffix, key, Table};
 use crate::limits::PAGE_SCAN_ROWS_MAX;
 use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
+use crate::row_bytes;
 use crate::rows::{CachedRow, RowCache};
 use crate::views::{ApiKeyView, OrderSummary, OrderView};
 use comptoir_eventlog::Position;
@@ -15,15 +16,18 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::ops::Bound;
 
+/// The stored bytes of a row: its JSON, compressed by `row_bytes`.
 pub(crate) fn encode_value<T: Serialize>(key: &[u8], value: &T) -> ProjectionResult<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|error| ProjectionError::Corrupt {
+    let json = serde_json::to_vec(value).map_err(|error| ProjectionError::Corrupt {
         key: display_key(key),
         reason: format!("cannot encode: {error}"),
-    })
+    })?;
+    row_bytes::stored(key, json)
 }
 
 pub(crate) fn decode_value<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> ProjectionResult<T> {
-    serde_json::from_slice(bytes).map_err(|error| ProjectionError::Corrupt {
+    let json = row_bytes::logical(key, bytes)?;
+    serde_json::from_slice(&json).map_err(|error| ProjectionError::Corrupt {
         key: display_key(key),
         reason: error.to_string(),
     })
