@@ -36,7 +36,7 @@ use uuid::Uuid;
 /// The SIREN of the sample shop's company.
 pub const SAMPLE_SIREN: &str = "812345678";
 /// Customers the sample orders cycle through.
-const SAMPLE_CUSTOMERS: u64 = 40;
+pub(crate) const SAMPLE_CUSTOMERS: u64 = 40;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SampleError {

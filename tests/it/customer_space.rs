@@ -4,7 +4,9 @@
 use serde_json::{json, Value};
 
 use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
-use crate::support::spawn_app;
+use crate::reports::{assert_fec_checks, fec_file};
+use crate::support::{spawn_app, spawn_app_with_test_clock};
+use crate::time_zones::set_clock;
 
 /// Registers Claire through the storefront; returns her customer id and the write's position.
 pub async fn claire(shop: &PhotoShop) -> (String, u64) {
@@ -321,6 +323,66 @@ async fn an_order_with_a_moved_email_keeps_its_messages_and_store_credit_on_the_
         notes[0]["used_at"].is_string(),
         "the account spent the credit note's whole amount: {space}"
     );
+}
+
+#[tokio::test]
+async fn the_ledger_posts_an_order_with_a_moved_email_on_the_accounts_auxiliary_account() {
+    // Proves that after an email change, the FEC's 411 lines of an order placed with the new
+    // email (naming no account) carry the account's auxiliary account, not the one the email
+    // derives to; and that an order placed with that email before the move keeps the email's own
+    // auxiliary account on all its lines, even for its payment recorded after the move.
+    let (dir, app) = spawn_app_with_test_clock().await;
+    set_clock(&Api::owner(&app), "2026-06-15T09:00:00Z").await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (customer_id, registered_at) = claire(&shop).await;
+    let storefront = shop.as_role("storefront");
+    let moved_email = "claire@atelier.fr";
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 12}]);
+    let order = home_order(&shop, moved_email, lines);
+    let (early_id, early_total) = place(&storefront, &shop, &order).await;
+    let path = shop.path(&format!("/customers/{customer_id}"));
+    storefront
+        .get(&format!("{path}?min_position={registered_at}"))
+        .await
+        .expect(200);
+    move_to(&storefront, &path, moved_email).await.expect(200);
+    pay(&storefront, &shop, &early_id, "card", &early_total).await;
+    let (late_id, late_total) = place(&storefront, &shop, &order).await;
+    let paid_at = pay(&storefront, &shop, &late_id, "card", &late_total).await;
+
+    let (name, fec) = fec_file(&shop, 2026, paid_at).await;
+    let shop_uuid = uuid::Uuid::parse_str(&shop.shop_id).expect("shop id");
+    let email_id = uuid::Uuid::new_v5(&shop_uuid, moved_email.as_bytes()).to_string();
+    for (order_id, owner) in [(&early_id, &email_id), (&late_id, &customer_id)] {
+        let pieces = order_pieces(&shop, order_id, paid_at).await;
+        let auxiliary: Vec<&str> = fec
+            .lines()
+            .skip(1)
+            .map(|line| line.split('\t').collect::<Vec<_>>())
+            .filter(|cells| cells[4] == "411" && pieces.iter().any(|p| p == cells[8]))
+            .map(|cells| cells[6])
+            .collect();
+        let expected = aux_account_of(owner);
+        assert_eq!(auxiliary, [expected.as_str(); 2], "{order_id}: {fec}");
+    }
+    assert_ne!(aux_account_of(&email_id), aux_account_of(&customer_id));
+    assert_fec_checks(dir.path(), &name, &fec);
+}
+
+/// The ledger's auxiliary account of the account `id`: `C` and its first 12 hex digits.
+fn aux_account_of(id: &str) -> String {
+    let hex: String = id.chars().filter(|c| *c != '-').take(12).collect();
+    format!("C{}", hex.to_uppercase())
+}
+
+/// The FEC piece references of an order's entries: its invoice number, and the order reference
+/// its payments are booked under (`CMD-` and the first 12 hex digits of its id).
+async fn order_pieces(shop: &PhotoShop, order_id: &str, at: u64) -> [String; 2] {
+    let path = shop.path(&format!("/orders/{order_id}?min_position={at}"));
+    let order = shop.manager.get(&path).await.expect(200);
+    let invoice = order.body["invoice_number"].as_str().expect("invoiced");
+    let hex: String = order_id.chars().filter(|c| *c != '-').take(12).collect();
+    [invoice.to_string(), format!("CMD-{}", hex.to_uppercase())]
 }
 
 /// Sends `body` in the customer's thread as `api`; returns the answer's body.

@@ -6,6 +6,10 @@
 //! instant falls on in the zone in force when it is posted, stored on the entry, so a later zone
 //! change never moves an entry from one period to another.
 //!
+//! Customers are accounts: an order's 411/4191 postings name the auxiliary account of the account
+//! it belongs to, resolved when it is placed from the email claims the ledger keeps itself
+//! (`CustomerEmailClaimed`), so one customer's balance is never split across an email change.
+//!
 //! Entries are keyed by shop, local day, then a per-shop entry number given in log order, so the
 //! journal reads in date order and the FEC export is one range scan. Each posting also adds to a
 //! running balance per (shop, local month, account), so a trial balance reads one row per account

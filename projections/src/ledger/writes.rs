@@ -34,6 +34,8 @@ pub(crate) enum LedgerTable {
     OrderParty = 0x07,
     /// shop → the IANA name of the zone its days are counted in, as its events last set it.
     TimeZone = 0x08,
+    /// shop, id an email derives to → the account that moved to that email (its claim).
+    CustomerAlias = 0x09,
 }
 
 pub(crate) const LEDGER_CHECKPOINT_KEY: &[u8] = &[LedgerTable::Meta as u8, b'c'];
@@ -44,8 +46,10 @@ pub(crate) const LEDGER_FORMAT_KEY: &[u8] = &[LedgerTable::Meta as u8, b'f'];
 /// The stored format of the ledger tree, written with every commit. A tree holding entries
 /// without it, or with another number, was written by other code and is replayed from the log
 /// (`engine::open_current_tree`). Format 1 (never written) keyed entries and balances by UTC
-/// day and month; format 2 keys them by the shop's local day and month and adds the zone table.
-pub(crate) const LEDGER_FORMAT: u32 = 2;
+/// day and month; format 2 keys them by the shop's local day and month and adds the zone table;
+/// format 3 adds the alias table and posts an order placed with an email an account moved to on
+/// that account's auxiliary account (format 2 posted it on the id the email derives to).
+pub(crate) const LEDGER_FORMAT: u32 = 3;
 
 pub(crate) fn ledger_key(table: LedgerTable, shop_id: Uuid, suffix: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + 16 + suffix.len());

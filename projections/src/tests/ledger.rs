@@ -504,3 +504,99 @@ async fn a_ledger_stored_in_the_older_format_is_replayed_on_open() {
         .expect("caught up");
     assert_eq!(reopened.digests().expect("digests"), live);
 }
+
+/// The auxiliary account the ledger gives the account `id`: `C` and its first 12 hex digits.
+fn aux_account_of(id: uuid::Uuid) -> String {
+    let hex = id.simple().to_string().to_uppercase();
+    format!("C{}", &hex[..12])
+}
+
+/// The auxiliary accounts on the 411 postings of the entries `posted` selects (by position).
+fn customer_aux_accounts(
+    entries: &[crate::ledger::LedgerEntry],
+    posted: impl Fn(Position) -> bool,
+) -> Vec<Option<String>> {
+    entries
+        .iter()
+        .filter(|e| posted(e.position))
+        .flat_map(|e| e.postings.iter().filter(|p| p.account == "411"))
+        .map(|p| p.aux_account.clone())
+        .collect()
+}
+
+// Proves the ledger posts an order placed with an email an account moved to (naming no account)
+// on that account's auxiliary account, and resolves the party once, when the order is placed: an
+// order placed before the claim keeps the email's own auxiliary account for its later payment and
+// invoice. Two rebuilds give the live digests (the alias table is part of the ledger's state).
+#[tokio::test]
+async fn an_order_with_an_email_an_account_moved_to_is_posted_on_the_account() {
+    use comptoir_domain::customer::{customer_id_for, stream_id, CustomerEvent};
+    let harness = Harness::new();
+    let mut shop = SampleShop::new(1, utc("2025-03-01T08:00:00Z"));
+    append(&harness, vec![shop.open().expect("shop opens")]).await;
+    // The sample's orders 0 and SAMPLE_CUSTOMERS are both placed with this email.
+    let (first_email, moved_email) = ("claire.martin@example.fr", "client0@example.fr");
+    let account = customer_id_for(shop.shop_id, first_email);
+    let email_id = customer_id_for(shop.shop_id, moved_email);
+    let (placed, rest): (Vec<_>, Vec<_>) = shop
+        .order(0)
+        .expect("order")
+        .into_iter()
+        .partition(|(_, event)| event.event_type == "OrderPlaced");
+    assert_eq!(placed.len(), 1);
+    append(&harness, vec![placed]).await;
+    let moved_at = utc("2025-03-01T08:40:00Z");
+    let changed = CustomerEvent::CustomerEmailChanged {
+        shop_id: shop.shop_id,
+        customer_id: account,
+        email: moved_email.into(),
+        email_as_typed: moved_email.into(),
+        previous_email: first_email.into(),
+        changed_at: moved_at,
+    };
+    let registered = super::customer_registered(shop.shop_id, first_email, "Claire", "Martin");
+    harness
+        .append(&stream_id(account), &[registered, changed])
+        .await;
+    let claimed = CustomerEvent::CustomerEmailClaimed {
+        shop_id: shop.shop_id,
+        email_id,
+        email: moved_email.into(),
+        claimed_by: account,
+        claimed_at: moved_at,
+    };
+    let claimed_at = harness.append(&stream_id(email_id), &[claimed]).await;
+    let early_paid = append(&harness, vec![rest]).await;
+    let late_order = shop.order(crate::sample::SAMPLE_CUSTOMERS).expect("order");
+    append(&harness, vec![late_order]).await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+
+    let entries = harness
+        .projections
+        .ledger_entries(
+            shop.shop_id,
+            PeriodBound::Day(day(2025, 1, 1)),
+            PeriodBound::Day(day(2026, 1, 1)),
+        )
+        .expect("entries");
+    let early = customer_aux_accounts(&entries, |p| p > claimed_at && p <= early_paid);
+    assert_eq!(early.len(), 2, "the invoice and the payment: {entries:?}");
+    assert!(early
+        .iter()
+        .all(|a| a.as_deref() == Some(&aux_account_of(email_id))));
+    let late = customer_aux_accounts(&entries, |p| p > early_paid);
+    assert_eq!(late.len(), 2, "the invoice and the payment: {entries:?}");
+    assert!(
+        late.iter()
+            .all(|a| a.as_deref() == Some(&aux_account_of(account))),
+        "{late:?}"
+    );
+    let account_lines = fec_lines(&harness, shop.shop_id, 2025)
+        .into_iter()
+        .filter(|cells| cells[6] == aux_account_of(account))
+        .count();
+    assert_eq!(account_lines, 2);
+
+    rebuilds_match_the_live_digests(harness, runner).await;
+}
