@@ -308,9 +308,7 @@ fn apply_chunks(
                 })
             });
             // An applier's own error says why a send to it failed: it comes first.
-            if let Err(error) = applied {
-                return Err(error);
-            }
+            applied?;
         }
         // Every applier has finished: the last chunk is applied everywhere.
         if let Some(last) = dispatched? {
