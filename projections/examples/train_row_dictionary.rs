@@ -40,7 +40,7 @@ fn train(db_path: &str, output: &str) -> Result<String, Box<dyn std::error::Erro
             if !matches!(value.first(), Some(b'{' | b'[')) {
                 continue;
             }
-            if seen % SAMPLE_EVERY == 0 {
+            if seen.is_multiple_of(SAMPLE_EVERY) {
                 samples.push(value.to_vec());
             }
             seen += 1;
