@@ -16,17 +16,23 @@
 //! it.
 
 use crate::error::ProjectionResult;
-use crate::store::{decode_value, encode_value};
+use crate::row_bytes;
+use crate::store::{decode_value, json_of};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// A cached row with its type erased: `encode` gives the bytes stored under its key and
-/// `extra_rows` the rows derived from it that are stored with it (an order's list row).
+/// A cached row with its type erased: `json` gives its JSON (what the commit compresses and
+/// stores under its key, see `row_bytes`) and `extra_rows` the rows derived from it that are
+/// stored with it (an order's list row), already in their stored form.
 pub(crate) trait CachedRow: Send {
-    fn encode(&self, key: &[u8]) -> ProjectionResult<Vec<u8>>;
-    /// The stored bytes when the row is kept encoded (no copy, no encode).
+    fn json(&self, key: &[u8]) -> ProjectionResult<Vec<u8>>;
+    /// The bytes the commit stores under its key.
+    fn stored(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        row_bytes::stored(key, self.json(key)?)
+    }
+    /// The JSON when the row is kept encoded (no copy, no encode).
     fn bytes(&self) -> Option<&[u8]> {
         None
     }
@@ -45,7 +51,7 @@ pub(crate) trait CachedRow: Send {
 struct Removed;
 
 impl CachedRow for Removed {
-    fn encode(&self, _key: &[u8]) -> ProjectionResult<Vec<u8>> {
+    fn json(&self, _key: &[u8]) -> ProjectionResult<Vec<u8>> {
         Ok(Vec::new())
     }
     fn as_any(&self) -> &dyn Any {
@@ -59,11 +65,12 @@ impl CachedRow for Removed {
     }
 }
 
-/// A row kept as its stored JSON: what `WriteSet::put` writes with any `Serialize` type.
+/// A row kept as its JSON: what `WriteSet::put` writes with any `Serialize` type. Kept plain,
+/// not as stored: a hot row is read far more often than it is stored.
 struct Encoded(Vec<u8>);
 
 impl CachedRow for Encoded {
-    fn encode(&self, _key: &[u8]) -> ProjectionResult<Vec<u8>> {
+    fn json(&self, _key: &[u8]) -> ProjectionResult<Vec<u8>> {
         Ok(self.0.clone())
     }
     fn bytes(&self) -> Option<&[u8]> {
@@ -77,12 +84,33 @@ impl CachedRow for Encoded {
     }
 }
 
+/// Bookkeeping bytes stored as they are (a format mark): not JSON, never decoded as a row.
+struct Raw(Vec<u8>);
+
+impl CachedRow for Raw {
+    fn json(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        Err(crate::error::ProjectionError::Corrupt {
+            key: crate::keys::display_key(key),
+            reason: "a bookkeeping row is not JSON".to_string(),
+        })
+    }
+    fn stored(&self, _key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        Ok(self.0.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
 /// A row kept decoded, stored as its own JSON.
 pub(crate) struct Typed<T>(pub T);
 
 impl<T: Serialize + Send + 'static> CachedRow for Typed<T> {
-    fn encode(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
-        encode_value(key, &self.0)
+    fn json(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        json_of(key, &self.0)
     }
     fn as_any(&self) -> &dyn Any {
         &self.0
@@ -103,6 +131,9 @@ struct Slot {
 /// Decoded rows by key; see the module doc.
 pub(crate) struct RowCache {
     rows: HashMap<Vec<u8>, Slot>,
+    /// The keys of the dirty rows: a commit visits these, not the whole cache, so its cost
+    /// follows what it wrote rather than what the cache holds.
+    dirty: HashSet<Vec<u8>>,
     /// Commits so far; stamps the rows each one touches.
     commits: u64,
     /// Rows kept past a commit; beyond it, only the rows the last commit touched stay.
@@ -113,6 +144,7 @@ impl RowCache {
     pub fn new(rows_max: usize) -> Self {
         RowCache {
             rows: HashMap::new(),
+            dirty: HashSet::new(),
             commits: 0,
             rows_max,
         }
@@ -131,7 +163,7 @@ impl RowCache {
         }
         match slot.row.bytes() {
             Some(bytes) => Ok(Some(Some(decode_value(key, bytes)?))),
-            None => Ok(Some(Some(decode_value(key, &slot.row.encode(key)?)?))),
+            None => Ok(Some(Some(decode_value(key, &slot.row.json(key)?)?))),
         }
     }
 
@@ -151,19 +183,27 @@ impl RowCache {
         slot.row.into_any().downcast::<T>().ok().map(|row| *row)
     }
 
-    /// Keeps the bytes of a row read from the tree (clean: the tree already holds them).
-    pub fn insert_clean(&mut self, key: Vec<u8>, bytes: Vec<u8>) {
-        self.insert(key, Box::new(Encoded(bytes)), false);
+    /// Keeps the JSON of a row read from the tree (clean: the tree already holds it).
+    pub fn insert_clean(&mut self, key: Vec<u8>, json: Vec<u8>) {
+        self.insert(key, Box::new(Encoded(json)), false);
     }
 
-    /// Records a write of `bytes` under `key`, stored by the next commit.
-    pub fn put_bytes(&mut self, key: Vec<u8>, bytes: Vec<u8>) {
-        self.insert(key, Box::new(Encoded(bytes)), true);
+    /// Records a write of the JSON `json` under `key`, stored by the next commit.
+    pub fn put_json(&mut self, key: Vec<u8>, json: Vec<u8>) {
+        self.insert(key, Box::new(Encoded(json)), true);
+    }
+
+    /// Records a write of bookkeeping bytes under `key`, stored as they are by the next commit.
+    pub fn put_raw(&mut self, key: Vec<u8>, bytes: Vec<u8>) {
+        self.insert(key, Box::new(Raw(bytes)), true);
     }
 
     /// Records `row` under `key`, dirty or not, as a type-erased row with its own encoding.
     pub fn insert(&mut self, key: Vec<u8>, row: Box<dyn CachedRow>, dirty: bool) {
         let touched = self.commits;
+        if dirty && !self.dirty.contains(&key) {
+            self.dirty.insert(key.clone());
+        }
         self.rows.insert(
             key,
             Slot {
@@ -175,14 +215,18 @@ impl RowCache {
     }
 
     /// Encodes every dirty row (and the rows derived from it) into `batch`. The keys are
-    /// distinct, so the hash map's order does not change what the batch stores.
+    /// distinct, so the hash set's order does not change what the batch stores. A dirty row
+    /// taken out and not put back (its applier failed) is not in the cache: nothing to store.
     pub fn write_dirty(&self, batch: &mut sled::Batch) -> ProjectionResult<()> {
-        for (key, slot) in self.rows.iter().filter(|(_, slot)| slot.dirty) {
+        for key in &self.dirty {
+            let Some(slot) = self.rows.get(key).filter(|slot| slot.dirty) else {
+                continue;
+            };
             if slot.row.is_removed() {
                 batch.remove(key.as_slice());
                 continue;
             }
-            batch.insert(key.as_slice(), slot.row.encode(key)?);
+            batch.insert(key.as_slice(), slot.row.stored(key)?);
             for (extra_key, bytes) in slot.row.extra_rows()? {
                 batch.insert(extra_key, bytes);
             }
@@ -194,11 +238,17 @@ impl RowCache {
     /// to its bound, keeping the rows this commit touched (the likeliest to be touched again).
     pub fn committed(&mut self) {
         let commits = self.commits;
-        for slot in self.rows.values_mut() {
-            slot.dirty = false;
+        for key in self.dirty.drain() {
+            let Some(slot) = self.rows.get_mut(&key) else {
+                continue;
+            };
+            // The tree now lacks a removed row itself.
+            if slot.row.is_removed() {
+                self.rows.remove(&key);
+            } else {
+                slot.dirty = false;
+            }
         }
-        // The tree now lacks those rows itself.
-        self.rows.retain(|_, slot| !slot.row.is_removed());
         if self.rows.len() > self.rows_max {
             self.rows.retain(|_, slot| slot.touched == commits);
         }
@@ -211,6 +261,7 @@ impl RowCache {
     /// Forgets everything, dirty rows included (their commit did not happen).
     pub fn clear(&mut self) {
         self.rows.clear();
+        self.dirty.clear();
     }
 
     #[cfg(test)]

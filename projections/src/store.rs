@@ -18,11 +18,15 @@ use std::ops::Bound;
 
 /// The stored bytes of a row: its JSON, compressed by `row_bytes`.
 pub(crate) fn encode_value<T: Serialize>(key: &[u8], value: &T) -> ProjectionResult<Vec<u8>> {
-    let json = serde_json::to_vec(value).map_err(|error| ProjectionError::Corrupt {
+    row_bytes::stored(key, json_of(key, value)?)
+}
+
+/// The JSON of a row (what a reader decodes, before `row_bytes` stores it).
+pub(crate) fn json_of<T: Serialize>(key: &[u8], value: &T) -> ProjectionResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|error| ProjectionError::Corrupt {
         key: display_key(key),
         reason: format!("cannot encode: {error}"),
-    })?;
-    row_bytes::stored(key, json)
+    })
 }
 
 pub(crate) fn decode_value<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> ProjectionResult<T> {
@@ -114,8 +118,8 @@ impl<'a> WriteSet<'a> {
     }
 
     pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> ProjectionResult<()> {
-        let bytes = encode_value(&key, value)?;
-        self.rows.get_mut().put_bytes(key, bytes);
+        let json = json_of(&key, value)?;
+        self.rows.get_mut().put_json(key, json);
         Ok(())
     }
 
@@ -168,11 +172,12 @@ pub(crate) fn cached_get<T: DeserializeOwned>(
     if let Some(known) = rows.get::<T>(key)? {
         return Ok(known);
     }
-    let Some(bytes) = tree.get(key)? else {
+    let Some(stored) = tree.get(key)? else {
         return Ok(None);
     };
-    let row = decode_value(key, &bytes)?;
-    rows.insert_clean(key.to_vec(), bytes.to_vec());
+    let json = row_bytes::logical(key, &stored)?.into_owned();
+    let row = decode_value(key, &json)?;
+    rows.insert_clean(key.to_vec(), json);
     Ok(Some(row))
 }
 
@@ -195,8 +200,8 @@ pub(crate) fn commit_rows(
 struct OrderRow(OrderView);
 
 impl CachedRow for OrderRow {
-    fn encode(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
-        encode_value(key, &self.0)
+    fn json(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        json_of(key, &self.0)
     }
 
     fn extra_rows(&self) -> ProjectionResult<Vec<(Vec<u8>, Vec<u8>)>> {

@@ -6,7 +6,7 @@ use crate::apply::Decoded;
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::display_key;
 use crate::rows::{RowCache, Typed};
-use crate::store::{cached_get, commit_rows, encode_value};
+use crate::store::{cached_get, commit_rows, json_of};
 use chrono::{Datelike, NaiveDate};
 use comptoir_eventlog::{Position, RecordedEvent};
 use serde::de::DeserializeOwned;
@@ -102,8 +102,8 @@ impl<'a> LedgerWrites<'a> {
     }
 
     pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> ProjectionResult<()> {
-        let bytes = encode_value(&key, value)?;
-        self.rows.get_mut().put_bytes(key, bytes);
+        let json = json_of(&key, value)?;
+        self.rows.get_mut().put_json(key, json);
         Ok(())
     }
 
@@ -129,7 +129,7 @@ impl<'a> LedgerWrites<'a> {
     /// Writes every change, the format and the checkpoint in one atomic sled batch.
     pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<()> {
         // With every commit, so any tree holding entries says which format they are in.
-        self.rows.get_mut().put_bytes(
+        self.rows.get_mut().put_raw(
             LEDGER_FORMAT_KEY.to_vec(),
             LEDGER_FORMAT.to_be_bytes().to_vec(),
         );

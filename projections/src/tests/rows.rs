@@ -145,3 +145,33 @@ fn a_removed_row_reads_as_absent_and_the_commit_deletes_it() {
     writes.commit(3).unwrap();
     assert_eq!(get::<DailyUsage>(&tree, &key).unwrap(), Some(day(4)));
 }
+
+#[test]
+fn a_row_written_then_removed_is_deleted_by_the_next_commit_and_only_once_written() {
+    // Proves the commit visits each dirty key once, whatever happened to it in between: written
+    // twice then removed, the tree loses it; written again in a later commit, it is back.
+    let (_dir, tree) = tree();
+    let mut rows = RowCache::new(16);
+    let key = id_key(Table::DailyUsage, Uuid::nil(), Uuid::from_u128(9));
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    writes.put(key.clone(), &day(1)).unwrap();
+    writes.commit(1).unwrap();
+    assert!(tree.get(&key).unwrap().is_some());
+
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    writes.put(key.clone(), &day(2)).unwrap();
+    writes.remove(key.clone());
+    assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), None);
+    writes.commit(2).unwrap();
+    assert!(tree.get(&key).unwrap().is_none());
+    assert_eq!(
+        rows.len(),
+        0,
+        "a removed row leaves the cache with its commit"
+    );
+
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    writes.put(key.clone(), &day(3)).unwrap();
+    writes.commit(3).unwrap();
+    assert_eq!(get::<DailyUsage>(&tree, &key).unwrap(), Some(day(3)));
+}
