@@ -281,6 +281,14 @@ fn apply_chunks(
     pieces: mpsc::Receiver<ProjectionResult<DecodedChunk>>,
     progress: &mut dyn FnMut(Position),
 ) -> ProjectionResult<()> {
+    // Progress only ever moves forward, whether the dispatcher or the end reports it.
+    let mut reported = 0;
+    let mut progress = |position: Position| {
+        if position > reported {
+            reported = position;
+            progress(position);
+        }
+    };
     let (done_sender, done) = mpsc::channel::<(usize, Position)>();
     std::thread::scope(|scope| {
         let mut appliers = Vec::new();
@@ -297,7 +305,7 @@ fn apply_chunks(
             }));
         }
         drop(done_sender);
-        let dispatched = dispatch_chunks(pieces, &appliers, &done, progress);
+        let dispatched = dispatch_chunks(pieces, &appliers, &done, &mut progress);
         // Closing the channels ends each applier after what it was sent.
         drop(appliers);
         for handle in handles {
@@ -328,7 +336,6 @@ fn dispatch_chunks(
     progress: &mut dyn FnMut(Position),
 ) -> ProjectionResult<Option<Position>> {
     let mut applied: Vec<Position> = vec![0; appliers.len()];
-    let mut reported = 0;
     let mut last = None;
     let mut pieces = pieces.into_iter().peekable();
     while pieces.peek().is_some() {
@@ -354,11 +361,7 @@ fn dispatch_chunks(
         for (index, position) in done.try_iter() {
             applied[index] = position;
         }
-        let everywhere = applied.iter().copied().min().unwrap_or(0);
-        if everywhere > reported {
-            reported = everywhere;
-            progress(everywhere);
-        }
+        progress(applied.iter().copied().min().unwrap_or(0));
     }
     Ok(last)
 }
