@@ -2,9 +2,9 @@
 //! the same measures for every group. Computed on demand from the order read models (no tree of
 //! its own), so they are exactly as current as the orders and need no rebuild.
 //!
-//! What counts: the orders placed in `[from, until)` (the period is always on the placed date,
-//! so a period's figures do not move when an old order is paid late) that pass the status
-//! filter. `paid`, the default, keeps the orders that reached paid (they have an invoice),
+//! What counts: the orders placed in `[from, until)` that pass the status filter. The period is
+//! always on the placed date, as the manual's date filters and "order day" grouping read: an
+//! order paid late joins the period it was placed in. `paid`, the default, keeps the orders that reached paid (they have an invoice),
 //! whatever happened after: in production, shipped, ready, delivered, returned. Sales statistics
 //! are about sales: the manual has staff mark an in-store payment as paid precisely "to keep a
 //! trace of it in the statistics", so an order nobody paid is not a sale. `all` keeps every
@@ -366,8 +366,8 @@ impl Projections {
         })
     }
 
-    /// The shop's orders placed in the period that the status filter keeps; counts every order read
-    /// into `orders_read` and refuses to read past `STATISTICS_ORDERS_MAX`.
+    /// The shop's orders placed in the period that the status filter keeps; counts every order
+    /// read into `orders_read` and refuses to read past `STATISTICS_ORDERS_MAX`.
     fn orders_placed(
         &self,
         shop_id: Uuid,

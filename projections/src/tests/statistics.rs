@@ -185,27 +185,36 @@ async fn every_grouping_splits_the_same_totals_exactly() {
     }
 }
 
+/// The sample shop's statistics of March 2025 (UTC), where every sample order falls.
+fn march(
+    harness: &Harness,
+    shop_id: uuid::Uuid,
+    group_by: GroupBy,
+    status: StatusFilter,
+) -> crate::statistics::Statistics {
+    let query = StatisticsQuery {
+        from: at(2025, 3, 1, 0),
+        until: at(2025, 4, 1, 0),
+        group_by,
+        status,
+        zone: Tz::UTC,
+    };
+    harness
+        .projections
+        .statistics(&[shop_id], &query)
+        .expect("statistics")
+}
+
 fn check_groupings(
     harness: &Harness,
     shop_id: uuid::Uuid,
     status: StatusFilter,
     counted: &[&OrderSummary],
 ) {
-    let (from, until) = (at(2025, 3, 1, 0), at(2025, 4, 1, 0));
     let gross: Decimal = counted.iter().map(|o| o.total_incl_vat).sum();
     let mut totals_seen = Vec::new();
     for group_by in GroupBy::ALL {
-        let query = StatisticsQuery {
-            from,
-            until,
-            group_by,
-            status,
-            zone: Tz::UTC,
-        };
-        let statistics = harness
-            .projections
-            .statistics(&[shop_id], &query)
-            .expect("statistics");
+        let statistics = march(harness, shop_id, group_by, status);
         let sum = sum_rows(&statistics.rows);
         let totals = &statistics.totals;
         assert_eq!(totals.orders, counted.len() as u64, "{group_by:?}");
@@ -255,21 +264,18 @@ async fn unpaid_orders_count_only_when_asked_for() {
         .filter(|o| o.invoice_number.is_none())
         .collect();
     assert_eq!(unpaid.len() as u64, UNPAID_ORDERS);
-    let totals = |status| {
-        let query = StatisticsQuery {
-            from: at(2025, 3, 1, 0),
-            until: at(2025, 4, 1, 0),
-            group_by: GroupBy::OrderNumber,
-            status,
-            zone: Tz::UTC,
-        };
-        harness
-            .projections
-            .statistics(&[shop.shop_id], &query)
-            .expect("statistics")
-    };
-    let paid = totals(StatusFilter::Paid);
-    let all = totals(StatusFilter::All);
+    let paid = march(
+        &harness,
+        shop.shop_id,
+        GroupBy::OrderNumber,
+        StatusFilter::Paid,
+    );
+    let all = march(
+        &harness,
+        shop.shop_id,
+        GroupBy::OrderNumber,
+        StatusFilter::All,
+    );
     assert_eq!(paid.totals.orders, PAID_ORDERS);
     assert_eq!(all.totals.orders, PAID_ORDERS + UNPAID_ORDERS);
     let unpaid_gross: Decimal = unpaid.iter().map(|o| o.total_incl_vat).sum();
@@ -297,17 +303,12 @@ async fn order_rows_are_labelled_with_the_invoice_or_the_order_reference() {
     let _runner = harness.spawn_runner();
     let shop = sample_with_unpaid(&harness).await;
     let orders = march_orders(&harness, shop.shop_id);
-    let query = StatisticsQuery {
-        from: at(2025, 3, 1, 0),
-        until: at(2025, 4, 1, 0),
-        group_by: GroupBy::OrderNumber,
-        status: StatusFilter::All,
-        zone: Tz::UTC,
-    };
-    let statistics = harness
-        .projections
-        .statistics(&[shop.shop_id], &query)
-        .expect("statistics");
+    let statistics = march(
+        &harness,
+        shop.shop_id,
+        GroupBy::OrderNumber,
+        StatusFilter::All,
+    );
     assert_eq!(statistics.rows.len(), orders.len());
     for order in &orders {
         let row = statistics
