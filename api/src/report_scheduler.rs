@@ -23,7 +23,7 @@ use comptoir_domain::report_schedule::{
     self, ReportPeriod, ReportSchedule, ReportScheduleCommand, ReportSettings,
 };
 use comptoir_domain::{Aggregate, Environment};
-use comptoir_projections::statistics::{GroupBy, StatisticsQuery};
+use comptoir_projections::statistics::{GroupBy, StatisticsQuery, StatusFilter};
 use uuid::Uuid;
 
 use crate::commands::{execute_many, CommandInput};
@@ -187,6 +187,8 @@ async fn render(
         from,
         until,
         group_by: GroupBy::parse(settings.group_by.as_str())?,
+        // A mailed report is the statistics' default: sales, i.e. paid orders.
+        status: StatusFilter::Paid,
         zone,
     };
     let projections = state.projections.clone();

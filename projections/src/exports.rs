@@ -210,7 +210,8 @@ fn xml_measures(measures: &Measures) -> String {
         .collect()
 }
 
-/// The statistics as XML: `<statistics>` with the period, the grouping, `<row>`s and `<totals>`.
+/// The statistics as XML: `<statistics>` with the period, the grouping, the status filter,
+/// `<row>`s and `<totals>`.
 pub fn statistics_xml(statistics: &Statistics) -> String {
     let shops: String = statistics
         .shop_ids
@@ -218,8 +219,9 @@ pub fn statistics_xml(statistics: &Statistics) -> String {
         .map(|id| format!("<shop id=\"{id}\"/>"))
         .collect();
     let mut xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<statistics group_by=\"{}\" from=\"{}\" until=\"{}\">\n<shops>{shops}</shops>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<statistics group_by=\"{}\" status=\"{}\" from=\"{}\" until=\"{}\">\n<shops>{shops}</shops>\n",
         statistics.group_by.as_str(),
+        statistics.status.as_str(),
         statistics.from.to_rfc3339(),
         statistics.until.to_rfc3339(),
     );

@@ -345,15 +345,7 @@ impl SampleShop {
 
     /// The `n`th order (from 0) and everything that happens to it; see the module doc.
     pub fn order(&mut self, n: u64) -> Result<SampleEvents, SampleError> {
-        let placed_at = self.start + Duration::minutes(37 * (n as i64 + 1));
-        let order_id = self.id();
-        let mut step = OrderStep {
-            stream: order::stream_id(order_id),
-            state: Order::default(),
-            events: Vec::new(),
-        };
-        let place = self.place_command(n, order_id);
-        self.decide_order(&mut step, &OrderCommand::Place(Box::new(place)), placed_at)?;
+        let (mut step, placed_at) = self.place(n)?;
         let paid_at = placed_at + Duration::minutes(5);
         self.pay(&mut step, n, paid_at)?;
         let invoice = invoice_body(&self.profile, &step.state)?;
@@ -384,6 +376,26 @@ impl SampleShop {
         let mut out = step.events;
         out.extend(documents);
         Ok(out)
+    }
+
+    /// The `n`th order placed and never paid (an abandoned checkout), for what must ignore it.
+    pub fn unpaid_order(&mut self, n: u64) -> Result<SampleEvents, SampleError> {
+        let (step, _) = self.place(n)?;
+        Ok(step.events)
+    }
+
+    /// Places the `n`th order, at its time in the sample's schedule.
+    fn place(&mut self, n: u64) -> Result<(OrderStep, DateTime<Utc>), SampleError> {
+        let placed_at = self.start + Duration::minutes(37 * (n as i64 + 1));
+        let order_id = self.id();
+        let mut step = OrderStep {
+            stream: order::stream_id(order_id),
+            state: Order::default(),
+            events: Vec::new(),
+        };
+        let place = self.place_command(n, order_id);
+        self.decide_order(&mut step, &OrderCommand::Place(Box::new(place)), placed_at)?;
+        Ok((step, placed_at))
     }
 
     fn customer(&self, n: u64) -> OrderCustomer {

@@ -2,9 +2,19 @@
 //! the same measures for every group. Computed on demand from the order read models (no tree of
 //! its own), so they are exactly as current as the orders and need no rebuild.
 //!
-//! What counts: every order placed in `[from, until)` except cancelled ones (their sale did not
-//! happen; a cancelled paid order's credit note cancels its invoice). Amounts are the order's
-//! totals after its coupon; credit notes are those of the counted orders, whenever issued.
+//! What counts: the orders placed in `[from, until)` that pass the status filter. The period is
+//! always on the placed date, as the manual's date filters and "order day" grouping read: an
+//! order paid late joins the period it was placed in. `paid`, the default, keeps the orders that reached paid (they have an invoice),
+//! whatever happened after: in production, shipped, ready, delivered, returned. Sales statistics
+//! are about sales: the manual has staff mark an in-store payment as paid precisely "to keep a
+//! trace of it in the statistics", so an order nobody paid is not a sale. `all` keeps every
+//! placed order, paid or not. Both leave cancelled orders out: their sale did not happen, and a
+//! cancelled paid order's credit note cancels its invoice (the domain allows cancelling a paid
+//! order, always with that credit note).
+//!
+//! Amounts are the order's totals after its coupon. Credit notes are those of the counted
+//! orders, whenever issued (a return credited months later counts against the order's period,
+//! not the return's), so the measure says how much of the period's sales was given back.
 //!
 //! Every grouping splits the same amounts, so for each measure but `orders` the rows add up to
 //! the totals exactly: grouped by product type, the shipping and the coupon discounts (and the
@@ -12,6 +22,7 @@
 
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{instant_bytes, shop_prefix, Table};
+use crate::ledger::order_ref;
 use crate::store;
 use crate::views::{OrderSummary, OrderView};
 use crate::Projections;
@@ -157,11 +168,55 @@ fn invalid(reason: String) -> ProjectionError {
     ProjectionError::InvalidQuery { reason }
 }
 
+/// Which of the period's orders are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusFilter {
+    /// Orders that reached paid, whatever happened after; not cancelled ones.
+    Paid,
+    /// Every placed order, paid or not; not cancelled ones.
+    All,
+}
+
+impl StatusFilter {
+    pub const ALL: [StatusFilter; 2] = [StatusFilter::Paid, StatusFilter::All];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Paid => "paid",
+            StatusFilter::All => "all",
+        }
+    }
+
+    pub fn parse(text: &str) -> ProjectionResult<StatusFilter> {
+        StatusFilter::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| invalid(format!("unknown status {text:?}: paid or all")))
+    }
+
+    /// Whether an order in `status` is counted. Every status past `Placed` but `Cancelled` is
+    /// reached through `Paid` only (production requires a paid order), so the current status
+    /// tells whether the order was ever paid.
+    fn counts(self, status: OrderStatus) -> bool {
+        match status {
+            OrderStatus::Cancelled => false,
+            OrderStatus::Placed => self == StatusFilter::All,
+            OrderStatus::Paid
+            | OrderStatus::InProduction
+            | OrderStatus::Shipped
+            | OrderStatus::ReadyForPickup
+            | OrderStatus::Delivered => true,
+        }
+    }
+}
+
 /// How rows are formed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
-    /// One row per order; the label is its invoice number once issued.
+    /// One row per order, keyed by its id; the label is its invoice number once issued, else
+    /// its short reference `CMD-` and the first 12 hex digits of its id (as on ledger entries).
     OrderNumber,
     /// One row per customer account, or per email for guests.
     Customer,
@@ -247,17 +302,20 @@ pub struct Statistics {
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
     pub group_by: GroupBy,
+    pub status: StatusFilter,
     /// By key.
     pub rows: Vec<StatisticsRow>,
     pub totals: Measures,
 }
 
-/// A statistics question: which period, which grouping.
+/// A statistics question: which period, which orders, which grouping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatisticsQuery {
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
     pub group_by: GroupBy,
+    /// Which of the orders placed in the period are counted.
+    pub status: StatusFilter,
     /// The zone order days are counted in: the (first) shop's.
     pub zone: Tz,
 }
@@ -302,13 +360,14 @@ impl Projections {
             from: query.from,
             until: query.until,
             group_by: query.group_by,
+            status: query.status,
             rows: groups.into_values().collect(),
             totals,
         })
     }
 
-    /// The shop's orders placed in the period, cancelled ones left out; counts every order read
-    /// into `orders_read` and refuses to read past `STATISTICS_ORDERS_MAX`.
+    /// The shop's orders placed in the period that the status filter keeps; counts every order
+    /// read into `orders_read` and refuses to read past `STATISTICS_ORDERS_MAX`.
     fn orders_placed(
         &self,
         shop_id: Uuid,
@@ -329,7 +388,7 @@ impl Projections {
                 });
             }
             let summary: OrderSummary = store::decode_value(&key, &value)?;
-            if summary.status == OrderStatus::Cancelled {
+            if !query.status.counts(summary.status) {
                 continue;
             }
             if let Some(order) = self.order(shop_id, summary.order_id)? {
@@ -365,7 +424,10 @@ fn contributions(
     match query.group_by {
         GroupBy::OrderNumber => vec![row(
             order.order_id.to_string(),
-            order.invoice_number.clone().unwrap_or_default(),
+            order
+                .invoice_number
+                .clone()
+                .unwrap_or_else(|| order_ref(order.order_id)),
         )],
         GroupBy::Customer => {
             let key = order

@@ -211,16 +211,42 @@ async fn varied_history(shop: &PhotoShop) -> (Vec<String>, u64) {
     (orders.into_iter().map(|(id, _)| id).collect(), position)
 }
 
-async fn counted_orders(shop: &PhotoShop, ids: &[String], position: u64) -> Vec<Value> {
+/// The orders the statistics should count with `status`: not cancelled, and for `paid` those
+/// that have an invoice (decided from the documents, not from the status names).
+async fn counted_orders(
+    shop: &PhotoShop,
+    ids: &[String],
+    position: u64,
+    status: &str,
+) -> Vec<Value> {
     let mut orders = Vec::new();
     for id in ids {
         let path = shop.path(&format!("/orders/{id}?min_position={position}"));
         let order = shop.manager.get(&path).await.expect(200).body;
-        if order["status"] != "cancelled" {
+        let invoiced = order["invoice_number"].is_string();
+        if order["status"] != "cancelled" && (status == "all" || invoiced) {
             orders.push(order);
         }
     }
     orders
+}
+
+/// The label an `order_number` row must carry: the invoice number, else `CMD-` and the first
+/// 12 hex digits of the order id in capitals.
+fn order_label(order: &Value) -> String {
+    match order["invoice_number"].as_str() {
+        Some(number) => number.to_string(),
+        None => {
+            let hex: String = order["order_id"]
+                .as_str()
+                .expect("id")
+                .chars()
+                .filter(|c| *c != '-')
+                .take(12)
+                .collect();
+            format!("CMD-{}", hex.to_uppercase())
+        }
+    }
 }
 
 /// The day an RFC 3339 instant falls on for the fixture's shops, which count days in Paris.
@@ -287,47 +313,26 @@ async fn category_names(shop: &PhotoShop) -> BTreeMap<String, String> {
 #[tokio::test]
 async fn statistics_grouped_each_way_equal_sums_computed_from_the_orders() {
     // Proves, over HTTP on orders placed through the API, that every grouping's rows equal sums
-    // computed here from the orders themselves (cancelled left out), that the totals agree, that
-    // an empty preset period has no rows, and that a key of another shop gets 404.
+    // computed here from the orders themselves (cancelled left out, and unpaid ones too unless
+    // `status=all`), that the totals agree, that order rows are labelled with the invoice number
+    // or the order's reference, that an empty preset period has no rows, that an unknown status
+    // is refused, and that a key of another shop gets 404.
     let (_dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Studio Lumière").await;
     let (ids, position) = varied_history(&shop).await;
-    let orders = counted_orders(&shop, &ids, position).await;
-    assert_eq!(orders.len(), 4, "one of five orders is cancelled");
     let accountant = shop.as_role("accountant");
     let period = period_around_now();
-    let mut all_orders: Sums = [0; 6];
-    for order in &orders {
-        for (total, value) in all_orders.iter_mut().zip(whole(order)) {
-            *total += value;
-        }
-    }
-    for group_by in GROUPINGS {
-        let path = shop.path(&format!(
-            "/statistics?{period}&group_by={group_by}&min_position={position}"
-        ));
-        let statistics = accountant.get(&path).await.expect(200).body;
-        assert_eq!(statistics["totals"]["orders"], 4, "{statistics}");
-        assert_eq!(row_sums(&statistics["totals"]), all_orders, "{group_by}");
-        let rows = statistics["rows"].as_array().expect("rows");
-        if group_by == "product_type" {
-            let expected = gross_by_product_type(&orders, &category_names(&shop).await);
-            for (key, gross) in &expected {
-                let row = rows
-                    .iter()
-                    .find(|r| r["key"] == key.as_str())
-                    .expect("category row");
-                assert_eq!(cents(&row["gross"]), *gross, "{key}");
-            }
-            let total: i64 = rows.iter().map(|r| cents(&r["gross"])).sum();
-            assert_eq!(total, all_orders[3]);
-            continue;
-        }
-        let actual: BTreeMap<String, Sums> = rows
-            .iter()
-            .map(|r| (r["key"].as_str().expect("key").to_string(), row_sums(r)))
-            .collect();
-        assert_eq!(actual, expected(&orders, group_by), "{group_by}");
+    // No `status` is the default, `paid`.
+    for (status, param, count) in [("paid", "", 3), ("all", "&status=all", 4)] {
+        let orders = counted_orders(&shop, &ids, position, status).await;
+        assert_eq!(
+            orders.len(),
+            count,
+            "one of five orders is cancelled, one unpaid"
+        );
+        let query = format!("{period}{param}&min_position={position}");
+        check_groupings(&shop, &query, &orders).await;
+        check_order_labels(&shop, &query, &orders).await;
     }
     let payment_rows = shop.path(&format!("/statistics?{period}&group_by=payment_type"));
     let keys: Vec<Value> = accountant.get(&payment_rows).await.expect(200).body["rows"]
@@ -336,15 +341,15 @@ async fn statistics_grouped_each_way_equal_sums_computed_from_the_orders() {
         .iter()
         .map(|r| r["key"].clone())
         .collect();
-    assert_eq!(
-        keys,
-        vec![
-            json!("card"),
-            json!("cash"),
-            json!("mixed"),
-            json!("unpaid")
-        ]
-    );
+    assert_eq!(keys, vec![json!("card"), json!("cash"), json!("mixed")]);
+    let with_unpaid = format!("{}&status=all", payment_rows);
+    let rows = accountant.get(&with_unpaid).await.expect(200).body;
+    assert_eq!(rows["status"], "all");
+    assert_eq!(rows["rows"][3]["key"], "unpaid", "{rows}");
+    accountant
+        .get(&shop.path(&format!("/statistics?{period}&status=unpaid")))
+        .await
+        .expect_problem(400, "invalid-request");
     let last_month = accountant
         .get(&shop.path("/statistics?preset=last_month"))
         .await
@@ -360,6 +365,67 @@ async fn statistics_grouped_each_way_equal_sums_computed_from_the_orders() {
         .get(&shop.path("/statistics?preset=someday"))
         .await
         .expect_problem(400, "invalid-request");
+}
+
+/// Every grouping's rows and totals against the sums computed from `orders`.
+async fn check_groupings(shop: &PhotoShop, query: &str, orders: &[Value]) {
+    let accountant = shop.as_role("accountant");
+    let mut all_orders: Sums = [0; 6];
+    for order in orders {
+        for (total, value) in all_orders.iter_mut().zip(whole(order)) {
+            *total += value;
+        }
+    }
+    for group_by in GROUPINGS {
+        let path = shop.path(&format!("/statistics?{query}&group_by={group_by}"));
+        let statistics = accountant.get(&path).await.expect(200).body;
+        assert_eq!(statistics["totals"]["orders"], orders.len(), "{statistics}");
+        assert_eq!(row_sums(&statistics["totals"]), all_orders, "{group_by}");
+        let rows = statistics["rows"].as_array().expect("rows");
+        if group_by == "product_type" {
+            let expected = gross_by_product_type(orders, &category_names(shop).await);
+            for (key, gross) in &expected {
+                let row = rows
+                    .iter()
+                    .find(|r| r["key"] == key.as_str())
+                    .expect("category row");
+                assert_eq!(cents(&row["gross"]), *gross, "{key}");
+            }
+            let total: i64 = rows.iter().map(|r| cents(&r["gross"])).sum();
+            assert_eq!(total, all_orders[3]);
+            continue;
+        }
+        let actual: BTreeMap<String, Sums> = rows
+            .iter()
+            .map(|r| (r["key"].as_str().expect("key").to_string(), row_sums(r)))
+            .collect();
+        assert_eq!(actual, expected(orders, group_by), "{group_by}");
+    }
+}
+
+/// `order_number` rows: one per counted order, labelled as `order_label` says.
+async fn check_order_labels(shop: &PhotoShop, query: &str, orders: &[Value]) {
+    let path = shop.path(&format!("/statistics?{query}&group_by=order_number"));
+    let statistics = shop.manager.get(&path).await.expect(200).body;
+    let labels: BTreeMap<String, String> = statistics["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let key = r["key"].as_str().expect("key").to_string();
+            (key, r["label"].as_str().expect("label").to_string())
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = orders
+        .iter()
+        .map(|o| {
+            (
+                o["order_id"].as_str().expect("id").to_string(),
+                order_label(o),
+            )
+        })
+        .collect();
+    assert_eq!(labels, expected);
 }
 
 /// Downloads `path` into `dir/name`; asserts 200 and the content type's start.
@@ -412,7 +478,8 @@ for row in sheet.iter_rows(values_only=True):
 async fn statistics_and_customers_export_as_csv_xlsx_and_xml() {
     // Proves the exports are real files: openpyxl opens the XLSX, its header is text, counts and
     // amounts are numbers equal to the JSON, order days are dates; CSV and XML carry the same
-    // totals; the customer export honours the search, as CSV and as XLSX.
+    // totals, paid orders only by default and every order with `status=all` (which the XML
+    // names); the customer export honours the search, as CSV and as XLSX.
     let (dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Studio Lumière").await;
     let (_, position) = varied_history(&shop).await;
@@ -440,7 +507,7 @@ async fn statistics_and_customers_export_as_csv_xlsx_and_xml() {
         rows[1]
     );
     assert!(
-        rows[1].contains("|int=4|") || rows[1].contains("|float=4.0|"),
+        rows[1].contains("|int=3|") || rows[1].contains("|float=3.0|"),
         "{}",
         rows[1]
     );
@@ -474,6 +541,33 @@ async fn statistics_and_customers_export_as_csv_xlsx_and_xml() {
         xml.raw.contains(&format!("<gross>{gross}</gross>")),
         "{}",
         xml.raw
+    );
+    assert!(xml.raw.contains("status=\"paid\""), "{}", xml.raw);
+    let all = format!("{base}&status=all");
+    let all_json = shop.manager.get(&shop.path(&all)).await.expect(200).body;
+    assert_eq!(all_json["totals"]["orders"], 4, "{all_json}");
+    let all_gross = all_json["totals"]["gross"].as_str().expect("gross");
+    assert!(cents(&all_json["totals"]["gross"]) > cents(&json["totals"]["gross"]));
+    let all_xml = shop
+        .manager
+        .get(&shop.path(&format!("{all}&format=xml")))
+        .await
+        .expect(200);
+    assert!(all_xml.raw.contains("status=\"all\""), "{}", all_xml.raw);
+    assert!(all_xml.raw.contains(&format!("<gross>{all_gross}</gross>")));
+    let all_csv = download(
+        &shop.manager,
+        &shop.path(&format!("{all}&format=csv")),
+        dir.path(),
+        "all.csv",
+        "text/csv",
+    )
+    .await;
+    let all_csv = std::fs::read_to_string(all_csv).expect("csv");
+    assert_eq!(
+        all_csv.lines().last().expect("line").split(',').nth(6),
+        Some(all_gross),
+        "{all_csv}"
     );
 
     let storefront = shop.as_role("storefront");
@@ -545,8 +639,9 @@ async fn statistics_span_shops_of_one_organisation_only() {
     .await;
     let position = lyon.manager.head_position().await;
     let owner = Api::owner(&app);
+    // The orders are not paid: `all` counts them.
     let query = format!(
-        "/statistics?{}&min_position={position}",
+        "/statistics?{}&status=all&min_position={position}",
         period_around_now()
     );
     let both = lyon.path(&format!("{query}&shop_ids={}", paris.shop_id));

@@ -716,6 +716,15 @@ pub enum GroupBy {
     PaymentType,
 }
 
+/// Which orders statistics count: `paid` (reached paid, not cancelled) or `all` (placed, not
+/// cancelled).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum StatisticsStatus {
+    Paid,
+    All,
+}
+
 /// What is measured per row and in total; amounts include VAT unless named.
 #[derive(ToSchema)]
 pub struct Measures {
@@ -728,7 +737,7 @@ pub struct Measures {
     pub gross: Money,
     /// Coupon discounts granted, incl. VAT (positive).
     pub discounts: Money,
-    /// Credit notes of these orders, incl. VAT (positive).
+    /// Credit notes of these orders whenever issued, incl. VAT (positive).
     pub credit_notes: Money,
 }
 
@@ -755,6 +764,7 @@ pub struct Statistics {
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
     pub group_by: GroupBy,
+    pub status: StatisticsStatus,
     pub rows: Vec<StatisticsRow>,
     pub totals: Measures,
 }

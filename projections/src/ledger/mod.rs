@@ -28,6 +28,7 @@ pub use reports::{
     TrialBalance, FEC_COLUMNS,
 };
 
+pub(crate) use post::order_ref;
 #[cfg(test)]
 pub(crate) use writes::LEDGER_FORMAT_KEY;
 pub(crate) use writes::{apply_chunk, ledger_format_is_stale, load_ledger_checkpoint, LedgerTable};

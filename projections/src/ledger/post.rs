@@ -277,8 +277,9 @@ fn post_order_event(
     }
 }
 
-/// The short reference of an order on entries that have no document of their own.
-fn order_ref(order_id: Uuid) -> String {
+/// The short reference of an order on entries that have no document of their own (and on
+/// statistics rows of orders with no invoice yet).
+pub(crate) fn order_ref(order_id: Uuid) -> String {
     let hex = order_id.simple().to_string().to_uppercase();
     format!("CMD-{}", &hex[..12])
 }

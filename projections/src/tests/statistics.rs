@@ -1,9 +1,13 @@
 //! Statistics and their exports over the sample history.
 
+use super::ledger::append;
 use super::ledger::sample_log;
 use super::Harness;
 use crate::exports::{statistics_csv, statistics_xlsx, statistics_xml};
-use crate::statistics::{GroupBy, Measures, Preset, StatisticsQuery, DISCOUNTS_KEY, SHIPPING_KEY};
+use crate::statistics::{
+    GroupBy, Measures, Preset, StatisticsQuery, StatusFilter, DISCOUNTS_KEY, SHIPPING_KEY,
+};
+use crate::views::OrderSummary;
 use crate::{OrderQuery, PageRequest};
 use chrono::{DateTime, TimeZone, Utc};
 use comptoir_domain::calendar::{default_time_zone, Tz};
@@ -132,42 +136,85 @@ fn sum_rows(rows: &[crate::statistics::StatisticsRow]) -> Measures {
     sum
 }
 
-#[tokio::test]
-async fn every_grouping_splits_the_same_totals_exactly() {
-    // Proves that for each grouping the rows add up to the totals (all measures but the distinct
-    // order count), that the totals are the same whichever grouping, and that they equal the sums
-    // over the order list computed independently; exports carry the same figures.
-    let harness = Harness::new();
-    let _runner = harness.spawn_runner();
-    let shop = sample_log(&harness, 30, 7).await;
+/// Sample orders with `UNPAID_ORDERS` placed and never paid among them.
+const PAID_ORDERS: u64 = 30;
+const UNPAID_ORDERS: u64 = 3;
+
+/// The sample history plus orders placed in the same month and never paid.
+async fn sample_with_unpaid(harness: &Harness) -> crate::sample::SampleShop {
+    let mut shop = sample_log(harness, PAID_ORDERS, 7).await;
+    let unpaid = (PAID_ORDERS..PAID_ORDERS + UNPAID_ORDERS)
+        .map(|n| shop.unpaid_order(n).expect("order placed"))
+        .collect();
+    append(harness, unpaid).await;
     harness.caught_up().await;
-    let (from, until) = (at(2025, 3, 1, 0), at(2025, 4, 1, 0));
-    let orders = harness
+    shop
+}
+
+fn march_orders(harness: &Harness, shop_id: uuid::Uuid) -> Vec<OrderSummary> {
+    harness
         .projections
-        .orders(
-            shop.shop_id,
-            &OrderQuery::default(),
-            &PageRequest::first(200),
-        )
-        .expect("orders");
-    let counted: Vec<_> = orders
+        .orders(shop_id, &OrderQuery::default(), &PageRequest::first(200))
+        .expect("orders")
         .items
+}
+
+/// Which summaries a filter should count, decided from the documents rather than the status:
+/// a paid order has an invoice.
+fn expected_counted(orders: &[OrderSummary], status: StatusFilter) -> Vec<&OrderSummary> {
+    orders
         .iter()
         .filter(|o| o.status != OrderStatus::Cancelled)
-        .collect();
+        .filter(|o| status == StatusFilter::All || o.invoice_number.is_some())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_grouping_splits_the_same_totals_exactly() {
+    // Proves that for each grouping and status filter the rows add up to the totals (all
+    // measures but the distinct order count), that the totals are the same whichever grouping,
+    // and that they equal the sums over the order list computed independently; exports carry
+    // the same figures.
+    let harness = Harness::new();
+    let _runner = harness.spawn_runner();
+    let shop = sample_with_unpaid(&harness).await;
+    let orders = march_orders(&harness, shop.shop_id);
+    for status in StatusFilter::ALL {
+        let counted = expected_counted(&orders, status);
+        check_groupings(&harness, shop.shop_id, status, &counted);
+    }
+}
+
+/// The sample shop's statistics of March 2025 (UTC), where every sample order falls.
+fn march(
+    harness: &Harness,
+    shop_id: uuid::Uuid,
+    group_by: GroupBy,
+    status: StatusFilter,
+) -> crate::statistics::Statistics {
+    let query = StatisticsQuery {
+        from: at(2025, 3, 1, 0),
+        until: at(2025, 4, 1, 0),
+        group_by,
+        status,
+        zone: Tz::UTC,
+    };
+    harness
+        .projections
+        .statistics(&[shop_id], &query)
+        .expect("statistics")
+}
+
+fn check_groupings(
+    harness: &Harness,
+    shop_id: uuid::Uuid,
+    status: StatusFilter,
+    counted: &[&OrderSummary],
+) {
     let gross: Decimal = counted.iter().map(|o| o.total_incl_vat).sum();
     let mut totals_seen = Vec::new();
     for group_by in GroupBy::ALL {
-        let query = StatisticsQuery {
-            from,
-            until,
-            group_by,
-            zone: Tz::UTC,
-        };
-        let statistics = harness
-            .projections
-            .statistics(&[shop.shop_id], &query)
-            .expect("statistics");
+        let statistics = march(harness, shop_id, group_by, status);
         let sum = sum_rows(&statistics.rows);
         let totals = &statistics.totals;
         assert_eq!(totals.orders, counted.len() as u64, "{group_by:?}");
@@ -189,7 +236,9 @@ async fn every_grouping_splits_the_same_totals_exactly() {
         }
         let csv = statistics_csv(&statistics);
         assert_eq!(csv.lines().count(), statistics.rows.len() + 2, "{csv}");
-        assert!(statistics_xml(&statistics).contains(&format!("<gross>{gross}</gross>")));
+        let xml = statistics_xml(&statistics);
+        assert!(xml.contains(&format!("<gross>{gross}</gross>")));
+        assert!(xml.contains(&format!("status=\"{}\"", status.as_str())));
         assert!(statistics_xlsx(&statistics)
             .expect("xlsx")
             .starts_with(b"PK"));
@@ -200,4 +249,83 @@ async fn every_grouping_splits_the_same_totals_exactly() {
         totals_seen[0].credit_notes > Decimal::ZERO,
         "the sample has returns"
     );
+}
+
+#[tokio::test]
+async fn unpaid_orders_count_only_when_asked_for() {
+    // Proves an order placed and never paid is left out of the default (paid) statistics and
+    // counted with `all`, by exactly its own amounts, and that `status` parses both ways.
+    let harness = Harness::new();
+    let _runner = harness.spawn_runner();
+    let shop = sample_with_unpaid(&harness).await;
+    let orders = march_orders(&harness, shop.shop_id);
+    let unpaid: Vec<_> = orders
+        .iter()
+        .filter(|o| o.invoice_number.is_none())
+        .collect();
+    assert_eq!(unpaid.len() as u64, UNPAID_ORDERS);
+    let paid = march(
+        &harness,
+        shop.shop_id,
+        GroupBy::OrderNumber,
+        StatusFilter::Paid,
+    );
+    let all = march(
+        &harness,
+        shop.shop_id,
+        GroupBy::OrderNumber,
+        StatusFilter::All,
+    );
+    assert_eq!(paid.totals.orders, PAID_ORDERS);
+    assert_eq!(all.totals.orders, PAID_ORDERS + UNPAID_ORDERS);
+    let unpaid_gross: Decimal = unpaid.iter().map(|o| o.total_incl_vat).sum();
+    assert!(unpaid_gross > Decimal::ZERO);
+    assert_eq!(all.totals.gross - paid.totals.gross, unpaid_gross);
+    for order in &unpaid {
+        let key = order.order_id.to_string();
+        assert!(paid.rows.iter().all(|row| row.key != key));
+        assert!(all.rows.iter().any(|row| row.key == key));
+    }
+    for status in StatusFilter::ALL {
+        assert_eq!(
+            StatusFilter::parse(status.as_str()).expect("parses"),
+            status
+        );
+    }
+    assert!(StatusFilter::parse("unpaid").is_err());
+}
+
+#[tokio::test]
+async fn order_rows_are_labelled_with_the_invoice_or_the_order_reference() {
+    // Proves every `order_number` row has a human label: the invoice number of a paid order,
+    // else `CMD-` and the first 12 hex digits of the id, as the ledger refers to the order.
+    let harness = Harness::new();
+    let _runner = harness.spawn_runner();
+    let shop = sample_with_unpaid(&harness).await;
+    let orders = march_orders(&harness, shop.shop_id);
+    let statistics = march(
+        &harness,
+        shop.shop_id,
+        GroupBy::OrderNumber,
+        StatusFilter::All,
+    );
+    assert_eq!(statistics.rows.len(), orders.len());
+    for order in &orders {
+        let row = statistics
+            .rows
+            .iter()
+            .find(|row| row.key == order.order_id.to_string())
+            .expect("a row per order");
+        let hex = order.order_id.simple().to_string().to_uppercase();
+        let expected = order
+            .invoice_number
+            .clone()
+            .unwrap_or_else(|| format!("CMD-{}", &hex[..12]));
+        assert_eq!(row.label, expected);
+        assert!(!row.label.is_empty());
+    }
+    assert!(statistics
+        .rows
+        .iter()
+        .any(|row| row.label.starts_with("CMD-")));
 }

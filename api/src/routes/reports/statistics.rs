@@ -16,7 +16,7 @@ use comptoir_projections::exports::{
     customers_csv, customers_xlsx, statistics_csv, statistics_xlsx, statistics_xml,
 };
 use comptoir_projections::statistics::{
-    GroupBy, Preset, Statistics, StatisticsQuery, STATISTICS_SHOPS_MAX,
+    GroupBy, Preset, Statistics, StatisticsQuery, StatusFilter, STATISTICS_SHOPS_MAX,
 };
 use comptoir_projections::CustomerQuery;
 use serde::Deserialize;
@@ -43,7 +43,16 @@ pub struct StatisticsParams {
     /// With `custom`: orders placed before this instant.
     pub until: Option<DateTime<Utc>>,
     /// `order_number`, `customer`, `product_type`, `order_day` (default) or `payment_type`.
+    /// `order_number` rows are keyed by order id and labelled with the invoice number, or the
+    /// order's reference `CMD-` + the first 12 hex digits of its id while it has no invoice.
     pub group_by: Option<String>,
+    /// Which of the orders placed in the period are counted: `paid` (default), the sales, i.e.
+    /// the orders that reached paid (they have an invoice) whatever happened after (in
+    /// production, shipped, delivered, returned); or `all`, every placed order, paid or not.
+    /// Cancelled orders are never counted, paid ones included (their credit note cancels the
+    /// invoice). The period is always on the placed date, not the paid date: an order paid
+    /// late joins the period it was placed in. Applies to every `format`.
+    pub status: Option<String>,
     /// Other shops of the same organisation to include, comma-separated ids (owner token).
     pub shop_ids: Option<String>,
     /// `json` (default), `csv`, `xlsx` or `xml`.
@@ -99,10 +108,12 @@ pub(crate) fn statistics_query(
     };
     let (from, until) = preset.period(now, zone, (params.from, params.until))?;
     let group_by = GroupBy::parse(params.group_by.as_deref().unwrap_or("order_day"))?;
+    let status = StatusFilter::parse(params.status.as_deref().unwrap_or("paid"))?;
     Ok(StatisticsQuery {
         from,
         until,
         group_by,
+        status,
         zone,
     })
 }
@@ -171,7 +182,12 @@ fn statistics_file(statistics: &Statistics, format: &str, zone: Tz) -> Result<Re
 }
 
 /// Sales statistics of a period, grouped one way: orders, items, net, VAT, gross, discounts and
-/// credit notes per group and in total (cancelled orders left out). As JSON or as a file.
+/// credit notes per group and in total. As JSON or as a file.
+///
+/// Counted: the orders placed in the period (by placed date) that `status` keeps, `paid` by
+/// default; cancelled orders never. `credit_notes` are the credit notes of the counted orders,
+/// whenever issued (a return credited after the period still counts against the order's
+/// period); credit notes of orders placed in other periods are not in it.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/statistics", tag = "reports",
     params(("shop_id" = Uuid, Path), StatisticsParams),
     responses((status = 200, body = crate::dto::Statistics, description = "`format=json`; csv, xlsx and xml are files"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
