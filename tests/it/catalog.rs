@@ -79,9 +79,11 @@ async fn retired_products_leave_checkout_and_stay_listed() {
 }
 
 async fn set_visibility(api: &Api, shop: &PhotoShop, method_id: &str, visible: bool) -> Value {
-    let path = shop.path(&format!("/delivery-methods/{method_id}/visibility"));
+    let method = shop.path(&format!("/delivery-methods/{method_id}"));
+    let read = api.get(&method).await.expect(200);
+    let path = format!("{method}/visibility");
     let reply = api
-        .put(&path, &json!({"visible": visible}), None, None)
+        .put(&path, &json!({"visible": visible}), Some(&read.etag), None)
         .await;
     reply.expect(200).body
 }

@@ -482,11 +482,40 @@ async fn bad_input_on_creating_routes_is_a_problem_and_appends_nothing() {
     );
 }
 
+/// Ships the order and takes its first unit back as store credit; returns the numbers of the
+/// delivery slip and the credit note issued, and the position of the return.
+async fn ship_and_credit(api: &Api, shop: &PhotoShop, order_id: &str) -> (String, String, u64) {
+    let shipped = api
+        .post(
+            &shop.path(&format!("/orders/{order_id}/ship")),
+            &json!({"tracking_number": "6A123"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(shipped.body["issued"][0]["kind"], "delivery_slip");
+    let slip = shipped.body["issued"][0]["number"].as_str().expect("slip");
+    let returned = api
+        .post(
+            &shop.path(&format!("/orders/{order_id}/returns")),
+            &json!({"lines": [{"line_number": 1, "quantity": 1}], "settlement": {"type": "store_credit"}}),
+        )
+        .await
+        .expect(201);
+    let credit_note = returned.body["issued"][0]["number"]
+        .as_str()
+        .expect("credit note");
+    (
+        slip.to_string(),
+        credit_note.to_string(),
+        position(&returned.body),
+    )
+}
+
 #[tokio::test]
 async fn restart_keeps_everything_and_numbering_continues() {
     // Proves a restarted server on the same data dir authenticates old keys, serves old orders,
-    // replays an old Idempotency-Key byte for byte with nothing appended, and continues the
-    // invoice series.
+    // replays an old Idempotency-Key byte for byte with nothing appended, and continues every
+    // number series (invoices, credit notes, delivery slips) with no gap and no duplicate.
     let (dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Durable").await;
     let body = home_order(
@@ -502,6 +531,12 @@ async fn restart_keeps_everything_and_numbering_continues() {
     let order_id = first.id("order_id");
     let paid = pay(&shop.manager, &shop, &order_id, "card", "14.80").await;
     assert_eq!(seq_of(paid["invoice_number"].as_str().expect("invoice")), 1);
+    let (slip, credit_note, credited_at) = ship_and_credit(&shop.manager, &shop, &order_id).await;
+    assert!(slip.starts_with("BL-") && seq_of(&slip) == 1, "{slip}");
+    assert!(
+        credit_note.starts_with("AV-") && seq_of(&credit_note) == 1,
+        "{credit_note}"
+    );
     app.signal(libc::SIGTERM);
     app.wait_exit().await;
 
@@ -519,15 +554,32 @@ async fn restart_keeps_everything_and_numbering_continues() {
     );
     assert!(replay.replayed);
     assert_eq!(api.head_position().await, head);
-    let at = position(&paid);
+    let at = credited_at;
     let order = api
         .get(&shop.path(&format!("/orders/{order_id}?min_position={at}")))
         .await
         .expect(200);
-    assert_eq!(order.body["status"], "paid");
+    assert_eq!(order.body["status"], "shipped");
     let (second, total) = place(&api, &shop, &body).await;
     let paid = pay(&api, &shop, &second, "card", &total).await;
     assert_eq!(seq_of(paid["invoice_number"].as_str().expect("invoice")), 2);
+    let (slip, credit_note, at) = ship_and_credit(&api, &shop, &second).await;
+    assert!(slip.starts_with("BL-") && seq_of(&slip) == 2, "{slip}");
+    assert!(
+        credit_note.starts_with("AV-") && seq_of(&credit_note) == 2,
+        "{credit_note}"
+    );
+    for (list, prefix) in [
+        ("/invoices", "FA-"),
+        ("/credit-notes", "AV-"),
+        ("/delivery-slips", "BL-"),
+    ] {
+        let numbers = all_numbers(&api, &shop.path(list), at).await;
+        assert!(numbers.iter().all(|n| n.starts_with(prefix)), "{numbers:?}");
+        let mut seqs: Vec<u64> = numbers.iter().map(|n| seq_of(n)).collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, vec![1, 2], "{list}: {numbers:?}");
+    }
 }
 
 #[tokio::test]

@@ -192,11 +192,13 @@ async fn single_use_codes_work_once_and_generation_locks_the_coupon() {
     let coupon_id = created.id("coupon_id");
     let edit_path = shop.path(&format!("/coupons/{coupon_id}"));
     body["name"] = json!("Printemps bis");
+    let read = shop.manager.get(&edit_path).await.expect(200);
     let edited = shop
         .manager
-        .send(reqwest::Method::PUT, &edit_path, Some(&body), None)
-        .await;
-    assert_eq!(edited.expect(200).body["name"], "Printemps bis");
+        .put(&edit_path, &body, Some(&read.etag), None)
+        .await
+        .expect(200);
+    assert_eq!(edited.body["name"], "Printemps bis");
 
     let codes_path = shop.path(&format!("/coupons/{coupon_id}/codes"));
     let generated = shop
@@ -218,7 +220,7 @@ async fn single_use_codes_work_once_and_generation_locks_the_coupon() {
     body["name"] = json!("Trop tard");
     let locked = shop
         .manager
-        .send(reqwest::Method::PUT, &edit_path, Some(&body), None)
+        .put(&edit_path, &body, Some(&edited.etag), None)
         .await;
     locked.expect_problem(409, "coupon-locked");
     let again = shop

@@ -728,7 +728,7 @@ async fn loyalty_points_follow_paid_orders_and_credit_notes() {
     let before = manager.head_position().await;
     for bad in ["-1", "0.125", "abc", "1000"] {
         let reply = manager
-            .put(&rule, &json!({"points_per_unit": bad}), None, None)
+            .put(&rule, &json!({"points_per_unit": bad}), Some("*"), None)
             .await;
         assert!(reply.status.is_client_error(), "{bad}: {}", reply.raw);
         assert_eq!(
@@ -738,11 +738,17 @@ async fn loyalty_points_follow_paid_orders_and_credit_notes() {
         );
     }
     storefront
-        .put(&rule, &json!({"points_per_unit": "2"}), None, None)
+        .put(&rule, &json!({"points_per_unit": "2"}), Some("*"), None)
         .await
         .expect_problem(403, "forbidden");
+    let rule_etag = manager.get(&rule).await.expect(200).etag;
     manager
-        .put(&rule, &json!({"points_per_unit": "2.5"}), None, None)
+        .put(
+            &rule,
+            &json!({"points_per_unit": "2.5"}),
+            Some(&rule_etag),
+            None,
+        )
         .await
         .expect(200);
     assert_eq!(

@@ -3,6 +3,7 @@
 mod api;
 mod catalog;
 mod commerce;
+mod conditional_updates;
 mod coupons;
 mod customer_space;
 mod message_notifications;

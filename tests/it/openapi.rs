@@ -881,9 +881,15 @@ async fn customer_space_answers_match_the_served_openapi_document() {
     let template = "/v1/shops/{shop_id}/customers/{customer_id}/loyalty";
     conforms(&document, Method::GET, template, &card);
     let rule_path = shop.path("/loyalty-rule");
+    let rule_etag = shop.manager.get(&rule_path).await.expect(200).etag;
     let rule = shop
         .manager
-        .put(&rule_path, &json!({"points_per_unit": "0.5"}), None, None)
+        .put(
+            &rule_path,
+            &json!({"points_per_unit": "0.5"}),
+            Some(&rule_etag),
+            None,
+        )
         .await
         .expect(200);
     conforms(

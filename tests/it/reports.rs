@@ -972,7 +972,7 @@ async fn remapped(shop: &PhotoShop) -> u64 {
     invalid["bank"] = json!("51A");
     let manager = &shop.manager;
     manager
-        .put(&path, &invalid, None, None)
+        .put(&path, &invalid, Some(&read.etag), None)
         .await
         .expect_problem(422, "validation");
     manager

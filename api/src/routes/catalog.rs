@@ -14,7 +14,6 @@ use comptoir_domain::shop::Permission;
 use comptoir_domain::DomainError;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,7 +21,8 @@ use uuid::Uuid;
 
 use super::shops::AddressDto;
 use super::{
-    precondition_to_412, run, session_shop, shop_profile, stale_etag, written_position, Answer,
+    check_etag, content_etag, precondition_to_412, required_if_match, run, session_shop,
+    shop_profile, written_position, Answer,
 };
 use crate::auth::Caller;
 use crate::commands::CommandError;
@@ -60,16 +60,16 @@ async fn change_catalog(
     ids: &CommandIds,
     shop_id: Uuid,
     change: CatalogChange,
-    precondition: Option<(Uuid, String)>,
+    if_match: Option<String>,
 ) -> Result<u64, ApiError> {
     caller.authorize(shop_id, Permission::ManageCatalog)?;
     let command = CatalogCommand { shop_id, change };
     let stream = catalog::stream_id(shop_id);
     let executed = run(state, ids, caller, vec![], |session| {
         session_shop(session, shop_id)?;
-        if let Some((product_id, etag)) = &precondition {
+        if let Some(etag) = &if_match {
             let current = session.load::<Catalog>(&stream)?;
-            check_if_match(&current, *product_id, etag)?;
+            check_if_match(&current, &command.change, etag)?;
         }
         session.decide::<Catalog>(&stream, &command)
     })
@@ -78,15 +78,51 @@ async fn change_catalog(
     Ok(written_position(state, &executed))
 }
 
-fn check_if_match(catalog: &Catalog, product_id: Uuid, etag: &str) -> Result<(), CommandError> {
-    let product = catalog
-        .products
-        .get(&product_id)
-        .ok_or_else(|| DomainError::not_found("product", product_id))?;
-    if etag != "*" && etag != product_etag(product) {
-        return Err(stale_etag("the product"));
+/// Checks `If-Match` against the entity the change updates: a product's or a delivery method's
+/// own `ETag`, so a change elsewhere in the catalog does not make it stale.
+fn check_if_match(
+    catalog: &Catalog,
+    change: &CatalogChange,
+    etag: &str,
+) -> Result<(), CommandError> {
+    match change {
+        CatalogChange::UpdateProduct(wanted) => {
+            let product_id = wanted.product_id;
+            let product = catalog
+                .products
+                .get(&product_id)
+                .ok_or_else(|| DomainError::not_found("product", product_id))?;
+            check_etag(
+                etag,
+                &product_etag(product),
+                product == wanted,
+                "the product",
+            )
+        }
+        CatalogChange::SetDeliveryMethodVisibility {
+            delivery_method_id,
+            visible,
+        } => {
+            let method = catalog
+                .delivery_methods
+                .get(delivery_method_id)
+                .ok_or_else(|| DomainError::not_found("delivery method", *delivery_method_id))?;
+            let etag_now = content_etag(method);
+            check_etag(
+                etag,
+                &etag_now,
+                method.visible == *visible,
+                "the delivery method",
+            )
+        }
+        // Creations and retirement are not updates of a representation a client read: they
+        // take no `If-Match` (their routes pass none).
+        CatalogChange::AddCategory(_)
+        | CatalogChange::AddProduct(_)
+        | CatalogChange::RetireProduct { .. }
+        | CatalogChange::AddDeliveryMethod(_)
+        | CatalogChange::AddPickupPoint(_) => Ok(()),
     }
-    Ok(())
 }
 
 fn product_of(catalog: &Catalog, product_id: Uuid) -> Result<&Product, ApiError> {
@@ -98,8 +134,7 @@ fn product_of(catalog: &Catalog, product_id: Uuid) -> Result<&Product, ApiError>
 
 /// A strong ETag from the product's content: it changes exactly when the product does.
 fn product_etag(product: &Product) -> String {
-    let json = serde_json::to_vec(product).unwrap_or_default();
-    format!("\"{}\"", hex::encode(&Sha256::digest(json)[..12]))
+    content_etag(product)
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -351,11 +386,11 @@ pub async fn get_product(
 }
 
 /// Replaces a product's name, category, VAT rate, weight and tiers (the SKU never changes).
-/// Send `If-Match` with the product's `ETag`: a stale one answers 412.
+/// Send `If-Match` with the product's `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/products/{product_id}", tag = "catalog",
-    params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path), ("If-Match" = Option<String>, Header)),
+    params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ProductInput,
-    responses((status = 200, body = ProductWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, body = ProductWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn update_product(
     State(state): State<AppState>,
@@ -365,15 +400,12 @@ pub async fn update_product(
     ApiPath((shop_id, product_id)): ApiPath<(Uuid, Uuid)>,
     JsonBody(body): JsonBody<ProductInput>,
 ) -> Result<Answer<ProductWritten>, ApiError> {
-    let if_match = headers
-        .get(axum::http::header::IF_MATCH)
-        .map(|v| v.to_str().map(str::to_string))
-        .transpose()
-        .map_err(|_| ApiError::invalid("If-Match must be ASCII"))?;
+    // Authorised first, so a caller without the right learns nothing from a 428.
+    caller.authorize(shop_id, Permission::ManageCatalog)?;
+    let etag = required_if_match(&headers, "the product's")?;
     let product = body.into_product(product_id);
     let change = CatalogChange::UpdateProduct(product.clone());
-    let precondition = if_match.map(|etag| (product_id, etag));
-    let position = change_catalog(&state, &caller, &ids, shop_id, change, precondition).await?;
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, Some(etag)).await?;
     let catalog = catalog_of(&state, shop_id)?;
     let retired = catalog.is_retired(product_id);
     let mut answer = Answer::ok(
@@ -541,7 +573,7 @@ pub async fn list_delivery_methods(
     Ok(Answer::ok(list, state.log.head_position()))
 }
 
-/// One delivery method, hidden or not.
+/// One delivery method, hidden or not, with its `ETag` for a conditional update.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}", tag = "catalog",
     params(("shop_id" = Uuid, Path), ("delivery_method_id" = Uuid, Path)),
     responses((status = 200, body = DeliveryMethodDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
@@ -554,7 +586,10 @@ pub async fn get_delivery_method(
     caller.authorize(shop_id, Permission::ReadCatalog)?;
     let catalog = catalog_of(&state, shop_id)?;
     let method = delivery_method(&catalog, delivery_method_id)?;
-    Ok(Answer::ok(method, state.log.head_position()))
+    let etag = content_etag(&method.method);
+    let mut answer = Answer::ok(method, state.log.head_position());
+    answer.etag = Some(etag);
+    Ok(answer)
 }
 
 fn delivery_method(
@@ -579,28 +614,35 @@ pub struct VisibilityInput {
 }
 
 /// Shows or hides a delivery method at checkout. Setting the visibility it already has changes
-/// nothing.
+/// nothing. Send `If-Match` with the delivery method's `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}/visibility", tag = "catalog",
-    params(("shop_id" = Uuid, Path), ("delivery_method_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("shop_id" = Uuid, Path), ("delivery_method_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = VisibilityInput,
-    responses((status = 200, body = DeliveryMethodDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, body = DeliveryMethodDto), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn set_delivery_method_visibility(
     State(state): State<AppState>,
     caller: Caller,
     ids: CommandIds,
+    headers: HeaderMap,
     ApiPath((shop_id, delivery_method_id)): ApiPath<(Uuid, Uuid)>,
     JsonBody(body): JsonBody<VisibilityInput>,
 ) -> Result<Answer<DeliveryMethodDto>, ApiError> {
+    // Authorised first, so a caller without the right learns nothing from a 428.
+    caller.authorize(shop_id, Permission::ManageCatalog)?;
+    let etag = required_if_match(&headers, "the delivery method's")?;
     let change = CatalogChange::SetDeliveryMethodVisibility {
         delivery_method_id,
         visible: body.visible,
     };
-    let position = change_catalog(&state, &caller, &ids, shop_id, change, None).await?;
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, Some(etag)).await?;
     let catalog = catalog_of(&state, shop_id)?;
     let mut method = delivery_method(&catalog, delivery_method_id)?;
     method.position = Some(position);
-    Ok(Answer::ok(method, position))
+    let etag = content_etag(&method.method);
+    let mut answer = Answer::ok(method, position);
+    answer.etag = Some(etag);
+    Ok(answer)
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]

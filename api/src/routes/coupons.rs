@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use comptoir_domain::coupon::{
@@ -31,7 +31,10 @@ use uuid::Uuid;
 
 use super::packs::{authorize_roles, STAFF_READERS};
 use super::paging::PageQuery;
-use super::{run, session_shop, written_position, Answer};
+use super::{
+    check_etag, content_etag, precondition_to_412, required_if_match, run, session_shop,
+    written_position, Answer,
+};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
@@ -146,6 +149,12 @@ fn coupon_view(coupon: &Coupon, position: u64) -> Result<CouponView, ApiError> {
     })
 }
 
+/// A strong ETag of a coupon's terms, the only part of it an update replaces (uses move with
+/// orders, and must not make a manager's edit stale).
+fn coupon_etag(coupon: &Coupon) -> Option<String> {
+    coupon.definition.as_ref().map(content_etag)
+}
+
 /// The coupon, if it exists in this shop: another shop's coupon is "not found".
 fn coupon_in_shop(
     state: &AppState,
@@ -196,35 +205,47 @@ pub async fn create_coupon(
 }
 
 /// Replaces a coupon's terms; refused with 409 `coupon-locked` once its codes are generated.
+/// Send `If-Match` with the coupon's `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/coupons/{coupon_id}", tag = "coupons",
-    params(("shop_id" = Uuid, Path), ("coupon_id" = Uuid, Path)),
+    params(("shop_id" = Uuid, Path), ("coupon_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CouponInput,
-    responses((status = 200, body = CouponView), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, body = CouponView), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn edit_coupon(
     State(state): State<AppState>,
     caller: Caller,
     ids: CommandIds,
+    headers: HeaderMap,
     ApiPath((shop_id, coupon_id)): ApiPath<(Uuid, Uuid)>,
     JsonBody(body): JsonBody<CouponInput>,
 ) -> Result<Answer<CouponView>, ApiError> {
     authorize_roles(&caller, shop_id, MANAGERS)?;
     coupon_in_shop(&state, shop_id, coupon_id)?;
+    let if_match = required_if_match(&headers, "the coupon's")?;
+    let definition = body.definition()?;
     let command = CouponCommand::Edit {
-        definition: Box::new(body.definition()?),
+        definition: Box::new(definition.clone()),
     };
     let stream = coupon::stream_id(coupon_id);
     let executed = run(&state, &ids, &caller, vec![], |session| {
+        let current = session.load::<Coupon>(&stream)?;
+        if let Some(terms) = current.definition.as_ref() {
+            let done = *terms == definition;
+            check_etag(&if_match, &content_etag(terms), done, "the coupon")?;
+        }
         session.decide::<Coupon>(&stream, &command)
     })
-    .await?;
+    .await
+    .map_err(precondition_to_412)?;
     let position = written_position(&state, &executed);
     let coupon = coupon_in_shop(&state, shop_id, coupon_id)?;
     let view = coupon_view(&coupon, position)?;
-    Ok(Answer::ok(view, position))
+    let mut answer = Answer::ok(view, position);
+    answer.etag = coupon_etag(&coupon);
+    Ok(answer)
 }
 
-/// One coupon with its terms and uses.
+/// One coupon with its terms and uses, and the `ETag` of its terms for a conditional edit.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/coupons/{coupon_id}", tag = "coupons",
     params(("shop_id" = Uuid, Path), ("coupon_id" = Uuid, Path)),
     responses((status = 200, body = CouponView), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
@@ -238,7 +259,9 @@ pub async fn get_coupon(
     let position = state.log.head_position();
     let coupon = coupon_in_shop(&state, shop_id, coupon_id)?;
     let view = coupon_view(&coupon, position)?;
-    Ok(Answer::ok(view, position))
+    let mut answer = Answer::ok(view, position);
+    answer.etag = coupon_etag(&coupon);
+    Ok(answer)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

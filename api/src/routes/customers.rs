@@ -19,7 +19,10 @@ use uuid::Uuid;
 
 use super::paging::PageQuery;
 use super::shops::AddressDto;
-use super::{precondition_to_412, run, session_shop, stale_etag, written_position, Answer, ReadAt};
+use super::{
+    precondition_to_412, required_if_match, run, session_shop, stale_etag, written_position,
+    Answer, ReadAt,
+};
 use crate::auth::Caller;
 use crate::commands::{CommandError, Session};
 use crate::error::ApiError;
@@ -280,14 +283,7 @@ pub async fn update_customer(
     JsonBody(body): JsonBody<CustomerProfileInput>,
 ) -> Result<Answer<CustomerProfileWritten>, ApiError> {
     caller.authorize(shop_id, Permission::ManageCustomers)?;
-    let if_match = headers
-        .get(axum::http::header::IF_MATCH)
-        .ok_or_else(|| ApiError::PreconditionRequired {
-            detail: "send If-Match with the customer's ETag (GET it first)".into(),
-        })?
-        .to_str()
-        .map(str::to_string)
-        .map_err(|_| ApiError::invalid("If-Match must be ASCII"))?;
+    let if_match = required_if_match(&headers, "the customer's")?;
     let current = registered_customer(&state, shop_id, customer_id)?;
     let email = match &body.email {
         Some(typed) => normalise_email(typed)?,

@@ -9,13 +9,15 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use comptoir_domain::shop::{self, LedgerMapping, Permission, Shop, ShopCommand};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{precondition_to_412, run, session_shop, stale_etag, written_position, Answer};
+use super::{
+    content_etag, precondition_to_412, required_if_match, run, session_shop, stale_etag,
+    written_position, Answer,
+};
 use crate::auth::Caller;
 use crate::commands::CommandError;
 use crate::error::ApiError;
@@ -110,8 +112,7 @@ pub struct LedgerMappingWritten {
 
 /// A strong ETag from the mapping's content: it changes exactly when the mapping does.
 fn mapping_etag(mapping: &LedgerMapping) -> String {
-    let json = serde_json::to_vec(mapping).unwrap_or_default();
-    format!("\"{}\"", hex::encode(&Sha256::digest(json)[..12]))
+    content_etag(mapping)
 }
 
 /// A stale `If-Match` is refused, unless the mapping already is the one asked for: then the
@@ -149,11 +150,11 @@ pub async fn get_ledger_mapping(
 }
 
 /// Replaces the mapping; postings made after it use the new accounts, earlier entries keep
-/// theirs. Send `If-Match` with the mapping's `ETag`: a stale one answers 412.
+/// theirs. Send `If-Match` with the mapping's `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/ledger/mapping", tag = "ledger",
-    params(("shop_id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
+    params(("shop_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = LedgerMappingDto,
-    responses((status = 200, body = LedgerMappingWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, body = LedgerMappingWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn put_ledger_mapping(
     State(state): State<AppState>,
@@ -164,20 +165,14 @@ pub async fn put_ledger_mapping(
     JsonBody(body): JsonBody<LedgerMappingDto>,
 ) -> Result<Answer<LedgerMappingWritten>, ApiError> {
     caller.authorize(shop_id, Permission::ManageLedgerMapping)?;
-    let if_match = headers
-        .get(axum::http::header::IF_MATCH)
-        .map(|v| v.to_str().map(str::to_string))
-        .transpose()
-        .map_err(|_| ApiError::invalid("If-Match must be ASCII"))?;
+    let if_match = required_if_match(&headers, "the ledger mapping's")?;
     let mapping = LedgerMapping::from(body);
     let command = ShopCommand::SetLedgerMapping(Box::new(mapping.clone()));
     let stream = shop::stream_id(shop_id);
     let executed = run(&state, &ids, &caller, vec![], |session| {
         session_shop(session, shop_id)?;
-        if let Some(etag) = &if_match {
-            let current = session.load::<Shop>(&stream)?;
-            check_if_match(&current, &mapping, etag)?;
-        }
+        let current = session.load::<Shop>(&stream)?;
+        check_if_match(&current, &mapping, &if_match)?;
         session.decide::<Shop>(&stream, &command)
     })
     .await

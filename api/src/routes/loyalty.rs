@@ -5,6 +5,7 @@
 //! (`LoyaltyRuleChanged`), which a manager sets like the rest of the commercial offer.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use comptoir_domain::shop::{self, Permission, Shop, ShopCommand};
 use comptoir_projections::loyalty::{LoyaltyCardView, LoyaltyEntryView};
 use rust_decimal::Decimal;
@@ -15,7 +16,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::paging::PageQuery;
-use super::{parse_money, run, session_shop, shop_profile, written_position, Answer};
+use super::{
+    check_etag, content_etag, parse_money, precondition_to_412, required_if_match, run,
+    session_shop, shop_profile, written_position, Answer,
+};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
@@ -25,6 +29,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(customer_loyalty))
         .routes(routes!(get_loyalty_rule, put_loyalty_rule))
+}
+
+/// A strong ETag of a rate: from its normalised value, so "1" and "1.00" (the same rate) share it.
+fn rule_etag(points_per_unit: Decimal) -> String {
+    content_etag(&points_per_unit.normalize().to_string())
 }
 
 /// The shop's rate from the hot state (never behind a change of it).
@@ -105,7 +114,7 @@ pub struct LoyaltyRuleWritten {
     pub position: u64,
 }
 
-/// The shop's loyalty rate (one point per unit until a manager sets another).
+/// The shop's loyalty rate (one point per unit until a manager sets another), with its `ETag`.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/loyalty-rule", tag = "shops",
     params(("shop_id" = Uuid, Path)),
     responses((status = 200, body = LoyaltyRuleDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
@@ -120,36 +129,47 @@ pub async fn get_loyalty_rule(
     let body = LoyaltyRuleDto {
         points_per_unit: rate.to_string(),
     };
-    Ok(Answer::ok(body, state.log.head_position()))
+    let mut answer = Answer::ok(body, state.log.head_position());
+    answer.etag = Some(rule_etag(rate));
+    Ok(answer)
 }
 
 /// Sets the shop's loyalty rate; payments made after it earn at the new rate, earlier ones keep
-/// their points. Managers only (it is part of the commercial offer, like the catalog).
+/// their points. Managers only (it is part of the commercial offer, like the catalog). Send
+/// `If-Match` with the rule's `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/loyalty-rule", tag = "shops",
-    params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("shop_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = LoyaltyRuleDto,
-    responses((status = 200, body = LoyaltyRuleWritten), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, body = LoyaltyRuleWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn put_loyalty_rule(
     State(state): State<AppState>,
     caller: Caller,
     ids: CommandIds,
+    headers: HeaderMap,
     ApiPath(shop_id): ApiPath<Uuid>,
     JsonBody(body): JsonBody<LoyaltyRuleDto>,
 ) -> Result<Answer<LoyaltyRuleWritten>, ApiError> {
     caller.authorize(shop_id, Permission::ManageCatalog)?;
+    let if_match = required_if_match(&headers, "the loyalty rule's")?;
     let points_per_unit = parse_money("points_per_unit", &body.points_per_unit)?;
     let command = ShopCommand::SetLoyaltyRule { points_per_unit };
     let stream = shop::stream_id(shop_id);
     let executed = run(&state, &ids, &caller, vec![], |session| {
         session_shop(session, shop_id)?;
+        let current = session.load::<Shop>(&stream)?.loyalty_points_per_unit();
+        let done = current == points_per_unit;
+        check_etag(&if_match, &rule_etag(current), done, "the loyalty rule")?;
         session.decide::<Shop>(&stream, &command)
     })
-    .await?;
+    .await
+    .map_err(precondition_to_412)?;
     let position = written_position(&state, &executed);
     let written = LoyaltyRuleWritten {
         points_per_unit: points_per_unit.to_string(),
         position,
     };
-    Ok(Answer::ok(written, position))
+    let mut answer = Answer::ok(written, position);
+    answer.etag = Some(rule_etag(points_per_unit));
+    Ok(answer)
 }

@@ -242,6 +242,31 @@ pub fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiEr
         .map_err(|_| ApiError::invalid("If-Match must be ASCII"))
 }
 
+/// The request's `If-Match`, which every update (PUT/PATCH) requires: without it the write
+/// would silently overwrite whatever another client changed since its read, so it answers 428
+/// and appends nothing. `what` names the resource whose `ETag` to send ("the product's").
+pub fn required_if_match(headers: &axum::http::HeaderMap, what: &str) -> Result<String, ApiError> {
+    if_match(headers)?.ok_or_else(|| ApiError::PreconditionRequired {
+        detail: format!("send If-Match with {what} ETag (GET it first)"),
+    })
+}
+
+/// Inside a decision: refuses a stale `If-Match` (412). `*` matches any current state, and so
+/// does a request whose change is already in place (`already_done`): that is a retry whose
+/// first answer was lost, and refusing it would make retries fail.
+pub fn check_etag(
+    sent: &str,
+    current: &str,
+    already_done: bool,
+    what: &str,
+) -> Result<(), CommandError> {
+    if sent == "*" || sent == current || already_done {
+        Ok(())
+    } else {
+        Err(stale_etag(what))
+    }
+}
+
 /// The conflict a decision raises for a stale `If-Match` on `what` (e.g. "the product"); the
 /// route turns it into 412 with [`precondition_to_412`].
 pub fn stale_etag(what: &str) -> CommandError {

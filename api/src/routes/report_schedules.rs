@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use super::paging::PageQuery;
 use super::{
-    content_etag, if_match, precondition_to_412, run, session_shop, stale_etag, written_position,
-    Answer,
+    content_etag, if_match, precondition_to_412, required_if_match, run, session_shop, stale_etag,
+    written_position, Answer,
 };
 use crate::auth::Caller;
 use crate::commands::CommandError;
@@ -316,11 +316,12 @@ fn check_schedule(
     Ok(())
 }
 
-/// Replaces a schedule's settings. Send `If-Match` with its `ETag`: a stale one answers 412.
+/// Replaces a schedule's settings. Send `If-Match` with its `ETag`: none answers 428, a stale
+/// one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/report-schedules/{schedule_id}", tag = "reports",
     request_body = ReportScheduleInput,
-    params(("shop_id" = Uuid, Path), ("schedule_id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = ReportScheduleWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    params(("shop_id" = Uuid, Path), ("schedule_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = ReportScheduleWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn put_schedule(
     State(state): State<AppState>,
@@ -331,7 +332,7 @@ pub async fn put_schedule(
     JsonBody(body): JsonBody<ReportScheduleInput>,
 ) -> Result<Answer<ReportScheduleWritten>, ApiError> {
     caller.authorize(shop_id, Permission::ManageReportSchedules)?;
-    let etag = if_match(&headers)?;
+    let etag = required_if_match(&headers, "the schedule's")?;
     let settings = body.settings().normalised()?;
     let command = ReportScheduleCommand::Update {
         settings: settings.clone(),
@@ -339,7 +340,7 @@ pub async fn put_schedule(
     let stream = report_schedule::stream_id(schedule_id);
     let executed = run(&state, &ids, &caller, vec![], |session| {
         let schedule = session.load::<ReportSchedule>(&stream)?;
-        check_schedule(&schedule, shop_id, etag.as_deref(), Some(&settings))?;
+        check_schedule(&schedule, shop_id, Some(&etag), Some(&settings))?;
         session.decide::<ReportSchedule>(&stream, &command)
     })
     .await

@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{
-    content_etag, if_match, precondition_to_412, run, session_shop, shop_profile, stale_etag,
-    written_position, Answer,
+    check_etag, content_etag, precondition_to_412, required_if_match, run, session_shop,
+    shop_profile, written_position, Answer,
 };
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -69,11 +69,11 @@ pub async fn get_time_zone(
 
 /// Moves the shop's calendar to another IANA zone: days are counted in it from now on (and
 /// documents issued from now on print their dates in it). Send `If-Match` with the zone's
-/// `ETag`: a stale one answers 412.
+/// `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/time-zone", tag = "shops",
-    params(("shop_id" = Uuid, Path), ("If-Match" = Option<String>, Header), ("Idempotency-Key" = Option<String>, Header)),
+    params(("shop_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = TimeZoneDto,
-    responses((status = 200, body = TimeZoneWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, body = TimeZoneWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn put_time_zone(
     State(state): State<AppState>,
@@ -84,7 +84,7 @@ pub async fn put_time_zone(
     JsonBody(body): JsonBody<TimeZoneDto>,
 ) -> Result<Answer<TimeZoneWritten>, ApiError> {
     caller.authorize(shop_id, Permission::ManageShopSettings)?;
-    let wanted_etag = if_match(&headers)?;
+    let wanted_etag = required_if_match(&headers, "the time zone's")?;
     let command = ShopCommand::SetTimeZone {
         time_zone: body.time_zone.clone(),
     };
@@ -94,11 +94,12 @@ pub async fn put_time_zone(
         let current = profile.zone().name().to_string();
         // A stale ETag is refused, unless the zone already is the one asked for: then the
         // request is a retry whose first answer was lost.
-        if let Some(etag) = &wanted_etag {
-            if etag != "*" && *etag != zone_etag(&current) && current != wanted {
-                return Err(stale_etag("the time zone"));
-            }
-        }
+        check_etag(
+            &wanted_etag,
+            &zone_etag(&current),
+            current == wanted,
+            "the time zone",
+        )?;
         session.decide::<Shop>(&shop::stream_id(shop_id), &command)
     })
     .await
