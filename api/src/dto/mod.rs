@@ -298,6 +298,30 @@ pub struct Customer {
     pub version: u64,
 }
 
+/// One customer account with its store credit (`GET /customers/{customer_id}`).
+#[derive(ToSchema)]
+pub struct CustomerAccount {
+    pub shop_id: Uuid,
+    pub customer_id: Uuid,
+    /// Normalised (lower-case): the identity of the account.
+    pub email: String,
+    pub email_as_typed: String,
+    /// Emails the account moved away from, oldest first, without the current one (still its own).
+    pub previous_emails: Vec<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: Option<String>,
+    pub address: Option<AddressDto>,
+    /// Agreed to receive newsletters and offers.
+    pub marketing_consent: bool,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Version of the customer stream (for `ETag`/`If-Match`).
+    pub version: u64,
+    /// The store credit the customer can spend, and the credit notes that make it.
+    pub store_credit: StoreCredit,
+}
+
 /// Everything known of an order (read model).
 #[derive(ToSchema)]
 pub struct Order {
@@ -768,6 +792,8 @@ pub struct SpaceDocument {
     pub total_incl_vat: Money,
     /// Credit notes only: when the store credit it granted was fully spent.
     pub used_at: Option<DateTime<Utc>>,
+    /// Credit notes settled as this customer's store credit only: how much of it is spent.
+    pub store_credit: Option<SpaceStoreCredit>,
 }
 
 /// A payment with the order it paid.
@@ -793,6 +819,8 @@ pub struct CustomerSpace {
     pub payments: Vec<SpacePayment>,
     pub quotes: Vec<SpaceQuote>,
     pub purchase_orders: Vec<SpacePurchaseOrder>,
+    /// The store credit the customer can spend, and the credit notes that make it.
+    pub store_credit: StoreCredit,
 }
 
 /// Where a quote is; `expired` is derived on reading (an issued quote past `valid_until`).
