@@ -80,7 +80,8 @@ pub struct LoyaltyEntry {
 }
 
 /// One credit note turned into store credit (read model).
-#[derive(ToSchema)]
+// `Serialize` for utoipa's sake, as on `CustomerAccount`.
+#[derive(ToSchema, serde::Serialize)]
 pub struct StoreCreditNote {
     pub credit_note_number: String,
     /// The credit the note granted (its total incl. VAT).
@@ -96,7 +97,8 @@ pub struct StoreCreditNote {
 
 /// A customer's store credit: the balance and every credit note that makes it, oldest first
 /// (the order spending takes them in) (read model).
-#[derive(ToSchema)]
+// `Serialize` for utoipa's sake, as on `CustomerAccount`.
+#[derive(ToSchema, serde::Serialize)]
 pub struct StoreCredit {
     pub customer_id: Uuid,
     /// Spendable now: the sum of the notes' remainders.

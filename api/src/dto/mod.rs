@@ -28,6 +28,9 @@ pub const MONEY_PATTERN: &str = r"^-?[0-9]+(\.[0-9]+)?$";
 
 /// An amount or a rate as a decimal string (`"12.50"`, `"5.5"`), never a JSON number, so no
 /// client rounds it through a float.
+// `Serialize` only lets a schema holding it derive `Serialize` for utoipa's sake (see
+// `CustomerAccount`); no `Money` is ever built.
+#[derive(serde::Serialize)]
 pub struct Money;
 
 impl PartialSchema for Money {
@@ -277,7 +280,7 @@ pub struct OrderPrintJob {
 }
 
 /// A registered customer account (read model).
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 pub struct Customer {
     pub shop_id: Uuid,
     pub customer_id: Uuid,
@@ -298,26 +301,14 @@ pub struct Customer {
     pub version: u64,
 }
 
-/// One customer account with its store credit (`GET /customers/{customer_id}`).
-#[derive(ToSchema)]
+// `Serialize` is derived here and on the types it holds only so that utoipa reads
+// `#[serde(flatten)]` (the account's schema is reused, not copied); the type is never built.
+/// One customer account with its store credit (`GET /customers/{customer_id}`): the account's
+/// fields, then `store_credit`.
+#[derive(ToSchema, serde::Serialize)]
 pub struct CustomerAccount {
-    pub shop_id: Uuid,
-    pub customer_id: Uuid,
-    /// Normalised (lower-case): the identity of the account.
-    pub email: String,
-    pub email_as_typed: String,
-    /// Emails the account moved away from, oldest first, without the current one (still its own).
-    pub previous_emails: Vec<String>,
-    pub first_name: String,
-    pub last_name: String,
-    pub phone: Option<String>,
-    pub address: Option<AddressDto>,
-    /// Agreed to receive newsletters and offers.
-    pub marketing_consent: bool,
-    pub registered_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Version of the customer stream (for `ETag`/`If-Match`).
-    pub version: u64,
+    #[serde(flatten)]
+    pub customer: Customer,
     /// The store credit the customer can spend, and the credit notes that make it.
     pub store_credit: StoreCredit,
 }
