@@ -1,11 +1,14 @@
 //! A customer's space (seed 003): their orders, invoices, credit notes (used ones marked),
-//! payments, quotes and purchase orders (paid ones marked), read from the read models. There is no
+//! payments, quotes and purchase orders (paid ones marked), and their store credit (issue 4: the
+//! balance, and per credit note what it granted, what was spent, what is left), read from the
+//! read models. There is no
 //! index by customer yet, so the shop's orders, quotes and purchase orders are scanned, each
 //! bounded by `CUSTOMER_SPACE_SCAN_MAX`.
 
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{shop_prefix, Table};
 use crate::store;
+use crate::store_credit::StoreCreditView;
 use crate::views::{CustomerView, OrderSummary, PurchaseOrderView, QuoteView};
 use crate::Projections;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -28,6 +31,16 @@ pub struct SpaceDocument {
     pub total_incl_vat: Decimal,
     /// Credit notes only: when the store credit it granted was fully spent.
     pub used_at: Option<DateTime<Utc>>,
+    /// Credit notes settled as this customer's store credit only: how much of it is spent.
+    pub store_credit: Option<SpaceStoreCredit>,
+}
+
+/// What one credit note granted as store credit, and how much of it is spent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceStoreCredit {
+    pub granted: Decimal,
+    pub used: Decimal,
+    pub remaining: Decimal,
 }
 
 /// A payment with the order it paid.
@@ -71,6 +84,8 @@ pub struct CustomerSpace {
     pub payments: Vec<SpacePayment>,
     pub quotes: Vec<SpaceQuote>,
     pub purchase_orders: Vec<SpacePurchaseOrder>,
+    /// The store credit the customer can spend, and the credit notes that make it.
+    pub store_credit: StoreCreditView,
 }
 
 impl Projections {
@@ -93,6 +108,7 @@ impl Projections {
             payments: Vec::new(),
             quotes: Vec::new(),
             purchase_orders: Vec::new(),
+            store_credit: self.store_credit(shop_id, customer_id)?,
         };
         let prefix = shop_prefix(Table::OrderPlaced, shop_id);
         for (scanned, entry) in self.tree.scan_prefix(&prefix).enumerate() {
@@ -119,6 +135,15 @@ impl Projections {
         space
             .credit_notes
             .sort_by(|a, b| (a.issued_at, &a.number).cmp(&(b.issued_at, &b.number)));
+        let store_credit = &space.store_credit;
+        for note in &mut space.credit_notes {
+            let credit = store_credit.credit_note(&note.number);
+            note.store_credit = credit.map(|credit| SpaceStoreCredit {
+                granted: credit.granted,
+                used: credit.used,
+                remaining: credit.remaining,
+            });
+        }
         space.payments.sort_by_key(|p| p.payment.recorded_at);
         // Rows are keyed by issue date then number: scanned in order, so the lists are sorted.
         space.quotes = self.scan_customer_rows(
@@ -200,6 +225,7 @@ impl Projections {
                     issued_at: view.issued_at,
                     total_incl_vat: view.body.totals.total_incl_vat,
                     used_at: None,
+                    store_credit: None,
                 });
             }
         }
@@ -211,6 +237,8 @@ impl Projections {
                     issued_at: view.document.issued_at,
                     total_incl_vat: view.document.body.totals.total_incl_vat,
                     used_at: view.used_at,
+                    // Filled from the customer's store credit once every note is listed.
+                    store_credit: None,
                 });
             }
         }

@@ -75,6 +75,8 @@ pub(crate) enum Table {
     CustomerAlias = 0x37,
     /// shop, message id → `PendingNotification` (messages to e-mail to their customer).
     MessageNotification = 0x38,
+    /// shop, customer id (the store credit stream's) → `StoreCreditView` (balance and notes).
+    StoreCredit = 0x39,
     /// shop, schedule id → `ReportScheduleView`.
     ReportSchedule = 0x17,
     /// shop, schedule id, period first day, period end → `ReportDeliveryView`.

@@ -39,6 +39,7 @@ mod runner;
 pub mod sample;
 pub mod statistics;
 mod store;
+pub mod store_credit;
 #[cfg(test)]
 mod tests;
 mod usage;

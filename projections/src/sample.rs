@@ -1,7 +1,8 @@
 //! A deterministic photo-shop history made through the domain's own `decide`, for the rebuild
 //! benchmark and for tests: a shop, a catalog with two VAT rates, then orders paid by card or
-//! cash (invoice issued), some shipped (delivery slip), some returned (credit note refunded or
-//! turned into store credit) and some paid partly with store credit.
+//! cash (invoice issued), a third of them with a 10 % coupon (discounts, account 709), some
+//! shipped (delivery slip), some returned (credit note refunded or turned into store credit) and
+//! some paid partly with store credit.
 //!
 //! It only produces events; appending them is the caller's business (projections never append).
 //! The same options always give the same events, ids and dates included.
@@ -12,14 +13,18 @@ use comptoir_domain::catalog::{
     Catalog, CatalogChange, CatalogCommand, Category, DeliveryKind, DeliveryMethod, PaymentMode,
     PriceTier, Product,
 };
+use comptoir_domain::coupon::{
+    self, Audience, CodeRequest, Coupon, CouponCodeRegistry, CouponCodeRegistryCommand,
+    CouponCommand, CouponDefinition, CouponEvent, CouponScope, Reduction, UseCoupon,
+};
 use comptoir_domain::customer::customer_id_for;
 use comptoir_domain::documents::{
     self, credit_note_body, delivery_slip_body, invoice_body, DocumentBody, DocumentCommand,
     DocumentKind, DocumentSeries,
 };
 use comptoir_domain::order::{
-    self, Order, OrderCommand, OrderCustomer, PaymentMethod, PlaceOrder, RecordPayment, ReturnLine,
-    Settlement,
+    self, CouponToApply, Order, OrderCommand, OrderCustomer, PaymentMethod, PlaceOrder,
+    RecordPayment, ReturnLine, Settlement,
 };
 use comptoir_domain::pricing::BasketLine;
 use comptoir_domain::shop::{
@@ -37,6 +42,11 @@ use uuid::Uuid;
 pub const SAMPLE_SIREN: &str = "812345678";
 /// Customers the sample orders cycle through.
 pub(crate) const SAMPLE_CUSTOMERS: u64 = 40;
+/// The code of the sample's coupon: 10 % off the whole order, for everyone, without limit.
+pub const SAMPLE_COUPON_CODE: &str = "PHOTO10";
+/// The sample's coupon is valid this long from the shop's opening (the domain's longest window);
+/// orders placed later (past about 140,000 of them) go without it.
+const SAMPLE_COUPON_DAYS: i64 = comptoir_domain::limits::COUPON_VALIDITY_DAYS_MAX;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SampleError {
@@ -71,6 +81,9 @@ pub struct SampleShop {
     catalog: Arc<Catalog>,
     series: BTreeMap<DocumentKind, DocumentSeries>,
     credits: BTreeMap<Uuid, StoreCredit>,
+    /// The coupon as of the last use; `open` creates it. Only this struct holds the `Arc` between
+    /// orders, so folding a use in never copies the coupon's uses.
+    coupon: Arc<Coupon>,
     start: DateTime<Utc>,
     next_id: u128,
     event_counter: u128,
@@ -121,6 +134,7 @@ impl SampleShop {
             catalog: Arc::new(Catalog::default()),
             series: BTreeMap::new(),
             credits: BTreeMap::new(),
+            coupon: Arc::new(Coupon::default()),
             start,
             next_id: (u128::from(shop_number) << 64) + 1,
             event_counter: (u128::from(shop_number) << 96) + 1,
@@ -171,7 +185,71 @@ impl SampleShop {
             self.encode(&mut out, &stream, &events)?;
         }
         self.catalog = Arc::new(catalog);
+        self.open_coupon(&mut out)?;
         Ok(out)
+    }
+
+    /// Creates the sample's coupon and generates its typed code, reserved in the shop's code
+    /// registry as the API does.
+    fn open_coupon(&mut self, out: &mut SampleEvents) -> Result<(), SampleError> {
+        let coupon_id = self.id();
+        let definition = CouponDefinition {
+            name: "Printemps".into(),
+            starts_at: self.start,
+            ends_at: self.start + Duration::days(SAMPLE_COUPON_DAYS),
+            scope: CouponScope::Order {
+                reduction: Reduction::Percent(dec(10, 0)),
+            },
+            min_order_amount: Decimal::ZERO,
+            audience: Audience::AllCustomers {
+                max_total_uses: None,
+                max_uses_per_customer: None,
+            },
+        };
+        let create = CouponCommand::Create {
+            coupon_id,
+            shop_id: self.shop_id,
+            definition: Box::new(definition),
+        };
+        let generate = CouponCommand::GenerateCodes {
+            request: CodeRequest::Typed(SAMPLE_COUPON_CODE.into()),
+            registry: Arc::new(CouponCodeRegistry::default()),
+        };
+        let mut generated = Vec::new();
+        for command in [create, generate] {
+            generated.extend(self.decide_coupon(out, &command, self.start)?);
+        }
+        for event in generated {
+            if let CouponEvent::CouponCodesGenerated { codes, .. } = event {
+                let reserve = CouponCodeRegistryCommand::Reserve {
+                    shop_id: self.shop_id,
+                    coupon_id,
+                    codes,
+                };
+                let env = self.env(self.start);
+                let events = CouponCodeRegistry::default().decide(&reserve, &env)?;
+                self.encode(out, &coupon::registry_stream_id(self.shop_id), &events)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decides `command` on the sample's coupon, folds the events in and encodes them.
+    fn decide_coupon(
+        &mut self,
+        out: &mut SampleEvents,
+        command: &CouponCommand,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CouponEvent>, SampleError> {
+        let env = self.env(now);
+        let events = self.coupon.decide(command, &env)?;
+        let coupon = Arc::make_mut(&mut self.coupon);
+        for event in &events {
+            *coupon = std::mem::take(coupon).evolve(event);
+        }
+        let coupon_id = coupon.coupon_id.unwrap_or_default();
+        self.encode(out, &coupon::stream_id(coupon_id), &events)?;
+        Ok(events)
     }
 
     /// The same shop counting its days in `time_zone` (an IANA name) from its creation.
@@ -345,7 +423,7 @@ impl SampleShop {
 
     /// The `n`th order (from 0) and everything that happens to it; see the module doc.
     pub fn order(&mut self, n: u64) -> Result<SampleEvents, SampleError> {
-        let (mut step, placed_at) = self.place(n)?;
+        let (mut step, placed_at) = self.place(n, true)?;
         let paid_at = placed_at + Duration::minutes(5);
         self.pay(&mut step, n, paid_at)?;
         let invoice = invoice_body(&self.profile, &step.state)?;
@@ -380,12 +458,13 @@ impl SampleShop {
 
     /// The `n`th order placed and never paid (an abandoned checkout), for what must ignore it.
     pub fn unpaid_order(&mut self, n: u64) -> Result<SampleEvents, SampleError> {
-        let (step, _) = self.place(n)?;
+        let (step, _) = self.place(n, false)?;
         Ok(step.events)
     }
 
-    /// Places the `n`th order, at its time in the sample's schedule.
-    fn place(&mut self, n: u64) -> Result<(OrderStep, DateTime<Utc>), SampleError> {
+    /// Places the `n`th order, at its time in the sample's schedule; every third one (from the
+    /// third) uses the coupon when `coupons` allows it and the coupon is still open.
+    fn place(&mut self, n: u64, coupons: bool) -> Result<(OrderStep, DateTime<Utc>), SampleError> {
         let placed_at = self.start + Duration::minutes(37 * (n as i64 + 1));
         let order_id = self.id();
         let mut step = OrderStep {
@@ -393,8 +472,14 @@ impl SampleShop {
             state: Order::default(),
             events: Vec::new(),
         };
-        let place = self.place_command(n, order_id);
+        let coupon_ends_at = self.start + Duration::days(SAMPLE_COUPON_DAYS);
+        let coupon_open = self.coupon.uses.len() < comptoir_domain::limits::COUPON_USES_MAX;
+        let with_coupon = coupons && n % 3 == 2 && placed_at < coupon_ends_at && coupon_open;
+        let place = self.place_command(n, order_id, with_coupon);
         self.decide_order(&mut step, &OrderCommand::Place(Box::new(place)), placed_at)?;
+        if with_coupon {
+            self.use_coupon(&mut step, n, placed_at)?;
+        }
         Ok((step, placed_at))
     }
 
@@ -408,7 +493,7 @@ impl SampleShop {
         }
     }
 
-    fn place_command(&self, n: u64, order_id: Uuid) -> PlaceOrder {
+    fn place_command(&self, n: u64, order_id: Uuid, with_coupon: bool) -> PlaceOrder {
         let mut lines = vec![BasketLine {
             sku: "TIR-10x15".into(),
             quantity: (n % 120) as u32 + 1,
@@ -437,9 +522,33 @@ impl SampleShop {
             catalog: self.catalog.clone(),
             prices_include_tax: self.profile.prices_include_tax,
             currency: self.profile.currency.clone(),
-            coupon: None,
+            coupon: with_coupon.then(|| CouponToApply {
+                coupon: Arc::clone(&self.coupon),
+                code: SAMPLE_COUPON_CODE.into(),
+            }),
             email_moved_to: None,
         }
+    }
+
+    /// Records the coupon's use by the order just placed, as the API does in the same append.
+    fn use_coupon(
+        &mut self,
+        step: &mut OrderStep,
+        n: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), SampleError> {
+        let placed = step.state.placed_or_not_found()?;
+        let command = CouponCommand::Use(Box::new(UseCoupon {
+            shop_id: self.shop_id,
+            order_id: placed.order_id,
+            code: SAMPLE_COUPON_CODE.into(),
+            customer_key: customer_id_for(self.shop_id, &self.customer(n).email),
+            basket: Arc::new(placed.pricing.clone()),
+        }));
+        let mut events = Vec::new();
+        self.decide_coupon(&mut events, &command, now)?;
+        step.events.extend(events);
+        Ok(())
     }
 
     /// Pays the order: store credit first when the customer has some (every 4th order), then

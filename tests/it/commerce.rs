@@ -24,10 +24,65 @@ fn position(body: &Value) -> u64 {
     body["position"].as_u64().expect("position")
 }
 
+/// An amount as the API writes it ("4.40", "12", "-0.5") in cents, so tests compute exactly.
+fn cents(amount: &str) -> i64 {
+    let (sign, digits) = match amount.strip_prefix('-') {
+        Some(digits) => (-1, digits),
+        None => (1, amount),
+    };
+    let (units, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    assert!(fraction.len() <= 2, "not a cent amount: {amount}");
+    let units: i64 = units.parse().expect("units");
+    let fraction: i64 = format!("{fraction:0<2}").parse().expect("cents");
+    sign * (units * 100 + fraction)
+}
+
+/// Non-negative cents as an amount the API accepts ("4.40").
+fn euros(cents: i64) -> String {
+    assert!(cents >= 0, "negative amount {cents}");
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// The amounts of `fields` of `object`, in cents.
+fn amounts<const N: usize>(object: &Value, fields: [&str; N]) -> [i64; N] {
+    fields.map(|field| {
+        cents(
+            object[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no amount {field} in {object}")),
+        )
+    })
+}
+
+/// The customer's store credit as `GET /customers/{id}` shows it once `at` is read.
+async fn store_credit_at(api: &Api, account: &str, at: u64) -> Value {
+    let read = api
+        .get(&format!("{account}?min_position={at}"))
+        .await
+        .expect(200);
+    read.body["store_credit"].clone()
+}
+
+/// One credit note granted `granted` cents of which `used` are spent: the balance and the note
+/// both say so.
+#[track_caller]
+fn assert_store_credit(store_credit: &Value, credit_note: &str, granted: i64, used: i64) {
+    let balance = amounts(store_credit, ["available", "granted", "used"]);
+    assert_eq!(balance, [granted - used, granted, used], "{store_credit}");
+    let notes = store_credit["credit_notes"]
+        .as_array()
+        .expect("credit notes");
+    assert_eq!(notes.len(), 1, "{store_credit}");
+    assert_eq!(notes[0]["credit_note_number"], credit_note);
+    let note = amounts(&notes[0], ["granted", "used", "remaining"]);
+    assert_eq!(note, [granted, used, granted - used], "{store_credit}");
+}
+
 #[tokio::test]
 async fn photo_shop_lifecycle_prices_documents_and_store_credit_exactly() {
     // Proves a full lifecycle over HTTP: tiered pricing with VAT per rate, invoice on payment, slip
-    // on shipping, a return credited as store credit, and that credit paying part of a 2nd order.
+    // on shipping, a return credited as store credit, the account's store credit balance after
+    // the return, an email change, a partial and a full use of it paying part of a 2nd order.
     let (_dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Studio Lumière").await;
     let storefront = shop.as_role("storefront");
@@ -146,19 +201,78 @@ async fn photo_shop_lifecycle_prices_documents_and_store_credit_exactly() {
         .await
         .expect(200);
 
-    // A second order (ID photos, store pickup, 12.00): 4.40 of store credit, the rest by card.
+    // The return's credit is now the customer's store credit, shown on the account and per note.
+    let granted = cents(credit["total_incl_vat"].as_str().expect("credit total"));
+    let account = shop.path(&format!("/customers/{}", registered.id("customer_id")));
+    let after_return = store_credit_at(&storefront, &account, at).await;
+    assert_store_credit(&after_return, &credit_note, granted, 0);
+    assert!(after_return["credit_notes"][0]["used_at"].is_null());
+
+    // The account moves to another email and keeps its id, so its credit follows it.
+    let etag = storefront.get(&account).await.expect(200).etag;
+    let moved_to =
+        json!({"email": "claire@atelier.fr", "first_name": "Claire", "last_name": "Martin"});
+    let moved = storefront
+        .put(&account, &moved_to, Some(&etag), None)
+        .await
+        .expect(200);
+    let after_move = store_credit_at(&storefront, &account, position(&moved.body)).await;
+    assert_eq!(after_move, after_return);
+
+    // A second order (ID photos, store pickup, 12.00) with the new email: half the credit first.
     let second = json!({
-        "customer": {"customer_id": registered.id("customer_id"), "email": "claire.martin@example.fr", "name": "Claire Martin"},
+        "customer": {"customer_id": registered.id("customer_id"), "email": "claire@atelier.fr", "name": "Claire Martin"},
         "lines": [{"sku": "ID-4", "quantity": 1}],
         "delivery_method_id": shop.delivery["retrait"],
     });
     let (second_id, total) = place(&storefront, &shop, &second).await;
     assert_eq!(total, "12.00");
-    let partly = pay(&storefront, &shop, &second_id, "store_credit", "4.40").await;
+    let first_use = granted / 2;
+    let partly = pay(
+        &storefront,
+        &shop,
+        &second_id,
+        "store_credit",
+        &euros(first_use),
+    )
+    .await;
+    assert_eq!(partly["status"], "placed");
     assert_eq!(
-        (partly["status"].as_str(), partly["outstanding"].as_str()),
-        (Some("placed"), Some("7.60"))
+        cents(partly["outstanding"].as_str().expect("outstanding")),
+        cents(&total) - first_use
     );
+    let after_partial = store_credit_at(&storefront, &account, position(&partly)).await;
+    assert_store_credit(&after_partial, &credit_note, granted, first_use);
+    assert!(after_partial["credit_notes"][0]["used_at"].is_null());
+    let space = shop
+        .manager
+        .get(&format!(
+            "{account}/space?min_position={}",
+            position(&partly)
+        ))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(space["store_credit"], after_partial);
+    let listed = &space["credit_notes"][0];
+    assert_eq!(listed["number"], credit_note.as_str());
+    assert_eq!(
+        amounts(&listed["store_credit"], ["granted", "used", "remaining"]),
+        [granted, first_use, granted - first_use]
+    );
+
+    // Then the rest of it: nothing is left, the note shows as used, and not a cent more passes.
+    let rest = pay(
+        &storefront,
+        &shop,
+        &second_id,
+        "store_credit",
+        &euros(granted - first_use),
+    )
+    .await;
+    let after_full = store_credit_at(&storefront, &account, position(&rest)).await;
+    assert_store_credit(&after_full, &credit_note, granted, granted);
+    assert!(after_full["credit_notes"][0]["used_at"].is_string());
     let refused = storefront
         .post(
             &shop.path(&format!("/orders/{second_id}/payments")),
@@ -166,7 +280,8 @@ async fn photo_shop_lifecycle_prices_documents_and_store_credit_exactly() {
         )
         .await;
     refused.expect_problem(422, "insufficient-store-credit");
-    let done = pay(&storefront, &shop, &second_id, "card", "7.60").await;
+    let by_card = euros(cents(&total) - granted);
+    let done = pay(&storefront, &shop, &second_id, "card", &by_card).await;
     assert_eq!(done["status"], "paid");
     assert_eq!(seq_of(done["invoice_number"].as_str().expect("invoice")), 2);
     let at = position(&done);

@@ -1,4 +1,4 @@
-//! Mirrors of the customer space's message and loyalty views (see the parent module's doc).
+//! Mirrors of the customer space's message, loyalty and store credit views (see the parent module's doc).
 
 use chrono::{DateTime, Utc};
 use utoipa::ToSchema;
@@ -77,4 +77,43 @@ pub struct LoyaltyEntry {
     pub points: i64,
     pub balance_after: i64,
     pub at: DateTime<Utc>,
+}
+
+/// One credit note turned into store credit (read model).
+// `Serialize` for utoipa's sake, as on `CustomerAccount`.
+#[derive(ToSchema, serde::Serialize)]
+pub struct StoreCreditNote {
+    pub credit_note_number: String,
+    /// The credit the note granted (its total incl. VAT).
+    pub granted: Money,
+    /// Spent on later orders so far.
+    pub used: Money,
+    /// `granted - used`: still spendable.
+    pub remaining: Money,
+    pub granted_at: DateTime<Utc>,
+    /// When the last of it was spent.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// A customer's store credit: the balance and every credit note that makes it, oldest first
+/// (the order spending takes them in) (read model).
+// `Serialize` for utoipa's sake, as on `CustomerAccount`.
+#[derive(ToSchema, serde::Serialize)]
+pub struct StoreCredit {
+    pub customer_id: Uuid,
+    /// Spendable now: the sum of the notes' remainders.
+    pub available: Money,
+    /// All credit ever granted.
+    pub granted: Money,
+    /// All credit ever spent.
+    pub used: Money,
+    pub credit_notes: Vec<StoreCreditNote>,
+}
+
+/// What one credit note granted as store credit, and how much of it is spent.
+#[derive(ToSchema)]
+pub struct SpaceStoreCredit {
+    pub granted: Money,
+    pub used: Money,
+    pub remaining: Money,
 }

@@ -28,6 +28,9 @@ pub const MONEY_PATTERN: &str = r"^-?[0-9]+(\.[0-9]+)?$";
 
 /// An amount or a rate as a decimal string (`"12.50"`, `"5.5"`), never a JSON number, so no
 /// client rounds it through a float.
+// `Serialize` only lets a schema holding it derive `Serialize` for utoipa's sake (see
+// `CustomerAccount`); no `Money` is ever built.
+#[derive(serde::Serialize)]
 pub struct Money;
 
 impl PartialSchema for Money {
@@ -277,7 +280,7 @@ pub struct OrderPrintJob {
 }
 
 /// A registered customer account (read model).
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Serialize)]
 pub struct Customer {
     pub shop_id: Uuid,
     pub customer_id: Uuid,
@@ -296,6 +299,18 @@ pub struct Customer {
     pub updated_at: DateTime<Utc>,
     /// Version of the customer stream (for `ETag`/`If-Match`).
     pub version: u64,
+}
+
+// `Serialize` is derived here and on the types it holds only so that utoipa reads
+// `#[serde(flatten)]` (the account's schema is reused, not copied); the type is never built.
+/// One customer account with its store credit (`GET /customers/{customer_id}`): the account's
+/// fields, then `store_credit`.
+#[derive(ToSchema, serde::Serialize)]
+pub struct CustomerAccount {
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// The store credit the customer can spend, and the credit notes that make it.
+    pub store_credit: StoreCredit,
 }
 
 /// Everything known of an order (read model).
@@ -778,6 +793,8 @@ pub struct SpaceDocument {
     pub total_incl_vat: Money,
     /// Credit notes only: when the store credit it granted was fully spent.
     pub used_at: Option<DateTime<Utc>>,
+    /// Credit notes settled as this customer's store credit only: how much of it is spent.
+    pub store_credit: Option<SpaceStoreCredit>,
 }
 
 /// A payment with the order it paid.
@@ -803,6 +820,8 @@ pub struct CustomerSpace {
     pub payments: Vec<SpacePayment>,
     pub quotes: Vec<SpaceQuote>,
     pub purchase_orders: Vec<SpacePurchaseOrder>,
+    /// The store credit the customer can spend, and the credit notes that make it.
+    pub store_credit: StoreCredit,
 }
 
 /// Where a quote is; `expired` is derived on reading (an issued quote past `valid_until`).

@@ -9,6 +9,7 @@ use comptoir_domain::customer::{
 use comptoir_domain::shop::Permission;
 use comptoir_domain::DomainError;
 use comptoir_eventlog::EventLog;
+use comptoir_projections::store_credit::StoreCreditView;
 use comptoir_projections::{CustomerQuery, CustomerView, Page};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -108,9 +109,14 @@ pub struct CustomerSearch {
     pub search: Option<String>,
 }
 
-/// A customer account (read model).
+/// A customer account with its store credit (read models): the account's fields, then
+/// `store_credit`, which a storefront needs to offer paying with it.
 #[derive(Debug, Serialize)]
-pub struct CustomerDto(pub CustomerView);
+pub struct CustomerDto {
+    #[serde(flatten)]
+    pub customer: CustomerView,
+    pub store_credit: StoreCreditView,
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerPage {
@@ -151,10 +157,10 @@ pub async fn list_customers(
     Ok(Answer::ok(found.into(), state.projections.position()))
 }
 
-/// One customer account.
+/// One customer account, with the store credit it can spend.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers/{customer_id}", tag = "customers",
     params(("shop_id" = Uuid, Path), ("customer_id" = Uuid, Path), ReadAt),
-    responses((status = 200, body = crate::dto::Customer), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, body = crate::dto::CustomerAccount), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn get_customer(
     State(state): State<AppState>,
@@ -171,7 +177,13 @@ pub async fn get_customer(
     // The ETag comes from the hot state, which is never behind a write, so a client that GETs
     // right after another's change is not refused for reading a lagging read model.
     let current = registered_customer(&state, shop_id, customer_id)?;
-    let mut answer = Answer::ok(CustomerDto(customer), state.projections.position());
+    // Store credit is keyed by the account id, which an email change keeps.
+    let store_credit = state.projections.store_credit(shop_id, customer_id)?;
+    let body = CustomerDto {
+        customer,
+        store_credit,
+    };
+    let mut answer = Answer::ok(body, state.projections.position());
     answer.etag = Some(profile_etag(&current.email, &current.profile));
     Ok(answer)
 }

@@ -270,7 +270,8 @@ pub(crate) fn row_key_of(
     Ok(Some(key(tables.rows, shop_id, &suffix)))
 }
 
-/// Store credit: only `CreditNoteUsed` is projected (the credit note shows it was used up).
+/// Store credit on the credit note itself: `CreditNoteUsed` marks it used up (the balance and the
+/// per-note remainders are `crate::store_credit`'s).
 pub(crate) fn apply_store_credit(
     writes: &mut WriteSet,
     event: &StoreCreditEvent,

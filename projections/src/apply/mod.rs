@@ -169,7 +169,10 @@ pub(crate) fn apply_event(
             documents::apply(writes, event, document_event)?;
             crate::loyalty::apply_document(writes, document_event)
         }
-        Decoded::StoreCredit(credit_event) => documents::apply_store_credit(writes, credit_event),
+        Decoded::StoreCredit(credit_event) => {
+            documents::apply_store_credit(writes, credit_event)?;
+            crate::store_credit::apply(writes, credit_event)
+        }
         Decoded::Coupon(coupon_event) => usage::apply_coupon(writes, coupon_event),
         Decoded::Pack(pack_event) => usage::apply_pack(writes, pack_event),
         Decoded::Quote(quote_event) => documents::apply_quote(writes, quote_event),

@@ -1,10 +1,12 @@
-//! The customer space's derived tables: loyalty points and message threads.
+//! The customer space's derived tables: loyalty points, message threads and store credit.
 
 use super::*;
 use crate::loyalty::LoyaltyReason;
 use crate::messages::ArchiveFilter;
 use comptoir_domain::customer::{customer_id_for, CustomerEvent};
 use comptoir_domain::customer_messages::{MessageEvent, Side};
+use comptoir_domain::store_credit::{self, CreditAllocation, StoreCredit, StoreCreditEvent};
+use comptoir_domain::Aggregate;
 
 fn credit_note_issued(shop_id: Uuid, order_id: Uuid) -> DocumentEvent {
     let mut event: DocumentEvent = serde_json::from_str(include_str!(
@@ -278,4 +280,106 @@ async fn shop_messages_await_their_mail_until_notified_or_read() {
     assert!(!read_first.awaits_notification);
     let thread = p.message_thread(shop, claire).unwrap().expect("thread");
     assert_eq!(thread.awaiting_notification, 1);
+}
+
+fn credit_granted(shop: Uuid, customer: Uuid, number: &str, amount: &str) -> StoreCreditEvent {
+    StoreCreditEvent::StoreCreditGranted {
+        shop_id: shop,
+        customer_id: customer,
+        credit_note_number: number.into(),
+        amount: d(amount),
+        granted_at: at(1),
+    }
+}
+
+fn credit_spent(
+    shop: Uuid,
+    customer: Uuid,
+    payment: u128,
+    allocations: &[(&str, &str)],
+) -> StoreCreditEvent {
+    let allocations: Vec<CreditAllocation> = allocations
+        .iter()
+        .map(|(number, amount)| CreditAllocation {
+            credit_note_number: (*number).into(),
+            amount: d(amount),
+        })
+        .collect();
+    StoreCreditEvent::StoreCreditSpent {
+        shop_id: shop,
+        customer_id: customer,
+        payment_id: id(payment),
+        order_id: id(0x0D),
+        amount: allocations.iter().map(|a| a.amount).sum(),
+        allocations,
+        spent_at: at(2),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn store_credit_balance_and_remainders_follow_the_stream_exactly() {
+    // Proves the read model's balance and per-note granted/used/remaining equal what the domain
+    // aggregate derives from the same events, through a partial spend and a full one, per customer.
+    let harness = Harness::new();
+    let (shop, customer, other) = (id(0x5100), id(0xC0), id(0xC1));
+    let used = StoreCreditEvent::CreditNoteUsed {
+        shop_id: shop,
+        customer_id: customer,
+        credit_note_number: "AV-1".into(),
+        used_at: at(2),
+    };
+    let partial = [
+        credit_granted(shop, customer, "AV-1", "10.00"),
+        credit_granted(shop, customer, "AV-2", "5.00"),
+        credit_spent(shop, customer, 1, &[("AV-1", "10.00"), ("AV-2", "2.00")]),
+        used,
+        credit_granted(shop, other, "AV-3", "7.25"),
+    ];
+    let stream = store_credit::stream_id(customer);
+    harness.append(&stream, &partial[..4]).await;
+    harness
+        .append(&store_credit::stream_id(other), &partial[4..])
+        .await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let p = &harness.projections;
+
+    let expected = partial[..4]
+        .iter()
+        .fold(StoreCredit::default(), |state, event| state.evolve(event));
+    let view = p.store_credit(shop, customer).unwrap();
+    assert_eq!(view.available, expected.balance());
+    let remainders: Vec<(String, Decimal, Decimal)> = view
+        .credit_notes
+        .iter()
+        .map(|n| (n.credit_note_number.clone(), n.granted, n.remaining))
+        .collect();
+    let expected_remainders: Vec<(String, Decimal, Decimal)> = expected
+        .grants
+        .iter()
+        .map(|g| (g.credit_note_number.clone(), g.amount, g.remaining))
+        .collect();
+    assert_eq!(remainders, expected_remainders);
+    for note in &view.credit_notes {
+        assert_eq!(note.used + note.remaining, note.granted, "{note:?}");
+    }
+    assert_eq!((view.granted, view.used), (d("15.00"), d("12.00")));
+    let first = view.credit_note("AV-1").expect("AV-1");
+    assert_eq!(first.used_at, Some(at(2)));
+    assert_eq!(view.credit_note("AV-2").expect("AV-2").used_at, None);
+    assert_eq!(p.store_credit(shop, other).unwrap().available, d("7.25"));
+    assert!(p
+        .store_credit(shop, id(99))
+        .unwrap()
+        .credit_notes
+        .is_empty());
+
+    // Spending the rest empties the balance; AV-2 shows fully used.
+    let rest = credit_spent(shop, customer, 2, &[("AV-2", "3.00")]);
+    harness.append(&stream, &[rest]).await;
+    harness.caught_up().await;
+    let view = p.store_credit(shop, customer).unwrap();
+    assert_eq!(view.available, Decimal::ZERO);
+    let second = view.credit_note("AV-2").expect("AV-2");
+    assert_eq!((second.used, second.remaining), (d("5.00"), Decimal::ZERO));
 }

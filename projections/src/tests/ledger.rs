@@ -1,5 +1,6 @@
 //! The ledger over a month of a sample shop's history made through the domain: two VAT rates,
-//! shipping, cash and card, returns refunded or turned into store credit, store credit spent.
+//! shipping, cash and card, a coupon on a third of the orders, returns refunded or turned into
+//! store credit, store credit spent.
 
 use super::Harness;
 use crate::ledger::{month_of, PeriodBound, FEC_COLUMNS};
@@ -12,6 +13,11 @@ use std::collections::BTreeMap;
 
 /// Orders of the accountant's month (one every 37 minutes stays within March).
 const MONTH_ORDERS: u64 = 120;
+
+/// The allowances' total excl. VAT (what the ledger debits to 709).
+fn allowances_excl_vat(allowances: &[comptoir_domain::order::DocumentAllowance]) -> Decimal {
+    allowances.iter().map(|a| a.amount_excl_vat).sum()
+}
 
 /// Appends the sample shop and `orders` orders, `per_append` orders per append.
 pub(crate) async fn sample_log(harness: &Harness, orders: u64, per_append: u64) -> SampleShop {
@@ -45,7 +51,8 @@ pub(crate) async fn append(harness: &Harness, steps: Vec<crate::sample::SampleEv
 }
 
 // Proves the accountant's invariants: every entry balances, the trial balance sums to zero, VAT
-// per rate in the ledger equals invoices minus credit notes, and 411 is settled by payments.
+// per rate in the ledger equals invoices minus credit notes, discounts granted (709) equal the
+// invoices' coupon allowances minus the credit notes', and 411 is settled by payments.
 #[tokio::test]
 async fn a_month_of_orders_posts_a_balanced_ledger_matching_the_documents() {
     let harness = Harness::new();
@@ -69,12 +76,15 @@ async fn a_month_of_orders_posts_a_balanced_ledger_matching_the_documents() {
     }
     // VAT per rate, computed independently from the documents.
     let mut expected_vat: BTreeMap<String, Decimal> = BTreeMap::new();
+    // Discounts excl. VAT, likewise: granted on invoices, given back on credit notes.
+    let mut expected_discount = Decimal::ZERO;
     let page = crate::PageRequest::first(200);
     let invoices = p
         .invoices(shop.shop_id, &Default::default(), &page)
         .expect("invoices");
     assert_eq!(invoices.items.len() as u64, MONTH_ORDERS);
     for invoice in &invoices.items {
+        expected_discount += allowances_excl_vat(&invoice.body.allowances);
         for rate in &invoice.body.totals.vat_breakdown {
             *expected_vat
                 .entry(rate.vat_rate.normalize().to_string())
@@ -86,6 +96,7 @@ async fn a_month_of_orders_posts_a_balanced_ledger_matching_the_documents() {
         .expect("credit notes");
     assert!(!notes.items.is_empty());
     for note in &notes.items {
+        expected_discount -= allowances_excl_vat(&note.document.body.allowances);
         for rate in &note.document.body.totals.vat_breakdown {
             *expected_vat
                 .entry(rate.vat_rate.normalize().to_string())
@@ -101,6 +112,33 @@ async fn a_month_of_orders_posts_a_balanced_ledger_matching_the_documents() {
     };
     assert_eq!(vat_of("445712"), expected_vat["20"]);
     assert_eq!(vat_of("445715"), expected_vat["5.5"]);
+    // The sample uses its coupon on some orders and returns some of those: both sides count.
+    let couponed = invoices
+        .items
+        .iter()
+        .filter(|invoice| !invoice.body.allowances.is_empty())
+        .count();
+    assert!(
+        couponed > 0 && couponed < invoices.items.len(),
+        "{couponed}"
+    );
+    assert!(
+        notes
+            .items
+            .iter()
+            .any(|note| !note.document.body.allowances.is_empty()),
+        "a credit note of a discounted order"
+    );
+    assert!(expected_discount > Decimal::ZERO);
+    assert_eq!(-vat_of("709"), expected_discount);
+    assert_eq!(
+        trial
+            .rows
+            .iter()
+            .map(|r| r.debit - r.credit)
+            .sum::<Decimal>(),
+        Decimal::ZERO
+    );
     // Every order is paid and every return settled: the customers' account is back to zero.
     assert_eq!(vat_of("411"), Decimal::ZERO);
     for account in ["512", "530", "4191", "706", "707"] {
