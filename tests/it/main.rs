@@ -5,6 +5,7 @@ mod catalog;
 mod commerce;
 mod coupons;
 mod customer_space;
+mod legal_mentions;
 mod message_notifications;
 mod openapi;
 mod packs;
