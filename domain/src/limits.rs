@@ -4,6 +4,10 @@
 pub const NAME_CHARS_MAX: usize = 200;
 /// Characters in a free text such as payment terms or a cancellation reason.
 pub const TEXT_CHARS_MAX: usize = 2_000;
+/// Characters in a seller's legal form ("SARL", "Société par actions simplifiée unipersonnelle").
+pub const LEGAL_FORM_CHARS_MAX: usize = 64;
+/// Characters in a legal mention printed on documents, e.g. "TVA non applicable, art. 293 B du CGI".
+pub const LEGAL_MENTION_CHARS_MAX: usize = 300;
 /// Characters in an external reference: transaction ids, operator names, secret hashes.
 pub const REFERENCE_CHARS_MAX: usize = 200;
 /// Characters in a SKU.
@@ -116,6 +120,8 @@ pub const LOYALTY_RATE_SCALE_MAX: u32 = 2;
 const _: () = assert!(DERIVED_UNIT_PRICE_SCALE >= MONEY_SCALE_MAX);
 const _: () = assert!(SKU_CHARS_MAX <= NAME_CHARS_MAX);
 const _: () = assert!(DOCUMENT_SEQ_WIDTH_MAX < DOCUMENT_PATTERN_CHARS_MAX);
+const _: () = assert!(LEGAL_FORM_CHARS_MAX <= NAME_CHARS_MAX);
+const _: () = assert!(LEGAL_MENTION_CHARS_MAX <= TEXT_CHARS_MAX);
 const _: () = assert!(LINES_PER_QUOTE_MAX as u64 * QUANTITY_PER_LINE_MAX as u64 <= u32::MAX as u64);
 const _: () = assert!(LINES_PER_ORDER_MAX as u64 * QUANTITY_PER_LINE_MAX as u64 <= u32::MAX as u64);
 const _: () = assert!(COUPON_CODE_CHARS_MIN <= GENERATED_CODE_CHARS);

@@ -93,6 +93,10 @@ fn profile() -> ShopProfile {
             address: address(),
             siren: "812345678".into(),
             vat_id: "FR45812345678".into(),
+            legal_form: None,
+            share_capital: None,
+            rcs_city: None,
+            vat_exemption_mention: None,
         },
         currency: "EUR".into(),
         prices_include_tax: true,
@@ -271,6 +275,15 @@ fn scenario() -> Samples {
     own_patterns.document_patterns.purchase_order = Some("CMD-{YY}-{seq:05}".into());
     let create = ShopCommand::Create(Box::new(own_patterns));
     samples.run_variant("patterns", Shop::default(), create);
+    // A company that states its legal form, share capital and RCS city, and a VAT exemption.
+    let mut full_identity = profile();
+    full_identity.organisation.legal_form = Some("SARL".into());
+    full_identity.organisation.share_capital = Some(d("10000.00"));
+    full_identity.organisation.rcs_city = Some("Lyon".into());
+    full_identity.organisation.vat_exemption_mention =
+        Some("TVA non applicable, art. 293 B du CGI".into());
+    let create = ShopCommand::Create(Box::new(full_identity));
+    samples.run_variant("legal_mentions", Shop::default(), create);
     let key = ShopCommand::CreateApiKey {
         key_id: id(0xE7),
         role: Role::Storefront,
@@ -1074,6 +1087,7 @@ fn every_event_type_has_a_golden_file() {
         "document-series.InvoiceIssued+coupon.json",
         "order.OrderCredited+coupon.json",
         "order.OrderPlaced+coupon.json",
+        "shop.ShopCreated+legal_mentions.json",
         "shop.ShopCreated+patterns.json",
         "shop.ShopCreated+time_zone.json",
     ];

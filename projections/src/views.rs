@@ -185,6 +185,11 @@ pub struct CreditNoteView {
     pub document: DocumentView<CreditNoteBody>,
     /// Set when the store credit it granted has been fully spent.
     pub used_at: Option<DateTime<Utc>>,
+    /// When the invoice it corrects was issued, found by its number when the credit note is
+    /// projected (printed next to the number). Absent from rows stored before it was kept, and
+    /// when the invoice is unknown to this shop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_issued_at: Option<DateTime<Utc>>,
 }
 
 /// A quote and what became of it. `status` is as recorded (`issued`, `accepted`, `declined`);

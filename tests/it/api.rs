@@ -226,10 +226,15 @@ pub async fn photo_shop(app: &TestApp, name: &str) -> PhotoShop {
 
 /// As [`photo_shop`], with a pack of these terms, or none.
 pub async fn photo_shop_with_pack(app: &TestApp, name: &str, pack: Option<&Value>) -> PhotoShop {
+    photo_shop_from_body(app, &shop_body(&fixture(), name), pack).await
+}
+
+/// As [`photo_shop_with_pack`], the shop created from this `POST /v1/shops` body.
+pub async fn photo_shop_from_body(app: &TestApp, body: &Value, pack: Option<&Value>) -> PhotoShop {
     let owner = Api::owner(app);
     let fixture = fixture();
     let shop_id = owner
-        .post("/v1/shops", &shop_body(&fixture, name))
+        .post("/v1/shops", body)
         .await
         .expect(201)
         .id("shop_id");

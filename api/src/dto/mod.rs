@@ -436,6 +436,10 @@ pub struct CreditNote {
     pub settlement: Settlement,
     /// Set when the store credit it granted has been fully spent.
     pub used_at: Option<DateTime<Utc>>,
+    /// When the invoice it corrects was issued; absent on credit notes recorded before this was
+    /// kept, until the read models are rebuilt.
+    #[schema(required = false)]
+    pub invoice_issued_at: DateTime<Utc>,
 }
 
 /// A line of a delivery slip: no prices.

@@ -6,6 +6,7 @@ use comptoir_domain::shop::{
     self, Address, DocumentPatterns, LegalIdentity, Permission, Role, Shop, ShopCommand, ShopEvent,
     ShopProfile,
 };
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -73,6 +74,53 @@ pub struct OrganisationDto {
     pub siren: String,
     #[schema(example = "FR45812345678")]
     pub vat_id: String,
+    /// Legal form printed on documents, at most 64 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "SARL")]
+    pub legal_form: Option<String>,
+    /// Share capital in euros, ≥ 0 with at most 2 decimals (a decimal string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::dto::Money>, example = "10000.00")]
+    pub share_capital: Option<Decimal>,
+    /// City of the RCS (trade register) the company is registered at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Lyon")]
+    pub rcs_city: Option<String>,
+    /// Printed at the foot of priced documents when the seller charges no VAT, at most 300
+    /// characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "TVA non applicable, art. 293 B du CGI")]
+    pub vat_exemption_mention: Option<String>,
+}
+
+impl From<OrganisationDto> for LegalIdentity {
+    fn from(o: OrganisationDto) -> Self {
+        LegalIdentity {
+            name: o.name,
+            address: o.address.into(),
+            siren: o.siren,
+            vat_id: o.vat_id,
+            legal_form: o.legal_form,
+            share_capital: o.share_capital,
+            rcs_city: o.rcs_city,
+            vat_exemption_mention: o.vat_exemption_mention,
+        }
+    }
+}
+
+impl From<LegalIdentity> for OrganisationDto {
+    fn from(o: LegalIdentity) -> Self {
+        OrganisationDto {
+            name: o.name,
+            address: o.address.into(),
+            siren: o.siren,
+            vat_id: o.vat_id,
+            legal_form: o.legal_form,
+            share_capital: o.share_capital,
+            rcs_city: o.rcs_city,
+            vat_exemption_mention: o.vat_exemption_mention,
+        }
+    }
 }
 
 /// Number patterns: literal text, `{YYYY}`, `{YY}` and one `{seq}` or `{seq:0N}`.
@@ -118,12 +166,7 @@ impl ShopDto {
         ShopProfile {
             shop_id,
             name: self.name,
-            organisation: LegalIdentity {
-                name: self.organisation.name,
-                address: self.organisation.address.into(),
-                siren: self.organisation.siren,
-                vat_id: self.organisation.vat_id,
-            },
+            organisation: self.organisation.into(),
             currency: self.currency,
             prices_include_tax: self.prices_include_tax,
             document_patterns: DocumentPatterns {
@@ -153,12 +196,7 @@ pub struct ShopResponse {
 impl From<ShopProfile> for ShopResponse {
     fn from(p: ShopProfile) -> Self {
         let time_zone = Some(p.zone().name().to_string());
-        let organisation = OrganisationDto {
-            name: p.organisation.name,
-            address: p.organisation.address.into(),
-            siren: p.organisation.siren,
-            vat_id: p.organisation.vat_id,
-        };
+        let organisation = OrganisationDto::from(p.organisation);
         // The patterns in force, defaults included, so a client sees every series' numbering.
         let document_patterns = DocumentPatternsDto {
             quote: Some(p.document_patterns.quote_pattern().to_owned()),

@@ -17,7 +17,11 @@ pub use pattern::{format_document_number, pattern_has_year, validate_document_pa
 pub use roles::{role_allows, Permission, Role};
 
 use crate::calendar;
-use crate::limits::{API_KEYS_PER_SHOP_MAX, NAME_CHARS_MAX, REFERENCE_CHARS_MAX, TEXT_CHARS_MAX};
+use crate::limits::{
+    API_KEYS_PER_SHOP_MAX, LEGAL_FORM_CHARS_MAX, LEGAL_MENTION_CHARS_MAX, NAME_CHARS_MAX,
+    REFERENCE_CHARS_MAX, TEXT_CHARS_MAX,
+};
+use crate::money::validate_amount;
 use crate::text::{validate_optional_text, validate_text};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
 use chrono::{DateTime, Utc};
@@ -63,7 +67,12 @@ impl Address {
     }
 }
 
-/// The seller's legal identity, printed on every invoice (French legal mentions).
+/// The seller's legal identity, printed on every document (French legal mentions: Code de
+/// commerce R123-237, CGI art. 242 nonies A).
+///
+/// The last four fields came later: they are optional, and absent from the bytes when unset, so
+/// every `ShopCreated` and document snapshot stored before them keeps its encoding and reads back
+/// with `None` (a sole trader has no legal form, share capital or RCS registration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegalIdentity {
     pub name: String,
@@ -72,6 +81,19 @@ pub struct LegalIdentity {
     pub siren: String,
     /// Intra-community VAT number, e.g. FR45812345678.
     pub vat_id: String,
+    /// Legal form, e.g. "SARL", "SAS", "EURL".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_form: Option<String>,
+    /// Share capital in the shop's currency, e.g. 10000.00.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_capital: Option<Decimal>,
+    /// City of the RCS (trade register) the company is registered at, e.g. "Lyon".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rcs_city: Option<String>,
+    /// Printed instead of nothing when the seller charges no VAT, e.g. "TVA non applicable,
+    /// art. 293 B du CGI" for a micro-enterprise under the franchise threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_exemption_mention: Option<String>,
 }
 
 impl LegalIdentity {
@@ -79,7 +101,25 @@ impl LegalIdentity {
         validate_text("organisation.name", &self.name, NAME_CHARS_MAX)?;
         self.address.validate("organisation.address")?;
         validate_siren(&self.siren)?;
-        validate_vat_id(&self.vat_id)
+        validate_vat_id(&self.vat_id)?;
+        validate_optional_text(
+            "organisation.legal_form",
+            self.legal_form.as_deref(),
+            LEGAL_FORM_CHARS_MAX,
+        )?;
+        if let Some(capital) = self.share_capital {
+            validate_amount("organisation.share_capital", capital, true)?;
+        }
+        validate_optional_text(
+            "organisation.rcs_city",
+            self.rcs_city.as_deref(),
+            NAME_CHARS_MAX,
+        )?;
+        validate_optional_text(
+            "organisation.vat_exemption_mention",
+            self.vat_exemption_mention.as_deref(),
+            LEGAL_MENTION_CHARS_MAX,
+        )
     }
 }
 

@@ -80,6 +80,24 @@ fn validates_the_legal_identity() {
             p.document_patterns.credit_note = p.document_patterns.invoice.clone()
         }),
         ("payment terms", |p| p.payment_terms = String::new()),
+        ("legal form empty", |p| {
+            p.organisation.legal_form = Some(" ".into())
+        }),
+        ("legal form too long", |p| {
+            p.organisation.legal_form = Some("S".repeat(LEGAL_FORM_CHARS_MAX + 1))
+        }),
+        ("share capital negative", |p| {
+            p.organisation.share_capital = Some(Decimal::new(-1, 0))
+        }),
+        ("share capital three decimals", |p| {
+            p.organisation.share_capital = Some(Decimal::new(1_0001, 3))
+        }),
+        ("rcs city control character", |p| {
+            p.organisation.rcs_city = Some("Ly\non".into())
+        }),
+        ("vat exemption mention too long", |p| {
+            p.organisation.vat_exemption_mention = Some("T".repeat(LEGAL_MENTION_CHARS_MAX + 1))
+        }),
     ];
     for (what, spoil) in cases {
         let mut profile = shop_profile();
@@ -90,6 +108,26 @@ fn validates_the_legal_identity() {
         );
         assert_eq!(result.map_err(|e| e.code()), Err("validation"), "{what}");
     }
+}
+
+#[test]
+fn creates_a_shop_with_its_optional_legal_mentions() {
+    // Proves legal form, share capital (zero included), RCS city and VAT exemption are accepted
+    // and kept in the profile.
+    let mut profile = shop_profile();
+    profile.organisation.legal_form = Some("SARL".into());
+    profile.organisation.share_capital = Some(Decimal::ZERO);
+    profile.organisation.rcs_city = Some("Lyon".into());
+    profile.organisation.vat_exemption_mention =
+        Some("TVA non applicable, art. 293 B du CGI".into());
+    let created = ShopEvent::ShopCreated {
+        profile: Box::new(profile.clone()),
+        created_at: test_now(),
+    };
+    let shop = given::<Shop>([])
+        .when(ShopCommand::Create(Box::new(profile.clone())))
+        .then([created]);
+    assert_eq!(shop.profile, Some(profile));
 }
 
 #[test]

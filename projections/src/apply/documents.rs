@@ -6,7 +6,7 @@ use super::order::update_order;
 use crate::error::ProjectionResult;
 use crate::keys::{instant_number_suffix, key, Table};
 use crate::store::WriteSet;
-use crate::views::{CreditNoteView, DocumentView, PurchaseOrderView, QuoteView};
+use crate::views::{CreditNoteView, DocumentView, InvoiceView, PurchaseOrderView, QuoteView};
 use comptoir_domain::documents::{DocumentEvent, DocumentNumber};
 use comptoir_domain::quote::{PurchaseOrderEvent, QuoteEvent, QuoteStatus};
 use comptoir_domain::store_credit::StoreCreditEvent;
@@ -69,9 +69,12 @@ pub(crate) fn apply(
             credit_note,
         } => {
             let document = document_view(*shop_id, number, *issued_at, (**credit_note).clone());
+            let invoice_issued_at =
+                invoice_issued_at(writes, *shop_id, &credit_note.invoice_number)?;
             let view = CreditNoteView {
                 document,
                 used_at: None,
+                invoice_issued_at,
             };
             save_document(writes, CREDIT_NOTES, &view.document, &view)?;
             update_order(writes, *shop_id, credit_note.order_id, position, |order| {
@@ -153,6 +156,27 @@ fn update_row<V: Serialize + serde::de::DeserializeOwned>(
     };
     change(&mut view);
     writes.put(row_key, &view)
+}
+
+/// When invoice `number` of the shop was issued; `None` (logged) when it is not projected, which
+/// the order flow never does: it credits only an invoiced order, in an append after the invoice's.
+fn invoice_issued_at(
+    writes: &WriteSet,
+    shop_id: Uuid,
+    number: &str,
+) -> ProjectionResult<Option<chrono::DateTime<chrono::Utc>>> {
+    let row_key = row_key_of(
+        |index_key| writes.get::<String>(index_key),
+        INVOICES,
+        shop_id,
+        number,
+    )?;
+    let Some(row_key) = row_key else {
+        tracing::warn!(%shop_id, number, "credit note of an unknown invoice");
+        return Ok(None);
+    };
+    let invoice = writes.get::<InvoiceView>(&row_key)?;
+    Ok(invoice.map(|invoice| invoice.issued_at))
 }
 
 /// A quote accepted, declined or made into a purchase order (`QuoteOpened` repeats the issued

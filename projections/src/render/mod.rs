@@ -20,6 +20,7 @@ use comptoir_domain::documents::Seller;
 use comptoir_domain::order::{DocumentAllowance, DocumentLine, OrderCustomer, Settlement};
 use comptoir_domain::pricing::Totals;
 use comptoir_domain::quote::QuoteStatus;
+use comptoir_domain::shop::Address;
 use rust_decimal::Decimal;
 
 /// A document laid out for printing; every figure already formatted.
@@ -64,28 +65,53 @@ fn date(instant: DateTime<Utc>, seller: &Seller) -> String {
 
 fn seller_lines(seller: &Seller) -> Vec<String> {
     let org = &seller.organisation;
-    let address = &org.address;
-    let mut lines = vec![
-        seller.shop_name.clone(),
-        org.name.clone(),
-        address.line1.clone(),
-    ];
+    let mut lines = vec![seller.shop_name.clone(), org.name.clone()];
+    lines.extend(company_line(&org.legal_form, org.share_capital));
+    lines.extend(address_lines(&org.address));
+    // R123-237: the SIREN followed by "RCS" and the city of the registry, when registered.
+    let registration = match &org.rcs_city {
+        Some(city) => format!("SIREN {} RCS {city}", org.siren),
+        None => format!("SIREN {}", org.siren),
+    };
+    lines.push(format!("{registration} — TVA {}", org.vat_id));
+    lines
+}
+
+/// "SARL au capital de 10000,00 €", or either half alone; nothing when neither is known. The
+/// capital of a company registered in France is stated in euros whatever the shop sells in.
+fn company_line(legal_form: &Option<String>, share_capital: Option<Decimal>) -> Option<String> {
+    let capital = share_capital.map(|amount| money(amount, "EUR"));
+    match (legal_form, capital) {
+        (Some(form), Some(capital)) => Some(format!("{form} au capital de {capital}")),
+        (Some(form), None) => Some(form.clone()),
+        (None, Some(capital)) => Some(format!("Capital social : {capital}")),
+        (None, None) => None,
+    }
+}
+
+/// Street, optional second line, then postal code, city and country code.
+fn address_lines(address: &Address) -> Vec<String> {
+    let mut lines = vec![address.line1.clone()];
     lines.extend(address.line2.clone());
     lines.push(format!(
         "{} {} {}",
         address.postal_code, address.city, address.country
     ));
-    lines.push(format!("SIREN {} — TVA {}", org.siren, org.vat_id));
     lines
 }
 
 fn customer_lines(customer: &OrderCustomer) -> Vec<String> {
     let mut lines = vec![customer.name.clone(), customer.email.clone()];
     if let Some(address) = &customer.billing_address {
-        lines.push(address.line1.clone());
-        lines.push(format!("{} {}", address.postal_code, address.city));
+        lines.extend(address_lines(address));
     }
     lines
+}
+
+/// The seller's VAT exemption ("TVA non applicable, art. 293 B du CGI"), printed at the foot of
+/// the documents that show prices, when the seller stated one.
+fn vat_exemption(seller: &Seller) -> Option<String> {
+    seller.organisation.vat_exemption_mention.clone()
 }
 
 fn priced_rows(lines: &[DocumentLine], currency: &str) -> Vec<Vec<String>> {
@@ -136,6 +162,20 @@ fn summary(
 
 const LATE_PAYMENT_MENTION: &str = "En cas de retard de paiement : pénalités au taux de trois fois le taux d'intérêt légal et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 du Code de commerce). Pas d'escompte pour paiement anticipé.";
 
+/// "Avoir sur la facture FA-… du 14/03/2025": the invoice's day in the seller's zone, like every
+/// date printed. A credit note projected before invoice dates were kept names the number only.
+fn invoice_reference(view: &CreditNoteView) -> String {
+    let body = &view.document.body;
+    match view.invoice_issued_at {
+        Some(issued_at) => format!(
+            "Avoir sur la facture {} du {}",
+            body.invoice_number,
+            date(issued_at, &body.seller)
+        ),
+        None => format!("Avoir sur la facture {}", body.invoice_number),
+    }
+}
+
 impl Printable {
     pub fn invoice(view: &InvoiceView) -> Self {
         let body = &view.body;
@@ -148,6 +188,7 @@ impl Printable {
             ));
         }
         mentions.push(LATE_PAYMENT_MENTION.into());
+        mentions.extend(vat_exemption(&body.seller));
         Printable {
             title: "Facture".into(),
             number: view.number.clone(),
@@ -183,11 +224,14 @@ impl Printable {
             date: date(document.issued_at, &body.seller),
             seller: seller_lines(&body.seller),
             customer: customer_lines(&body.customer),
-            references: vec![format!("Avoir sur facture {}", body.invoice_number)],
+            references: vec![invoice_reference(view)],
             columns: price_columns(),
             rows: priced_rows(&body.lines, &body.currency),
             summary: summary(&body.totals, &body.allowances, &body.currency),
-            mentions: vec![settlement],
+            mentions: [settlement]
+                .into_iter()
+                .chain(vat_exemption(&body.seller))
+                .collect(),
         }
     }
 
@@ -220,10 +264,13 @@ impl Printable {
             columns: price_columns(),
             rows: priced_rows(&body.lines, &body.currency),
             summary: summary(&body.totals, &[], &body.currency),
-            mentions: vec![
+            mentions: [
                 format!("Conditions de paiement : {}", body.payment_terms),
                 "Devis gratuit. Bon pour accord : date et signature du client.".into(),
-            ],
+            ]
+            .into_iter()
+            .chain(vat_exemption(&body.seller))
+            .collect(),
         }
     }
 
@@ -245,6 +292,7 @@ impl Printable {
                 money(payment.amount, &body.currency)
             ));
         }
+        mentions.extend(vat_exemption(&body.seller));
         Printable {
             title: "Bon de commande".into(),
             number: document.number.clone(),
