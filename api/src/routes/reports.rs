@@ -1,5 +1,7 @@
 //! The ledger (journal, trial balance, FEC export), printable documents (HTML, PDF, zip bundles),
-//! statistics and exports, read from the projections. Reading them needs the `ReadDocuments` permission.
+//! statistics and exports, read from the projections. The books need `ReadLedger`, statistics
+//! `ReadStatistics`, the customer export `ExportCustomers`, and printable documents
+//! `ReadDocuments` (so a storefront can print its customers' invoices but not read the books).
 
 use axum::extract::State;
 use axum::http::header;
@@ -14,12 +16,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::documents::prepare;
+use super::documents::{prepare, prepare_for};
 use super::Answer;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::server::AppState;
+use comptoir_domain::shop::Permission;
 
 mod bundles;
 mod customer_space;
@@ -65,7 +68,13 @@ pub async fn trial_balance(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<MonthRange>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
+    prepare_for(
+        &state,
+        &caller,
+        (shop_id, Permission::ReadLedger),
+        query.min_position,
+    )
+    .await?;
     let to_month = query.to_month.unwrap_or(query.from_month);
     let balance = state
         .projections
@@ -146,7 +155,13 @@ pub async fn journal(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<Period>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
+    prepare_for(
+        &state,
+        &caller,
+        (shop_id, Permission::ReadLedger),
+        query.min_position,
+    )
+    .await?;
     let (from, until) = query.bounds()?;
     let entries = state.projections.ledger_entries(shop_id, from, until)?;
     let body = serde_json::json!({ "entries": json_of(&entries)? });
@@ -176,7 +191,13 @@ pub async fn fec_export(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<FiscalYear>,
 ) -> Result<Response, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
+    prepare_for(
+        &state,
+        &caller,
+        (shop_id, Permission::ReadLedger),
+        query.min_position,
+    )
+    .await?;
     let fec = state
         .projections
         .fec_export(shop_id, query.year)?
