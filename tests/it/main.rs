@@ -5,6 +5,7 @@ mod catalog;
 mod commerce;
 mod coupons;
 mod customer_space;
+mod ledger_reads;
 mod message_notifications;
 mod openapi;
 mod packs;
