@@ -41,6 +41,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer_space::customer_space))
 }
 
+/// What every read of the books starts with: `ReadLedger` (which a storefront does not hold),
+/// then the read models at `min_position`.
+async fn prepare_ledger(
+    state: &AppState,
+    caller: &Caller,
+    shop_id: Uuid,
+    min_position: Option<u64>,
+) -> Result<(), ApiError> {
+    prepare_for(
+        state,
+        caller,
+        (shop_id, Permission::ReadLedger),
+        min_position,
+    )
+    .await
+}
+
 fn json_of<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(value).map_err(|_| ApiError::Internal)
 }
@@ -69,13 +86,7 @@ pub async fn trial_balance(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<MonthRange>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
-    prepare_for(
-        &state,
-        &caller,
-        (shop_id, Permission::ReadLedger),
-        query.min_position,
-    )
-    .await?;
+    prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let to_month = query.to_month.unwrap_or(query.from_month);
     let balance = state
         .projections
@@ -156,13 +167,7 @@ pub async fn journal(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<Period>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
-    prepare_for(
-        &state,
-        &caller,
-        (shop_id, Permission::ReadLedger),
-        query.min_position,
-    )
-    .await?;
+    prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let (from, until) = query.bounds()?;
     let entries = state.projections.ledger_entries(shop_id, from, until)?;
     let body = serde_json::json!({ "entries": json_of(&entries)? });
@@ -223,13 +228,7 @@ pub async fn general_ledger(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<GeneralLedgerParams>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
-    prepare_for(
-        &state,
-        &caller,
-        (shop_id, Permission::ReadLedger),
-        query.min_position,
-    )
-    .await?;
+    prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let account = account_prefix(query.account.as_deref())?;
     let period = Period {
         from: query.from.clone(),
@@ -272,13 +271,7 @@ pub async fn fec_export(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<FiscalYear>,
 ) -> Result<Response, ApiError> {
-    prepare_for(
-        &state,
-        &caller,
-        (shop_id, Permission::ReadLedger),
-        query.min_position,
-    )
-    .await?;
+    prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let fec = state
         .projections
         .fec_export(shop_id, query.year)?
