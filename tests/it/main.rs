@@ -6,6 +6,7 @@ mod commerce;
 mod conditional_updates;
 mod coupons;
 mod customer_space;
+mod ledger_reads;
 mod legal_mentions;
 mod message_notifications;
 mod openapi;

@@ -511,7 +511,7 @@ async fn checked_coupon_order(document: &Value, shop: &PhotoShop, code: &str) ->
 async fn back_office_answers_match_the_served_openapi_document() {
     // Proves the back-office reads validate against /openapi.json too: coupons and their usage, a
     // cart priced with a coupon, an order and invoice carrying it, the pack, the dashboard, a
-    // customer's space, statistics, the ledger journal, trial balance and mapping (read and
+    // customer's space, statistics, the ledger journal, general ledger, trial balance and mapping (read and
     // changed), catalog lists.
     let (_dir, app) = spawn_app().await;
     let document = served_document(&Api::owner(&app)).await;
@@ -532,6 +532,7 @@ async fn back_office_answers_match_the_served_openapi_document() {
         format!("/customers/{customer_id}/space?min_position={at}"),
         format!("/statistics?{period}&group_by=product_type&min_position={at}"),
         format!("/ledger/journal?{period}&min_position={at}"),
+        format!("/ledger/general-ledger?{period}&min_position={at}"),
         format!("/ledger/trial-balance?from_month={month}&min_position={at}"),
         format!("/invoices?min_position={at}"),
         "/categories".to_string(),

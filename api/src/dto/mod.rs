@@ -724,6 +724,48 @@ pub struct JournalPage {
     pub entries: Vec<LedgerEntry>,
 }
 
+/// One posting of an account in the general ledger, with the account's balance so far.
+#[derive(ToSchema)]
+pub struct GeneralLedgerLine {
+    /// The entry's number (FEC `EcritureNum`).
+    pub entry_number: u64,
+    /// The entry's journal code: `VE`, `BQ`, `CA` or `OD`.
+    pub journal: String,
+    pub date: DateTime<Utc>,
+    /// The day the entry is booked on, in the shop's time zone.
+    pub local_date: chrono::NaiveDate,
+    pub piece_ref: String,
+    pub label: String,
+    /// The customer's auxiliary account on 411 and 4191 postings.
+    pub aux_account: Option<String>,
+    pub debit: Money,
+    pub credit: Money,
+    /// Debits minus credits of the account from the period's start through this line.
+    pub running_balance: Money,
+}
+
+/// One account of the general ledger over the period.
+#[derive(ToSchema)]
+pub struct GeneralLedgerAccount {
+    pub account: String,
+    pub label: String,
+    /// In date order.
+    pub lines: Vec<GeneralLedgerLine>,
+    pub total_debit: Money,
+    pub total_credit: Money,
+    /// Debit minus credit: the last line's running balance.
+    pub balance: Money,
+}
+
+/// The general ledger of a period: the accounts moved, in account order.
+#[derive(ToSchema)]
+pub struct GeneralLedger {
+    pub accounts: Vec<GeneralLedgerAccount>,
+    /// Over the accounts listed; equal to `total_credit` when no account filter is given.
+    pub total_debit: Money,
+    pub total_credit: Money,
+}
+
 /// How statistics rows are formed.
 #[derive(ToSchema)]
 #[schema(rename_all = "snake_case")]

@@ -87,14 +87,32 @@ pub(crate) fn document_of<T: Serialize>(
 }
 
 /// Checks the caller may read the shop's documents and waits for the read models to reach
-/// `min_position`: what every document and report read starts with.
+/// `min_position`: what every document read starts with.
 pub(crate) async fn prepare(
     state: &AppState,
     caller: &Caller,
     shop_id: Uuid,
     min_position: Option<u64>,
 ) -> Result<(), ApiError> {
-    caller.authorize(shop_id, Permission::ReadDocuments)?;
+    prepare_for(
+        state,
+        caller,
+        (shop_id, Permission::ReadDocuments),
+        min_position,
+    )
+    .await
+}
+
+/// Checks the caller holds `permission` on the shop, then waits for the read models to reach
+/// `min_position`: what every report read starts with (the books need `ReadLedger`, which a
+/// storefront reading its customers' documents does not hold).
+pub(crate) async fn prepare_for(
+    state: &AppState,
+    caller: &Caller,
+    (shop_id, permission): (Uuid, Permission),
+    min_position: Option<u64>,
+) -> Result<(), ApiError> {
+    caller.authorize(shop_id, permission)?;
     state.read_at(min_position).await
 }
 

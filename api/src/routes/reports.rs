@@ -1,5 +1,7 @@
 //! The ledger (journal, trial balance, FEC export), printable documents (HTML, PDF, zip bundles),
-//! statistics and exports, read from the projections. Reading them needs the `ReadDocuments` permission.
+//! statistics and exports, read from the projections. The books need `ReadLedger`, statistics
+//! `ReadStatistics`, the customer export `ExportCustomers`, and printable documents
+//! `ReadDocuments` (so a storefront can print its customers' invoices but not read the books).
 
 use axum::extract::State;
 use axum::http::header;
@@ -14,12 +16,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::documents::prepare;
+use super::documents::{prepare, prepare_for};
 use super::Answer;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::server::AppState;
+use comptoir_domain::shop::Permission;
 
 mod bundles;
 mod customer_space;
@@ -29,12 +32,30 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(trial_balance))
         .routes(routes!(journal))
+        .routes(routes!(general_ledger))
         .routes(routes!(fec_export))
         .routes(routes!(printable_document))
         .routes(routes!(bundles::document_bundle))
         .routes(routes!(statistics::statistics))
         .routes(routes!(statistics::customer_export))
         .routes(routes!(customer_space::customer_space))
+}
+
+/// What every read of the books starts with: `ReadLedger` (which a storefront does not hold),
+/// then the read models at `min_position`.
+async fn prepare_ledger(
+    state: &AppState,
+    caller: &Caller,
+    shop_id: Uuid,
+    min_position: Option<u64>,
+) -> Result<(), ApiError> {
+    prepare_for(
+        state,
+        caller,
+        (shop_id, Permission::ReadLedger),
+        min_position,
+    )
+    .await
 }
 
 fn json_of<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
@@ -65,7 +86,7 @@ pub async fn trial_balance(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<MonthRange>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
+    prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let to_month = query.to_month.unwrap_or(query.from_month);
     let balance = state
         .projections
@@ -146,11 +167,85 @@ pub async fn journal(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<Period>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
+    prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let (from, until) = query.bounds()?;
     let entries = state.projections.ledger_entries(shop_id, from, until)?;
     let body = serde_json::json!({ "entries": json_of(&entries)? });
     Ok(Answer::ok(body, state.projections.position()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GeneralLedgerParams {
+    /// Only the accounts whose number starts with these 1 to 10 digits (e.g. `411`, or `4` for
+    /// every third-party account); every account moved in the period by default.
+    pub account: Option<String>,
+    /// Start of the period, included: a day `YYYY-MM-DD` of the shop's time zone or an RFC 3339
+    /// instant, as for the journal.
+    pub from: String,
+    /// End of the period, excluded: a day `YYYY-MM-DD` of the shop's time zone or an RFC 3339
+    /// instant. Give `until` or `to`.
+    pub until: Option<String>,
+    /// Last day included, `YYYY-MM-DD` in the shop's time zone. Give `until` or `to`.
+    pub to: Option<NaiveDate>,
+    pub min_position: Option<u64>,
+}
+
+/// Longest account prefix accepted: the longest account number a mapping may give.
+const ACCOUNT_PREFIX_DIGITS_MAX: usize = comptoir_domain::shop::ACCOUNT_DIGITS_MAX;
+
+/// The account filter, checked: digits only, so it cannot select by accident on labels or
+/// match nothing silently because of a typo such as `41I`.
+fn account_prefix(account: Option<&str>) -> Result<Option<&str>, ApiError> {
+    let Some(account) = account else {
+        return Ok(None);
+    };
+    let valid = (1..=ACCOUNT_PREFIX_DIGITS_MAX).contains(&account.len())
+        && account.bytes().all(|b| b.is_ascii_digit());
+    if !valid {
+        return Err(ApiError::InvalidRequest {
+            detail: format!(
+                "account: expected 1 to {ACCOUNT_PREFIX_DIGITS_MAX} digits, the start of an account number"
+            ),
+        });
+    }
+    Ok(Some(account))
+}
+
+/// The general ledger (grand livre): per account moved in the period, in account order, its
+/// postings in date order with the running balance, and its totals.
+///
+/// Days are those of the shop's time zone, as for the journal; over a period the accounts'
+/// totals are the trial balance's. A period holding more than the journal's entry limit
+/// answers 400: ask for a shorter one.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/general-ledger", tag = "ledger",
+    params(("shop_id" = Uuid, Path), GeneralLedgerParams),
+    responses((status = 200, body = crate::dto::GeneralLedger), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn general_ledger(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<GeneralLedgerParams>,
+) -> Result<Answer<serde_json::Value>, ApiError> {
+    prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
+    let account = account_prefix(query.account.as_deref())?;
+    let period = Period {
+        from: query.from.clone(),
+        until: query.until.clone(),
+        to: query.to,
+        min_position: query.min_position,
+    };
+    let (from, until) = period.bounds()?;
+    let projections = state.projections.clone();
+    let account = account.map(str::to_string);
+    // Up to the journal's entry limit read and grouped: keep it off the async workers.
+    let ledger = tokio::task::spawn_blocking(move || {
+        projections.general_ledger_accounts(shop_id, account.as_deref(), from, until)
+    })
+    .await
+    .map_err(|_| ApiError::Internal)??;
+    Ok(Answer::ok(json_of(&ledger)?, state.projections.position()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -176,7 +271,7 @@ pub async fn fec_export(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<FiscalYear>,
 ) -> Result<Response, ApiError> {
-    prepare(&state, &caller, shop_id, query.min_position).await?;
+    prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let fec = state
         .projections
         .fec_export(shop_id, query.year)?

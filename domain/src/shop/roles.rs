@@ -53,10 +53,19 @@ pub enum Permission {
     ManageShopSettings,
     /// Create, read, change and delete the shop's scheduled e-mail reports.
     ManageReportSchedules,
+    /// Read the books: journal, general ledger, trial balance and FEC export. Apart from
+    /// `ReadDocuments` so a storefront can show a customer their invoice without reading the
+    /// shop's whole bookkeeping.
+    ReadLedger,
+    /// Read sales statistics and their file exports (the shop's revenue).
+    ReadStatistics,
+    /// Download the whole customer list (every customer's email and address) as a file; reading
+    /// one customer is `ReadCustomers`.
+    ExportCustomers,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 24] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -78,6 +87,9 @@ impl Permission {
         Permission::ManageQuotes,
         Permission::ManageShopSettings,
         Permission::ManageReportSchedules,
+        Permission::ReadLedger,
+        Permission::ReadStatistics,
+        Permission::ExportCustomers,
     ];
 }
 
@@ -92,6 +104,12 @@ impl Role {
 }
 
 /// The role → permission table: the single place that says who may do what.
+///
+/// A storefront key lives on a public web server: it gets what checkout and the customer space
+/// need (its customers, orders, payments and their documents) and never the books, the
+/// statistics or the customer list export. Staff read statistics and export customers as the back
+/// office allows them (seed 000: managers and employees "accèdent aux statistiques"); the books
+/// are for managers and accountants.
 pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Permission as P;
     match role {
@@ -109,6 +127,8 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::ReadDocuments
                 | P::RequestReprints
                 | P::ManageQuotes
+                | P::ReadStatistics
+                | P::ExportCustomers
         ),
         Role::Storefront => matches!(
             permission,
@@ -130,6 +150,9 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::ReadDocuments
                 | P::ReadEvents
                 | P::ReadLedgerMapping
+                | P::ReadLedger
+                | P::ReadStatistics
+                | P::ExportCustomers
         ),
         Role::Printer => matches!(
             permission,
@@ -219,11 +242,76 @@ mod tests {
                         | Permission::ReadDocuments
                         | Permission::ReadEvents
                         | Permission::ReadLedgerMapping
+                        | Permission::ReadLedger
+                        | Permission::ReadStatistics
+                        | Permission::ExportCustomers
                 )
         });
         assert_eq!(accountant_writes.count(), 0);
         assert!(Permission::ALL
             .iter()
             .all(|p| role_allows(Role::Manager, *p)));
+    }
+
+    /// Given a role, when it asks for `permission`, then it is allowed exactly when it is one of
+    /// `allowed`.
+    #[track_caller]
+    fn given_roles_when_asking_then_only(permission: Permission, allowed: &[Role]) {
+        for role in Role::ALL {
+            assert_eq!(
+                role_allows(role, permission),
+                allowed.contains(&role),
+                "{role:?} {permission:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_books_are_read_by_managers_and_accountants_only() {
+        // Proves a storefront, employee or printer key cannot read the journal, general ledger,
+        // trial balance or FEC.
+        given_roles_when_asking_then_only(
+            Permission::ReadLedger,
+            &[Role::Manager, Role::Accountant],
+        );
+    }
+
+    #[test]
+    fn statistics_are_read_by_back_office_staff_and_never_a_storefront() {
+        // Proves the shop's revenue is for managers, employees (seed 000) and accountants only.
+        given_roles_when_asking_then_only(
+            Permission::ReadStatistics,
+            &[Role::Manager, Role::Employee, Role::Accountant],
+        );
+    }
+
+    #[test]
+    fn the_customer_list_export_is_never_a_storefront_s() {
+        // Proves a storefront key, which reads the customers it serves, cannot download them all.
+        given_roles_when_asking_then_only(
+            Permission::ExportCustomers,
+            &[Role::Manager, Role::Employee, Role::Accountant],
+        );
+    }
+
+    #[test]
+    fn a_storefront_keeps_what_checkout_and_the_customer_space_need() {
+        // Proves the audit's fix leaves a storefront its customers, orders, payments and
+        // documents, and gives it nothing of the back office.
+        let allowed: Vec<Permission> = Permission::ALL
+            .into_iter()
+            .filter(|p| role_allows(Role::Storefront, *p))
+            .collect();
+        let expected = [
+            Permission::ReadShop,
+            Permission::ReadCatalog,
+            Permission::ReadCustomers,
+            Permission::ManageCustomers,
+            Permission::ReadOrders,
+            Permission::PlaceOrders,
+            Permission::RecordPayments,
+            Permission::ReadDocuments,
+        ];
+        assert_eq!(allowed, expected);
     }
 }

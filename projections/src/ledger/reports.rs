@@ -78,6 +78,57 @@ pub struct GeneralLedgerLine {
     pub running_balance: Decimal,
 }
 
+impl GeneralLedgerLine {
+    fn of(entry: &LedgerEntry, posting: &super::Posting, running_balance: Decimal) -> Self {
+        GeneralLedgerLine {
+            entry_number: entry.entry_number,
+            journal: entry.journal.code().to_string(),
+            date: entry.date,
+            local_date: entry.local_date,
+            piece_ref: entry.piece_ref.clone(),
+            label: entry.label.clone(),
+            aux_account: posting.aux_account.clone(),
+            debit: posting.debit,
+            credit: posting.credit,
+            running_balance,
+        }
+    }
+}
+
+/// One account of the general ledger: its postings of the period in date order, each with the
+/// balance so far, and its totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneralLedgerAccount {
+    pub account: String,
+    pub label: String,
+    pub lines: Vec<GeneralLedgerLine>,
+    pub total_debit: Decimal,
+    pub total_credit: Decimal,
+    /// Debit minus credit over the period: the last line's running balance.
+    pub balance: Decimal,
+}
+
+impl GeneralLedgerAccount {
+    fn new(account: &str) -> Self {
+        GeneralLedgerAccount {
+            account: account.to_string(),
+            label: account_label(account),
+            lines: Vec::new(),
+            total_debit: Decimal::ZERO,
+            total_credit: Decimal::ZERO,
+            balance: Decimal::ZERO,
+        }
+    }
+}
+
+/// The general ledger of a period: the accounts moved, in account order, and their totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneralLedger {
+    pub accounts: Vec<GeneralLedgerAccount>,
+    pub total_debit: Decimal,
+    pub total_credit: Decimal,
+}
+
 /// A FEC file: its legal name and its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FecExport {
@@ -219,21 +270,59 @@ impl Projections {
                 .filter(|p| p.account.starts_with(account))
             {
                 running_balance += posting.debit - posting.credit;
-                lines.push(GeneralLedgerLine {
-                    entry_number: entry.entry_number,
-                    journal: entry.journal.code().to_string(),
-                    date: entry.date,
-                    local_date: entry.local_date,
-                    piece_ref: entry.piece_ref.clone(),
-                    label: entry.label.clone(),
-                    aux_account: posting.aux_account.clone(),
-                    debit: posting.debit,
-                    credit: posting.credit,
-                    running_balance,
-                });
+                lines.push(GeneralLedgerLine::of(&entry, posting, running_balance));
             }
         }
         Ok(lines)
+    }
+
+    /// The general ledger of `[from, until)`, account by account in account order: each
+    /// account whose number starts with `account_prefix` (every account when `None`) with its
+    /// postings in date order, its running balance and its totals. Reads at most
+    /// `LEDGER_ENTRIES_PER_READ_MAX` entries, as the journal (a longer period is an
+    /// `InvalidQuery`).
+    pub fn general_ledger_accounts(
+        &self,
+        shop_id: Uuid,
+        account_prefix: Option<&str>,
+        from: PeriodBound,
+        until: PeriodBound,
+    ) -> ProjectionResult<GeneralLedger> {
+        let prefix = account_prefix.unwrap_or_default();
+        let mut accounts: BTreeMap<String, GeneralLedgerAccount> = BTreeMap::new();
+        for entry in self.ledger_entries(shop_id, from, until)? {
+            for posting in entry
+                .postings
+                .iter()
+                .filter(|p| p.account.starts_with(prefix))
+            {
+                let account = accounts
+                    .entry(posting.account.clone())
+                    .or_insert_with(|| GeneralLedgerAccount::new(&posting.account));
+                account.total_debit += posting.debit;
+                account.total_credit += posting.credit;
+                account.balance = account.total_debit - account.total_credit;
+                let line = GeneralLedgerLine::of(&entry, posting, account.balance);
+                account.lines.push(line);
+            }
+        }
+        let accounts: Vec<GeneralLedgerAccount> = accounts.into_values().collect();
+        let total_debit: Decimal = accounts.iter().map(|a| a.total_debit).sum();
+        let total_credit: Decimal = accounts.iter().map(|a| a.total_credit).sum();
+        // Every entry is balanced, so the whole ledger must be too: the same reading-side check
+        // as the trial balance's (a prefix selects part of each entry, which need not balance).
+        if account_prefix.is_none() && total_debit != total_credit {
+            return Err(ProjectionError::Unbalanced {
+                position: self.position(),
+                debit: total_debit.to_string(),
+                credit: total_credit.to_string(),
+            });
+        }
+        Ok(GeneralLedger {
+            accounts,
+            total_debit,
+            total_credit,
+        })
     }
 
     /// Debits and credits per account over the months `from_month..=to_month` (YYYYMM) of the

@@ -638,3 +638,67 @@ async fn an_order_with_an_email_an_account_moved_to_is_posted_on_the_account() {
 
     rebuilds_match_the_live_digests(harness, runner).await;
 }
+
+// Proves the general ledger of a month is the trial balance of that month account by account,
+// with each account's lines in date order and running balances that add up; a prefix keeps only
+// the accounts it starts and the same lines.
+#[tokio::test]
+async fn the_general_ledger_of_a_month_is_its_trial_balance_account_by_account() {
+    let harness = Harness::new();
+    let shop = sample_log(&harness, 40, 4).await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let p = &harness.projections;
+    let march = month_of(2025, 3);
+    let (from, until) = (
+        PeriodBound::Day(day(2025, 3, 1)),
+        PeriodBound::Day(day(2025, 4, 1)),
+    );
+    let ledger = p
+        .general_ledger_accounts(shop.shop_id, None, from, until)
+        .expect("general ledger");
+    let trial = p
+        .trial_balance(shop.shop_id, march, march)
+        .expect("trial balance");
+    let by_account: Vec<(String, Decimal, Decimal)> = ledger
+        .accounts
+        .iter()
+        .map(|a| (a.account.clone(), a.total_debit, a.total_credit))
+        .collect();
+    let expected: Vec<(String, Decimal, Decimal)> = trial
+        .rows
+        .iter()
+        .map(|r| (r.account.clone(), r.debit, r.credit))
+        .collect();
+    assert_eq!(by_account, expected);
+    assert_eq!(ledger.total_debit, trial.total_debit);
+    assert_eq!(ledger.total_debit, ledger.total_credit);
+    for account in &ledger.accounts {
+        let mut balance = Decimal::ZERO;
+        for pair in account.lines.windows(2) {
+            let order = |l: &crate::ledger::GeneralLedgerLine| (l.local_date, l.entry_number);
+            assert!(order(&pair[0]) < order(&pair[1]), "{}", account.account);
+        }
+        for line in &account.lines {
+            balance += line.debit - line.credit;
+            assert_eq!(line.running_balance, balance, "{}", account.account);
+        }
+        assert_eq!(account.balance, balance);
+    }
+    let customers = p
+        .general_ledger_accounts(shop.shop_id, Some("41"), from, until)
+        .expect("41 accounts");
+    let kept: Vec<&str> = customers
+        .accounts
+        .iter()
+        .map(|a| a.account.as_str())
+        .collect();
+    assert!(kept.contains(&"411") && kept.contains(&"4191"), "{kept:?}");
+    let expected: Vec<_> = ledger
+        .accounts
+        .iter()
+        .filter(|a| a.account.starts_with("41"))
+        .cloned()
+        .collect();
+    assert_eq!(customers.accounts, expected);
+}

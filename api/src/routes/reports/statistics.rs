@@ -68,7 +68,7 @@ fn shops_of(
     shop_id: Uuid,
     listed: Option<&str>,
 ) -> Result<Vec<Uuid>, ApiError> {
-    caller.authorize(shop_id, Permission::ReadDocuments)?;
+    caller.authorize(shop_id, Permission::ReadStatistics)?;
     let siren = shop_profile(state, shop_id)?.organisation.siren;
     let mut shops = vec![shop_id];
     for text in listed.unwrap_or_default().split(',').map(str::trim) {
@@ -78,7 +78,7 @@ fn shops_of(
         let other: Uuid = text.parse().map_err(|_| ApiError::InvalidRequest {
             detail: format!("shop_ids: {text:?} is not a shop id"),
         })?;
-        caller.authorize(other, Permission::ReadDocuments)?;
+        caller.authorize(other, Permission::ReadStatistics)?;
         if shop_profile(state, other)?.organisation.siren != siren {
             return Err(ApiError::InvalidRequest {
                 detail: format!("shop {other} belongs to another organisation"),
@@ -238,7 +238,7 @@ pub async fn customer_export(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(params): ApiQuery<CustomerExportParams>,
 ) -> Result<Response, ApiError> {
-    caller.authorize(shop_id, Permission::ReadCustomers)?;
+    caller.authorize(shop_id, Permission::ExportCustomers)?;
     state.read_at(params.min_position).await?;
     let query = CustomerQuery {
         search: params.search.clone(),

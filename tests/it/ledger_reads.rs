@@ -1,0 +1,284 @@
+//! Who reads the books, the statistics and the customer export, and the general ledger over HTTP.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde_json::{json, Value};
+
+use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
+use crate::support::spawn_app;
+
+/// Places a home-delivery order with the storefront key and has the manager take its payment
+/// by card; returns (order id, invoice number, position of the payment).
+async fn paid_order(shop: &PhotoShop, email: &str, quantity: u32) -> (String, String, u64) {
+    let lines = json!([{"sku": "TIR-10x15", "quantity": quantity}]);
+    let storefront = shop.as_role("storefront");
+    let (order_id, total) = place(&storefront, shop, &home_order(shop, email, lines)).await;
+    let path = shop.path(&format!("/orders/{order_id}/payments"));
+    let paid = shop
+        .manager
+        .post(&path, &json!({"method": "card", "amount": total}))
+        .await
+        .expect(200);
+    let invoice = paid.body["invoice_number"]
+        .as_str()
+        .expect("invoiced")
+        .to_string();
+    let position = paid.body["position"].as_u64().expect("position");
+    (order_id, invoice, position)
+}
+
+/// Ships the order and takes back `quantity` prints of its first line as store credit: a credit
+/// note. Returns the position of the return.
+async fn credited(shop: &PhotoShop, order_id: &str, quantity: u32) -> u64 {
+    shop.as_role("employee")
+        .post(
+            &shop.path(&format!("/orders/{order_id}/ship")),
+            &json!({"tracking_number": "6A999"}),
+        )
+        .await
+        .expect(200);
+    let returned = shop
+        .manager
+        .post(
+            &shop.path(&format!("/orders/{order_id}/returns")),
+            &json!({"lines": [{"line_number": 1, "quantity": quantity}],
+                "settlement": {"type": "store_credit"}}),
+        )
+        .await
+        .expect(201);
+    assert!(
+        returned.body["issued"][0]["number"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("AV-")),
+        "{}",
+        returned.raw
+    );
+    returned.body["position"].as_u64().expect("position")
+}
+
+/// The fixture's shops count days in Paris: the current month there, as its first and last days.
+fn current_month() -> (NaiveDate, NaiveDate) {
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    let first = today.with_day(1).expect("a first day");
+    let next = first.checked_add_months(Months::new(1)).expect("a month");
+    (first, next.pred_opt().expect("a last day"))
+}
+
+/// An amount as exact cents, whatever the number of decimals written.
+fn cents(amount: &Value) -> i64 {
+    let text = amount.as_str().expect("an amount as a string");
+    let (units, decimals) = text.split_once('.').unwrap_or((text, ""));
+    assert!(decimals.len() <= 2, "{text}");
+    let decimals = format!("{decimals:0<2}");
+    let negative = units.starts_with('-');
+    let units: i64 = units.parse().expect("units");
+    let fraction: i64 = decimals.parse().expect("cents");
+    units * 100 + if negative { -fraction } else { fraction }
+}
+
+/// Asserts `reply` is the 403 problem a role without the permission gets.
+fn assert_forbidden(path: &str, reply: &crate::api::Reply) {
+    assert_eq!(reply.status.as_u16(), 403, "{path}: {}", reply.raw);
+    reply.expect_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn a_storefront_key_reads_neither_the_books_nor_statistics_nor_the_customer_list() {
+    // Proves the audit's fix: a storefront key gets 403 problem+json on the trial balance,
+    // journal, general ledger, FEC, statistics and their file exports, and the customer export,
+    // while managers and accountants get 200; the storefront still reads its order's invoice,
+    // JSON and printable, and employees read statistics but not the books.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (_, invoice, at) = paid_order(&shop, "zoe@example.fr", 12).await;
+    let (first, last) = current_month();
+    let year = first.year();
+    let month = first.format("%Y%m");
+    let period = format!("from={first}&to={last}&min_position={at}");
+    let reads = [
+        format!("/ledger/trial-balance?from_month={month}&min_position={at}"),
+        format!("/ledger/journal?{period}"),
+        format!("/ledger/general-ledger?{period}"),
+        format!("/ledger/fec?year={year}&min_position={at}"),
+        format!("/statistics?preset=current_month&min_position={at}"),
+        format!("/statistics?preset=current_month&format=csv&min_position={at}"),
+        format!("/statistics?preset=current_month&format=xlsx&min_position={at}"),
+        format!("/statistics?preset=current_month&format=xml&min_position={at}"),
+        format!("/customers/export?min_position={at}"),
+        format!("/customers/export?format=xlsx&min_position={at}"),
+    ];
+    let storefront = shop.as_role("storefront");
+    let head = shop.manager.head_position().await;
+    for read in &reads {
+        let path = shop.path(read);
+        assert_forbidden(read, &storefront.get(&path).await);
+        for role in ["manager", "accountant"] {
+            let reply = shop.as_role(role).get(&path).await;
+            assert_eq!(reply.status.as_u16(), 200, "{role} {read}: {}", reply.raw);
+        }
+    }
+    // Reads append nothing.
+    assert_eq!(shop.manager.head_position().await, head);
+
+    let employee = shop.as_role("employee");
+    for read in &reads[..4] {
+        assert_forbidden(read, &employee.get(&shop.path(read)).await);
+    }
+    for read in &reads[4..] {
+        employee.get(&shop.path(read)).await.expect(200);
+    }
+    let printer = shop.as_role("printer");
+    for read in &reads {
+        assert_forbidden(read, &printer.get(&shop.path(read)).await);
+    }
+
+    // What checkout and the customer space need stays open to the storefront.
+    let document = format!("/invoices/{invoice}?min_position={at}");
+    let read = storefront.get(&shop.path(&document)).await.expect(200);
+    assert_eq!(read.body["number"], invoice.as_str(), "{}", read.raw);
+    let printable = format!("/printable/invoices/{invoice}?min_position={at}");
+    let html = storefront.get(&shop.path(&printable)).await.expect(200);
+    assert!(html.raw.contains(&invoice), "{}", html.raw);
+}
+
+/// The trial balance of `month` (YYYYMM) as account → (debit, credit) in cents.
+async fn trial_balance(
+    api: &Api,
+    shop: &PhotoShop,
+    month: &str,
+    at: u64,
+) -> BTreeMap<String, (i64, i64)> {
+    let path = format!("/ledger/trial-balance?from_month={month}&min_position={at}");
+    let trial = api.get(&shop.path(&path)).await.expect(200).body;
+    trial["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            let account = row["account"].as_str().expect("account").to_string();
+            (account, (cents(&row["debit"]), cents(&row["credit"])))
+        })
+        .collect()
+}
+
+/// Checks one account of the general ledger: lines in date order (then posting order), each
+/// running balance the sum so far, and totals the sums of the lines.
+fn assert_account_adds_up(account: &Value) -> (String, (i64, i64)) {
+    let number = account["account"].as_str().expect("account").to_string();
+    let lines = account["lines"].as_array().expect("lines");
+    assert!(!lines.is_empty(), "{account}");
+    let (mut debit, mut credit) = (0, 0);
+    let mut previous: Option<(String, u64)> = None;
+    for line in lines {
+        let day = line["local_date"].as_str().expect("day").to_string();
+        let entry = line["entry_number"].as_u64().expect("entry number");
+        if let Some((previous_day, previous_entry)) = &previous {
+            assert!(
+                (previous_day.as_str(), *previous_entry) <= (day.as_str(), entry),
+                "{number}: lines out of date order: {account}"
+            );
+        }
+        previous = Some((day, entry));
+        debit += cents(&line["debit"]);
+        credit += cents(&line["credit"]);
+        assert_eq!(cents(&line["running_balance"]), debit - credit, "{number}");
+    }
+    assert_eq!(cents(&account["total_debit"]), debit, "{number}");
+    assert_eq!(cents(&account["total_credit"]), credit, "{number}");
+    assert_eq!(cents(&account["balance"]), debit - credit, "{number}");
+    (number, (debit, credit))
+}
+
+#[tokio::test]
+async fn the_general_ledger_of_a_month_adds_up_to_its_trial_balance() {
+    // Proves the general ledger route: after three paid orders and a credit note, every account
+    // of the month has its lines in date order with running balances, totals equal to the trial
+    // balance of the same month account by account, and an account filter keeps only the
+    // accounts it starts; bad filters or periods answer 400 and append nothing.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (credited_order, _, _) = paid_order(&shop, "anna@example.fr", 12).await;
+    paid_order(&shop, "bruno@example.fr", 60).await;
+    paid_order(&shop, "anna@example.fr", 120).await;
+    let at = credited(&shop, &credited_order, 2).await;
+
+    let (first, last) = current_month();
+    let month = first.format("%Y%m").to_string();
+    let accountant = shop.as_role("accountant");
+    let path = format!("/ledger/general-ledger?from={first}&to={last}&min_position={at}");
+    let ledger = accountant.get(&shop.path(&path)).await.expect(200).body;
+    let accounts = ledger["accounts"].as_array().expect("accounts");
+    let totals: BTreeMap<String, (i64, i64)> =
+        accounts.iter().map(assert_account_adds_up).collect();
+    let numbers: Vec<&String> = totals.keys().collect();
+    let listed: Vec<&str> = accounts
+        .iter()
+        .map(|a| a["account"].as_str().expect("account"))
+        .collect();
+    assert_eq!(listed, numbers, "accounts in account order");
+    for account in ["411", "512", "4191"] {
+        assert!(totals.contains_key(account), "{account}: {numbers:?}");
+    }
+    assert_eq!(totals, trial_balance(&accountant, &shop, &month, at).await);
+    let debit: i64 = totals.values().map(|(d, _)| d).sum();
+    assert_eq!(cents(&ledger["total_debit"]), debit);
+    assert_eq!(ledger["total_debit"], ledger["total_credit"], "{ledger}");
+    // The customer account holds the three invoices, their payments and the credit note settled
+    // as store credit: every order is paid, so 411 ends at zero.
+    let customers = &accounts[listed.iter().position(|a| *a == "411").expect("411")];
+    assert!(
+        customers["lines"].as_array().map(Vec::len) >= Some(6),
+        "{customers}"
+    );
+    assert_eq!(cents(&customers["balance"]), 0, "{customers}");
+
+    // `until` the next month's first day is the same period as `to` its last day.
+    let next = last.succ_opt().expect("a day");
+    let until = format!("/ledger/general-ledger?from={first}&until={next}&min_position={at}");
+    let same = accountant.get(&shop.path(&until)).await.expect(200).body;
+    assert_eq!(same, ledger);
+
+    let filtered =
+        format!("/ledger/general-ledger?account=41&from={first}&to={last}&min_position={at}");
+    let only = accountant.get(&shop.path(&filtered)).await.expect(200).body;
+    let kept: Vec<&str> = only["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| a["account"].as_str().expect("account"))
+        .collect();
+    let expected: Vec<&str> = listed
+        .iter()
+        .copied()
+        .filter(|a| a.starts_with("41"))
+        .collect();
+    assert_eq!(kept, expected);
+    assert_eq!(
+        only["accounts"][0],
+        accounts[listed.iter().position(|a| a.starts_with("41")).expect("41")]
+    );
+
+    // A day before any entry: an empty ledger, not an error.
+    let empty = "/ledger/general-ledger?from=2000-01-01&to=2000-01-31";
+    let nothing = accountant.get(&shop.path(empty)).await.expect(200).body;
+    assert_eq!(nothing["accounts"], json!([]));
+
+    let head = shop.manager.head_position().await;
+    for bad in [
+        format!("account=41I&from={first}&to={last}"),
+        format!("account=&from={first}&to={last}"),
+        format!("account=12345678901&from={first}&to={last}"),
+        format!("from={first}"),
+        format!("from=yesterday&to={last}"),
+        format!("from={first}&to={last}&until={next}"),
+    ] {
+        accountant
+            .get(&shop.path(&format!("/ledger/general-ledger?{bad}")))
+            .await
+            .expect_problem(400, "invalid-request");
+    }
+    assert_eq!(shop.manager.head_position().await, head);
+}
