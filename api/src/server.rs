@@ -173,6 +173,29 @@ fn start_mail_tasks(
     ])
 }
 
+/// After an upgrade that changed a projection's stored format, the projection starts empty and
+/// is replayed from the whole log. Answering meanwhile would serve empty books and refuse every
+/// API key (their table is a read model), so requests wait in the listener's backlog until the
+/// replay reaches the head the log had at start.
+async fn replay_before_serving(state: &AppState) -> Result<(), ProjectionError> {
+    if !state.projections.replays_whole_log() {
+        return Ok(());
+    }
+    let head = state.log.head_position();
+    tracing::warn!(
+        head,
+        "projections in an older format: replaying the log before serving"
+    );
+    state
+        .projections
+        .wait_until_applied(head, &mut |reached| {
+            tracing::info!(reached, head, "replaying the log before serving");
+        })
+        .await?;
+    tracing::info!(head, "projections replayed; serving");
+    Ok(())
+}
+
 /// Opens the log, serves until `shutdown` resolves, lets in-flight requests finish, then flushes
 /// and closes the log. Prints `listening on http://ADDR` once it accepts connections.
 pub async fn serve(
@@ -206,6 +229,11 @@ pub async fn serve(
         }
     };
     let runner = state.start_projections();
+    if let Err(error) = replay_before_serving(&state).await {
+        runner.abort();
+        close_log(log).await;
+        return Err(ServeError::Projections(error));
+    }
     let mail_tasks = match start_mail_tasks(&state, config.mail.as_ref()) {
         Ok(tasks) => tasks,
         Err(error) => {

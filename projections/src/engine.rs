@@ -21,7 +21,7 @@ use crate::limits::{
 };
 use crate::row_bytes;
 use crate::rows::RowCache;
-use crate::store::{load_checkpoint, ApiKeyChange, WriteSet};
+use crate::store::{load_checkpoint, read_models_format_is_stale, ApiKeyChange, WriteSet};
 use comptoir_eventlog::{EventLog, LogResult, Position, RecordedEvent};
 use sha2::{Digest, Sha256};
 use std::sync::{mpsc, Arc};
@@ -86,8 +86,8 @@ pub(crate) fn current_tree_name(
     })
 }
 
-/// Opens the tree `projection` lives in. A tree written in an older stored format (only the
-/// ledger has one so far) is replaced the way a rebuild replaces it: a fresh, empty tree is
+/// Opens the tree `projection` lives in, and says whether it had to be replaced. A tree written
+/// in an older stored format is replaced the way a rebuild replaces it: a fresh, empty tree is
 /// pointed at in one write and the old one dropped, so its checkpoint is 0 and the runner
 /// replays the whole log into it; a crash in between leaves the old tree in force, replaced
 /// again at the next open.
@@ -95,15 +95,15 @@ pub(crate) fn open_current_tree(
     db: &sled::Db,
     meta: &sled::Tree,
     projection: ProjectionName,
-) -> ProjectionResult<sled::Tree> {
+) -> ProjectionResult<(sled::Tree, bool)> {
     let name = current_tree_name(meta, projection)?;
     let tree = db.open_tree(&name)?;
     let stale = match projection {
-        ProjectionName::ReadModels => false,
+        ProjectionName::ReadModels => read_models_format_is_stale(&tree)?,
         ProjectionName::Ledger => ledger::ledger_format_is_stale(&tree)?,
     };
     if !stale {
-        return Ok(tree);
+        return Ok((tree, false));
     }
     drop(tree);
     let (fresh_name, fresh) = fresh_tree(db, projection, "format")?;
@@ -116,7 +116,7 @@ pub(crate) fn open_current_tree(
         new = %fresh_name,
         "the stored projection is in an older format: it is replayed from the log"
     );
-    Ok(fresh)
+    Ok((fresh, true))
 }
 
 /// The checkpoint stored in `tree`, the tree of `projection`.

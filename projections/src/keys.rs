@@ -86,6 +86,16 @@ pub(crate) enum Table {
 /// The checkpoint: the last log position whose effects are in the state.
 pub(crate) const CHECKPOINT_KEY: &[u8] = &[Table::Meta as u8, b'c'];
 
+/// The stored format of the read models, written with every commit (bookkeeping, left out of the
+/// digest) so that a tree holding state says which format it is in.
+pub(crate) const FORMAT_KEY: &[u8] = &[Table::Meta as u8, b'f'];
+
+/// The read models' stored format. A tree with state and another (or no) mark is replayed from
+/// the log when opened (`engine::open_current_tree`). No mark: before the mark existed. 2 adds
+/// the store-credit table (`Table::StoreCredit`) and the invoice date on credit notes, which a
+/// tree built before lacks for its past events.
+pub(crate) const READ_MODELS_FORMAT: u32 = 2;
+
 /// The key prefix of one shop's rows of `table`.
 pub(crate) fn shop_prefix(table: Table, shop_id: Uuid) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + 16 + 64);

@@ -98,6 +98,9 @@ pub struct Projections {
     runner_started: AtomicBool,
     /// Set by `stop_runner`: the runner finishes the chunk it is applying and returns.
     stop_requested: watch::Sender<bool>,
+    /// A projection stored in an older format was replaced at open by an empty tree, which the
+    /// runner fills from the whole log.
+    replays_whole_log: bool,
 }
 
 impl Projections {
@@ -112,8 +115,10 @@ impl Projections {
         };
         let db = rebuild::open_db(data_dir.as_ref())?;
         let meta = db.open_tree(engine::META_TREE).map_err(open_error)?;
-        let tree = engine::open_current_tree(&db, &meta, ProjectionName::ReadModels)?;
-        let ledger = engine::open_current_tree(&db, &meta, ProjectionName::Ledger)?;
+        let (tree, tree_replaced) =
+            engine::open_current_tree(&db, &meta, ProjectionName::ReadModels)?;
+        let (ledger, ledger_replaced) =
+            engine::open_current_tree(&db, &meta, ProjectionName::Ledger)?;
         let checkpoints = [
             engine::checkpoint_of(ProjectionName::ReadModels, &tree)?,
             engine::checkpoint_of(ProjectionName::Ledger, &ledger)?,
@@ -137,6 +142,7 @@ impl Projections {
             state,
             runner_started: AtomicBool::new(false),
             stop_requested: watch::Sender::new(false),
+            replays_whole_log: tree_replaced || ledger_replaced,
         }))
     }
 
@@ -196,6 +202,27 @@ impl Projections {
             reached: state.applied,
             waited_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
         })
+    }
+
+    /// True when a projection stored in an older format was replaced at open: its reads (and,
+    /// for the read models, API keys) stand at nothing until the runner has replayed the log.
+    pub fn replays_whole_log(&self) -> bool {
+        self.replays_whole_log
+    }
+
+    /// Waits, however long it takes, until the projections have applied `position` or their
+    /// runner stopped; `progress` is called with the position reached at each bounded wait.
+    pub async fn wait_until_applied(
+        &self,
+        position: Position,
+        progress: &mut dyn FnMut(Position),
+    ) -> ProjectionResult<()> {
+        loop {
+            match self.wait_for(position, WAIT_TIMEOUT_MAX).await {
+                Err(ProjectionError::WaitTimeout { reached, .. }) => progress(reached),
+                outcome => return outcome,
+            }
+        }
     }
 
     /// SHA-256 over every key and value of the read models, checkpoint excluded: two states built

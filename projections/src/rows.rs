@@ -84,27 +84,6 @@ impl CachedRow for Encoded {
     }
 }
 
-/// Bookkeeping bytes stored as they are (a format mark): not JSON, never decoded as a row.
-struct Raw(Vec<u8>);
-
-impl CachedRow for Raw {
-    fn json(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
-        Err(crate::error::ProjectionError::Corrupt {
-            key: crate::keys::display_key(key),
-            reason: "a bookkeeping row is not JSON".to_string(),
-        })
-    }
-    fn stored(&self, _key: &[u8]) -> ProjectionResult<Vec<u8>> {
-        Ok(self.0.clone())
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        self
-    }
-}
-
 /// A row kept decoded, stored as its own JSON.
 pub(crate) struct Typed<T>(pub T);
 
@@ -191,11 +170,6 @@ impl RowCache {
     /// Records a write of the JSON `json` under `key`, stored by the next commit.
     pub fn put_json(&mut self, key: Vec<u8>, json: Vec<u8>) {
         self.insert(key, Box::new(Encoded(json)), true);
-    }
-
-    /// Records a write of bookkeeping bytes under `key`, stored as they are by the next commit.
-    pub fn put_raw(&mut self, key: Vec<u8>, bytes: Vec<u8>) {
-        self.insert(key, Box::new(Raw(bytes)), true);
     }
 
     /// Records `row` under `key`, dirty or not, as a type-erased row with its own encoding.

@@ -2,7 +2,7 @@
 //! the row cache of `rows.rs`), and the paged range scan behind every list.
 
 use crate::error::{ProjectionError, ProjectionResult};
-use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY};
+use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY, FORMAT_KEY, READ_MODELS_FORMAT};
 use crate::keys::{instant_id_suffix, key, Table};
 use crate::limits::PAGE_SCAN_ROWS_MAX;
 use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
@@ -148,7 +148,12 @@ impl<'a> WriteSet<'a> {
     /// Writes every change and the new checkpoint in one atomic sled batch: after a crash the
     /// state holds all of it or none of it, so no event is applied twice or skipped.
     pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<Vec<ApiKeyChange>> {
-        commit_rows(self.tree, self.rows.get_mut(), CHECKPOINT_KEY, checkpoint)?;
+        // The format goes with every commit, so any tree holding state says which it is in.
+        let bookkeeping: [(&[u8], &[u8]); 2] = [
+            (CHECKPOINT_KEY, &checkpoint.to_be_bytes()),
+            (FORMAT_KEY, &READ_MODELS_FORMAT.to_be_bytes()),
+        ];
+        commit_rows(self.tree, self.rows.get_mut(), &bookkeeping)?;
         self.committed = true;
         Ok(std::mem::take(&mut self.api_key_changes))
     }
@@ -161,6 +166,15 @@ impl Drop for WriteSet<'_> {
             self.rows.get_mut().clear();
         }
     }
+}
+
+/// True when `tree` holds read models in another stored format than this code's.
+pub(crate) fn read_models_format_is_stale(tree: &sled::Tree) -> ProjectionResult<bool> {
+    if load_checkpoint(tree)? == 0 {
+        return Ok(false);
+    }
+    let stored = tree.get(FORMAT_KEY)?;
+    Ok(stored.as_deref() != Some(&READ_MODELS_FORMAT.to_be_bytes()[..]))
 }
 
 /// The row under `key`: from the cache, else from the tree (then cached, clean).
@@ -181,16 +195,18 @@ pub(crate) fn cached_get<T: DeserializeOwned>(
     Ok(Some(row))
 }
 
-/// Stores the dirty rows of `rows` and `checkpoint` under `checkpoint_key` in one sled batch.
+/// Stores the dirty rows of `rows` and the raw `bookkeeping` rows (checkpoint, format) in one
+/// sled batch.
 pub(crate) fn commit_rows(
     tree: &sled::Tree,
     rows: &mut RowCache,
-    checkpoint_key: &[u8],
-    checkpoint: Position,
+    bookkeeping: &[(&[u8], &[u8])],
 ) -> ProjectionResult<()> {
     let mut batch = sled::Batch::default();
     rows.write_dirty(&mut batch)?;
-    batch.insert(checkpoint_key, &checkpoint.to_be_bytes()[..]);
+    for (key, value) in bookkeeping {
+        batch.insert(*key, *value);
+    }
     tree.apply_batch(batch)?;
     rows.committed();
     Ok(())

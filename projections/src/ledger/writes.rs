@@ -128,17 +128,12 @@ impl<'a> LedgerWrites<'a> {
 
     /// Writes every change, the format and the checkpoint in one atomic sled batch.
     pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<()> {
-        // With every commit, so any tree holding entries says which format they are in.
-        self.rows.get_mut().put_raw(
-            LEDGER_FORMAT_KEY.to_vec(),
-            LEDGER_FORMAT.to_be_bytes().to_vec(),
-        );
-        commit_rows(
-            self.tree,
-            self.rows.get_mut(),
-            LEDGER_CHECKPOINT_KEY,
-            checkpoint,
-        )?;
+        // The format goes with every commit, so any tree holding entries says which it is in.
+        let bookkeeping: [(&[u8], &[u8]); 2] = [
+            (LEDGER_CHECKPOINT_KEY, &checkpoint.to_be_bytes()),
+            (LEDGER_FORMAT_KEY, &LEDGER_FORMAT.to_be_bytes()),
+        ];
+        commit_rows(self.tree, self.rows.get_mut(), &bookkeeping)?;
         self.committed = true;
         Ok(())
     }
