@@ -7,7 +7,7 @@ use crate::keys::{instant_id_suffix, key, Table};
 use crate::limits::PAGE_SCAN_ROWS_MAX;
 use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
 use crate::row_bytes;
-use crate::rows::{CachedRow, RowCache};
+use crate::rows::{CachedRow, RowCache, Typed};
 use crate::views::{ApiKeyView, OrderSummary, OrderView};
 use comptoir_eventlog::Position;
 use serde::de::DeserializeOwned;
@@ -131,11 +131,26 @@ impl<'a> WriteSet<'a> {
 
     /// The order stored under `key` (an `Order` table key), as changed so far.
     pub fn take_order(&mut self, key: &[u8]) -> ProjectionResult<Option<OrderView>> {
+        self.take_decoded(key)
+    }
+
+    /// The row under `key` as changed so far, taken out of the cache without a copy or a decode
+    /// when it is kept decoded; the caller puts it back with `put_decoded`. For rows that many
+    /// events of a commit change (decoding their JSON for each would cost more than the change).
+    pub fn take_decoded<T: DeserializeOwned + 'static>(
+        &mut self,
+        key: &[u8],
+    ) -> ProjectionResult<Option<T>> {
         let rows = self.rows.get_mut();
-        match rows.take::<OrderView>(key) {
-            Some(view) => Ok(Some(view)),
+        match rows.take::<T>(key) {
+            Some(row) => Ok(Some(row)),
             None => cached_get(self.tree, rows, key),
         }
+    }
+
+    /// Keeps `row` decoded for the commit, which stores it as its JSON.
+    pub fn put_decoded<T: Serialize + Send + 'static>(&mut self, key: Vec<u8>, row: T) {
+        self.rows.get_mut().insert(key, Box::new(Typed(row)), true);
     }
 
     /// Keeps `view` for the commit, which stores it and its list row.

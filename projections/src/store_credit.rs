@@ -154,8 +154,9 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &StoreCreditEvent) -> Projecti
         } => (*shop_id, *customer_id),
     };
     let row_key = id_key(Table::StoreCredit, shop_id, customer_id);
+    // Kept decoded between events: the row lists every credit note the customer was granted.
     let mut view = writes
-        .get::<StoreCreditView>(&row_key)?
+        .take_decoded::<StoreCreditView>(&row_key)?
         .unwrap_or_else(|| StoreCreditView::empty(customer_id));
     match event {
         StoreCreditEvent::StoreCreditGranted {
@@ -180,5 +181,6 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &StoreCreditEvent) -> Projecti
             .sum::<Decimal>(),
         "store credit balance of {customer_id} disagrees with its notes"
     );
-    writes.put(row_key, &view)
+    writes.put_decoded(row_key, view);
+    Ok(())
 }
