@@ -510,16 +510,35 @@ async fn a_zone_change_after_posting_does_not_move_the_entry() {
 // the digest of a fresh build, while the read models keep their state.
 #[tokio::test]
 async fn a_ledger_stored_in_the_older_format_is_replayed_on_open() {
+    a_projection_without_its_format_mark_is_replayed_on_open(ProjectionName::Ledger).await;
+}
+
+// Proves read models stored before their format mark (so without the store-credit table and the
+// credit notes' invoice dates) are not served as is, the same way, while the ledger keeps its
+// state; and that opening says the log must be replayed (`serve` waits for it).
+#[tokio::test]
+async fn read_models_stored_in_an_older_format_are_replayed_on_open() {
+    a_projection_without_its_format_mark_is_replayed_on_open(ProjectionName::ReadModels).await;
+}
+
+/// Removes `stale`'s format mark from a caught-up state, reopens, and checks that only `stale`
+/// starts over and that the replay ends at the live digests.
+async fn a_projection_without_its_format_mark_is_replayed_on_open(stale: ProjectionName) {
     let harness = Harness::new();
-    sample_log(&harness, 6, 2).await;
+    sample_log(&harness, 12, 3).await;
     let runner = harness.spawn_runner();
     harness.caught_up().await;
     let live = harness.projections.digests().expect("digests");
-    harness
-        .projections
-        .ledger
-        .remove(crate::ledger::LEDGER_FORMAT_KEY)
-        .expect("remove");
+    assert!(!harness.projections.replays_whole_log());
+    let (tree, mark, stale_index) = match stale {
+        ProjectionName::ReadModels => (&harness.projections.tree, crate::keys::FORMAT_KEY, 0),
+        ProjectionName::Ledger => (
+            &harness.projections.ledger,
+            crate::ledger::LEDGER_FORMAT_KEY,
+            1,
+        ),
+    };
+    tree.remove(mark).expect("remove");
     harness.projections.flush().await.expect("flush");
     let Harness {
         dir,
@@ -527,17 +546,21 @@ async fn a_ledger_stored_in_the_older_format_is_replayed_on_open() {
         projections,
     } = harness;
     let reopened = super::stop_and_reopen(runner, projections, dir.path()).await;
+    assert!(reopened.replays_whole_log());
     let checkpoints = reopened.checkpoints.lock().expect("lock").to_owned();
-    assert_eq!(checkpoints[1], 0, "the ledger starts over");
     assert_eq!(
-        checkpoints[0],
+        checkpoints[stale_index], 0,
+        "the stale projection starts over"
+    );
+    assert_eq!(
+        checkpoints[1 - stale_index],
         log.head_position(),
-        "the read models do not"
+        "the other does not"
     );
     let _runner =
         reopened.spawn_runner(log.clone() as std::sync::Arc<dyn comptoir_eventlog::EventStore>);
     reopened
-        .wait_for(log.head_position(), std::time::Duration::from_secs(10))
+        .wait_until_applied(log.head_position(), &mut |_| {})
         .await
         .expect("caught up");
     assert_eq!(reopened.digests().expect("digests"), live);
@@ -701,41 +724,4 @@ async fn the_general_ledger_of_a_month_is_its_trial_balance_account_by_account()
         .cloned()
         .collect();
     assert_eq!(customers.accounts, expected);
-}
-
-// Proves read models stored before their format mark (so without the store-credit table and the
-// credit notes' invoice dates) are not served as is: opening swaps in an empty tree, says the log
-// must be replayed, and the runner rebuilds them to the digest of a fresh build, while the
-// ledger keeps its state.
-#[tokio::test]
-async fn read_models_stored_in_an_older_format_are_replayed_on_open() {
-    let harness = Harness::new();
-    sample_log(&harness, 12, 3).await;
-    let runner = harness.spawn_runner();
-    harness.caught_up().await;
-    let live = harness.projections.digests().expect("digests");
-    assert!(!harness.projections.replays_whole_log());
-    harness
-        .projections
-        .tree
-        .remove(crate::keys::FORMAT_KEY)
-        .expect("remove");
-    harness.projections.flush().await.expect("flush");
-    let Harness {
-        dir,
-        log,
-        projections,
-    } = harness;
-    let reopened = super::stop_and_reopen(runner, projections, dir.path()).await;
-    assert!(reopened.replays_whole_log());
-    let checkpoints = reopened.checkpoints.lock().expect("lock").to_owned();
-    assert_eq!(checkpoints[0], 0, "the read models start over");
-    assert_eq!(checkpoints[1], log.head_position(), "the ledger does not");
-    let _runner =
-        reopened.spawn_runner(log.clone() as std::sync::Arc<dyn comptoir_eventlog::EventStore>);
-    reopened
-        .wait_until_applied(log.head_position(), &mut |_| {})
-        .await
-        .expect("caught up");
-    assert_eq!(reopened.digests().expect("digests"), live);
 }
