@@ -282,3 +282,68 @@ async fn the_general_ledger_of_a_month_adds_up_to_its_trial_balance() {
     }
     assert_eq!(shop.manager.head_position().await, head);
 }
+
+#[tokio::test]
+async fn a_storefront_reads_one_document_by_number_but_neither_lists_nor_bundles() {
+    // Proves least privilege on documents: a storefront key gets 403 problem+json on every
+    // document list and every zip bundle, and appends nothing, while it still reads its order's
+    // invoice by number, JSON and printable (HTML and PDF); managers, employees and accountants
+    // list them all and download the bundles.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (order_id, invoice, _) = paid_order(&shop, "zoe@example.fr", 12).await;
+    let at = credited(&shop, &order_id, 2).await;
+    let kinds = [
+        "invoices",
+        "credit-notes",
+        "delivery-slips",
+        "quotes",
+        "purchase-orders",
+    ];
+    let period = crate::reports::period_around_now();
+    let lists: Vec<String> = kinds
+        .iter()
+        .map(|kind| format!("/{kind}?min_position={at}"))
+        .collect();
+    let bundles: Vec<String> = kinds
+        .iter()
+        .map(|kind| format!("/printable/{kind}.zip?{period}&format=html&min_position={at}"))
+        .collect();
+    let storefront = shop.as_role("storefront");
+    let head = shop.manager.head_position().await;
+    for read in lists.iter().chain(&bundles) {
+        assert_forbidden(read, &storefront.get(&shop.path(read)).await);
+        assert_forbidden(read, &shop.as_role("printer").get(&shop.path(read)).await);
+        for role in ["manager", "employee", "accountant"] {
+            let reply = shop.as_role(role).get(&shop.path(read)).await;
+            assert_eq!(reply.status.as_u16(), 200, "{role} {read}: {}", reply.raw);
+        }
+    }
+    assert_eq!(shop.manager.head_position().await, head);
+
+    // The lists a staff member sees do hold the documents the storefront cannot enumerate.
+    let accountant = shop.as_role("accountant");
+    for (kind, prefix) in [("invoices", "FA-"), ("credit-notes", "AV-")] {
+        let listed = accountant
+            .get(&shop.path(&format!("/{kind}?min_position={at}")))
+            .await
+            .expect(200);
+        let items = listed.body["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "{kind}: {}", listed.raw);
+        let number = items[0]["number"].as_str().expect("number");
+        assert!(number.starts_with(prefix), "{number}");
+    }
+
+    // One document by number stays the storefront's, JSON and printable.
+    let document = format!("/invoices/{invoice}?min_position={at}");
+    let read = storefront.get(&shop.path(&document)).await.expect(200);
+    assert_eq!(read.body["number"], invoice.as_str(), "{}", read.raw);
+    let printable = format!("/printable/invoices/{invoice}?min_position={at}");
+    let html = storefront.get(&shop.path(&printable)).await.expect(200);
+    assert!(html.raw.contains(&invoice), "{}", html.raw);
+    let pdf = storefront
+        .get(&shop.path(&format!("{printable}&format=pdf")))
+        .await
+        .expect(200);
+    assert!(pdf.raw.starts_with("%PDF"), "not a PDF");
+}

@@ -131,7 +131,9 @@ pub(crate) async fn one_document<T: Serialize>(
 }
 
 /// One page of a document list: the caller checked, the read models at `min_position`, then the
-/// documents `read` finds issued in the range, as JSON.
+/// documents `read` finds issued in the range, as JSON. Listing needs `ListDocuments`, not just
+/// `ReadDocuments`: a storefront reads its customers' documents by number but may not enumerate
+/// the shop's.
 pub(crate) async fn list_documents<T: Serialize>(
     state: &AppState,
     caller: &Caller,
@@ -139,7 +141,13 @@ pub(crate) async fn list_documents<T: Serialize>(
     (issued, paging): (IssuedBetween, PageQuery),
     read: impl FnOnce(&DateRange, &PageRequest) -> Result<Page<T>, ApiError>,
 ) -> Result<Answer<DocumentPage>, ApiError> {
-    prepare(state, caller, shop_id, paging.min_position).await?;
+    prepare_for(
+        state,
+        caller,
+        (shop_id, Permission::ListDocuments),
+        paging.min_position,
+    )
+    .await?;
     let page = read(&issued.range(), &paging.page())?;
     Ok(Answer::ok(page_of(page)?, state.projections.position()))
 }

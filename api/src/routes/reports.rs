@@ -1,7 +1,8 @@
 //! The ledger (journal, trial balance, FEC export), printable documents (HTML, PDF, zip bundles),
 //! statistics and exports, read from the projections. The books need `ReadLedger`, statistics
 //! `ReadStatistics`, the customer export `ExportCustomers`, and printable documents
-//! `ReadDocuments` (so a storefront can print its customers' invoices but not read the books).
+//! `ReadDocuments` (so a storefront can print its customers' invoices but not read the books);
+//! zip bundles of a whole period need `ListDocuments`, which a storefront does not hold.
 
 use axum::extract::State;
 use axum::http::header;

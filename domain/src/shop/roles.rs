@@ -36,7 +36,13 @@ pub enum Permission {
     /// Mark an order paid at the counter.
     MarkPaid,
     IssueCreditNotes,
+    /// Read one invoice, credit note, delivery slip, quote or purchase order by number, as JSON
+    /// or printable.
     ReadDocuments,
+    /// List every document of a kind and download them as zip bundles. Apart from
+    /// `ReadDocuments` so a storefront, which shows a customer the documents of their order by
+    /// number, cannot enumerate or bulk-download the whole shop's invoices.
+    ListDocuments,
     ReadEvents,
     /// Record what a device did with a print job (submitted, completed, failed).
     ReportPrintJobs,
@@ -65,7 +71,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 24] = [
+    pub const ALL: [Permission; 25] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -79,6 +85,7 @@ impl Permission {
         Permission::MarkPaid,
         Permission::IssueCreditNotes,
         Permission::ReadDocuments,
+        Permission::ListDocuments,
         Permission::ReadEvents,
         Permission::ReportPrintJobs,
         Permission::RequestReprints,
@@ -106,8 +113,8 @@ impl Role {
 /// The role → permission table: the single place that says who may do what.
 ///
 /// A storefront key lives on a public web server: it gets what checkout and the customer space
-/// need (its customers, orders, payments and their documents) and never the books, the
-/// statistics or the customer list export. Staff read statistics and export customers as the back
+/// need (its customers, orders, payments and their documents, read one by number) and never the
+/// books, the statistics, the customer list export or the document lists and bundles. Staff read statistics and export customers as the back
 /// office allows them (seed 000: managers and employees "accèdent aux statistiques"); the books
 /// are for managers and accountants.
 pub fn role_allows(role: Role, permission: Permission) -> bool {
@@ -125,6 +132,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::ManageOrders
                 | P::MarkPaid
                 | P::ReadDocuments
+                | P::ListDocuments
                 | P::RequestReprints
                 | P::ManageQuotes
                 | P::ReadStatistics
@@ -148,6 +156,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::ReadCustomers
                 | P::ReadOrders
                 | P::ReadDocuments
+                | P::ListDocuments
                 | P::ReadEvents
                 | P::ReadLedgerMapping
                 | P::ReadLedger
@@ -240,6 +249,7 @@ mod tests {
                         | Permission::ReadCustomers
                         | Permission::ReadOrders
                         | Permission::ReadDocuments
+                        | Permission::ListDocuments
                         | Permission::ReadEvents
                         | Permission::ReadLedgerMapping
                         | Permission::ReadLedger
@@ -273,6 +283,30 @@ mod tests {
         given_roles_when_asking_then_only(
             Permission::ReadLedger,
             &[Role::Manager, Role::Accountant],
+        );
+    }
+
+    #[test]
+    fn document_lists_and_bundles_are_for_staff_and_never_a_storefront() {
+        // Proves a storefront key, which reads one of its customers' documents by number, cannot
+        // list or bulk-download every document of the shop, and that a printer reads none.
+        given_roles_when_asking_then_only(
+            Permission::ListDocuments,
+            &[Role::Manager, Role::Employee, Role::Accountant],
+        );
+    }
+
+    #[test]
+    fn one_document_by_number_is_read_by_staff_and_the_storefront() {
+        // Proves narrowing the lists leaves a storefront its customers' invoices by number.
+        given_roles_when_asking_then_only(
+            Permission::ReadDocuments,
+            &[
+                Role::Manager,
+                Role::Employee,
+                Role::Storefront,
+                Role::Accountant,
+            ],
         );
     }
 

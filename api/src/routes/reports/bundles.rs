@@ -44,7 +44,7 @@ pub async fn document_bundle(
     ApiPath((shop_id, bundle)): ApiPath<(Uuid, String)>,
     ApiQuery(params): ApiQuery<BundleParams>,
 ) -> Result<Response, ApiError> {
-    caller.authorize(shop_id, Permission::ReadDocuments)?;
+    caller.authorize(shop_id, Permission::ListDocuments)?;
     let kind = bundle
         .strip_suffix(".zip")
         .and_then(DocumentKind::parse)
