@@ -174,9 +174,9 @@ fn start_mail_tasks(
 }
 
 /// After an upgrade that changed a projection's stored format, the projection starts empty and
-/// is replayed from the whole log. Answering meanwhile would serve empty books and refuse every
-/// API key (their table is a read model), so requests wait in the listener's backlog until the
-/// replay reaches the head the log had at start.
+/// is replayed from the whole log. Answering meanwhile would serve empty lists, books and
+/// documents to reads without `min_position`, so requests wait in the listener's backlog until
+/// the replay reaches the head the log had at start.
 async fn replay_before_serving(state: &AppState) -> Result<(), ProjectionError> {
     if !state.projections.replays_whole_log() {
         return Ok(());

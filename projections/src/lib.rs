@@ -204,8 +204,8 @@ impl Projections {
         })
     }
 
-    /// True when a projection stored in an older format was replaced at open: its reads (and,
-    /// for the read models, API keys) stand at nothing until the runner has replayed the log.
+    /// True when a projection stored in an older format was replaced at open: its reads stand at
+    /// nothing until the runner has replayed the log.
     pub fn replays_whole_log(&self) -> bool {
         self.replays_whole_log
     }

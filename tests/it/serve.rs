@@ -102,3 +102,60 @@ async fn a_damaged_last_batch_stops_serve_with_advice() {
     assert!(stderr.contains("backup"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[tokio::test]
+async fn read_models_in_an_older_format_are_replayed_before_the_server_answers() {
+    // Proves an upgrade that changes the read models' stored format replays them before serving:
+    // their format mark is removed (as in a data dir written before it); the restarted server
+    // says it replays the log before serving, and its first request, with no `min_position`,
+    // already finds the order in the read models.
+    use crate::api::{home_order, photo_shop, place, Api};
+    let (dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Upgraded").await;
+    let body = home_order(
+        &shop,
+        "upgrade@example.fr",
+        serde_json::json!([{"sku": "AGR-30x45", "quantity": 2}]),
+    );
+    let (order_id, _) = place(&shop.manager, &shop, &body).await;
+    app.signal(libc::SIGTERM);
+    app.wait_exit().await;
+    remove_read_models_format_mark(dir.path());
+
+    let app = spawn_app_in(dir.path()).await;
+    let api = Api::new(&app, &shop.keys["manager"]);
+    let order = api
+        .get(&shop.path(&format!("/orders/{order_id}")))
+        .await
+        .expect(200);
+    assert_eq!(order.body["order_id"], order_id.as_str());
+    let orders = api.get(&shop.path("/orders")).await.expect(200);
+    assert_eq!(
+        orders.body["items"][0]["order_id"],
+        order_id.as_str(),
+        "{}",
+        orders.body
+    );
+    app.signal(libc::SIGTERM);
+    let (_, log) = app.wait_exit().await;
+    assert!(
+        log.contains("replaying the log before serving") && log.contains("projections replayed"),
+        "{log}"
+    );
+}
+
+/// Removes the format mark of the read models' current tree (`0x00 'f'`, beside the checkpoint).
+fn remove_read_models_format_mark(data_dir: &std::path::Path) {
+    let db = sled::open(data_dir.join("projections")).expect("open projections");
+    let meta = db.open_tree("meta").expect("meta");
+    let current = meta
+        .get("read_models")
+        .expect("meta read")
+        .map_or_else(|| b"state".to_vec(), |name| name.to_vec());
+    let tree = db.open_tree(current).expect("tree");
+    assert!(
+        tree.remove([0x00, b'f']).expect("remove").is_some(),
+        "the read models carry a format mark"
+    );
+    db.flush().expect("flush");
+}
