@@ -309,20 +309,27 @@ fn apply_chunks(
         // Closing the channels ends each applier after what it was sent.
         drop(appliers);
         for handle in handles {
-            let applied = handle.join().unwrap_or_else(|_| {
-                Err(ProjectionError::Corrupt {
-                    key: String::new(),
-                    reason: "a projection's applier panicked during a replay".to_string(),
-                })
-            });
             // An applier's own error says why a send to it failed: it comes first.
-            applied?;
+            joined(handle, "a projection's applier")?;
         }
         // Every applier has finished: the last chunk is applied everywhere.
         if let Some(last) = dispatched? {
             progress(last);
         }
         Ok(())
+    })
+}
+
+/// What the scoped thread `handle` returned; its panic as an error naming `what` it ran.
+pub(crate) fn joined<T>(
+    handle: std::thread::ScopedJoinHandle<'_, ProjectionResult<T>>,
+    what: &str,
+) -> ProjectionResult<T> {
+    handle.join().unwrap_or_else(|_| {
+        Err(ProjectionError::Corrupt {
+            key: String::new(),
+            reason: format!("{what} panicked"),
+        })
     })
 }
 

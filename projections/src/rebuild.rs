@@ -89,14 +89,7 @@ fn outcomes_of(targets: &[(ProjectionName, sled::Tree)]) -> ProjectionResult<Vec
             .collect();
         digests
             .into_iter()
-            .map(|digest| {
-                digest.join().unwrap_or_else(|_| {
-                    Err(ProjectionError::Corrupt {
-                        key: String::new(),
-                        reason: "a digest's thread panicked".to_string(),
-                    })
-                })
-            })
+            .map(|digest| engine::joined(digest, "a digest's thread"))
             .collect()
     })
 }

@@ -28,10 +28,6 @@ use std::collections::{HashMap, HashSet};
 /// stored with it (an order's list row), already in their stored form.
 pub(crate) trait CachedRow: Send {
     fn json(&self, key: &[u8]) -> ProjectionResult<Vec<u8>>;
-    /// The bytes the commit stores under its key.
-    fn stored(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
-        row_bytes::stored(key, self.json(key)?)
-    }
     /// The JSON when the row is kept encoded (no copy, no encode).
     fn bytes(&self) -> Option<&[u8]> {
         None
@@ -200,7 +196,7 @@ impl RowCache {
                 batch.remove(key.as_slice());
                 continue;
             }
-            batch.insert(key.as_slice(), slot.row.stored(key)?);
+            batch.insert(key.as_slice(), row_bytes::stored(key, slot.row.json(key)?)?);
             for (extra_key, bytes) in slot.row.extra_rows()? {
                 batch.insert(extra_key, bytes);
             }

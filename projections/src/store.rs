@@ -141,11 +141,7 @@ impl<'a> WriteSet<'a> {
         &mut self,
         key: &[u8],
     ) -> ProjectionResult<Option<T>> {
-        let rows = self.rows.get_mut();
-        match rows.take::<T>(key) {
-            Some(row) => Ok(Some(row)),
-            None => cached_get(self.tree, rows, key),
-        }
+        take_cached(self.tree, self.rows.get_mut(), key)
     }
 
     /// Keeps `row` decoded for the commit, which stores it as its JSON.
@@ -190,6 +186,19 @@ pub(crate) fn read_models_format_is_stale(tree: &sled::Tree) -> ProjectionResult
     }
     let stored = tree.get(FORMAT_KEY)?;
     Ok(stored.as_deref() != Some(&READ_MODELS_FORMAT.to_be_bytes()[..]))
+}
+
+/// The row under `key` taken out of the cache when it is kept decoded as a `T`, else read (from
+/// the cache's JSON or the tree); the caller puts it back dirty.
+pub(crate) fn take_cached<T: DeserializeOwned + 'static>(
+    tree: &sled::Tree,
+    rows: &mut RowCache,
+    key: &[u8],
+) -> ProjectionResult<Option<T>> {
+    match rows.take::<T>(key) {
+        Some(row) => Ok(Some(row)),
+        None => cached_get(tree, rows, key),
+    }
 }
 
 /// The row under `key`: from the cache, else from the tree (then cached, clean).

@@ -6,7 +6,7 @@ use crate::apply::Decoded;
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::display_key;
 use crate::rows::{RowCache, Typed};
-use crate::store::{cached_get, commit_rows, json_of};
+use crate::store::{cached_get, commit_rows, json_of, take_cached};
 use chrono::{Datelike, NaiveDate};
 use comptoir_eventlog::{Position, RecordedEvent};
 use serde::de::DeserializeOwned;
@@ -116,10 +116,7 @@ impl<'a> LedgerWrites<'a> {
     ) -> ProjectionResult<()> {
         // Kept decoded: every posting of the month adds to it.
         let rows = self.rows.get_mut();
-        let mut balance = match rows.take::<AccountBalance>(&key) {
-            Some(balance) => balance,
-            None => cached_get(self.tree, rows, &key)?.unwrap_or_default(),
-        };
+        let mut balance = take_cached::<AccountBalance>(self.tree, rows, &key)?.unwrap_or_default();
         balance.debit += debit;
         balance.credit += credit;
         rows.insert(key, Box::new(Typed(balance)), true);
