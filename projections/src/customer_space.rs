@@ -111,7 +111,7 @@ impl Projections {
             store_credit: self.store_credit(shop_id, customer_id)?,
         };
         let prefix = shop_prefix(Table::OrderPlaced, shop_id);
-        for (scanned, entry) in self.tree.scan_prefix(&prefix).enumerate() {
+        for (scanned, entry) in self.tree().scan_prefix(&prefix).enumerate() {
             if scanned == CUSTOMER_SPACE_SCAN_MAX {
                 return Err(ProjectionError::TooLarge {
                     what: "orders scanned for a customer space".into(),
@@ -192,7 +192,7 @@ impl Projections {
     ) -> ProjectionResult<Vec<T>> {
         let mut found = Vec::new();
         let prefix = shop_prefix(table, shop_id);
-        for (scanned, entry) in self.tree.scan_prefix(&prefix).enumerate() {
+        for (scanned, entry) in self.tree().scan_prefix(&prefix).enumerate() {
             if scanned == CUSTOMER_SPACE_SCAN_MAX {
                 return Err(ProjectionError::TooLarge {
                     what: "documents scanned for a customer space".into(),

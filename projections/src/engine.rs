@@ -24,6 +24,7 @@ use crate::rows::RowCache;
 use crate::store::{load_checkpoint, read_models_format_is_stale, ApiKeyChange, WriteSet};
 use comptoir_eventlog::{EventLog, LogResult, Position, RecordedEvent};
 use sha2::{Digest, Sha256};
+use std::ops::RangeInclusive;
 use std::sync::{mpsc, Arc};
 
 /// The tree naming each projection's current tree.
@@ -117,6 +118,30 @@ pub(crate) fn open_current_tree(
         "the stored projection is in an older format: it is replayed from the log"
     );
     Ok((fresh, true))
+}
+
+/// Drops the trees of earlier rebuilds that are not current: one a crash interrupted, or one an
+/// online rebuild replaced while a reader still held it. Only called while no reader or writer
+/// can hold them (at open).
+pub(crate) fn drop_stray_trees(db: &sled::Db, meta: &sled::Tree) -> ProjectionResult<()> {
+    for projection in ProjectionName::ALL {
+        let current = current_tree_name(meta, projection)?;
+        let prefix = format!("{}.", projection.as_str());
+        for name in db.tree_names() {
+            let generation = name.starts_with(prefix.as_bytes())
+                || name.as_ref() == projection.initial_tree().as_bytes();
+            let stray = generation && name.as_ref() != current.as_bytes();
+            if stray {
+                tracing::info!(
+                    projection = projection.as_str(),
+                    tree = %String::from_utf8_lossy(&name),
+                    "dropping a projection tree no longer in use"
+                );
+                db.drop_tree(&name)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The checkpoint stored in `tree`, the tree of `projection`.
@@ -214,33 +239,52 @@ type DecodedChunk = (Vec<RecordedEvent>, Vec<Option<Decoded>>);
 
 /// Replays the log from position 1 up to `until` into fresh trees of `projections`, calling
 /// `progress(position)` after each chunk.
-///
-/// Reading and decoding the log (sled, bincode, then the payloads' JSON) is about as costly as
-/// applying, and neither needs the other's state: a second thread reads and decodes the next
-/// events while this one applies, in pieces of `REPLAY_PIECE_EVENTS`, at most
-/// `REPLAY_PIECES_AHEAD` pieces ahead so memory stays bounded.
 pub(crate) fn replay_into(
     log: &EventLog,
     targets: &[(ProjectionName, sled::Tree)],
     until: Position,
     progress: &mut dyn FnMut(Position),
 ) -> ProjectionResult<()> {
+    replay_range(log, targets, 1..=until, &|| Ok(()), progress)
+}
+
+/// Replays the log's `positions` into `targets`, each of which holds exactly the positions
+/// before them (its checkpoint is `positions.start() - 1`), calling `progress(position)` after
+/// each chunk. `keep_going` is asked before each piece is read; its error ends the replay (an
+/// online rebuild stops when the server shuts down).
+///
+/// Reading and decoding the log (sled, bincode, then the payloads' JSON) is about as costly as
+/// applying, and neither needs the other's state: a second thread reads and decodes the next
+/// events while this one applies, in pieces of `REPLAY_PIECE_EVENTS`, at most
+/// `REPLAY_PIECES_AHEAD` pieces ahead so memory stays bounded.
+pub(crate) fn replay_range(
+    log: &EventLog,
+    targets: &[(ProjectionName, sled::Tree)],
+    positions: RangeInclusive<Position>,
+    keep_going: &(dyn Fn() -> ProjectionResult<()> + Sync),
+    progress: &mut dyn FnMut(Position),
+) -> ProjectionResult<()> {
+    if positions.is_empty() {
+        return Ok(());
+    }
     let (sender, receiver) = mpsc::sync_channel(REPLAY_PIECES_AHEAD);
     std::thread::scope(|scope| {
-        scope.spawn(move || read_chunks(log, until, &sender));
+        scope.spawn(move || read_chunks(log, positions, keep_going, &sender));
         // The receiver is dropped when applying stops, which stops the reader at its next send.
         apply_chunks(targets, receiver, progress)
     })
 }
 
-/// Sends the log's events up to `until` in decoded pieces, then ends (closing the channel); the
-/// first error is sent and ends it too.
+/// Sends the log's events of `positions` in decoded pieces, then ends (closing the channel);
+/// the first error, or `keep_going`'s, is sent and ends it too.
 fn read_chunks(
     log: &EventLog,
-    until: Position,
+    positions: RangeInclusive<Position>,
+    keep_going: &(dyn Fn() -> ProjectionResult<()> + Sync),
     sender: &mpsc::SyncSender<ProjectionResult<DecodedChunk>>,
 ) {
-    let events = match log.iter_all(1) {
+    let until = *positions.end();
+    let events = match log.iter_all(*positions.start()) {
         Ok(events) => events,
         Err(error) => {
             let _ = sender.send(Err(error.into()));
@@ -252,6 +296,10 @@ fn read_chunks(
         Err(_) => true,
     });
     loop {
+        if let Err(error) = keep_going() {
+            let _ = sender.send(Err(error));
+            return;
+        }
         let chunk = events
             .by_ref()
             .take(REPLAY_PIECE_EVENTS)

@@ -49,6 +49,10 @@ pub enum ProjectionError {
     UnknownProjection { name: String },
     #[error("a projection runner is already running over these projections")]
     RunnerAlreadyStarted,
+    #[error("an online rebuild is already running; wait for it to finish")]
+    RebuildRunning,
+    #[error("the online rebuild stopped: {reason}; the previous projections stay in force")]
+    RebuildStopped { reason: String },
     /// A read or export would exceed one of its bounds; the caller should narrow it.
     #[error("too many {what}: at most {limit}; narrow the period or the search")]
     TooLarge { what: String, limit: usize },

@@ -28,6 +28,7 @@ pub mod ledger;
 pub mod limits;
 pub mod loyalty;
 pub mod messages;
+mod online;
 mod paging;
 mod queries;
 mod rebuild;
@@ -58,6 +59,7 @@ pub use views::{
 
 use crate::limits::WAIT_TIMEOUT_MAX;
 use comptoir_eventlog::{EventStore, Position};
+use online::CurrentTree;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -82,10 +84,10 @@ struct RunnerState {
 /// returns; every method is cheap to call concurrently.
 pub struct Projections {
     db: sled::Db,
-    /// The read models' tree.
-    tree: sled::Tree,
-    /// The ledger's tree.
-    ledger: sled::Tree,
+    /// The read models' tree; an online rebuild replaces it whole.
+    tree: CurrentTree,
+    /// The ledger's tree; an online rebuild replaces it whole.
+    ledger: CurrentTree,
     /// Each projection's own checkpoint; the published position is the lowest.
     checkpoints: Mutex<[Position; 2]>,
     /// Each projection's decoded rows, kept by the runner (the trees' only writer) between
@@ -101,6 +103,11 @@ pub struct Projections {
     /// A projection stored in an older format was replaced at open by an empty tree, which the
     /// runner fills from the whole log.
     replays_whole_log: bool,
+    /// Held by the runner while it applies a chunk, and by an online rebuild while it swaps its
+    /// trees in: the swap then happens between two chunks, at the runner's checkpoint.
+    apply_lock: Mutex<()>,
+    /// Set while an online rebuild runs: one at a time.
+    rebuild_running: AtomicBool,
 }
 
 impl Projections {
@@ -119,6 +126,7 @@ impl Projections {
             engine::open_current_tree(&db, &meta, ProjectionName::ReadModels)?;
         let (ledger, ledger_replaced) =
             engine::open_current_tree(&db, &meta, ProjectionName::Ledger)?;
+        engine::drop_stray_trees(&db, &meta)?;
         let checkpoints = [
             engine::checkpoint_of(ProjectionName::ReadModels, &tree)?,
             engine::checkpoint_of(ProjectionName::Ledger, &ledger)?,
@@ -131,8 +139,8 @@ impl Projections {
         });
         Ok(Arc::new(Projections {
             db,
-            tree,
-            ledger,
+            tree: CurrentTree::new(tree),
+            ledger: CurrentTree::new(ledger),
             checkpoints: Mutex::new(checkpoints),
             row_caches: [
                 Mutex::new(rows::RowCache::new(limits::ROW_CACHE_ROWS_MAX)),
@@ -143,6 +151,8 @@ impl Projections {
             runner_started: AtomicBool::new(false),
             stop_requested: watch::Sender::new(false),
             replays_whole_log: tree_replaced || ledger_replaced,
+            apply_lock: Mutex::new(()),
+            rebuild_running: AtomicBool::new(false),
         }))
     }
 
@@ -228,7 +238,7 @@ impl Projections {
     /// SHA-256 over every key and value of the read models, checkpoint excluded: two states built
     /// from the same events have the same digest, whatever the batching.
     pub fn state_digest(&self) -> ProjectionResult<[u8; 32]> {
-        engine::tree_digest(ProjectionName::ReadModels, &self.tree)
+        engine::tree_digest(ProjectionName::ReadModels, &self.tree())
     }
 
     /// Each projection's checkpoint and SHA-256 digest of its state (checkpoint excluded).
@@ -239,18 +249,34 @@ impl Projections {
                 let tree = self.tree_of(projection);
                 Ok(RebuildOutcome {
                     projection,
-                    position: engine::checkpoint_of(projection, tree)?,
-                    digest: engine::tree_digest(projection, tree)?,
+                    position: engine::checkpoint_of(projection, &tree)?,
+                    digest: engine::tree_digest(projection, &tree)?,
                 })
             })
             .collect()
     }
 
-    fn tree_of(&self, projection: ProjectionName) -> &sled::Tree {
+    /// The current tree of `projection`. A query takes it once and reads only it, so it sees one
+    /// consistent state even when an online rebuild swaps the tree meanwhile.
+    fn tree_of(&self, projection: ProjectionName) -> Arc<sled::Tree> {
+        self.current_tree(projection).get()
+    }
+
+    fn current_tree(&self, projection: ProjectionName) -> &CurrentTree {
         match projection {
             ProjectionName::ReadModels => &self.tree,
             ProjectionName::Ledger => &self.ledger,
         }
+    }
+
+    /// The read models' current tree.
+    fn tree(&self) -> Arc<sled::Tree> {
+        self.tree.get()
+    }
+
+    /// The ledger's current tree.
+    fn ledger(&self) -> Arc<sled::Tree> {
+        self.ledger.get()
     }
 
     /// Writes everything committed so far to disk (also done in the background and on drop).

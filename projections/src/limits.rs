@@ -47,6 +47,19 @@ pub const REPLAY_PIECES_AHEAD: usize = 2;
 /// both, the day's usage, counters, balances) are read from the tree once.
 pub const ROW_CACHE_ROWS_MAX: usize = 16_384;
 
+/// How far behind the runner's checkpoint an online rebuild's fresh trees may be when it pauses
+/// the runner to swap them in: the runner (and so reads with `min_position`) waits while these
+/// last events are replayed, so about one live commit's worth.
+pub const ONLINE_SWAP_LAG_EVENTS: u64 = COMMIT_EVENTS_MAX as u64;
+/// Catch-up rounds an online rebuild runs before it pauses the runner however far behind it is:
+/// a log growing faster than the rebuild replays must not keep it running for ever.
+pub const ONLINE_CATCH_UP_ROUNDS_MAX: u32 = 8;
+/// Longest an online rebuild waits for the readers of a replaced tree to finish before leaving
+/// the tree to be dropped at the next open (queries hold a tree for one bounded read).
+pub const OLD_TREE_READERS_WAIT_MAX: Duration = Duration::from_secs(10);
+/// How often it looks whether they are done.
+pub const OLD_TREE_READERS_POLL: Duration = Duration::from_millis(5);
+
 const _: () = assert!(REBUILD_CHUNK_EVENTS >= COMMIT_EVENTS_MAX);
 const _: () = assert!(PAGE_LIMIT_DEFAULT <= PAGE_LIMIT_MAX);
 const _: () = assert!(PAGE_LIMIT_MAX <= PAGE_SCAN_ROWS_MAX);
@@ -55,3 +68,4 @@ const _: () = assert!(COMMIT_EVENTS_MAX > 0);
 const _: () = assert!(REPLAY_PIECES_AHEAD > 0);
 const _: () = assert!(REBUILD_CHUNKS_AHEAD > 0);
 const _: () = assert!(REPLAY_PIECE_EVENTS <= REBUILD_CHUNK_EVENTS);
+const _: () = assert!(ONLINE_CATCH_UP_ROUNDS_MAX > 0);

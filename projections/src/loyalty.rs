@@ -100,7 +100,7 @@ impl Projections {
         customer_id: Uuid,
     ) -> ProjectionResult<LoyaltyCardView> {
         let card: Option<LoyaltyCardView> = store::get(
-            &self.tree,
+            &self.tree(),
             &id_key(Table::LoyaltyCard, shop_id, customer_id),
         )?;
         Ok(card.unwrap_or_else(|| LoyaltyCardView::empty(shop_id, customer_id)))
@@ -119,7 +119,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree, &range, page, Some)
+        store::page(&self.tree(), &range, page, Some)
     }
 }
 

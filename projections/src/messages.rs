@@ -114,7 +114,7 @@ impl Projections {
         customer_id: Uuid,
     ) -> ProjectionResult<Option<MessageThreadView>> {
         store::get(
-            &self.tree,
+            &self.tree(),
             &id_key(Table::MessageThread, shop_id, customer_id),
         )
     }
@@ -134,7 +134,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree, &range, page, |message: MessageView| {
+        store::page(&self.tree(), &range, page, |message: MessageView| {
             let archived = message.archived_by(reader);
             let shown = match filter {
                 ArchiveFilter::Current => !archived,
@@ -151,10 +151,12 @@ impl Projections {
         shop_id: Uuid,
         message_id: Uuid,
     ) -> ProjectionResult<Option<MessageView>> {
+        // One tree for both reads: an online rebuild may swap the tree between them.
+        let tree = self.tree();
         let location: Option<MessageLocation> =
-            store::get(&self.tree, &id_key(Table::MessageId, shop_id, message_id))?;
+            store::get(&tree, &id_key(Table::MessageId, shop_id, message_id))?;
         match location {
-            Some(at) => store::get(&self.tree, &message_key(shop_id, at.customer_id, at.seq)),
+            Some(at) => store::get(&tree, &message_key(shop_id, at.customer_id, at.seq)),
             None => Ok(None),
         }
     }
@@ -167,7 +169,7 @@ impl Projections {
     ) -> ProjectionResult<Vec<PendingNotification>> {
         let mut pending = Vec::new();
         for entry in self
-            .tree
+            .tree()
             .scan_prefix([Table::MessageNotification as u8])
             .take(limit)
         {
@@ -189,7 +191,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree, &range, page, |thread: MessageThreadView| {
+        store::page(&self.tree(), &range, page, |thread: MessageThreadView| {
             (thread.unread_by_shop > 0).then_some(thread)
         })
     }

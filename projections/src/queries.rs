@@ -38,7 +38,7 @@ pub struct OrderQuery {
 impl Projections {
     /// The shop's profile.
     pub fn shop(&self, shop_id: Uuid) -> ProjectionResult<Option<ShopView>> {
-        store::get(&self.tree, &id_key(Table::Shop, shop_id, shop_id))
+        store::get(&self.tree(), &id_key(Table::Shop, shop_id, shop_id))
     }
 
     /// The API key whose secret hashes (SHA-256) to `secret_sha256`, revoked or not: check
@@ -54,18 +54,18 @@ impl Projections {
     /// Every API key of the shop, revoked ones included, by key id.
     pub fn api_keys(&self, shop_id: Uuid) -> ProjectionResult<Vec<ApiKeyView>> {
         let records: Vec<crate::apply::shop::ApiKeyRecord> =
-            store::list_prefix(&self.tree, &shop_prefix(Table::ApiKey, shop_id))?;
+            store::list_prefix(&self.tree(), &shop_prefix(Table::ApiKey, shop_id))?;
         Ok(records.into_iter().map(|record| record.view).collect())
     }
 
     /// The shop's categories, by id.
     pub fn categories(&self, shop_id: Uuid) -> ProjectionResult<Vec<Category>> {
-        store::list_prefix(&self.tree, &shop_prefix(Table::Category, shop_id))
+        store::list_prefix(&self.tree(), &shop_prefix(Table::Category, shop_id))
     }
 
     /// The shop's products, retired ones included, by id.
     pub fn products(&self, shop_id: Uuid) -> ProjectionResult<Vec<ProductView>> {
-        store::list_prefix(&self.tree, &shop_prefix(Table::Product, shop_id))
+        store::list_prefix(&self.tree(), &shop_prefix(Table::Product, shop_id))
     }
 
     pub fn product(
@@ -73,17 +73,17 @@ impl Projections {
         shop_id: Uuid,
         product_id: Uuid,
     ) -> ProjectionResult<Option<ProductView>> {
-        store::get(&self.tree, &id_key(Table::Product, shop_id, product_id))
+        store::get(&self.tree(), &id_key(Table::Product, shop_id, product_id))
     }
 
     /// The shop's delivery methods, hidden ones included, by id.
     pub fn delivery_methods(&self, shop_id: Uuid) -> ProjectionResult<Vec<DeliveryMethod>> {
-        store::list_prefix(&self.tree, &shop_prefix(Table::DeliveryMethod, shop_id))
+        store::list_prefix(&self.tree(), &shop_prefix(Table::DeliveryMethod, shop_id))
     }
 
     /// The shop's pickup points, by id.
     pub fn pickup_points(&self, shop_id: Uuid) -> ProjectionResult<Vec<PickupPoint>> {
-        store::list_prefix(&self.tree, &shop_prefix(Table::PickupPoint, shop_id))
+        store::list_prefix(&self.tree(), &shop_prefix(Table::PickupPoint, shop_id))
     }
 
     /// One customer account.
@@ -92,10 +92,12 @@ impl Projections {
         shop_id: Uuid,
         customer_id: Uuid,
     ) -> ProjectionResult<Option<CustomerView>> {
+        // One tree for both reads: an online rebuild may swap the tree between them.
+        let tree = self.tree();
         let email: Option<String> =
-            store::get(&self.tree, &id_key(Table::CustomerId, shop_id, customer_id))?;
+            store::get(&tree, &id_key(Table::CustomerId, shop_id, customer_id))?;
         match email {
-            Some(email) => store::get(&self.tree, &key(Table::Customer, shop_id, email.as_bytes())),
+            Some(email) => store::get(&tree, &key(Table::Customer, shop_id, email.as_bytes())),
             None => Ok(None),
         }
     }
@@ -122,14 +124,14 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree, &range, page, |customer: CustomerView| {
+        store::page(&self.tree(), &range, page, |customer: CustomerView| {
             customer_matches(&customer, &needle).then_some(customer)
         })
     }
 
     /// One order, in full.
     pub fn order(&self, shop_id: Uuid, order_id: Uuid) -> ProjectionResult<Option<OrderView>> {
-        store::get(&self.tree, &id_key(Table::Order, shop_id, order_id))
+        store::get(&self.tree(), &id_key(Table::Order, shop_id, order_id))
     }
 
     /// The shop's orders by placing date (oldest first), optionally of one status.
@@ -140,7 +142,7 @@ impl Projections {
         page: &PageRequest,
     ) -> ProjectionResult<Page<OrderSummary>> {
         let range = dated_range(Table::OrderPlaced, shop_id, &query.placed)?;
-        store::page(&self.tree, &range, page, |summary: OrderSummary| {
+        store::page(&self.tree(), &range, page, |summary: OrderSummary| {
             query
                 .status
                 .is_none_or(|status| status == summary.status)
@@ -248,9 +250,11 @@ impl Projections {
         shop_id: Uuid,
         number: &str,
     ) -> ProjectionResult<Option<V>> {
-        let row_key = row_key_of(|k| store::get(&self.tree, k), tables, shop_id, number)?;
+        // One tree for both reads: an online rebuild may swap the tree between them.
+        let tree = self.tree();
+        let row_key = row_key_of(|k| store::get(&tree, k), tables, shop_id, number)?;
         match row_key {
-            Some(row_key) => store::get(&self.tree, &row_key),
+            Some(row_key) => store::get(&tree, &row_key),
             None => Ok(None),
         }
     }
@@ -263,7 +267,7 @@ impl Projections {
         page: &PageRequest,
     ) -> ProjectionResult<Page<V>> {
         let range = dated_range(tables.rows, shop_id, issued)?;
-        store::page(&self.tree, &range, page, Some)
+        store::page(&self.tree(), &range, page, Some)
     }
 }
 

@@ -73,7 +73,9 @@ pub fn rebuild_projections(
 
 /// Each rebuilt tree's position and digest, digested side by side: a digest reads its whole
 /// tree, and the trees share nothing.
-fn outcomes_of(targets: &[(ProjectionName, sled::Tree)]) -> ProjectionResult<Vec<RebuildOutcome>> {
+pub(crate) fn outcomes_of(
+    targets: &[(ProjectionName, sled::Tree)],
+) -> ProjectionResult<Vec<RebuildOutcome>> {
     std::thread::scope(|scope| {
         let digests: Vec<_> = targets
             .iter()

@@ -61,7 +61,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree, &range, page, |view: ReportScheduleView| {
+        store::page(&self.tree(), &range, page, |view: ReportScheduleView| {
             view.deleted_at.is_none().then_some(view)
         })
     }
@@ -73,7 +73,7 @@ impl Projections {
         schedule_id: Uuid,
     ) -> ProjectionResult<Option<ReportScheduleView>> {
         store::get(
-            &self.tree,
+            &self.tree(),
             &id_key(Table::ReportSchedule, shop_id, schedule_id),
         )
     }
@@ -91,7 +91,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree, &range, page, Some)
+        store::page(&self.tree(), &range, page, Some)
     }
 
     /// (shop, schedule) of every live schedule of every shop, at most
@@ -99,7 +99,7 @@ impl Projections {
     pub fn live_report_schedules(&self) -> ProjectionResult<Vec<(Uuid, Uuid)>> {
         let mut live = Vec::new();
         for entry in self
-            .tree
+            .tree()
             .scan_prefix([Table::ReportSchedule as u8])
             .take(REPORT_SCHEDULES_SCAN_MAX)
         {

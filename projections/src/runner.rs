@@ -82,6 +82,8 @@ impl Projections {
             }
         }
         let decoded = engine::decode_all(events)?;
+        // An online rebuild swaps trees only between two chunks (see `online`).
+        let _applying = self.apply_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut checkpoints = *self.checkpoints.lock().unwrap_or_else(|p| p.into_inner());
         for (index, projection) in ProjectionName::ALL.into_iter().enumerate() {
             let tree = self.tree_of(projection);
@@ -90,7 +92,7 @@ impl Projections {
                 .unwrap_or_else(|p| p.into_inner());
             let changes = engine::apply_to(
                 projection,
-                tree,
+                &tree,
                 &mut rows,
                 checkpoints[index],
                 events,

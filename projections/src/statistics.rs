@@ -378,7 +378,7 @@ impl Projections {
         let start = [prefix.as_slice(), &instant_bytes(query.from)].concat();
         let end = [prefix.as_slice(), &instant_bytes(query.until)].concat();
         let mut orders = Vec::new();
-        for entry in self.tree.range(start..end) {
+        for entry in self.tree().range(start..end) {
             let (key, value) = entry?;
             *orders_read += 1;
             if *orders_read > STATISTICS_ORDERS_MAX {

@@ -127,7 +127,7 @@ impl Projections {
         customer_id: Uuid,
     ) -> ProjectionResult<StoreCreditView> {
         let view: Option<StoreCreditView> = store::get(
-            &self.tree,
+            &self.tree(),
             &id_key(Table::StoreCredit, shop_id, customer_id),
         )?;
         Ok(view.unwrap_or_else(|| StoreCreditView::empty(customer_id)))

@@ -70,7 +70,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree, &range, page, Some)
+        store::page(&self.tree(), &range, page, Some)
     }
 
     /// The shop's usage rows from `first` to `last` (inclusive), days without activity left out;
@@ -84,7 +84,7 @@ impl Projections {
         let start = key(Table::DailyUsage, shop_id, &day_bytes(first));
         let end = key(Table::DailyUsage, shop_id, &day_bytes(last));
         let mut days = Vec::new();
-        for entry in self.tree.range(start..=end).take(USAGE_DAYS_MAX) {
+        for entry in self.tree().range(start..=end).take(USAGE_DAYS_MAX) {
             let (row_key, value) = entry?;
             days.push(decode_value(&row_key, &value)?);
         }

@@ -242,7 +242,7 @@ impl Projections {
         if start >= end {
             return Ok(());
         }
-        for row in self.ledger.range(start..end) {
+        for row in self.ledger().range(start..end) {
             let (key, value) = row?;
             let entry: LedgerEntry = decode_value(&key, &value)?;
             // Instant bounds scan a day more on each side: only what lies in the period counts.
@@ -349,7 +349,7 @@ impl Projections {
         );
         let mut accounts: BTreeMap<String, AccountBalance> = BTreeMap::new();
         if start < end {
-            for row in self.ledger.range(start..end) {
+            for row in self.ledger().range(start..end) {
                 let (key, value) = row?;
                 let account = String::from_utf8_lossy(&key[1 + 16 + 4..]).into_owned();
                 let balance: AccountBalance = decode_value(&key, &value)?;
@@ -391,7 +391,7 @@ impl Projections {
     /// days. `None` when the shop is unknown to the ledger.
     pub fn fec_export(&self, shop_id: Uuid, year: i32) -> ProjectionResult<Option<FecExport>> {
         let Some(shop) = crate::store::get::<LedgerShop>(
-            &self.ledger,
+            &self.ledger(),
             &ledger_key(LedgerTable::Shop, shop_id, &[]),
         )?
         else {

@@ -228,7 +228,7 @@ fn rebuild_released(
 
 /// Stops `runner` (caught up) and asserts that two rebuilds give the live digests; returns the
 /// data dir, its log and the rebuilds' outcomes.
-async fn rebuilds_match_the_live_digests(
+pub(crate) async fn rebuilds_match_the_live_digests(
     harness: Harness,
     runner: tokio::task::JoinHandle<crate::ProjectionResult<()>>,
 ) -> (
@@ -531,9 +531,9 @@ async fn a_projection_without_its_format_mark_is_replayed_on_open(stale: Project
     let live = harness.projections.digests().expect("digests");
     assert!(!harness.projections.replays_whole_log());
     let (tree, mark, stale_index) = match stale {
-        ProjectionName::ReadModels => (&harness.projections.tree, crate::keys::FORMAT_KEY, 0),
+        ProjectionName::ReadModels => (harness.projections.tree(), crate::keys::FORMAT_KEY, 0),
         ProjectionName::Ledger => (
-            &harness.projections.ledger,
+            harness.projections.ledger(),
             crate::ledger::LEDGER_FORMAT_KEY,
             1,
         ),

@@ -6,6 +6,7 @@ mod customer_space;
 mod documents;
 mod engine;
 mod ledger;
+mod online;
 mod paging;
 mod quotes;
 mod read_models;
@@ -33,7 +34,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// How long a test waits for the runner before failing.
-const TEST_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const TEST_WAIT: Duration = Duration::from_secs(10);
 
 /// A log and its projections in one temporary data dir.
 pub(crate) struct Harness {

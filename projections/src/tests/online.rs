@@ -1,0 +1,219 @@
+//! Online rebuilds: fresh trees filled while the runner keeps applying, then swapped in between
+//! two of its chunks.
+
+use super::ledger::{rebuilds_match_the_live_digests, sample_log};
+use super::{order_placed, order_stream, payment, shop_created, Harness, TEST_WAIT};
+use crate::engine::{self, fresh_tree, replay_into};
+use crate::keys::{id_key, Table};
+use crate::ledger::month_of;
+use crate::sample::merge_into_append;
+use crate::{store, OrderQuery, PageRequest, ProjectionError, ProjectionName, RebuildOutcome};
+use comptoir_eventlog::EventLog;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The digest of `projection` replayed from scratch up to `position`, in a scratch tree.
+fn scratch_digest(harness: &Harness, outcome: &RebuildOutcome) -> [u8; 32] {
+    let (name, tree) =
+        fresh_tree(&harness.projections.db, outcome.projection, "scratch").expect("scratch tree");
+    let targets = [(outcome.projection, tree)];
+    replay_into(&harness.log, &targets, outcome.position, &mut |_| {}).expect("replay");
+    let digest = engine::tree_digest(outcome.projection, &targets[0].1).expect("digest");
+    harness
+        .projections
+        .db
+        .drop_tree(name.as_bytes())
+        .expect("drop");
+    digest
+}
+
+fn current_tree_names(harness: &Harness) -> Vec<String> {
+    let meta = harness
+        .projections
+        .db
+        .open_tree(engine::META_TREE)
+        .expect("meta");
+    ProjectionName::ALL
+        .into_iter()
+        .map(|projection| engine::current_tree_name(&meta, projection).expect("name"))
+        .collect()
+}
+
+// Proves the online rebuild while orders keep being appended and applied: reads answer all along,
+// each outcome's digest is the digest of a scratch replay up to the same position, the new trees
+// are current and the old ones dropped, and afterwards the live projections (advanced by the
+// runner on the new trees) equal two offline rebuilds of the whole log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_rebuild_under_live_appends_gives_the_offline_digests() {
+    let harness = Harness::new();
+    let mut shop = sample_log(&harness, 40, 2).await;
+    let shop_id = shop.shop_id;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let before = current_tree_names(&harness);
+    let start = harness.log.head_position();
+
+    let appending = Arc::new(AtomicBool::new(true));
+    let log = harness.log.clone();
+    let keep_appending = appending.clone();
+    let appender = tokio::spawn(async move {
+        let mut n = 40;
+        while keep_appending.load(Ordering::Acquire) && n < 400 {
+            let steps = vec![shop.order(n).expect("order flow")];
+            log.append(merge_into_append(steps)).await.expect("append");
+            n += 1;
+        }
+        (shop, n)
+    });
+    let projections = harness.projections.clone();
+    let rebuild_log = harness.log.clone();
+    let rebuild = tokio::task::spawn_blocking(move || {
+        projections.rebuild_online(&rebuild_log, &ProjectionName::ALL, &mut |_, _| {})
+    });
+    let mut reads = 0;
+    while !rebuild.is_finished() {
+        let p = &harness.projections;
+        let orders = p.orders(shop_id, &OrderQuery::default(), &PageRequest::first(10));
+        assert!(orders.expect("orders during the rebuild").items.len() <= 10);
+        let march = month_of(2025, 3);
+        p.trial_balance(shop_id, march, march)
+            .expect("trial balance during the rebuild");
+        reads += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let outcomes = rebuild
+        .await
+        .expect("rebuild task")
+        .expect("online rebuild");
+    appending.store(false, Ordering::Release);
+    let (_shop, appended_to) = appender.await.expect("appender");
+    assert!(reads > 0);
+    assert!(appended_to > 40, "orders were appended during the rebuild");
+    assert_eq!(outcomes.len(), 2);
+    for outcome in &outcomes {
+        assert!(outcome.position >= start, "{outcome:?}");
+        assert_eq!(outcome.digest, scratch_digest(&harness, outcome));
+    }
+    let after = current_tree_names(&harness);
+    for (old, new) in before.iter().zip(&after) {
+        assert!(new.ends_with(".online"), "{new}");
+        let names = harness.projections.db.tree_names();
+        assert!(!names.iter().any(|name| name.as_ref() == old.as_bytes()));
+    }
+    harness.caught_up().await;
+    let (_dir, log, offline) = rebuilds_match_the_live_digests(harness, runner).await;
+    assert_eq!(offline[0].position, log.head_position());
+}
+
+// Proves the runner's row cache is emptied at the swap: the old tree and its cache hold an order
+// row a rebuild does not produce (a tracking number no event set); the next event on that order
+// after the swap must build on the rebuilt row, not on the cached one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_row_cache_does_not_outlive_the_swap() {
+    let harness = Harness::new();
+    let (shop_id, order_id) = (super::id(1), super::id(2));
+    harness
+        .append(&format!("shop-{shop_id}"), &[shop_created(shop_id)])
+        .await;
+    harness
+        .append(
+            &order_stream(order_id),
+            &[order_placed(shop_id, order_id, super::at(0))],
+        )
+        .await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+
+    let key = id_key(Table::Order, shop_id, order_id);
+    let mut tampered: serde_json::Value = store::get(&harness.projections.tree(), &key)
+        .expect("read")
+        .expect("order row");
+    tampered["tracking_number"] = serde_json::json!("NOT-FROM-THE-LOG");
+    let json = serde_json::to_vec(&tampered).expect("json");
+    let stored = store::encode_value(&key, &tampered).expect("encode");
+    harness
+        .projections
+        .tree()
+        .insert(key.clone(), stored)
+        .expect("tamper the tree");
+    harness.projections.row_caches[0]
+        .lock()
+        .expect("cache")
+        .insert_clean(key.clone(), json);
+
+    let projections = harness.projections.clone();
+    let log = harness.log.clone();
+    tokio::task::spawn_blocking(move || {
+        projections.rebuild_online(&log, &[ProjectionName::ReadModels], &mut |_, _| {})
+    })
+    .await
+    .expect("rebuild task")
+    .expect("online rebuild");
+    let rebuilt = harness.projections.order(shop_id, order_id).expect("read");
+    assert_eq!(rebuilt.expect("order").tracking_number, None);
+
+    let position = harness
+        .append(
+            &order_stream(order_id),
+            &[payment(shop_id, order_id, super::id(3), "10.00")],
+        )
+        .await;
+    harness
+        .projections
+        .wait_for(position, TEST_WAIT)
+        .await
+        .expect("applied");
+    let order = harness
+        .projections
+        .order(shop_id, order_id)
+        .expect("read")
+        .expect("order");
+    assert_eq!(order.payments.len(), 1);
+    assert_eq!(
+        order.tracking_number, None,
+        "the stale cached row came back"
+    );
+    runner.abort();
+}
+
+// Proves only one online rebuild runs at a time, and that a rebuild asked while the server shuts
+// down stops, leaves the current trees in force and drops its fresh trees.
+#[tokio::test]
+async fn a_second_rebuild_is_refused_and_a_shutdown_stops_one() {
+    let harness = Harness::new();
+    sample_log(&harness, 4, 2).await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let before = current_tree_names(&harness);
+    let tree_count = harness.projections.db.tree_names().len();
+    let log: &EventLog = &harness.log;
+
+    harness
+        .projections
+        .rebuild_running
+        .store(true, Ordering::Release);
+    let refused = harness
+        .projections
+        .rebuild_online(log, &ProjectionName::ALL, &mut |_, _| {});
+    assert!(
+        matches!(refused, Err(ProjectionError::RebuildRunning)),
+        "{refused:?}"
+    );
+    harness
+        .projections
+        .rebuild_running
+        .store(false, Ordering::Release);
+
+    harness.projections.stop_runner();
+    let _ = tokio::time::timeout(TEST_WAIT, runner).await;
+    let stopped = harness
+        .projections
+        .rebuild_online(log, &ProjectionName::ALL, &mut |_, _| {});
+    assert!(
+        matches!(stopped, Err(ProjectionError::RebuildStopped { .. })),
+        "{stopped:?}"
+    );
+    assert_eq!(current_tree_names(&harness), before);
+    assert_eq!(harness.projections.db.tree_names().len(), tree_count);
+    assert!(!harness.projections.rebuild_running.load(Ordering::Acquire));
+}
