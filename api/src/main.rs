@@ -67,14 +67,22 @@ enum Command {
         #[arg(long)]
         projections: bool,
     },
-    /// Rebuild projections from position 1 into fresh trees, swap them in, print their digests.
+    /// Rebuild projections from position 1 into fresh trees, swap them in, print their digests:
+    /// offline on a data dir, or inside a running server with `--server`.
     Rebuild {
-        /// Directory of the event log (no server may be running on it).
+        /// Directory of the event log (no server may be running on it); ignored with `--server`.
         #[arg(long, env = "COMPTOIR_DATA_DIR", default_value = DATA_DIR_DEFAULT)]
         data_dir: PathBuf,
         /// Only this projection (read_models or ledger); all of them by default.
         #[arg(long)]
         projection: Option<String>,
+        /// Rebuild online in the server at this URL (e.g. `http://127.0.0.1:8080`), which keeps
+        /// serving meanwhile (`POST /v1/admin/rebuilds`).
+        #[arg(long)]
+        server: Option<String>,
+        /// The owner token for `--server`.
+        #[arg(long, env = "COMPTOIR_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
 }
 
@@ -119,7 +127,15 @@ fn main() -> ExitCode {
         Command::Rebuild {
             data_dir,
             projection,
+            server: None,
+            token: _,
         } => rebuild(&data_dir, projection.as_deref()),
+        Command::Rebuild {
+            projection,
+            server: Some(server),
+            token,
+            data_dir: _,
+        } => rebuild_online(&server, token.as_deref(), projection.as_deref()),
         Command::Token {
             command: TokenCommand::Create { data_dir },
         } => create_token(&data_dir),
@@ -221,8 +237,9 @@ fn verify(data_dir: &Path) -> ExitCode {
     }
 }
 
-/// Opens the log of an existing data dir for an offline command, or says why it cannot.
-fn open_log_offline(data_dir: &Path) -> Option<comptoir_eventlog::EventLog> {
+/// Opens the log of an existing data dir for an offline command, or says why it cannot;
+/// `when_locked` is added to the message when a running server holds the data dir.
+fn open_log_offline(data_dir: &Path, when_locked: &str) -> Option<comptoir_eventlog::EventLog> {
     if !data_dir.is_dir() {
         eprintln!(
             "error: no data dir at {} (pass --data-dir)",
@@ -232,6 +249,13 @@ fn open_log_offline(data_dir: &Path) -> Option<comptoir_eventlog::EventLog> {
     }
     match comptoir_eventlog::EventLog::open(data_dir, comptoir_eventlog::LogOptions::default()) {
         Ok(log) => Some(log),
+        Err(error @ comptoir_eventlog::LogError::DataDirLocked { .. }) => {
+            eprintln!(
+                "error: cannot open the log in {}: {error}{when_locked}",
+                data_dir.display()
+            );
+            None
+        }
         Err(error) => {
             eprintln!(
                 "error: cannot open the log in {}: {error}",
@@ -252,16 +276,10 @@ fn rebuild(data_dir: &Path, projection: Option<&str>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let Some(log) = open_log_offline(data_dir) else {
+    let Some(log) = open_log_offline(data_dir, REBUILD_WHEN_LOCKED) else {
         return ExitCode::FAILURE;
     };
-    let bar = indicatif::ProgressBar::new(log.head_position());
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} events, {per_sec}, ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(log.head_position());
     let outcome = comptoir_projections::rebuild_projections(
         data_dir,
         &log,
@@ -272,9 +290,8 @@ fn rebuild(data_dir: &Path, projection: Option<&str>) -> ExitCode {
     match outcome {
         Ok(outcomes) => {
             for outcome in outcomes {
-                let name = outcome.projection.as_str();
                 let digest = hex::encode(outcome.digest);
-                println!("{name} position {} sha256 {digest}", outcome.position);
+                print_digest(outcome.projection.as_str(), outcome.position, &digest);
             }
             ExitCode::SUCCESS
         }
@@ -285,8 +302,73 @@ fn rebuild(data_dir: &Path, projection: Option<&str>) -> ExitCode {
     }
 }
 
+/// What `comptoir rebuild` says when a running server holds the data dir.
+const REBUILD_WHEN_LOCKED: &str =
+    "\nA server is running on this data dir: rebuild online instead, \
+     `comptoir rebuild --server http://ADDR --token OWNER_TOKEN [--projection NAME]` \
+     (POST /v1/admin/rebuilds), or stop the server first.";
+
+/// The rebuilds' progress bar over `head` events.
+fn progress_bar(head: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(head);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} events, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// One rebuilt projection's line, the same offline and online (scripts compare them).
+fn print_digest(name: &str, position: u64, digest: &str) {
+    println!("{name} position {position} sha256 {digest}");
+}
+
+fn rebuild_online(server: &str, token: Option<&str>, projection: Option<&str>) -> ExitCode {
+    let Some(token) = token else {
+        eprintln!(
+            "error: --server needs the owner token: pass --token or set COMPTOIR_ADMIN_TOKEN"
+        );
+        return ExitCode::FAILURE;
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bar = progress_bar(0);
+    let outcome = runtime.block_on(comptoir_api::rebuild_client::rebuild_online(
+        server,
+        token,
+        projection,
+        &mut |status| {
+            bar.set_length(status.head.max(status.applied));
+            bar.set_position(status.applied);
+        },
+    ));
+    bar.finish_and_clear();
+    match outcome {
+        Ok(status) => {
+            for outcome in &status.outcomes {
+                print_digest(&outcome.projection, outcome.position, &outcome.digest);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn verify_projections(data_dir: &Path) -> ExitCode {
-    let Some(log) = open_log_offline(data_dir) else {
+    let Some(log) = open_log_offline(data_dir, "") else {
         return ExitCode::FAILURE;
     };
     let outcomes = match comptoir_projections::verify_projections(data_dir, &log) {

@@ -50,6 +50,8 @@ pub struct AppState {
     pub invoice_numbers: Arc<InvoiceNumbers>,
     /// The decisions' clock: the system's, or a test clock under `serve --test-clock`.
     pub clock: Arc<Clock>,
+    /// The online rebuilds of the projections, the running one and the last few finished.
+    pub rebuilds: Arc<crate::routes::rebuilds::Rebuilds>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             owner_tokens: Arc::new(OwnerTokens::new(&data_dir, admin_token)),
             invoice_numbers: Arc::new(InvoiceNumbers::default()),
             clock: Arc::new(Clock::default()),
+            rebuilds: Arc::default(),
             log,
         })
     }

@@ -20,6 +20,7 @@ pub mod packs;
 pub mod paging;
 pub mod print_jobs;
 pub mod quotes;
+pub mod rebuilds;
 pub mod report_schedules;
 pub mod reports;
 pub mod shops;
@@ -65,6 +66,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(files::router())
         .merge(messages::router())
         .merge(loyalty::router())
+        .merge(rebuilds::router())
 }
 
 /// `?min_position=`: the read waits (bounded) until the read models hold this position.
