@@ -9,6 +9,7 @@ mod customer_space;
 mod ledger_reads;
 mod legal_mentions;
 mod message_notifications;
+mod online_rebuild;
 mod openapi;
 mod packs;
 mod print_jobs;

@@ -140,7 +140,13 @@ fn row_sums(row: &Value) -> Sums {
     ]
 }
 
-async fn pay(api: &Api, shop: &PhotoShop, order_id: &str, method: &str, amount: &str) -> u64 {
+pub(crate) async fn pay(
+    api: &Api,
+    shop: &PhotoShop,
+    order_id: &str,
+    method: &str,
+    amount: &str,
+) -> u64 {
     let body = json!({"method": method, "amount": amount});
     let path = shop.path(&format!("/orders/{order_id}/payments"));
     api.post(&path, &body).await.expect(200).body["position"]
@@ -151,7 +157,7 @@ async fn pay(api: &Api, shop: &PhotoShop, order_id: &str, method: &str, amount: 
 /// A varied history over HTTP: a registered and guest customers, card, cash and mixed payments,
 /// an unpaid order, a shipped order with a return credited as store credit, a cancelled paid
 /// order. Returns the order ids and the last position.
-async fn varied_history(shop: &PhotoShop) -> (Vec<String>, u64) {
+pub(crate) async fn varied_history(shop: &PhotoShop) -> (Vec<String>, u64) {
     let storefront = shop.as_role("storefront");
     let customer =
         json!({"email": "claire@example.fr", "first_name": "Claire", "last_name": "Martin"});
@@ -796,7 +802,7 @@ async fn bulk_orders(shop: &PhotoShop) {
 }
 
 /// Each projection's (name, position, digest) from `rebuild` or `verify --projections` output.
-fn digests(stdout: &str) -> BTreeMap<String, (u64, String)> {
+pub(crate) fn digests(stdout: &str) -> BTreeMap<String, (u64, String)> {
     stdout
         .lines()
         .filter_map(|line| {
@@ -812,7 +818,7 @@ fn digests(stdout: &str) -> BTreeMap<String, (u64, String)> {
         .collect()
 }
 
-async fn comptoir_ok(args: &[&str]) -> String {
+pub(crate) async fn comptoir_ok(args: &[&str]) -> String {
     let (status, stdout, stderr) = run_comptoir(args).await;
     assert!(
         status.success(),
