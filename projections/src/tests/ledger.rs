@@ -539,6 +539,8 @@ async fn a_projection_without_its_format_mark_is_replayed_on_open(stale: Project
         ),
     };
     tree.remove(mark).expect("remove");
+    // The handle keeps the database open; the reopen below needs it closed.
+    drop(tree);
     harness.projections.flush().await.expect("flush");
     let Harness {
         dir,
