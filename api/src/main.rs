@@ -167,16 +167,20 @@ fn init_tracing() {
         .init();
 }
 
-fn serve(config: Config) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
+/// The async runtime `builder` describes, or `None` once it said why it cannot start.
+fn runtime(mut builder: tokio::runtime::Builder) -> Option<tokio::runtime::Runtime> {
+    match builder.enable_all().build() {
+        Ok(runtime) => Some(runtime),
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
+            None
         }
+    }
+}
+
+fn serve(config: Config) -> ExitCode {
+    let Some(runtime) = runtime(tokio::runtime::Builder::new_multi_thread()) else {
+        return ExitCode::FAILURE;
     };
     let served = runtime.block_on(async {
         let shutdown = match comptoir_api::shutdown_signal() {
@@ -332,15 +336,8 @@ fn rebuild_online(server: &str, token: Option<&str>, projection: Option<&str>) -
         );
         return ExitCode::FAILURE;
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime(tokio::runtime::Builder::new_current_thread()) else {
+        return ExitCode::FAILURE;
     };
     let bar = progress_bar(0);
     let outcome = runtime.block_on(comptoir_api::rebuild_client::rebuild_online(

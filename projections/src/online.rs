@@ -73,6 +73,9 @@ impl Drop for RunningRebuild<'_> {
     }
 }
 
+/// A tree an online rebuild replaced, with its name, to drop once unread.
+type Replaced = (String, Arc<sled::Tree>);
+
 /// A fresh tree being filled for one projection.
 struct Target {
     projection: ProjectionName,
@@ -149,12 +152,11 @@ impl Projections {
 
     /// Step 3, under the apply lock: the last events, the digests and the swap. Returns the
     /// outcomes and the replaced trees.
-    #[allow(clippy::type_complexity)]
     fn swap_in(
         &self,
         log: &EventLog,
         targets: &[Target],
-    ) -> ProjectionResult<(Vec<RebuildOutcome>, Vec<(String, Arc<sled::Tree>)>)> {
+    ) -> ProjectionResult<(Vec<RebuildOutcome>, Vec<Replaced>)> {
         let _paused = self.apply_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.keep_rebuilding()?;
         let checkpoints = *self.checkpoints.lock().unwrap_or_else(|p| p.into_inner());
@@ -230,7 +232,7 @@ impl Projections {
     }
 
     /// Step 4: drops each replaced tree once only this function holds it.
-    fn drop_when_unread(&self, old_trees: Vec<(String, Arc<sled::Tree>)>) {
+    fn drop_when_unread(&self, old_trees: Vec<Replaced>) {
         let deadline = Instant::now() + OLD_TREE_READERS_WAIT_MAX;
         for (name, tree) in old_trees {
             while Arc::strong_count(&tree) > 1 && Instant::now() < deadline {

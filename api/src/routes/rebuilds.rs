@@ -233,9 +233,9 @@ fn spawn_rebuild(state: &AppState, rebuild_id: Uuid, projections: Vec<Projection
         state.projections.clone(),
         state.rebuilds.clone(),
     );
-    tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        let progress_rebuilds = rebuilds.clone();
+    let started = Instant::now();
+    let progress_rebuilds = rebuilds.clone();
+    let rebuilding = tokio::task::spawn_blocking(move || {
         let mut progress = |applied: Position, head: Position| {
             progress_rebuilds.update(rebuild_id, |status| {
                 status.applied = applied;
@@ -244,7 +244,16 @@ fn spawn_rebuild(state: &AppState, rebuild_id: Uuid, projections: Vec<Projection
             });
         };
         tracing::info!(%rebuild_id, ?projections, "online rebuild starting");
-        let outcome = read_models.rebuild_online(&log, &projections, &mut progress);
+        read_models.rebuild_online(&log, &projections, &mut progress)
+    });
+    // Awaited apart, so that even a panicking rebuild ends as `failed` rather than leaving a
+    // `running` status that would refuse every later rebuild.
+    tokio::spawn(async move {
+        let outcome = rebuilding.await.unwrap_or_else(|error| {
+            Err(ProjectionError::RebuildStopped {
+                reason: format!("the rebuild task failed: {error}"),
+            })
+        });
         finish(&rebuilds, rebuild_id, outcome, started);
     });
 }
