@@ -217,3 +217,41 @@ async fn a_second_rebuild_is_refused_and_a_shutdown_stops_one() {
     assert_eq!(harness.projections.db.tree_names().len(), tree_count);
     assert!(!harness.projections.rebuild_running.load(Ordering::Acquire));
 }
+
+// Proves the trees a rebuild left behind (a crash before its swap, or a replaced tree a reader
+// still held) are dropped at the next open, while the current trees and their state stay.
+#[tokio::test]
+async fn trees_left_by_an_interrupted_rebuild_are_dropped_at_open() {
+    let harness = Harness::new();
+    sample_log(&harness, 4, 2).await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let live = harness.projections.digests().expect("digests");
+    let current = current_tree_names(&harness);
+    let mut left = Vec::new();
+    for projection in ProjectionName::ALL {
+        let (name, tree) =
+            fresh_tree(&harness.projections.db, projection, "online").expect("fresh tree");
+        tree.insert(b"half-built", b"row".as_slice())
+            .expect("insert");
+        left.push(name);
+    }
+    let Harness {
+        dir, projections, ..
+    } = harness;
+    let reopened = super::stop_and_reopen(runner, projections, dir.path()).await;
+    let names = reopened.db.tree_names();
+    for name in &left {
+        assert!(
+            !names.iter().any(|n| n.as_ref() == name.as_bytes()),
+            "{name} is still there"
+        );
+    }
+    for name in &current {
+        assert!(
+            names.iter().any(|n| n.as_ref() == name.as_bytes()),
+            "{name} was dropped"
+        );
+    }
+    assert_eq!(reopened.digests().expect("digests"), live);
+}
