@@ -158,6 +158,7 @@ impl Projections {
         targets: &[Target],
     ) -> ProjectionResult<(Vec<RebuildOutcome>, Vec<Replaced>)> {
         let _paused = self.apply_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let paused_at = Instant::now();
         self.keep_rebuilding()?;
         let checkpoints = *self.checkpoints.lock().unwrap_or_else(|p| p.into_inner());
         for target in targets {
@@ -195,6 +196,11 @@ impl Projections {
                 *self.api_keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
             }
         }
+        // What the swap cost the runner (and reads with `min_position`), for operators.
+        tracing::info!(
+            paused_ms = u64::try_from(paused_at.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "online rebuild swapped in; the projection runner resumes"
+        );
         Ok((outcomes, old_trees))
     }
 
