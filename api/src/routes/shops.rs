@@ -289,7 +289,8 @@ pub async fn get_shop(
 
 /// Replaces the shop's name, legal identity and address, currency, tax mode, number patterns and
 /// payment terms (the body of its creation; the zone has its own route, so `time_zone`, if sent,
-/// must be the one in force). Documents already issued keep the identity they were issued with;
+/// must be the one in force; omitted quote and purchase-order patterns mean their defaults, as at
+/// creation). Documents already issued keep the identity they were issued with;
 /// the ones issued from now on carry the new one. The currency cannot change once an invoice
 /// exists, and a series' pattern can only change to one that cannot print a number any of its
 /// earlier patterns could have printed (numbering continues from the series' last number); both
