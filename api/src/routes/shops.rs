@@ -315,7 +315,11 @@ pub async fn update_shop(
     let update: ProfileUpdate = body.into_profile(shop_id).editable();
     let stream = shop::stream_id(shop_id);
     let invoices = documents::stream_id(shop_id, DocumentKind::Invoice);
-    let executed = run(&state, &ids, &caller, vec![], |session| {
+    // Sequenced with the invoice issuers (their stripe is held while deciding and queueing), so
+    // "no invoice yet" is read on the series' newest state, numbers in flight included, and no
+    // invoice slips in between that read and this append.
+    let sequenced = vec![invoices.clone()];
+    let executed = run(&state, &ids, &caller, sequenced, |session| {
         let current = session_shop(session, shop_id)?;
         check_zone_unchanged(&current, wanted_zone.as_deref())?;
         // A stale ETag is refused, unless the profile already is the one asked for: then the
