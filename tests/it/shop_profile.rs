@@ -213,7 +213,7 @@ async fn new_delivery_terms_price_later_orders_only() {
 #[tokio::test]
 async fn categories_and_pickup_points_are_renamed_and_moved() {
     // Proves a category's rename and a pickup point's move are read back, one at a time and in
-    // their lists, with the ETag each PUT answered.
+    // their lists, with the ETag each PUT answered, and that a retried rename appends nothing.
     let (_dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Studio Lumière").await;
     let categories = shop
@@ -227,17 +227,24 @@ async fn categories_and_pickup_points_are_renamed_and_moved() {
         .to_string();
     let category = shop.path(&format!("/categories/{category_id}"));
     let read = shop.manager.get(&category).await.expect(200);
+    let rename = json!({"name": "Tirages d'art"});
+    let key = Some("rename-tirages");
     let renamed = shop
         .manager
-        .put(
-            &category,
-            &json!({"name": "Tirages d'art"}),
-            Some(&read.etag),
-            None,
-        )
+        .put(&category, &rename, Some(&read.etag), key)
         .await
         .expect(200);
     assert_eq!(renamed.body["name"], "Tirages d'art");
+    // A retry of the same request (its answer lost) is answered again and appends nothing.
+    let head = shop.manager.head_position().await;
+    let retried = shop
+        .manager
+        .put(&category, &rename, Some(&read.etag), key)
+        .await
+        .expect(200);
+    assert!(retried.replayed, "{}", retried.raw);
+    assert_eq!(retried.body, renamed.body);
+    assert_eq!(shop.manager.head_position().await, head);
     let again = shop.manager.get(&category).await.expect(200);
     assert_eq!(again.body["name"], "Tirages d'art");
     assert_eq!(again.etag, renamed.etag);
