@@ -292,9 +292,9 @@ pub async fn get_shop(
 /// must be the one in force; omitted quote and purchase-order patterns mean their defaults, as at
 /// creation). Documents already issued keep the identity they were issued with;
 /// the ones issued from now on carry the new one. The currency cannot change once an invoice
-/// exists, and a series' pattern can only change to one that cannot print a number any of its
-/// earlier patterns could have printed (numbering continues from the series' last number); both
-/// answer 422. Send `If-Match` with the profile's `ETag`: none answers 428, a stale one 412.
+/// exists, and a series' pattern can only change to one that cannot print a number any pattern
+/// of the shop's series, earlier or current, could print (numbering continues from the series'
+/// last number); both answer 422. Send `If-Match` with the profile's `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}", tag = "shops",
     params(("shop_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ShopDto,

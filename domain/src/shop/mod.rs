@@ -620,7 +620,7 @@ impl Shop {
             ));
         }
         for kind in DocumentKind::ALL {
-            self.check_new_pattern(kind, kind.pattern(&update.document_patterns))?;
+            self.check_new_pattern(kind, &update.document_patterns)?;
         }
         Ok(vec![ShopEvent::ShopProfileUpdated {
             shop_id: profile.shop_id,
@@ -629,39 +629,49 @@ impl Shop {
         }])
     }
 
-    /// A series' pattern may change only to one that cannot print any number its earlier
-    /// patterns could have printed: numbers continue from the series' last sequence, and a
-    /// number the series issued under an old pattern must never come back under the new one.
-    /// Going back to an earlier pattern is therefore refused as well.
-    fn check_new_pattern(&self, kind: DocumentKind, pattern: &str) -> Result<(), DomainError> {
-        let history = self
-            .pattern_history
-            .get(&kind)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        if history.last().is_some_and(|current| current == pattern) {
+    /// A series' pattern may change only to one that cannot print any number a pattern of the
+    /// shop's series ever could have printed (its own earlier ones, and every other series'
+    /// past and new ones): numbers continue from the series' last sequence, so a number issued
+    /// under an old pattern must never come back under the new one, and an invoice must never
+    /// share its number with a credit note. Going back to an earlier pattern is refused as well.
+    fn check_new_pattern(
+        &self,
+        kind: DocumentKind,
+        new_patterns: &DocumentPatterns,
+    ) -> Result<(), DomainError> {
+        let pattern = kind.pattern(new_patterns);
+        let own = self.pattern_history.get(&kind);
+        if own.and_then(|history| history.last()).map(String::as_str) == Some(pattern) {
             return Ok(());
         }
-        let field = format!("document_patterns.{}", kind.as_str());
-        if history.len() >= PATTERNS_PER_SERIES_MAX {
+        if own.is_some_and(|history| history.len() >= PATTERNS_PER_SERIES_MAX) {
             return Err(DomainError::LimitExceeded {
                 what: "patterns per document series",
                 limit: PATTERNS_PER_SERIES_MAX as u64,
             });
         }
-        if let Some(earlier) = history
+        let others_new = DocumentKind::ALL
+            .into_iter()
+            .filter(|other| *other != kind)
+            .map(|other| (other, other.pattern(new_patterns).to_owned()));
+        let earlier = self
+            .pattern_history
             .iter()
-            .find(|earlier| patterns_may_overlap(earlier, pattern))
-        {
-            return Err(DomainError::validation(
-                field,
+            .flat_map(|(other, history)| history.iter().map(|p| (*other, p.clone())));
+        let clash = earlier
+            .chain(others_new)
+            .find(|(_, other_pattern)| patterns_may_overlap(other_pattern, pattern));
+        match clash {
+            None => Ok(()),
+            Some((other, other_pattern)) => Err(DomainError::validation(
+                format!("document_patterns.{}", kind.as_str()),
                 format!(
-                    "could print a number the series' pattern {earlier} could have printed; \
-                     choose a pattern told apart by its literal text (e.g. another prefix)"
+                    "could print a number the {} pattern {other_pattern} could print; choose a \
+                     pattern told apart by its literal text (e.g. another prefix)",
+                    other.as_str()
                 ),
-            ));
+            )),
         }
-        Ok(())
     }
 
     /// Records each series' pattern in force, if it is new.

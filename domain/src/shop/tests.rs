@@ -511,8 +511,9 @@ fn the_currency_is_fixed_once_an_invoice_exists() {
 
 #[test]
 fn a_pattern_changes_only_to_one_that_cannot_repeat_a_number() {
-    // Proves a series takes a pattern told apart from all its earlier ones, and never one that
-    // could print a number they could have printed (returning to an old one included).
+    // Proves a series takes a pattern told apart from all its earlier ones and every other
+    // series' patterns, and never one that could print a number they could have printed
+    // (returning to an old one and swapping two series included).
     let new_prefix = update_of(|u| u.document_patterns.invoice = "F{YYYY}/{seq:05}".into());
     given::<Shop>([created()])
         .when(update_profile(new_prefix.clone(), true))
@@ -527,6 +528,28 @@ fn a_pattern_changes_only_to_one_that_cannot_repeat_a_number() {
     // Back to the first pattern after a change: its numbers are taken.
     given::<Shop>([created(), profile_updated(new_prefix)])
         .when(update_profile(shop_profile().editable(), false))
+        .then_err(|e| {
+            matches!(e, DomainError::Validation { field, .. } if field == "document_patterns.invoice")
+        });
+    // Swapping two series' patterns would give an invoice a credit note's number.
+    let swapped = update_of(|u| {
+        std::mem::swap(
+            &mut u.document_patterns.invoice,
+            &mut u.document_patterns.credit_note,
+        )
+    });
+    given::<Shop>([created()])
+        .when(update_profile(swapped, false))
+        .then_err(|e| {
+            matches!(e, DomainError::Validation { field, .. } if field == "document_patterns.invoice")
+        });
+    // Two series changed at once may not overlap each other either.
+    let twins = update_of(|u| {
+        u.document_patterns.invoice = "X{seq}".into();
+        u.document_patterns.credit_note = "X{seq:1}".into();
+    });
+    given::<Shop>([created()])
+        .when(update_profile(twins, false))
         .then_err(|e| {
             matches!(e, DomainError::Validation { field, .. } if field == "document_patterns.invoice")
         });
