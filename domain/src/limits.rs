@@ -18,6 +18,9 @@ pub const EMAIL_CHARS_MAX: usize = 254;
 pub const DOCUMENT_PATTERN_CHARS_MAX: usize = 64;
 /// Digits a `{seq:0N}` placeholder may pad to.
 pub const DOCUMENT_SEQ_WIDTH_MAX: usize = 12;
+/// Patterns one document series may have had over the shop's life (its first included): each
+/// new one must be told apart from all of them (see `shop::patterns_may_overlap`).
+pub const PATTERNS_PER_SERIES_MAX: usize = 32;
 
 /// Categories in one shop's catalog.
 pub const CATEGORIES_PER_SHOP_MAX: usize = 1_000;

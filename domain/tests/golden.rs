@@ -203,11 +203,35 @@ fn catalog_changes() -> Vec<CatalogChange> {
 
 fn catalog_scenario(samples: &mut Samples) -> Catalog {
     let shop_id = id(0x5100);
-    catalog_changes()
+    let catalog = catalog_changes()
         .into_iter()
         .fold(Catalog::default(), |state, change| {
             samples.run(state, CatalogCommand { shop_id, change })
-        })
+        });
+    // Updates run on a copy, so the orders and documents below keep their golden shapes.
+    catalog_updates(&catalog)
+        .into_iter()
+        .fold(catalog.clone(), |state, change| {
+            samples.run(state, CatalogCommand { shop_id, change })
+        });
+    catalog
+}
+
+fn catalog_updates(catalog: &Catalog) -> Vec<CatalogChange> {
+    let mut method = catalog.delivery_methods[&id(0xD1)].clone();
+    method.name = "Colissimo suivi".into();
+    method.price = d("5.90");
+    method.min_weight_g = 100;
+    let mut point = catalog.pickup_points[&id(0xE1)].clone();
+    point.address.line1 = "3 place Bellecour".into();
+    vec![
+        CatalogChange::RenameCategory {
+            category_id: id(0xC1),
+            name: "Objets et cadeaux photo".into(),
+        },
+        CatalogChange::ChangeDeliveryMethodTerms(method),
+        CatalogChange::UpdatePickupPoint(point),
+    ]
 }
 
 fn catalog_placeholder() -> Product {
@@ -320,7 +344,18 @@ fn scenario() -> Samples {
     let move_zone = ShopCommand::SetTimeZone {
         time_zone: "America/Martinique".into(),
     };
-    samples.run(zoned_shop, move_zone);
+    let moved_shop = samples.run(zoned_shop, move_zone);
+    // The same shop moves and takes a new invoice pattern (told apart from the old one by its
+    // prefix); kept apart too, so the documents below keep the first identity.
+    let mut update = moved_shop.profile.clone().expect("shop created").editable();
+    update.organisation.address.line1 = "40 quai Saint-Antoine".into();
+    update.organisation.vat_id = "FR45812345679".into();
+    update.document_patterns.invoice = "F{YYYY}/{seq:05}".into();
+    let update_profile = ShopCommand::UpdateProfile {
+        update: Box::new(update),
+        invoice_issued: false,
+    };
+    samples.run(moved_shop, update_profile);
     let catalog = Arc::new(catalog_scenario(&mut samples));
 
     let customer_profile = CustomerProfile {
@@ -1103,7 +1138,7 @@ fn every_event_type_has_a_golden_file() {
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule; the order's count includes its four print-job events.
-        6 + 7 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4,
+        7 + 10 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4,
         "one sample per event type"
     );
 }

@@ -61,6 +61,22 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
         .body;
     mapping["goods_sales"] = json!("7071");
 
+    // The zone has its own update (above): the profile is sent without it.
+    let mut profile = manager.get(&shop.path("")).await.expect(200).body;
+    profile.as_object_mut().expect("shop").remove("time_zone");
+    profile["payment_terms"] = json!("Payable à 30 jours");
+    let categories = manager.get(&shop.path("/categories")).await.expect(200);
+    let category_id = categories.body[0]["category_id"]
+        .as_str()
+        .expect("a category");
+    let category = shop.path(&format!("/categories/{category_id}"));
+    let relais = shop.path(&format!("/delivery-methods/{}", shop.delivery["relais"]));
+    let mut terms = manager.get(&relais).await.expect(200).body;
+    terms["price"] = json!("4.50");
+    let point = crate::shop_profile::add_pickup_point(shop).await;
+    let mut moved = manager.get(&point).await.expect(200).body;
+    moved["name"] = json!("Relais Bellecour Sud");
+
     let customer = shop.path(&format!("/customers/{customer_id}"));
     let coupon = shop.path(&format!("/coupons/{coupon_id}"));
     let schedule_path = shop.path(&format!("/report-schedules/{schedule_id}"));
@@ -106,6 +122,30 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
             read: shop.path("/ledger/mapping"),
             write: shop.path("/ledger/mapping"),
             body: mapping,
+        },
+        Update {
+            template: "/v1/shops/{shop_id}",
+            read: shop.path(""),
+            write: shop.path(""),
+            body: profile,
+        },
+        Update {
+            template: "/v1/shops/{shop_id}/categories/{category_id}",
+            read: category.clone(),
+            write: category,
+            body: json!({"name": "Tirages d'art"}),
+        },
+        Update {
+            template: "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}",
+            read: relais.clone(),
+            write: relais,
+            body: terms,
+        },
+        Update {
+            template: "/v1/shops/{shop_id}/pickup-points/{pickup_point_id}",
+            read: point.clone(),
+            write: point,
+            body: moved,
         },
         Update {
             template: "/v1/shops/{shop_id}/report-schedules/{schedule_id}",

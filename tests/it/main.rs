@@ -17,6 +17,7 @@ mod quotes;
 mod reports;
 mod scheduled_reports;
 mod serve;
+mod shop_profile;
 mod smtp_sink;
 mod support;
 mod time_zones;

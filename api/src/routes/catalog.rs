@@ -35,13 +35,15 @@ pub const PRODUCT_PAGE_MAX: usize = 200;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(add_category, list_categories))
+        .routes(routes!(get_category, rename_category))
         .routes(routes!(add_product, list_products))
         .routes(routes!(get_product, update_product))
         .routes(routes!(retire_product))
         .routes(routes!(add_delivery_method, list_delivery_methods))
-        .routes(routes!(get_delivery_method))
+        .routes(routes!(get_delivery_method, change_delivery_method))
         .routes(routes!(set_delivery_method_visibility))
         .routes(routes!(add_pickup_point, list_pickup_points))
+        .routes(routes!(get_pickup_point, update_pickup_point))
 }
 
 /// The shop's catalog, after checking the caller may read it.
@@ -113,6 +115,44 @@ fn check_if_match(
                 &etag_now,
                 method.visible == *visible,
                 "the delivery method",
+            )
+        }
+        CatalogChange::RenameCategory { category_id, name } => {
+            let category = catalog
+                .categories
+                .get(category_id)
+                .ok_or_else(|| DomainError::not_found("category", *category_id))?;
+            check_etag(
+                etag,
+                &content_etag(category),
+                category.name == *name,
+                "the category",
+            )
+        }
+        CatalogChange::ChangeDeliveryMethodTerms(wanted) => {
+            let method = catalog
+                .delivery_methods
+                .get(&wanted.delivery_method_id)
+                .ok_or_else(|| {
+                    DomainError::not_found("delivery method", wanted.delivery_method_id)
+                })?;
+            check_etag(
+                etag,
+                &content_etag(method),
+                method == wanted,
+                "the delivery method",
+            )
+        }
+        CatalogChange::UpdatePickupPoint(wanted) => {
+            let point = catalog
+                .pickup_points
+                .get(&wanted.pickup_point_id)
+                .ok_or_else(|| DomainError::not_found("pickup point", wanted.pickup_point_id))?;
+            check_etag(
+                etag,
+                &content_etag(point),
+                point == wanted,
+                "the pickup point",
             )
         }
         // Creations and retirement are not updates of a representation a client read: they
@@ -205,6 +245,66 @@ pub async fn list_categories(
     let catalog = catalog_of(&state, shop_id)?;
     let list = catalog.categories.values().map(CategoryDto::from).collect();
     Ok(Answer::ok(list, state.log.head_position()))
+}
+
+/// One category, with its `ETag` for a conditional rename.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/categories/{category_id}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("category_id" = Uuid, Path)),
+    responses((status = 200, body = CategoryDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_category(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((shop_id, category_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Answer<CategoryDto>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let category = catalog
+        .categories
+        .get(&category_id)
+        .ok_or_else(|| ApiError::not_found("category"))?;
+    let mut answer = Answer::ok(CategoryDto::from(category), state.log.head_position());
+    answer.etag = Some(content_etag(category));
+    Ok(answer)
+}
+
+/// Renames a category. Products keep their category; orders, documents and statistics already
+/// computed keep what they recorded. Renaming to the name it has changes nothing. Send
+/// `If-Match` with the category's `ETag`: none answers 428, a stale one 412.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}/categories/{category_id}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("category_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = CategoryInput,
+    responses((status = 200, body = CategoryCreated), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn rename_category(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    headers: HeaderMap,
+    ApiPath((shop_id, category_id)): ApiPath<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<CategoryInput>,
+) -> Result<Answer<CategoryCreated>, ApiError> {
+    // Authorised first, so a caller without the right learns nothing from a 428.
+    caller.authorize(shop_id, Permission::ManageCatalog)?;
+    let etag = required_if_match(&headers, "the category's")?;
+    let change = CatalogChange::RenameCategory {
+        category_id,
+        name: body.name.clone(),
+    };
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, Some(etag)).await?;
+    let category = Category {
+        category_id,
+        name: body.name,
+    };
+    let mut answer = Answer::ok(
+        CategoryCreated {
+            category: (&category).into(),
+            position,
+        },
+        position,
+    );
+    answer.etag = Some(content_etag(&category));
+    Ok(answer)
 }
 
 /// From `min_quantity` units on, each unit costs `unit_price` (shop's tax mode).
@@ -606,6 +706,42 @@ fn delivery_method(
     })
 }
 
+/// Replaces a delivery method's terms: label, payment mode (exactly one), visibility, date
+/// window, price, VAT rate and minimum weight; the kind never changes (422: add another method).
+/// The body is the whole method, as at creation (`visible` omitted means visible). Carts priced
+/// and orders placed from now on use the new terms; orders already placed keep their shipping.
+/// Send `If-Match` with the delivery method's `ETag`: none answers 428, a stale one 412.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("delivery_method_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = DeliveryMethodInput,
+    responses((status = 200, body = DeliveryMethodDto), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn change_delivery_method(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    headers: HeaderMap,
+    ApiPath((shop_id, delivery_method_id)): ApiPath<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<DeliveryMethodInput>,
+) -> Result<Answer<DeliveryMethodDto>, ApiError> {
+    // Authorised first, so a caller without the right learns nothing from a 428.
+    caller.authorize(shop_id, Permission::ManageCatalog)?;
+    let etag = required_if_match(&headers, "the delivery method's")?;
+    let method = body.into_method(delivery_method_id);
+    let change = CatalogChange::ChangeDeliveryMethodTerms(method.clone());
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, Some(etag)).await?;
+    let etag = content_etag(&method);
+    let mut answer = Answer::ok(
+        DeliveryMethodDto {
+            method,
+            position: Some(position),
+        },
+        position,
+    );
+    answer.etag = Some(etag);
+    Ok(answer)
+}
+
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisibilityInput {
@@ -713,4 +849,74 @@ pub async fn list_pickup_points(
     let catalog = catalog_of(&state, shop_id)?;
     let list = catalog.pickup_points.values().map(pickup_dto).collect();
     Ok(Answer::ok(list, state.log.head_position()))
+}
+
+fn pickup_point_of(catalog: &Catalog, pickup_point_id: Uuid) -> Result<&PickupPoint, ApiError> {
+    catalog
+        .pickup_points
+        .get(&pickup_point_id)
+        .ok_or_else(|| ApiError::not_found("pickup point"))
+}
+
+/// One pickup point, with its `ETag` for a conditional update.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/pickup-points/{pickup_point_id}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("pickup_point_id" = Uuid, Path)),
+    responses((status = 200, body = PickupPointDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_pickup_point(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((shop_id, pickup_point_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Answer<PickupPointDto>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let point = pickup_point_of(&catalog, pickup_point_id)?;
+    let mut answer = Answer::ok(pickup_dto(point), state.log.head_position());
+    answer.etag = Some(content_etag(point));
+    Ok(answer)
+}
+
+/// Replaces a pickup point's name, group and address. Orders already placed keep the pickup
+/// point they name. Send `If-Match` with the pickup point's `ETag`: none answers 428, a stale
+/// one 412.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}/pickup-points/{pickup_point_id}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("pickup_point_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = PickupPointInput,
+    responses((status = 200, body = PickupPointWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn update_pickup_point(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    headers: HeaderMap,
+    ApiPath((shop_id, pickup_point_id)): ApiPath<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<PickupPointInput>,
+) -> Result<Answer<PickupPointWritten>, ApiError> {
+    // Authorised first, so a caller without the right learns nothing from a 428.
+    caller.authorize(shop_id, Permission::ManageCatalog)?;
+    let etag = required_if_match(&headers, "the pickup point's")?;
+    let point = PickupPoint {
+        pickup_point_id,
+        name: body.name,
+        group: body.group,
+        address: body.address.into(),
+    };
+    let change = CatalogChange::UpdatePickupPoint(point.clone());
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, Some(etag)).await?;
+    let mut answer = Answer::ok(
+        PickupPointWritten {
+            point: pickup_dto(&point),
+            position,
+        },
+        position,
+    );
+    answer.etag = Some(content_etag(&point));
+    Ok(answer)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PickupPointWritten {
+    #[serde(flatten)]
+    pub point: PickupPointDto,
+    pub position: u64,
 }

@@ -1,11 +1,14 @@
 //! Shops and their API keys.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use comptoir_domain::calendar;
+use comptoir_domain::documents::{self, DocumentKind, DocumentSeries};
 use comptoir_domain::shop::{
-    self, Address, DocumentPatterns, LegalIdentity, Permission, Role, Shop, ShopCommand, ShopEvent,
-    ShopProfile,
+    self, Address, DocumentPatterns, LegalIdentity, Permission, ProfileUpdate, Role, Shop,
+    ShopCommand, ShopEvent, ShopProfile,
 };
+use comptoir_domain::DomainError;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +16,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{run, shop_profile, written_position, Answer, Positioned};
+use super::{
+    check_etag, content_etag, precondition_to_412, required_if_match, run, session_shop,
+    shop_profile, written_position, Answer, Positioned,
+};
 use crate::auth::{new_api_key_secret, sha256_hex, Caller};
 use crate::commands::Executed;
 use crate::error::ApiError;
@@ -23,7 +29,7 @@ use crate::server::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_shop))
-        .routes(routes!(get_shop))
+        .routes(routes!(get_shop, update_shop))
         .routes(routes!(create_api_key, list_api_keys))
         .routes(routes!(revoke_api_key))
 }
@@ -257,7 +263,13 @@ pub async fn create_shop(
     ))
 }
 
-/// The shop's profile.
+/// The `ETag` of a shop's profile: of what `PUT /v1/shops/{shop_id}` replaces (the patterns in
+/// force spelled out), so a change of zone, keys or mapping does not make it stale.
+fn profile_etag(profile: &ShopProfile) -> String {
+    content_etag(&profile.editable())
+}
+
+/// The shop's profile, with its `ETag` for a conditional update.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}", tag = "shops",
     params(("shop_id" = Uuid, Path)),
     responses((status = 200, body = ShopResponse), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
@@ -269,7 +281,99 @@ pub async fn get_shop(
 ) -> Result<Answer<ShopResponse>, ApiError> {
     caller.authorize(shop_id, Permission::ReadShop)?;
     let profile = shop_profile(&state, shop_id)?;
-    Ok(Answer::ok(profile.into(), state.log.head_position()))
+    let etag = profile_etag(&profile);
+    let mut answer = Answer::ok(profile.into(), state.log.head_position());
+    answer.etag = Some(etag);
+    Ok(answer)
+}
+
+/// Replaces the shop's name, legal identity and address, currency, tax mode, number patterns and
+/// payment terms (the body of its creation; the zone has its own route, so `time_zone`, if sent,
+/// must be the one in force; omitted quote and purchase-order patterns mean their defaults, as at
+/// creation). Documents already issued keep the identity they were issued with;
+/// the ones issued from now on carry the new one. The currency cannot change once an invoice
+/// exists, and a series' pattern can only change to one that cannot print a number any pattern
+/// of the shop's series, earlier or current, could print (numbering continues from the series'
+/// last number); both answer 422. Send `If-Match` with the profile's `ETag`: none answers 428, a stale one 412.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}", tag = "shops",
+    params(("shop_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ShopDto,
+    responses((status = 200, body = inline(Positioned<ShopResponse>)), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn update_shop(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    headers: HeaderMap,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<ShopDto>,
+) -> Result<Answer<Positioned<ShopResponse>>, ApiError> {
+    // Authorised first, so a caller without the right learns nothing from a 428.
+    caller.authorize(shop_id, Permission::ManageShopSettings)?;
+    let wanted_etag = required_if_match(&headers, "the shop's")?;
+    let wanted_zone = body.time_zone.clone();
+    let update: ProfileUpdate = body.into_profile(shop_id).editable();
+    let stream = shop::stream_id(shop_id);
+    let invoices = documents::stream_id(shop_id, DocumentKind::Invoice);
+    // Sequenced with the invoice issuers (their stripe is held while deciding and queueing), so
+    // "no invoice yet" is read on the series' newest state, numbers in flight included, and no
+    // invoice slips in between that read and this append.
+    let sequenced = vec![invoices.clone()];
+    let executed = run(&state, &ids, &caller, sequenced, |session| {
+        let current = session_shop(session, shop_id)?;
+        check_zone_unchanged(&current, wanted_zone.as_deref())?;
+        // A stale ETag is refused, unless the profile already is the one asked for: then the
+        // request is a retry whose first answer was lost.
+        let already_done = current.updated(&update).editable() == current.editable();
+        check_etag(
+            &wanted_etag,
+            &profile_etag(&current),
+            already_done,
+            "the shop's profile",
+        )?;
+        let invoice_issued = session.load::<DocumentSeries>(&invoices)?.issued_count > 0;
+        let command = ShopCommand::UpdateProfile {
+            update: Box::new(update.clone()),
+            invoice_issued,
+        };
+        session.decide::<Shop>(&stream, &command)?;
+        Ok(current.updated(&update))
+    })
+    .await
+    .map_err(precondition_to_412)?;
+    let position = written_position(&state, &executed);
+    // A replay (no output) answers with the profile in force, which is the one it recorded
+    // unless a later update replaced it.
+    let profile = match executed {
+        Executed::Applied { output, .. } => output,
+        Executed::Replayed { .. } => shop_profile(&state, shop_id)?,
+    };
+    let etag = profile_etag(&profile);
+    let mut answer = Answer::ok(
+        Positioned {
+            data: ShopResponse::from(profile),
+            position,
+        },
+        position,
+    );
+    answer.etag = Some(etag);
+    Ok(answer)
+}
+
+/// The zone changes through `PUT /v1/shops/{shop_id}/time-zone` only, which says from when days
+/// count in it; a profile sent back with the zone it was read with is fine.
+fn check_zone_unchanged(
+    current: &ShopProfile,
+    wanted: Option<&str>,
+) -> Result<(), crate::commands::CommandError> {
+    match wanted {
+        Some(zone) if zone != current.zone().name() => Err(DomainError::validation(
+            "time_zone",
+            "change the zone with PUT /v1/shops/{shop_id}/time-zone",
+        )
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Roles of API keys.

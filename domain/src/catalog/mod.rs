@@ -50,6 +50,18 @@ pub enum CatalogChange {
         visible: bool,
     },
     AddPickupPoint(PickupPoint),
+    /// Gives a category another name; products keep their category, orders and documents keep
+    /// the names they were placed and issued with.
+    RenameCategory {
+        category_id: Uuid,
+        name: String,
+    },
+    /// Replaces a delivery method's label, payment mode, visibility, date window, price, VAT rate
+    /// and minimum weight; its kind (home delivery or pickup) never changes. Orders already
+    /// placed keep the shipping they were priced with.
+    ChangeDeliveryMethodTerms(DeliveryMethod),
+    /// Replaces a pickup point's name, group and address.
+    UpdatePickupPoint(PickupPoint),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +95,22 @@ pub enum CatalogEvent {
         shop_id: Uuid,
         pickup_point: PickupPoint,
     },
+    /// Appended after the older variants so they keep their encoding, like the two below.
+    CategoryRenamed {
+        shop_id: Uuid,
+        category_id: Uuid,
+        name: String,
+    },
+    /// The whole method as it is from now on.
+    DeliveryMethodTermsChanged {
+        shop_id: Uuid,
+        delivery_method: DeliveryMethod,
+    },
+    /// The whole pickup point as it is from now on.
+    PickupPointUpdated {
+        shop_id: Uuid,
+        pickup_point: PickupPoint,
+    },
 }
 
 impl DomainEvent for CatalogEvent {
@@ -97,6 +125,9 @@ impl DomainEvent for CatalogEvent {
                 "DeliveryMethodVisibilityChanged"
             }
             CatalogEvent::PickupPointAdded { .. } => "PickupPointAdded",
+            CatalogEvent::CategoryRenamed { .. } => "CategoryRenamed",
+            CatalogEvent::DeliveryMethodTermsChanged { .. } => "DeliveryMethodTermsChanged",
+            CatalogEvent::PickupPointUpdated { .. } => "PickupPointUpdated",
         }
     }
 }
@@ -146,6 +177,15 @@ impl Catalog {
                 visible,
             } => self.decide_visibility(shop_id, *delivery_method_id, *visible),
             CatalogChange::AddPickupPoint(point) => self.decide_add_pickup_point(shop_id, point),
+            CatalogChange::RenameCategory { category_id, name } => {
+                self.decide_rename_category(shop_id, *category_id, name)
+            }
+            CatalogChange::ChangeDeliveryMethodTerms(method) => {
+                self.decide_delivery_terms(shop_id, method)
+            }
+            CatalogChange::UpdatePickupPoint(point) => {
+                self.decide_update_pickup_point(shop_id, point)
+            }
         }
     }
 
@@ -307,6 +347,79 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    fn decide_rename_category(
+        &self,
+        shop_id: Uuid,
+        category_id: Uuid,
+        name: &str,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        let existing = self
+            .categories
+            .get(&category_id)
+            .ok_or_else(|| DomainError::not_found("category", category_id))?;
+        let renamed = Category {
+            category_id,
+            name: name.to_owned(),
+        };
+        renamed.validate()?;
+        if *existing == renamed {
+            // Nothing changes: a retry (or a no-op edit) appends nothing.
+            return Ok(vec![]);
+        }
+        Ok(vec![CatalogEvent::CategoryRenamed {
+            shop_id,
+            category_id,
+            name: renamed.name,
+        }])
+    }
+
+    fn decide_delivery_terms(
+        &self,
+        shop_id: Uuid,
+        method: &DeliveryMethod,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        let existing = self
+            .delivery_methods
+            .get(&method.delivery_method_id)
+            .ok_or_else(|| DomainError::not_found("delivery method", method.delivery_method_id))?;
+        if existing.kind != method.kind {
+            // Orders placed with it were shipped or collected by that kind; add another method.
+            return Err(DomainError::validation(
+                "kind",
+                "the kind of a delivery method never changes; add another method",
+            ));
+        }
+        method.validate()?;
+        if existing == method {
+            return Ok(vec![]);
+        }
+        Ok(vec![CatalogEvent::DeliveryMethodTermsChanged {
+            shop_id,
+            delivery_method: method.clone(),
+        }])
+    }
+
+    fn decide_update_pickup_point(
+        &self,
+        shop_id: Uuid,
+        point: &PickupPoint,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        let existing = self
+            .pickup_points
+            .get(&point.pickup_point_id)
+            .ok_or_else(|| DomainError::not_found("pickup point", point.pickup_point_id))?;
+        point.validate()?;
+        if existing == point {
+            return Ok(vec![]);
+        }
+        Ok(vec![CatalogEvent::PickupPointUpdated {
+            shop_id,
+            pickup_point: point.clone(),
+        }])
+    }
+}
+
 /// Client-chosen ids make retries safe: the same id with the same content is answered with no new
 /// event; the same id with other content is an error.
 fn retry_or_exists(
@@ -387,10 +500,27 @@ impl Aggregate for Catalog {
             CatalogEvent::PickupPointAdded {
                 shop_id,
                 pickup_point,
+            }
+            | CatalogEvent::PickupPointUpdated {
+                shop_id,
+                pickup_point,
             } => {
                 self.shop_id = Some(*shop_id);
                 self.pickup_points
                     .insert(pickup_point.pickup_point_id, pickup_point.clone());
+            }
+            CatalogEvent::CategoryRenamed {
+                category_id, name, ..
+            } => {
+                if let Some(category) = self.categories.get_mut(category_id) {
+                    category.name = name.clone();
+                }
+            }
+            CatalogEvent::DeliveryMethodTermsChanged {
+                delivery_method, ..
+            } => {
+                self.delivery_methods
+                    .insert(delivery_method.delivery_method_id, delivery_method.clone());
             }
         }
         self

@@ -415,3 +415,136 @@ fn categories_are_bounded() {
         .when(command(CatalogChange::AddCategory(tirages())))
         .then_err_code("limit-exceeded");
 }
+
+fn fixture_catalog_events() -> Vec<CatalogEvent> {
+    crate::fixtures::catalog_events()
+}
+
+#[test]
+fn renames_a_category_once() {
+    // Proves a rename is recorded, a retry appends nothing, and an unknown or blank one is refused.
+    let rename = |name: &str| {
+        command(CatalogChange::RenameCategory {
+            category_id: id(TIRAGES),
+            name: name.into(),
+        })
+    };
+    let renamed = CatalogEvent::CategoryRenamed {
+        shop_id: shop_id(),
+        category_id: id(TIRAGES),
+        name: "Tirages et agrandissements".into(),
+    };
+    let catalog = given::<Catalog>(fixture_catalog_events())
+        .when(rename("Tirages et agrandissements"))
+        .then([renamed.clone()]);
+    assert_eq!(
+        catalog.categories[&id(TIRAGES)].name,
+        "Tirages et agrandissements"
+    );
+    let mut history = fixture_catalog_events();
+    history.push(renamed);
+    given::<Catalog>(history)
+        .when(rename("Tirages et agrandissements"))
+        .then([]);
+    given::<Catalog>(fixture_catalog_events())
+        .when(rename("  "))
+        .then_err_code("validation");
+    given::<Catalog>(fixture_catalog_events())
+        .when(command(CatalogChange::RenameCategory {
+            category_id: id(0xDEAD),
+            name: "Autre".into(),
+        }))
+        .then_err_code("not-found");
+}
+
+#[test]
+fn changes_the_terms_of_a_delivery_method() {
+    // Proves new terms replace the method (prices of later orders), and bad terms are refused.
+    let mut terms = delivery(
+        COLISSIMO,
+        DeliveryKind::HomeDelivery,
+        PaymentMode::Paypal,
+        "6.50",
+        250,
+        true,
+    );
+    terms.name = "Colissimo suivi".into();
+    let changed = CatalogEvent::DeliveryMethodTermsChanged {
+        shop_id: shop_id(),
+        delivery_method: terms.clone(),
+    };
+    let catalog = given::<Catalog>(fixture_catalog_events())
+        .when(command(CatalogChange::ChangeDeliveryMethodTerms(
+            terms.clone(),
+        )))
+        .then([changed.clone()]);
+    assert_eq!(catalog.delivery_methods[&id(COLISSIMO)], terms);
+    let mut history = fixture_catalog_events();
+    history.push(changed);
+    given::<Catalog>(history)
+        .when(command(CatalogChange::ChangeDeliveryMethodTerms(
+            terms.clone(),
+        )))
+        .then([]);
+    type Spoil = fn(&mut DeliveryMethod);
+    let spoils: Vec<(&str, Spoil)> = vec![
+        ("price", |m| m.price = rust_decimal::Decimal::new(-1, 0)),
+        ("min_weight_g", |m| m.min_weight_g = u32::MAX),
+        ("name", |m| m.name = String::new()),
+        ("kind", |m| m.kind = DeliveryKind::StorePickup),
+        ("available_until", |m| {
+            m.available_from = Some(crate::testing::test_now());
+            m.available_until = Some(crate::testing::test_now());
+        }),
+    ];
+    for (field, spoil) in spoils {
+        let mut bad = terms.clone();
+        spoil(&mut bad);
+        given::<Catalog>(fixture_catalog_events())
+            .when(command(CatalogChange::ChangeDeliveryMethodTerms(bad)))
+            .then_err(|e| matches!(e, DomainError::Validation { field: f, .. } if f == field));
+    }
+    let unknown = DeliveryMethod {
+        delivery_method_id: id(0xDEAD),
+        ..terms
+    };
+    given::<Catalog>(fixture_catalog_events())
+        .when(command(CatalogChange::ChangeDeliveryMethodTerms(unknown)))
+        .then_err_code("not-found");
+}
+
+#[test]
+fn updates_a_pickup_point() {
+    // Proves a pickup point's name, group and address are replaced, and an unknown one refused.
+    let point = PickupPoint {
+        pickup_point_id: id(0xE1),
+        name: "Relais Bellecour".into(),
+        group: "Lyon".into(),
+        address: address(),
+    };
+    let added = CatalogEvent::PickupPointAdded {
+        shop_id: shop_id(),
+        pickup_point: point.clone(),
+    };
+    let mut moved = point.clone();
+    moved.address.line1 = "3 place Bellecour".into();
+    moved.group = "Lyon 2e".into();
+    let catalog = given::<Catalog>([added.clone()])
+        .when(command(CatalogChange::UpdatePickupPoint(moved.clone())))
+        .then([CatalogEvent::PickupPointUpdated {
+            shop_id: shop_id(),
+            pickup_point: moved.clone(),
+        }]);
+    assert_eq!(catalog.pickup_points[&id(0xE1)], moved);
+    given::<Catalog>([added.clone()])
+        .when(command(CatalogChange::UpdatePickupPoint(point.clone())))
+        .then([]);
+    let mut bad = moved.clone();
+    bad.address.country = "France".into();
+    given::<Catalog>([added])
+        .when(command(CatalogChange::UpdatePickupPoint(bad)))
+        .then_err_code("validation");
+    given::<Catalog>([])
+        .when(command(CatalogChange::UpdatePickupPoint(moved)))
+        .then_err_code("not-found");
+}

@@ -45,6 +45,15 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
+    /// Every kind, in the order their series are listed.
+    pub const ALL: [DocumentKind; 5] = [
+        DocumentKind::Invoice,
+        DocumentKind::CreditNote,
+        DocumentKind::DeliverySlip,
+        DocumentKind::Quote,
+        DocumentKind::PurchaseOrder,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentKind::Invoice => "invoice",

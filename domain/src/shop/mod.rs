@@ -13,13 +13,16 @@ pub use ledger_mapping::{
     validate_account_number, LedgerMapping, ACCOUNT_DIGITS_MAX, ACCOUNT_DIGITS_MIN,
     MAPPED_CATEGORIES_MAX, MAPPED_VAT_RATES, MAPPED_VAT_RATES_MAX,
 };
-pub use pattern::{format_document_number, pattern_has_year, validate_document_pattern};
+pub use pattern::{
+    format_document_number, pattern_has_year, patterns_may_overlap, validate_document_pattern,
+};
 pub use roles::{role_allows, Permission, Role};
 
 use crate::calendar;
+use crate::documents::DocumentKind;
 use crate::limits::{
     API_KEYS_PER_SHOP_MAX, LEGAL_FORM_CHARS_MAX, LEGAL_MENTION_CHARS_MAX, NAME_CHARS_MAX,
-    REFERENCE_CHARS_MAX, TEXT_CHARS_MAX,
+    PATTERNS_PER_SERIES_MAX, REFERENCE_CHARS_MAX, TEXT_CHARS_MAX,
 };
 use crate::money::validate_amount;
 use crate::text::{validate_optional_text, validate_text};
@@ -227,8 +230,9 @@ impl DocumentPatterns {
     }
 }
 
-/// What a shop is, as created. Immutable in this version: patterns and identity printed on past
-/// documents stay in those documents' snapshots anyway.
+/// What a shop is: created by `ShopCreated`, its zone changed by `TimeZoneChanged`, the rest by
+/// `ShopProfileUpdated`. Documents never read it after their issue: each carries a snapshot of
+/// the seller identity, currency and terms it was issued with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShopProfile {
     pub shop_id: Uuid,
@@ -263,6 +267,51 @@ impl ShopProfile {
     pub fn zone(&self) -> calendar::Tz {
         calendar::zone_or_default(self.time_zone.as_deref())
     }
+
+    /// The part of the profile an update replaces, with the patterns in force spelled out (so a
+    /// shop created without quote patterns compares equal to one that states the defaults).
+    pub fn editable(&self) -> ProfileUpdate {
+        let patterns = &self.document_patterns;
+        ProfileUpdate {
+            name: self.name.clone(),
+            organisation: self.organisation.clone(),
+            currency: self.currency.clone(),
+            prices_include_tax: self.prices_include_tax,
+            document_patterns: DocumentPatterns {
+                quote: Some(patterns.quote_pattern().to_owned()),
+                purchase_order: Some(patterns.purchase_order_pattern().to_owned()),
+                ..patterns.clone()
+            },
+            payment_terms: self.payment_terms.clone(),
+        }
+    }
+
+    /// This profile with `update` applied; the id and the zone stay.
+    pub fn updated(&self, update: &ProfileUpdate) -> ShopProfile {
+        ShopProfile {
+            shop_id: self.shop_id,
+            name: update.name.clone(),
+            organisation: update.organisation.clone(),
+            currency: update.currency.clone(),
+            prices_include_tax: update.prices_include_tax,
+            document_patterns: update.document_patterns.clone(),
+            payment_terms: update.payment_terms.clone(),
+            time_zone: self.time_zone.clone(),
+        }
+    }
+}
+
+/// Everything of a shop's profile a manager may replace: the seller's legal identity and
+/// contact, currency, tax mode, number patterns and payment terms. The id never changes and the
+/// zone has its own command (`SetTimeZone`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileUpdate {
+    pub name: String,
+    pub organisation: LegalIdentity,
+    pub currency: String,
+    pub prices_include_tax: bool,
+    pub document_patterns: DocumentPatterns,
+    pub payment_terms: String,
 }
 
 /// An API key as the shop knows it; the secret itself is never stored.
@@ -297,6 +346,13 @@ pub enum ShopCommand {
     /// Moves the shop's calendar to another IANA zone (days counted from now on in it).
     SetTimeZone {
         time_zone: String,
+    },
+    /// Replaces the profile's editable part (see [`ProfileUpdate`]).
+    UpdateProfile {
+        update: Box<ProfileUpdate>,
+        /// Whether the shop's invoice series has issued an invoice, as the glue read it: the
+        /// currency is then fixed, since invoices and the books are in it.
+        invoice_issued: bool,
     },
 }
 
@@ -337,6 +393,13 @@ pub enum ShopEvent {
         time_zone: String,
         changed_at: DateTime<Utc>,
     },
+    /// Appended last, like the ones above. Documents issued before keep their own snapshot of
+    /// the seller; the ones issued after carry the new identity.
+    ShopProfileUpdated {
+        shop_id: Uuid,
+        update: Box<ProfileUpdate>,
+        updated_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ShopEvent {
@@ -348,6 +411,7 @@ impl DomainEvent for ShopEvent {
             ShopEvent::LedgerMappingChanged { .. } => "LedgerMappingChanged",
             ShopEvent::LoyaltyRuleChanged { .. } => "LoyaltyRuleChanged",
             ShopEvent::TimeZoneChanged { .. } => "TimeZoneChanged",
+            ShopEvent::ShopProfileUpdated { .. } => "ShopProfileUpdated",
         }
     }
 }
@@ -361,6 +425,9 @@ pub struct Shop {
     pub ledger_mapping: LedgerMapping,
     /// The loyalty rate the shop set; `None` until it sets one (see [`Shop::loyalty_points_per_unit`]).
     pub loyalty_points_per_unit: Option<Decimal>,
+    /// Every pattern each series has had, oldest first, the one in force last: a new pattern
+    /// must be unable to print a number any of them could have printed.
+    pub pattern_history: BTreeMap<DocumentKind, Vec<String>>,
 }
 
 impl Shop {
@@ -532,6 +599,93 @@ impl Shop {
     }
 }
 
+impl Shop {
+    fn decide_update_profile(
+        &self,
+        update: &ProfileUpdate,
+        invoice_issued: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        let profile = self.profile_or_not_found()?;
+        let updated = profile.updated(update);
+        updated.validate()?;
+        if updated.editable() == profile.editable() {
+            // Nothing changes: a retry (or a no-op edit) appends nothing.
+            return Ok(vec![]);
+        }
+        if invoice_issued && update.currency != profile.currency {
+            return Err(DomainError::validation(
+                "currency",
+                "cannot change once an invoice has been issued: invoices and the books are in it",
+            ));
+        }
+        for kind in DocumentKind::ALL {
+            self.check_new_pattern(kind, &update.document_patterns)?;
+        }
+        Ok(vec![ShopEvent::ShopProfileUpdated {
+            shop_id: profile.shop_id,
+            update: Box::new(update.clone()),
+            updated_at: now,
+        }])
+    }
+
+    /// A series' pattern may change only to one that cannot print any number a pattern of the
+    /// shop's series ever could have printed (its own earlier ones, and every other series'
+    /// past and new ones): numbers continue from the series' last sequence, so a number issued
+    /// under an old pattern must never come back under the new one, and an invoice must never
+    /// share its number with a credit note. Going back to an earlier pattern is refused as well.
+    fn check_new_pattern(
+        &self,
+        kind: DocumentKind,
+        new_patterns: &DocumentPatterns,
+    ) -> Result<(), DomainError> {
+        let pattern = kind.pattern(new_patterns);
+        let own = self.pattern_history.get(&kind);
+        if own.and_then(|history| history.last()).map(String::as_str) == Some(pattern) {
+            return Ok(());
+        }
+        if own.is_some_and(|history| history.len() >= PATTERNS_PER_SERIES_MAX) {
+            return Err(DomainError::LimitExceeded {
+                what: "patterns per document series",
+                limit: PATTERNS_PER_SERIES_MAX as u64,
+            });
+        }
+        let others_new = DocumentKind::ALL
+            .into_iter()
+            .filter(|other| *other != kind)
+            .map(|other| (other, other.pattern(new_patterns).to_owned()));
+        let earlier = self
+            .pattern_history
+            .iter()
+            .flat_map(|(other, history)| history.iter().map(|p| (*other, p.clone())));
+        let clash = earlier
+            .chain(others_new)
+            .find(|(_, other_pattern)| patterns_may_overlap(other_pattern, pattern));
+        match clash {
+            None => Ok(()),
+            Some((other, other_pattern)) => Err(DomainError::validation(
+                format!("document_patterns.{}", kind.as_str()),
+                format!(
+                    "could print a number the {} pattern {other_pattern} could print; choose a \
+                     pattern told apart by its literal text (e.g. another prefix)",
+                    other.as_str()
+                ),
+            )),
+        }
+    }
+
+    /// Records each series' pattern in force, if it is new.
+    fn remember_patterns(&mut self, patterns: &DocumentPatterns) {
+        for kind in DocumentKind::ALL {
+            let pattern = kind.pattern(patterns);
+            let history = self.pattern_history.entry(kind).or_default();
+            if history.last().map(String::as_str) != Some(pattern) {
+                history.push(pattern.to_owned());
+            }
+        }
+    }
+}
+
 fn validate_secret_hash(secret_hash: &str) -> Result<(), DomainError> {
     let ok = (16..=REFERENCE_CHARS_MAX).contains(&secret_hash.len())
         && secret_hash.chars().all(|c| c.is_ascii_graphic());
@@ -572,12 +726,19 @@ impl Aggregate for Shop {
             ShopCommand::SetTimeZone { time_zone } => {
                 self.decide_set_time_zone(time_zone, env.now())
             }
+            ShopCommand::UpdateProfile {
+                update,
+                invoice_issued,
+            } => self.decide_update_profile(update, *invoice_issued, env.now()),
         }
     }
 
     fn evolve(mut self, event: &ShopEvent) -> Self {
         match event {
-            ShopEvent::ShopCreated { profile, .. } => self.profile = Some((**profile).clone()),
+            ShopEvent::ShopCreated { profile, .. } => {
+                self.remember_patterns(&profile.document_patterns);
+                self.profile = Some((**profile).clone());
+            }
             ShopEvent::ApiKeyCreated {
                 key_id,
                 role,
@@ -608,6 +769,12 @@ impl Aggregate for Shop {
             ShopEvent::TimeZoneChanged { time_zone, .. } => {
                 if let Some(profile) = self.profile.as_mut() {
                     profile.time_zone = Some(time_zone.clone());
+                }
+            }
+            ShopEvent::ShopProfileUpdated { update, .. } => {
+                self.remember_patterns(&update.document_patterns);
+                if let Some(profile) = self.profile.as_mut() {
+                    *profile = profile.updated(update);
                 }
             }
         }

@@ -108,6 +108,111 @@ pub fn format_document_number(pattern: &str, year: i32, seq: u64) -> String {
     number
 }
 
+/// One character class of a pattern's language, or a repeatable one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Atom {
+    Literal(char),
+    Digit,
+    NonZeroDigit,
+    /// Any number of digits, none included.
+    Digits,
+}
+
+/// The numbers a pattern can print, as the sequences of atoms whose languages cover them.
+///
+/// `{seq:0N}` prints N digits (zero-padded) up to 10^N - 1 and then as many digits as needed,
+/// never with a leading zero; so its language is "exactly N digits" or "a non-zero digit then
+/// at least N digits". The year placeholders are fixed-width digits. The two alternatives of the
+/// one `{seq}` give two sequences. The languages cover slightly more than what is printed (a
+/// sequence of zeros, any year), which only makes the overlap check more cautious.
+fn languages(tokens: &[Token]) -> Vec<Vec<Atom>> {
+    let mut short = Vec::new();
+    let mut long = Vec::new();
+    for token in tokens {
+        match *token {
+            Token::Literal(c) => {
+                short.push(Atom::Literal(c));
+                long.push(Atom::Literal(c));
+            }
+            Token::Year4 | Token::Year2 => {
+                let width = if *token == Token::Year4 { 4 } else { 2 };
+                short.extend(std::iter::repeat_n(Atom::Digit, width));
+                long.extend(std::iter::repeat_n(Atom::Digit, width));
+            }
+            Token::Seq { width } => {
+                short.extend(std::iter::repeat_n(Atom::Digit, width));
+                long.push(Atom::NonZeroDigit);
+                long.extend(std::iter::repeat_n(Atom::Digit, width));
+                long.push(Atom::Digits);
+            }
+        }
+    }
+    vec![short, long]
+}
+
+/// Whether one character can match both atoms (a repeatable atom stands for one digit here).
+fn atoms_share_a_char(a: Atom, b: Atom) -> bool {
+    let is_digit_class = |atom: Atom| matches!(atom, Atom::Digit | Atom::Digits);
+    match (a, b) {
+        (Atom::Literal(x), Atom::Literal(y)) => x == y,
+        (Atom::Literal(c), other) | (other, Atom::Literal(c)) => {
+            if other == Atom::NonZeroDigit {
+                matches!(c, '1'..='9')
+            } else {
+                c.is_ascii_digit()
+            }
+        }
+        (x, y) => is_digit_class(x) || is_digit_class(y) || (x == y && x == Atom::NonZeroDigit),
+    }
+}
+
+/// Whether some string belongs to both atom sequences: a search over pairs of positions, where a
+/// repeatable atom may be skipped or may consume a character and stay.
+fn sequences_intersect(a: &[Atom], b: &[Atom]) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pending = vec![(0usize, 0usize)];
+    while let Some((i, j)) = pending.pop() {
+        if !seen.insert((i, j)) {
+            continue;
+        }
+        if i == a.len() && j == b.len() {
+            return true;
+        }
+        if a.get(i) == Some(&Atom::Digits) {
+            pending.push((i + 1, j));
+        }
+        if b.get(j) == Some(&Atom::Digits) {
+            pending.push((i, j + 1));
+        }
+        let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) else {
+            continue;
+        };
+        if atoms_share_a_char(x, y) {
+            let next_i = if x == Atom::Digits { i } else { i + 1 };
+            let next_j = if y == Atom::Digits { j } else { j + 1 };
+            pending.push((next_i, next_j));
+        }
+    }
+    false
+}
+
+/// Whether two patterns could ever print the same number, for any years and sequence numbers.
+///
+/// A series whose pattern changes keeps the numbers it issued under its earlier patterns; a new
+/// pattern that cannot print any of those (false here) can never duplicate one, whatever the
+/// sequence does after the change. A pattern that does not parse is treated as overlapping
+/// everything, so the caller refuses rather than risks a duplicate.
+pub fn patterns_may_overlap(first: &str, second: &str) -> bool {
+    let (Ok(first), Ok(second)) = (parse(first), parse(second)) else {
+        return true;
+    };
+    let first = languages(&first);
+    let second = languages(&second);
+    first
+        .iter()
+        .any(|a| second.iter().any(|b| sequences_intersect(a, b)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +260,40 @@ mod tests {
         }
         let long = format!("{}{{seq}}", "A".repeat(DOCUMENT_PATTERN_CHARS_MAX));
         assert!(validate_document_pattern("p", &long).is_err());
+    }
+
+    #[test]
+    fn tells_patterns_that_may_print_the_same_number() {
+        // Proves the overlap check finds the numbers two patterns share, and only those.
+        let overlapping = [
+            // "FA2542" is year 25, seq 42 under the first and seq 2542 under the second.
+            ("FA{YY}{seq}", "FA{seq}"),
+            // Seq 100000 prints "100000" under both paddings.
+            ("FA-{YYYY}-{seq:06}", "FA-{YYYY}-{seq:04}"),
+            ("FA-{YYYY}-{seq:06}", "FA-{YYYY}-{seq:06}"),
+            // The same language written twice: "F1" is seq 1 under both.
+            ("F{seq}", "F{seq:1}"),
+            // "2026-7" is year 2026, seq 7 under the first and seq 2026 under the second.
+            ("{YYYY}-{seq}", "{seq}-7"),
+        ];
+        for (first, second) in overlapping {
+            assert!(patterns_may_overlap(first, second), "{first} / {second}");
+            assert!(patterns_may_overlap(second, first), "{second} / {first}");
+        }
+        let disjoint = [
+            ("FA-{YYYY}-{seq:06}", "FA-{seq:06}"),
+            ("FA-{YYYY}-{seq:06}", "FB-{YYYY}-{seq:06}"),
+            ("FA{YYYY}{seq:06}", "FA-{YYYY}-{seq:06}"),
+            // The last literal tells them apart, whatever the digits before it.
+            ("F{seq:06}X", "F{seq:07}Y"),
+        ];
+        for (first, second) in disjoint {
+            assert!(!patterns_may_overlap(first, second), "{first} / {second}");
+            assert!(!patterns_may_overlap(second, first), "{second} / {first}");
+        }
+        // Padding alone: seq 1 is "000001" under one and "1" under the other, but seq 1000000
+        // prints "1000000" under both.
+        assert!(patterns_may_overlap("F{seq:06}", "F{seq}"));
     }
 
     #[test]

@@ -411,3 +411,177 @@ fn a_bad_zone_or_a_missing_shop_is_refused() {
         })
         .then_err_code("not-found");
 }
+
+fn update_of(edit: impl FnOnce(&mut ProfileUpdate)) -> ProfileUpdate {
+    let mut update = shop_profile().editable();
+    edit(&mut update);
+    update
+}
+
+fn update_profile(update: ProfileUpdate, invoice_issued: bool) -> ShopCommand {
+    ShopCommand::UpdateProfile {
+        update: Box::new(update),
+        invoice_issued,
+    }
+}
+
+fn profile_updated(update: ProfileUpdate) -> ShopEvent {
+    ShopEvent::ShopProfileUpdated {
+        shop_id: shop_id(),
+        update: Box::new(update),
+        updated_at: test_now(),
+    }
+}
+
+fn moved(update: &mut ProfileUpdate) {
+    update.organisation.address.line1 = "40 quai Saint-Antoine".into();
+    update.organisation.vat_id = "FR45812345679".into();
+    update.name = "Studio Lumière — Saint-Antoine".into();
+}
+
+#[test]
+fn a_manager_updates_the_profile_and_it_is_in_force() {
+    // Proves an update is recorded once, replaces the editable part and keeps the id and zone.
+    let update = update_of(moved);
+    let shop = given::<Shop>([created(), zone_changed("Europe/Brussels")])
+        .when(update_profile(update.clone(), true))
+        .then([profile_updated(update.clone())]);
+    let profile = shop.profile.expect("shop");
+    assert_eq!(profile.editable(), update);
+    assert_eq!(profile.shop_id, shop_id());
+    assert_eq!(profile.time_zone.as_deref(), Some("Europe/Brussels"));
+    // The same update again (a retry, or a form saved unchanged) appends nothing.
+    given::<Shop>([created(), profile_updated(update.clone())])
+        .when(update_profile(update, false))
+        .then([]);
+    // The defaults of the quote and purchase-order series, stated, are no change either.
+    given::<Shop>([created()])
+        .when(update_profile(shop_profile().editable(), false))
+        .then([]);
+}
+
+#[test]
+fn an_update_is_validated_like_a_creation() {
+    // Proves a bad SIREN, VAT id, currency, name or pattern refuses the update, and a missing shop too.
+    type Edit = fn(&mut ProfileUpdate);
+    let cases: Vec<(&str, Edit)> = vec![
+        ("organisation.siren", |u| {
+            u.organisation.siren = "81234567".into()
+        }),
+        ("organisation.vat_id", |u| {
+            u.organisation.vat_id = "45812345678".into()
+        }),
+        ("currency", |u| u.currency = "euro".into()),
+        ("name", |u| u.name = String::new()),
+        ("organisation.address.country", |u| {
+            u.organisation.address.country = "France".into()
+        }),
+        ("document_patterns.invoice", |u| {
+            u.document_patterns.invoice = "FA-{YYYY}".into()
+        }),
+        ("organisation.share_capital", |u| {
+            u.organisation.share_capital = Some(rust_decimal::Decimal::new(-1, 0))
+        }),
+    ];
+    for (field, spoil) in cases {
+        given::<Shop>([created()])
+            .when(update_profile(update_of(spoil), false))
+            .then_err(|e| matches!(e, DomainError::Validation { field: f, .. } if f == field));
+    }
+    given::<Shop>([])
+        .when(update_profile(update_of(moved), false))
+        .then_err_code("not-found");
+}
+
+#[test]
+fn the_currency_is_fixed_once_an_invoice_exists() {
+    // Proves the currency changes before the first invoice and is refused after it.
+    let dollars = update_of(|u| u.currency = "USD".into());
+    given::<Shop>([created()])
+        .when(update_profile(dollars.clone(), false))
+        .then([profile_updated(dollars.clone())]);
+    given::<Shop>([created()])
+        .when(update_profile(dollars, true))
+        .then_err(|e| matches!(e, DomainError::Validation { field, .. } if field == "currency"));
+    // The rest of the profile still changes after invoices, the currency kept.
+    given::<Shop>([created()])
+        .when(update_profile(update_of(moved), true))
+        .then([profile_updated(update_of(moved))]);
+}
+
+#[test]
+fn a_pattern_changes_only_to_one_that_cannot_repeat_a_number() {
+    // Proves a series takes a pattern told apart from all its earlier ones and every other
+    // series' patterns, and never one that could print a number they could have printed
+    // (returning to an old one and swapping two series included).
+    let new_prefix = update_of(|u| u.document_patterns.invoice = "F{YYYY}/{seq:05}".into());
+    given::<Shop>([created()])
+        .when(update_profile(new_prefix.clone(), true))
+        .then([profile_updated(new_prefix.clone())]);
+    // Narrower padding: "FA-2026-100000" could come back.
+    let narrower = update_of(|u| u.document_patterns.invoice = "FA-{YYYY}-{seq:04}".into());
+    given::<Shop>([created()])
+        .when(update_profile(narrower, false))
+        .then_err(|e| {
+            matches!(e, DomainError::Validation { field, .. } if field == "document_patterns.invoice")
+        });
+    // Back to the first pattern after a change: its numbers are taken.
+    given::<Shop>([created(), profile_updated(new_prefix)])
+        .when(update_profile(shop_profile().editable(), false))
+        .then_err(|e| {
+            matches!(e, DomainError::Validation { field, .. } if field == "document_patterns.invoice")
+        });
+    // Swapping two series' patterns would give an invoice a credit note's number.
+    let swapped = update_of(|u| {
+        std::mem::swap(
+            &mut u.document_patterns.invoice,
+            &mut u.document_patterns.credit_note,
+        )
+    });
+    given::<Shop>([created()])
+        .when(update_profile(swapped, false))
+        .then_err(|e| {
+            matches!(e, DomainError::Validation { field, .. } if field == "document_patterns.invoice")
+        });
+    // Two series changed at once may not overlap each other either.
+    let twins = update_of(|u| {
+        u.document_patterns.invoice = "X{seq}".into();
+        u.document_patterns.credit_note = "X{seq:1}".into();
+    });
+    given::<Shop>([created()])
+        .when(update_profile(twins, false))
+        .then_err(|e| {
+            matches!(e, DomainError::Validation { field, .. } if field == "document_patterns.invoice")
+        });
+    // A quote pattern replacing the default is checked against the default it had.
+    let quotes = update_of(|u| u.document_patterns.quote = Some("DE-{YY}-{seq:06}".into()));
+    given::<Shop>([created()])
+        .when(update_profile(quotes, false))
+        .then([profile_updated(update_of(|u| {
+            u.document_patterns.quote = Some("DE-{YY}-{seq:06}".into())
+        }))]);
+}
+
+#[test]
+fn pattern_changes_are_bounded() {
+    // Proves a series' pattern history stops growing at its bound.
+    let mut events = vec![created()];
+    let mut shop = given::<Shop>(events.clone())
+        .when(update_profile(shop_profile().editable(), false))
+        .then([]);
+    for index in 1..crate::limits::PATTERNS_PER_SERIES_MAX {
+        let update = update_of(|u| u.document_patterns.invoice = format!("P{index}X{{seq}}"));
+        let new_events = shop
+            .decide(
+                &update_profile(update, false),
+                &crate::testing::TestEnvironment::new(),
+            )
+            .expect("a fresh prefix is accepted");
+        shop = new_events.iter().fold(shop, |s, e| s.evolve(e));
+        events.extend(new_events);
+    }
+    let one_more = update_of(|u| u.document_patterns.invoice = "LASTX{seq}".into());
+    given::<Shop>(events)
+        .when(update_profile(one_more, false))
+        .then_err_code("limit-exceeded");
+}

@@ -4,7 +4,7 @@ use crate::error::ProjectionResult;
 use crate::keys::{id_key, Table};
 use crate::store::WriteSet;
 use crate::views::ProductView;
-use comptoir_domain::catalog::{CatalogEvent, DeliveryMethod, Product};
+use comptoir_domain::catalog::{CatalogEvent, Category, DeliveryMethod, Product};
 use uuid::Uuid;
 
 pub(crate) fn apply(writes: &mut WriteSet, event: &CatalogEvent) -> ProjectionResult<()> {
@@ -24,6 +24,10 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &CatalogEvent) -> ProjectionRe
         CatalogEvent::DeliveryMethodAdded {
             shop_id,
             delivery_method,
+        }
+        | CatalogEvent::DeliveryMethodTermsChanged {
+            shop_id,
+            delivery_method,
         } => writes.put(
             id_key(
                 Table::DeliveryMethod,
@@ -37,7 +41,16 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &CatalogEvent) -> ProjectionRe
             delivery_method_id,
             visible,
         } => set_visibility(writes, *shop_id, *delivery_method_id, *visible),
+        CatalogEvent::CategoryRenamed {
+            shop_id,
+            category_id,
+            name,
+        } => rename_category(writes, *shop_id, *category_id, name),
         CatalogEvent::PickupPointAdded {
+            shop_id,
+            pickup_point,
+        }
+        | CatalogEvent::PickupPointUpdated {
             shop_id,
             pickup_point,
         } => writes.put(
@@ -69,6 +82,25 @@ fn retire_product(writes: &mut WriteSet, shop_id: Uuid, product_id: Uuid) -> Pro
         }
         None => {
             tracing::warn!(%shop_id, %product_id, "retirement of an unknown product ignored");
+            Ok(())
+        }
+    }
+}
+
+fn rename_category(
+    writes: &mut WriteSet,
+    shop_id: Uuid,
+    category_id: Uuid,
+    name: &str,
+) -> ProjectionResult<()> {
+    let key = id_key(Table::Category, shop_id, category_id);
+    match writes.get::<Category>(&key)? {
+        Some(mut category) => {
+            category.name = name.to_owned();
+            writes.put(key, &category)
+        }
+        None => {
+            tracing::warn!(%shop_id, %category_id, "rename of an unknown category ignored");
             Ok(())
         }
     }

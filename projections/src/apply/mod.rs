@@ -71,14 +71,17 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "ApiKeyRevoked"
         | "LedgerMappingChanged"
         | "LoyaltyRuleChanged" => Handler::Shop,
-        "TimeZoneChanged" => Handler::Shop,
+        "TimeZoneChanged" | "ShopProfileUpdated" => Handler::Shop,
         "CategoryAdded"
         | "ProductAdded"
         | "ProductUpdated"
         | "ProductRetired"
         | "DeliveryMethodAdded"
         | "DeliveryMethodVisibilityChanged"
-        | "PickupPointAdded" => Handler::Catalog,
+        | "PickupPointAdded"
+        | "CategoryRenamed"
+        | "DeliveryMethodTermsChanged"
+        | "PickupPointUpdated" => Handler::Catalog,
         "CustomerRegistered"
         | "CustomerProfileChanged"
         | "CustomerEmailChanged"

@@ -99,6 +99,25 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &ShopEvent) -> ProjectionResul
                 None => Ok(()),
             }
         }
+        ShopEvent::ShopProfileUpdated {
+            shop_id, update, ..
+        } => {
+            let key = id_key(Table::Shop, *shop_id, *shop_id);
+            match writes.get::<ShopView>(&key)? {
+                // Only the shop row changes: documents keep the seller snapshot of their issue.
+                Some(mut view) => {
+                    view.name = update.name.clone();
+                    view.organisation = update.organisation.clone();
+                    view.currency = update.currency.clone();
+                    view.prices_include_tax = update.prices_include_tax;
+                    view.document_patterns = update.document_patterns.clone();
+                    view.payment_terms = update.payment_terms.clone();
+                    writes.put(key, &view)
+                }
+                // The domain refuses an update of a shop that does not exist.
+                None => Ok(()),
+            }
+        }
     }
 }
 

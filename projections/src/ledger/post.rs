@@ -26,7 +26,7 @@ use comptoir_domain::order::{
     DocumentAllowance, DocumentLine, LineKind, OrderCustomer, OrderEvent, PaymentRecord,
 };
 use comptoir_domain::pricing::Totals;
-use comptoir_domain::shop::ShopEvent;
+use comptoir_domain::shop::{ProfileUpdate, ShopEvent};
 use comptoir_eventlog::RecordedEvent;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -172,6 +172,9 @@ pub(crate) fn post_event(
         Decoded::Shop(ShopEvent::TimeZoneChanged {
             shop_id, time_zone, ..
         }) => change_time_zone(writes, *shop_id, time_zone),
+        Decoded::Shop(ShopEvent::ShopProfileUpdated {
+            shop_id, update, ..
+        }) => change_identity(writes, *shop_id, update),
         Decoded::Catalog(
             CatalogEvent::ProductAdded { shop_id, product }
             | CatalogEvent::ProductUpdated { shop_id, product },
@@ -212,6 +215,24 @@ fn change_mapping(
         return Ok(());
     };
     shop.mapping = mapping.clone();
+    writes.put(key, &shop)
+}
+
+/// The company the books are kept for, as the shop states it from now on (the FEC export's
+/// file name and header use it); entries already posted are not touched.
+fn change_identity(
+    writes: &mut LedgerWrites,
+    shop_id: Uuid,
+    update: &ProfileUpdate,
+) -> ProjectionResult<()> {
+    let key = ledger_key(LedgerTable::Shop, shop_id, &[]);
+    let Some(mut shop) = writes.get::<LedgerShop>(&key)? else {
+        // The domain refuses an update of a shop that does not exist; nothing to rename.
+        return Ok(());
+    };
+    shop.name = update.organisation.name.clone();
+    shop.siren = update.organisation.siren.clone();
+    shop.currency = update.currency.clone();
     writes.put(key, &shop)
 }
 

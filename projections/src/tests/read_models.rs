@@ -220,3 +220,84 @@ async fn customers_are_found_by_id_and_profile_changes_apply() {
     assert_eq!(view.updated_at, at(9));
     assert_eq!(view.version, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_and_catalog_updates_reach_the_read_models() {
+    // Proves the shop row follows a profile update (its zone kept), and the catalog lists follow
+    // a category rename, new delivery terms and a pickup point's move.
+    let harness = Harness::new();
+    let shop = id(1);
+    let ShopEvent::ShopCreated { profile, .. } = shop_created(shop) else {
+        panic!("fixture is a ShopCreated");
+    };
+    let mut update = profile.editable();
+    update.name = "Studio Lumière — Saint-Antoine".into();
+    update.organisation.address.line1 = "40 quai Saint-Antoine".into();
+    let updated = ShopEvent::ShopProfileUpdated {
+        shop_id: shop,
+        update: Box::new(update.clone()),
+        updated_at: at(5),
+    };
+    harness
+        .append(&shop_stream(shop), &[shop_created(shop), updated])
+        .await;
+    let mut method = golden_delivery_method();
+    let point = comptoir_domain::catalog::PickupPoint {
+        pickup_point_id: id(60),
+        name: "Relais".into(),
+        group: "Lyon".into(),
+        address: update.organisation.address.clone(),
+    };
+    let mut moved = point.clone();
+    moved.group = "Lyon 2e".into();
+    let category = Category {
+        category_id: id(50),
+        name: "Tirages".into(),
+    };
+    let mut events = vec![
+        CatalogEvent::CategoryAdded {
+            shop_id: shop,
+            category,
+        },
+        CatalogEvent::DeliveryMethodAdded {
+            shop_id: shop,
+            delivery_method: method.clone(),
+        },
+        CatalogEvent::PickupPointAdded {
+            shop_id: shop,
+            pickup_point: point,
+        },
+    ];
+    method.price = rust_decimal::Decimal::new(790, 2);
+    events.extend([
+        CatalogEvent::CategoryRenamed {
+            shop_id: shop,
+            category_id: id(50),
+            name: "Tirages d'art".into(),
+        },
+        CatalogEvent::DeliveryMethodTermsChanged {
+            shop_id: shop,
+            delivery_method: method.clone(),
+        },
+        CatalogEvent::PickupPointUpdated {
+            shop_id: shop,
+            pickup_point: moved.clone(),
+        },
+    ]);
+    harness
+        .append(&comptoir_domain::catalog::stream_id(shop), &events)
+        .await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let projections = &harness.projections;
+    let view = projections.shop(shop).unwrap().expect("shop row");
+    assert_eq!(view.name, update.name);
+    assert_eq!(view.organisation, update.organisation);
+    assert_eq!(view.time_zone, profile.zone().name());
+    assert_eq!(
+        projections.categories(shop).unwrap()[0].name,
+        "Tirages d'art"
+    );
+    assert_eq!(projections.delivery_methods(shop).unwrap(), vec![method]);
+    assert_eq!(projections.pickup_points(shop).unwrap(), vec![moved]);
+}
