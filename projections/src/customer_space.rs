@@ -1,12 +1,12 @@
 //! A customer's space (seed 003): their orders, invoices, credit notes (used ones marked),
 //! payments, quotes and purchase orders (paid ones marked), and their store credit (issue 4: the
 //! balance, and per credit note what it granted, what was spent, what is left), read from the
-//! read models. There is no
-//! index by customer yet, so the shop's orders, quotes and purchase orders are scanned, each
-//! bounded by `CUSTOMER_SPACE_SCAN_MAX`.
+//! read models. Orders are found through the index of orders by email (`Table::CustomerOrder`),
+//! at most `CUSTOMER_SPACE_ORDERS_MAX`; quotes and purchase orders, which staff issue by hand,
+//! are few, so the shop's are scanned, bounded by `CUSTOMER_SPACE_SCAN_MAX`.
 
 use crate::error::{ProjectionError, ProjectionResult};
-use crate::keys::{shop_prefix, Table};
+use crate::keys::{customer_orders_prefix, shop_prefix, Table};
 use crate::store;
 use crate::store_credit::StoreCreditView;
 use crate::views::{CustomerView, OrderSummary, PurchaseOrderView, QuoteView};
@@ -18,9 +18,13 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Orders of the shop one customer-space read may scan; a bigger shop needs an index by
-/// customer (not built yet), so the read is refused rather than slow.
+/// Quotes or purchase orders of the shop one customer-space read may scan: beyond, the read is
+/// refused rather than slow.
 pub const CUSTOMER_SPACE_SCAN_MAX: usize = 100_000;
+
+/// Orders one customer space lists: its document lists are built in memory, so a customer with
+/// more is refused rather than served slowly.
+pub const CUSTOMER_SPACE_ORDERS_MAX: usize = 10_000;
 
 /// An invoice or credit note as listed in the space; the document itself is one read away.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,24 +114,8 @@ impl Projections {
             purchase_orders: Vec::new(),
             store_credit: self.store_credit(shop_id, customer_id)?,
         };
-        let prefix = shop_prefix(Table::OrderPlaced, shop_id);
-        for (scanned, entry) in self.tree().scan_prefix(&prefix).enumerate() {
-            if scanned == CUSTOMER_SPACE_SCAN_MAX {
-                return Err(ProjectionError::TooLarge {
-                    what: "orders scanned for a customer space".into(),
-                    limit: CUSTOMER_SPACE_SCAN_MAX,
-                });
-            }
-            let (key, value) = entry?;
-            let summary: OrderSummary = store::decode_value(&key, &value)?;
-            // Accounts are keyed by normalised email, and so are the orders placed with it; an
-            // account that moved keeps the orders of its earlier emails.
-            let customer = &space.customer;
-            let ours = summary.customer_email == customer.email
-                || customer.previous_emails.contains(&summary.customer_email);
-            if ours {
-                self.add_order(shop_id, summary, &mut space)?;
-            }
+        for order_id in self.customer_order_ids(shop_id, &space.customer)? {
+            self.add_order(shop_id, order_id, &mut space)?;
         }
         space
             .invoices
@@ -181,6 +169,34 @@ impl Projections {
         Ok(Some(space))
     }
 
+    /// The customer's orders, oldest first: those placed with its email and with the emails it
+    /// had before (an account that moved keeps its orders).
+    fn customer_order_ids(
+        &self,
+        shop_id: Uuid,
+        customer: &CustomerView,
+    ) -> ProjectionResult<Vec<Uuid>> {
+        let emails = std::iter::once(&customer.email).chain(&customer.previous_emails);
+        let mut placed = Vec::new();
+        for email in emails {
+            let prefix = customer_orders_prefix(shop_id, email);
+            for entry in self.tree().scan_prefix(&prefix) {
+                if placed.len() == CUSTOMER_SPACE_ORDERS_MAX {
+                    return Err(ProjectionError::TooLarge {
+                        what: "orders of one customer space".into(),
+                        limit: CUSTOMER_SPACE_ORDERS_MAX,
+                    });
+                }
+                let (key, value) = entry?;
+                let order_id: Uuid = store::decode_value(&key, &value)?;
+                // The key ends with the placing instant and the id: the list order.
+                placed.push((key[prefix.len()..].to_vec(), order_id));
+            }
+        }
+        placed.sort();
+        Ok(placed.into_iter().map(|(_, order_id)| order_id).collect())
+    }
+
     /// The rows of `table` in the shop whose customer is `customer_id`, mapped by `listed`.
     fn scan_customer_rows<V: serde::de::DeserializeOwned, T>(
         &self,
@@ -211,10 +227,10 @@ impl Projections {
     fn add_order(
         &self,
         shop_id: Uuid,
-        summary: OrderSummary,
+        order_id: Uuid,
         space: &mut CustomerSpace,
     ) -> ProjectionResult<()> {
-        let Some(order) = self.order(shop_id, summary.order_id)? else {
+        let Some(order) = self.order(shop_id, order_id)? else {
             return Ok(());
         };
         if let Some(invoice) = order.invoice_number.as_deref() {
@@ -248,7 +264,7 @@ impl Projections {
                 order_id: order.order_id,
                 payment: payment.clone(),
             }));
-        space.orders.push(summary);
+        space.orders.push(OrderSummary::of(&order));
         Ok(())
     }
 }

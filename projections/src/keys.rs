@@ -77,6 +77,9 @@ pub(crate) enum Table {
     MessageNotification = 0x38,
     /// shop, customer id (the store credit stream's) → `StoreCreditView` (balance and notes).
     StoreCredit = 0x39,
+    /// shop, email length (u16), normalised email, placed at, order id → the order id: the
+    /// orders placed with one email, so a customer space reads its own orders, not the shop's.
+    CustomerOrder = 0x3c,
     /// shop, schedule id → `ReportScheduleView`.
     ReportSchedule = 0x17,
     /// shop, schedule id, period first day, period end → `ReportDeliveryView`.
@@ -93,8 +96,8 @@ pub(crate) const FORMAT_KEY: &[u8] = &[Table::Meta as u8, b'f'];
 /// The read models' stored format. A tree with state and another (or no) mark is replayed from
 /// the log when opened (`engine::open_current_tree`). No mark: before the mark existed. 2 adds
 /// the store-credit table (`Table::StoreCredit`) and the invoice date on credit notes, which a
-/// tree built before lacks for its past events.
-pub(crate) const READ_MODELS_FORMAT: u32 = 2;
+/// tree built before lacks for its past events; 3 the orders by email (`Table::CustomerOrder`).
+pub(crate) const READ_MODELS_FORMAT: u32 = 3;
 
 /// The key prefix of one shop's rows of `table`.
 pub(crate) fn shop_prefix(table: Table, shop_id: Uuid) -> Vec<u8> {
@@ -127,6 +130,16 @@ pub(crate) fn instant_id_suffix(instant: DateTime<Utc>, id: Uuid) -> Vec<u8> {
     let mut suffix = instant_bytes(instant).to_vec();
     suffix.extend_from_slice(id.as_bytes());
     suffix
+}
+
+/// The prefix of the orders placed with `email` (normalised) in the shop. The email's length goes
+/// first so that no email's prefix is another's.
+pub(crate) fn customer_orders_prefix(shop_id: Uuid, email: &str) -> Vec<u8> {
+    // Emails are validated far below 64 KiB; a longer one would only share a length prefix.
+    let length = u16::try_from(email.len()).unwrap_or(u16::MAX);
+    let mut suffix = length.to_be_bytes().to_vec();
+    suffix.extend_from_slice(email.as_bytes());
+    key(Table::CustomerOrder, shop_id, &suffix)
 }
 
 /// Suffix ordering by an instant then a document number.

@@ -1,7 +1,7 @@
 //! Orders: the full view by id, and the summary row of the list by placing date.
 
 use crate::error::ProjectionResult;
-use crate::keys::{id_key, Table};
+use crate::keys::{customer_orders_prefix, id_key, instant_id_suffix, Table};
 use crate::store::WriteSet;
 use crate::views::OrderView;
 use comptoir_domain::order::{LineKind, OrderEvent, OrderStatus, PlacedOrder};
@@ -17,6 +17,10 @@ pub(crate) fn apply(
 ) -> ProjectionResult<()> {
     if let OrderEvent::OrderPlaced(placed) = event {
         let view = placed_view(recorded, placed);
+        // Email and placing date never change, so the index row is written once.
+        let mut index_key = customer_orders_prefix(view.shop_id, &view.customer.email);
+        index_key.extend_from_slice(&instant_id_suffix(view.placed_at, view.order_id));
+        writes.put(index_key, &view.order_id)?;
         writes.put_order(id_key(Table::Order, view.shop_id, view.order_id), view);
         return Ok(());
     }

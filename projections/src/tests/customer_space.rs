@@ -383,3 +383,76 @@ async fn store_credit_balance_and_remainders_follow_the_stream_exactly() {
     let second = view.credit_note("AV-2").expect("AV-2");
     assert_eq!((second.used, second.remaining), (d("5.00"), Decimal::ZERO));
 }
+
+/// An order placed at `minutes` with `email`.
+fn placed_with(shop: Uuid, order: Uuid, email: &str, minutes: i64) -> OrderEvent {
+    let mut event = order_placed(shop, order, at(minutes));
+    if let OrderEvent::OrderPlaced(placed) = &mut event {
+        placed.customer.email = email.into();
+    }
+    event
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customer_space_lists_its_orders_of_every_email_in_placing_order_and_no_one_elses() {
+    // Proves the orders-by-email index: the space holds the orders placed with the account's
+    // current and earlier emails, oldest first whatever the email, and none of another
+    // customer's, though their orders are interleaved in time.
+    let harness = Harness::new();
+    let shop = id(0x5200);
+    // Another customer's email that starts with this one's: a prefix scan must not mix them.
+    let (old, new, other) = (
+        "claire.martin@example.fr",
+        "claire@atelier.fr",
+        "claire@atelier.fr.eu",
+    );
+    let customer = customer_id_for(shop, old);
+    let changed = CustomerEvent::CustomerEmailChanged {
+        shop_id: shop,
+        customer_id: customer,
+        email: new.into(),
+        email_as_typed: new.into(),
+        previous_email: old.into(),
+        changed_at: at(5),
+    };
+    harness
+        .append(
+            "customer-claire",
+            &[customer_registered(shop, old, "Claire", "Martin"), changed],
+        )
+        .await;
+    let orders = [
+        (id(11), new, 9),
+        (id(12), other, 1),
+        (id(13), old, 2),
+        (id(14), other, 3),
+        (id(15), new, 7),
+        (id(16), old, 4),
+    ];
+    for (order, email, minutes) in orders {
+        let stream = format!("order-{order}");
+        harness
+            .append(&stream, &[placed_with(shop, order, email, minutes)])
+            .await;
+    }
+    harness
+        .append(
+            "order-elsewhere",
+            &[placed_with(id(0x5201), id(17), old, 0)],
+        )
+        .await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+
+    let space = harness
+        .projections
+        .customer_space(shop, customer, at(0).date_naive())
+        .unwrap()
+        .expect("space");
+    let listed: Vec<Uuid> = space.orders.iter().map(|order| order.order_id).collect();
+    assert_eq!(listed, [id(13), id(16), id(15), id(11)]);
+    assert!(space
+        .orders
+        .iter()
+        .all(|order| order.customer_email != other));
+}
