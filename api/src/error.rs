@@ -120,6 +120,7 @@ fn domain_status(error: &DomainError) -> StatusCode {
         | DomainError::InvalidTransition { .. }
         | DomainError::Conflict { .. } => StatusCode::CONFLICT,
         DomainError::Validation { .. }
+        | DomainError::Unprocessable { .. }
         | DomainError::LimitExceeded { .. }
         | DomainError::QuantityExceedsReturnable { .. }
         | DomainError::InsufficientStoreCredit { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -68,10 +68,14 @@ pub enum Permission {
     /// Download the whole customer list (every customer's email and address) as a file; reading
     /// one customer is `ReadCustomers`.
     ExportCustomers,
+    /// Read the NF525 periodic closures and verify their chains (manager, accountant).
+    ReadClosures,
+    /// Close a day, a month or a year for good (manager only: a closure cannot be undone).
+    ClosePeriods,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 27] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -97,6 +101,8 @@ impl Permission {
         Permission::ReadLedger,
         Permission::ReadStatistics,
         Permission::ExportCustomers,
+        Permission::ReadClosures,
+        Permission::ClosePeriods,
     ];
 }
 
@@ -162,6 +168,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::ReadLedger
                 | P::ReadStatistics
                 | P::ExportCustomers
+                | P::ReadClosures
         ),
         Role::Printer => matches!(
             permission,
