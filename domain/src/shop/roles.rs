@@ -262,6 +262,7 @@ mod tests {
                         | Permission::ReadLedger
                         | Permission::ReadStatistics
                         | Permission::ExportCustomers
+                        | Permission::ReadClosures
                 )
         });
         assert_eq!(accountant_writes.count(), 0);
@@ -281,6 +282,16 @@ mod tests {
                 "{role:?} {permission:?}"
             );
         }
+    }
+
+    #[test]
+    fn closures_are_read_by_managers_and_accountants_and_made_by_managers() {
+        // Proves an accountant audits the NF525 closures but only a manager records one.
+        given_roles_when_asking_then_only(
+            Permission::ReadClosures,
+            &[Role::Manager, Role::Accountant],
+        );
+        given_roles_when_asking_then_only(Permission::ClosePeriods, &[Role::Manager]);
     }
 
     #[test]
