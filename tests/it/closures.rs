@@ -7,6 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::api::{home_order, photo_shop, place, Api, PhotoShop, Reply};
+use crate::openapi::{conforms, served_document};
 use crate::support::spawn_app_with_test_clock;
 
 async fn set_clock(owner: &Api, now: &str) {
@@ -397,4 +398,34 @@ async fn days_then_their_month_close_with_exact_chained_totals_and_verify_clean(
     assert_eq!(verified.body["checked"], 4, "{}", verified.raw);
     assert_eq!(verified.body["all_good"], true, "{}", verified.raw);
     assert_eq!(verified.body["disagreements"], json!([]));
+
+    // Every kind of answer is the one the served OpenAPI document declares.
+    let document = served_document(&owner).await;
+    let list = "/v1/shops/{shop_id}/closures";
+    let one = "/v1/shops/{shop_id}/closures/{kind}/{period}";
+    conforms(&document, Method::POST, list, &first);
+    conforms(&document, Method::POST, list, &month);
+    let refused = close(&shop, "month", "2026-11").await;
+    conforms(&document, Method::POST, list, &refused);
+    let early = close(&shop, "day", "2026-12-01").await;
+    conforms(&document, Method::POST, list, &early);
+    conforms(&document, Method::GET, list, &listed);
+    conforms(
+        &document,
+        Method::GET,
+        one,
+        &one_reply(&accountant, &shop).await,
+    );
+    conforms(
+        &document,
+        Method::GET,
+        "/v1/shops/{shop_id}/closures/verify",
+        &verified,
+    );
+}
+
+async fn one_reply(api: &Api, shop: &PhotoShop) -> Reply {
+    api.get(&shop.path("/closures/day/2026-11-19"))
+        .await
+        .expect(200)
 }
