@@ -429,3 +429,51 @@ async fn one_reply(api: &Api, shop: &PhotoShop) -> Reply {
         .await
         .expect(200)
 }
+
+#[tokio::test]
+async fn a_sale_dated_in_a_closed_day_is_reported_by_verify_and_blocks_the_month() {
+    // Proves a closed day whose figures change afterwards (a clock set back) does not go
+    // unnoticed: verify names the day, and its month cannot be closed with figures that differ
+    // from its day closures.
+    let (_dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, "2026-11-18T09:00:00Z").await;
+    let shop = photo_shop(&app, "Studio Horloge").await;
+    let mut day_18 = Expected::default();
+    let lines = json!([{"sku": "GUIDE-LYON", "quantity": 1}]);
+    sell(&shop, &mut day_18, lines.clone(), &["card"]).await;
+    set_clock(&owner, "2026-11-19T09:00:00Z").await;
+    let closed = close(&shop, "day", "2026-11-18").await.expect(201);
+    day_18.assert_matches(&closed.body["totals"]);
+    let accountant = shop.as_role("accountant");
+    let verified = accountant
+        .get(&shop.path("/closures/verify"))
+        .await
+        .expect(200);
+    assert_eq!(verified.body["all_good"], true, "{}", verified.raw);
+
+    set_clock(&owner, "2026-11-18T15:00:00Z").await;
+    sell(&shop, &mut Expected::default(), lines, &["cash"]).await;
+    let verified = accountant
+        .get(&shop.path("/closures/verify"))
+        .await
+        .expect(200);
+    assert_eq!(verified.body["all_good"], false, "{}", verified.raw);
+    assert_eq!(verified.body["disagreeing"], 1);
+    let disagreement = &verified.body["disagreements"][0];
+    assert_eq!(disagreement["label"], "2026-11-18");
+    assert_eq!(disagreement["kind"], "day");
+    assert!(
+        disagreement["problems"][0]
+            .as_str()
+            .is_some_and(|problem| problem.contains("documents and payments now total")),
+        "{disagreement}"
+    );
+
+    set_clock(&owner, "2026-12-01T09:00:00Z").await;
+    let head = owner.head_position().await;
+    close(&shop, "month", "2026-11")
+        .await
+        .expect_problem(409, "closure-totals-mismatch");
+    assert_eq!(owner.head_position().await, head, "no event appended");
+}
