@@ -429,3 +429,132 @@ fn compare_with_read_models(
     }
     Ok(problems)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use comptoir_domain::calendar::default_time_zone;
+    use comptoir_domain::order::PaymentMethod;
+    use comptoir_domain::pricing::{Totals, VatSubtotal};
+    use comptoir_domain::testing::TestEnvironment;
+    use comptoir_domain::{fold, Aggregate};
+
+    fn closure_of(history: &[ClosureEvent], kind: ClosureKind, text: &str) -> PeriodClosed {
+        let state = fold::<Closures>(history);
+        let period = ClosurePeriod::parse(kind, text).expect("period");
+        let mut totals = ClosureTotals::default();
+        let days: Vec<&PeriodClosed> = history
+            .iter()
+            .map(|ClosureEvent::PeriodClosed(closed)| closed.as_ref())
+            .filter(|closed| closed.period.kind == ClosureKind::Day)
+            .collect();
+        match kind {
+            ClosureKind::Day => {
+                let twelve = Decimal::new(12, 0);
+                let invoice = Totals {
+                    vat_breakdown: vec![VatSubtotal {
+                        vat_rate: Decimal::new(20, 0),
+                        base_excl_vat: Decimal::TEN,
+                        vat_amount: Decimal::TWO,
+                        total_incl_vat: twelve,
+                    }],
+                    total_excl_vat: Decimal::TEN,
+                    total_vat: Decimal::TWO,
+                    total_incl_vat: twelve,
+                };
+                totals.add_invoice(&format!("FA-{text}"), &invoice);
+                totals.add_payment(PaymentMethod::Card, twelve);
+            }
+            _ => days.iter().for_each(|day| totals.absorb(&day.totals)),
+        }
+        let close = ClosePeriod {
+            shop_id: Uuid::from_u128(7),
+            period,
+            time_zone: default_time_zone(),
+            covers_up_to: 10,
+            totals,
+            activity: Activity {
+                scanned_from: state.chain(kind).closed_until(),
+                first_active_day_before: None,
+                last_active_day_in: None,
+            },
+        };
+        let now = "2026-12-02T09:00:00Z".parse().expect("instant");
+        let events = state
+            .decide(
+                &ClosureCommand::Close(Box::new(close)),
+                &TestEnvironment::at(now),
+            )
+            .expect("closes");
+        let ClosureEvent::PeriodClosed(closed) = &events[0];
+        (**closed).clone()
+    }
+
+    /// Two days and their month, as recorded.
+    fn chain() -> Vec<PeriodClosed> {
+        let mut history = Vec::new();
+        for (kind, text) in [
+            (ClosureKind::Day, "2026-11-19"),
+            (ClosureKind::Day, "2026-11-20"),
+            (ClosureKind::Month, "2026-11"),
+        ] {
+            let closed = closure_of(&history, kind, text);
+            history.push(ClosureEvent::PeriodClosed(Box::new(closed)));
+        }
+        history
+            .into_iter()
+            .map(|ClosureEvent::PeriodClosed(closed)| *closed)
+            .collect()
+    }
+
+    fn problems(closures: &[PeriodClosed]) -> Vec<Vec<String>> {
+        let mut verifier = Verifier::default();
+        closures
+            .iter()
+            .map(|closed| verifier.check(closed))
+            .collect()
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies() {
+        // Proves recorded closures pass every check of the verifier.
+        assert!(problems(&chain()).iter().all(Vec::is_empty));
+    }
+
+    #[test]
+    fn an_altered_figure_breaks_its_hash() {
+        // Proves a figure changed without its hash is reported, on that closure only.
+        let mut closures = chain();
+        closures[1].totals.payments[0].received += Decimal::ONE;
+        let found = problems(&closures);
+        assert!(found[0].is_empty());
+        assert!(found[1].iter().any(|p| p.contains("hash does not match")));
+    }
+
+    #[test]
+    fn a_missing_closure_breaks_the_sequence_and_the_chain() {
+        // Proves removing a day closure is seen on the next one (sequence and previous hash),
+        // and on its month, which no longer sums its days.
+        let mut closures = chain();
+        closures.remove(0);
+        let found = problems(&closures);
+        assert!(found[0].iter().any(|p| p.contains("a closure is missing")));
+        assert!(found[0].iter().any(|p| p.contains("previous hash")));
+        assert!(found[0].iter().any(|p| p.contains("perpetual total")));
+        assert!(found[1].iter().any(|p| p.contains("sum of its closed")));
+    }
+
+    #[test]
+    fn a_rehashed_month_that_is_not_its_days_sum_is_reported() {
+        // Proves a consistent-looking month (its hash recomputed) still fails the sum check.
+        let mut closures = chain();
+        closures[2].totals = ClosureTotals::default();
+        closures[2].perpetual_total_incl_vat = Decimal::ZERO;
+        closures[2].hash = closures[2].computed_hash();
+        let found = problems(&closures);
+        assert_eq!(
+            found[2],
+            ["its totals are not the sum of its closed sub-periods"]
+        );
+    }
+}
