@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::api::{home_order, photo_shop, place, Api, PhotoShop, Reply};
 use crate::openapi::{conforms, served_document};
-use crate::support::spawn_app_with_test_clock;
+use crate::support::{spawn_app_with_test_clock, TestApp};
 
 async fn set_clock(owner: &Api, now: &str) {
     owner
@@ -196,6 +196,15 @@ async fn sell(
     (order_id, invoice)
 }
 
+/// A server on the test clock, set to 18 November 2026 at 10:00 in Paris, and a photo shop on it.
+async fn shop_on_18_november(name: &str) -> (tempfile::TempDir, TestApp, Api, PhotoShop) {
+    let (dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, "2026-11-18T09:00:00Z").await;
+    let shop = photo_shop(&app, name).await;
+    (dir, app, owner, shop)
+}
+
 async fn close(shop: &PhotoShop, kind: &str, date: &str) -> Reply {
     shop.manager
         .post(
@@ -211,10 +220,7 @@ async fn days_then_their_month_close_with_exact_chained_totals_and_verify_clean(
     // day's totals per VAT rate, documents and payment methods are the sums computed here from
     // the documents; the month needs its days, is their sum, and the perpetual totals and hashes
     // chain; reads and the verification agree; refusals append nothing.
-    let (_dir, app) = spawn_app_with_test_clock().await;
-    let owner = Api::owner(&app);
-    set_clock(&owner, "2026-11-18T09:00:00Z").await;
-    let shop = photo_shop(&app, "Studio Clôture").await;
+    let (_dir, _app, owner, shop) = shop_on_18_november("Studio Clôture").await;
 
     // 18 November: prints (20 %) and a guide (5.5 %), paid by card.
     let mut day_18 = Expected::default();
@@ -435,10 +441,7 @@ async fn a_sale_dated_in_a_closed_day_is_reported_by_verify_and_blocks_the_month
     // Proves a closed day whose figures change afterwards (a clock set back) does not go
     // unnoticed: verify names the day, and its month cannot be closed with figures that differ
     // from its day closures.
-    let (_dir, app) = spawn_app_with_test_clock().await;
-    let owner = Api::owner(&app);
-    set_clock(&owner, "2026-11-18T09:00:00Z").await;
-    let shop = photo_shop(&app, "Studio Horloge").await;
+    let (_dir, _app, owner, shop) = shop_on_18_november("Studio Horloge").await;
     let mut day_18 = Expected::default();
     let lines = json!([{"sku": "GUIDE-LYON", "quantity": 1}]);
     sell(&shop, &mut day_18, lines.clone(), &["card"]).await;
