@@ -296,13 +296,25 @@ async fn days_then_their_month_close_with_exact_chained_totals_and_verify_clean(
         "no refusal appended an event"
     );
 
-    // The days, in order; a retry with the same key answers the same closure.
-    let first = shop
+    // The days, in order. Two managers closing the same day at once: one closure, one 409.
+    let (one, other) = tokio::join!(
+        close(&shop, "day", "2026-11-18"),
+        close(&shop, "day", "2026-11-18")
+    );
+    let (first, loser) = if one.status.as_u16() == 201 {
+        (one, other)
+    } else {
+        (other, one)
+    };
+    let first = first.expect(201);
+    loser.expect_problem(409, "period-closed");
+    // A retry with the same key answers the same closure; without it, 409.
+    let second = shop
         .manager
         .post_with_key(
             &shop.path("/closures"),
-            &json!({"kind": "day", "date": "2026-11-18"}),
-            "close-18",
+            &json!({"kind": "day", "date": "2026-11-19"}),
+            "close-19",
         )
         .await
         .expect(201);
@@ -310,16 +322,15 @@ async fn days_then_their_month_close_with_exact_chained_totals_and_verify_clean(
         .manager
         .post_with_key(
             &shop.path("/closures"),
-            &json!({"kind": "day", "date": "2026-11-18"}),
-            "close-18",
+            &json!({"kind": "day", "date": "2026-11-19"}),
+            "close-19",
         )
         .await
         .expect(201);
-    assert_eq!(again.body, first.body);
-    close(&shop, "day", "2026-11-18")
+    assert_eq!(again.body, second.body);
+    close(&shop, "day", "2026-11-19")
         .await
         .expect_problem(409, "period-closed");
-    let second = close(&shop, "day", "2026-11-19").await.expect(201);
     let third = close(&shop, "day", "2026-11-20").await.expect(201);
     let days = [(&first, &day_18), (&second, &day_19), (&third, &day_20)];
     let mut perpetual = 0;
@@ -397,11 +408,18 @@ async fn days_then_their_month_close_with_exact_chained_totals_and_verify_clean(
         .await
         .expect_problem(403, "forbidden");
 
+    // The year, once over: the sum of its one closed month.
+    set_clock(&owner, "2027-01-02T09:00:00Z").await;
+    let year = close(&shop, "year", "2026").await.expect(201);
+    november.assert_matches(&year.body["totals"]);
+    assert_eq!(year.body["sequence"], 1);
+    assert_eq!(cents(&year.body["perpetual_total_incl_vat"]), perpetual);
+
     let verified = accountant
         .get(&shop.path("/closures/verify"))
         .await
         .expect(200);
-    assert_eq!(verified.body["checked"], 4, "{}", verified.raw);
+    assert_eq!(verified.body["checked"], 5, "{}", verified.raw);
     assert_eq!(verified.body["all_good"], true, "{}", verified.raw);
     assert_eq!(verified.body["disagreements"], json!([]));
 
