@@ -230,3 +230,55 @@ async fn closures_are_listed_by_kind_and_period_and_read_one_by_one() {
         .expect("read")
         .is_none());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_day_row_is_the_shops_local_day_in_the_zone_in_force_when_applied() {
+    // Proves an invoice at 02:00 UTC counts on the previous day in New York, and that a zone
+    // change later moves no row: the same instant after the change counts in the new zone.
+    let harness = Harness::new();
+    let (shop, order) = (id(0x5100), id(2));
+    let shop_stream = comptoir_domain::shop::stream_id(shop);
+    let new_york = ShopEvent::TimeZoneChanged {
+        shop_id: shop,
+        time_zone: "America/New_York".into(),
+        changed_at: at(0),
+    };
+    harness
+        .append(&shop_stream, &[shop_created(shop), new_york])
+        .await;
+    let early = "2025-03-14T02:00:00Z".parse().expect("instant");
+    harness
+        .append(
+            "document-series-test",
+            &[invoice_issued(shop, order, 1, early)],
+        )
+        .await;
+    let paris = ShopEvent::TimeZoneChanged {
+        shop_id: shop,
+        time_zone: "Europe/Paris".into(),
+        changed_at: at(1),
+    };
+    harness.append(&shop_stream, &[paris]).await;
+    harness
+        .append(
+            "document-series-test",
+            &[invoice_issued(shop, order, 2, early)],
+        )
+        .await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let day = |d| NaiveDate::from_ymd_opt(2025, 3, d).expect("day");
+    let totals_of = |d| {
+        harness
+            .projections
+            .closure_period_totals(shop, day(d), day(d + 1))
+            .expect("totals")
+            .totals
+    };
+    let thirteenth = totals_of(13);
+    assert_eq!(thirteenth.invoices.first.as_deref(), Some("FA-2025-000001"));
+    assert_eq!(thirteenth.invoices.count, 1);
+    let fourteenth = totals_of(14);
+    assert_eq!(fourteenth.invoices.first.as_deref(), Some("FA-2025-000002"));
+    assert_eq!(fourteenth.invoices.count, 1);
+}
