@@ -166,6 +166,7 @@ impl From<CommandError> for ApiError {
         match error {
             CommandError::Domain(error) => ApiError::Domain(error),
             CommandError::Log(error) => ApiError::from(error),
+            CommandError::Projection(error) => ApiError::from(error),
             CommandError::Contended { .. } => ApiError::VersionMismatch {
                 detail: error.to_string(),
             },

@@ -11,6 +11,7 @@
 
 use axum::extract::State;
 use chrono::NaiveDate;
+use comptoir_domain::calendar::Tz;
 use comptoir_domain::closure::{
     self, Activity, ClosePeriod, ClosureCommand, ClosureEvent, ClosureKind, ClosurePeriod,
     ClosureTotals, Closures, PeriodClosed,
@@ -81,14 +82,17 @@ fn parse_period(kind: ClosureKind, text: &str) -> Result<ClosurePeriod, ApiError
     Ok(ClosurePeriod::parse(kind, text)?)
 }
 
-/// What the read models say about `period` at their current position, for the closures in
-/// `closures`: its totals and where activity was.
-fn period_facts(
+/// The command closing `period`, from what the read models say at their current position about
+/// it (its totals, where activity was) and the closures in `closures`. Run inside the decision,
+/// so the facts are scanned from the very state `decide` checks them against, again on each
+/// retry after a conflict.
+fn close_command(
     state: &AppState,
-    shop_id: Uuid,
+    (shop_id, time_zone): (Uuid, Tz),
     closures: &Closures,
     period: ClosurePeriod,
-) -> Result<(ClosureTotals, Activity), ApiError> {
+) -> Result<ClosureCommand, CommandError> {
+    let covers_up_to = state.projections.position();
     let totals =
         state
             .projections
@@ -98,12 +102,18 @@ fn period_facts(
         state
             .projections
             .first_active_day(shop_id, scanned_from, period.starts_on)?;
-    let activity = Activity {
-        scanned_from,
-        first_active_day_before,
-        last_active_day_in: totals.last_active_day,
-    };
-    Ok((totals.totals, activity))
+    Ok(ClosureCommand::Close(Box::new(ClosePeriod {
+        shop_id,
+        period,
+        time_zone,
+        covers_up_to,
+        totals: totals.totals,
+        activity: Activity {
+            scanned_from,
+            first_active_day_before,
+            last_active_day_in: totals.last_active_day,
+        },
+    })))
 }
 
 /// Closes a day, a month or a year of the shop's calendar for good. 409 `period-closed` when it
@@ -124,26 +134,14 @@ pub async fn close_period(
 ) -> Result<Answer<ClosureView>, ApiError> {
     caller.authorize(shop_id, Permission::ClosePeriods)?;
     let period = parse_period(body.kind, &body.date)?;
-    let time_zone = shop_profile(&state, shop_id)?.zone();
+    shop_profile(&state, shop_id)?;
     // Every event appended before this request must be in the totals: wait for the head.
     state.read_at(Some(state.log.head_position())).await?;
-    let covers_up_to = state.projections.position();
     let stream = closure::stream_id(shop_id);
-    let closures = state
-        .cache
-        .load::<Closures, _>(state.log.as_ref(), &stream)?
-        .state;
-    let (totals, activity) = period_facts(&state, shop_id, &closures, period)?;
-    let command = ClosureCommand::Close(Box::new(ClosePeriod {
-        shop_id,
-        period,
-        time_zone,
-        covers_up_to,
-        totals,
-        activity,
-    }));
     let executed = run(&state, &ids, &caller, vec![], |session| {
-        session_shop(session, shop_id)?;
+        let time_zone = session_shop(session, shop_id)?.zone();
+        let closures = session.load::<Closures>(&stream)?;
+        let command = close_command(&state, (shop_id, time_zone), &closures, period)?;
         session.decide::<Closures>(&stream, &command)
     })
     .await?;
