@@ -4,7 +4,8 @@
 //!
 //! One stream per shop (`closures-{shop_id}`) holds every closure of every kind, so one decision
 //! sees the day closures a month is made of. The rules, in the shop's calendar:
-//! - a period closes only once it is over (the injected clock, the shop's zone), never twice,
+//! - a period closes only once it is over (the injected clock, the shop's zone, plus
+//!   [`CLOSURE_SETTLE_MINUTES`] so that writes decided just before its end are in), never twice,
 //!   and after the last closure of its kind: each kind is one chain, numbered 1, 2, 3… without gap;
 //! - no earlier period with activity (a document or a payment) may be left unclosed, so the
 //!   perpetual total of a chain misses nothing;
@@ -46,6 +47,10 @@ pub const CLOSURE_OPEN_MONTHS_MAX: usize = 24;
 pub const CLOSURE_YEAR_MIN: i32 = 2000;
 /// The latest year a closure may name.
 pub const CLOSURE_YEAR_MAX: i32 = 9999;
+/// How long a period must have been over before it closes. A write decided just before midnight
+/// reaches the log a moment later; waiting this long after the end lets every write dated in the
+/// period land before the closure sums it (decisions give up long before: bounded retries).
+pub const CLOSURE_SETTLE_MINUTES: i64 = 5;
 
 /// Stream of one shop's closures.
 pub fn stream_id(shop_id: Uuid) -> String {
@@ -394,7 +399,9 @@ impl Closures {
         if period.ends_before > today {
             return Err(DomainError::unprocessable(
                 "period-not-over",
-                format!("the {kind} {label} is not over yet in the shop's time zone"),
+                format!(
+                    "the {kind} {label} is not over yet in the shop's time zone (or ended less than {CLOSURE_SETTLE_MINUTES} minutes ago)"
+                ),
             ));
         }
         let chain = self.chain(period.kind);
@@ -493,7 +500,8 @@ impl Closures {
         if self.shop_id.is_some_and(|shop_id| shop_id != close.shop_id) {
             return Err(DomainError::not_found("closures of shop", close.shop_id));
         }
-        self.check_order(close, local_date(now, close.time_zone))?;
+        let settled = now - chrono::Duration::minutes(CLOSURE_SETTLE_MINUTES);
+        self.check_order(close, local_date(settled, close.time_zone))?;
         self.check_activity(close)?;
         self.check_room(close.period.kind)?;
         close.totals.check()?;

@@ -214,6 +214,28 @@ fn a_day_that_is_not_over_is_refused() {
 }
 
 #[test]
+fn a_day_closes_only_once_it_has_settled_for_a_few_minutes() {
+    // Proves a write decided just before midnight has time to land: at 00:02 in Paris the day
+    // before is not closable yet, at 00:06 it is.
+    let closing = || {
+        close(
+            ClosureKind::Day,
+            "2026-11-19",
+            None,
+            ClosureTotals::default(),
+        )
+    };
+    given::<Closures>([])
+        .at(utc("2026-11-19T23:02:00Z"))
+        .when(closing())
+        .then_err_code("period-not-over");
+    given::<Closures>([])
+        .at(utc("2026-11-19T23:06:00Z"))
+        .when(closing())
+        .events();
+}
+
+#[test]
 fn a_day_cannot_be_closed_twice_nor_before_the_last_closure() {
     // Proves the chain only moves forward: the same day, and an earlier one, are refused with 409.
     let events = two_days();
