@@ -49,6 +49,9 @@ pub enum CommandError {
     Log(#[from] LogError),
     #[error(transparent)]
     Codec(#[from] CodecError),
+    /// A read model a decision consults (e.g. a closure's totals) could not be read.
+    #[error(transparent)]
+    Projection(#[from] comptoir_projections::ProjectionError),
     #[error("stream {stream} kept changing; gave up after {attempts} attempts")]
     Contended { stream: String, attempts: u32 },
     /// Internal to decisions: the command id was applied before (see `session`); never returned

@@ -120,6 +120,7 @@ fn domain_status(error: &DomainError) -> StatusCode {
         | DomainError::InvalidTransition { .. }
         | DomainError::Conflict { .. } => StatusCode::CONFLICT,
         DomainError::Validation { .. }
+        | DomainError::Unprocessable { .. }
         | DomainError::LimitExceeded { .. }
         | DomainError::QuantityExceedsReturnable { .. }
         | DomainError::InsufficientStoreCredit { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -165,6 +166,7 @@ impl From<CommandError> for ApiError {
         match error {
             CommandError::Domain(error) => ApiError::Domain(error),
             CommandError::Log(error) => ApiError::from(error),
+            CommandError::Projection(error) => ApiError::from(error),
             CommandError::Contended { .. } => ApiError::VersionMismatch {
                 detail: error.to_string(),
             },

@@ -23,6 +23,10 @@ pub enum DomainError {
     /// A business rule refused the command; `code` is stable and kebab-case.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A rule refuses the command for now: the request is well formed but its time has not come
+    /// (a period that is not over, an earlier period left open); `code` is stable and kebab-case.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     /// A named limit would be exceeded.
     #[error("{what} exceeds the limit of {limit}")]
     LimitExceeded { what: &'static str, limit: u64 },
@@ -52,6 +56,7 @@ impl DomainError {
             DomainError::AlreadyExists { .. } => "already-exists",
             DomainError::InvalidTransition { .. } => "invalid-transition",
             DomainError::Conflict { code, .. } => code,
+            DomainError::Unprocessable { code, .. } => code,
             DomainError::LimitExceeded { .. } => "limit-exceeded",
             DomainError::QuantityExceedsReturnable { .. } => "quantity-exceeds-returnable",
             DomainError::InsufficientStoreCredit { .. } => "insufficient-store-credit",
@@ -85,6 +90,13 @@ impl DomainError {
             message: message.into(),
         }
     }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        DomainError::Unprocessable {
+            code,
+            message: message.into(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +120,10 @@ mod tests {
             (
                 DomainError::conflict("payment-exceeds-balance", "m"),
                 "payment-exceeds-balance",
+            ),
+            (
+                DomainError::unprocessable("period-not-over", "m"),
+                "period-not-over",
             ),
             (
                 DomainError::LimitExceeded {

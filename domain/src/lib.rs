@@ -26,6 +26,7 @@
 //! | [`quote::PurchaseOrder`] | `purchase-order-{shop_id}-{number}` | a purchase order's payment |
 //! | [`customer_messages::CustomerMessages`] | `customer-messages-{customer_id}` | one thread per customer: sent, read by the other side, archived per side |
 //! | [`report_schedule::ReportSchedule`] | `report-schedule-{schedule_id}` | settings and periods sent by e-mail |
+//! | [`closure::Closures`] | `closures-{shop_id}` | NF525 day, month and year closures, one hash chain per kind |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -64,6 +65,7 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod closure;
 pub mod coupon;
 pub mod customer;
 pub mod customer_messages;

@@ -423,7 +423,60 @@ fn scenario() -> Samples {
     pack_scenario(&mut samples);
     print_job_scenario(&mut samples, &catalog);
     report_schedule_scenario(&mut samples);
+    closure_scenario(&mut samples);
     samples
+}
+
+/// A day closure with an invoice at two VAT rates, a credit note refunded in cash and a card
+/// payment.
+fn closure_scenario(samples: &mut Samples) {
+    use comptoir_domain::closure::*;
+    use comptoir_domain::pricing::{Totals, VatSubtotal};
+    let subtotal = |rate: &str, net: &str, vat: &str| VatSubtotal {
+        vat_rate: d(rate),
+        base_excl_vat: d(net),
+        vat_amount: d(vat),
+        total_incl_vat: d(net) + d(vat),
+    };
+    let invoice = Totals {
+        vat_breakdown: vec![
+            subtotal("5.5", "20.00", "1.10"),
+            subtotal("20", "10.00", "2.00"),
+        ],
+        total_excl_vat: d("30.00"),
+        total_vat: d("3.10"),
+        total_incl_vat: d("33.10"),
+    };
+    let credit_note = Totals {
+        vat_breakdown: vec![subtotal("20", "5.00", "1.00")],
+        total_excl_vat: d("5.00"),
+        total_vat: d("1.00"),
+        total_incl_vat: d("6.00"),
+    };
+    let mut totals = ClosureTotals::default();
+    totals.add_invoice("FA-2025-000001", &invoice);
+    totals.add_credit_note(
+        "AV-2025-000001",
+        &credit_note,
+        Settlement::Refund {
+            method: PaymentMethod::Cash,
+        },
+    );
+    totals.add_payment(PaymentMethod::Card, d("33.10"));
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 13).expect("date");
+    let close = ClosureCommand::Close(Box::new(ClosePeriod {
+        shop_id: id(0x5100),
+        period: ClosurePeriod::containing(ClosureKind::Day, day).expect("day"),
+        time_zone: comptoir_domain::calendar::default_time_zone(),
+        covers_up_to: 42,
+        totals,
+        activity: Activity {
+            scanned_from: None,
+            first_active_day_before: None,
+            last_active_day_in: Some(day),
+        },
+    }));
+    samples.run(Closures::default(), close);
 }
 
 /// A weekly report schedule: created, changed to monthly, one month sent, deleted.
@@ -1058,6 +1111,7 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
         "report-schedule" => {
             through::<comptoir_domain::report_schedule::ReportScheduleEvent>(value)
         }
+        "closures" => through::<comptoir_domain::closure::ClosureEvent>(value),
         other => panic!("unknown stream kind {other}"),
     }
 }
@@ -1137,8 +1191,8 @@ fn every_event_type_has_a_golden_file() {
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files, quote, purchase order, customer messages, report
-        // schedule; the order's count includes its four print-job events.
-        7 + 10 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4,
+        // schedule, closures; the order's count includes its four print-job events.
+        7 + 10 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1,
         "one sample per event type"
     );
 }

@@ -77,6 +77,10 @@ pub(crate) enum Table {
     MessageNotification = 0x38,
     /// shop, customer id (the store credit stream's) → `StoreCreditView` (balance and notes).
     StoreCredit = 0x39,
+    /// shop, local day → `ClosureDayRow` (what a day closure counts; days with activity only).
+    ClosureDay = 0x3a,
+    /// shop, closure kind (1 day, 2 month, 3 year), first day → `ClosureView`.
+    Closure = 0x3b,
     /// shop, email length (u16), normalised email, placed at, order id → the order id: the
     /// orders placed with one email, so a customer space reads its own orders, not the shop's.
     CustomerOrder = 0x3c,
@@ -96,7 +100,9 @@ pub(crate) const FORMAT_KEY: &[u8] = &[Table::Meta as u8, b'f'];
 /// The read models' stored format. A tree with state and another (or no) mark is replayed from
 /// the log when opened (`engine::open_current_tree`). No mark: before the mark existed. 2 adds
 /// the store-credit table (`Table::StoreCredit`) and the invoice date on credit notes, which a
-/// tree built before lacks for its past events; 3 the orders by email (`Table::CustomerOrder`).
+/// tree built before lacks for its past events. 3 adds the closures' day rows
+/// (`Table::ClosureDay`), which must hold every invoice, credit note and payment since the first,
+/// and the orders by email (`Table::CustomerOrder`).
 pub(crate) const READ_MODELS_FORMAT: u32 = 3;
 
 /// The key prefix of one shop's rows of `table`.

@@ -18,6 +18,7 @@
 
 mod apply;
 pub mod bundles;
+pub mod closures;
 pub mod codec;
 pub mod customer_space;
 mod engine;

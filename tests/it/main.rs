@@ -2,6 +2,7 @@
 
 mod api;
 mod catalog;
+mod closures;
 mod commerce;
 mod conditional_updates;
 mod coupons;

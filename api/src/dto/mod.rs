@@ -15,7 +15,9 @@ use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
+mod closures;
 mod customer_space;
+pub use closures::*;
 pub use customer_space::*;
 
 use crate::routes::catalog::{DeliveryKindDto, PaymentModeDto};

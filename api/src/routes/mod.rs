@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod checkout;
+pub mod closures;
 pub mod coupons;
 pub mod customers;
 pub mod dashboard;
@@ -59,6 +60,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(feed::router())
         .merge(reports::router())
         .merge(report_schedules::router())
+        .merge(closures::router())
         .merge(packs::router())
         .merge(checkout::router())
         .merge(coupons::router())

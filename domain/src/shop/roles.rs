@@ -68,10 +68,14 @@ pub enum Permission {
     /// Download the whole customer list (every customer's email and address) as a file; reading
     /// one customer is `ReadCustomers`.
     ExportCustomers,
+    /// Read the NF525 periodic closures and verify their chains (manager, accountant).
+    ReadClosures,
+    /// Close a day, a month or a year for good (manager only: a closure cannot be undone).
+    ClosePeriods,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 27] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -97,6 +101,8 @@ impl Permission {
         Permission::ReadLedger,
         Permission::ReadStatistics,
         Permission::ExportCustomers,
+        Permission::ReadClosures,
+        Permission::ClosePeriods,
     ];
 }
 
@@ -162,6 +168,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
                 | P::ReadLedger
                 | P::ReadStatistics
                 | P::ExportCustomers
+                | P::ReadClosures
         ),
         Role::Printer => matches!(
             permission,
@@ -255,6 +262,7 @@ mod tests {
                         | Permission::ReadLedger
                         | Permission::ReadStatistics
                         | Permission::ExportCustomers
+                        | Permission::ReadClosures
                 )
         });
         assert_eq!(accountant_writes.count(), 0);
@@ -274,6 +282,16 @@ mod tests {
                 "{role:?} {permission:?}"
             );
         }
+    }
+
+    #[test]
+    fn closures_are_read_by_managers_and_accountants_and_made_by_managers() {
+        // Proves an accountant audits the NF525 closures but only a manager records one.
+        given_roles_when_asking_then_only(
+            Permission::ReadClosures,
+            &[Role::Manager, Role::Accountant],
+        );
+        given_roles_when_asking_then_only(Permission::ClosePeriods, &[Role::Manager]);
     }
 
     #[test]

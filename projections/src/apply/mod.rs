@@ -18,6 +18,7 @@ use crate::codec::decode_event;
 use crate::error::ProjectionResult;
 use crate::store::WriteSet;
 use comptoir_domain::catalog::CatalogEvent;
+use comptoir_domain::closure::ClosureEvent;
 use comptoir_domain::coupon::CouponEvent;
 use comptoir_domain::customer::CustomerEvent;
 use comptoir_domain::customer_messages::MessageEvent;
@@ -45,6 +46,7 @@ enum Handler {
     PurchaseOrder,
     Message,
     ReportSchedule,
+    Closure,
 }
 
 /// A recorded event decoded once, then handed to every projection.
@@ -62,6 +64,7 @@ pub(crate) enum Decoded {
     PurchaseOrder(PurchaseOrderEvent),
     Message(MessageEvent),
     ReportSchedule(ReportScheduleEvent),
+    Closure(ClosureEvent),
 }
 
 fn handler_for(event_type: &str) -> Option<Handler> {
@@ -124,6 +127,7 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         | "ReportScheduleUpdated"
         | "ReportScheduleDeleted"
         | "ScheduledReportSent" => Handler::ReportSchedule,
+        "PeriodClosed" => Handler::Closure,
         _ => return None,
     };
     Some(handler)
@@ -147,6 +151,7 @@ pub(crate) fn decode(event: &RecordedEvent) -> ProjectionResult<Option<Decoded>>
         Handler::PurchaseOrder => Decoded::PurchaseOrder(decode_event(event)?),
         Handler::Message => Decoded::Message(decode_event(event)?),
         Handler::ReportSchedule => Decoded::ReportSchedule(decode_event(event)?),
+        Handler::Closure => Decoded::Closure(decode_event(event)?),
     };
     Ok(Some(decoded))
 }
@@ -166,11 +171,13 @@ pub(crate) fn apply_event(
         Decoded::Customer(customer_event) => customer::apply(writes, event, customer_event),
         Decoded::Order(order_event) => {
             order::apply(writes, event, order_event)?;
-            usage::apply_order(writes, order_event)
+            usage::apply_order(writes, order_event)?;
+            crate::closures::apply_order(writes, order_event)
         }
         Decoded::Document(document_event) => {
             documents::apply(writes, event, document_event)?;
-            crate::loyalty::apply_document(writes, document_event)
+            crate::loyalty::apply_document(writes, document_event)?;
+            crate::closures::apply_document(writes, document_event)
         }
         Decoded::StoreCredit(credit_event) => {
             documents::apply_store_credit(writes, credit_event)?;
@@ -182,5 +189,8 @@ pub(crate) fn apply_event(
         Decoded::PurchaseOrder(order_event) => documents::apply_purchase_order(writes, order_event),
         Decoded::Message(message_event) => crate::messages::apply(writes, message_event),
         Decoded::ReportSchedule(schedule_event) => report_schedules::apply(writes, schedule_event),
+        Decoded::Closure(closure_event) => {
+            crate::closures::apply_closure(writes, event, closure_event)
+        }
     }
 }

@@ -1,0 +1,476 @@
+use super::*;
+use crate::calendar::default_time_zone;
+use crate::fixtures::{d, shop_id};
+use crate::order::{PaymentMethod, Settlement};
+use crate::pricing::{Totals, VatSubtotal};
+use crate::testing::{given, replay};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    text.parse().expect("RFC 3339")
+}
+
+/// 2026-12-02 10:00 in Paris: November and its days are over, December is not.
+fn december_2nd() -> DateTime<Utc> {
+    utc("2026-12-02T09:00:00Z")
+}
+
+fn document(lines: &[(&str, &str, &str)]) -> Totals {
+    let vat_breakdown: Vec<VatSubtotal> = lines
+        .iter()
+        .map(|(rate, net, vat)| VatSubtotal {
+            vat_rate: d(rate),
+            base_excl_vat: d(net),
+            vat_amount: d(vat),
+            total_incl_vat: d(net) + d(vat),
+        })
+        .collect();
+    Totals {
+        total_excl_vat: vat_breakdown.iter().map(|v| v.base_excl_vat).sum(),
+        total_vat: vat_breakdown.iter().map(|v| v.vat_amount).sum(),
+        total_incl_vat: vat_breakdown.iter().map(|v| v.total_incl_vat).sum(),
+        vat_breakdown,
+    }
+}
+
+/// A day with an invoice at 20 % and 5.5 %, paid by card.
+fn busy_day(number: &str) -> ClosureTotals {
+    let mut totals = ClosureTotals::default();
+    let invoice = document(&[("20", "10.00", "2.00"), ("5.5", "20.00", "1.10")]);
+    totals.add_invoice(number, &invoice);
+    totals.add_payment(PaymentMethod::Card, invoice.total_incl_vat);
+    totals
+}
+
+/// A day with a credit note of 12.00 refunded in cash.
+fn return_day(number: &str) -> ClosureTotals {
+    let mut totals = ClosureTotals::default();
+    let credit = document(&[("20", "10.00", "2.00")]);
+    totals.add_credit_note(
+        number,
+        &credit,
+        Settlement::Refund {
+            method: PaymentMethod::Cash,
+        },
+    );
+    totals
+}
+
+fn period(kind: ClosureKind, text: &str) -> ClosurePeriod {
+    ClosurePeriod::parse(kind, text).expect("period")
+}
+
+fn close(
+    kind: ClosureKind,
+    text: &str,
+    scanned_from: Option<NaiveDate>,
+    totals: ClosureTotals,
+) -> ClosureCommand {
+    ClosureCommand::Close(Box::new(ClosePeriod {
+        shop_id: shop_id(),
+        period: period(kind, text),
+        time_zone: default_time_zone(),
+        covers_up_to: 100,
+        totals,
+        activity: Activity {
+            scanned_from,
+            first_active_day_before: None,
+            last_active_day_in: None,
+        },
+    }))
+}
+
+fn with_activity(
+    command: ClosureCommand,
+    before: Option<NaiveDate>,
+    last_in: Option<NaiveDate>,
+) -> ClosureCommand {
+    let ClosureCommand::Close(mut close) = command;
+    close.activity.first_active_day_before = before;
+    close.activity.last_active_day_in = last_in;
+    ClosureCommand::Close(close)
+}
+
+/// The events of closing `commands` one after the other at `december_2nd`.
+fn history(commands: Vec<ClosureCommand>) -> Vec<ClosureEvent> {
+    let mut events = Vec::new();
+    for command in commands {
+        let new = given::<Closures>(events.clone())
+            .at(december_2nd())
+            .when(command)
+            .events();
+        events.extend(new);
+    }
+    events
+}
+
+fn closed(event: &ClosureEvent) -> &PeriodClosed {
+    let ClosureEvent::PeriodClosed(closed) = event;
+    closed
+}
+
+fn two_days() -> Vec<ClosureEvent> {
+    history(vec![
+        close(ClosureKind::Day, "2026-11-19", None, busy_day("FA-1")),
+        close(
+            ClosureKind::Day,
+            "2026-11-20",
+            Some(day(2026, 11, 20)),
+            return_day("AV-1"),
+        ),
+    ])
+}
+
+#[test]
+fn a_day_closure_records_its_totals_sequence_perpetual_total_and_hash() {
+    // Proves the first day closure is number 1, starts the perpetual total and hashes its content.
+    let events = given::<Closures>([])
+        .at(december_2nd())
+        .when(close(
+            ClosureKind::Day,
+            "2026-11-19",
+            None,
+            busy_day("FA-1"),
+        ))
+        .events();
+    let closed = closed(&events[0]);
+    assert_eq!(closed.sequence, 1);
+    assert_eq!(closed.period.starts_on, day(2026, 11, 19));
+    assert_eq!(closed.period.ends_before, day(2026, 11, 20));
+    assert_eq!(closed.totals.total_incl_vat, d("33.10"));
+    assert_eq!(closed.perpetual_total_incl_vat, d("33.10"));
+    assert_eq!(closed.previous_hash, None);
+    assert_eq!(closed.time_zone, "Europe/Paris");
+    assert_eq!(closed.closed_at, december_2nd());
+    assert_eq!(closed.hash, closed.computed_hash());
+    assert_eq!(closed.hash.len(), 64);
+}
+
+#[test]
+fn the_next_day_chains_the_previous_hash_and_perpetual_total() {
+    // Proves the second closure's sequence, perpetual total (33.10 − 12.00) and previous hash.
+    let events = two_days();
+    let (first, second) = (closed(&events[0]), closed(&events[1]));
+    assert_eq!(second.sequence, 2);
+    assert_eq!(second.totals.total_incl_vat, d("-12.00"));
+    assert_eq!(second.perpetual_total_incl_vat, d("21.10"));
+    assert_eq!(second.previous_hash.as_deref(), Some(first.hash.as_str()));
+    assert_eq!(second.hash, second.computed_hash());
+}
+
+#[test]
+fn changing_any_figure_changes_the_hash() {
+    // Proves the hash covers the totals, the perpetual total and the previous hash.
+    let events = two_days();
+    let original = closed(&events[1]).clone();
+    let mut altered = original.clone();
+    altered.totals.vat[0].total_vat += d("0.01");
+    assert_ne!(altered.computed_hash(), original.hash);
+    let mut altered = original.clone();
+    altered.perpetual_total_incl_vat += d("1");
+    assert_ne!(altered.computed_hash(), original.hash);
+    let mut altered = original.clone();
+    altered.previous_hash = Some("0".repeat(64));
+    assert_ne!(altered.computed_hash(), original.hash);
+    // The scale of a decimal is not a figure: 12.0 and 12.00 hash the same.
+    let mut rescaled = original.clone();
+    rescaled.totals.total_incl_vat = d("-12.0");
+    assert_eq!(rescaled.computed_hash(), original.hash);
+}
+
+#[test]
+fn a_day_that_is_not_over_is_refused() {
+    // Proves today (in the shop's zone) cannot be closed: 2026-12-01 23:30 UTC is 2 December in Paris.
+    given::<Closures>([])
+        .at(utc("2026-12-01T23:30:00Z"))
+        .when(close(
+            ClosureKind::Day,
+            "2026-12-02",
+            None,
+            ClosureTotals::default(),
+        ))
+        .then_err_code("period-not-over");
+    given::<Closures>([])
+        .at(utc("2026-12-01T23:30:00Z"))
+        .when(close(
+            ClosureKind::Day,
+            "2026-12-01",
+            None,
+            ClosureTotals::default(),
+        ))
+        .events();
+    given::<Closures>([])
+        .at(december_2nd())
+        .when(close(
+            ClosureKind::Month,
+            "2026-12",
+            None,
+            ClosureTotals::default(),
+        ))
+        .then_err_code("period-not-over");
+}
+
+#[test]
+fn a_day_closes_only_once_it_has_settled_for_a_few_minutes() {
+    // Proves a write decided just before midnight has time to land: at 00:02 in Paris the day
+    // before is not closable yet, at 00:06 it is.
+    let closing = || {
+        close(
+            ClosureKind::Day,
+            "2026-11-19",
+            None,
+            ClosureTotals::default(),
+        )
+    };
+    given::<Closures>([])
+        .at(utc("2026-11-19T23:02:00Z"))
+        .when(closing())
+        .then_err_code("period-not-over");
+    given::<Closures>([])
+        .at(utc("2026-11-19T23:06:00Z"))
+        .when(closing())
+        .events();
+}
+
+#[test]
+fn a_day_cannot_be_closed_twice_nor_before_the_last_closure() {
+    // Proves the chain only moves forward: the same day, and an earlier one, are refused with 409.
+    let events = two_days();
+    given::<Closures>(events.clone())
+        .at(december_2nd())
+        .when(close(
+            ClosureKind::Day,
+            "2026-11-20",
+            Some(day(2026, 11, 21)),
+            ClosureTotals::default(),
+        ))
+        .then_err_code("period-closed");
+    given::<Closures>(events)
+        .at(december_2nd())
+        .when(close(
+            ClosureKind::Day,
+            "2026-11-02",
+            Some(day(2026, 11, 21)),
+            ClosureTotals::default(),
+        ))
+        .then_err_code("period-closed");
+}
+
+#[test]
+fn an_earlier_day_with_activity_must_be_closed_first() {
+    // Proves a day with sales left open before the asked day refuses the closure (422).
+    given::<Closures>([])
+        .at(december_2nd())
+        .when(with_activity(
+            close(ClosureKind::Day, "2026-11-20", None, return_day("AV-1")),
+            Some(day(2026, 11, 19)),
+            Some(day(2026, 11, 20)),
+        ))
+        .then_err(|error| {
+            error.code() == "earlier-period-unclosed" && error.to_string().contains("2026-11-19")
+        });
+}
+
+#[test]
+fn activity_scanned_from_another_state_is_refused() {
+    // Proves facts scanned before another closure landed are not trusted.
+    given::<Closures>(two_days())
+        .at(december_2nd())
+        .when(close(
+            ClosureKind::Day,
+            "2026-11-22",
+            Some(day(2026, 11, 20)),
+            ClosureTotals::default(),
+        ))
+        .then_err_code("closures-changed");
+}
+
+#[test]
+fn a_month_is_the_sum_of_its_day_closures() {
+    // Proves a month closes with the sum of its days and starts its own chain.
+    let mut month = busy_day("FA-1");
+    month.absorb(&return_day("AV-1"));
+    let events = given::<Closures>(two_days())
+        .at(december_2nd())
+        .when(with_activity(
+            close(ClosureKind::Month, "2026-11", None, month.clone()),
+            None,
+            Some(day(2026, 11, 20)),
+        ))
+        .events();
+    let closed = closed(&events[0]);
+    assert_eq!(closed.sequence, 1);
+    assert_eq!(closed.totals, month);
+    assert_eq!(closed.totals.invoices.first.as_deref(), Some("FA-1"));
+    assert_eq!(closed.totals.credit_notes.last.as_deref(), Some("AV-1"));
+    assert_eq!(closed.totals.vat.len(), 2);
+    assert_eq!(closed.totals.vat[1].total_incl_vat, d("0.00"));
+    assert_eq!(closed.totals.payments.len(), 2);
+    assert_eq!(closed.perpetual_total_incl_vat, d("21.10"));
+    let state = replay::<Closures>(&[two_days(), events].concat());
+    assert!(state.open_days.is_empty(), "the month took its days");
+    assert_eq!(state.open_months.len(), 1);
+}
+
+#[test]
+fn a_month_whose_totals_differ_from_its_days_is_refused() {
+    // Proves a closed day that changed afterwards (read model ≠ day closures) blocks the month.
+    let mut month = busy_day("FA-1");
+    month.absorb(&return_day("AV-1"));
+    month.absorb(&busy_day("FA-2"));
+    given::<Closures>(two_days())
+        .at(december_2nd())
+        .when(with_activity(
+            close(ClosureKind::Month, "2026-11", None, month),
+            None,
+            Some(day(2026, 11, 20)),
+        ))
+        .then_err_code("closure-totals-mismatch");
+}
+
+#[test]
+fn a_month_with_an_unclosed_active_day_is_refused() {
+    // Proves each day of the month with activity must be closed before the month (422).
+    given::<Closures>(two_days())
+        .at(december_2nd())
+        .when(with_activity(
+            close(
+                ClosureKind::Month,
+                "2026-11",
+                None,
+                ClosureTotals::default(),
+            ),
+            None,
+            Some(day(2026, 11, 27)),
+        ))
+        .then_err(|error| {
+            error.code() == "sub-periods-unclosed" && error.to_string().contains("2026-11-27")
+        });
+}
+
+#[test]
+fn a_day_of_a_closed_month_can_no_longer_be_closed() {
+    // Proves a closed month freezes its days, even the quiet ones left open.
+    let mut month = busy_day("FA-1");
+    month.absorb(&return_day("AV-1"));
+    let mut events = two_days();
+    events.extend(history_on(
+        &events,
+        with_activity(
+            close(ClosureKind::Month, "2026-11", None, month),
+            None,
+            Some(day(2026, 11, 20)),
+        ),
+    ));
+    given::<Closures>(events)
+        .at(december_2nd())
+        .when(close(
+            ClosureKind::Day,
+            "2026-11-25",
+            Some(day(2026, 11, 21)),
+            ClosureTotals::default(),
+        ))
+        .then_err_code("period-closed");
+}
+
+fn history_on(events: &[ClosureEvent], command: ClosureCommand) -> Vec<ClosureEvent> {
+    given::<Closures>(events.to_vec())
+        .at(december_2nd())
+        .when(command)
+        .events()
+}
+
+#[test]
+fn a_year_is_the_sum_of_its_month_closures() {
+    // Proves a year closes with the sum of its months once the year is over.
+    let mut month = busy_day("FA-1");
+    month.absorb(&return_day("AV-1"));
+    let mut events = two_days();
+    events.extend(history_on(
+        &events,
+        with_activity(
+            close(ClosureKind::Month, "2026-11", None, month.clone()),
+            None,
+            Some(day(2026, 11, 20)),
+        ),
+    ));
+    let year = given::<Closures>(events)
+        .at(utc("2027-01-01T09:00:00Z"))
+        .when(with_activity(
+            close(ClosureKind::Year, "2026", None, month.clone()),
+            None,
+            Some(day(2026, 11, 20)),
+        ))
+        .events();
+    assert_eq!(closed(&year[0]).totals, month);
+    assert_eq!(closed(&year[0]).perpetual_total_incl_vat, d("21.10"));
+}
+
+#[test]
+fn totals_that_do_not_add_up_are_refused() {
+    // Proves decide checks the arithmetic: net + VAT = gross, invoices less credit notes = gross.
+    let mut totals = busy_day("FA-1");
+    totals.total_incl_vat += d("1");
+    given::<Closures>([])
+        .at(december_2nd())
+        .when(close(ClosureKind::Day, "2026-11-19", None, totals))
+        .then_err_code("closure-totals-mismatch");
+}
+
+#[test]
+fn periods_parse_strictly() {
+    // Proves the API's period names: day, month, year, and nothing else.
+    assert_eq!(
+        period(ClosureKind::Month, "2026-02").ends_before,
+        day(2026, 3, 1)
+    );
+    assert_eq!(
+        period(ClosureKind::Year, "2026").ends_before,
+        day(2027, 1, 1)
+    );
+    assert_eq!(period(ClosureKind::Day, "2026-11-20").label(), "2026-11-20");
+    assert_eq!(period(ClosureKind::Month, "2026-11").label(), "2026-11");
+    for (kind, bad) in [
+        (ClosureKind::Day, "2026-11"),
+        (ClosureKind::Day, "2026-02-30"),
+        (ClosureKind::Day, "2026-1-05"),
+        (ClosureKind::Day, "+026-11-20"),
+        (ClosureKind::Month, "2026-13"),
+        (ClosureKind::Month, "2026-11-01"),
+        (ClosureKind::Year, "1999"),
+        (ClosureKind::Year, "26"),
+        (ClosureKind::Year, ""),
+    ] {
+        let error = ClosurePeriod::parse(kind, bad).expect_err(bad);
+        assert_eq!(error.code(), "validation", "{bad}");
+    }
+    assert_eq!(
+        ClosureKind::parse("week").expect_err("week").code(),
+        "validation"
+    );
+}
+
+#[test]
+fn too_many_days_waiting_for_their_month_are_refused() {
+    // Proves the state stays bounded: past CLOSURE_OPEN_DAYS_MAX open days, the month comes first.
+    let mut state = Closures::default();
+    let first = day(2025, 1, 1);
+    for offset in 0..CLOSURE_OPEN_DAYS_MAX as u64 {
+        let on = first + chrono::Days::new(offset);
+        let period = ClosurePeriod::containing(ClosureKind::Day, on).expect("day");
+        state.open_days.push((period, ClosureTotals::default()));
+        state.days.last = Some(period);
+    }
+    let next = state.days.closed_until();
+    let label = next.expect("closed until").to_string();
+    let error = state
+        .decide(
+            &close(ClosureKind::Day, &label, next, ClosureTotals::default()),
+            &crate::testing::TestEnvironment::at(december_2nd()),
+        )
+        .expect_err("limit");
+    assert_eq!(error.code(), "closure-limit");
+}
