@@ -74,14 +74,11 @@ fn change_day(
 ) -> ProjectionResult<()> {
     let day = local_date(at, shop_zone(writes, shop_id)?);
     let row_key = key(Table::ClosureDay, shop_id, &day_bytes(day));
-    let mut row = writes
-        .get::<ClosureDayRow>(&row_key)?
-        .unwrap_or_else(|| ClosureDayRow {
-            day,
-            totals: ClosureTotals::default(),
-        });
-    change(&mut row.totals);
-    writes.put(row_key, &row)
+    let absent = || ClosureDayRow {
+        day,
+        totals: ClosureTotals::default(),
+    };
+    writes.update_decoded(row_key, absent, |row| change(&mut row.totals))
 }
 
 /// Invoices and credit notes count on the day they were issued.

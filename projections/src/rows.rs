@@ -169,6 +169,18 @@ impl RowCache {
     }
 
     /// Records `row` under `key`, dirty or not, as a type-erased row with its own encoding.
+    /// The row under `key` when it is kept decoded as a `T`.
+    pub fn peek<T: 'static>(&self, key: &[u8]) -> Option<&T> {
+        self.rows.get(key)?.row.as_any().downcast_ref::<T>()
+    }
+
+    /// Keeps `row` decoded in place of what is cached under `key`, which it must equal: the
+    /// slot stays dirty or clean as it was.
+    pub fn keep_decoded<T: Serialize + Send + 'static>(&mut self, key: Vec<u8>, row: T) {
+        let dirty = self.rows.get(&key).is_some_and(|slot| slot.dirty);
+        self.insert(key, Box::new(Typed(row)), dirty);
+    }
+
     pub fn insert(&mut self, key: Vec<u8>, row: Box<dyn CachedRow>, dirty: bool) {
         let touched = self.commits;
         if dirty && !self.dirty.contains(&key) {

@@ -149,6 +149,37 @@ impl<'a> WriteSet<'a> {
         self.rows.get_mut().insert(key, Box::new(Typed(row)), true);
     }
 
+    /// Changes the row under `key` (made by `absent` when there is none) and keeps it decoded for
+    /// the commit: for rows that many events of a chunk change, such as a day's totals.
+    pub fn update_decoded<T: DeserializeOwned + Serialize + Send + 'static>(
+        &mut self,
+        key: Vec<u8>,
+        absent: impl FnOnce() -> T,
+        change: impl FnOnce(&mut T),
+    ) -> ProjectionResult<()> {
+        let mut row = self.take_decoded::<T>(&key)?.unwrap_or_else(absent);
+        change(&mut row);
+        self.put_decoded(key, row);
+        Ok(())
+    }
+
+    /// Reads the row under `key` through `read`, and keeps it decoded, unchanged, so that the
+    /// next read decodes nothing: for rows many events read and few change (the shop's).
+    pub fn read_decoded<T: DeserializeOwned + Serialize + Send + 'static, R>(
+        &self,
+        key: &[u8],
+        read: impl FnOnce(Option<&T>) -> R,
+    ) -> ProjectionResult<R> {
+        let mut rows = self.rows.borrow_mut();
+        if rows.peek::<T>(key).is_none() {
+            let Some(row) = cached_get::<T>(self.tree, &mut rows, key)? else {
+                return Ok(read(None));
+            };
+            rows.keep_decoded(key.to_vec(), row);
+        }
+        Ok(read(rows.peek::<T>(key)))
+    }
+
     /// Keeps `view` for the commit, which stores it and its list row.
     pub fn put_order(&mut self, key: Vec<u8>, view: OrderView) {
         self.rows

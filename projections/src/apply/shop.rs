@@ -123,8 +123,10 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &ShopEvent) -> ProjectionResul
 
 /// The zone the shop's days are counted in, as the events so far set it.
 pub(crate) fn shop_zone(writes: &WriteSet, shop_id: Uuid) -> ProjectionResult<Tz> {
-    let view = writes.get::<ShopView>(&id_key(Table::Shop, shop_id, shop_id))?;
-    Ok(zone_or_default(view.as_ref().map(|v| v.time_zone.as_str())))
+    writes.read_decoded(
+        &id_key(Table::Shop, shop_id, shop_id),
+        |view: Option<&ShopView>| zone_or_default(view.map(|v| v.time_zone.as_str())),
+    )
 }
 
 fn save_key(writes: &mut WriteSet, secret_hash: String, view: ApiKeyView) -> ProjectionResult<()> {

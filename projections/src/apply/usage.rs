@@ -133,9 +133,5 @@ fn change_day(
     change: impl FnOnce(&mut DailyUsage),
 ) -> ProjectionResult<()> {
     let row_key = key(Table::DailyUsage, shop_id, &day_bytes(date));
-    let mut day = writes
-        .get::<DailyUsage>(&row_key)?
-        .unwrap_or_else(|| DailyUsage::empty(date));
-    change(&mut day);
-    writes.put(row_key, &day)
+    writes.update_decoded(row_key, || DailyUsage::empty(date), change)
 }
