@@ -176,3 +176,38 @@ fn a_row_written_then_removed_is_deleted_by_the_next_commit_and_only_once_writte
     writes.commit(3).unwrap();
     assert_eq!(get::<DailyUsage>(&tree, &key).unwrap(), Some(day(3)));
 }
+
+#[test]
+fn a_row_kept_decoded_by_a_read_is_still_stored_when_it_was_written() {
+    // Proves `read_decoded` keeps a written row dirty (the commit stores it) and a row only read
+    // clean (the commit leaves the tree alone: it is changed behind the cache to tell).
+    let (_dir, tree) = tree();
+    let mut rows = RowCache::new(16);
+    let (written, read) = (
+        id_key(Table::DailyUsage, Uuid::nil(), Uuid::from_u128(1)),
+        id_key(Table::DailyUsage, Uuid::nil(), Uuid::from_u128(2)),
+    );
+    tree.insert(&read, serde_json::to_vec(&day(5)).unwrap())
+        .unwrap();
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    writes.put(written.clone(), &day(1)).unwrap();
+    let orders = |row: Option<&DailyUsage>| row.map(|row| row.orders);
+    assert_eq!(writes.read_decoded(&written, orders).unwrap(), Some(1));
+    assert_eq!(writes.read_decoded(&read, orders).unwrap(), Some(5));
+    tree.insert(&read, serde_json::to_vec(&day(6)).unwrap())
+        .unwrap();
+    let updated = id_key(Table::DailyUsage, Uuid::nil(), Uuid::from_u128(3));
+    for _ in 0..2 {
+        writes
+            .update_decoded(updated.clone(), || day(0), |row| row.orders += 1)
+            .unwrap();
+    }
+    writes.commit(1).unwrap();
+    assert_eq!(get::<DailyUsage>(&tree, &written).unwrap(), Some(day(1)));
+    assert_eq!(get::<DailyUsage>(&tree, &updated).unwrap(), Some(day(2)));
+    assert_eq!(
+        get::<DailyUsage>(&tree, &read).unwrap(),
+        Some(day(6)),
+        "a row only read is not written back"
+    );
+}
