@@ -226,10 +226,30 @@ pub async fn fill_log(dir: &Path, batches: u64, events_per_batch: u64) {
     log.shutdown();
 }
 
+/// Opens the sled database at `path` once the process's previous handle on it has let go of its
+/// file lock: sled releases it from a background thread after the handle is dropped, so right
+/// after a shutdown the lock can still be held for a moment on a loaded machine.
+pub fn open_sled_when_released(path: &Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(error) if std::time::Instant::now() < deadline => {
+                eprintln!(
+                    "sled at {} not released yet ({error}); retrying",
+                    path.display()
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(error) => panic!("cannot open sled at {}: {error}", path.display()),
+        }
+    }
+}
+
 /// Flips one byte inside the `nth` (from 0) filler payload of the batch stored at key
 /// `batch_first_position`, writing through sled directly as an attacker or a bad disk would.
 pub fn flip_payload_byte(dir: &Path, batch_first_position: u64, nth: usize) {
-    let db = sled::open(dir.join("log")).expect("open sled");
+    let db = open_sled_when_released(&dir.join("log"));
     let tree = db.open_tree("log").expect("log tree");
     let key = batch_first_position.to_be_bytes();
     let mut value = tree.get(key).expect("get").expect("batch exists").to_vec();
