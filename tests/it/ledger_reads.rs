@@ -347,3 +347,69 @@ async fn a_storefront_reads_one_document_by_number_but_neither_lists_nor_bundles
         .expect(200);
     assert!(pdf.raw.starts_with("%PDF"), "not a PDF");
 }
+
+/// The entry numbers of a journal answer.
+fn entry_numbers(journal: &Value) -> Vec<u64> {
+    journal["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| entry["entry_number"].as_u64().expect("entry number"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_journal_read_page_by_page_is_the_journal_read_at_once() {
+    // Proves journal paging: pages of 2 entries, each cursor followed, give exactly the entries
+    // of the one-answer journal in the same order, the last page has no cursor, the one-answer
+    // journal has none either, and a forged cursor or a negative limit is refused as bad input.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let mut at = 0;
+    for (n, email) in ["ana@example.fr", "bob@example.fr", "cem@example.fr"]
+        .iter()
+        .enumerate()
+    {
+        let (order_id, _, paid_at) = paid_order(&shop, email, 10 + n as u32).await;
+        at = paid_at;
+        if n == 1 {
+            at = credited(&shop, &order_id, 2).await;
+        }
+    }
+    let (first, last) = current_month();
+    let period = format!("from={first}&to={last}&min_position={at}");
+    let accountant = shop.as_role("accountant");
+    let whole = accountant
+        .get(&shop.path(&format!("/ledger/journal?{period}")))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(whole["next_cursor"], Value::Null, "{whole}");
+    let expected = entry_numbers(&whole);
+    assert!(expected.len() >= 5, "{whole}");
+
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..=expected.len() {
+        let cursor = after
+            .as_ref()
+            .map_or(String::new(), |c| format!("&after={c}"));
+        let path = format!("/ledger/journal?{period}&limit=2{cursor}");
+        let page = accountant.get(&shop.path(&path)).await.expect(200).body;
+        let numbers = entry_numbers(&page);
+        assert!(numbers.len() <= 2, "{page}");
+        paged.extend(numbers);
+        match page["next_cursor"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, expected);
+
+    for bad in ["&after=not-a-cursor", "&limit=-1"] {
+        let path = format!("/ledger/journal?{period}{bad}");
+        let reply = accountant.get(&shop.path(&path)).await;
+        let status = reply.status.as_u16();
+        assert!(status == 400 || status == 422, "{bad}: {}", reply.raw);
+    }
+}

@@ -724,6 +724,8 @@ pub struct LedgerEntry {
 #[derive(ToSchema)]
 pub struct JournalPage {
     pub entries: Vec<LedgerEntry>,
+    /// With `limit` or `after`: pass it as `after` for the next page; `null` at the end.
+    pub next_cursor: Option<String>,
 }
 
 /// One posting of an account in the general ledger, with the account's balance so far.

@@ -11,6 +11,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use comptoir_domain::Environment;
 use comptoir_projections::ledger::PeriodBound;
 use comptoir_projections::render::{to_html, to_pdf, Printable};
+use comptoir_projections::PageRequest;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -154,12 +155,23 @@ impl Period {
     }
 }
 
+/// Cursor paging of the journal, for periods longer than one read allows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JournalPaging {
+    /// The `next_cursor` of the previous page.
+    pub after: Option<String>,
+    /// Entries per page (default 50, at most 200). Without `limit` and `after`, the whole
+    /// period comes in one answer, up to 20,000 entries (more is a 422: page it).
+    pub limit: Option<usize>,
+}
+
 /// The journal: every entry of the period in date order, each balanced.
 ///
 /// Days are those of the shop's time zone: each entry carries the local day it was booked on
 /// (`local_date`), fixed by the zone in force when it was posted.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/journal", tag = "ledger",
-    params(("shop_id" = Uuid, Path), Period),
+    params(("shop_id" = Uuid, Path), Period, JournalPaging),
     responses((status = 200, body = crate::dto::JournalPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn journal(
@@ -167,11 +179,24 @@ pub async fn journal(
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<Period>,
+    ApiQuery(paging): ApiQuery<JournalPaging>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
     prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let (from, until) = query.bounds()?;
-    let entries = state.projections.ledger_entries(shop_id, from, until)?;
-    let body = serde_json::json!({ "entries": json_of(&entries)? });
+    let (entries, next_cursor) = if paging.after.is_none() && paging.limit.is_none() {
+        let entries = state.projections.ledger_entries(shop_id, from, until)?;
+        (entries, None)
+    } else {
+        let request = PageRequest {
+            after: paging.after,
+            limit: paging.limit.unwrap_or(0),
+        };
+        let page = state
+            .projections
+            .ledger_entries_page(shop_id, from, until, &request)?;
+        (page.items, page.next_cursor)
+    };
+    let body = serde_json::json!({ "entries": json_of(&entries)?, "next_cursor": next_cursor });
     Ok(Answer::ok(body, state.projections.position()))
 }
 

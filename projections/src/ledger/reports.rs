@@ -10,8 +10,9 @@ use super::writes::{day_bytes, ledger_key, month_number, LedgerTable};
 use super::{AccountBalance, LedgerEntry};
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::limits::LEDGER_ENTRIES_PER_READ_MAX;
-use crate::store::decode_value;
+use crate::store::{decode_value, ListRange};
 use crate::Projections;
+use crate::{Page, PageRequest};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -227,6 +228,28 @@ impl Projections {
             Ok(())
         })?;
         Ok(entries)
+    }
+
+    /// One page of the entries in `[from, until)`, in date order: for periods too long to read
+    /// at once (`ledger_entries`). The cursor is the last entry's key (day, number), so a page
+    /// stays right while later entries are posted.
+    pub fn ledger_entries_page(
+        &self,
+        shop_id: Uuid,
+        from: PeriodBound,
+        until: PeriodBound,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<LedgerEntry>> {
+        let range = ListRange {
+            list_tag: LedgerTable::Entry as u8,
+            prefix: ledger_key(LedgerTable::Entry, shop_id, &[]),
+            lower: Some(day_bytes(from.first_day()).to_vec()),
+            upper: Some(day_bytes(until.day_after()).to_vec()),
+        };
+        // Instant bounds scan a day more on each side: only what lies in the period counts.
+        crate::store::page(&self.ledger(), &range, page, |entry: LedgerEntry| {
+            (from.admits_from(&entry) && until.admits_until(&entry)).then_some(entry)
+        })
     }
 
     /// Calls `visit` with each entry in `[from, until)`, in date order, holding one at a time.
