@@ -131,6 +131,7 @@ impl SampleShop {
             },
             payment_terms: "Payable à la commande".into(),
             time_zone: None,
+            fiscal_year_end: None,
         };
         SampleShop {
             shop_id,
