@@ -263,6 +263,12 @@ impl SampleShop {
         self
     }
 
+    /// The same shop closing its fiscal year on `end` (`MM-DD`) from its creation.
+    pub fn with_fiscal_year_end(mut self, end: &str) -> Self {
+        self.profile.fiscal_year_end = Some(end.to_string());
+        self
+    }
+
     /// The shop's time zone changed to `time_zone` at `at` (the shop as `open` created it, so
     /// call it once).
     pub fn change_time_zone(

@@ -79,7 +79,7 @@ impl FiscalYearEnd {
     }
 
     /// Whether this is the calendar year's 31 December.
-    pub fn is_default(self) -> bool {
-        self == Self::default()
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
     }
 }

@@ -302,7 +302,7 @@ impl ShopProfile {
             fiscal_year_end: self
                 .fiscal_year_end
                 .clone()
-                .filter(|text| !FiscalYearEnd::parse(text).is_ok_and(FiscalYearEnd::is_default)),
+                .filter(|text| !FiscalYearEnd::parse(text).is_ok_and(|end| end.is_default())),
         }
     }
 
