@@ -251,7 +251,8 @@ pub struct ShopProfile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     /// The day the fiscal year closes, `MM-DD`; `None` (every shop created before closing days
-    /// existed, whose bytes have no such field) means 31 December. `ShopProfileUpdated` replaces it.
+    /// existed, whose bytes have no such field) means 31 December. `ShopProfileUpdated`
+    /// replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fiscal_year_end: Option<String>,
 }
@@ -334,7 +335,8 @@ pub struct ProfileUpdate {
     pub document_patterns: DocumentPatterns,
     pub payment_terms: String,
     /// `MM-DD`; `None` is 31 December. Came later: absent from the bytes when unset, so every
-    /// `ShopProfileUpdated` stored before it keeps its encoding and reads back as the calendar year.
+    /// `ShopProfileUpdated` stored before it keeps its encoding and reads back as the calendar
+    /// year.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fiscal_year_end: Option<String>,
 }
