@@ -2,6 +2,8 @@
 //! the FEC of the fiscal year closing in the year asked for, named by its closing day; a closing
 //! day that is not a day of every year is a 422 that appends nothing.
 
+use std::path::Path;
+
 use serde_json::{json, Value};
 
 use crate::api::{
@@ -9,6 +11,7 @@ use crate::api::{
     PhotoShop,
 };
 use crate::reports::{assert_fec_checks, fec_file};
+use crate::shop_profile::invoice_number;
 use crate::support::{spawn_app, spawn_app_with_test_clock};
 use crate::time_zones::{pay, set_clock};
 
@@ -26,16 +29,7 @@ async fn order_paid_at(
     let (order_id, total) = place(&storefront, shop, &home_order(shop, email, lines)).await;
     set_clock(owner, paid_at).await;
     let position = pay(shop, &order_id, &total).await;
-    let order = shop
-        .manager
-        .get(&shop.path(&format!("/orders/{order_id}?min_position={position}")))
-        .await
-        .expect(200);
-    let number = order.body["invoice_number"]
-        .as_str()
-        .expect("paid orders are invoiced")
-        .to_string();
-    (number, position)
+    (invoice_number(shop, &order_id, position).await, position)
 }
 
 /// The FEC's lines (header left out), as their cells.
@@ -75,27 +69,56 @@ async fn the_fec_of_a_year_is_the_fiscal_year_closing_in_it() {
     let july_times = ("2026-06-30T22:20:00Z", "2026-06-30T22:30:00Z");
     let (july, position) = order_paid_at(&owner, &shop, "juillet@example.fr", july_times).await;
 
-    let (name_2026, fec_2026) = fec_file(&shop, 2026, position).await;
-    assert_eq!(name_2026, format!("{}FEC20260630.txt", siren()));
-    let rows_2026 = fec_rows(&fec_2026);
-    assert!(rows_2026.iter().any(|cells| cells[8] == june), "{fec_2026}");
-    assert!(!fec_2026.contains(&july), "{fec_2026}");
-    assert!(
-        rows_2026.iter().all(|cells| cells[3] == "20260630"),
-        "{fec_2026}"
-    );
-    assert_fec_checks(dir.path(), &name_2026, &fec_2026);
+    let dir = dir.path();
+    let expected = FecOfYear {
+        year: 2026,
+        closing_day: "20260630",
+        entry_day: "20260630",
+    };
+    expected
+        .assert_holds(dir, &shop, position, &june, &july)
+        .await;
+    let expected = FecOfYear {
+        year: 2027,
+        closing_day: "20270630",
+        entry_day: "20260701",
+    };
+    expected
+        .assert_holds(dir, &shop, position, &july, &june)
+        .await;
+}
 
-    let (name_2027, fec_2027) = fec_file(&shop, 2027, position).await;
-    assert_eq!(name_2027, format!("{}FEC20270630.txt", siren()));
-    let rows_2027 = fec_rows(&fec_2027);
-    assert!(rows_2027.iter().any(|cells| cells[8] == july), "{fec_2027}");
-    assert!(!fec_2027.contains(&june), "{fec_2027}");
-    assert!(
-        rows_2027.iter().all(|cells| cells[3] == "20260701"),
-        "{fec_2027}"
-    );
-    assert_fec_checks(dir.path(), &name_2027, &fec_2027);
+/// What the FEC of a fiscal year is expected to be.
+struct FecOfYear {
+    year: i32,
+    /// `AAAAMMJJ` of the file name.
+    closing_day: &'static str,
+    /// `EcritureDate` of every line.
+    entry_day: &'static str,
+}
+
+impl FecOfYear {
+    /// Downloads the FEC of `self.year` once `position` is projected and checks its name, that it
+    /// holds the invoice `own` and not `other`, its lines' dates, and the shared checker.
+    async fn assert_holds(
+        &self,
+        dir: &Path,
+        shop: &PhotoShop,
+        position: u64,
+        own: &str,
+        other: &str,
+    ) {
+        let (name, content) = fec_file(shop, self.year, position).await;
+        assert_eq!(name, format!("{}FEC{}.txt", siren(), self.closing_day));
+        let rows = fec_rows(&content);
+        assert!(rows.iter().any(|cells| cells[8] == own), "{content}");
+        assert!(!content.contains(other), "{content}");
+        assert!(
+            rows.iter().all(|cells| cells[3] == self.entry_day),
+            "{content}"
+        );
+        assert_fec_checks(dir, &name, &content);
+    }
 }
 
 /// The shop as read, with its `ETag`, turned into the body of an update closing on `end`.
