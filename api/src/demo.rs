@@ -247,6 +247,7 @@ fn shop_profile(fixture: &Fixture, shop_id: Uuid) -> ShopProfile {
         },
         payment_terms: "Payable à la commande".into(),
         time_zone: None,
+        fiscal_year_end: None,
     }
 }
 

@@ -73,6 +73,7 @@ pub fn shop_profile() -> ShopProfile {
         },
         payment_terms: "Payable à la commande".into(),
         time_zone: None,
+        fiscal_year_end: None,
     }
 }
 

@@ -109,6 +109,7 @@ fn profile() -> ShopProfile {
         },
         payment_terms: "Payable à la commande".into(),
         time_zone: None,
+        fiscal_year_end: None,
     }
 }
 
@@ -340,6 +341,16 @@ fn scenario() -> Samples {
         "time_zone",
         Shop::default(),
         ShopCommand::Create(Box::new(zoned)),
+    );
+    // A shop closing its fiscal year on 30 June, kept apart like the one above.
+    let closing_in_june = ShopProfile {
+        fiscal_year_end: Some("06-30".into()),
+        ..self::profile()
+    };
+    samples.run_variant(
+        "fiscal_year_end",
+        Shop::default(),
+        ShopCommand::Create(Box::new(closing_in_june)),
     );
     let move_zone = ShopCommand::SetTimeZone {
         time_zone: "America/Martinique".into(),
@@ -1176,6 +1187,7 @@ fn every_event_type_has_a_golden_file() {
         "document-series.InvoiceIssued+coupon.json",
         "order.OrderCredited+coupon.json",
         "order.OrderPlaced+coupon.json",
+        "shop.ShopCreated+fiscal_year_end.json",
         "shop.ShopCreated+legal_mentions.json",
         "shop.ShopCreated+patterns.json",
         "shop.ShopCreated+time_zone.json",

@@ -131,6 +131,7 @@ impl SampleShop {
             },
             payment_terms: "Payable à la commande".into(),
             time_zone: None,
+            fiscal_year_end: None,
         };
         SampleShop {
             shop_id,
@@ -259,6 +260,12 @@ impl SampleShop {
     /// The same shop counting its days in `time_zone` (an IANA name) from its creation.
     pub fn with_time_zone(mut self, time_zone: &str) -> Self {
         self.profile.time_zone = Some(time_zone.to_string());
+        self
+    }
+
+    /// The same shop closing its fiscal year on `end` (`MM-DD`) from its creation.
+    pub fn with_fiscal_year_end(mut self, end: &str) -> Self {
+        self.profile.fiscal_year_end = Some(end.to_string());
         self
     }
 

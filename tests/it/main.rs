@@ -7,6 +7,7 @@ mod commerce;
 mod conditional_updates;
 mod coupons;
 mod customer_space;
+mod fiscal_year;
 mod ledger_reads;
 mod legal_mentions;
 mod message_notifications;

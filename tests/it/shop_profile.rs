@@ -19,16 +19,20 @@ async fn invoiced_order(shop: &PhotoShop, email: &str) -> (String, u64) {
     let storefront = shop.as_role("storefront");
     let (order_id, total) = place(&storefront, shop, &home_order(shop, email, lines)).await;
     let position = pay(shop, &order_id, &total).await;
+    (invoice_number(shop, &order_id, position).await, position)
+}
+
+/// The invoice number of a paid order, read once the payment at `position` is projected.
+pub(crate) async fn invoice_number(shop: &PhotoShop, order_id: &str, position: u64) -> String {
     let order = shop
         .manager
         .get(&shop.path(&format!("/orders/{order_id}?min_position={position}")))
         .await
         .expect(200);
-    let number = order.body["invoice_number"]
+    order.body["invoice_number"]
         .as_str()
         .expect("paid orders are invoiced")
-        .to_string();
-    (number, position)
+        .to_string()
 }
 
 /// The invoice as JSON and as printable HTML.

@@ -277,12 +277,18 @@ pub async fn general_ledger(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FiscalYear {
-    /// The calendar fiscal year, e.g. 2025: 1 January to 31 December in the shop's time zone.
+    /// The fiscal year closing in this year, e.g. 2026: from the day after the shop's closing
+    /// day (`fiscal_year_end`, 31 December by default) of the year before to its closing day of
+    /// this year, in local days of the shop's time zone. A shop closing on 30 June exports 2026
+    /// as 1 July 2025 – 30 June 2026. The closing day in force now cuts every year: after a
+    /// change of closing day, the first fiscal year under it (longer or shorter than twelve
+    /// months) is not exported as one file.
     pub year: i32,
     pub min_position: Option<u64>,
 }
 
-/// The FEC (Fichier des Écritures Comptables) of a fiscal year, as `{SIREN}FEC{AAAAMMJJ}.txt`.
+/// The FEC (Fichier des Écritures Comptables) of a fiscal year, as `{SIREN}FEC{AAAAMMJJ}.txt`
+/// where `AAAAMMJJ` is the fiscal year's closing day.
 ///
 /// Entries belong to the fiscal year of the day they were booked on in the shop's time zone,
 /// and `EcritureDate`, `PieceDate` and `ValidDate` are that local day.

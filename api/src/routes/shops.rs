@@ -165,6 +165,13 @@ pub struct ShopDto {
     #[serde(default)]
     #[schema(example = "Europe/Paris")]
     pub time_zone: Option<String>,
+    /// The day the fiscal year closes, `MM-DD` (a day of every year: `02-29` is refused with
+    /// 422); `12-31`, the calendar year, when omitted. The FEC of `year` is the fiscal year
+    /// closing in that year. An update replaces it like the rest of the profile (omitted means
+    /// `12-31`), and later exports use the closing day in force.
+    #[serde(default)]
+    #[schema(example = "06-30")]
+    pub fiscal_year_end: Option<String>,
 }
 
 impl ShopDto {
@@ -188,6 +195,7 @@ impl ShopDto {
                 self.time_zone
                     .unwrap_or_else(|| calendar::DEFAULT_TIME_ZONE.to_string()),
             ),
+            fiscal_year_end: self.fiscal_year_end,
         }
     }
 }
@@ -202,6 +210,8 @@ pub struct ShopResponse {
 impl From<ShopProfile> for ShopResponse {
     fn from(p: ShopProfile) -> Self {
         let time_zone = Some(p.zone().name().to_string());
+        // The closing day in force, default included, as the zone above.
+        let fiscal_year_end = Some(p.fiscal_year_end().text());
         let organisation = OrganisationDto::from(p.organisation);
         // The patterns in force, defaults included, so a client sees every series' numbering.
         let document_patterns = DocumentPatternsDto {
@@ -221,6 +231,7 @@ impl From<ShopProfile> for ShopResponse {
                 document_patterns,
                 payment_terms: p.payment_terms,
                 time_zone,
+                fiscal_year_end,
             },
         }
     }
@@ -287,10 +298,10 @@ pub async fn get_shop(
     Ok(answer)
 }
 
-/// Replaces the shop's name, legal identity and address, currency, tax mode, number patterns and
-/// payment terms (the body of its creation; the zone has its own route, so `time_zone`, if sent,
-/// must be the one in force; omitted quote and purchase-order patterns mean their defaults, as at
-/// creation). Documents already issued keep the identity they were issued with;
+/// Replaces the shop's name, legal identity and address, currency, tax mode, number patterns,
+/// payment terms and fiscal year end (the body of its creation; the zone has its own route, so
+/// `time_zone`, if sent, must be the one in force; omitted quote and purchase-order patterns and
+/// an omitted fiscal year end mean their defaults, as at creation). Documents already issued keep the identity they were issued with;
 /// the ones issued from now on carry the new one. The currency cannot change once an invoice
 /// exists, and a series' pattern can only change to one that cannot print a number any pattern
 /// of the shop's series, earlier or current, could print (numbering continues from the series'

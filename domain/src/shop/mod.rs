@@ -3,12 +3,14 @@
 //! One stream per shop (`shop-{shop_id}`). API key secrets never enter the domain: the caller
 //! hashes the secret and passes the hash, which the key table is looked up by.
 
+mod fiscal_year;
 mod ledger_mapping;
 mod pattern;
 mod roles;
 #[cfg(test)]
 mod tests;
 
+pub use fiscal_year::{FiscalYearEnd, FISCAL_YEAR_END_FIELD};
 pub use ledger_mapping::{
     validate_account_number, LedgerMapping, ACCOUNT_DIGITS_MAX, ACCOUNT_DIGITS_MIN,
     MAPPED_CATEGORIES_MAX, MAPPED_VAT_RATES, MAPPED_VAT_RATES_MAX,
@@ -248,6 +250,11 @@ pub struct ShopProfile {
     /// `TimeZoneChanged` replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// The day the fiscal year closes, `MM-DD`; `None` (every shop created before closing days
+    /// existed, whose bytes have no such field) means 31 December. `ShopProfileUpdated`
+    /// replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fiscal_year_end: Option<String>,
 }
 
 impl ShopProfile {
@@ -260,7 +267,15 @@ impl ShopProfile {
         if let Some(name) = &self.time_zone {
             calendar::parse_time_zone(name)?;
         }
+        if let Some(text) = &self.fiscal_year_end {
+            FiscalYearEnd::parse(text)?;
+        }
         Ok(())
+    }
+
+    /// The day the shop's fiscal years close on.
+    pub fn fiscal_year_end(&self) -> FiscalYearEnd {
+        FiscalYearEnd::or_default(self.fiscal_year_end.as_deref())
     }
 
     /// The zone the shop's calendar days are counted in.
@@ -283,6 +298,12 @@ impl ShopProfile {
                 ..patterns.clone()
             },
             payment_terms: self.payment_terms.clone(),
+            // 31 December stated is the default left unsaid, so a shop that never chose a
+            // closing day keeps its `ETag` and a form saved with "12-31" changes nothing.
+            fiscal_year_end: self
+                .fiscal_year_end
+                .clone()
+                .filter(|text| !FiscalYearEnd::parse(text).is_ok_and(|end| end.is_default())),
         }
     }
 
@@ -297,13 +318,14 @@ impl ShopProfile {
             document_patterns: update.document_patterns.clone(),
             payment_terms: update.payment_terms.clone(),
             time_zone: self.time_zone.clone(),
+            fiscal_year_end: update.fiscal_year_end.clone(),
         }
     }
 }
 
 /// Everything of a shop's profile a manager may replace: the seller's legal identity and
-/// contact, currency, tax mode, number patterns and payment terms. The id never changes and the
-/// zone has its own command (`SetTimeZone`).
+/// contact, currency, tax mode, number patterns, payment terms and fiscal year end. The id never
+/// changes and the zone has its own command (`SetTimeZone`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileUpdate {
     pub name: String,
@@ -312,6 +334,11 @@ pub struct ProfileUpdate {
     pub prices_include_tax: bool,
     pub document_patterns: DocumentPatterns,
     pub payment_terms: String,
+    /// `MM-DD`; `None` is 31 December. Came later: absent from the bytes when unset, so every
+    /// `ShopProfileUpdated` stored before it keeps its encoding and reads back as the calendar
+    /// year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fiscal_year_end: Option<String>,
 }
 
 /// An API key as the shop knows it; the secret itself is never stored.

@@ -585,3 +585,97 @@ fn pattern_changes_are_bounded() {
         .when(update_profile(one_more, false))
         .then_err_code("limit-exceeded");
 }
+
+#[test]
+fn a_shop_without_a_closing_day_closes_on_31_december() {
+    // Proves the default fiscal year is the calendar year, for shops whose events name none.
+    let profile = shop_profile();
+    assert_eq!(profile.fiscal_year_end, None);
+    let end = profile.fiscal_year_end();
+    assert!(end.is_default());
+    assert_eq!(end.text(), "12-31");
+    assert_eq!(
+        end.closing_date(2026),
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 31)
+    );
+}
+
+#[test]
+fn a_shop_is_created_with_a_closing_day_of_every_year_only() {
+    // Proves the closing day given at creation is recorded, and a day that is not one of every
+    // year (29 February, 31 June, month 13, a badly written one) refuses the creation.
+    let mut profile = shop_profile();
+    profile.fiscal_year_end = Some("06-30".into());
+    let shop = given::<Shop>([])
+        .when(ShopCommand::Create(Box::new(profile.clone())))
+        .then([ShopEvent::ShopCreated {
+            profile: Box::new(profile),
+            created_at: test_now(),
+        }]);
+    let end = shop.profile.expect("created").fiscal_year_end();
+    assert_eq!(end.text(), "06-30");
+    assert_eq!(
+        end.closing_date(2027),
+        chrono::NaiveDate::from_ymd_opt(2027, 6, 30)
+    );
+    for bad in [
+        "02-29", "06-31", "13-01", "00-10", "6-30", "06/30", "0630", "06-3a", "é6-30",
+    ] {
+        let mut profile = shop_profile();
+        profile.fiscal_year_end = Some(bad.into());
+        given::<Shop>([])
+            .when(ShopCommand::Create(Box::new(profile)))
+            .then_err(|e| {
+                matches!(e, DomainError::Validation { field, .. } if field == "fiscal_year_end")
+            });
+    }
+}
+
+#[test]
+fn the_refusal_of_29_february_says_why() {
+    // Proves the message of a 29 February closing day names the reason and the alternative.
+    let Err(DomainError::Validation { message, .. }) = FiscalYearEnd::parse("02-29") else {
+        panic!("29 February must be refused");
+    };
+    assert!(message.contains("02-28"), "{message}");
+    assert_eq!(
+        FiscalYearEnd::parse("02-28").ok().map(FiscalYearEnd::text),
+        Some("02-28".into())
+    );
+}
+
+#[test]
+fn a_manager_changes_the_closing_day_with_the_profile() {
+    // Proves the closing day is part of the profile update: recorded once, in force after,
+    // validated, and 31 December stated is the default (no change, no event).
+    let june = update_of(|u| u.fiscal_year_end = Some("06-30".into()));
+    let shop = given::<Shop>([created()])
+        .when(update_profile(june.clone(), true))
+        .then([profile_updated(june.clone())]);
+    let profile = shop.profile.expect("shop");
+    assert_eq!(profile.fiscal_year_end().text(), "06-30");
+    assert_eq!(profile.editable(), june);
+    given::<Shop>([created(), profile_updated(june.clone())])
+        .when(update_profile(june.clone(), false))
+        .then([]);
+    given::<Shop>([created()])
+        .when(update_profile(
+            update_of(|u| u.fiscal_year_end = Some("12-31".into())),
+            false,
+        ))
+        .then([]);
+    // Back to the calendar year: an update without a closing day states the default.
+    let calendar = update_of(|u| u.fiscal_year_end = None);
+    let shop = given::<Shop>([created(), profile_updated(june)])
+        .when(update_profile(calendar.clone(), false))
+        .then([profile_updated(calendar)]);
+    assert!(shop.profile.expect("shop").fiscal_year_end().is_default());
+    given::<Shop>([created()])
+        .when(update_profile(
+            update_of(|u| u.fiscal_year_end = Some("02-29".into())),
+            false,
+        ))
+        .then_err(
+            |e| matches!(e, DomainError::Validation { field, .. } if field == "fiscal_year_end"),
+        );
+}

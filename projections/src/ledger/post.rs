@@ -26,7 +26,7 @@ use comptoir_domain::order::{
     DocumentAllowance, DocumentLine, LineKind, OrderCustomer, OrderEvent, PaymentRecord,
 };
 use comptoir_domain::pricing::Totals;
-use comptoir_domain::shop::{ProfileUpdate, ShopEvent};
+use comptoir_domain::shop::{FiscalYearEnd, ProfileUpdate, ShopEvent};
 use comptoir_eventlog::RecordedEvent;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,10 @@ pub(crate) struct LedgerShop {
     pub siren: String,
     pub currency: String,
     pub mapping: AccountMapping,
+    /// The closing day in force now (the FEC of a year is cut by it); absent from rows written
+    /// before closing days existed, which read back as 31 December.
+    #[serde(default, skip_serializing_if = "FiscalYearEnd::is_default")]
+    pub fiscal_year_end: FiscalYearEnd,
 }
 
 /// The customer of an order, as its auxiliary account.
@@ -156,6 +160,7 @@ pub(crate) fn post_event(
                 siren: profile.organisation.siren.clone(),
                 currency: profile.currency.clone(),
                 mapping: AccountMapping::default(),
+                fiscal_year_end: profile.fiscal_year_end(),
             };
             writes.put(ledger_key(LedgerTable::Shop, profile.shop_id, &[]), &shop)?;
             // The resolved name, so the row says which zone the days are counted in even for a
@@ -219,7 +224,8 @@ fn change_mapping(
 }
 
 /// The company the books are kept for, as the shop states it from now on (the FEC export's
-/// file name and header use it); entries already posted are not touched.
+/// file name and header use it, and its closing day cuts the exported fiscal years); entries
+/// already posted are not touched.
 fn change_identity(
     writes: &mut LedgerWrites,
     shop_id: Uuid,
@@ -233,6 +239,7 @@ fn change_identity(
     shop.name = update.organisation.name.clone();
     shop.siren = update.organisation.siren.clone();
     shop.currency = update.currency.clone();
+    shop.fiscal_year_end = FiscalYearEnd::or_default(update.fiscal_year_end.as_deref());
     writes.put(key, &shop)
 }
 

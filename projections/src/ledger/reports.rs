@@ -14,6 +14,7 @@ use crate::store::{decode_value, ListRange};
 use crate::Projections;
 use crate::{Page, PageRequest};
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use comptoir_domain::shop::FiscalYearEnd;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -420,17 +421,17 @@ impl Projections {
         else {
             return Ok(None);
         };
-        let (Some(first_day), Some(closing), Some(next_year)) = (
-            NaiveDate::from_ymd_opt(year, 1, 1),
-            NaiveDate::from_ymd_opt(year, 12, 31),
-            year.checked_add(1)
-                .and_then(|next| NaiveDate::from_ymd_opt(next, 1, 1)),
-        ) else {
+        let days = fiscal_year_days(shop.fiscal_year_end, year)
+            .and_then(|(first_day, closing)| Some((first_day, closing, closing.succ_opt()?)));
+        let Some((first_day, closing, day_after_closing)) = days else {
             return Err(ProjectionError::InvalidQuery {
                 reason: format!("no fiscal year {year}"),
             });
         };
-        let (from, until) = (PeriodBound::Day(first_day), PeriodBound::Day(next_year));
+        let (from, until) = (
+            PeriodBound::Day(first_day),
+            PeriodBound::Day(day_after_closing),
+        );
         let mut content = FEC_COLUMNS.join("\t");
         content.push('\n');
         let mut lines = 0;
@@ -469,6 +470,21 @@ impl Projections {
             lines,
         }))
     }
+}
+
+/// The first and last local days of the fiscal year closing in `year` under `end`: from the day
+/// after the closing day of `year - 1` to the closing day of `year`, both under `end`.
+///
+/// The export uses the closing day in force now, and the ledger keeps no history of closing
+/// days: after a change every year is cut by the new one, earlier years included. So a shop
+/// moving from 31 December to 30 June exports 2026 as 1 July 2025 – 30 June 2026, although its
+/// 2025 export made before the change ran to 31 December 2025: the first fiscal year after a
+/// change, longer or shorter than twelve months, is not exported as one file, and the exports
+/// made before the change stay as they were downloaded. A 12-month cut keeps each export
+/// gap- and overlap-free with its neighbours under one rule. `None` beyond chrono's dates.
+pub fn fiscal_year_days(end: FiscalYearEnd, year: i32) -> Option<(NaiveDate, NaiveDate)> {
+    let previous_closing = end.closing_date(year.checked_sub(1)?)?;
+    Some((previous_closing.succ_opt()?, end.closing_date(year)?))
 }
 
 /// A YYYYMM month whose month part is 1..=12.

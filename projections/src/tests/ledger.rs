@@ -727,3 +727,94 @@ async fn the_general_ledger_of_a_month_is_its_trial_balance_account_by_account()
         .collect();
     assert_eq!(customers.accounts, expected);
 }
+
+/// A Paris sample shop closing its fiscal year on 30 June, whose first order is paid (invoice
+/// and card payment) at 2026-06-30T21:42:00Z, 23:42 on 30 June in Paris, and its second at
+/// 2026-06-30T22:19:00Z, 00:19 on 1 July in Paris (order n: `start` + 37 (n + 1) + 5 minutes).
+fn june_closing_shop() -> SampleShop {
+    SampleShop::new(1, utc("2026-06-30T21:00:00Z")).with_fiscal_year_end("06-30")
+}
+
+// Proves a shop closing on 30 June exports the fiscal year closing in 2026 from 1 July 2025 to
+// 30 June 2026 and the one closing in 2027 from 1 July 2026: entries booked on 30 June and on
+// 1 July (Paris days) land in different files, each named by its closing day.
+#[tokio::test]
+async fn entries_on_30_june_and_1_july_are_in_different_fiscal_years() {
+    let harness = Harness::new();
+    let mut shop = june_closing_shop();
+    append(&harness, vec![shop.open().expect("shop opens")]).await;
+    append(&harness, vec![shop.order(0).expect("order")]).await;
+    append(&harness, vec![shop.order(1).expect("order")]).await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+
+    let june = entries_on(&harness, shop.shop_id, day(2026, 6, 30), day(2026, 7, 1));
+    let july = entries_on(&harness, shop.shop_id, day(2026, 7, 1), day(2026, 7, 2));
+    assert_eq!((june.len(), july.len()), (2, 2), "{june:?} {july:?}");
+    let pieces = |entries: &[crate::ledger::LedgerEntry]| -> Vec<String> {
+        entries.iter().map(|e| e.piece_ref.clone()).collect()
+    };
+    let p = &harness.projections;
+    let closing_2026 = p.fec_export(shop.shop_id, 2026).expect("export");
+    let closing_2026 = closing_2026.expect("known shop");
+    assert_eq!(
+        closing_2026.file_name,
+        format!("{SAMPLE_SIREN}FEC20260630.txt")
+    );
+    let closing_2027 = p.fec_export(shop.shop_id, 2027).expect("export");
+    let closing_2027 = closing_2027.expect("known shop");
+    assert_eq!(
+        closing_2027.file_name,
+        format!("{SAMPLE_SIREN}FEC20270630.txt")
+    );
+
+    let lines_2026 = fec_lines(&harness, shop.shop_id, 2026);
+    let lines_2027 = fec_lines(&harness, shop.shop_id, 2027);
+    let postings = |entries: &[crate::ledger::LedgerEntry]| -> usize {
+        entries.iter().map(|e| e.postings.len()).sum()
+    };
+    assert_eq!(lines_2026.len(), postings(&june));
+    assert_eq!(lines_2027.len(), postings(&july));
+    assert!(lines_2026.iter().all(|cells| cells[3] == "20260630"));
+    assert!(lines_2027.iter().all(|cells| cells[3] == "20260701"));
+    let fec_pieces = |lines: &[Vec<String>]| -> Vec<String> {
+        let mut refs: Vec<String> = lines.iter().map(|cells| cells[8].clone()).collect();
+        refs.dedup();
+        refs
+    };
+    let (mut june_refs, mut july_refs) = (pieces(&june), pieces(&july));
+    june_refs.dedup();
+    july_refs.dedup();
+    assert_eq!(fec_pieces(&lines_2026), june_refs);
+    assert_eq!(fec_pieces(&lines_2027), july_refs);
+    // Neither file has anything of the other; the fiscal year closing in 2028 is empty.
+    assert!(fec_lines(&harness, shop.shop_id, 2028).is_empty());
+}
+
+// Proves the fiscal year's days: the calendar year by default, 1 July – 30 June for a 30 June
+// closing, 1 March – 28 February for a 28 February closing whatever the leap years, and no
+// fiscal year beyond chrono's dates.
+#[test]
+fn fiscal_years_run_from_the_day_after_the_previous_closing_day() {
+    use crate::ledger::fiscal_year_days;
+    use comptoir_domain::shop::FiscalYearEnd;
+    let end = |text: &str| FiscalYearEnd::parse(text).expect("closing day");
+    assert_eq!(
+        fiscal_year_days(FiscalYearEnd::default(), 2026),
+        Some((day(2026, 1, 1), day(2026, 12, 31)))
+    );
+    assert_eq!(
+        fiscal_year_days(end("06-30"), 2026),
+        Some((day(2025, 7, 1), day(2026, 6, 30)))
+    );
+    assert_eq!(
+        fiscal_year_days(end("02-28"), 2028),
+        Some((day(2027, 3, 1), day(2028, 2, 28)))
+    );
+    assert_eq!(
+        fiscal_year_days(end("02-28"), 2029),
+        Some((day(2028, 2, 29), day(2029, 2, 28)))
+    );
+    assert_eq!(fiscal_year_days(end("06-30"), i32::MAX), None);
+    assert_eq!(fiscal_year_days(end("06-30"), i32::MIN), None);
+}
