@@ -24,40 +24,49 @@ use crate::server::AppState;
 /// The decisions' clock.
 #[derive(Debug, Default)]
 pub struct Clock {
-    /// `Some` only under `--test-clock`: milliseconds added to the system time.
-    offset_ms: Option<AtomicI64>,
+    /// `Some` only under `--test-clock`: nanoseconds added to the system time. Nanoseconds, the
+    /// system clock's own precision, so that the clock never reads before an instant it was just
+    /// set to (a truncated offset read up to a millisecond early).
+    offset_ns: Option<AtomicI64>,
 }
 
 impl Clock {
     /// A clock tests may move; see the module doc.
     pub fn test() -> Self {
         Clock {
-            offset_ms: Some(AtomicI64::new(0)),
+            offset_ns: Some(AtomicI64::new(0)),
         }
     }
 
     pub fn is_test(&self) -> bool {
-        self.offset_ms.is_some()
+        self.offset_ns.is_some()
     }
 
     /// Moves a test clock so that it reads `now` at this instant; a system clock refuses.
     fn set(&self, now: DateTime<Utc>) -> Result<(), ApiError> {
         let offset = self
-            .offset_ms
+            .offset_ns
             .as_ref()
             .ok_or_else(|| ApiError::not_found("test clock"))?;
-        offset.store((now - Utc::now()).num_milliseconds(), Ordering::SeqCst);
+        let offset_ns =
+            (now - Utc::now())
+                .num_nanoseconds()
+                .ok_or_else(|| ApiError::InvalidRequest {
+                    detail: "now: the test clock moves at most 292 years from the system time"
+                        .into(),
+                })?;
+        offset.store(offset_ns, Ordering::SeqCst);
         Ok(())
     }
 }
 
 impl Environment for Clock {
     fn now(&self) -> DateTime<Utc> {
-        let offset_ms = self
-            .offset_ms
+        let offset_ns = self
+            .offset_ns
             .as_ref()
             .map_or(0, |offset| offset.load(Ordering::SeqCst));
-        Utc::now() + Duration::milliseconds(offset_ms)
+        Utc::now() + Duration::nanoseconds(offset_ns)
     }
 
     fn new_id(&self) -> Uuid {
@@ -110,5 +119,31 @@ pub fn owner_only(caller: &Caller) -> Result<(), ApiError> {
         Err(ApiError::Forbidden {
             detail: "only the platform operator (an owner token) may do this".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_test_clock_never_reads_before_the_instant_it_was_set_to() {
+        // Proves the offset keeps the system clock's precision: set to instants with sub-
+        // millisecond parts, in the future and in the past, the clock reads them or later,
+        // and within a second of them.
+        let clock = Clock::test();
+        for n in 0..2_000i64 {
+            let shift = Duration::days(if n % 2 == 0 { 35 } else { -400 });
+            let instant = Utc::now() + shift + Duration::nanoseconds(n * 999_937);
+            clock.set(instant).expect("a test clock moves");
+            let read = clock.now();
+            assert!(read >= instant, "{read} before {instant}");
+            assert!(read - instant < Duration::seconds(1), "{read} vs {instant}");
+        }
+    }
+
+    #[test]
+    fn the_system_clock_cannot_be_moved() {
+        assert!(Clock::default().set(Utc::now()).is_err());
     }
 }
