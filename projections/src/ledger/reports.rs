@@ -410,9 +410,9 @@ impl Projections {
         })
     }
 
-    /// The FEC of the calendar fiscal year `year` (1 January to 31 December of the shop's
-    /// calendar): one line per posting, tab-separated, UTF-8, dated with the entries' local
-    /// days. `None` when the shop is unknown to the ledger.
+    /// The FEC of the fiscal year closing in `year` (`fiscal_year_days`: 1 January to 31
+    /// December unless the shop closes on another day): one line per posting, tab-separated,
+    /// UTF-8, dated with the entries' local days. `None` when the shop is unknown to the ledger.
     pub fn fec_export(&self, shop_id: Uuid, year: i32) -> ProjectionResult<Option<FecExport>> {
         let Some(shop) = crate::store::get::<LedgerShop>(
             &self.ledger(),
