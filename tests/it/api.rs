@@ -382,3 +382,39 @@ pub async fn all_numbers(api: &Api, path: &str, min_position: u64) -> Vec<String
         }
     }
 }
+
+/// Moves the server's test clock (`serve --test-clock`) so that it reads `now` (RFC 3339).
+pub async fn set_clock(owner: &Api, now: &str) {
+    owner
+        .send(
+            Method::PUT,
+            "/v1/test-clock",
+            Some(&json!({"now": now})),
+            None,
+        )
+        .await
+        .expect(200);
+}
+
+/// An amount as the API writes it ("4.40", "12", "-0.5") in cents, so tests compute exactly;
+/// more than two decimals fails the test.
+pub fn cents(amount: &str) -> i64 {
+    let (sign, digits) = match amount.strip_prefix('-') {
+        Some(digits) => (-1, digits),
+        None => (1, amount),
+    };
+    let (units, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    assert!(fraction.len() <= 2, "not a cent amount: {amount}");
+    let units: i64 = units.parse().expect("units");
+    let fraction: i64 = format!("{fraction:0<2}").parse().expect("cents");
+    sign * (units * 100 + fraction)
+}
+
+/// `cents` of a JSON amount, which must be a decimal string.
+pub fn value_cents(amount: &Value) -> i64 {
+    cents(
+        amount
+            .as_str()
+            .unwrap_or_else(|| panic!("not a decimal string: {amount}")),
+    )
+}

@@ -6,21 +6,9 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::api::{home_order, photo_shop, place, Api, PhotoShop, Reply};
+use crate::api::{home_order, photo_shop, place, set_clock, Api, PhotoShop, Reply};
 use crate::openapi::{conforms, served_document};
 use crate::support::{spawn_app_with_test_clock, TestApp};
-
-async fn set_clock(owner: &Api, now: &str) {
-    owner
-        .send(
-            Method::PUT,
-            "/v1/test-clock",
-            Some(&json!({"now": now})),
-            None,
-        )
-        .await
-        .expect(200);
-}
 
 /// An amount as the API writes it ("4.40", "-12", "5.5") in hundredths, so sums are exact.
 fn cents(amount: &Value) -> i64 {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures::future::join_all;
 use serde_json::{json, Value};
 
-use crate::api::{all_numbers, home_order, photo_shop, place, seq_of, Api, PhotoShop};
+use crate::api::{all_numbers, cents, home_order, photo_shop, place, seq_of, Api, PhotoShop};
 use crate::support::{spawn_app, spawn_app_in};
 
 /// Concurrent clients of the numbering test.
@@ -22,19 +22,6 @@ async fn pay(api: &Api, shop: &PhotoShop, order_id: &str, method: &str, amount: 
 
 fn position(body: &Value) -> u64 {
     body["position"].as_u64().expect("position")
-}
-
-/// An amount as the API writes it ("4.40", "12", "-0.5") in cents, so tests compute exactly.
-fn cents(amount: &str) -> i64 {
-    let (sign, digits) = match amount.strip_prefix('-') {
-        Some(digits) => (-1, digits),
-        None => (1, amount),
-    };
-    let (units, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    assert!(fraction.len() <= 2, "not a cent amount: {amount}");
-    let units: i64 = units.parse().expect("units");
-    let fraction: i64 = format!("{fraction:0<2}").parse().expect("cents");
-    sign * (units * 100 + fraction)
 }
 
 /// Non-negative cents as an amount the API accepts ("4.40").

@@ -3,10 +3,10 @@
 
 use serde_json::{json, Value};
 
+use crate::api::set_clock;
 use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
 use crate::reports::{assert_fec_checks, fec_file};
 use crate::support::{spawn_app, spawn_app_with_test_clock};
-use crate::time_zones::set_clock;
 
 /// Registers Claire through the storefront; returns her customer id and the write's position.
 pub async fn claire(shop: &PhotoShop) -> (String, u64) {

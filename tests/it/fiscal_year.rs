@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+use crate::api::set_clock;
 use crate::api::{
     big_pack, fixture, home_order, photo_shop, photo_shop_from_body, place, shop_body, Api,
     PhotoShop,
@@ -13,7 +14,7 @@ use crate::api::{
 use crate::reports::{assert_fec_checks, fec_file};
 use crate::shop_profile::invoice_number;
 use crate::support::{spawn_app, spawn_app_with_test_clock};
-use crate::time_zones::{pay, set_clock};
+use crate::time_zones::pay;
 
 /// Places an order of 10 prints at the clock's `placed_at`, pays it at `paid_at`; returns its
 /// invoice number and the position of the payment.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Months, NaiveDate};
 use serde_json::{json, Value};
 
-use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
+use crate::api::{home_order, photo_shop, place, value_cents, Api, PhotoShop};
 use crate::support::spawn_app;
 
 /// Places a home-delivery order with the storefront key and has the manager take its payment
@@ -65,18 +65,6 @@ fn current_month() -> (NaiveDate, NaiveDate) {
     let first = today.with_day(1).expect("a first day");
     let next = first.checked_add_months(Months::new(1)).expect("a month");
     (first, next.pred_opt().expect("a last day"))
-}
-
-/// An amount as exact cents, whatever the number of decimals written.
-fn cents(amount: &Value) -> i64 {
-    let text = amount.as_str().expect("an amount as a string");
-    let (units, decimals) = text.split_once('.').unwrap_or((text, ""));
-    assert!(decimals.len() <= 2, "{text}");
-    let decimals = format!("{decimals:0<2}");
-    let negative = units.starts_with('-');
-    let units: i64 = units.parse().expect("units");
-    let fraction: i64 = decimals.parse().expect("cents");
-    units * 100 + if negative { -fraction } else { fraction }
 }
 
 /// Asserts `reply` is the 403 problem a role without the permission gets.
@@ -159,7 +147,10 @@ async fn trial_balance(
         .iter()
         .map(|row| {
             let account = row["account"].as_str().expect("account").to_string();
-            (account, (cents(&row["debit"]), cents(&row["credit"])))
+            (
+                account,
+                (value_cents(&row["debit"]), value_cents(&row["credit"])),
+            )
         })
         .collect()
 }
@@ -182,13 +173,17 @@ fn assert_account_adds_up(account: &Value) -> (String, (i64, i64)) {
             );
         }
         previous = Some((day, entry));
-        debit += cents(&line["debit"]);
-        credit += cents(&line["credit"]);
-        assert_eq!(cents(&line["running_balance"]), debit - credit, "{number}");
+        debit += value_cents(&line["debit"]);
+        credit += value_cents(&line["credit"]);
+        assert_eq!(
+            value_cents(&line["running_balance"]),
+            debit - credit,
+            "{number}"
+        );
     }
-    assert_eq!(cents(&account["total_debit"]), debit, "{number}");
-    assert_eq!(cents(&account["total_credit"]), credit, "{number}");
-    assert_eq!(cents(&account["balance"]), debit - credit, "{number}");
+    assert_eq!(value_cents(&account["total_debit"]), debit, "{number}");
+    assert_eq!(value_cents(&account["total_credit"]), credit, "{number}");
+    assert_eq!(value_cents(&account["balance"]), debit - credit, "{number}");
     (number, (debit, credit))
 }
 
@@ -224,7 +219,7 @@ async fn the_general_ledger_of_a_month_adds_up_to_its_trial_balance() {
     }
     assert_eq!(totals, trial_balance(&accountant, &shop, &month, at).await);
     let debit: i64 = totals.values().map(|(d, _)| d).sum();
-    assert_eq!(cents(&ledger["total_debit"]), debit);
+    assert_eq!(value_cents(&ledger["total_debit"]), debit);
     assert_eq!(ledger["total_debit"], ledger["total_credit"], "{ledger}");
     // The customer account holds the three invoices, their payments and the credit note settled
     // as store credit: every order is paid, so 411 ends at zero.
@@ -233,7 +228,7 @@ async fn the_general_ledger_of_a_month_adds_up_to_its_trial_balance() {
         customers["lines"].as_array().map(Vec::len) >= Some(6),
         "{customers}"
     );
-    assert_eq!(cents(&customers["balance"]), 0, "{customers}");
+    assert_eq!(value_cents(&customers["balance"]), 0, "{customers}");
 
     // `until` the next month's first day is the same period as `to` its last day.
     let next = last.succ_opt().expect("a day");

@@ -4,10 +4,11 @@
 
 use serde_json::{json, Value};
 
+use crate::api::set_clock;
 use crate::api::{big_pack, fixture, home_order, photo_shop_from_body, place, shop_body, Api};
 use crate::reports::{download, pdf_text};
 use crate::support::spawn_app_with_test_clock;
-use crate::time_zones::{pay, set_clock};
+use crate::time_zones::pay;
 
 fn shop_with_mentions() -> Value {
     let mut body = shop_body(&fixture(), "Studio Lumière — mentions");

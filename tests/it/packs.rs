@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::api::{
-    activate_pack, home_order, photo_shop, photo_shop_with_pack, Api, PhotoShop, Reply,
+    activate_pack, home_order, photo_shop, photo_shop_with_pack, set_clock, Api, PhotoShop, Reply,
 };
 use crate::support::{spawn_app, spawn_app_with_test_clock, TestApp};
 
@@ -39,18 +39,6 @@ async fn download(app: &TestApp, key: &str, path: &str) -> (u16, Vec<u8>) {
         .expect("get");
     let status = response.status().as_u16();
     (status, response.bytes().await.expect("bytes").to_vec())
-}
-
-async fn set_clock(owner: &Api, now: &str) {
-    let reply = owner
-        .send(
-            Method::PUT,
-            "/v1/test-clock",
-            Some(&json!({"now": now})),
-            None,
-        )
-        .await;
-    reply.expect(200);
 }
 
 #[tokio::test]

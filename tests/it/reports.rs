@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::api::{fixture, home_order, photo_shop, place, shop_body, Api, PhotoShop};
+use crate::api::{fixture, home_order, photo_shop, place, shop_body, value_cents, Api, PhotoShop};
 use crate::support::{run_comptoir, spawn_app, spawn_app_in};
 
 /// The Python with openpyxl (installed from the distribution's `python3-openpyxl`).
@@ -20,27 +20,6 @@ const GROUPINGS: [&str; 5] = [
     "payment_type",
 ];
 
-/// "12.34" or "-0.5" as cents; amounts in the API have at most two decimals.
-fn cents(value: &Value) -> i64 {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a decimal string: {value}"));
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (units, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    assert!(fraction.len() <= 2, "more than cents: {text}");
-    let fraction = format!("{fraction:0<2}");
-    let amount =
-        units.parse::<i64>().expect("units") * 100 + fraction.parse::<i64>().expect("cents");
-    if negative {
-        -amount
-    } else {
-        amount
-    }
-}
-
 /// Measures of one group as the test computes them: items, net, vat, gross, discounts, credits.
 type Sums = [i64; 6];
 
@@ -52,7 +31,7 @@ fn add(sums: &mut BTreeMap<String, Sums>, key: String, values: Sums) {
 }
 
 fn sum_cents<'a>(values: impl Iterator<Item = &'a Value>) -> i64 {
-    values.map(cents).sum()
+    values.map(value_cents).sum()
 }
 
 /// One order's measures taken whole.
@@ -63,15 +42,15 @@ fn whole(order: &Value) -> Sums {
         .map(|l| l["quantity"].as_i64().expect("qty"))
         .sum();
     let before = sum_cents(lines.iter().map(|l| &l["total_incl_vat"]))
-        + cents(&order["shipping"]["total_incl_vat"]);
+        + value_cents(&order["shipping"]["total_incl_vat"]);
     let totals = &order["totals"];
     let credits = order["credits"].as_array().expect("credits");
     [
         items,
-        cents(&totals["total_excl_vat"]),
-        cents(&totals["total_vat"]),
-        cents(&totals["total_incl_vat"]),
-        before - cents(&totals["total_incl_vat"]),
+        value_cents(&totals["total_excl_vat"]),
+        value_cents(&totals["total_vat"]),
+        value_cents(&totals["total_incl_vat"]),
+        before - value_cents(&totals["total_incl_vat"]),
         sum_cents(credits.iter().map(|c| &c["totals"]["total_incl_vat"])),
     ]
 }
@@ -99,10 +78,10 @@ fn gross_by_product_type(
     for order in orders {
         for line in order["lines"].as_array().expect("lines") {
             let category = &categories[line["category_id"].as_str().expect("category")];
-            *gross.entry(category.clone()).or_default() += cents(&line["total_incl_vat"]);
+            *gross.entry(category.clone()).or_default() += value_cents(&line["total_incl_vat"]);
         }
         *gross.entry("shipping".to_string()).or_default() +=
-            cents(&order["shipping"]["total_incl_vat"]);
+            value_cents(&order["shipping"]["total_incl_vat"]);
     }
     gross
 }
@@ -132,11 +111,11 @@ fn expected(orders: &[Value], group_by: &str) -> BTreeMap<String, Sums> {
 fn row_sums(row: &Value) -> Sums {
     [
         row["items"].as_i64().expect("items"),
-        cents(&row["net"]),
-        cents(&row["vat"]),
-        cents(&row["gross"]),
-        cents(&row["discounts"]),
-        cents(&row["credit_notes"]),
+        value_cents(&row["net"]),
+        value_cents(&row["vat"]),
+        value_cents(&row["gross"]),
+        value_cents(&row["discounts"]),
+        value_cents(&row["credit_notes"]),
     ]
 }
 
@@ -395,9 +374,9 @@ async fn check_groupings(shop: &PhotoShop, query: &str, orders: &[Value]) {
                     .iter()
                     .find(|r| r["key"] == key.as_str())
                     .expect("category row");
-                assert_eq!(cents(&row["gross"]), *gross, "{key}");
+                assert_eq!(value_cents(&row["gross"]), *gross, "{key}");
             }
-            let total: i64 = rows.iter().map(|r| cents(&r["gross"])).sum();
+            let total: i64 = rows.iter().map(|r| value_cents(&r["gross"])).sum();
             assert_eq!(total, all_orders[3]);
             continue;
         }
@@ -553,7 +532,7 @@ async fn statistics_and_customers_export_as_csv_xlsx_and_xml() {
     let all_json = shop.manager.get(&shop.path(&all)).await.expect(200).body;
     assert_eq!(all_json["totals"]["orders"], 4, "{all_json}");
     let all_gross = all_json["totals"]["gross"].as_str().expect("gross");
-    assert!(cents(&all_json["totals"]["gross"]) > cents(&json["totals"]["gross"]));
+    assert!(value_cents(&all_json["totals"]["gross"]) > value_cents(&json["totals"]["gross"]));
     let all_xml = shop
         .manager
         .get(&shop.path(&format!("{all}&format=xml")))

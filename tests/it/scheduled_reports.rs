@@ -6,10 +6,11 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::api::set_clock;
 use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
 use crate::smtp_sink::{serve_with_mail, SmtpSink};
 use crate::support::spawn_app_with;
-use crate::time_zones::{pay, set_clock};
+use crate::time_zones::pay;
 
 /// The bytes of the message's attachment (base64 between its headers and the next boundary).
 fn attachment(data: &str) -> (String, Vec<u8>) {

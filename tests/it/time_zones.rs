@@ -1,24 +1,11 @@
 //! Shop time zones end to end: calendar days (statistics presets, order days, invoice dates,
 //! dashboard bars) are the shop's, across a DST change, and the zone follows its events.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::api::{fixture, home_order, photo_shop, place, shop_body, Api, PhotoShop};
+use crate::api::{fixture, home_order, photo_shop, place, set_clock, shop_body, Api, PhotoShop};
 use crate::reports::{assert_fec_checks, fec_file};
 use crate::support::spawn_app_with_test_clock;
-
-pub async fn set_clock(owner: &Api, now: &str) {
-    owner
-        .send(
-            Method::PUT,
-            "/v1/test-clock",
-            Some(&json!({"now": now})),
-            None,
-        )
-        .await
-        .expect(200);
-}
 
 pub async fn pay(shop: &PhotoShop, order_id: &str, amount: &str) -> u64 {
     let body = json!({"method": "card", "amount": amount});
