@@ -325,6 +325,13 @@ impl ListRange {
         };
         Ok((start, end))
     }
+
+    /// Every row of the range in key order, for a read that takes the whole list; `None` when
+    /// the range holds no key.
+    pub(crate) fn rows(&self, tree: &sled::Tree) -> ProjectionResult<Option<sled::Iter>> {
+        let (start, end) = self.bounds(None)?;
+        Ok((!is_empty_range(&start, &end)).then(|| tree.range((start, end))))
+    }
 }
 
 /// True when the range holds no key (sled must not be asked for a reversed range).

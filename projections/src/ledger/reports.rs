@@ -202,6 +202,23 @@ impl PeriodBound {
     }
 }
 
+/// The entry rows a period's entries lie in: the local days from `from.first_day()` up to
+/// `until.day_after()`, one list for the journal's scan and its pages.
+fn entries_range(shop_id: Uuid, from: PeriodBound, until: PeriodBound) -> ListRange {
+    ListRange {
+        list_tag: LedgerTable::Entry as u8,
+        prefix: ledger_key(LedgerTable::Entry, shop_id, &[]),
+        lower: Some(day_bytes(from.first_day()).to_vec()),
+        upper: Some(day_bytes(until.day_after()).to_vec()),
+    }
+}
+
+/// Whether `entry` lies in `[from, until)`: instant bounds scan a day more on each side
+/// (`entries_range`), and only what lies in the period counts.
+fn in_period(entry: &LedgerEntry, from: PeriodBound, until: PeriodBound) -> bool {
+    from.admits_from(entry) && until.admits_until(entry)
+}
+
 /// FEC cells must not hold the separator or a line break.
 fn fec_text(text: &str) -> String {
     text.replace(['\t', '\n', '\r'], " ")
@@ -241,15 +258,9 @@ impl Projections {
         until: PeriodBound,
         page: &PageRequest,
     ) -> ProjectionResult<Page<LedgerEntry>> {
-        let range = ListRange {
-            list_tag: LedgerTable::Entry as u8,
-            prefix: ledger_key(LedgerTable::Entry, shop_id, &[]),
-            lower: Some(day_bytes(from.first_day()).to_vec()),
-            upper: Some(day_bytes(until.day_after()).to_vec()),
-        };
-        // Instant bounds scan a day more on each side: only what lies in the period counts.
+        let range = entries_range(shop_id, from, until);
         crate::store::page(&self.ledger(), &range, page, |entry: LedgerEntry| {
-            (from.admits_from(&entry) && until.admits_until(&entry)).then_some(entry)
+            in_period(&entry, from, until).then_some(entry)
         })
     }
 
@@ -261,16 +272,14 @@ impl Projections {
         until: PeriodBound,
         mut visit: impl FnMut(LedgerEntry) -> ProjectionResult<()>,
     ) -> ProjectionResult<()> {
-        let start = ledger_key(LedgerTable::Entry, shop_id, &day_bytes(from.first_day()));
-        let end = ledger_key(LedgerTable::Entry, shop_id, &day_bytes(until.day_after()));
-        if start >= end {
+        let tree = self.ledger();
+        let Some(rows) = entries_range(shop_id, from, until).rows(&tree)? else {
             return Ok(());
-        }
-        for row in self.ledger().range(start..end) {
+        };
+        for row in rows {
             let (key, value) = row?;
             let entry: LedgerEntry = decode_value(&key, &value)?;
-            // Instant bounds scan a day more on each side: only what lies in the period counts.
-            if from.admits_from(&entry) && until.admits_until(&entry) {
+            if in_period(&entry, from, until) {
                 visit(entry)?;
             }
         }
