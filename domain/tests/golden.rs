@@ -698,6 +698,32 @@ fn later_orders_scenario(
             }),
         },
     );
+
+    // A partly paid order (cash, then card) cancelled: its refund per method.
+    let mut partly_paid = samples.run(Order::default(), place(0x0D7, 0xD1, catalog, None));
+    for (payment, method, amount) in [
+        (0x9C2, PaymentMethod::Cash, "10.00"),
+        (0x9C3, PaymentMethod::Card, "5.00"),
+    ] {
+        let record = RecordPayment {
+            payment_id: id(payment),
+            method,
+            amount: d(amount),
+            transaction_id: None,
+            external_payment_id: None,
+            recorded_by: "anne".into(),
+        };
+        partly_paid = samples.run(partly_paid, OrderCommand::RecordPayment(record));
+    }
+    samples.run_variant(
+        "refunds",
+        partly_paid,
+        OrderCommand::Cancel {
+            cancelled_by: "anne".into(),
+            reason: "Client a changé d'avis".into(),
+            settlement: None,
+        },
+    );
 }
 
 fn scenario_now() -> DateTime<Utc> {
@@ -1185,6 +1211,7 @@ fn every_event_type_has_a_golden_file() {
         "customer.CustomerProfileChanged+consent.json",
         "document-series.CreditNoteIssued+coupon.json",
         "document-series.InvoiceIssued+coupon.json",
+        "order.OrderCancelled+refunds.json",
         "order.OrderCredited+coupon.json",
         "order.OrderPlaced+coupon.json",
         "shop.ShopCreated+fiscal_year_end.json",
@@ -1207,6 +1234,46 @@ fn every_event_type_has_a_golden_file() {
         7 + 10 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1,
         "one sample per event type"
     );
+}
+
+#[test]
+fn a_cancellation_recorded_before_refunds_per_method_still_reads_as_one_amount() {
+    // Proves the `OrderCancelled` of a partly paid order recorded before refunds were split by
+    // method (pinned in `order.OrderCancelled+refund_due_only.json`) still decodes: its
+    // `refund_due` stands alone with no refund rows (its method was never recorded, so readers
+    // post it to the bank as before), and it is written back without a `refunds` field; a new
+    // one carries rows that add up to its `refund_due`.
+    let files = golden_files();
+    let decode = |name: &str| -> OrderEvent {
+        serde_json::from_value(files[name].clone()).expect("decodes")
+    };
+    let OrderEvent::OrderCancelled {
+        refund_due,
+        refunds,
+        ..
+    } = decode("order.OrderCancelled+refund_due_only.json")
+    else {
+        panic!("an OrderCancelled");
+    };
+    assert_eq!((refund_due, refunds), (d("12.50"), Vec::new()));
+    let OrderEvent::OrderCancelled {
+        refund_due,
+        refunds,
+        ..
+    } = decode("order.OrderCancelled+refunds.json")
+    else {
+        panic!("an OrderCancelled");
+    };
+    let methods: Vec<(PaymentMethod, Decimal)> =
+        refunds.iter().map(|r| (r.method, r.amount)).collect();
+    assert_eq!(
+        methods,
+        [
+            (PaymentMethod::Cash, d("10.00")),
+            (PaymentMethod::Card, d("5.00"))
+        ]
+    );
+    assert_eq!(refund_due, d("15.00"));
 }
 
 #[test]

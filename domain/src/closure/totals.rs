@@ -129,6 +129,12 @@ impl ClosureTotals {
         self.method_mut(method).received += amount;
     }
 
+    /// Counts money given back with `method` outside any credit note (the payments of a
+    /// cancelled, partly paid order): no document, so only the method's refunds move.
+    pub fn add_refund(&mut self, method: PaymentMethod, amount: Decimal) {
+        self.method_mut(method).refunded += amount;
+    }
+
     /// Appends the totals of a later period (a day to its month, a month to its year).
     pub fn absorb(&mut self, later: &ClosureTotals) {
         for rate in &later.vat {

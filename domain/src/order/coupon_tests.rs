@@ -259,6 +259,7 @@ fn cancelling_tells_the_glue_which_coupon_use_to_release() {
             cancelled_by: "anne".into(),
             reason: "Client a changé d'avis".into(),
             refund_due: d("0"),
+            refunds: Vec::new(),
             cancelled_at: test_now(),
         }]);
     let applied = order.applied_coupon().expect("coupon");

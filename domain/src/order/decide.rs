@@ -468,6 +468,13 @@ fn decide_cancel(
         } else {
             order.amount_paid
         },
+        // Given back the way it came in, so the books credit the cash drawer for the cash part
+        // and the bank for the rest, and the day's closure counts each method's refund.
+        refunds: if order.status == OrderStatus::Paid {
+            Vec::new()
+        } else {
+            order.paid_by_method()
+        },
         cancelled_at: now,
     };
     if order.status == OrderStatus::Placed {

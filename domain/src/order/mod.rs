@@ -34,7 +34,8 @@ pub use credit::{document_allowances, document_lines};
 pub use print_jobs::{PrintJob, PrintJobRecord, PrintJobReport, PrintJobStatus, ReprintRecord};
 pub use types::{
     AppliedCoupon, CreditReason, CreditRecord, DocumentAllowance, DocumentLine, LineKind,
-    OrderCustomer, OrderStatus, PaymentMethod, PaymentRecord, PlacedOrder, ReturnLine, Settlement,
+    MethodRefund, OrderCustomer, OrderStatus, PaymentMethod, PaymentRecord, PlacedOrder,
+    ReturnLine, Settlement,
 };
 
 use crate::catalog::Catalog;
@@ -211,6 +212,13 @@ pub enum OrderEvent {
         reason: String,
         /// Payments of a not-yet-paid order to give back outside any credit note.
         refund_due: Decimal,
+        /// `refund_due` split by the methods the order was paid with (one row per method, in
+        /// `closure::method_rank` order, summing to `refund_due`). Absent from events recorded
+        /// before it existed: there a non-zero `refund_due` is one amount of unrecorded method,
+        /// which the ledger posts against the bank and closures do not count, as they always
+        /// did, so a rebuild gives the books and day rows it gave before.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        refunds: Vec<MethodRefund>,
         cancelled_at: DateTime<Utc>,
     },
     /// A device accepted a print job.
@@ -300,6 +308,26 @@ impl Order {
             .copied()
             .unwrap_or(0);
         ordered.unwrap_or(0).saturating_sub(credited)
+    }
+
+    /// What the order was paid with, one row per method in `closure::method_rank` order: what a
+    /// cancellation of a partly paid order gives back, method by method.
+    pub fn paid_by_method(&self) -> Vec<MethodRefund> {
+        let mut by_method: BTreeMap<u8, MethodRefund> = BTreeMap::new();
+        for payment in self.payments.values() {
+            let rank = crate::closure::method_rank(payment.method);
+            by_method
+                .entry(rank)
+                .or_insert(MethodRefund {
+                    method: payment.method,
+                    amount: Decimal::ZERO,
+                })
+                .amount += payment.amount;
+        }
+        by_method
+            .into_values()
+            .filter(|refund| !refund.amount.is_zero())
+            .collect()
     }
 
     /// Totals of everything credited so far.

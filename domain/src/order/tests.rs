@@ -577,6 +577,10 @@ fn cancelling_an_unpaid_order() {
             cancelled_by: "anne".into(),
             reason: "Client a changé d'avis".into(),
             refund_due: d("5.00"),
+            refunds: vec![MethodRefund {
+                method: PaymentMethod::Card,
+                amount: d("5.00"),
+            }],
             cancelled_at: test_now(),
         }]);
     assert_eq!(order.status, OrderStatus::Cancelled);
@@ -610,9 +614,58 @@ fn cancelling_a_paid_order_credits_everything() {
     assert_eq!(credit.totals.total_incl_vat, d("40.80"));
     assert_eq!(credit.totals.total_vat, d("4.68"));
     assert_eq!(credit.lines.len(), 3);
-    assert!(
-        matches!(events[1], OrderEvent::OrderCancelled { refund_due, .. } if refund_due.is_zero())
-    );
+    assert!(matches!(
+        &events[1],
+        OrderEvent::OrderCancelled { refund_due, refunds, .. }
+            if refund_due.is_zero() && refunds.is_empty()
+    ));
+}
+
+#[test]
+fn cancelling_a_partly_paid_order_gives_each_method_its_part_back() {
+    // Proves a partly paid order's refund is split by the methods it was paid with, one row per
+    // method in the closures' method order (cash before card) however the payments came in,
+    // summing to `refund_due`.
+    let cash = |n: u128, amount: &str| {
+        OrderCommand::RecordPayment(RecordPayment {
+            method: PaymentMethod::Cash,
+            ..payment(n, amount, None)
+        })
+    };
+    let history: Vec<OrderEvent> = [
+        OrderCommand::RecordPayment(payment(1, "5.00", None)),
+        cash(2, "10.00"),
+        cash(3, "2.50"),
+    ]
+    .into_iter()
+    .fold(placed_home(), after);
+    given::<Order>(history)
+        .when(cancel(None))
+        .then([OrderEvent::OrderCancelled {
+            shop_id: shop_id(),
+            order_id: id(ORDER),
+            cancelled_by: "anne".into(),
+            reason: "Client a changé d'avis".into(),
+            refund_due: d("17.50"),
+            refunds: vec![
+                MethodRefund {
+                    method: PaymentMethod::Cash,
+                    amount: d("12.50"),
+                },
+                MethodRefund {
+                    method: PaymentMethod::Card,
+                    amount: d("5.00"),
+                },
+            ],
+            cancelled_at: test_now(),
+        }]);
+    // Nothing paid, nothing to give back: no refund rows at all.
+    let events = given::<Order>(placed_home()).when(cancel(None)).events();
+    assert!(matches!(
+        &events[..],
+        [OrderEvent::OrderCancelled { refund_due, refunds, .. }]
+            if refund_due.is_zero() && refunds.is_empty()
+    ));
 }
 
 #[test]

@@ -102,6 +102,13 @@ pub enum PaymentMethod {
     StoreCredit,
 }
 
+/// An amount given back with one payment method: one part of a cancelled order's refund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodRefund {
+    pub method: PaymentMethod,
+    pub amount: Decimal,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRecord {
     pub payment_id: Uuid,
