@@ -1,6 +1,6 @@
 //! The read models of NF525 closures: per shop and local day, the totals a day closure records
-//! (invoices and credit notes per VAT rate, payments and refunds per method), and the closures
-//! themselves, listed by kind then period.
+//! (invoices and credit notes per VAT rate, payments and refunds per method, a cancelled order's
+//! refunds included), and the closures themselves, listed by kind then period.
 //!
 //! A day row is the day its event's instant falls on in the shop's zone in force when the event
 //! is applied (as the ledger's days), so a later zone change moves nothing between days; the API
@@ -104,17 +104,28 @@ pub(crate) fn apply_document(writes: &mut WriteSet, event: &DocumentEvent) -> Pr
     }
 }
 
-/// Payments count on the day they were recorded.
+/// Payments count on the day they were recorded; the refunds of a cancelled, partly paid order on
+/// the day it was cancelled, per method. A cancellation recorded before refunds had methods
+/// (no rows) counts nothing, as before, so days already closed keep the rows they were closed on.
 pub(crate) fn apply_order(writes: &mut WriteSet, event: &OrderEvent) -> ProjectionResult<()> {
-    if let OrderEvent::PaymentRecorded {
-        shop_id, payment, ..
-    } = event
-    {
-        change_day(writes, *shop_id, payment.recorded_at, |totals| {
+    match event {
+        OrderEvent::PaymentRecorded {
+            shop_id, payment, ..
+        } => change_day(writes, *shop_id, payment.recorded_at, |totals| {
             totals.add_payment(payment.method, payment.amount);
-        })?;
+        }),
+        OrderEvent::OrderCancelled {
+            shop_id,
+            refunds,
+            cancelled_at,
+            ..
+        } if !refunds.is_empty() => change_day(writes, *shop_id, *cancelled_at, |totals| {
+            for refund in refunds {
+                totals.add_refund(refund.method, refund.amount);
+            }
+        }),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 pub(crate) fn apply_closure(

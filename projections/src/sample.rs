@@ -467,6 +467,29 @@ impl SampleShop {
         Ok(out)
     }
 
+    /// The `n`th order placed, paid in part (`cash` at the counter, then `card`) five minutes
+    /// later and cancelled five minutes after that: a refund due per method, with no invoice.
+    pub fn cancelled_order(
+        &mut self,
+        n: u64,
+        cash: Decimal,
+        card: Decimal,
+    ) -> Result<SampleEvents, SampleError> {
+        let (mut step, placed_at) = self.place(n, false)?;
+        let paid_at = placed_at + Duration::minutes(5);
+        for (method, amount) in [(PaymentMethod::Cash, cash), (PaymentMethod::Card, card)] {
+            let payment_id = self.id();
+            self.record_payment(&mut step, payment_id, method, amount, paid_at)?;
+        }
+        let cancel = OrderCommand::Cancel {
+            cancelled_by: "atelier".into(),
+            reason: "Client a changé d'avis".into(),
+            settlement: None,
+        };
+        self.decide_order(&mut step, &cancel, paid_at + Duration::minutes(5))?;
+        Ok(step.events)
+    }
+
     /// The `n`th order placed and never paid (an abandoned checkout), for what must ignore it.
     pub fn unpaid_order(&mut self, n: u64) -> Result<SampleEvents, SampleError> {
         let (step, _) = self.place(n, false)?;

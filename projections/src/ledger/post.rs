@@ -9,7 +9,9 @@
 //!   lines less the allowances are the totals, so the entry balances.
 //! - A credit note (VE): the invoice's entry reversed for the credited lines; then its settlement:
 //!   a refund (411 debited, bank or cash credited) or store credit (411 debited, 4191 credited).
-//! - A cancelled order's payments given back outside any credit note: 411 debited, bank credited.
+//! - A cancelled order's payments given back outside any credit note: per method, 411 debited and
+//!   the method's account credited (bank, cash, or the customer's credit), on its journal; an
+//!   event recorded before refunds had methods: 411 debited, bank credited.
 
 use super::accounts::{account_label, AccountMapping, Journal};
 use super::writes::{entry_key, ledger_key, month_bytes, LedgerTable, LedgerWrites};
@@ -23,7 +25,8 @@ use comptoir_domain::coupon;
 use comptoir_domain::customer::{customer_id_for, CustomerEvent};
 use comptoir_domain::documents::DocumentEvent;
 use comptoir_domain::order::{
-    DocumentAllowance, DocumentLine, LineKind, OrderCustomer, OrderEvent, PaymentRecord,
+    DocumentAllowance, DocumentLine, LineKind, MethodRefund, OrderCustomer, OrderEvent,
+    PaymentMethod, PaymentRecord,
 };
 use comptoir_domain::pricing::Totals;
 use comptoir_domain::shop::{FiscalYearEnd, ProfileUpdate, ShopEvent};
@@ -284,24 +287,84 @@ fn post_order_event(
             shop_id,
             order_id,
             refund_due,
+            refunds,
             cancelled_at,
             ..
         } if !refund_due.is_zero() => {
-            let Some((shop, party)) = shop_and_party(writes, *shop_id, *order_id)? else {
-                return Ok(());
+            let refund = CancellationRefund {
+                order_id: *order_id,
+                date: *cancelled_at,
+                refund_due: *refund_due,
+                refunds,
             };
-            let mapping = &shop.mapping;
-            let mut draft = Draft::new(
-                Journal::Bank,
-                *cancelled_at,
-                order_ref(*order_id),
-                format!("Remboursement commande annulée {}", order_ref(*order_id)),
-            );
-            draft.debit(&mapping.customers, Some(&party), *refund_due);
-            draft.credit(&mapping.bank, None, *refund_due);
-            book(writes, recorded, *shop_id, draft)
+            refund.post(writes, recorded, *shop_id)
         }
         _ => Ok(()),
+    }
+}
+
+/// The payments of a cancelled, partly paid order given back outside any credit note.
+struct CancellationRefund<'a> {
+    order_id: Uuid,
+    date: DateTime<Utc>,
+    refund_due: Decimal,
+    /// Empty for an event recorded before refunds were split by method.
+    refunds: &'a [MethodRefund],
+}
+
+impl CancellationRefund<'_> {
+    /// One entry per method, on that method's journal and account, the way the payments were
+    /// posted (cash back from 530, store credit back to the customer's 4191); an event without
+    /// refund rows gives its one amount back from the bank, as it was always posted, so a
+    /// rebuild books it as before.
+    fn post(
+        &self,
+        writes: &mut LedgerWrites,
+        recorded: &RecordedEvent,
+        shop_id: Uuid,
+    ) -> ProjectionResult<()> {
+        // The posting side's check of the domain's rule that the rows split `refund_due`.
+        let split: Decimal = self.refunds.iter().map(|r| r.amount).sum();
+        if !self.refunds.is_empty() && split != self.refund_due {
+            return Err(ProjectionError::Unbalanced {
+                position: recorded.position,
+                debit: self.refund_due.to_string(),
+                credit: split.to_string(),
+            });
+        }
+        let Some((shop, party)) = shop_and_party(writes, shop_id, self.order_id)? else {
+            return Ok(());
+        };
+        let mapping = &shop.mapping;
+        let piece_ref = order_ref(self.order_id);
+        if self.refunds.is_empty() {
+            let mut draft = Draft::new(
+                Journal::Bank,
+                self.date,
+                piece_ref.clone(),
+                format!("Remboursement commande annulée {piece_ref}"),
+            );
+            draft.debit(&mapping.customers, Some(&party), self.refund_due);
+            draft.credit(&mapping.bank, None, self.refund_due);
+            return book(writes, recorded, shop_id, draft);
+        }
+        for refund in self.refunds {
+            let account = mapping.treasury(refund.method);
+            let account_party = (account == mapping.customer_credit).then_some(&party);
+            let mut draft = Draft::new(
+                Journal::of_payment(refund.method),
+                self.date,
+                piece_ref.clone(),
+                format!(
+                    "Remboursement {} commande annulée {piece_ref}",
+                    method_label(refund.method)
+                ),
+            );
+            draft.debit(&mapping.customers, Some(&party), refund.amount);
+            draft.credit(account, account_party, refund.amount);
+            book(writes, recorded, shop_id, draft)?;
+        }
+        Ok(())
     }
 }
 
@@ -348,7 +411,11 @@ fn post_payment(
         Journal::of_payment(payment.method),
         payment.recorded_at,
         order_ref(order_id),
-        format!("Règlement {} {}", method_label(payment), party.aux_label),
+        format!(
+            "Règlement {} {}",
+            method_label(payment.method),
+            party.aux_label
+        ),
     );
     let treasury_party = (treasury == mapping.customer_credit).then_some(&party);
     draft.debit(treasury, treasury_party, payment.amount);
@@ -356,9 +423,9 @@ fn post_payment(
     book(writes, recorded, shop_id, draft)
 }
 
-fn method_label(payment: &PaymentRecord) -> &'static str {
+fn method_label(method: PaymentMethod) -> &'static str {
     use comptoir_domain::order::PaymentMethod::*;
-    match payment.method {
+    match method {
         Cash => "espèces",
         Card => "carte",
         Paypal => "PayPal",

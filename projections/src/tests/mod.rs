@@ -2,6 +2,7 @@
 //! domain's golden fixtures (the pinned stored format), with ids and dates patched per test.
 
 mod bundles;
+mod cancel_refunds;
 mod closures;
 mod customer_space;
 mod documents;
