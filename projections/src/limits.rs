@@ -27,6 +27,13 @@ pub const FLUSH_INTERVAL_MS: u64 = 500;
 /// Ledger entries one JSON read (journal, general ledger) returns; longer periods are refused
 /// rather than answered with an unbounded body. The FEC export streams and has no such bound.
 pub const LEDGER_ENTRIES_PER_READ_MAX: usize = 20_000;
+/// Accounts one page of the general ledger reads: each is a scan of the period's entries (at
+/// most `PAGE_SCAN_ROWS_MAX` rows), so this bounds a page's reads when many accounts have few
+/// lines; past it the page comes back short, with a cursor.
+pub const GENERAL_LEDGER_PAGE_ACCOUNTS_MAX: usize = 8;
+/// Balance rows (one per account and month) a general ledger page reads to list the accounts of
+/// its period: far more than centuries of a shop's months hold.
+pub const LEDGER_BALANCE_ROWS_PER_READ_MAX: usize = 100_000;
 /// Events a rebuild applies per sled batch. Measured, not guessed: 8,192 made sled hold a large
 /// batch and its garbage at once (rebuild peak RSS ~410 MB for 20k orders against ~250 MB at
 /// 1,024) without saving CPU, because the row cache already spares the next commit the rows
@@ -63,6 +70,7 @@ pub const OLD_TREE_READERS_POLL: Duration = Duration::from_millis(5);
 const _: () = assert!(REBUILD_CHUNK_EVENTS >= COMMIT_EVENTS_MAX);
 const _: () = assert!(PAGE_LIMIT_DEFAULT <= PAGE_LIMIT_MAX);
 const _: () = assert!(PAGE_LIMIT_MAX <= PAGE_SCAN_ROWS_MAX);
+const _: () = assert!(GENERAL_LEDGER_PAGE_ACCOUNTS_MAX > 0);
 const _: () = assert!(SEARCH_CHARS_MAX < CURSOR_BYTES_MAX);
 const _: () = assert!(COMMIT_EVENTS_MAX > 0);
 const _: () = assert!(REPLAY_PIECES_AHEAD > 0);

@@ -18,11 +18,13 @@
 //! is checked again when it is read.
 
 mod accounts;
+mod general_ledger_pages;
 mod post;
 mod reports;
 mod writes;
 
 pub use accounts::{account_label, AccountMapping, Journal};
+pub use general_ledger_pages::GeneralLedgerPage;
 pub use reports::{
     fec_file_name, fiscal_year_days, month_of, AccountBalanceRow, FecExport, GeneralLedger,
     GeneralLedgerAccount, GeneralLedgerLine, PeriodBound, TrialBalance, FEC_COLUMNS,

@@ -81,7 +81,11 @@ pub struct GeneralLedgerLine {
 }
 
 impl GeneralLedgerLine {
-    fn of(entry: &LedgerEntry, posting: &super::Posting, running_balance: Decimal) -> Self {
+    pub(super) fn of(
+        entry: &LedgerEntry,
+        posting: &super::Posting,
+        running_balance: Decimal,
+    ) -> Self {
         GeneralLedgerLine {
             entry_number: entry.entry_number,
             journal: entry.journal.code().to_string(),
@@ -103,6 +107,9 @@ impl GeneralLedgerLine {
 pub struct GeneralLedgerAccount {
     pub account: String,
     pub label: String,
+    /// The balance before the first line: zero over a whole period, the balance so far on a
+    /// page that continues the account (`general_ledger_page`).
+    pub opening_balance: Decimal,
     pub lines: Vec<GeneralLedgerLine>,
     pub total_debit: Decimal,
     pub total_credit: Decimal,
@@ -111,10 +118,11 @@ pub struct GeneralLedgerAccount {
 }
 
 impl GeneralLedgerAccount {
-    fn new(account: &str) -> Self {
+    pub(super) fn new(account: &str) -> Self {
         GeneralLedgerAccount {
             account: account.to_string(),
             label: account_label(account),
+            opening_balance: Decimal::ZERO,
             lines: Vec::new(),
             total_debit: Decimal::ZERO,
             total_credit: Decimal::ZERO,
@@ -166,7 +174,7 @@ pub enum PeriodBound {
 impl PeriodBound {
     /// The first local day an entry admitted from `self` can be booked on. An instant's local
     /// day is its UTC day or a neighbour (offsets lie within −12 h..+14 h), whatever the zone.
-    fn first_day(self) -> NaiveDate {
+    pub(super) fn first_day(self) -> NaiveDate {
         match self {
             PeriodBound::Day(day) => day,
             PeriodBound::Instant(at) => at
@@ -177,7 +185,7 @@ impl PeriodBound {
     }
 
     /// The first local day past every entry admitted before `self`.
-    fn day_after(self) -> NaiveDate {
+    pub(super) fn day_after(self) -> NaiveDate {
         match self {
             PeriodBound::Day(day) => day,
             PeriodBound::Instant(at) => at
@@ -203,8 +211,8 @@ impl PeriodBound {
 }
 
 /// The entry rows a period's entries lie in: the local days from `from.first_day()` up to
-/// `until.day_after()`, one list for the journal's scan and its pages.
-fn entries_range(shop_id: Uuid, from: PeriodBound, until: PeriodBound) -> ListRange {
+/// `until.day_after()`, one list for the journal's scan and its pages (and the general ledger's).
+pub(super) fn entries_range(shop_id: Uuid, from: PeriodBound, until: PeriodBound) -> ListRange {
     ListRange {
         list_tag: LedgerTable::Entry as u8,
         prefix: ledger_key(LedgerTable::Entry, shop_id, &[]),
@@ -215,7 +223,7 @@ fn entries_range(shop_id: Uuid, from: PeriodBound, until: PeriodBound) -> ListRa
 
 /// Whether `entry` lies in `[from, until)`: instant bounds scan a day more on each side
 /// (`entries_range`), and only what lies in the period counts.
-fn in_period(entry: &LedgerEntry, from: PeriodBound, until: PeriodBound) -> bool {
+pub(super) fn in_period(entry: &LedgerEntry, from: PeriodBound, until: PeriodBound) -> bool {
     from.admits_from(entry) && until.admits_until(entry)
 }
 
@@ -374,22 +382,12 @@ impl Projections {
                 reason: format!("the period ends ({to_month}) before it starts ({from_month})"),
             });
         }
-        let start = ledger_key(LedgerTable::Balance, shop_id, &from_month.to_be_bytes());
-        let end = ledger_key(
-            LedgerTable::Balance,
-            shop_id,
-            &(to_month.saturating_add(1)).to_be_bytes(),
-        );
         let mut accounts: BTreeMap<String, AccountBalance> = BTreeMap::new();
-        if start < end {
-            for row in self.ledger().range(start..end) {
-                let (key, value) = row?;
-                let account = String::from_utf8_lossy(&key[1 + 16 + 4..]).into_owned();
-                let balance: AccountBalance = decode_value(&key, &value)?;
-                let total = accounts.entry(account).or_default();
-                total.debit += balance.debit;
-                total.credit += balance.credit;
-            }
+        for row in self.balance_rows(shop_id, from_month, to_month)? {
+            let (account, balance) = row?;
+            let total = accounts.entry(account).or_default();
+            total.debit += balance.debit;
+            total.credit += balance.credit;
         }
         let rows: Vec<AccountBalanceRow> = accounts
             .into_iter()

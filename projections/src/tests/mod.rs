@@ -7,6 +7,7 @@ mod closures;
 mod customer_space;
 mod documents;
 mod engine;
+mod general_ledger_pages;
 mod ledger;
 mod online;
 mod paging;
