@@ -753,8 +753,12 @@ pub struct GeneralLedgerLine {
 pub struct GeneralLedgerAccount {
     pub account: String,
     pub label: String,
+    /// The balance before the first line: zero over a whole period; on a page, the account's
+    /// balance at the end of the previous page.
+    pub opening_balance: Money,
     /// In date order.
     pub lines: Vec<GeneralLedgerLine>,
+    /// From the period's start through the last line (on a page: this page's last line).
     pub total_debit: Money,
     pub total_credit: Money,
     /// Debit minus credit: the last line's running balance.
@@ -765,9 +769,12 @@ pub struct GeneralLedgerAccount {
 #[derive(ToSchema)]
 pub struct GeneralLedger {
     pub accounts: Vec<GeneralLedgerAccount>,
-    /// Over the accounts listed; equal to `total_credit` when no account filter is given.
+    /// Over the accounts listed (on a page: from the first page through this one); equal to
+    /// `total_credit` for the whole period when no account filter is given.
     pub total_debit: Money,
     pub total_credit: Money,
+    /// With `limit` or `after`: pass it as `after` for the next page; `null` at the end.
+    pub next_cursor: Option<String>,
 }
 
 /// How statistics rows are formed.

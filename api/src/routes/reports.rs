@@ -155,15 +155,28 @@ impl Period {
     }
 }
 
-/// Cursor paging of the journal, for periods longer than one read allows.
+/// Cursor paging of the journal and the general ledger, for periods longer than one read allows.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct JournalPaging {
+pub struct LedgerPaging {
     /// The `next_cursor` of the previous page.
     pub after: Option<String>,
     /// Entries per page (default 50, at most 200). Without `limit` and `after`, the whole
-    /// period comes in one answer, up to 20,000 entries (more is a 422: page it).
+    /// period comes in one answer, up to 20,000 entries (more is refused: page it).
     pub limit: Option<usize>,
+}
+
+impl LedgerPaging {
+    /// The page asked for; `None` for the whole period in one answer.
+    fn request(self) -> Option<PageRequest> {
+        if self.after.is_none() && self.limit.is_none() {
+            return None;
+        }
+        Some(PageRequest {
+            after: self.after,
+            limit: self.limit.unwrap_or(0),
+        })
+    }
 }
 
 /// The journal: every entry of the period in date order, each balanced.
@@ -171,7 +184,7 @@ pub struct JournalPaging {
 /// Days are those of the shop's time zone: each entry carries the local day it was booked on
 /// (`local_date`), fixed by the zone in force when it was posted.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/journal", tag = "ledger",
-    params(("shop_id" = Uuid, Path), Period, JournalPaging),
+    params(("shop_id" = Uuid, Path), Period, LedgerPaging),
     responses((status = 200, body = crate::dto::JournalPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn journal(
@@ -179,22 +192,21 @@ pub async fn journal(
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<Period>,
-    ApiQuery(paging): ApiQuery<JournalPaging>,
+    ApiQuery(paging): ApiQuery<LedgerPaging>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
     prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let (from, until) = query.bounds()?;
-    let (entries, next_cursor) = if paging.after.is_none() && paging.limit.is_none() {
-        let entries = state.projections.ledger_entries(shop_id, from, until)?;
-        (entries, None)
-    } else {
-        let request = PageRequest {
-            after: paging.after,
-            limit: paging.limit.unwrap_or(0),
-        };
-        let page = state
-            .projections
-            .ledger_entries_page(shop_id, from, until, &request)?;
-        (page.items, page.next_cursor)
+    let (entries, next_cursor) = match paging.request() {
+        None => {
+            let entries = state.projections.ledger_entries(shop_id, from, until)?;
+            (entries, None)
+        }
+        Some(request) => {
+            let page = state
+                .projections
+                .ledger_entries_page(shop_id, from, until, &request)?;
+            (page.items, page.next_cursor)
+        }
     };
     let body = serde_json::json!({ "entries": json_of(&entries)?, "next_cursor": next_cursor });
     Ok(Answer::ok(body, state.projections.position()))
@@ -243,9 +255,13 @@ fn account_prefix(account: Option<&str>) -> Result<Option<&str>, ApiError> {
 ///
 /// Days are those of the shop's time zone, as for the journal; over a period the accounts'
 /// totals are the trial balance's. A period holding more than the journal's entry limit
-/// answers 400: ask for a shorter one.
+/// answers 400 unless paged: with `limit` or `after`, a page holds up to `limit` entries'
+/// lines, account after account; an account continued from the previous page opens with its
+/// `opening_balance` there, and its totals and running balances go on from the period's
+/// start, so the pages' lines, account by account, are the one-answer general ledger and the
+/// last page's totals are its totals.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/general-ledger", tag = "ledger",
-    params(("shop_id" = Uuid, Path), GeneralLedgerParams),
+    params(("shop_id" = Uuid, Path), GeneralLedgerParams, LedgerPaging),
     responses((status = 200, body = crate::dto::GeneralLedger), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn general_ledger(
@@ -253,6 +269,7 @@ pub async fn general_ledger(
     caller: Caller,
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<GeneralLedgerParams>,
+    ApiQuery(paging): ApiQuery<LedgerPaging>,
 ) -> Result<Answer<serde_json::Value>, ApiError> {
     prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let account = account_prefix(query.account.as_deref())?;
@@ -265,13 +282,23 @@ pub async fn general_ledger(
     let (from, until) = period.bounds()?;
     let projections = state.projections.clone();
     let account = account.map(str::to_string);
-    // Up to the journal's entry limit read and grouped: keep it off the async workers.
-    let ledger = tokio::task::spawn_blocking(move || {
-        projections.general_ledger_accounts(shop_id, account.as_deref(), from, until)
+    // Up to the journal's entry limit read and grouped, or a page's accounts each scanned:
+    // keep it off the async workers.
+    let body = tokio::task::spawn_blocking(move || match paging.request() {
+        None => projections
+            .general_ledger_accounts(shop_id, account.as_deref(), from, until)
+            .map(|ledger| {
+                let mut body = json_of(&ledger)?;
+                body["next_cursor"] = serde_json::Value::Null;
+                Ok(body)
+            }),
+        Some(request) => projections
+            .general_ledger_page(shop_id, account.as_deref(), from, until, &request)
+            .map(|page| json_of(&page)),
     })
     .await
-    .map_err(|_| ApiError::Internal)??;
-    Ok(Answer::ok(json_of(&ledger)?, state.projections.position()))
+    .map_err(|_| ApiError::Internal)???;
+    Ok(Answer::ok(body, state.projections.position()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
