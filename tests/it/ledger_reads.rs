@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::api::{home_order, photo_shop, place, value_cents, Api, PhotoShop};
+use crate::openapi::{conforms, served_document};
 use crate::support::spawn_app;
 
 /// Places a home-delivery order with the storefront key and has the manager take its payment
@@ -407,4 +409,173 @@ async fn the_journal_read_page_by_page_is_the_journal_read_at_once() {
         let status = reply.status.as_u16();
         assert!(status == 400 || status == 422, "{bad}: {}", reply.raw);
     }
+}
+
+/// Reads the general ledger at `path` page by page with `limit`, following each cursor, and
+/// joins the parts of each account: the first part's opening balance, every part's lines, the
+/// last part's totals. Checks on the way that each part opens at the balance the account's
+/// previous part closed at, and that a page holds at most `limit` lines (one posting per
+/// entry and account here). Returns the joined ledger in the one-answer shape.
+async fn general_ledger_by_pages(api: &Api, path: &str, limit: usize) -> Value {
+    let mut accounts: Vec<Value> = Vec::new();
+    let mut after: Option<String> = None;
+    let mut last = Value::Null;
+    for _ in 0..1_000 {
+        let cursor = after
+            .as_ref()
+            .map_or(String::new(), |c| format!("&after={c}"));
+        let page = api
+            .get(&format!("{path}&limit={limit}{cursor}"))
+            .await
+            .expect(200)
+            .body;
+        let mut lines_on_page = 0;
+        for part in page["accounts"].as_array().expect("accounts") {
+            let lines = part["lines"].as_array().expect("lines");
+            lines_on_page += lines.len();
+            let opening = value_cents(&part["opening_balance"]);
+            let mut balance = opening;
+            for line in lines {
+                balance += value_cents(&line["debit"]) - value_cents(&line["credit"]);
+                assert_eq!(value_cents(&line["running_balance"]), balance, "{part}");
+            }
+            assert_eq!(value_cents(&part["balance"]), balance, "{part}");
+            match accounts.last_mut() {
+                Some(joined) if joined["account"] == part["account"] => {
+                    assert_eq!(value_cents(&joined["balance"]), opening, "{part}");
+                    let joined_lines = joined["lines"].as_array_mut().expect("lines");
+                    joined_lines.extend(lines.iter().cloned());
+                    for total in ["total_debit", "total_credit", "balance"] {
+                        joined[total] = part[total].clone();
+                    }
+                }
+                _ => {
+                    assert_eq!(opening, 0, "an account's first part opens at zero: {part}");
+                    accounts.push(part.clone());
+                }
+            }
+        }
+        assert!(lines_on_page <= limit, "{page}");
+        last = page.clone();
+        match page["next_cursor"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(last["next_cursor"], Value::Null, "the pages end");
+    json!({
+        "accounts": accounts,
+        "total_debit": last["total_debit"],
+        "total_credit": last["total_credit"],
+        "next_cursor": Value::Null,
+    })
+}
+
+#[tokio::test]
+async fn the_general_ledger_read_page_by_page_is_the_general_ledger_read_at_once() {
+    // Proves general ledger paging: with pages of 1, 2 and 5 lines, each cursor followed, the
+    // accounts' parts joined give exactly the one-answer general ledger (lines, running and
+    // opening balances, totals), whose accounts' totals are the trial balance the test reads
+    // and whose lines add up; an account filter pages the same way; a journal cursor, a
+    // forged cursor or one naming an account outside the filter is refused as bad input and
+    // appends nothing.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let mut at = 0;
+    for (n, email) in ["ana@example.fr", "bob@example.fr", "cem@example.fr"]
+        .iter()
+        .enumerate()
+    {
+        let (order_id, _, paid_at) = paid_order(&shop, email, 10 + n as u32).await;
+        at = paid_at;
+        if n == 1 {
+            at = credited(&shop, &order_id, 2).await;
+        }
+    }
+    let (first, last) = current_month();
+    let month = first.format("%Y%m").to_string();
+    let accountant = shop.as_role("accountant");
+    let period = format!("from={first}&to={last}&min_position={at}");
+    let path = shop.path(&format!("/ledger/general-ledger?{period}"));
+    let whole = accountant.get(&path).await.expect(200).body;
+    assert_eq!(whole["next_cursor"], Value::Null, "{whole}");
+    let accounts = whole["accounts"].as_array().expect("accounts");
+    let totals: BTreeMap<String, (i64, i64)> =
+        accounts.iter().map(assert_account_adds_up).collect();
+    assert_eq!(totals, trial_balance(&accountant, &shop, &month, at).await);
+    let lines: usize = accounts
+        .iter()
+        .map(|a| a["lines"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(lines > 10, "enough lines to span pages: {whole}");
+    for limit in [1, 2, 5] {
+        let paged = general_ledger_by_pages(&accountant, &path, limit).await;
+        assert_eq!(paged, whole, "pages of {limit}");
+    }
+    // A page and the whole answer are the shape the served OpenAPI document declares.
+    let document = served_document(&Api::owner(&app)).await;
+    let template = "/v1/shops/{shop_id}/ledger/general-ledger";
+    let page = accountant.get(&format!("{path}&limit=2")).await.expect(200);
+    assert!(page.body["next_cursor"].is_string(), "{}", page.raw);
+    conforms(&document, Method::GET, template, &page);
+    let at_once = accountant.get(&path).await.expect(200);
+    conforms(&document, Method::GET, template, &at_once);
+
+    let filtered = shop.path(&format!("/ledger/general-ledger?account=41&{period}"));
+    let customers = accountant.get(&filtered).await.expect(200).body;
+    assert!(
+        customers["accounts"].as_array().map(Vec::len) >= Some(2),
+        "{customers}"
+    );
+    assert_eq!(
+        general_ledger_by_pages(&accountant, &filtered, 2).await,
+        customers
+    );
+
+    let head = shop.manager.head_position().await;
+    let journal_cursor = accountant
+        .get(&shop.path(&format!("/ledger/journal?{period}&limit=1")))
+        .await
+        .expect(200)
+        .body["next_cursor"]
+        .as_str()
+        .expect("a journal cursor")
+        .to_string();
+    // A cursor of the unfiltered ledger handed out once a page reached 512 names 512 or a later
+    // account, none of them under 41: the filtered query must refuse it.
+    let mut outside = None;
+    let mut after = String::new();
+    for _ in 0..lines {
+        let page = accountant
+            .get(&format!("{path}&limit=1{after}"))
+            .await
+            .expect(200)
+            .body;
+        let Some(cursor) = page["next_cursor"].as_str() else {
+            break;
+        };
+        after = format!("&after={cursor}");
+        let last_account = page["accounts"]
+            .as_array()
+            .and_then(|a| a.last())
+            .and_then(|a| a["account"].as_str())
+            .unwrap_or_default();
+        if last_account.starts_with('5') {
+            outside = Some(cursor.to_string());
+            break;
+        }
+    }
+    let outside = outside.expect("a cursor within a 5xx account");
+    for bad in [
+        format!("{path}&after={journal_cursor}"),
+        format!("{path}&after=47zz"),
+        format!("{path}&after=4700"),
+        format!("{filtered}&after={outside}"),
+    ] {
+        accountant
+            .get(&bad)
+            .await
+            .expect_problem(400, "invalid-request");
+    }
+    assert_eq!(shop.manager.head_position().await, head);
 }
