@@ -4,7 +4,9 @@
 //! The examples come from a full scenario run through the public API (which also shows how the glue
 //! chains aggregates). A file named `{kind}.{EventType}+{variant}.json` pins another shape of the
 //! same event type (e.g. `order.OrderPlaced+coupon.json`: an order placed with a coupon), added when
-//! an optional part joined the format, so both the old and the new shape stay pinned. To regenerate after a deliberate format change (bump `schema_version` then):
+//! an optional part joined the format, so both the old and the new shape stay pinned. A shape the
+//! code no longer writes is pinned by hand (`order.OrderCancelled+refund_due_only.json`: a
+//! cancellation from before refunds per method) and read by a test saying what it means. To regenerate after a deliberate format change (bump `schema_version` then):
 //! `COMPTOIR_BLESS=1 cargo test -p comptoir-domain --test golden -- --test-threads=1`.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

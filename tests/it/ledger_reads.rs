@@ -345,6 +345,23 @@ async fn a_storefront_reads_one_document_by_number_but_neither_lists_nor_bundles
     assert!(pdf.raw.starts_with("%PDF"), "not a PDF");
 }
 
+/// Three paid orders, the second partly credited as store credit: invoices, card payments and
+/// a credit note in the current month. Returns the position of the last write.
+async fn three_orders_one_credited(shop: &PhotoShop) -> u64 {
+    let mut at = 0;
+    for (n, email) in ["ana@example.fr", "bob@example.fr", "cem@example.fr"]
+        .iter()
+        .enumerate()
+    {
+        let (order_id, _, paid_at) = paid_order(shop, email, 10 + n as u32).await;
+        at = paid_at;
+        if n == 1 {
+            at = credited(shop, &order_id, 2).await;
+        }
+    }
+    at
+}
+
 /// The entry numbers of a journal answer.
 fn entry_numbers(journal: &Value) -> Vec<u64> {
     journal["entries"]
@@ -362,17 +379,7 @@ async fn the_journal_read_page_by_page_is_the_journal_read_at_once() {
     // journal has none either, and a forged cursor or a negative limit is refused as bad input.
     let (_dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Studio Lumière").await;
-    let mut at = 0;
-    for (n, email) in ["ana@example.fr", "bob@example.fr", "cem@example.fr"]
-        .iter()
-        .enumerate()
-    {
-        let (order_id, _, paid_at) = paid_order(&shop, email, 10 + n as u32).await;
-        at = paid_at;
-        if n == 1 {
-            at = credited(&shop, &order_id, 2).await;
-        }
-    }
+    let at = three_orders_one_credited(&shop).await;
     let (first, last) = current_month();
     let period = format!("from={first}&to={last}&min_position={at}");
     let accountant = shop.as_role("accountant");
@@ -481,17 +488,7 @@ async fn the_general_ledger_read_page_by_page_is_the_general_ledger_read_at_once
     // appends nothing.
     let (_dir, app) = spawn_app().await;
     let shop = photo_shop(&app, "Studio Lumière").await;
-    let mut at = 0;
-    for (n, email) in ["ana@example.fr", "bob@example.fr", "cem@example.fr"]
-        .iter()
-        .enumerate()
-    {
-        let (order_id, _, paid_at) = paid_order(&shop, email, 10 + n as u32).await;
-        at = paid_at;
-        if n == 1 {
-            at = credited(&shop, &order_id, 2).await;
-        }
-    }
+    let at = three_orders_one_credited(&shop).await;
     let (first, last) = current_month();
     let month = first.format("%Y%m").to_string();
     let accountant = shop.as_role("accountant");
