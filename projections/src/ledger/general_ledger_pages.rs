@@ -124,7 +124,7 @@ impl Projections {
     ) -> ProjectionResult<GeneralLedgerPage> {
         let prefix = account_prefix.unwrap_or_default();
         let accounts = self.period_accounts(shop_id, prefix, from, until)?;
-        let start = match &page.after {
+        let mut cursor = match &page.after {
             Some(text) => Some(GeneralLedgerCursor::decode(text, prefix)?),
             None => accounts.first().cloned().map(GeneralLedgerCursor::first_of),
         };
@@ -134,7 +134,6 @@ impl Projections {
             entries_left: page.effective_limit(),
             accounts: Vec::new(),
         };
-        let mut cursor = start;
         for _ in 0..GENERAL_LEDGER_PAGE_ACCOUNTS_MAX {
             let Some(at) = cursor.take() else {
                 break;
