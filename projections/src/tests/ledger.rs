@@ -790,31 +790,3 @@ async fn entries_on_30_june_and_1_july_are_in_different_fiscal_years() {
     // Neither file has anything of the other; the fiscal year closing in 2028 is empty.
     assert!(fec_lines(&harness, shop.shop_id, 2028).is_empty());
 }
-
-// Proves the fiscal year's days: the calendar year by default, 1 July – 30 June for a 30 June
-// closing, 1 March – 28 February for a 28 February closing whatever the leap years, and no
-// fiscal year beyond chrono's dates.
-#[test]
-fn fiscal_years_run_from_the_day_after_the_previous_closing_day() {
-    use crate::ledger::fiscal_year_days;
-    use comptoir_domain::shop::FiscalYearEnd;
-    let end = |text: &str| FiscalYearEnd::parse(text).expect("closing day");
-    assert_eq!(
-        fiscal_year_days(FiscalYearEnd::default(), 2026),
-        Some((day(2026, 1, 1), day(2026, 12, 31)))
-    );
-    assert_eq!(
-        fiscal_year_days(end("06-30"), 2026),
-        Some((day(2025, 7, 1), day(2026, 6, 30)))
-    );
-    assert_eq!(
-        fiscal_year_days(end("02-28"), 2028),
-        Some((day(2027, 3, 1), day(2028, 2, 28)))
-    );
-    assert_eq!(
-        fiscal_year_days(end("02-28"), 2029),
-        Some((day(2028, 2, 29), day(2029, 2, 28)))
-    );
-    assert_eq!(fiscal_year_days(end("06-30"), i32::MAX), None);
-    assert_eq!(fiscal_year_days(end("06-30"), i32::MIN), None);
-}
