@@ -6,11 +6,8 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::api::{
-    fixture, home_order, photo_shop, photo_shop_from_body, place, set_clock, shop_body, Api,
-    PhotoShop, Reply,
-};
-use crate::fiscal_year::long_pack;
+use crate::api::{home_order, photo_shop, place, set_clock, Api, PhotoShop, Reply};
+use crate::fiscal_year::{change_closing_day, shop_on_clock};
 use crate::openapi::{conforms, served_document};
 use crate::reports::fec_file;
 use crate::support::{spawn_app_with_test_clock, TestApp};
@@ -492,16 +489,6 @@ async fn a_sale_dated_in_a_closed_day_is_reported_by_verify_and_blocks_the_month
     assert_eq!(owner.head_position().await, head, "no event appended");
 }
 
-/// A server on the test clock at `start`, and a photo shop created then from `body` with a pack
-/// valid five years.
-async fn shop_from(start: &str, body: &Value) -> (tempfile::TempDir, TestApp, Api, PhotoShop) {
-    let (dir, app) = spawn_app_with_test_clock().await;
-    let owner = Api::owner(&app);
-    set_clock(&owner, start).await;
-    let shop = photo_shop_from_body(&app, body, Some(&long_pack())).await;
-    (dir, app, owner, shop)
-}
-
 /// Sells one guide at `at` (paid by card) into `expected`.
 async fn sell_at(owner: &Api, shop: &PhotoShop, at: &str, expected: &mut Expected) {
     set_clock(owner, at).await;
@@ -521,9 +508,8 @@ async fn a_fiscal_year_closing_on_30_june_closes_as_the_sum_of_exactly_its_month
     // Proves a shop closing on 30 June closes its year 2026 as July 2025 – June 2026, named
     // 2026, with the sum of those months only (June 2025 is the year 2025's), only once the
     // year 2025, which had a sale, is closed; and that verify agrees.
-    let mut body = shop_body(&fixture(), "Studio Clôture Juin");
-    body["fiscal_year_end"] = json!("06-30");
-    let (_dir, _app, owner, shop) = shop_from("2025-06-20T08:00:00Z", &body).await;
+    let (_dir, _app, owner, shop) =
+        shop_on_clock("2025-06-20T08:00:00Z", "Studio Clôture Juin", Some("06-30")).await;
     let mut june_2025 = Expected::default();
     sell_at(&owner, &shop, "2025-06-20T09:00:00Z", &mut june_2025).await;
     let mut fiscal_2026 = Expected::default();
@@ -587,18 +573,12 @@ async fn a_transitional_fiscal_year_closes_with_its_real_months() {
     // Proves a shop moving from 31 December to 30 June on 10 March 2026 closes 2026 as January
     // to June 2026 (six months, as its FEC of 2026), the sum of those months only, before its
     // end the calendar year would have had; July 2026 belongs to the year 2027.
-    let body = shop_body(&fixture(), "Studio Clôture Transition");
-    let (_dir, _app, owner, shop) = shop_from("2026-01-05T08:00:00Z", &body).await;
+    let name = "Studio Clôture Transition";
+    let (_dir, _app, owner, shop) = shop_on_clock("2026-01-05T08:00:00Z", name, None).await;
     let mut transitional = Expected::default();
     sell_at(&owner, &shop, "2026-01-15T09:00:00Z", &mut transitional).await;
     set_clock(&owner, "2026-03-10T09:00:00Z").await;
-    let read = shop.manager.get(&shop.path("")).await.expect(200);
-    let mut update = read.body.clone();
-    update["fiscal_year_end"] = json!("06-30");
-    shop.manager
-        .put(&shop.path(""), &update, Some(&read.etag), None)
-        .await
-        .expect(200);
+    change_closing_day(&shop, "06-30").await;
     sell_at(&owner, &shop, "2026-06-10T09:00:00Z", &mut transitional).await;
     sell_at(
         &owner,

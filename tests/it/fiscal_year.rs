@@ -15,7 +15,7 @@ use crate::api::{
 };
 use crate::reports::{assert_fec_checks, fec_file};
 use crate::shop_profile::invoice_number;
-use crate::support::spawn_app_with_test_clock;
+use crate::support::{spawn_app_with_test_clock, TestApp};
 use crate::time_zones::pay;
 
 /// Places an order of 10 prints at the clock's `placed_at`, pays it at `paid_at`; returns its
@@ -178,14 +178,32 @@ async fn a_closing_day_must_be_a_day_of_every_year() {
 }
 
 /// Pack terms valid five years, for shops whose tests span several fiscal years.
-pub(crate) fn long_pack() -> Value {
+fn long_pack() -> Value {
     json!({"level": "Pro", "validity": {"months": 60},
         "transfer_allowance_bytes": 50_000_000_000_u64, "order_allowance": 1_000_000})
 }
 
+/// A server on the test clock set to `start`, and a photo shop named `name` created then,
+/// closing on `end` (31 December when `None`), with a pack valid five years.
+pub(crate) async fn shop_on_clock(
+    start: &str,
+    name: &str,
+    end: Option<&str>,
+) -> (tempfile::TempDir, TestApp, Api, PhotoShop) {
+    let (dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, start).await;
+    let mut body = shop_body(&fixture(), name);
+    if let Some(end) = end {
+        body["fiscal_year_end"] = json!(end);
+    }
+    let shop = photo_shop_from_body(&app, &body, Some(&long_pack())).await;
+    (dir, app, owner, shop)
+}
+
 /// Changes the shop's closing day to `end` (the test clock's day is the change day); returns
 /// the position of the update.
-async fn change_closing_day(shop: &PhotoShop, end: &str) -> u64 {
+pub(crate) async fn change_closing_day(shop: &PhotoShop, end: &str) -> u64 {
     let (body, etag) = closing_on(shop, end).await;
     let written = shop
         .manager
@@ -242,11 +260,8 @@ async fn a_change_of_closing_day_gives_one_fec_per_fiscal_year_with_its_real_bou
     // named 20260630) and 2027 as 1 July 2026 – 30 June 2027; each invoice, booked on either
     // side of each boundary, is in exactly one of the files of 2024 to 2028, whose lines lie
     // within their year's bounds, balance, and pass the shared checker.
-    let (dir, app) = spawn_app_with_test_clock().await;
-    let owner = Api::owner(&app);
-    set_clock(&owner, "2025-06-01T08:00:00Z").await;
-    let body = shop_body(&fixture(), "Studio Lumière — changement de clôture");
-    let shop = photo_shop_from_body(&app, &body, Some(&long_pack())).await;
+    let name = "Studio Lumière — changement de clôture";
+    let (dir, _app, owner, shop) = shop_on_clock("2025-06-01T08:00:00Z", name, None).await;
 
     // Paris is UTC+1 in winter, UTC+2 in summer.
     let sales = [
@@ -340,11 +355,8 @@ async fn a_late_change_lengthens_the_fiscal_year_and_a_longer_one_is_refused() {
     // Proves a change to 30 June recorded on 10 August 2026 makes 1 January 2026 – 30 June 2027
     // one fiscal year exported as one FEC named 20270630 (no fiscal year closes in 2026: 400),
     // and a later change that would stretch it past 24 months is a 422 appending nothing.
-    let (dir, app) = spawn_app_with_test_clock().await;
-    let owner = Api::owner(&app);
-    set_clock(&owner, "2026-01-05T08:00:00Z").await;
-    let body = shop_body(&fixture(), "Studio Lumière — exercice long");
-    let shop = photo_shop_from_body(&app, &body, Some(&long_pack())).await;
+    let name = "Studio Lumière — exercice long";
+    let (dir, _app, owner, shop) = shop_on_clock("2026-01-05T08:00:00Z", name, None).await;
     let times = ("2026-02-15T10:00:00Z", "2026-02-15T10:10:00Z");
     let (february, _) = order_paid_at(&owner, &shop, "fevrier@example.fr", times).await;
     set_clock(&owner, "2026-08-10T09:00:00Z").await;
