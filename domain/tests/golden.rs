@@ -479,8 +479,9 @@ fn closure_scenario(samples: &mut Samples) {
     let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 13).expect("date");
     let close = ClosureCommand::Close(Box::new(ClosePeriod {
         shop_id: id(0x5100),
-        period: ClosurePeriod::containing(ClosureKind::Day, day).expect("day"),
+        period: ClosurePeriod::containing(ClosureKind::Day, day, &Default::default()).expect("day"),
         time_zone: comptoir_domain::calendar::default_time_zone(),
+        fiscal_calendar: Default::default(),
         covers_up_to: 42,
         totals,
         activity: Activity {

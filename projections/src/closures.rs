@@ -23,8 +23,13 @@ use comptoir_eventlog::{Position, RecordedEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Day rows one totals query sums at most: a year and a day, the longest period closed.
-pub const CLOSURE_DAYS_MAX: usize = 366;
+/// Day rows one totals query sums at most: the longest period closed is a fiscal year, which a
+/// change of closing day may stretch to 24 months (731 days with a 29 February).
+pub const CLOSURE_DAYS_MAX: usize = 731;
+/// Whole years in the longest fiscal year, each with at most one 29 February in four.
+const LONGEST_FISCAL_YEARS: usize = comptoir_domain::shop::FISCAL_YEAR_MONTHS_MAX as usize / 12;
+const _: () =
+    assert!(CLOSURE_DAYS_MAX >= 365 * LONGEST_FISCAL_YEARS + LONGEST_FISCAL_YEARS.div_ceil(4));
 
 /// What happened in a shop on one local day, as a day closure counts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +41,8 @@ pub struct ClosureDayRow {
 /// A recorded closure, as listed and read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClosureView {
-    /// The period as the API names it: `2026-11-20`, `2026-11` or `2026`.
+    /// The period as the API names it: `2026-11-20`, `2026-11` or `2026` (the fiscal year
+    /// closing in 2026).
     pub label: String,
     /// The log position of the `PeriodClosed` event.
     pub position: Position,

@@ -285,6 +285,22 @@ impl SampleShop {
         Ok(events)
     }
 
+    /// The shop's closing day changed to `end` (`MM-DD`) by a profile update at `at` (the shop
+    /// as `open` created it, so call it once).
+    pub fn change_fiscal_year_end(
+        &mut self,
+        end: &str,
+        at: DateTime<Utc>,
+    ) -> Result<SampleEvents, SampleError> {
+        let mut update = self.profile.editable();
+        update.fiscal_year_end = Some(end.to_string());
+        let command = ShopCommand::UpdateProfile {
+            update: Box::new(update),
+            invoice_issued: false,
+        };
+        self.change_shop(&command, at)
+    }
+
     /// The shop's ledger mapping replaced at `at` (the shop as `open` created it).
     pub fn change_ledger_mapping(
         &mut self,

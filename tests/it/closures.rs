@@ -7,7 +7,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::api::{home_order, photo_shop, place, set_clock, Api, PhotoShop, Reply};
+use crate::fiscal_year::{change_closing_day, shop_on_clock};
 use crate::openapi::{conforms, served_document};
+use crate::reports::fec_file;
 use crate::support::{spawn_app_with_test_clock, TestApp};
 
 /// An amount as the API writes it ("4.40", "-12", "5.5") in hundredths, so sums are exact.
@@ -485,4 +487,129 @@ async fn a_sale_dated_in_a_closed_day_is_reported_by_verify_and_blocks_the_month
         .await
         .expect_problem(409, "closure-totals-mismatch");
     assert_eq!(owner.head_position().await, head, "no event appended");
+}
+
+/// Sells one guide at `at` (paid by card) into `expected`.
+async fn sell_at(owner: &Api, shop: &PhotoShop, at: &str, expected: &mut Expected) {
+    set_clock(owner, at).await;
+    let lines = json!([{"sku": "GUIDE-LYON", "quantity": 1}]);
+    sell(shop, expected, lines, &["card"]).await;
+}
+
+/// Closes each (kind, date) in order, expecting 201 each time.
+async fn close_all(shop: &PhotoShop, periods: &[(&str, &str)]) {
+    for (kind, date) in periods {
+        close(shop, kind, date).await.expect(201);
+    }
+}
+
+#[tokio::test]
+async fn a_fiscal_year_closing_on_30_june_closes_as_the_sum_of_exactly_its_months() {
+    // Proves a shop closing on 30 June closes its year 2026 as July 2025 – June 2026, named
+    // 2026, with the sum of those months only (June 2025 is the year 2025's), only once the
+    // year 2025, which had a sale, is closed; and that verify agrees.
+    let (_dir, _app, owner, shop) =
+        shop_on_clock("2025-06-20T08:00:00Z", "Studio Clôture Juin", Some("06-30")).await;
+    let mut june_2025 = Expected::default();
+    sell_at(&owner, &shop, "2025-06-20T09:00:00Z", &mut june_2025).await;
+    let mut fiscal_2026 = Expected::default();
+    sell_at(&owner, &shop, "2025-07-15T09:00:00Z", &mut fiscal_2026).await;
+    sell_at(&owner, &shop, "2026-06-10T09:00:00Z", &mut fiscal_2026).await;
+
+    set_clock(&owner, "2026-07-02T09:00:00Z").await;
+    close_all(
+        &shop,
+        &[
+            ("day", "2025-06-20"),
+            ("month", "2025-06"),
+            ("day", "2025-07-15"),
+            ("month", "2025-07"),
+            ("day", "2026-06-10"),
+        ],
+    )
+    .await;
+    close(&shop, "year", "2026")
+        .await
+        .expect_problem(422, "earlier-period-unclosed");
+    let year_2025 = close(&shop, "year", "2025").await.expect(201);
+    june_2025.assert_matches(&year_2025.body["totals"]);
+    assert_eq!(year_2025.body["period"]["starts_on"], "2024-07-01");
+    assert_eq!(year_2025.body["period"]["ends_before"], "2025-07-01");
+    let head = owner.head_position().await;
+    close(&shop, "year", "2026")
+        .await
+        .expect_problem(422, "sub-periods-unclosed");
+    assert_eq!(owner.head_position().await, head, "no event appended");
+    close(&shop, "month", "2026-06").await.expect(201);
+    let year_2026 = close(&shop, "year", "2026").await.expect(201);
+    fiscal_2026.assert_matches(&year_2026.body["totals"]);
+    assert_eq!(year_2026.body["label"], "2026");
+    assert_eq!(year_2026.body["period"]["starts_on"], "2025-07-01");
+    assert_eq!(year_2026.body["period"]["ends_before"], "2026-07-01");
+    assert_eq!(year_2026.body["sequence"], 2);
+    let mut both = june_2025.clone();
+    both.absorb(&fiscal_2026);
+    assert_eq!(
+        cents(&year_2026.body["perpetual_total_incl_vat"]),
+        both.gross
+    );
+    let read = shop
+        .as_role("accountant")
+        .get(&shop.path("/closures/year/2026"))
+        .await
+        .expect(200);
+    assert_eq!(read.body["hash"], year_2026.body["hash"]);
+    let verified = shop
+        .as_role("accountant")
+        .get(&shop.path("/closures/verify"))
+        .await
+        .expect(200);
+    assert_eq!(verified.body["all_good"], true, "{}", verified.raw);
+    assert_eq!(verified.body["checked"], 8, "{}", verified.raw);
+}
+
+#[tokio::test]
+async fn a_transitional_fiscal_year_closes_with_its_real_months() {
+    // Proves a shop moving from 31 December to 30 June on 10 March 2026 closes 2026 as January
+    // to June 2026 (six months, as its FEC of 2026), the sum of those months only, before its
+    // end the calendar year would have had; July 2026 belongs to the year 2027.
+    let name = "Studio Clôture Transition";
+    let (_dir, _app, owner, shop) = shop_on_clock("2026-01-05T08:00:00Z", name, None).await;
+    let mut transitional = Expected::default();
+    sell_at(&owner, &shop, "2026-01-15T09:00:00Z", &mut transitional).await;
+    set_clock(&owner, "2026-03-10T09:00:00Z").await;
+    change_closing_day(&shop, "06-30").await;
+    sell_at(&owner, &shop, "2026-06-10T09:00:00Z", &mut transitional).await;
+    sell_at(
+        &owner,
+        &shop,
+        "2026-07-05T09:00:00Z",
+        &mut Expected::default(),
+    )
+    .await;
+
+    set_clock(&owner, "2026-08-02T09:00:00Z").await;
+    close_all(
+        &shop,
+        &[
+            ("day", "2026-01-15"),
+            ("month", "2026-01"),
+            ("day", "2026-06-10"),
+            ("month", "2026-06"),
+            ("day", "2026-07-05"),
+            ("month", "2026-07"),
+        ],
+    )
+    .await;
+    let year = close(&shop, "year", "2026").await.expect(201);
+    transitional.assert_matches(&year.body["totals"]);
+    assert_eq!(year.body["period"]["starts_on"], "2026-01-01");
+    assert_eq!(year.body["period"]["ends_before"], "2026-07-01");
+    assert_eq!(year.body["label"], "2026");
+    close(&shop, "year", "2027")
+        .await
+        .expect_problem(422, "period-not-over");
+    let position = year.body["position"].as_u64().expect("position");
+    let (name, _) = fec_file(&shop, 2026, position).await;
+    assert!(name.ends_with("FEC20260630.txt"), "{name}");
 }

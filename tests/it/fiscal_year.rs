@@ -1,6 +1,8 @@
 //! Issue 6 end to end: a shop closing its fiscal year on another day than 31 December exports
 //! the FEC of the fiscal year closing in the year asked for, named by its closing day; a closing
-//! day that is not a day of every year is a 422 that appends nothing.
+//! day that is not a day of every year is a 422 that appends nothing. A change of closing day
+//! reshapes the fiscal year in progress only: every fiscal year, before, during and after the
+//! change, is one FEC with its real bounds.
 
 use std::path::Path;
 
@@ -13,7 +15,7 @@ use crate::api::{
 };
 use crate::reports::{assert_fec_checks, fec_file};
 use crate::shop_profile::invoice_number;
-use crate::support::{spawn_app, spawn_app_with_test_clock};
+use crate::support::{spawn_app_with_test_clock, TestApp};
 use crate::time_zones::pay;
 
 /// Places an order of 10 prints at the clock's `placed_at`, pays it at `paid_at`; returns its
@@ -134,9 +136,11 @@ async fn closing_on(shop: &PhotoShop, end: &str) -> (Value, String) {
 async fn a_closing_day_must_be_a_day_of_every_year() {
     // Proves 29 February is refused at creation and by an update with a 422 naming the reason,
     // appending nothing; a shop without a closing day reads back 12-31 and exports calendar
-    // years; an update to 06-30 is read back and names the next FEC by 30 June.
-    let (_dir, app) = spawn_app().await;
+    // years; an update to 06-30 on 10 March 2026 is read back and names the FEC of the year in
+    // progress, 2026, by 30 June.
+    let (_dir, app) = spawn_app_with_test_clock().await;
     let owner = Api::owner(&app);
+    set_clock(&owner, "2026-03-10T09:00:00Z").await;
     let mut body = shop_body(&fixture(), "Studio Lumière — 29 février");
     body["fiscal_year_end"] = json!("02-29");
     let head = owner.head_position().await;
@@ -171,4 +175,216 @@ async fn a_closing_day_must_be_a_day_of_every_year() {
     let position = written.body["position"].as_u64().expect("position");
     let (name, _) = fec_file(&shop, 2026, position).await;
     assert_eq!(name, format!("{}FEC20260630.txt", siren()));
+}
+
+/// Pack terms valid five years, for shops whose tests span several fiscal years.
+fn long_pack() -> Value {
+    json!({"level": "Pro", "validity": {"months": 60},
+        "transfer_allowance_bytes": 50_000_000_000_u64, "order_allowance": 1_000_000})
+}
+
+/// A server on the test clock set to `start`, and a photo shop named `name` created then,
+/// closing on `end` (31 December when `None`), with a pack valid five years.
+pub(crate) async fn shop_on_clock(
+    start: &str,
+    name: &str,
+    end: Option<&str>,
+) -> (tempfile::TempDir, TestApp, Api, PhotoShop) {
+    let (dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, start).await;
+    let mut body = shop_body(&fixture(), name);
+    if let Some(end) = end {
+        body["fiscal_year_end"] = json!(end);
+    }
+    let shop = photo_shop_from_body(&app, &body, Some(&long_pack())).await;
+    (dir, app, owner, shop)
+}
+
+/// Changes the shop's closing day to `end` (the test clock's day is the change day); returns
+/// the position of the update.
+pub(crate) async fn change_closing_day(shop: &PhotoShop, end: &str) -> u64 {
+    let (body, etag) = closing_on(shop, end).await;
+    let written = shop
+        .manager
+        .put(&shop.path(""), &body, Some(&etag), None)
+        .await
+        .expect(200);
+    written.body["position"].as_u64().expect("position")
+}
+
+/// The FECs of the years `years`, once `position` is projected: for each, the year, the closing
+/// day of its file name, and its rows.
+async fn fecs(
+    dir: &Path,
+    shop: &PhotoShop,
+    years: std::ops::RangeInclusive<i32>,
+    position: u64,
+) -> Vec<(i32, String, String)> {
+    let mut files = Vec::new();
+    for year in years {
+        let (name, content) = fec_file(shop, year, position).await;
+        assert_fec_checks(dir, &name, &content);
+        let closing_day = name
+            .strip_prefix(&format!("{}FEC", siren()))
+            .and_then(|rest| rest.strip_suffix(".txt"))
+            .expect("{SIREN}FEC{AAAAMMJJ}.txt")
+            .to_string();
+        files.push((year, closing_day, content));
+    }
+    files
+}
+
+/// Asserts every line of `content` is dated from `first_day` to `closing_day` (`AAAAMMJJ`) and
+/// that debits equal credits.
+#[track_caller]
+fn assert_within(content: &str, first_day: &str, closing_day: &str) {
+    let (mut debit, mut credit) = (0i64, 0i64);
+    for cells in fec_rows(content) {
+        assert!(
+            (first_day..=closing_day).contains(&cells[3]),
+            "{} outside {first_day}..{closing_day}: {content}",
+            cells[3]
+        );
+        let amount = |text: &str| crate::api::cents(&text.replace(',', "."));
+        debit += amount(cells[11]);
+        credit += amount(cells[12]);
+    }
+    assert_eq!(debit, credit, "{content}");
+}
+
+#[tokio::test]
+async fn a_change_of_closing_day_gives_one_fec_per_fiscal_year_with_its_real_bounds() {
+    // Proves a Paris shop closing on 31 December that moves to 30 June on 10 March 2026 exports
+    // 2025 as the calendar year, 2026 as the transitional year 1 January – 30 June 2026 (file
+    // named 20260630) and 2027 as 1 July 2026 – 30 June 2027; each invoice, booked on either
+    // side of each boundary, is in exactly one of the files of 2024 to 2028, whose lines lie
+    // within their year's bounds, balance, and pass the shared checker.
+    let name = "Studio Lumière — changement de clôture";
+    let (dir, _app, owner, shop) = shop_on_clock("2025-06-01T08:00:00Z", name, None).await;
+
+    // Paris is UTC+1 in winter, UTC+2 in summer.
+    let sales = [
+        (
+            "juin25@example.fr",
+            ("2025-06-10T08:00:00Z", "2025-06-10T08:10:00Z"),
+        ),
+        (
+            "reveillon@example.fr",
+            ("2025-12-31T22:20:00Z", "2025-12-31T22:30:00Z"),
+        ),
+        (
+            "nouvelan@example.fr",
+            ("2025-12-31T23:20:00Z", "2025-12-31T23:30:00Z"),
+        ),
+        (
+            "fevrier@example.fr",
+            ("2026-02-15T10:00:00Z", "2026-02-15T10:10:00Z"),
+        ),
+    ];
+    let mut invoices = Vec::new();
+    for (email, times) in sales {
+        invoices.push(order_paid_at(&owner, &shop, email, times).await.0);
+    }
+    set_clock(&owner, "2026-03-10T09:00:00Z").await;
+    change_closing_day(&shop, "06-30").await;
+    let sales = [
+        (
+            "trentejuin@example.fr",
+            ("2026-06-30T21:20:00Z", "2026-06-30T21:30:00Z"),
+        ),
+        (
+            "premierjuillet@example.fr",
+            ("2026-06-30T22:20:00Z", "2026-06-30T22:30:00Z"),
+        ),
+        (
+            "mars27@example.fr",
+            ("2027-03-01T10:00:00Z", "2027-03-01T10:10:00Z"),
+        ),
+    ];
+    let mut position = 0;
+    for (email, times) in sales {
+        let (invoice, paid) = order_paid_at(&owner, &shop, email, times).await;
+        invoices.push(invoice);
+        position = paid;
+    }
+
+    let files = fecs(dir.path(), &shop, 2024..=2028, position).await;
+    let expected = [
+        (2024, "20241231", "20240101", &[][..]),
+        (2025, "20251231", "20250101", &invoices[0..2]),
+        (2026, "20260630", "20260101", &invoices[2..5]),
+        (2027, "20270630", "20260701", &invoices[5..7]),
+        (2028, "20280630", "20270701", &[][..]),
+    ];
+    let mut entry_numbers = Vec::new();
+    for ((year, closing_day, content), (want_year, want_closing, first_day, own)) in
+        files.iter().zip(expected)
+    {
+        assert_eq!((*year, closing_day.as_str()), (want_year, want_closing));
+        assert_within(content, first_day, want_closing);
+        assert_eq!(invoices_in(content, &invoices), own, "{year}: {content}");
+        let mut numbers: Vec<u64> = fec_rows(content)
+            .iter()
+            .map(|cells| cells[2].parse().expect("EcritureNum"))
+            .collect();
+        numbers.dedup();
+        entry_numbers.extend(numbers);
+    }
+    // Every entry of the books is in one file, once: numbers run 1, 2, 3… across the files.
+    entry_numbers.sort_unstable();
+    let count = entry_numbers.len() as u64;
+    assert!(
+        count >= 14,
+        "two entries per paid order at least: {entry_numbers:?}"
+    );
+    assert_eq!(entry_numbers, (1..=count).collect::<Vec<_>>());
+}
+
+/// The invoices of `all` a FEC names as a piece, in the order of `all`.
+fn invoices_in(content: &str, all: &[String]) -> Vec<String> {
+    let rows = fec_rows(content);
+    all.iter()
+        .filter(|number| rows.iter().any(|cells| cells[8] == number.as_str()))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_late_change_lengthens_the_fiscal_year_and_a_longer_one_is_refused() {
+    // Proves a change to 30 June recorded on 10 August 2026 makes 1 January 2026 – 30 June 2027
+    // one fiscal year exported as one FEC named 20270630 (no fiscal year closes in 2026: 400),
+    // and a later change that would stretch it past 24 months is a 422 appending nothing.
+    let name = "Studio Lumière — exercice long";
+    let (dir, _app, owner, shop) = shop_on_clock("2026-01-05T08:00:00Z", name, None).await;
+    let times = ("2026-02-15T10:00:00Z", "2026-02-15T10:10:00Z");
+    let (february, _) = order_paid_at(&owner, &shop, "fevrier@example.fr", times).await;
+    set_clock(&owner, "2026-08-10T09:00:00Z").await;
+    change_closing_day(&shop, "06-30").await;
+    let times = ("2027-06-30T09:00:00Z", "2027-06-30T09:10:00Z");
+    let (june, position) = order_paid_at(&owner, &shop, "juin27@example.fr", times).await;
+
+    shop.manager
+        .get(&shop.path(&format!("/ledger/fec?year=2026&min_position={position}")))
+        .await
+        .expect_problem(400, "invalid-request");
+    let files = fecs(dir.path(), &shop, 2027..=2027, position).await;
+    let (_, closing_day, content) = &files[0];
+    assert_eq!(closing_day, "20270630");
+    assert_within(content, "20260101", "20270630");
+    let both = [february, june];
+    assert_eq!(invoices_in(content, &both), both);
+
+    // On 20 June 2027 the 18-month year is nearly over: closing on 31 May would end it in
+    // May 2028, 29 months after it began.
+    set_clock(&owner, "2027-06-20T09:00:00Z").await;
+    let (may, etag) = closing_on(&shop, "05-31").await;
+    let head = owner.head_position().await;
+    let refused = shop
+        .manager
+        .put(&shop.path(""), &may, Some(&etag), None)
+        .await;
+    refused.expect_problem(422, "validation");
+    assert!(refused.raw.contains("24 months"), "{}", refused.raw);
+    assert_eq!(owner.head_position().await, head);
 }

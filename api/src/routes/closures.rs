@@ -16,7 +16,7 @@ use comptoir_domain::closure::{
     self, Activity, ClosePeriod, ClosureCommand, ClosureEvent, ClosureKind, ClosurePeriod,
     ClosureTotals, Closures, PeriodClosed,
 };
-use comptoir_domain::shop::Permission;
+use comptoir_domain::shop::{FiscalCalendar, Permission, Shop};
 use comptoir_projections::closures::ClosureView;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -54,7 +54,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct CloseInput {
     #[schema(value_type = crate::dto::ClosureKindDto)]
     pub kind: ClosureKind,
-    /// `2026-11-20` for a day, `2026-11` for a month, `2026` for a year, in the shop's calendar.
+    /// `2026-11-20` for a day, `2026-11` for a month, in the shop's calendar; `2026` for a year:
+    /// the shop's fiscal year closing in 2026 (the FEC's `year`, with the same bounds).
     #[schema(example = "2026-11-20")]
     pub date: String,
 }
@@ -72,14 +73,31 @@ pub struct ClosureFilter {
     pub to: Option<NaiveDate>,
 }
 
-fn parse_period(kind: ClosureKind, text: &str) -> Result<ClosurePeriod, ApiError> {
+/// The period `text` names; a year is the fiscal year of `calendar` closing in it.
+fn parse_period(
+    kind: ClosureKind,
+    text: &str,
+    calendar: &FiscalCalendar,
+) -> Result<ClosurePeriod, ApiError> {
     if text.len() > PERIOD_CHARS_MAX {
         return Err(ApiError::Domain(comptoir_domain::DomainError::validation(
             "date",
             "is too long for a period name",
         )));
     }
-    Ok(ClosurePeriod::parse(kind, text)?)
+    Ok(ClosurePeriod::parse(kind, text, calendar)?)
+}
+
+/// The shop's fiscal years, as its hot state folds them; 404 for an unknown shop.
+fn shop_calendar(state: &AppState, shop_id: Uuid) -> Result<FiscalCalendar, ApiError> {
+    let shop = state.cache.load::<Shop, _>(
+        state.log.as_ref(),
+        &comptoir_domain::shop::stream_id(shop_id),
+    )?;
+    if shop.state.profile.is_none() {
+        return Err(ApiError::not_found("shop"));
+    }
+    Ok(shop.state.fiscal_calendar.clone())
 }
 
 /// The command closing `period`, from what the read models say at their current position about
@@ -88,7 +106,7 @@ fn parse_period(kind: ClosureKind, text: &str) -> Result<ClosurePeriod, ApiError
 /// retry after a conflict.
 fn close_command(
     state: &AppState,
-    (shop_id, time_zone): (Uuid, Tz),
+    (shop_id, time_zone, fiscal_calendar): (Uuid, Tz, FiscalCalendar),
     closures: &Closures,
     period: ClosurePeriod,
 ) -> Result<ClosureCommand, CommandError> {
@@ -106,6 +124,7 @@ fn close_command(
         shop_id,
         period,
         time_zone,
+        fiscal_calendar,
         covers_up_to,
         totals: totals.totals,
         activity: Activity {
@@ -116,10 +135,13 @@ fn close_command(
     })))
 }
 
-/// Closes a day, a month or a year of the shop's calendar for good. 409 `period-closed` when it
-/// is closed already; 422 `period-not-over` for a period that is not over, `earlier-period-unclosed`
-/// when an earlier period with sales or payments is not closed, `sub-periods-unclosed` when a
-/// day of the month (a month of the year) with activity is not closed.
+/// Closes a day, a month or a fiscal year of the shop's calendar for good (a year is the sum of
+/// the months of the fiscal year, twelve or, for a year a change of closing day reshaped, its
+/// real number). 409 `period-closed` when it is closed already; 422 `period-not-over` for a
+/// period that is not over, `earlier-period-unclosed` when an earlier period with sales or
+/// payments is not closed, `sub-periods-unclosed` when a day of the month (a month of the year)
+/// with activity is not closed, `fiscal-year-not-whole-months` for a fiscal year that does not
+/// begin on a 1st and close on a month's last day.
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/closures", tag = "closures",
     request_body = CloseInput,
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
@@ -133,15 +155,17 @@ pub async fn close_period(
     JsonBody(body): JsonBody<CloseInput>,
 ) -> Result<Answer<ClosureView>, ApiError> {
     caller.authorize(shop_id, Permission::ClosePeriods)?;
-    let period = parse_period(body.kind, &body.date)?;
-    shop_profile(&state, shop_id)?;
+    let period = parse_period(body.kind, &body.date, &shop_calendar(&state, shop_id)?)?;
     // Every event appended before this request must be in the totals: wait for the head.
     state.read_at(Some(state.log.head_position())).await?;
     let stream = closure::stream_id(shop_id);
     let executed = run(&state, &ids, &caller, vec![], |session| {
         let time_zone = session_shop(session, shop_id)?.zone();
+        // The calendar decide checks the year against is the one of this decision's state.
+        let shop = session.load::<Shop>(&comptoir_domain::shop::stream_id(shop_id))?;
+        let calendar = shop.fiscal_calendar.clone();
         let closures = session.load::<Closures>(&stream)?;
-        let command = close_command(&state, (shop_id, time_zone), &closures, period)?;
+        let command = close_command(&state, (shop_id, time_zone, calendar), &closures, period)?;
         session.decide::<Closures>(&stream, &command)
     })
     .await?;
@@ -209,7 +233,11 @@ pub async fn get_closure(
     ApiQuery(read_at): ApiQuery<ReadAt>,
 ) -> Result<Answer<ClosureView>, ApiError> {
     caller.authorize(shop_id, Permission::ReadClosures)?;
-    let period = parse_period(ClosureKind::parse(&kind)?, &period)?;
+    let period = parse_period(
+        ClosureKind::parse(&kind)?,
+        &period,
+        &shop_calendar(&state, shop_id)?,
+    )?;
     state.read_at(read_at.min_position).await?;
     let view = state
         .projections
@@ -439,7 +467,7 @@ mod tests {
 
     fn closure_of(history: &[ClosureEvent], kind: ClosureKind, text: &str) -> PeriodClosed {
         let state = fold::<Closures>(history);
-        let period = ClosurePeriod::parse(kind, text).expect("period");
+        let period = ClosurePeriod::parse(kind, text, &FiscalCalendar::default()).expect("period");
         let mut totals = ClosureTotals::default();
         let days: Vec<&PeriodClosed> = history
             .iter()
@@ -469,6 +497,7 @@ mod tests {
             shop_id: Uuid::from_u128(7),
             period,
             time_zone: default_time_zone(),
+            fiscal_calendar: FiscalCalendar::default(),
             covers_up_to: 10,
             totals,
             activity: Activity {

@@ -304,12 +304,14 @@ pub async fn general_ledger(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FiscalYear {
-    /// The fiscal year closing in this year, e.g. 2026: from the day after the shop's closing
-    /// day (`fiscal_year_end`, 31 December by default) of the year before to its closing day of
-    /// this year, in local days of the shop's time zone. A shop closing on 30 June exports 2026
-    /// as 1 July 2025 – 30 June 2026. The closing day in force now cuts every year: after a
-    /// change of closing day, the first fiscal year under it (longer or shorter than twelve
-    /// months) is not exported as one file.
+    /// The fiscal year closing in this year, e.g. 2026, in local days of the shop's time zone:
+    /// twelve months to the shop's closing day (`fiscal_year_end`, 31 December by default), so
+    /// a shop closing on 30 June exports 2026 as 1 July 2025 – 30 June 2026. A change of
+    /// closing day reshapes the fiscal year in progress on the day it is recorded (it keeps its
+    /// first day and closes on the first new closing day on or after that day, in a later
+    /// calendar year than the previous closing, 24 months at most); earlier years keep their
+    /// bounds. So every fiscal year, past or present, is one file with its real bounds, and
+    /// 400 `invalid-request` answers a year no fiscal year closes in (spanned by a longer one).
     pub year: i32,
     pub min_position: Option<u64>,
 }

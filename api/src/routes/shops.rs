@@ -167,8 +167,11 @@ pub struct ShopDto {
     pub time_zone: Option<String>,
     /// The day the fiscal year closes, `MM-DD` (a day of every year: `02-29` is refused with
     /// 422); `12-31`, the calendar year, when omitted. The FEC of `year` is the fiscal year
-    /// closing in that year. An update replaces it like the rest of the profile (omitted means
-    /// `12-31`), and later exports use the closing day in force.
+    /// closing in that year, and so is the year closure `year`. An update replaces it like the
+    /// rest of the profile (omitted means `12-31`): the fiscal year in progress on the update's
+    /// day keeps its first day and closes on the first new closing day on or after that day in
+    /// a later calendar year than the previous closing (422 if that makes it longer than 24
+    /// months); years already over keep their bounds.
     #[serde(default)]
     #[schema(example = "06-30")]
     pub fiscal_year_end: Option<String>,
@@ -305,7 +308,8 @@ pub async fn get_shop(
 /// the ones issued from now on carry the new one. The currency cannot change once an invoice
 /// exists, and a series' pattern can only change to one that cannot print a number any pattern
 /// of the shop's series, earlier or current, could print (numbering continues from the series'
-/// last number); both answer 422. Send `If-Match` with the profile's `ETag`: none answers 428, a stale one 412.
+/// last number); both answer 422, as does a new fiscal year end that would stretch the fiscal
+/// year in progress past 24 months. Send `If-Match` with the profile's `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}", tag = "shops",
     params(("shop_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ShopDto,

@@ -3,7 +3,10 @@
 //! closure of the same kind, so that no figure can change afterwards unnoticed.
 //!
 //! One stream per shop (`closures-{shop_id}`) holds every closure of every kind, so one decision
-//! sees the day closures a month is made of. The rules, in the shop's calendar:
+//! sees the day closures a month is made of. A day and a month are the shop's calendar's; a year
+//! is the shop's fiscal year ([`FiscalCalendar`], the one the FEC export is cut by), named by the
+//! calendar year it closes in, with its real months (a year a change of closing day reshaped has
+//! more or fewer than twelve). The rules, in the shop's calendar:
 //! - a period closes only once it is over (the injected clock, the shop's zone, plus
 //!   [`CLOSURE_SETTLE_MINUTES`] so that writes decided just before its end are in), never twice,
 //!   and after the last closure of its kind: each kind is one chain, numbered 1, 2, 3… without gap;
@@ -30,6 +33,7 @@ mod totals;
 pub use totals::{method_name, method_rank, ClosureTotals, DocumentTally, MethodTotal, VatTotal};
 
 use crate::calendar::{local_date, Tz};
+use crate::shop::{FiscalCalendar, FISCAL_YEAR_MONTHS_MAX};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -41,8 +45,10 @@ use uuid::Uuid;
 /// Day closures kept in the state until their month is closed (a little over a year of days):
 /// past it, the month must be closed before another day.
 pub const CLOSURE_OPEN_DAYS_MAX: usize = 400;
-/// Month closures kept in the state until their year is closed.
-pub const CLOSURE_OPEN_MONTHS_MAX: usize = 24;
+/// Month closures kept in the state until their year is closed: every month of the longest
+/// fiscal year (a change of closing day may stretch one to 24 months), and a year's more.
+pub const CLOSURE_OPEN_MONTHS_MAX: usize = 36;
+const _: () = assert!(CLOSURE_OPEN_MONTHS_MAX >= FISCAL_YEAR_MONTHS_MAX as usize);
 /// The earliest year a closure may name: shops on this system sell after it.
 pub const CLOSURE_YEAR_MIN: i32 = 2000;
 /// The latest year a closure may name.
@@ -95,18 +101,24 @@ pub struct ClosurePeriod {
 }
 
 impl ClosurePeriod {
-    /// The period of `kind` that `day` falls in.
-    pub fn containing(kind: ClosureKind, day: NaiveDate) -> Option<ClosurePeriod> {
-        let starts_on = match kind {
-            ClosureKind::Day => Some(day),
-            ClosureKind::Month => day.with_day(1),
-            ClosureKind::Year => NaiveDate::from_ymd_opt(day.year(), 1, 1),
-        }?;
-        let ends_before = match kind {
-            ClosureKind::Day => starts_on.succ_opt(),
-            ClosureKind::Month => starts_on.checked_add_months(Months::new(1)),
-            ClosureKind::Year => starts_on.checked_add_months(Months::new(12)),
-        }?;
+    /// The period of `kind` that `day` falls in: its calendar day or month, or its fiscal year
+    /// in `calendar` (the shop's, the one its FEC exports are cut by).
+    pub fn containing(
+        kind: ClosureKind,
+        day: NaiveDate,
+        calendar: &FiscalCalendar,
+    ) -> Option<ClosurePeriod> {
+        let (starts_on, ends_before) = match kind {
+            ClosureKind::Day => (day, day.succ_opt()?),
+            ClosureKind::Month => {
+                let first = day.with_day(1)?;
+                (first, first.checked_add_months(Months::new(1))?)
+            }
+            ClosureKind::Year => {
+                let year = calendar.year_containing(day)?;
+                (year.first_day, year.day_after()?)
+            }
+        };
         Some(ClosurePeriod {
             kind,
             starts_on,
@@ -114,8 +126,13 @@ impl ClosurePeriod {
         })
     }
 
-    /// Parses a period as the API names it: `2026-11-20`, `2026-11` or `2026`.
-    pub fn parse(kind: ClosureKind, text: &str) -> Result<ClosurePeriod, DomainError> {
+    /// Parses a period as the API names it: `2026-11-20`, `2026-11` or `2026`, the fiscal year
+    /// of `calendar` closing in 2026.
+    pub fn parse(
+        kind: ClosureKind,
+        text: &str,
+        calendar: &FiscalCalendar,
+    ) -> Result<ClosurePeriod, DomainError> {
         let expected = match kind {
             ClosureKind::Day => "a day YYYY-MM-DD",
             ClosureKind::Month => "a month YYYY-MM",
@@ -145,18 +162,41 @@ impl ClosurePeriod {
                     format!("the year must be from {CLOSURE_YEAR_MIN} to {CLOSURE_YEAR_MAX}"),
                 )
             })?;
+        if kind == ClosureKind::Year {
+            let fiscal_year = calendar.year_closing_in(year).ok_or_else(|| {
+                DomainError::validation(
+                    "date",
+                    format!(
+                        "no fiscal year of the shop closes in {year} (a longer fiscal year spans it)"
+                    ),
+                )
+            })?;
+            return ClosurePeriod::containing(kind, fiscal_year.first_day, calendar)
+                .ok_or_else(invalid);
+        }
         let first = NaiveDate::from_ymd_opt(year, number(1).unwrap_or(1), number(2).unwrap_or(1))
             .ok_or_else(invalid)?;
-        ClosurePeriod::containing(kind, first).ok_or_else(invalid)
+        ClosurePeriod::containing(kind, first, calendar).ok_or_else(invalid)
     }
 
-    /// The period as the API names it: `2026-11-20`, `2026-11` or `2026`.
+    /// The period as the API names it: `2026-11-20`, `2026-11` or `2026`, a fiscal year being
+    /// named by the calendar year it closes in (as the FEC's `year`).
     pub fn label(&self) -> String {
         match self.kind {
             ClosureKind::Day => self.starts_on.format("%Y-%m-%d").to_string(),
             ClosureKind::Month => self.starts_on.format("%Y-%m").to_string(),
-            ClosureKind::Year => self.starts_on.format("%Y").to_string(),
+            ClosureKind::Year => self
+                .ends_before
+                .pred_opt()
+                .unwrap_or(self.starts_on)
+                .format("%Y")
+                .to_string(),
         }
+    }
+
+    /// True when it begins on a 1st and ends before a 1st: whole calendar months.
+    pub fn is_whole_months(&self) -> bool {
+        self.starts_on.day() == 1 && self.ends_before.day() == 1
     }
 
     /// True when `day` falls in the period.
@@ -190,6 +230,8 @@ pub struct ClosePeriod {
     pub period: ClosurePeriod,
     /// The shop's zone: "over" and "today" are its calendar's.
     pub time_zone: Tz,
+    /// The shop's fiscal years: a year closure closes one of them.
+    pub fiscal_calendar: FiscalCalendar,
     /// The log position the totals were computed at (the read models had applied it).
     pub covers_up_to: u64,
     /// The period's totals, summed from the read model's day rows.
@@ -393,8 +435,25 @@ impl Closures {
         let period = close.period;
         let label = period.label();
         let kind = period.kind.as_str();
-        if ClosurePeriod::containing(period.kind, period.starts_on) != Some(period) {
-            return Err(DomainError::validation("date", "is not a calendar period"));
+        if ClosurePeriod::containing(period.kind, period.starts_on, &close.fiscal_calendar)
+            != Some(period)
+        {
+            return Err(DomainError::validation(
+                "date",
+                "is not a day, month or fiscal year of the shop's calendar",
+            ));
+        }
+        if period.kind == ClosureKind::Year && !period.is_whole_months() {
+            // A year closure is the sum of its month closures: a fiscal year cut inside a month
+            // would take days of a month that belongs to two years.
+            return Err(DomainError::unprocessable(
+                "fiscal-year-not-whole-months",
+                format!(
+                    "the fiscal year {label} ({} to {}) does not begin and end with a month, so it cannot be closed as the sum of its months",
+                    period.starts_on,
+                    period.ends_before.pred_opt().unwrap_or(period.starts_on)
+                ),
+            ));
         }
         if period.ends_before > today {
             return Err(DomainError::unprocessable(
@@ -441,7 +500,7 @@ impl Closures {
             .first_active_day_before
             .filter(|day| *day < period.starts_on)
         {
-            let earlier = ClosurePeriod::containing(period.kind, day)
+            let earlier = ClosurePeriod::containing(period.kind, day, &close.fiscal_calendar)
                 .map_or_else(|| day.to_string(), |earlier| earlier.label());
             return Err(DomainError::unprocessable(
                 "earlier-period-unclosed",
@@ -462,7 +521,7 @@ impl Closures {
         if parts.has_closed(last_active) {
             return Ok(());
         }
-        let part = ClosurePeriod::containing(part_kind, last_active)
+        let part = ClosurePeriod::containing(part_kind, last_active, &close.fiscal_calendar)
             .map_or_else(|| last_active.to_string(), |part| part.label());
         Err(DomainError::unprocessable(
             "sub-periods-unclosed",

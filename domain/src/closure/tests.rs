@@ -3,6 +3,7 @@ use crate::calendar::default_time_zone;
 use crate::fixtures::{d, shop_id};
 use crate::order::{PaymentMethod, Settlement};
 use crate::pricing::{Totals, VatSubtotal};
+use crate::shop::{FiscalCalendar, FiscalYearEnd};
 use crate::testing::{given, replay};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -60,7 +61,7 @@ fn return_day(number: &str) -> ClosureTotals {
 }
 
 fn period(kind: ClosureKind, text: &str) -> ClosurePeriod {
-    ClosurePeriod::parse(kind, text).expect("period")
+    ClosurePeriod::parse(kind, text, &FiscalCalendar::default()).expect("period")
 }
 
 fn close(
@@ -69,10 +70,22 @@ fn close(
     scanned_from: Option<NaiveDate>,
     totals: ClosureTotals,
 ) -> ClosureCommand {
+    close_in(&FiscalCalendar::default(), kind, text, scanned_from, totals)
+}
+
+/// A closure of a shop whose fiscal years are `calendar`'s.
+fn close_in(
+    calendar: &FiscalCalendar,
+    kind: ClosureKind,
+    text: &str,
+    scanned_from: Option<NaiveDate>,
+    totals: ClosureTotals,
+) -> ClosureCommand {
     ClosureCommand::Close(Box::new(ClosePeriod {
         shop_id: shop_id(),
-        period: period(kind, text),
+        period: ClosurePeriod::parse(kind, text, calendar).expect("period"),
         time_zone: default_time_zone(),
+        fiscal_calendar: calendar.clone(),
         covers_up_to: 100,
         totals,
         activity: Activity {
@@ -444,7 +457,7 @@ fn periods_parse_strictly() {
         (ClosureKind::Year, "26"),
         (ClosureKind::Year, ""),
     ] {
-        let error = ClosurePeriod::parse(kind, bad).expect_err(bad);
+        let error = ClosurePeriod::parse(kind, bad, &FiscalCalendar::default()).expect_err(bad);
         assert_eq!(error.code(), "validation", "{bad}");
     }
     assert_eq!(
@@ -460,7 +473,8 @@ fn too_many_days_waiting_for_their_month_are_refused() {
     let first = day(2025, 1, 1);
     for offset in 0..CLOSURE_OPEN_DAYS_MAX as u64 {
         let on = first + chrono::Days::new(offset);
-        let period = ClosurePeriod::containing(ClosureKind::Day, on).expect("day");
+        let period = ClosurePeriod::containing(ClosureKind::Day, on, &FiscalCalendar::default())
+            .expect("day");
         state.open_days.push((period, ClosureTotals::default()));
         state.days.last = Some(period);
     }
@@ -473,4 +487,158 @@ fn too_many_days_waiting_for_their_month_are_refused() {
         )
         .expect_err("limit");
     assert_eq!(error.code(), "closure-limit");
+}
+
+fn closing_on(text: &str) -> FiscalCalendar {
+    FiscalCalendar::new(FiscalYearEnd::parse(text).expect("closing day"))
+}
+
+/// Days and months of a shop closing on 30 June: June 2025 (before its fiscal year 2026), July
+/// 2025 and June 2026 (its first and last months), each month the sum of its one day.
+fn july_to_june_months(calendar: &FiscalCalendar) -> Vec<ClosureEvent> {
+    let steps = [
+        (ClosureKind::Day, "2025-06-15", None, busy_day("FA-1")),
+        (ClosureKind::Month, "2025-06", None, busy_day("FA-1")),
+        (
+            ClosureKind::Day,
+            "2025-07-10",
+            Some(day(2025, 6, 16)),
+            busy_day("FA-2"),
+        ),
+        (
+            ClosureKind::Month,
+            "2025-07",
+            Some(day(2025, 7, 1)),
+            busy_day("FA-2"),
+        ),
+        (
+            ClosureKind::Day,
+            "2026-06-20",
+            Some(day(2025, 7, 11)),
+            return_day("AV-1"),
+        ),
+        (
+            ClosureKind::Month,
+            "2026-06",
+            Some(day(2025, 8, 1)),
+            return_day("AV-1"),
+        ),
+    ];
+    history(
+        steps
+            .into_iter()
+            .map(|(kind, text, from, totals)| close_in(calendar, kind, text, from, totals))
+            .collect(),
+    )
+}
+
+#[test]
+fn a_fiscal_year_closure_is_the_sum_of_exactly_its_months() {
+    // Proves the year 2026 of a shop closing on 30 June runs July 2025 to June 2026, is named
+    // 2026, and sums those months only: June 2025 belongs to the year before.
+    let calendar = closing_on("06-30");
+    let events = july_to_june_months(&calendar);
+    let mut sum = busy_day("FA-2");
+    sum.absorb(&return_day("AV-1"));
+    let year = history_on(
+        &events,
+        with_activity(
+            close_in(&calendar, ClosureKind::Year, "2026", None, sum.clone()),
+            None,
+            Some(day(2026, 6, 20)),
+        ),
+    );
+    let closed = closed(&year[0]);
+    assert_eq!(closed.period.starts_on, day(2025, 7, 1));
+    assert_eq!(closed.period.ends_before, day(2026, 7, 1));
+    assert_eq!(closed.period.label(), "2026");
+    assert_eq!(closed.totals, sum);
+    let mut with_june_2025 = sum;
+    with_june_2025.absorb(&busy_day("FA-1"));
+    given::<Closures>(events)
+        .at(december_2nd())
+        .when(close_in(
+            &calendar,
+            ClosureKind::Year,
+            "2026",
+            None,
+            with_june_2025,
+        ))
+        .then_err_code("closure-totals-mismatch");
+}
+
+#[test]
+fn a_calendar_year_is_not_a_year_of_a_shop_closing_in_june() {
+    // Proves decide checks a year closure against the shop's fiscal calendar: January to
+    // December is refused for a shop whose years close on 30 June.
+    let ClosureCommand::Close(mut calendar_year) =
+        close(ClosureKind::Year, "2025", None, ClosureTotals::default());
+    calendar_year.fiscal_calendar = closing_on("06-30");
+    given::<Closures>([])
+        .at(december_2nd())
+        .when(ClosureCommand::Close(calendar_year))
+        .then_err_code("validation");
+}
+
+#[test]
+fn a_transitional_fiscal_year_closes_with_its_real_months() {
+    // Proves a shop moving from 31 December to 30 June on 10 March 2026 closes 2026 as January
+    // to June 2026 (six months, the sum of its month closures), not as a calendar year.
+    let calendar = FiscalCalendar::default().with_change(
+        day(2026, 3, 10),
+        FiscalYearEnd::parse("06-30").expect("closing day"),
+    );
+    let events = history(vec![
+        close_in(
+            &calendar,
+            ClosureKind::Day,
+            "2026-01-10",
+            None,
+            busy_day("FA-1"),
+        ),
+        close_in(
+            &calendar,
+            ClosureKind::Month,
+            "2026-01",
+            None,
+            busy_day("FA-1"),
+        ),
+    ]);
+    let year = given::<Closures>(events.clone())
+        .at(utc("2026-07-01T09:00:00Z"))
+        .when(with_activity(
+            close_in(&calendar, ClosureKind::Year, "2026", None, busy_day("FA-1")),
+            None,
+            Some(day(2026, 1, 10)),
+        ))
+        .events();
+    let closed = closed(&year[0]);
+    assert_eq!(closed.period.starts_on, day(2026, 1, 1));
+    assert_eq!(closed.period.ends_before, day(2026, 7, 1));
+    assert_eq!(closed.totals, busy_day("FA-1"));
+    // A month of it with activity left open blocks it.
+    given::<Closures>(events)
+        .at(utc("2026-07-01T09:00:00Z"))
+        .when(with_activity(
+            close_in(&calendar, ClosureKind::Year, "2026", None, busy_day("FA-1")),
+            None,
+            Some(day(2026, 5, 3)),
+        ))
+        .then_err_code("sub-periods-unclosed");
+}
+
+#[test]
+fn a_fiscal_year_cut_inside_a_month_cannot_close_as_a_sum_of_months() {
+    // Proves a year closing on 15 June is refused with its own code rather than summing
+    // months that belong to two fiscal years.
+    given::<Closures>([])
+        .at(december_2nd())
+        .when(close_in(
+            &closing_on("06-15"),
+            ClosureKind::Year,
+            "2026",
+            None,
+            ClosureTotals::default(),
+        ))
+        .then_err_code("fiscal-year-not-whole-months");
 }

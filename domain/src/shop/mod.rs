@@ -3,6 +3,9 @@
 //! One stream per shop (`shop-{shop_id}`). API key secrets never enter the domain: the caller
 //! hashes the secret and passes the hash, which the key table is looked up by.
 
+mod fiscal_calendar;
+#[cfg(test)]
+mod fiscal_calendar_tests;
 mod fiscal_year;
 mod ledger_mapping;
 mod pattern;
@@ -10,6 +13,9 @@ mod roles;
 #[cfg(test)]
 mod tests;
 
+pub use fiscal_calendar::{
+    FiscalCalendar, FiscalYear, FiscalYearChange, FISCAL_YEAR_CHANGES_MAX, FISCAL_YEAR_MONTHS_MAX,
+};
 pub use fiscal_year::{FiscalYearEnd, FISCAL_YEAR_END_FIELD};
 pub use ledger_mapping::{
     validate_account_number, LedgerMapping, ACCOUNT_DIGITS_MAX, ACCOUNT_DIGITS_MIN,
@@ -455,6 +461,8 @@ pub struct Shop {
     /// Every pattern each series has had, oldest first, the one in force last: a new pattern
     /// must be unable to print a number any of them could have printed.
     pub pattern_history: BTreeMap<DocumentKind, Vec<String>>,
+    /// Every fiscal year, from the closing days the shop had and the days they changed on.
+    pub fiscal_calendar: FiscalCalendar,
 }
 
 impl Shop {
@@ -649,6 +657,10 @@ impl Shop {
         for kind in DocumentKind::ALL {
             self.check_new_pattern(kind, &update.document_patterns)?;
         }
+        // The change reshapes the fiscal year in progress today, in the shop's calendar.
+        let today = calendar::local_date(now, profile.zone());
+        self.fiscal_calendar
+            .check_change(today, updated.fiscal_year_end())?;
         Ok(vec![ShopEvent::ShopProfileUpdated {
             shop_id: profile.shop_id,
             update: Box::new(update.clone()),
@@ -764,6 +776,7 @@ impl Aggregate for Shop {
         match event {
             ShopEvent::ShopCreated { profile, .. } => {
                 self.remember_patterns(&profile.document_patterns);
+                self.fiscal_calendar = FiscalCalendar::new(profile.fiscal_year_end());
                 self.profile = Some((**profile).clone());
             }
             ShopEvent::ApiKeyCreated {
@@ -798,9 +811,16 @@ impl Aggregate for Shop {
                     profile.time_zone = Some(time_zone.clone());
                 }
             }
-            ShopEvent::ShopProfileUpdated { update, .. } => {
+            ShopEvent::ShopProfileUpdated {
+                update, updated_at, ..
+            } => {
                 self.remember_patterns(&update.document_patterns);
                 if let Some(profile) = self.profile.as_mut() {
+                    self.fiscal_calendar = self.fiscal_calendar.after_update(
+                        *updated_at,
+                        profile.zone(),
+                        update.fiscal_year_end.as_deref(),
+                    );
                     *profile = profile.updated(update);
                 }
             }

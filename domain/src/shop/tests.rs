@@ -679,3 +679,48 @@ fn a_manager_changes_the_closing_day_with_the_profile() {
             |e| matches!(e, DomainError::Validation { field, .. } if field == "fiscal_year_end"),
         );
 }
+
+#[test]
+fn the_shop_keeps_its_fiscal_calendar_from_its_events() {
+    // Proves the aggregate folds the change of closing day on the update's local day: 31
+    // December changed to 30 June on 14 March 2025 makes January – June 2025 the fiscal year
+    // 2025, and the calendar year 2024 stays as it was.
+    let june = update_of(|u| u.fiscal_year_end = Some("06-30".into()));
+    let shop = given::<Shop>([created()])
+        .when(update_profile(june.clone(), false))
+        .then([profile_updated(june)]);
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+    let bounds = |year| {
+        shop.fiscal_calendar
+            .year_closing_in(year)
+            .map(|y| (y.first_day, y.closing_day))
+    };
+    assert_eq!(bounds(2024), Some((day(2024, 1, 1), day(2024, 12, 31))));
+    assert_eq!(bounds(2025), Some((day(2025, 1, 1), day(2025, 6, 30))));
+    assert_eq!(bounds(2026), Some((day(2025, 7, 1), day(2026, 6, 30))));
+}
+
+#[test]
+fn a_change_of_closing_day_stretching_the_year_past_24_months_is_refused() {
+    // Proves decide applies the calendar's cap: a change on 20 December 2024 to 30 June made
+    // 1 January 2024 – 30 June 2025 one year; on 14 March 2025, 28 February would stretch it
+    // to 28 February 2026 (26 months) and is refused, 30 April (16 months) is recorded.
+    let june = update_of(|u| u.fiscal_year_end = Some("06-30".into()));
+    let early = ShopEvent::ShopProfileUpdated {
+        shop_id: shop_id(),
+        update: Box::new(june),
+        updated_at: chrono::DateTime::parse_from_rfc3339("2024-12-20T10:00:00Z")
+            .expect("instant")
+            .with_timezone(&Utc),
+    };
+    let february = update_of(|u| u.fiscal_year_end = Some("02-28".into()));
+    given::<Shop>([created(), early.clone()])
+        .when(update_profile(february, false))
+        .then_err(
+            |e| matches!(e, DomainError::Validation { field, .. } if field == "fiscal_year_end"),
+        );
+    let april = update_of(|u| u.fiscal_year_end = Some("04-30".into()));
+    given::<Shop>([created(), early])
+        .when(update_profile(april.clone(), false))
+        .then([profile_updated(april)]);
+}

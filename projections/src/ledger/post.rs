@@ -29,7 +29,7 @@ use comptoir_domain::order::{
     PaymentMethod, PaymentRecord,
 };
 use comptoir_domain::pricing::Totals;
-use comptoir_domain::shop::{FiscalYearEnd, ProfileUpdate, ShopEvent};
+use comptoir_domain::shop::{FiscalCalendar, ProfileUpdate, ShopEvent};
 use comptoir_eventlog::RecordedEvent;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -43,10 +43,10 @@ pub(crate) struct LedgerShop {
     pub siren: String,
     pub currency: String,
     pub mapping: AccountMapping,
-    /// The closing day in force now (the FEC of a year is cut by it); absent from rows written
-    /// before closing days existed, which read back as 31 December.
-    #[serde(default, skip_serializing_if = "FiscalYearEnd::is_default")]
-    pub fiscal_year_end: FiscalYearEnd,
+    /// Every fiscal year of the shop (its closing days and when they changed), folded from its
+    /// events by the domain's rule, so the FEC of a year is cut as the closures cut it.
+    #[serde(default)]
+    pub fiscal_calendar: FiscalCalendar,
 }
 
 /// The customer of an order, as its auxiliary account.
@@ -163,7 +163,7 @@ pub(crate) fn post_event(
                 siren: profile.organisation.siren.clone(),
                 currency: profile.currency.clone(),
                 mapping: AccountMapping::default(),
-                fiscal_year_end: profile.fiscal_year_end(),
+                fiscal_calendar: FiscalCalendar::new(profile.fiscal_year_end()),
             };
             writes.put(ledger_key(LedgerTable::Shop, profile.shop_id, &[]), &shop)?;
             // The resolved name, so the row says which zone the days are counted in even for a
@@ -181,8 +181,10 @@ pub(crate) fn post_event(
             shop_id, time_zone, ..
         }) => change_time_zone(writes, *shop_id, time_zone),
         Decoded::Shop(ShopEvent::ShopProfileUpdated {
-            shop_id, update, ..
-        }) => change_identity(writes, *shop_id, update),
+            shop_id,
+            update,
+            updated_at,
+        }) => change_identity(writes, *shop_id, update, *updated_at),
         Decoded::Catalog(
             CatalogEvent::ProductAdded { shop_id, product }
             | CatalogEvent::ProductUpdated { shop_id, product },
@@ -227,12 +229,14 @@ fn change_mapping(
 }
 
 /// The company the books are kept for, as the shop states it from now on (the FEC export's
-/// file name and header use it, and its closing day cuts the exported fiscal years); entries
-/// already posted are not touched.
+/// file name and header use it); entries already posted are not touched. A new closing day
+/// reshapes the fiscal year in progress on the update's local day (`FiscalCalendar`), in the
+/// zone the ledger follows, which is the zone the shop aggregate counts it in.
 fn change_identity(
     writes: &mut LedgerWrites,
     shop_id: Uuid,
     update: &ProfileUpdate,
+    updated_at: DateTime<Utc>,
 ) -> ProjectionResult<()> {
     let key = ledger_key(LedgerTable::Shop, shop_id, &[]);
     let Some(mut shop) = writes.get::<LedgerShop>(&key)? else {
@@ -242,7 +246,12 @@ fn change_identity(
     shop.name = update.organisation.name.clone();
     shop.siren = update.organisation.siren.clone();
     shop.currency = update.currency.clone();
-    shop.fiscal_year_end = FiscalYearEnd::or_default(update.fiscal_year_end.as_deref());
+    let zone = writes.get::<String>(&ledger_key(LedgerTable::TimeZone, shop_id, &[]))?;
+    shop.fiscal_calendar = shop.fiscal_calendar.after_update(
+        updated_at,
+        zone_or_default(zone.as_deref()),
+        update.fiscal_year_end.as_deref(),
+    );
     writes.put(key, &shop)
 }
 

@@ -14,7 +14,6 @@ use crate::store::{decode_value, ListRange};
 use crate::Projections;
 use crate::{Page, PageRequest};
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use comptoir_domain::shop::FiscalYearEnd;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -417,9 +416,11 @@ impl Projections {
         })
     }
 
-    /// The FEC of the fiscal year closing in `year` (`fiscal_year_days`: 1 January to 31
-    /// December unless the shop closes on another day): one line per posting, tab-separated,
-    /// UTF-8, dated with the entries' local days. `None` when the shop is unknown to the ledger.
+    /// The FEC of the fiscal year closing in `year`, as the shop's fiscal calendar cuts it
+    /// (`FiscalCalendar::year_closing_in`: twelve months to the closing day, or the real bounds
+    /// of a year a change of closing day shortened or lengthened): one line per posting,
+    /// tab-separated, UTF-8, dated with the entries' local days. `None` when the shop is unknown
+    /// to the ledger; `InvalidQuery` when no fiscal year closes in `year`.
     pub fn fec_export(&self, shop_id: Uuid, year: i32) -> ProjectionResult<Option<FecExport>> {
         let Some(shop) = crate::store::get::<LedgerShop>(
             &self.ledger(),
@@ -428,9 +429,15 @@ impl Projections {
         else {
             return Ok(None);
         };
-        let days = fiscal_year_days(shop.fiscal_year_end, year)
-            .and_then(|(first_day, closing)| Some((first_day, closing, closing.succ_opt()?)));
-        let Some((first_day, closing, day_after_closing)) = days else {
+        let Some(fiscal_year) = shop.fiscal_calendar.year_closing_in(year) else {
+            return Err(ProjectionError::InvalidQuery {
+                reason: format!(
+                    "no fiscal year of the shop closes in {year} (a fiscal year longer than twelve months spans it, or the year is out of range)"
+                ),
+            });
+        };
+        let (first_day, closing) = (fiscal_year.first_day, fiscal_year.closing_day);
+        let Some(day_after_closing) = fiscal_year.day_after() else {
             return Err(ProjectionError::InvalidQuery {
                 reason: format!("no fiscal year {year}"),
             });
@@ -477,21 +484,6 @@ impl Projections {
             lines,
         }))
     }
-}
-
-/// The first and last local days of the fiscal year closing in `year` under `end`: from the day
-/// after the closing day of `year - 1` to the closing day of `year`, both under `end`.
-///
-/// The export uses the closing day in force now, and the ledger keeps no history of closing
-/// days: after a change every year is cut by the new one, earlier years included. So a shop
-/// moving from 31 December to 30 June exports 2026 as 1 July 2025 – 30 June 2026, although its
-/// 2025 export made before the change ran to 31 December 2025: the first fiscal year after a
-/// change, longer or shorter than twelve months, is not exported as one file, and the exports
-/// made before the change stay as they were downloaded. A 12-month cut keeps each export
-/// gap- and overlap-free with its neighbours under one rule. `None` beyond chrono's dates.
-pub fn fiscal_year_days(end: FiscalYearEnd, year: i32) -> Option<(NaiveDate, NaiveDate)> {
-    let previous_closing = end.closing_date(year.checked_sub(1)?)?;
-    Some((previous_closing.succ_opt()?, end.closing_date(year)?))
 }
 
 /// A YYYYMM month whose month part is 1..=12.

@@ -48,8 +48,10 @@ pub(crate) const LEDGER_FORMAT_KEY: &[u8] = &[LedgerTable::Meta as u8, b'f'];
 /// (`engine::open_current_tree`). Format 1 (never written) keyed entries and balances by UTC
 /// day and month; format 2 keys them by the shop's local day and month and adds the zone table;
 /// format 3 adds the alias table and posts an order placed with an email an account moved to on
-/// that account's auxiliary account (format 2 posted it on the id the email derives to).
-pub(crate) const LEDGER_FORMAT: u32 = 3;
+/// that account's auxiliary account (format 2 posted it on the id the email derives to); format 4
+/// keeps each shop's fiscal calendar (every closing day and when it changed) where format 3 kept
+/// only the closing day in force.
+pub(crate) const LEDGER_FORMAT: u32 = 4;
 
 pub(crate) fn ledger_key(table: LedgerTable, shop_id: Uuid, suffix: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + 16 + suffix.len());

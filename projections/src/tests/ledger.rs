@@ -791,30 +791,39 @@ async fn entries_on_30_june_and_1_july_are_in_different_fiscal_years() {
     assert!(fec_lines(&harness, shop.shop_id, 2028).is_empty());
 }
 
-// Proves the fiscal year's days: the calendar year by default, 1 July – 30 June for a 30 June
-// closing, 1 March – 28 February for a 28 February closing whatever the leap years, and no
-// fiscal year beyond chrono's dates.
-#[test]
-fn fiscal_years_run_from_the_day_after_the_previous_closing_day() {
-    use crate::ledger::fiscal_year_days;
-    use comptoir_domain::shop::FiscalYearEnd;
-    let end = |text: &str| FiscalYearEnd::parse(text).expect("closing day");
+// Proves the ledger folds a change of closing day on its local day in the shop's zone, by the
+// domain's calendar: a Martinique shop (UTC-4) moving from 31 December to 30 June at
+// 2026-07-01T02:00:00Z, still 30 June there, closes its year in progress that very day, so the
+// FEC of 2026 runs 1 January – 30 June 2026 and 2027 from 1 July; a rebuild gives the same.
+#[tokio::test]
+async fn a_change_of_closing_day_cuts_the_fec_on_the_local_day_it_was_made() {
+    use comptoir_domain::calendar::parse_time_zone;
+    use comptoir_domain::shop::{FiscalCalendar, FiscalYearEnd};
+    let harness = Harness::new();
+    let start = utc("2026-06-30T12:00:00Z");
+    let mut shop = SampleShop::new(1, start).with_time_zone("America/Martinique");
+    append(&harness, vec![shop.open().expect("shop opens")]).await;
+    let at = utc("2026-07-01T02:00:00Z");
+    let change = shop.change_fiscal_year_end("06-30", at).expect("change");
+    append(&harness, vec![change]).await;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+
+    let zone = parse_time_zone("America/Martinique").expect("zone");
+    let calendar =
+        FiscalCalendar::new(FiscalYearEnd::default()).after_update(at, zone, Some("06-30"));
+    let year = calendar.year_closing_in(2026).expect("a fiscal year 2026");
     assert_eq!(
-        fiscal_year_days(FiscalYearEnd::default(), 2026),
-        Some((day(2026, 1, 1), day(2026, 12, 31)))
+        (year.first_day, year.closing_day),
+        (day(2026, 1, 1), day(2026, 6, 30))
     );
-    assert_eq!(
-        fiscal_year_days(end("06-30"), 2026),
-        Some((day(2025, 7, 1), day(2026, 6, 30)))
-    );
-    assert_eq!(
-        fiscal_year_days(end("02-28"), 2028),
-        Some((day(2027, 3, 1), day(2028, 2, 28)))
-    );
-    assert_eq!(
-        fiscal_year_days(end("02-28"), 2029),
-        Some((day(2028, 2, 29), day(2029, 2, 28)))
-    );
-    assert_eq!(fiscal_year_days(end("06-30"), i32::MAX), None);
-    assert_eq!(fiscal_year_days(end("06-30"), i32::MIN), None);
+    let p = &harness.projections;
+    for (year, closing) in [(2025, "20251231"), (2026, "20260630"), (2027, "20270630")] {
+        let fec = p
+            .fec_export(shop.shop_id, year)
+            .expect("export")
+            .expect("known shop");
+        assert_eq!(fec.file_name, format!("{SAMPLE_SIREN}FEC{closing}.txt"));
+    }
+    rebuilds_match_the_live_digests(harness, runner).await;
 }
