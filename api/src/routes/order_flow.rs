@@ -4,7 +4,10 @@
 //! - `OrderShipped` / `OrderReadyForPickup` → the delivery slip, its own series;
 //! - `OrderCredited` → the credit note referencing the invoice, its own series, and store credit
 //!   when it is settled that way;
-//! - a payment with method `store_credit` → `StoreCreditSpent` on the customer's store credit.
+//! - a payment with method `store_credit` → `StoreCreditSpent` on the customer's store credit;
+//! - `OrderCancelled` whose refunds give store credit back → `StoreCreditRestored` (and
+//!   `CreditNoteUseReverted` for a note it had used up) on the same store credit, so the credit
+//!   the ledger books back to the customer's 4191 is spendable again, or the cancel is refused.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -163,6 +166,17 @@ fn effect_of(
             let body = DocumentBody::DeliverySlip(Box::new(delivery_slip_body(profile, &order)?));
             issue(session, profile, body).map(Some)
         }
+        OrderEvent::OrderCancelled { refunds, .. } => {
+            let store_credit: rust_decimal::Decimal = refunds
+                .iter()
+                .filter(|refund| refund.method == PaymentMethod::StoreCredit)
+                .map(|refund| refund.amount)
+                .sum();
+            if !store_credit.is_zero() {
+                restore_store_credit(session, profile, &order, store_credit)?;
+            }
+            Ok(None)
+        }
         OrderEvent::OrderCredited { credit, .. } => {
             let invoice = invoice_number.ok_or_else(|| {
                 DomainError::conflict("no-invoice", "the order has no invoice to credit")
@@ -240,6 +254,25 @@ fn grant_store_credit(
         shop_id: profile.shop_id,
         customer_id,
         credit_note_number: credit_note_number.to_string(),
+        amount,
+    };
+    session.decide::<StoreCredit>(&store_credit::stream_id(customer_id), &command)?;
+    Ok(())
+}
+
+/// Gives back the store credit a cancelled order spent, which must be `amount` (its refund's
+/// store-credit row): the stream refuses anything else, so the books and the credit agree.
+fn restore_store_credit(
+    session: &mut Session<'_, EventLog>,
+    profile: &ShopProfile,
+    order: &Order,
+    amount: rust_decimal::Decimal,
+) -> Result<(), CommandError> {
+    let customer_id = credit_holder(session, order)?;
+    let command = StoreCreditCommand::Restore {
+        shop_id: profile.shop_id,
+        customer_id,
+        order_id: order.placed_or_not_found()?.order_id,
         amount,
     };
     session.decide::<StoreCredit>(&store_credit::stream_id(customer_id), &command)?;
