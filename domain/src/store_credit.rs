@@ -151,6 +151,11 @@ impl StoreCredit {
         self.grants.iter().map(|g| g.remaining).sum()
     }
 
+    /// Whether `order_id` spent any of this credit (given back since or not).
+    pub fn spent_by(&self, order_id: Uuid) -> bool {
+        self.spends.values().any(|spend| spend.order_id == order_id)
+    }
+
     fn check_owner(&self, shop_id: Uuid, customer_id: Uuid) -> Result<(), DomainError> {
         let other_shop = self.shop_id.is_some_and(|id| id != shop_id);
         let other_customer = self.customer_id.is_some_and(|id| id != customer_id);
@@ -646,6 +651,7 @@ mod tests {
             d("15.00"),
             "only order 0x0E's spend remains"
         );
+        assert!(state.spent_by(id(0x0D)) && state.spent_by(id(0x0E)) && !state.spent_by(id(0x0F)));
         let expected = [("AV-1", "10.00"), ("AV-2", "4.00"), ("AV-3", "1.00")]
             .map(|(n, a)| (n.to_string(), d(a)));
         assert_eq!(remainders(&state), expected);

@@ -268,7 +268,7 @@ fn restore_store_credit(
     order: &Order,
     amount: rust_decimal::Decimal,
 ) -> Result<(), CommandError> {
-    let customer_id = credit_holder(session, order)?;
+    let customer_id = spender_of(session, order)?;
     let command = StoreCreditCommand::Restore {
         shop_id: profile.shop_id,
         customer_id,
@@ -277,6 +277,26 @@ fn restore_store_credit(
     };
     session.decide::<StoreCredit>(&store_credit::stream_id(customer_id), &command)?;
     Ok(())
+}
+
+/// The customer whose store credit a cancelled order spent: its account's, except for a guest
+/// order whose email an account claimed after it paid (it follows the claim now, but its spends
+/// were recorded on the email's own store credit, which then holds them).
+fn spender_of(session: &mut Session<'_, EventLog>, order: &Order) -> Result<Uuid, CommandError> {
+    let holder = credit_holder(session, order)?;
+    let placed = order.placed_or_not_found()?;
+    if placed.customer.customer_id.is_some() {
+        return Ok(holder);
+    }
+    let credit = session.load::<StoreCredit>(&store_credit::stream_id(holder))?;
+    if credit.spent_by(placed.order_id) {
+        return Ok(holder);
+    }
+    Ok(comptoir_domain::coupon::customer_key(
+        placed.shop_id,
+        &placed.customer,
+        None,
+    )?)
 }
 
 /// The store credit balance of the order's customer.
