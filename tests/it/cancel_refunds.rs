@@ -351,3 +351,97 @@ async fn a_cancelled_order_gives_its_store_credit_back_spendable_again() {
     let store_credit = store_credit_at(&shop, &customer_id, spent_at).await;
     assert_one_note(&store_credit, &number, 0, granted);
 }
+
+/// A guest order (naming no account) for `lines` with `email`; returns (order id, total).
+async fn guest_order(shop: &PhotoShop, email: &str, lines: Value) -> (String, String) {
+    place(&shop.manager, shop, &home_order(shop, email, lines)).await
+}
+
+#[tokio::test]
+async fn a_guest_order_cancelled_after_its_email_was_claimed_restores_where_it_spent() {
+    // Proves a guest order that spent its email's store credit, cancelled after an account
+    // claimed the email (so the order now follows the account), gives the credit back to the
+    // store credit it was spent from, in the cancellation's append, instead of being refused.
+    let (_dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, "2026-11-18T09:00:00Z").await;
+    let shop = photo_shop(&app, "Studio Invité").await;
+    let email = "invite@example.fr";
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 10}, {"sku": "GUIDE-LYON", "quantity": 1}]);
+    let (first_id, first_total) = guest_order(&shop, email, lines.clone()).await;
+    pay(&shop, &first_id, "card", &first_total).await;
+    let order_path = |id: &str, rest: &str| shop.path(&format!("/orders/{id}/{rest}"));
+    shop.manager
+        .post(&order_path(&first_id, "ship"), &json!({}))
+        .await
+        .expect(200);
+    let credit = json!({"lines": [{"line_number": 2, "quantity": 1}],
+        "settlement": {"type": "store_credit"}});
+    let returned = shop
+        .manager
+        .post(&order_path(&first_id, "returns"), &credit)
+        .await
+        .expect(201);
+    let credited = returned.body["credits"][0]["totals"]["total_incl_vat"]
+        .as_str()
+        .expect("credited")
+        .to_string();
+    let (order_id, total) = guest_order(&shop, email, lines).await;
+    assert!(
+        cents(&credited) + cents("1.00") < cents(&total),
+        "only partly paid"
+    );
+    pay(&shop, &order_id, "store_credit", &credited).await;
+    pay(&shop, &order_id, "cash", "1.00").await;
+
+    // Claire's account moves to the guest's email: the guest orders follow it from now on.
+    let (customer_id, _) = claire(&shop).await;
+    let account = shop.path(&format!("/customers/{customer_id}"));
+    let etag = shop.manager.get(&account).await.expect(200).etag;
+    let moved = json!({"email": email, "first_name": "Claire", "last_name": "Martin"});
+    shop.manager
+        .put(&account, &moved, Some(&etag), None)
+        .await
+        .expect(200);
+
+    let cancelled = shop
+        .manager
+        .post(
+            &order_path(&order_id, "cancel"),
+            &json!({"reason": "Doublon"}),
+        )
+        .await
+        .expect(200);
+    let at = position(&cancelled.body);
+    let page = shop
+        .manager
+        .get(&shop.path("/events?after=0&limit=500"))
+        .await
+        .expect(200)
+        .body;
+    let events = page["events"].as_array().expect("events");
+    let stream_of = |event_type: &str| -> Vec<(String, u64)> {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == event_type && e["data"].to_string().contains(&order_id))
+            .map(|e| {
+                let stream = e["stream"].as_str().expect("stream").to_string();
+                (stream, e["position"].as_u64().expect("position"))
+            })
+            .collect()
+    };
+    let spent = stream_of("StoreCreditSpent");
+    let restored = stream_of("StoreCreditRestored");
+    assert_eq!(spent.len(), 1, "{page}");
+    assert_eq!(restored.len(), 1, "{page}");
+    assert_eq!(
+        restored[0].0, spent[0].0,
+        "restored where it was spent: {page}"
+    );
+    assert!(!restored[0].0.ends_with(&customer_id), "{page}");
+    assert_eq!(
+        restored[0].1,
+        at - 1,
+        "in the cancellation's append, then the used-up note's CreditNoteUseReverted"
+    );
+}
