@@ -25,12 +25,12 @@ pub struct StoreCreditNoteView {
     pub credit_note_number: String,
     /// The credit the note granted (its total incl. VAT).
     pub granted: Decimal,
-    /// Spent on later orders so far.
+    /// Spent on later orders so far, less what their cancellations gave back.
     pub used: Decimal,
     /// `granted − used`: still spendable.
     pub remaining: Decimal,
     pub granted_at: DateTime<Utc>,
-    /// When the last of it was spent.
+    /// When the last of it was spent; `None` again once a restore gives some of it back.
     pub used_at: Option<DateTime<Utc>>,
 }
 
@@ -43,7 +43,7 @@ pub struct StoreCreditView {
     pub available: Decimal,
     /// All credit ever granted.
     pub granted: Decimal,
-    /// All credit ever spent.
+    /// All credit spent, less what cancelled orders gave back.
     pub used: Decimal,
     pub credit_notes: Vec<StoreCreditNoteView>,
 }
