@@ -52,7 +52,10 @@
 //!   (`CustomerEmailClaimed`, "no stream"), unless it is the account's own first email;
 //! - cancelling an order: `order` (`OrderCancelled`, with `OrderCredited` + credit-note series if
 //!   it was paid) and, when `Order::applied_coupon()` names one, `coupon-{coupon_id}`
-//!   (`CouponUseReleased` from `CouponCommand::ReleaseUse { order_id }`), in the same append;
+//!   (`CouponUseReleased` from `CouponCommand::ReleaseUse { order_id }`), and, when a partly paid
+//!   one's `refunds` give store credit back, the order's account's `store-credit`
+//!   (`StoreCreditRestored`, maybe `CreditNoteUseReverted`, from `StoreCreditCommand::Restore`
+//!   with that refund row's amount), in the same append;
 //! - activating or renewing a pack: `activation-code` (`ActivationCodeRedeemed`) + `pack`
 //!   (`PackActivated` or `PackRenewed`); storing or sending order files: `pack` (`QuotaConsumed`),
 //!   with `order-files` (`OrderFileStored`) when a file is stored.

@@ -7,6 +7,12 @@
 //! The glue appends `StoreCreditSpent` atomically with the order's `PaymentRecorded` (method
 //! `store_credit`, same `payment_id`), with this stream's exact expected version, so two orders can
 //! never spend the same euro.
+//!
+//! A cancelled, partly paid order gives back what it spent (`Restore` → `StoreCreditRestored`),
+//! note by note through the spends' own allocations, so each note's remainder is again what it
+//! was before the order; a note that the order had used up is available again
+//! (`CreditNoteUseReverted`, the counterpart of `CreditNoteUsed`). The glue appends it with the
+//! order's `OrderCancelled`, whose store-credit refund row it must match to the cent.
 
 use crate::limits::{REFERENCE_CHARS_MAX, STORE_CREDIT_GRANTS_MAX};
 use crate::money::validate_amount;
@@ -35,6 +41,14 @@ pub enum StoreCreditCommand {
         shop_id: Uuid,
         customer_id: Uuid,
         payment_id: Uuid,
+        order_id: Uuid,
+        amount: Decimal,
+    },
+    /// Gives back everything `order_id` spent, which must be `amount` (the store-credit part of
+    /// the order's cancellation refund), so the stream never disagrees with the books.
+    Restore {
+        shop_id: Uuid,
+        customer_id: Uuid,
         order_id: Uuid,
         amount: Decimal,
     },
@@ -72,6 +86,23 @@ pub enum StoreCreditEvent {
         credit_note_number: String,
         used_at: DateTime<Utc>,
     },
+    /// What a cancelled order spent, given back to the notes it was taken from (`allocations`:
+    /// the order's spends summed per note, in the order the notes were granted).
+    StoreCreditRestored {
+        shop_id: Uuid,
+        customer_id: Uuid,
+        order_id: Uuid,
+        amount: Decimal,
+        allocations: Vec<CreditAllocation>,
+        restored_at: DateTime<Utc>,
+    },
+    /// This credit note, used up, has credit again (a restore gave some of it back).
+    CreditNoteUseReverted {
+        shop_id: Uuid,
+        customer_id: Uuid,
+        credit_note_number: String,
+        reverted_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for StoreCreditEvent {
@@ -80,6 +111,8 @@ impl DomainEvent for StoreCreditEvent {
             StoreCreditEvent::StoreCreditGranted { .. } => "StoreCreditGranted",
             StoreCreditEvent::StoreCreditSpent { .. } => "StoreCreditSpent",
             StoreCreditEvent::CreditNoteUsed { .. } => "CreditNoteUsed",
+            StoreCreditEvent::StoreCreditRestored { .. } => "StoreCreditRestored",
+            StoreCreditEvent::CreditNoteUseReverted { .. } => "CreditNoteUseReverted",
         }
     }
 }
@@ -97,13 +130,30 @@ pub struct StoreCredit {
     pub customer_id: Option<Uuid>,
     /// In the order granted; spending takes the oldest first.
     pub grants: Vec<CreditGrant>,
-    /// payment id → (order id, amount).
-    pub spends: BTreeMap<Uuid, (Uuid, Decimal)>,
+    /// payment id → the spend; one per payment, as before restores existed, so a restore adds
+    /// no entry: it marks its order's spends restored and drops their allocations.
+    pub spends: BTreeMap<Uuid, CreditSpend>,
+}
+
+/// One payment made with store credit, as a retried payment and a restore need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditSpend {
+    pub order_id: Uuid,
+    pub amount: Decimal,
+    /// Where it was taken from, until it is given back (then empty: nothing reads it again).
+    /// At most one more than the notes this spend used up, so never more than the grants.
+    pub allocations: Vec<CreditAllocation>,
+    pub restored: bool,
 }
 
 impl StoreCredit {
     pub fn balance(&self) -> Decimal {
         self.grants.iter().map(|g| g.remaining).sum()
+    }
+
+    /// Whether `order_id` spent any of this credit (given back since or not).
+    pub fn spent_by(&self, order_id: Uuid) -> bool {
+        self.spends.values().any(|spend| spend.order_id == order_id)
     }
 
     fn check_owner(&self, shop_id: Uuid, customer_id: Uuid) -> Result<(), DomainError> {
@@ -160,8 +210,8 @@ impl StoreCredit {
         amount: Decimal,
         now: DateTime<Utc>,
     ) -> Result<Vec<StoreCreditEvent>, DomainError> {
-        if let Some((existing_order, existing_amount)) = self.spends.get(&payment_id) {
-            let same = *existing_order == order_id && *existing_amount == amount;
+        if let Some(existing) = self.spends.get(&payment_id) {
+            let same = existing.order_id == order_id && existing.amount == amount;
             return if same {
                 Ok(vec![])
             } else {
@@ -195,6 +245,100 @@ impl StoreCredit {
             }
         }));
         Ok(events)
+    }
+
+    fn decide_restore(
+        &self,
+        shop_id: Uuid,
+        customer_id: Uuid,
+        order_id: Uuid,
+        amount: Decimal,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoreCreditEvent>, DomainError> {
+        validate_amount("amount", amount, false)?;
+        let spends: Vec<&CreditSpend> = self
+            .spends
+            .values()
+            .filter(|spend| spend.order_id == order_id)
+            .collect();
+        let sum = |restored: bool| -> Decimal {
+            let matching = spends.iter().filter(|spend| spend.restored == restored);
+            matching.map(|spend| spend.amount).sum()
+        };
+        let (outstanding, restored) = (sum(false), sum(true));
+        if outstanding.is_zero() && restored.is_zero() {
+            return Err(DomainError::conflict(
+                "store-credit-not-spent",
+                format!("order {order_id} spent no store credit of this customer"),
+            ));
+        }
+        if outstanding.is_zero() {
+            // The same restore retried: already given back, nothing more to record.
+            return if restored == amount {
+                Ok(vec![])
+            } else {
+                Err(DomainError::already_exists(
+                    "store credit restore",
+                    order_id,
+                ))
+            };
+        }
+        if outstanding != amount {
+            return Err(DomainError::conflict(
+                "store-credit-mismatch",
+                format!("order {order_id} spent {outstanding} of store credit, not {amount}"),
+            ));
+        }
+        let allocations = self.allocations_of(&spends);
+        // A note that had nothing left is spendable again: its "used" mark goes.
+        let reverted: Vec<String> = allocations
+            .iter()
+            .filter(|allocation| {
+                self.grants.iter().any(|g| {
+                    g.credit_note_number == allocation.credit_note_number && g.remaining.is_zero()
+                })
+            })
+            .map(|allocation| allocation.credit_note_number.clone())
+            .collect();
+        let mut events = vec![StoreCreditEvent::StoreCreditRestored {
+            shop_id,
+            customer_id,
+            order_id,
+            amount,
+            allocations,
+            restored_at: now,
+        }];
+        events.extend(reverted.into_iter().map(|credit_note_number| {
+            StoreCreditEvent::CreditNoteUseReverted {
+                shop_id,
+                customer_id,
+                credit_note_number,
+                reverted_at: now,
+            }
+        }));
+        Ok(events)
+    }
+
+    /// The not yet restored `spends` summed per note, in the order the notes were granted.
+    fn allocations_of(&self, spends: &[&CreditSpend]) -> Vec<CreditAllocation> {
+        let mut per_note: BTreeMap<&str, Decimal> = BTreeMap::new();
+        for spend in spends.iter().filter(|spend| !spend.restored) {
+            for allocation in &spend.allocations {
+                *per_note
+                    .entry(allocation.credit_note_number.as_str())
+                    .or_default() += allocation.amount;
+            }
+        }
+        self.grants
+            .iter()
+            .filter_map(|grant| {
+                let amount = per_note.get(grant.credit_note_number.as_str())?;
+                Some(CreditAllocation {
+                    credit_note_number: grant.credit_note_number.clone(),
+                    amount: *amount,
+                })
+            })
+            .collect()
     }
 
     /// Oldest credit notes first; returns the allocations and the notes this spend exhausts.
@@ -263,6 +407,15 @@ impl Aggregate for StoreCredit {
                     env.now(),
                 )
             }
+            StoreCreditCommand::Restore {
+                shop_id,
+                customer_id,
+                order_id,
+                amount,
+            } => {
+                self.check_owner(*shop_id, *customer_id)?;
+                self.decide_restore(*shop_id, *customer_id, *order_id, *amount, env.now())
+            }
         }
     }
 
@@ -299,9 +452,38 @@ impl Aggregate for StoreCredit {
                         grant.remaining -= allocation.amount;
                     }
                 }
-                self.spends.insert(*payment_id, (*order_id, *amount));
+                self.spends.insert(
+                    *payment_id,
+                    CreditSpend {
+                        order_id: *order_id,
+                        amount: *amount,
+                        allocations: allocations.clone(),
+                        restored: false,
+                    },
+                );
             }
-            StoreCreditEvent::CreditNoteUsed { .. } => {}
+            StoreCreditEvent::StoreCreditRestored {
+                order_id,
+                allocations,
+                ..
+            } => {
+                for allocation in allocations {
+                    if let Some(grant) = self
+                        .grants
+                        .iter_mut()
+                        .find(|g| g.credit_note_number == allocation.credit_note_number)
+                    {
+                        grant.remaining += allocation.amount;
+                    }
+                }
+                let restored = self.spends.values_mut().filter(|s| s.order_id == *order_id);
+                for spend in restored {
+                    spend.restored = true;
+                    spend.allocations = Vec::new();
+                }
+            }
+            StoreCreditEvent::CreditNoteUsed { .. }
+            | StoreCreditEvent::CreditNoteUseReverted { .. } => {}
         }
         self
     }
@@ -369,6 +551,181 @@ mod tests {
                 .collect(),
             spent_at: test_now(),
         }
+    }
+
+    fn spent_by(
+        payment: u128,
+        order: u128,
+        amount: &str,
+        allocations: &[(&str, &str)],
+    ) -> StoreCreditEvent {
+        let StoreCreditEvent::StoreCreditSpent {
+            shop_id,
+            customer_id,
+            payment_id,
+            amount,
+            allocations,
+            spent_at,
+            ..
+        } = spent(payment, amount, allocations)
+        else {
+            unreachable!("spent() builds a StoreCreditSpent")
+        };
+        StoreCreditEvent::StoreCreditSpent {
+            shop_id,
+            customer_id,
+            payment_id,
+            order_id: id(order),
+            amount,
+            allocations,
+            spent_at,
+        }
+    }
+
+    fn restore(order: u128, amount: &str) -> StoreCreditCommand {
+        StoreCreditCommand::Restore {
+            shop_id: shop_id(),
+            customer_id: id(CUSTOMER),
+            order_id: id(order),
+            amount: d(amount),
+        }
+    }
+
+    fn restored(order: u128, amount: &str, allocations: &[(&str, &str)]) -> StoreCreditEvent {
+        StoreCreditEvent::StoreCreditRestored {
+            shop_id: shop_id(),
+            customer_id: id(CUSTOMER),
+            order_id: id(order),
+            amount: d(amount),
+            allocations: allocations
+                .iter()
+                .map(|(n, a)| CreditAllocation {
+                    credit_note_number: (*n).into(),
+                    amount: d(a),
+                })
+                .collect(),
+            restored_at: test_now(),
+        }
+    }
+
+    fn reverted(number: &str) -> StoreCreditEvent {
+        StoreCreditEvent::CreditNoteUseReverted {
+            shop_id: shop_id(),
+            customer_id: id(CUSTOMER),
+            credit_note_number: number.into(),
+            reverted_at: test_now(),
+        }
+    }
+
+    fn remainders(state: &StoreCredit) -> Vec<(String, Decimal)> {
+        state
+            .grants
+            .iter()
+            .map(|g| (g.credit_note_number.clone(), g.remaining))
+            .collect()
+    }
+
+    #[test]
+    fn a_restore_gives_back_what_the_order_spent_note_by_note() {
+        // Proves an order that spent across two notes in two payments gets each note's part back
+        // (summed per note, in grant order), the used-up note loses its mark, the remainders are
+        // those before the order, and the next spend takes exactly what the order had taken.
+        let history = [
+            granted("AV-1", "10.00"),
+            granted("AV-2", "5.00"),
+            granted("AV-3", "1.00"),
+            spent_by(1, 0x0D, "4.00", &[("AV-1", "4.00")]),
+            spent_by(2, 0x0D, "8.00", &[("AV-1", "6.00"), ("AV-2", "2.00")]),
+            used("AV-1"),
+            spent_by(3, 0x0E, "1.00", &[("AV-2", "1.00")]),
+        ];
+        let state_events = [
+            restored(0x0D, "12.00", &[("AV-1", "10.00"), ("AV-2", "2.00")]),
+            reverted("AV-1"),
+        ];
+        let state = given::<StoreCredit>(history.clone())
+            .when(restore(0x0D, "12.00"))
+            .then(state_events.clone());
+        assert_eq!(
+            state.balance(),
+            d("15.00"),
+            "only order 0x0E's spend remains"
+        );
+        assert!(state.spent_by(id(0x0D)) && state.spent_by(id(0x0E)) && !state.spent_by(id(0x0F)));
+        let expected = [("AV-1", "10.00"), ("AV-2", "4.00"), ("AV-3", "1.00")]
+            .map(|(n, a)| (n.to_string(), d(a)));
+        assert_eq!(remainders(&state), expected);
+        // The restored spends stay (a retried payment is still recognised) without allocations.
+        assert_eq!(state.spends.len(), 3);
+        let restored_spends = state.spends.values().filter(|s| s.restored);
+        assert!(restored_spends.clone().all(|s| s.allocations.is_empty()));
+        assert_eq!(restored_spends.count(), 2);
+        let spend_again = StoreCreditCommand::Spend {
+            shop_id: shop_id(),
+            customer_id: id(CUSTOMER),
+            payment_id: id(4),
+            order_id: id(0x0F),
+            amount: d("14.00"),
+        };
+        given::<StoreCredit>(history.into_iter().chain(state_events))
+            .when(spend_again)
+            .then([
+                spent_by(4, 0x0F, "14.00", &[("AV-1", "10.00"), ("AV-2", "4.00")]),
+                used("AV-1"),
+                used("AV-2"),
+            ]);
+        // A restore that leaves a partly used note partly used reverts no mark.
+        given::<StoreCredit>([
+            granted("AV-1", "10.00"),
+            spent_by(1, 0x0D, "3.00", &[("AV-1", "3.00")]),
+        ])
+        .when(restore(0x0D, "3.00"))
+        .then([restored(0x0D, "3.00", &[("AV-1", "3.00")])]);
+    }
+
+    #[test]
+    fn a_second_restore_of_the_same_order_records_nothing() {
+        // Proves the restore is idempotent per order: retried with the same amount it appends
+        // nothing, with another amount it is refused, and the balance is given back once only.
+        let history = [
+            granted("AV-1", "10.00"),
+            spent_by(1, 0x0D, "10.00", &[("AV-1", "10.00")]),
+            used("AV-1"),
+            restored(0x0D, "10.00", &[("AV-1", "10.00")]),
+            reverted("AV-1"),
+        ];
+        let state = given::<StoreCredit>(history.clone())
+            .when(restore(0x0D, "10.00"))
+            .then([]);
+        assert_eq!(state.balance(), d("10.00"));
+        given::<StoreCredit>(history)
+            .when(restore(0x0D, "9.00"))
+            .then_err_code("already-exists");
+    }
+
+    #[test]
+    fn a_restore_of_an_order_that_spent_nothing_is_refused() {
+        // Proves nothing is given back for an order this customer's credit did not pay, nor an
+        // amount other than what the order spent, nor a zero or negative amount.
+        let history = [
+            granted("AV-1", "10.00"),
+            spent_by(1, 0x0D, "4.00", &[("AV-1", "4.00")]),
+        ];
+        given::<StoreCredit>(history.clone())
+            .when(restore(0x0E, "4.00"))
+            .then_err_code("store-credit-not-spent");
+        given::<StoreCredit>([])
+            .when(restore(0x0D, "4.00"))
+            .then_err_code("store-credit-not-spent");
+        given::<StoreCredit>(history.clone())
+            .when(restore(0x0D, "4.01"))
+            .then_err_code("store-credit-mismatch");
+        given::<StoreCredit>(history.clone())
+            .when(restore(0x0D, "0"))
+            .then_err_code("validation");
+        given::<StoreCredit>(history)
+            .when(restore(0x0D, "-4.00"))
+            .then_err_code("validation");
     }
 
     #[test]

@@ -639,7 +639,8 @@ fn home_delivery_scenario(
     (amount, note_number)
 }
 
-/// Store credit granted by the credit note and spent whole on a pickup order; a paid order cancelled.
+/// Store credit granted by the credit note, spent whole on a pickup order and given back; a paid
+/// order cancelled.
 fn later_orders_scenario(
     samples: &mut Samples,
     catalog: &Arc<Catalog>,
@@ -661,7 +662,15 @@ fn later_orders_scenario(
         order_id: id(0x0D2),
         amount,
     };
-    samples.run(credit, spend);
+    let credit = samples.run(credit, spend);
+    // Given back as if that order had been cancelled: the used-up note is spendable again.
+    let restore = StoreCreditCommand::Restore {
+        shop_id: id(0x5100),
+        customer_id,
+        order_id: id(0x0D2),
+        amount,
+    };
+    samples.run(credit, restore);
     let pickup = samples.run(
         Order::default(),
         place(0x0D2, 0xD2, catalog, Some(customer_id)),
@@ -1234,7 +1243,7 @@ fn every_event_type_has_a_golden_file() {
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule, closures; the order's count includes its four print-job events.
-        7 + 10 + 4 + 14 + 5 + 3 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1,
+        7 + 10 + 4 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1,
         "one sample per event type"
     );
 }

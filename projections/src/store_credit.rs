@@ -25,12 +25,12 @@ pub struct StoreCreditNoteView {
     pub credit_note_number: String,
     /// The credit the note granted (its total incl. VAT).
     pub granted: Decimal,
-    /// Spent on later orders so far.
+    /// Spent on later orders so far, less what their cancellations gave back.
     pub used: Decimal,
     /// `granted − used`: still spendable.
     pub remaining: Decimal,
     pub granted_at: DateTime<Utc>,
-    /// When the last of it was spent.
+    /// When the last of it was spent; `None` again once a restore gives some of it back.
     pub used_at: Option<DateTime<Utc>>,
 }
 
@@ -43,7 +43,7 @@ pub struct StoreCreditView {
     pub available: Decimal,
     /// All credit ever granted.
     pub granted: Decimal,
-    /// All credit ever spent.
+    /// All credit spent, less what cancelled orders gave back.
     pub used: Decimal,
     pub credit_notes: Vec<StoreCreditNoteView>,
 }
@@ -108,6 +108,38 @@ impl StoreCreditView {
         }
     }
 
+    /// A cancelled order's spend given back to the notes it came from: the opposite of `spend`,
+    /// so `used` counts what is spent for good.
+    fn restore(&mut self, allocations: &[CreditAllocation]) {
+        for allocation in allocations {
+            let note = self
+                .credit_notes
+                .iter_mut()
+                .find(|note| note.credit_note_number == allocation.credit_note_number);
+            let Some(note) = note else {
+                tracing::warn!(
+                    credit_note_number = allocation.credit_note_number,
+                    "restore of store credit never granted ignored"
+                );
+                continue;
+            };
+            note.used -= allocation.amount;
+            note.remaining += allocation.amount;
+            self.used -= allocation.amount;
+            self.available += allocation.amount;
+        }
+    }
+
+    fn unmark_used(&mut self, number: &str) {
+        if let Some(note) = self
+            .credit_notes
+            .iter_mut()
+            .find(|note| note.credit_note_number == number)
+        {
+            note.used_at = None;
+        }
+    }
+
     fn mark_used(&mut self, number: &str, used_at: DateTime<Utc>) {
         if let Some(note) = self
             .credit_notes
@@ -151,6 +183,16 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &StoreCreditEvent) -> Projecti
             shop_id,
             customer_id,
             ..
+        }
+        | StoreCreditEvent::StoreCreditRestored {
+            shop_id,
+            customer_id,
+            ..
+        }
+        | StoreCreditEvent::CreditNoteUseReverted {
+            shop_id,
+            customer_id,
+            ..
         } => (*shop_id, *customer_id),
     };
     let row_key = id_key(Table::StoreCredit, shop_id, customer_id);
@@ -171,6 +213,10 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &StoreCreditEvent) -> Projecti
             used_at,
             ..
         } => view.mark_used(credit_note_number, *used_at),
+        StoreCreditEvent::StoreCreditRestored { allocations, .. } => view.restore(allocations),
+        StoreCreditEvent::CreditNoteUseReverted {
+            credit_note_number, ..
+        } => view.unmark_used(credit_note_number),
     }
     // Paired with the domain's refusal to overspend: the row must agree with the stream.
     debug_assert_eq!(

@@ -183,7 +183,8 @@ pub type DeliverySlipView = DocumentView<DeliverySlipBody>;
 pub struct CreditNoteView {
     #[serde(flatten)]
     pub document: DocumentView<CreditNoteBody>,
-    /// Set when the store credit it granted has been fully spent.
+    /// Set when the store credit it granted has been fully spent; cleared by
+    /// `CreditNoteUseReverted` when a cancelled order gives some of it back.
     pub used_at: Option<DateTime<Utc>>,
     /// When the invoice it corrects was issued, found by its number when the credit note is
     /// projected (printed next to the number). Absent from rows stored before it was kept, and

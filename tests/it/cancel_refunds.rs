@@ -1,11 +1,13 @@
 //! A partly paid order cancelled over HTTP: its payments go back the way they came in, in the
-//! ledger (cash from 530, card from 512) and in the day's NF525 closure (refunds per method).
+//! ledger (cash from 530, card from 512, store credit to the customer's 4191) and in the day's
+//! NF525 closure (refunds per method); store credit is spendable again, note by note.
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::api::{cents, home_order, photo_shop, place, set_clock, value_cents, Api};
+use crate::api::{cents, home_order, photo_shop, place, set_clock, value_cents, Api, PhotoShop};
+use crate::customer_space::{claire, position};
 use crate::support::spawn_app_with_test_clock;
 
 /// The trial balance at `path` as account → (debit, credit) in cents, checked to balance.
@@ -166,4 +168,280 @@ async fn a_partly_paid_order_cancelled_is_refunded_per_method_in_the_books_and_t
         .body;
     assert_eq!(verified["all_good"], true, "{verified}");
     assert_eq!(verified["disagreements"], json!([]), "{verified}");
+}
+
+/// An order of Claire's account (home delivery) for `lines`; returns (order id, total).
+async fn claires_order(shop: &PhotoShop, customer_id: &str, lines: Value) -> (String, String) {
+    let mut body = home_order(shop, "claire.martin@example.fr", lines);
+    body["customer"]["customer_id"] = json!(customer_id);
+    place(&shop.manager, shop, &body).await
+}
+
+/// Pays `amount` of the order with `method`; returns the write's position.
+async fn pay(shop: &PhotoShop, order_id: &str, method: &str, amount: &str) -> u64 {
+    let path = shop.path(&format!("/orders/{order_id}/payments"));
+    let body = json!({"method": method, "amount": amount});
+    position(&shop.manager.post(&path, &body).await.expect(200).body)
+}
+
+/// The account's store credit as `GET /customers/{id}` shows it once `at` is read.
+async fn store_credit_at(shop: &PhotoShop, customer_id: &str, at: u64) -> Value {
+    let path = shop.path(&format!("/customers/{customer_id}?min_position={at}"));
+    shop.manager.get(&path).await.expect(200).body["store_credit"].clone()
+}
+
+/// A first order paid by card, shipped, and its guide returned as store credit: the credit
+/// note's number and the credit it granted, in cents.
+async fn credit_note_as_store_credit(shop: &PhotoShop, customer_id: &str) -> (String, i64) {
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 10}, {"sku": "GUIDE-LYON", "quantity": 1}]);
+    let (order_id, total) = claires_order(shop, customer_id, lines).await;
+    pay(shop, &order_id, "card", &total).await;
+    shop.manager
+        .post(
+            &shop.path(&format!("/orders/{order_id}/ship")),
+            &json!({"tracking_number": "6A123"}),
+        )
+        .await
+        .expect(200);
+    let returned = shop
+        .manager
+        .post(
+            &shop.path(&format!("/orders/{order_id}/returns")),
+            &json!({"lines": [{"line_number": 2, "quantity": 1}], "settlement": {"type": "store_credit"}}),
+        )
+        .await
+        .expect(201);
+    let number = returned.body["issued"][0]["number"]
+        .as_str()
+        .expect("number");
+    let granted = value_cents(&returned.body["credits"][0]["totals"]["total_incl_vat"]);
+    (number.to_string(), granted)
+}
+
+/// The store credit shows `available` cents spendable and its one note `used` cents used, with
+/// a used mark exactly when nothing of it is left.
+#[track_caller]
+fn assert_one_note(store_credit: &Value, number: &str, available: i64, used: i64) {
+    assert_eq!(
+        value_cents(&store_credit["available"]),
+        available,
+        "{store_credit}"
+    );
+    assert_eq!(value_cents(&store_credit["used"]), used, "{store_credit}");
+    let note = &store_credit["credit_notes"][0];
+    assert_eq!(note["credit_note_number"], number, "{store_credit}");
+    assert_eq!(value_cents(&note["remaining"]), available, "{store_credit}");
+    assert_eq!(
+        note["used_at"].is_string(),
+        available == 0,
+        "{store_credit}"
+    );
+}
+
+/// The customer's 4191 in the period's journal, as credit − debit in cents; every 4191 posting
+/// must name one auxiliary account, the customer's.
+fn customer_credit_in_journal(journal: &Value) -> i64 {
+    let mut aux_accounts = std::collections::BTreeSet::new();
+    let mut balance = 0;
+    for entry in journal["entries"].as_array().expect("entries") {
+        for posting in entry["postings"].as_array().expect("postings") {
+            if posting["account"] == "4191" {
+                aux_accounts.insert(posting["aux_account"].to_string());
+                balance += value_cents(&posting["credit"]) - value_cents(&posting["debit"]);
+            }
+        }
+    }
+    assert_eq!(aux_accounts.len(), 1, "one customer's 4191: {journal}");
+    balance
+}
+
+#[tokio::test]
+async fn a_cancelled_order_gives_its_store_credit_back_spendable_again() {
+    // Proves an order paid partly with a whole credit note's store credit and partly in cash,
+    // once cancelled, gives the credit back in the same append: the account's balance and the
+    // note are whole again and no longer marked used (account, customer space, credit note),
+    // the customer's 4191 equals that balance in a balanced ledger, a retried or repeated
+    // cancellation appends nothing, and the credit pays a new order.
+    let (_dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, "2026-11-18T09:00:00Z").await;
+    let shop = photo_shop(&app, "Studio Avoir").await;
+    let (customer_id, _) = claire(&shop).await;
+    let (number, granted) = credit_note_as_store_credit(&shop, &customer_id).await;
+    assert!(granted > 0);
+
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 40}, {"sku": "GUIDE-LYON", "quantity": 1}]);
+    let (order_id, total) = claires_order(&shop, &customer_id, lines).await;
+    let cash = "1.00";
+    assert!(granted + cents(cash) < cents(&total), "only partly paid");
+    let granted_euros = format!("{}.{:02}", granted / 100, granted % 100);
+    pay(&shop, &order_id, "store_credit", &granted_euros).await;
+    let paid_at = pay(&shop, &order_id, "cash", cash).await;
+    assert_one_note(
+        &store_credit_at(&shop, &customer_id, paid_at).await,
+        &number,
+        0,
+        granted,
+    );
+
+    let cancel = shop.path(&format!("/orders/{order_id}/cancel"));
+    let reason = json!({"reason": "Client a changé d'avis"});
+    let cancelled = shop
+        .manager
+        .post_with_key(&cancel, &reason, "cancel-avoir")
+        .await
+        .expect(200);
+    let at = position(&cancelled.body);
+    let store_credit = store_credit_at(&shop, &customer_id, at).await;
+    assert_one_note(&store_credit, &number, granted, 0);
+    let path = format!("/customers/{customer_id}/space?min_position={at}");
+    let space = shop.manager.get(&shop.path(&path)).await.expect(200).body;
+    assert_eq!(space["store_credit"], store_credit, "{space}");
+    let listed: Vec<&Value> = space["credit_notes"]
+        .as_array()
+        .expect("credit notes")
+        .iter()
+        .filter(|note| note["number"] == number.as_str())
+        .collect();
+    assert_eq!(listed.len(), 1, "{space}");
+    assert!(listed[0]["used_at"].is_null(), "{space}");
+    assert_eq!(
+        value_cents(&listed[0]["store_credit"]["remaining"]),
+        granted
+    );
+    let accountant = shop.as_role("accountant");
+    let note_path = format!("/credit-notes/{number}?min_position={at}");
+    let note = accountant
+        .get(&shop.path(&note_path))
+        .await
+        .expect(200)
+        .body;
+    assert!(note["used_at"].is_null(), "{note}");
+
+    let period = format!("from=2026-11-18&to=2026-11-18&min_position={at}");
+    let journal = accountant
+        .get(&shop.path(&format!("/ledger/journal?{period}")))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(customer_credit_in_journal(&journal), granted, "{journal}");
+    let path = shop.path(&format!(
+        "/ledger/trial-balance?from_month=202611&min_position={at}"
+    ));
+    let trial = trial_balance(&accountant, &path).await;
+    let (debit, credit) = trial["4191"];
+    assert_eq!(credit - debit, granted, "{trial:?}");
+
+    // The same request again, then a new one: the order is cancelled already, nothing appended.
+    let head = shop.manager.head_position().await;
+    shop.manager
+        .post_with_key(&cancel, &reason, "cancel-avoir")
+        .await
+        .expect(200);
+    shop.manager
+        .post_with_key(&cancel, &reason, "cancel-avoir-2")
+        .await
+        .expect(200);
+    assert_eq!(shop.manager.head_position().await, head, "nothing appended");
+
+    // The credit pays a new order, taken from the same note.
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 40}]);
+    let (next_id, _) = claires_order(&shop, &customer_id, lines).await;
+    let spent_at = pay(&shop, &next_id, "store_credit", &granted_euros).await;
+    let store_credit = store_credit_at(&shop, &customer_id, spent_at).await;
+    assert_one_note(&store_credit, &number, 0, granted);
+}
+
+/// A guest order (naming no account) for `lines` with `email`; returns (order id, total).
+async fn guest_order(shop: &PhotoShop, email: &str, lines: Value) -> (String, String) {
+    place(&shop.manager, shop, &home_order(shop, email, lines)).await
+}
+
+#[tokio::test]
+async fn a_guest_order_cancelled_after_its_email_was_claimed_restores_where_it_spent() {
+    // Proves a guest order that spent its email's store credit, cancelled after an account
+    // claimed the email (so the order now follows the account), gives the credit back to the
+    // store credit it was spent from, in the cancellation's append, instead of being refused.
+    let (_dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, "2026-11-18T09:00:00Z").await;
+    let shop = photo_shop(&app, "Studio Invité").await;
+    let email = "invite@example.fr";
+    let lines = json!([{"sku": "TIR-10x15", "quantity": 10}, {"sku": "GUIDE-LYON", "quantity": 1}]);
+    let (first_id, first_total) = guest_order(&shop, email, lines.clone()).await;
+    pay(&shop, &first_id, "card", &first_total).await;
+    let order_path = |id: &str, rest: &str| shop.path(&format!("/orders/{id}/{rest}"));
+    shop.manager
+        .post(&order_path(&first_id, "ship"), &json!({}))
+        .await
+        .expect(200);
+    let credit = json!({"lines": [{"line_number": 2, "quantity": 1}],
+        "settlement": {"type": "store_credit"}});
+    let returned = shop
+        .manager
+        .post(&order_path(&first_id, "returns"), &credit)
+        .await
+        .expect(201);
+    let credited = returned.body["credits"][0]["totals"]["total_incl_vat"]
+        .as_str()
+        .expect("credited")
+        .to_string();
+    let (order_id, total) = guest_order(&shop, email, lines).await;
+    assert!(
+        cents(&credited) + cents("1.00") < cents(&total),
+        "only partly paid"
+    );
+    pay(&shop, &order_id, "store_credit", &credited).await;
+    pay(&shop, &order_id, "cash", "1.00").await;
+
+    // Claire's account moves to the guest's email: the guest orders follow it from now on.
+    let (customer_id, _) = claire(&shop).await;
+    let account = shop.path(&format!("/customers/{customer_id}"));
+    let etag = shop.manager.get(&account).await.expect(200).etag;
+    let moved = json!({"email": email, "first_name": "Claire", "last_name": "Martin"});
+    shop.manager
+        .put(&account, &moved, Some(&etag), None)
+        .await
+        .expect(200);
+
+    let cancelled = shop
+        .manager
+        .post(
+            &order_path(&order_id, "cancel"),
+            &json!({"reason": "Doublon"}),
+        )
+        .await
+        .expect(200);
+    let at = position(&cancelled.body);
+    let page = shop
+        .manager
+        .get(&shop.path("/events?after=0&limit=500"))
+        .await
+        .expect(200)
+        .body;
+    let events = page["events"].as_array().expect("events");
+    let stream_of = |event_type: &str| -> Vec<(String, u64)> {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == event_type && e["data"].to_string().contains(&order_id))
+            .map(|e| {
+                let stream = e["stream"].as_str().expect("stream").to_string();
+                (stream, e["position"].as_u64().expect("position"))
+            })
+            .collect()
+    };
+    let spent = stream_of("StoreCreditSpent");
+    let restored = stream_of("StoreCreditRestored");
+    assert_eq!(spent.len(), 1, "{page}");
+    assert_eq!(restored.len(), 1, "{page}");
+    assert_eq!(
+        restored[0].0, spent[0].0,
+        "restored where it was spent: {page}"
+    );
+    assert!(!restored[0].0.ends_with(&customer_id), "{page}");
+    assert_eq!(
+        restored[0].1,
+        at - 1,
+        "in the cancellation's append, then the used-up note's CreditNoteUseReverted"
+    );
 }

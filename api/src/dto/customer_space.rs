@@ -86,12 +86,12 @@ pub struct StoreCreditNote {
     pub credit_note_number: String,
     /// The credit the note granted (its total incl. VAT).
     pub granted: Money,
-    /// Spent on later orders so far.
+    /// Spent on later orders so far (less what their cancellations gave back).
     pub used: Money,
     /// `granted - used`: still spendable.
     pub remaining: Money,
     pub granted_at: DateTime<Utc>,
-    /// When the last of it was spent.
+    /// When the last of it was spent; cleared when a cancelled order gives some of it back.
     pub used_at: Option<DateTime<Utc>>,
 }
 
@@ -105,7 +105,7 @@ pub struct StoreCredit {
     pub available: Money,
     /// All credit ever granted.
     pub granted: Money,
-    /// All credit ever spent.
+    /// All credit spent (less what cancelled orders gave back).
     pub used: Money,
     pub credit_notes: Vec<StoreCreditNote>,
 }

@@ -436,7 +436,8 @@ pub struct CreditNote {
     pub allowances: Vec<DocumentAllowance>,
     pub totals: Totals,
     pub settlement: Settlement,
-    /// Set when the store credit it granted has been fully spent.
+    /// Set when the store credit it granted has been fully spent; cleared when a cancelled
+    /// order gives some of it back.
     pub used_at: Option<DateTime<Utc>>,
     /// When the invoice it corrects was issued; absent on credit notes recorded before this was
     /// kept, until the read models are rebuilt.
@@ -848,7 +849,8 @@ pub struct SpaceDocument {
     pub order_id: Uuid,
     pub issued_at: DateTime<Utc>,
     pub total_incl_vat: Money,
-    /// Credit notes only: when the store credit it granted was fully spent.
+    /// Credit notes only: when the store credit it granted was fully spent (none while a
+    /// cancelled order's restore left some of it spendable).
     pub used_at: Option<DateTime<Utc>>,
     /// Credit notes settled as this customer's store credit only: how much of it is spent.
     pub store_credit: Option<SpaceStoreCredit>,

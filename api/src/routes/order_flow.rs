@@ -4,7 +4,10 @@
 //! - `OrderShipped` / `OrderReadyForPickup` → the delivery slip, its own series;
 //! - `OrderCredited` → the credit note referencing the invoice, its own series, and store credit
 //!   when it is settled that way;
-//! - a payment with method `store_credit` → `StoreCreditSpent` on the customer's store credit.
+//! - a payment with method `store_credit` → `StoreCreditSpent` on the customer's store credit;
+//! - `OrderCancelled` whose refunds give store credit back → `StoreCreditRestored` (and
+//!   `CreditNoteUseReverted` for a note it had used up) on the same store credit, so the credit
+//!   the ledger books back to the customer's 4191 is spendable again, or the cancel is refused.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -163,6 +166,17 @@ fn effect_of(
             let body = DocumentBody::DeliverySlip(Box::new(delivery_slip_body(profile, &order)?));
             issue(session, profile, body).map(Some)
         }
+        OrderEvent::OrderCancelled { refunds, .. } => {
+            let store_credit: rust_decimal::Decimal = refunds
+                .iter()
+                .filter(|refund| refund.method == PaymentMethod::StoreCredit)
+                .map(|refund| refund.amount)
+                .sum();
+            if !store_credit.is_zero() {
+                restore_store_credit(session, profile, &order, store_credit)?;
+            }
+            Ok(None)
+        }
         OrderEvent::OrderCredited { credit, .. } => {
             let invoice = invoice_number.ok_or_else(|| {
                 DomainError::conflict("no-invoice", "the order has no invoice to credit")
@@ -244,6 +258,45 @@ fn grant_store_credit(
     };
     session.decide::<StoreCredit>(&store_credit::stream_id(customer_id), &command)?;
     Ok(())
+}
+
+/// Gives back the store credit a cancelled order spent, which must be `amount` (its refund's
+/// store-credit row): the stream refuses anything else, so the books and the credit agree.
+fn restore_store_credit(
+    session: &mut Session<'_, EventLog>,
+    profile: &ShopProfile,
+    order: &Order,
+    amount: rust_decimal::Decimal,
+) -> Result<(), CommandError> {
+    let customer_id = spender_of(session, order)?;
+    let command = StoreCreditCommand::Restore {
+        shop_id: profile.shop_id,
+        customer_id,
+        order_id: order.placed_or_not_found()?.order_id,
+        amount,
+    };
+    session.decide::<StoreCredit>(&store_credit::stream_id(customer_id), &command)?;
+    Ok(())
+}
+
+/// The customer whose store credit a cancelled order spent: its account's, except for a guest
+/// order whose email an account claimed after it paid (it follows the claim now, but its spends
+/// were recorded on the email's own store credit, which then holds them).
+fn spender_of(session: &mut Session<'_, EventLog>, order: &Order) -> Result<Uuid, CommandError> {
+    let holder = credit_holder(session, order)?;
+    let placed = order.placed_or_not_found()?;
+    if placed.customer.customer_id.is_some() {
+        return Ok(holder);
+    }
+    let credit = session.load::<StoreCredit>(&store_credit::stream_id(holder))?;
+    if credit.spent_by(placed.order_id) {
+        return Ok(holder);
+    }
+    Ok(comptoir_domain::coupon::customer_key(
+        placed.shop_id,
+        &placed.customer,
+        None,
+    )?)
 }
 
 /// The store credit balance of the order's customer.

@@ -294,20 +294,26 @@ pub(crate) fn row_key_of(
     Ok(Some(key(tables.rows, shop_id, &suffix)))
 }
 
-/// Store credit on the credit note itself: `CreditNoteUsed` marks it used up (the balance and the
-/// per-note remainders are `crate::store_credit`'s).
+/// Store credit on the credit note itself: `CreditNoteUsed` marks it used up and
+/// `CreditNoteUseReverted` (a cancelled order gave some of it back) clears the mark again (the
+/// balance and the per-note remainders are `crate::store_credit`'s).
 pub(crate) fn apply_store_credit(
     writes: &mut WriteSet,
     event: &StoreCreditEvent,
 ) -> ProjectionResult<()> {
-    let StoreCreditEvent::CreditNoteUsed {
-        shop_id,
-        credit_note_number,
-        used_at,
-        ..
-    } = event
-    else {
-        return Ok(());
+    let (shop_id, credit_note_number, used_at) = match event {
+        StoreCreditEvent::CreditNoteUsed {
+            shop_id,
+            credit_note_number,
+            used_at,
+            ..
+        } => (shop_id, credit_note_number, Some(*used_at)),
+        StoreCreditEvent::CreditNoteUseReverted {
+            shop_id,
+            credit_note_number,
+            ..
+        } => (shop_id, credit_note_number, None),
+        _ => return Ok(()),
     };
     let row_key = row_key_of(
         |index_key| writes.get::<String>(index_key),
@@ -323,6 +329,6 @@ pub(crate) fn apply_store_credit(
         tracing::warn!(%shop_id, credit_note_number, "credit note index without its row");
         return Ok(());
     };
-    view.used_at = Some(*used_at);
+    view.used_at = used_at;
     writes.put(row_key, &view)
 }

@@ -111,7 +111,11 @@ fn handler_for(event_type: &str) -> Option<Handler> {
         // `QuoteOpened` and `PurchaseOrderOpened` repeat what the series event holds: skipped.
         "QuoteAccepted" | "QuoteDeclined" | "QuoteConverted" => Handler::Quote,
         "PurchaseOrderPaid" => Handler::PurchaseOrder,
-        "StoreCreditGranted" | "StoreCreditSpent" | "CreditNoteUsed" => Handler::StoreCredit,
+        "StoreCreditGranted"
+        | "StoreCreditSpent"
+        | "CreditNoteUsed"
+        | "StoreCreditRestored"
+        | "CreditNoteUseReverted" => Handler::StoreCredit,
         "CouponCreated"
         | "CouponEdited"
         | "CouponCodesGenerated"

@@ -11,7 +11,9 @@
 //!   a refund (411 debited, bank or cash credited) or store credit (411 debited, 4191 credited).
 //! - A cancelled order's payments given back outside any credit note: per method, 411 debited and
 //!   the method's account credited (bank, cash, or the customer's credit), on its journal; an
-//!   event recorded before refunds had methods: 411 debited, bank credited.
+//!   event recorded before refunds had methods: 411 debited, bank credited. The store credit's
+//!   own `StoreCreditRestored`, appended with the `OrderCancelled`, posts nothing: the 4191 part
+//!   is booked here once, so cancellations recorded before restores existed rebuild the same.
 
 use super::accounts::{account_label, AccountMapping, Journal};
 use super::writes::{entry_key, ledger_key, month_bytes, LedgerTable, LedgerWrites};

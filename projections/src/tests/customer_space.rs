@@ -384,6 +384,92 @@ async fn store_credit_balance_and_remainders_follow_the_stream_exactly() {
     assert_eq!((second.used, second.remaining), (d("5.00"), Decimal::ZERO));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_gives_the_notes_back_and_clears_the_used_mark_in_every_view() {
+    // Proves a cancelled order's `StoreCreditRestored` puts each note's part back (the row equal
+    // to the domain's fold, used back to what stays spent) and `CreditNoteUseReverted` clears
+    // the used mark on the store credit row and on the credit note document itself.
+    let harness = Harness::new();
+    let (shop, customer, order) = (id(0x5100), id(0xC0), id(2));
+    // The golden credit note is AV-2025-000001, 14.90.
+    let number = "AV-2025-000001";
+    harness
+        .append("series", &[credit_note_issued(shop, order)])
+        .await;
+    let restored = StoreCreditEvent::StoreCreditRestored {
+        shop_id: shop,
+        customer_id: customer,
+        order_id: id(0x0D),
+        amount: d("15.90"),
+        allocations: [(number, "14.90"), ("AV-2", "1.00")]
+            .map(|(n, a)| CreditAllocation {
+                credit_note_number: n.into(),
+                amount: d(a),
+            })
+            .to_vec(),
+        restored_at: at(3),
+    };
+    let events = [
+        credit_granted(shop, customer, number, "14.90"),
+        credit_granted(shop, customer, "AV-2", "5.00"),
+        credit_spent(shop, customer, 1, &[(number, "14.90"), ("AV-2", "1.00")]),
+        StoreCreditEvent::CreditNoteUsed {
+            shop_id: shop,
+            customer_id: customer,
+            credit_note_number: number.into(),
+            used_at: at(2),
+        },
+        credit_spent(shop, customer, 2, &[("AV-2", "0.50")]),
+        restored,
+        StoreCreditEvent::CreditNoteUseReverted {
+            shop_id: shop,
+            customer_id: customer,
+            credit_note_number: number.into(),
+            reverted_at: at(3),
+        },
+    ];
+    let stream = store_credit::stream_id(customer);
+    harness.append(&stream, &events[..5]).await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let p = &harness.projections;
+    let before = p.store_credit(shop, customer).unwrap();
+    assert_eq!(before.available, d("3.50"));
+    assert!(p
+        .credit_note(shop, number)
+        .unwrap()
+        .expect("note")
+        .used_at
+        .is_some());
+
+    harness.append(&stream, &events[5..]).await;
+    harness.caught_up().await;
+    let expected = events
+        .iter()
+        .fold(StoreCredit::default(), |state, event| state.evolve(event));
+    let view = p.store_credit(shop, customer).unwrap();
+    assert_eq!(view.available, expected.balance());
+    assert_eq!(
+        view.available,
+        d("19.40"),
+        "only the other order's 0.50 stays spent"
+    );
+    assert_eq!((view.granted, view.used), (d("19.90"), d("0.50")));
+    let notes: Vec<(String, Decimal, Decimal, bool)> = view
+        .credit_notes
+        .iter()
+        .map(|n| {
+            let used = n.used_at.is_some();
+            (n.credit_note_number.clone(), n.used, n.remaining, used)
+        })
+        .collect();
+    let expected_notes = [(number, "0", "14.90"), ("AV-2", "0.50", "4.50")]
+        .map(|(n, u, r)| (n.to_string(), d(u), d(r), false));
+    assert_eq!(notes, expected_notes);
+    let document = p.credit_note(shop, number).unwrap().expect("note");
+    assert_eq!(document.used_at, None, "the document is spendable again");
+}
+
 /// An order placed at `minutes` with `email`.
 fn placed_with(shop: Uuid, order: Uuid, email: &str, minutes: i64) -> OrderEvent {
     let mut event = order_placed(shop, order, at(minutes));
