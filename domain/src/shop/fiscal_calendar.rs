@@ -13,7 +13,8 @@
 //! longer than [`FISCAL_YEAR_MONTHS_MAX`]: a change that would lengthen it further is refused.
 //! Later years are twelve months closing on the new day. Changing again within the same year in
 //! progress reshapes it again from its first day; changing back to the previous day undoes the
-//! change.
+//! change, unless the previous day of that year is already past (the year is then reshaped to
+//! the next one).
 //!
 //! Example: closing on 31 December, changed to 30 June on 10 March 2026: the year in progress
 //! runs 1 January – 30 June 2026 (six months), then 1 July 2026 – 30 June 2027. Changed on
@@ -175,7 +176,10 @@ impl FiscalCalendar {
         {
             calendar.changes.pop();
         }
-        if end == calendar.end_in_force() {
+        // Changing back undoes the change, unless the year would then have closed before the
+        // change day: a closing day already past is never reinstated, the year is reshaped.
+        let undone = calendar.year_containing(in_progress.first_day);
+        if end == calendar.end_in_force() && undone.is_some_and(|year| year.closing_day >= on) {
             return calendar;
         }
         let Some(closing_day) = transitional_closing(in_progress, on, end) else {

@@ -226,3 +226,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn changing_back_after_the_old_closing_day_passed_does_not_reclose_the_year() {
+    // Found by the property above: 31 January, changed to 10 May on 1 February 2027 (the year
+    // 2027-02-01 runs to 10 May 2028), then back to 31 January on 1 February 2028. Undoing the
+    // first change would close the year on 31 January 2028, a day already past.
+    let (january, may) = (end("01-31"), end("05-10"));
+    let calendar = FiscalCalendar::new(january)
+        .with_change(day(2027, 2, 1), may)
+        .with_change(day(2028, 2, 1), january);
+    let year = calendar.year_containing(day(2028, 2, 1)).expect("a year");
+    assert_eq!(year.first_day, day(2027, 2, 1));
+    assert_eq!(year.closing_day, day(2029, 1, 31));
+    assert_eq!(calendar.end_in_force(), january);
+}
