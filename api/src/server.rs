@@ -36,9 +36,22 @@ const RUNNER_STOP_WAIT: Duration = Duration::from_secs(10);
 /// How long a read with `?min_position=` waits for the read models at most.
 pub const READ_WAIT_MAX: Duration = Duration::from_secs(10);
 
-/// What every handler can reach. Cheap to clone: it only holds `Arc`s.
+/// What every handler can reach, behind one `Arc`: a request clones the state several times
+/// (the middleware, the `State` extractor, each route's service), and one shared counter costs
+/// less than one per field, each bounced between the cores on every clone and drop.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct SharedState {
     pub log: Arc<EventLog>,
     /// Read models, followed by their runner.
     pub projections: Arc<Projections>,
@@ -58,8 +71,17 @@ impl AppState {
     /// State over an open log; opens the read models in the log's data dir (the runner is
     /// started by `serve`, or by the caller in tests).
     pub fn open(log: Arc<EventLog>, admin_token: Option<&str>) -> Result<Self, ServeError> {
+        Self::open_with_clock(log, admin_token, Clock::default())
+    }
+
+    /// As [`AppState::open`], with the decisions' clock given (`serve --test-clock`).
+    pub fn open_with_clock(
+        log: Arc<EventLog>,
+        admin_token: Option<&str>,
+        clock: Clock,
+    ) -> Result<Self, ServeError> {
         let data_dir = log.data_dir().to_path_buf();
-        Ok(AppState {
+        Ok(AppState(Arc::new(SharedState {
             projections: Projections::open(&data_dir).map_err(ServeError::Projections)?,
             cache: Arc::new(StateCache::default()),
             idempotency: Arc::new(
@@ -67,10 +89,10 @@ impl AppState {
             ),
             owner_tokens: Arc::new(OwnerTokens::new(&data_dir, admin_token)),
             invoice_numbers: Arc::new(InvoiceNumbers::default()),
-            clock: Arc::new(Clock::default()),
+            clock: Arc::new(clock),
             rebuilds: Arc::default(),
             log,
-        })
+        })))
     }
 
     pub fn executor(&self) -> Executor<'_, EventLog> {
@@ -220,11 +242,11 @@ pub async fn serve(
     // Tests and scripts read this line to find the port; keep its shape.
     println!("listening on http://{address}");
     tracing::info!(%address, data_dir = %config.data_dir.display(), head_position = log.head_position(), "serving");
-    let state = match AppState::open(log.clone(), config.admin_token.as_deref()) {
-        Ok(state) if config.test_clock => AppState {
-            clock: Arc::new(Clock::test()),
-            ..state
-        },
+    let clock = match config.test_clock {
+        true => Clock::test(),
+        false => Clock::default(),
+    };
+    let state = match AppState::open_with_clock(log.clone(), config.admin_token.as_deref(), clock) {
         Ok(state) => state,
         Err(error) => {
             close_log(log).await;

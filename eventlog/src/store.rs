@@ -91,9 +91,7 @@ impl Shared {
         }
         let last = until.min(from_position.saturating_add(max_count as u64 - 1));
         let mut events = Vec::with_capacity((last - from_position + 1) as usize);
-        let start_key = self
-            .batch_key_containing(from_position)?
-            .unwrap_or(from_position);
+        let start_key = self.batch_key_starting_or_containing(from_position)?;
         for item in self.log.range(codec::position_key(start_key)..) {
             let (_, value) = item?;
             if !decode_batch_into(&value, from_position, last, &mut events)? {
@@ -101,6 +99,16 @@ impl Shared {
             }
         }
         Ok(events)
+    }
+
+    /// The key of the batch holding `position`. A subscription reads up to the head, which is
+    /// always the end of a batch, so its next read starts a batch: a point lookup finds that key
+    /// without sled's reverse range scan, the costlier part of following the log live.
+    fn batch_key_starting_or_containing(&self, position: Position) -> LogResult<Position> {
+        if self.log.contains_key(codec::position_key(position))? {
+            return Ok(position);
+        }
+        Ok(self.batch_key_containing(position)?.unwrap_or(position))
     }
 
     fn batch_key_containing(&self, position: Position) -> LogResult<Option<Position>> {

@@ -340,6 +340,39 @@ async fn verify_catches_one_flipped_byte() {
     assert_eq!(report.events_checked, 9);
 }
 
+// Proves reads give the same events whether they start at a batch's first position (found by
+// a point lookup) or inside a batch (found by a range scan back to the batch's key).
+#[tokio::test]
+async fn reads_start_at_any_position_of_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = EventLog::open(dir.path(), options()).unwrap();
+    // Appends made one after another are committed one batch each: batches of 1, 2, 3 and 4.
+    let mut id = 0;
+    for size in 1..=4u128 {
+        let events = (0..size)
+            .map(|_| {
+                id += 1;
+                event(id, &format!("e{id}"))
+            })
+            .collect();
+        log.append(single("s", ExpectedVersion::Any, events))
+            .await
+            .unwrap();
+    }
+    for from in 1..=10u64 {
+        let read = log.read_all(from, 3).unwrap();
+        let positions: Vec<u64> = read.iter().map(|e| e.position).collect();
+        let expected: Vec<u64> = (from..=(from + 2).min(10)).collect();
+        assert_eq!(positions, expected, "reading from {from}");
+        let payloads: Vec<String> = read
+            .iter()
+            .map(|e| String::from_utf8(e.payload.clone()).unwrap())
+            .collect();
+        let wanted: Vec<String> = expected.iter().map(|p| format!("e{p}")).collect();
+        assert_eq!(payloads, wanted, "reading from {from}");
+    }
+}
+
 // Proves a subscription hands over from catch-up to live with no gap and no duplicate while
 // several writers append concurrently.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

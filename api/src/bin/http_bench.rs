@@ -80,8 +80,16 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// The release `comptoir` binary, built by cargo so that it is never stale.
+/// Names a `comptoir` binary to benchmark instead of building the current one: comparing two
+/// versions in the same hour of a shared machine needs both at hand.
+const SERVER_BINARY_ENV: &str = "COMPTOIR_BENCH_SERVER";
+
+/// The release `comptoir` binary, built by cargo so that it is never stale (or the one named by
+/// [`SERVER_BINARY_ENV`]).
 fn build_server() -> Result<PathBuf, String> {
+    if let Some(binary) = std::env::var_os(SERVER_BINARY_ENV) {
+        return Ok(PathBuf::from(binary));
+    }
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = std::process::Command::new(cargo)

@@ -29,7 +29,6 @@ pub mod time_zone;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use comptoir_domain::shop::{Shop, ShopProfile};
 use comptoir_eventlog::{EventLog, Position};
 use serde::{Deserialize, Serialize};
@@ -110,9 +109,29 @@ impl<T> Answer<T> {
     }
 }
 
+/// Bytes reserved up front for an answer's JSON: an order receipt (the largest answer written
+/// on every order) fits, so it is serialised without growing its buffer several times over.
+pub const ANSWER_BUFFER_BYTES: usize = 4 * 1024;
+
+/// `body` as a JSON response, serialised into one buffer sized for most answers.
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    let mut bytes = Vec::with_capacity(ANSWER_BUFFER_BYTES);
+    if let Err(error) = serde_json::to_writer(&mut bytes, body) {
+        tracing::error!(%error, "serialising an answer failed");
+        return ApiError::Internal.into_response();
+    }
+    let mut response = Response::new(axum::body::Body::from(bytes));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 impl<T: Serialize> IntoResponse for Answer<T> {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
+        let mut response = json_response(self.status, &self.body);
         let headers = response.headers_mut();
         headers.insert(POSITION_HEADER, HeaderValue::from(self.position));
         let extra = [(header::LOCATION, self.location), (header::ETAG, self.etag)];
@@ -298,4 +317,44 @@ pub fn content_etag<T: Serialize>(value: &T) -> String {
     use sha2::{Digest, Sha256};
     let json = serde_json::to_vec(value).unwrap_or_default();
     format!("\"{}\"", hex::encode(&Sha256::digest(json)[..12]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn parts(response: Response) -> (StatusCode, String, String, Vec<u8>) {
+        let status = response.status();
+        let text_of = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (content_type, position) = (
+            text_of(header::CONTENT_TYPE.as_str()),
+            text_of(POSITION_HEADER),
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (status, content_type, position, body.to_vec())
+    }
+
+    #[tokio::test]
+    async fn answers_are_json_with_their_position_whatever_their_size() {
+        // Proves an answer carries its status, JSON content type, position and exactly the
+        // serialised body, below and beyond the buffer reserved up front.
+        for items in [1, ANSWER_BUFFER_BYTES] {
+            let body = serde_json::json!({"items": vec!["é\"x"; items], "total": "12.50"});
+            let answer = Answer::created(body.clone(), 42, "/v1/x".into());
+            let (status, content_type, position, bytes) = parts(answer.into_response()).await;
+            assert_eq!(status, StatusCode::CREATED);
+            assert_eq!(content_type, "application/json");
+            assert_eq!(position, "42");
+            assert_eq!(bytes, serde_json::to_vec(&body).expect("json"));
+        }
+    }
 }
