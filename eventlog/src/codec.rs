@@ -25,9 +25,6 @@ pub const BATCH_FORMAT_V1: u8 = 0xB1;
 pub const GENESIS_HASH: [u8; 32] = [0; 32];
 const BATCH_HEADER_BYTES: usize = 1 + 8 + 4;
 const RECORD_OVERHEAD_BYTES: usize = 4 + 32;
-/// Bytes a stored batch value reaches before the next record starts another (`CommitBuilder`):
-/// 16 such values, a full sled leaf, stay under sled's blob threshold.
-pub const STORED_BATCH_BYTES_TARGET: usize = 6 * 1024;
 
 pub type Hash = [u8; 32];
 
@@ -234,51 +231,6 @@ impl BatchBuilder {
     pub fn finish(mut self) -> Vec<u8> {
         self.bytes[9..13].copy_from_slice(&self.count.to_le_bytes());
         self.bytes
-    }
-}
-
-/// A group commit cut into stored batch values of about `STORED_BATCH_BYTES_TARGET` each, all
-/// written in one atomic sled batch. One value per commit made sled leaves of megabytes: sled 0.34
-/// splits a leaf only past 16 entries whatever their size and writes any page over about 128 KiB
-/// (a quarter of its 512 KiB segment) to a blob file of its own, so each consolidation of the
-/// log's last leaf rewrote a whole blob. Values this small keep leaves well under that.
-pub struct CommitBuilder {
-    finished: Vec<(Position, Vec<u8>)>,
-    current_first: Position,
-    current: BatchBuilder,
-}
-
-impl CommitBuilder {
-    pub fn new(first_position: Position) -> Self {
-        CommitBuilder {
-            finished: Vec::new(),
-            current_first: first_position,
-            current: BatchBuilder::new(first_position),
-        }
-    }
-
-    /// Adds the record at `position`, the one after the last pushed; it opens a new value when
-    /// the current one has reached the target (an event larger than it gets a value of its own).
-    pub fn push(&mut self, position: Position, envelope: &[u8], hash: &Hash) {
-        if !self.current.is_empty() && self.current.len_bytes() >= STORED_BATCH_BYTES_TARGET {
-            let full = std::mem::replace(&mut self.current, BatchBuilder::new(position));
-            self.finished.push((self.current_first, full.finish()));
-            self.current_first = position;
-        }
-        self.current.push(envelope, hash);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.finished.is_empty() && self.current.is_empty()
-    }
-
-    /// Each value with its first position (its key), in position order.
-    pub fn finish(mut self) -> Vec<(Position, Vec<u8>)> {
-        if !self.current.is_empty() {
-            self.finished
-                .push((self.current_first, self.current.finish()));
-        }
-        self.finished
     }
 }
 

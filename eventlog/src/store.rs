@@ -62,13 +62,9 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Stores a commit's values (each keyed by its first position) atomically, then flushes.
-    pub fn persist_batches(&self, values: Vec<(Position, Vec<u8>)>) -> LogResult<()> {
-        let mut batch = sled::Batch::default();
-        for (first_position, value) in values {
-            batch.insert(&codec::position_key(first_position)[..], value);
-        }
-        self.log.apply_batch(batch)?;
+    pub fn persist_batch(&self, first_position: Position, batch: Vec<u8>) -> LogResult<()> {
+        self.log
+            .insert(codec::position_key(first_position), batch)?;
         self.log_db.flush()?;
         Ok(())
     }

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::codec::{self, CommitBuilder, EnvelopeRef, Hash};
+use crate::codec::{self, BatchBuilder, EnvelopeRef, Hash};
 use crate::error::{LogError, LogResult};
 use crate::index::IndexEntry;
 use crate::limits::{COMMIT_BYTES_MAX, COMMIT_EVENTS_MAX};
@@ -111,7 +111,7 @@ impl Writer {
             return;
         }
         let first_position = self.next_position;
-        let mut batch = CommitBuilder::new(first_position);
+        let mut batch = BatchBuilder::new(first_position);
         let mut staging = Staging::default();
         let mut published = Vec::new();
         let recorded_at_micros = self.clock.now().timestamp_micros();
@@ -128,7 +128,7 @@ impl Writer {
             })
             .collect();
         if !batch.is_empty() {
-            if let Err(error) = self.shared.persist_batches(batch.finish()) {
+            if let Err(error) = self.shared.persist_batch(first_position, batch.finish()) {
                 tracing::error!(%error, "flushing the log failed; refusing further appends");
                 self.shared.poisoned.store(true, Ordering::Release);
                 for job in jobs {
@@ -149,7 +149,7 @@ impl Writer {
         &mut self,
         job: &AppendJob,
         staging: &mut Staging,
-        batch: &mut CommitBuilder,
+        batch: &mut BatchBuilder,
         published: &mut Vec<IndexEntry>,
         recorded_at_micros: i64,
     ) -> LogResult<AppendOutcome> {
@@ -211,7 +211,7 @@ impl Writer {
         prepared: &PreparedEvent,
         version: StreamVersion,
         recorded_at_micros: i64,
-        batch: &mut CommitBuilder,
+        batch: &mut BatchBuilder,
         staging: &mut Staging,
         published: &mut Vec<IndexEntry>,
     ) {
@@ -229,7 +229,7 @@ impl Writer {
             payload: &event.payload,
         });
         let hash = codec::chain_hash(&self.last_hash, &envelope);
-        batch.push(position, &envelope, &hash);
+        batch.push(&envelope, &hash);
         self.last_hash = hash;
         self.next_position += 1;
         let id = IdEntry {

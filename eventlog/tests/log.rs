@@ -373,55 +373,6 @@ async fn reads_start_at_any_position_of_a_batch() {
     }
 }
 
-// Proves a large commit is stored as several small sled values (so sled's leaves stay small)
-// that read back, verify and reopen exactly as one: every position, the chain, the head.
-#[tokio::test]
-async fn a_large_commit_is_stored_in_small_values_and_reads_back_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let payload = |id: u128| format!("{id:04}-{}", "x".repeat(1_000));
-    {
-        let log = EventLog::open(dir.path(), options()).unwrap();
-        let events = (1..=40).map(|id| event(id, &payload(id))).collect();
-        log.append(single("big", ExpectedVersion::NoStream, events))
-            .await
-            .unwrap();
-        for from in 1..=40u64 {
-            let read = log.read_all(from, 40).unwrap();
-            let payloads: Vec<String> = read
-                .iter()
-                .map(|e| String::from_utf8(e.payload.clone()).unwrap())
-                .collect();
-            let wanted: Vec<String> = (from..=40).map(|id| payload(id.into())).collect();
-            assert_eq!(payloads, wanted, "reading from {from}");
-        }
-        let stream = log.read_stream("big", 1, 100).unwrap();
-        assert_eq!(stream.len(), 40);
-    }
-    let report = verify_data_dir(dir.path()).unwrap();
-    assert_eq!(report.events_checked, 40);
-    let log = EventLog::open(dir.path(), options()).unwrap();
-    assert_eq!(log.head_position(), 40);
-    log.append(single(
-        "big",
-        ExpectedVersion::Exact(40),
-        vec![event(41, "after")],
-    ))
-    .await
-    .unwrap();
-    drop(log);
-    let db = sled::open(dir.path().join("log")).unwrap();
-    let values: Vec<usize> = db
-        .open_tree("log")
-        .unwrap()
-        .iter()
-        .map(|item| item.unwrap().1.len())
-        .collect();
-    // 40 records of about 1.1 KB: several values, none far past the target.
-    assert!(values.len() >= 6, "{} values", values.len());
-    let bound = comptoir_eventlog::codec::STORED_BATCH_BYTES_TARGET + 2_048;
-    assert!(values.iter().all(|len| *len <= bound), "{values:?}");
-}
-
 // Proves a subscription hands over from catch-up to live with no gap and no duplicate while
 // several writers append concurrently.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
