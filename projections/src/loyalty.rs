@@ -228,8 +228,9 @@ fn add_entry(
     entry: Move<'_>,
 ) -> ProjectionResult<()> {
     let card_key = id_key(Table::LoyaltyCard, shop_id, customer_id);
+    // Kept decoded: a customer's card moves with each of their invoices in a commit.
     let mut card = writes
-        .get::<LoyaltyCardView>(&card_key)?
+        .take_decoded::<LoyaltyCardView>(&card_key)?
         .unwrap_or_else(|| LoyaltyCardView::empty(shop_id, customer_id));
     card.entries += 1;
     card.balance += entry.points;
@@ -248,6 +249,7 @@ fn add_entry(
         balance_after: card.balance,
         at: entry.at,
     };
-    writes.put(entry_key(shop_id, customer_id, view.seq), &view)?;
-    writes.put(card_key, &card)
+    let entry_key = entry_key(shop_id, customer_id, view.seq);
+    writes.put_decoded(card_key, card);
+    writes.put(entry_key, &view)
 }

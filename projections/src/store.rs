@@ -13,12 +13,17 @@ use comptoir_eventlog::Position;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::Any;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::Bound;
 
 /// The stored bytes of a row: its JSON, compressed by `row_bytes`.
 pub(crate) fn encode_value<T: Serialize>(key: &[u8], value: &T) -> ProjectionResult<Vec<u8>> {
-    row_bytes::stored(key, json_of(key, value)?)
+    let json = json_of(key, value)?;
+    Ok(match row_bytes::stored(key, &json)? {
+        Cow::Owned(compressed) => compressed,
+        Cow::Borrowed(_) => json,
+    })
 }
 
 /// The JSON of a row (what a reader decodes, before `row_bytes` stores it).
@@ -242,6 +247,7 @@ pub(crate) fn cached_get<T: DeserializeOwned>(
         return Ok(known);
     }
     let Some(stored) = tree.get(key)? else {
+        rows.insert_absent(key.to_vec());
         return Ok(None);
     };
     let json = row_bytes::logical(key, &stored)?.into_owned();
@@ -251,7 +257,7 @@ pub(crate) fn cached_get<T: DeserializeOwned>(
 }
 
 /// Stores the dirty rows of `rows` and the raw `bookkeeping` rows (checkpoint, format) in one
-/// sled batch.
+/// sled batch; a bookkeeping row this cache already stored with the same value is left out.
 pub(crate) fn commit_rows(
     tree: &sled::Tree,
     rows: &mut RowCache,
@@ -260,10 +266,13 @@ pub(crate) fn commit_rows(
     let mut batch = sled::Batch::default();
     rows.write_dirty(&mut batch)?;
     for (key, value) in bookkeeping {
-        batch.insert(*key, *value);
+        if !rows.bookkeeping_stored(key, value) {
+            batch.insert(*key, *value);
+        }
     }
     tree.apply_batch(batch)?;
     rows.committed();
+    rows.bookkeeping_committed(bookkeeping);
     Ok(())
 }
 
