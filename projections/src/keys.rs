@@ -65,8 +65,8 @@ pub(crate) enum Table {
     MessageThread = 0x32,
     /// shop → the loyalty rate in force (`Decimal`).
     LoyaltyRule = 0x33,
-    /// shop, order id → `LoyaltyOrder` (what the order earned, at which rate).
-    LoyaltyOrder = 0x34,
+    // 0x34 held what an order earned on the loyalty card up to format 3; format 4 keeps it in
+    // the order's row (`store::StoredOrder`). Not to be reused.
     /// shop, customer id → `LoyaltyCardView` (the balance).
     LoyaltyCard = 0x35,
     /// shop, customer id, sequence (u32) → `LoyaltyEntryView` (the history, oldest first).
@@ -107,7 +107,8 @@ pub(crate) const FORMAT_KEY: &[u8] = &[Table::Meta as u8, b'f'];
 /// (`Table::ClosureDay`), which must hold every invoice, credit note and payment since the first,
 /// and the orders by email (`Table::CustomerOrder`). 4 stores a customer's store credit as a
 /// totals row and one row per credit note (`Table::StoreCreditNote`) instead of one row holding
-/// every note.
+/// every note, and what an order earned on the loyalty card in the order's row (a `loyalty`
+/// member the view ignores) instead of `Table::LoyaltyOrder`.
 pub(crate) const READ_MODELS_FORMAT: u32 = 4;
 
 /// The key prefix of one shop's rows of `table`.

@@ -1,11 +1,16 @@
 //! The row cache: rows stay decoded across commits, the stored bytes are those of encoding each
 //! write, a write set that never commits leaves nothing behind, and the cache keeps its bound.
 
+use crate::apply::{apply_event, Decoded};
 use crate::keys::{id_key, Table, CHECKPOINT_KEY, FORMAT_KEY};
+use crate::loyalty::LoyaltyOrder;
 use crate::rows::RowCache;
 use crate::store::{get, load_checkpoint, WriteSet};
 use crate::usage::DailyUsage;
+use crate::views::OrderView;
 use chrono::NaiveDate;
+use comptoir_eventlog::{EventMetadata, RecordedEvent};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 fn tree() -> (tempfile::TempDir, sled::Tree) {
@@ -220,7 +225,7 @@ fn a_row_missing_from_the_tree_is_looked_up_once_and_a_later_write_still_shows()
     let (_dir, tree) = tree();
     let mut rows = RowCache::new(16);
     let key = id_key(Table::DailyUsage, Uuid::nil(), Uuid::from_u128(7));
-    let mut writes = WriteSet::new(&tree, &mut rows);
+    let writes = WriteSet::new(&tree, &mut rows);
     assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), None);
     tree.insert(&key, serde_json::to_vec(&day(9)).unwrap())
         .unwrap();
@@ -266,4 +271,46 @@ fn the_format_mark_is_stored_by_a_writer_once_and_again_after_a_failed_commit() 
     writes.put(key.clone(), &day(3)).unwrap();
     writes.commit(3).unwrap();
     assert_eq!(tree.get(FORMAT_KEY).unwrap().unwrap(), mark);
+}
+
+#[test]
+fn an_order_keeps_its_loyalty_in_its_row_and_reads_as_its_view() {
+    // Proves what an order earned is stored in the order's row and read back from the tree by a
+    // writer with an empty cache, while a query decodes the same row as the plain view.
+    let (_dir, tree) = tree();
+    let shop = Uuid::from_u128(0x5100);
+    let order_id = Uuid::from_u128(2);
+    let loyalty = LoyaltyOrder {
+        customer_id: Uuid::from_u128(0xC0),
+        points_per_unit: Decimal::ONE,
+        paid_total: Decimal::new(5320, 2),
+        credited_total: Decimal::ZERO,
+        points: 53,
+    };
+    let recorded = RecordedEvent {
+        position: 1,
+        stream: format!("order-{order_id}"),
+        stream_version: 1,
+        event_id: Uuid::from_u128(1),
+        event_type: "OrderPlaced".into(),
+        schema_version: 1,
+        recorded_at: super::at(1),
+        metadata: EventMetadata::default(),
+        payload: Vec::new(),
+    };
+    let placed = Decoded::Order(super::order_placed(shop, order_id, super::at(1)));
+    let key = id_key(Table::Order, shop, order_id);
+    let mut rows = RowCache::new(16);
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    apply_event(&mut writes, &recorded, &placed).unwrap();
+    let mut order = writes.take_order(&key).unwrap().expect("placed");
+    let view = order.view.clone();
+    order.loyalty = Some(loyalty.clone());
+    writes.put_order(key.clone(), order);
+    writes.commit(1).unwrap();
+    assert_eq!(get::<OrderView>(&tree, &key).unwrap(), Some(view.clone()));
+    let mut fresh = RowCache::new(16);
+    let mut writes = WriteSet::new(&tree, &mut fresh);
+    let stored = writes.take_order(&key).unwrap().expect("the order");
+    assert_eq!((stored.view, stored.loyalty), (view, Some(loyalty)));
 }
