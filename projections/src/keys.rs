@@ -65,8 +65,8 @@ pub(crate) enum Table {
     MessageThread = 0x32,
     /// shop → the loyalty rate in force (`Decimal`).
     LoyaltyRule = 0x33,
-    /// shop, order id → `LoyaltyOrder` (what the order earned, at which rate).
-    LoyaltyOrder = 0x34,
+    // 0x34 held what an order earned on the loyalty card up to format 3; format 4 keeps it in
+    // the order's row (`store::StoredOrder`). Not to be reused.
     /// shop, customer id → `LoyaltyCardView` (the balance).
     LoyaltyCard = 0x35,
     /// shop, customer id, sequence (u32) → `LoyaltyEntryView` (the history, oldest first).
@@ -75,7 +75,7 @@ pub(crate) enum Table {
     CustomerAlias = 0x37,
     /// shop, message id → `PendingNotification` (messages to e-mail to their customer).
     MessageNotification = 0x38,
-    /// shop, customer id (the store credit stream's) → `StoreCreditView` (balance and notes).
+    /// shop, customer id (the store credit stream's) → its totals (balance, granted, used, notes).
     StoreCredit = 0x39,
     /// shop, local day → `ClosureDayRow` (what a day closure counts; days with activity only).
     ClosureDay = 0x3a,
@@ -84,6 +84,9 @@ pub(crate) enum Table {
     /// shop, email length (u16), normalised email, placed at, order id → the order id: the
     /// orders placed with one email, so a customer space reads its own orders, not the shop's.
     CustomerOrder = 0x3c,
+    /// shop, customer id, credit note number → one note of the customer's store credit, with its
+    /// place in the grant order.
+    StoreCreditNote = 0x3d,
     /// shop, schedule id → `ReportScheduleView`.
     ReportSchedule = 0x17,
     /// shop, schedule id, period first day, period end → `ReportDeliveryView`.
@@ -102,8 +105,11 @@ pub(crate) const FORMAT_KEY: &[u8] = &[Table::Meta as u8, b'f'];
 /// the store-credit table (`Table::StoreCredit`) and the invoice date on credit notes, which a
 /// tree built before lacks for its past events. 3 adds the closures' day rows
 /// (`Table::ClosureDay`), which must hold every invoice, credit note and payment since the first,
-/// and the orders by email (`Table::CustomerOrder`).
-pub(crate) const READ_MODELS_FORMAT: u32 = 3;
+/// and the orders by email (`Table::CustomerOrder`). 4 stores a customer's store credit as a
+/// totals row and one row per credit note (`Table::StoreCreditNote`) instead of one row holding
+/// every note, and what an order earned on the loyalty card in the order's row (a `loyalty`
+/// member the view ignores) instead of `Table::LoyaltyOrder`.
+pub(crate) const READ_MODELS_FORMAT: u32 = 4;
 
 /// The key prefix of one shop's rows of `table`.
 pub(crate) fn shop_prefix(table: Table, shop_id: Uuid) -> Vec<u8> {

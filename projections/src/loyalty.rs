@@ -76,14 +76,14 @@ pub struct LoyaltyEntryView {
     pub at: DateTime<Utc>,
 }
 
-/// What one paid order is worth now.
+/// What one paid order is worth now; stored in the order's own row (`store::StoredOrder`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct LoyaltyOrder {
-    customer_id: Uuid,
-    points_per_unit: Decimal,
-    paid_total: Decimal,
-    credited_total: Decimal,
-    points: i64,
+pub(crate) struct LoyaltyOrder {
+    pub customer_id: Uuid,
+    pub points_per_unit: Decimal,
+    pub paid_total: Decimal,
+    pub credited_total: Decimal,
+    pub points: i64,
 }
 
 fn entry_key(shop_id: Uuid, customer_id: Uuid, seq: u32) -> Vec<u8> {
@@ -167,10 +167,7 @@ pub(crate) fn apply_document(writes: &mut WriteSet, event: &DocumentEvent) -> Pr
                 at: *issued_at,
             };
             add_entry(writes, *shop_id, order.customer_id, entry)?;
-            writes.put(
-                id_key(Table::LoyaltyOrder, *shop_id, invoice.order_id),
-                &order,
-            )
+            keep_with_order(writes, *shop_id, invoice.order_id, order)
         }
         DocumentEvent::CreditNoteIssued {
             shop_id,
@@ -178,8 +175,13 @@ pub(crate) fn apply_document(writes: &mut WriteSet, event: &DocumentEvent) -> Pr
             issued_at,
             credit_note,
         } => {
-            let order_key = id_key(Table::LoyaltyOrder, *shop_id, credit_note.order_id);
-            let Some(mut order) = writes.get::<LoyaltyOrder>(&order_key)? else {
+            let order_key = id_key(Table::Order, *shop_id, credit_note.order_id);
+            let earned = writes.take_order(&order_key)?.map(|mut stored| {
+                let loyalty = stored.loyalty.take();
+                writes.put_order(order_key, stored);
+                loyalty
+            });
+            let Some(mut order) = earned.flatten() else {
                 // A credit note always follows its invoice; without one there is nothing to take back.
                 tracing::warn!(%shop_id, order_id = %credit_note.order_id, "credit note of an order with no invoice");
                 return Ok(());
@@ -201,7 +203,7 @@ pub(crate) fn apply_document(writes: &mut WriteSet, event: &DocumentEvent) -> Pr
                 at: *issued_at,
             };
             add_entry(writes, *shop_id, order.customer_id, entry)?;
-            writes.put(order_key, &order)
+            keep_with_order(writes, *shop_id, credit_note.order_id, order)
         }
         // Points come from paid orders (their invoices); a quote is no sale, and a purchase
         // order's payment is not an order's, so neither earns.
@@ -209,6 +211,24 @@ pub(crate) fn apply_document(writes: &mut WriteSet, event: &DocumentEvent) -> Pr
         | DocumentEvent::QuoteIssued { .. }
         | DocumentEvent::PurchaseOrderIssued { .. } => Ok(()),
     }
+}
+
+/// Stores what the order `order_id` is worth with the order itself; an order the read models do
+/// not know (the domain invoices only orders it placed) is logged and its worth dropped.
+fn keep_with_order(
+    writes: &mut WriteSet,
+    shop_id: Uuid,
+    order_id: Uuid,
+    loyalty: LoyaltyOrder,
+) -> ProjectionResult<()> {
+    let order_key = id_key(Table::Order, shop_id, order_id);
+    let Some(mut order) = writes.take_order(&order_key)? else {
+        tracing::warn!(%shop_id, %order_id, "loyalty of an unknown order ignored");
+        return Ok(());
+    };
+    order.loyalty = Some(loyalty);
+    writes.put_order(order_key, order);
+    Ok(())
 }
 
 /// A move about to be written to a card.
@@ -228,8 +248,9 @@ fn add_entry(
     entry: Move<'_>,
 ) -> ProjectionResult<()> {
     let card_key = id_key(Table::LoyaltyCard, shop_id, customer_id);
+    // Kept decoded: a customer's card moves with each of their invoices in a commit.
     let mut card = writes
-        .get::<LoyaltyCardView>(&card_key)?
+        .take_decoded::<LoyaltyCardView>(&card_key)?
         .unwrap_or_else(|| LoyaltyCardView::empty(shop_id, customer_id));
     card.entries += 1;
     card.balance += entry.points;
@@ -248,6 +269,7 @@ fn add_entry(
         balance_after: card.balance,
         at: entry.at,
     };
-    writes.put(entry_key(shop_id, customer_id, view.seq), &view)?;
-    writes.put(card_key, &card)
+    let entry_key = entry_key(shop_id, customer_id, view.seq);
+    writes.put_decoded(card_key, card);
+    writes.put(entry_key, &view)
 }

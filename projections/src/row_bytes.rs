@@ -54,10 +54,11 @@ thread_local! {
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
 }
 
-/// The stored form of the JSON row `json` under `key`.
-pub(crate) fn stored(key: &[u8], json: Vec<u8>) -> ProjectionResult<Vec<u8>> {
+/// The stored form of the JSON row `json` under `key`: the JSON itself, or a new compressed
+/// frame.
+pub(crate) fn stored<'a>(key: &[u8], json: &'a [u8]) -> ProjectionResult<Cow<'a, [u8]>> {
     if json.len() < COMPRESS_FROM_BYTES {
-        return Ok(json);
+        return Ok(Cow::Borrowed(json));
     }
     COMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -71,11 +72,15 @@ pub(crate) fn stored(key: &[u8], json: Vec<u8>) -> ProjectionResult<Vec<u8>> {
         // The buffer is written from its start, so the tag goes in front afterwards.
         let mut out = Vec::with_capacity(1 + zstd::zstd_safe::compress_bound(json.len()));
         compressor
-            .compress_to_buffer(&json, &mut out)
+            .compress_to_buffer(json, &mut out)
             .map_err(|error| corrupt(key, "cannot compress", error))?;
         out.insert(0, TAG_DICTIONARY_1);
         // A row that does not shrink is kept plain: reading it then costs nothing.
-        Ok(if out.len() < json.len() { out } else { json })
+        Ok(if out.len() < json.len() {
+            Cow::Owned(out)
+        } else {
+            Cow::Borrowed(json)
+        })
     })
 }
 
@@ -145,7 +150,7 @@ mod tests {
     #[test]
     fn a_large_row_is_stored_compressed_and_reads_back_as_its_json() {
         let json = order_like_row(7);
-        let stored = stored(b"k", json.clone()).expect("stored");
+        let stored = stored(b"k", &json).expect("stored");
         assert_eq!(stored[0], TAG_DICTIONARY_1);
         assert!(
             stored.len() < json.len() / 2,
@@ -162,7 +167,7 @@ mod tests {
     #[test]
     fn a_small_row_and_a_row_written_before_compression_read_as_they_are() {
         let small = br#"{"a":1}"#.to_vec();
-        assert_eq!(stored(b"k", small.clone()).expect("stored"), small);
+        assert_eq!(stored(b"k", &small).expect("stored").as_ref(), small);
         let old = order_like_row(3);
         assert_eq!(
             logical(b"k", &old).expect("logical").as_ref(),
@@ -172,16 +177,24 @@ mod tests {
 
     #[test]
     fn storing_is_deterministic() {
-        let first = stored(b"k", order_like_row(42)).expect("stored");
-        let again = std::thread::spawn(|| stored(b"k", order_like_row(42)).expect("stored"))
-            .join()
-            .expect("thread");
+        let first = stored(b"k", &order_like_row(42))
+            .expect("stored")
+            .into_owned();
+        let again = std::thread::spawn(|| {
+            stored(b"k", &order_like_row(42))
+                .expect("stored")
+                .into_owned()
+        })
+        .join()
+        .expect("thread");
         assert_eq!(first, again);
     }
 
     #[test]
     fn a_damaged_compressed_row_is_refused_not_misread() {
-        let stored = stored(b"k", order_like_row(9)).expect("stored");
+        let stored = stored(b"k", &order_like_row(9))
+            .expect("stored")
+            .into_owned();
         for cut in [1, 2, stored.len() / 2, stored.len() - 1] {
             assert!(logical(b"k", &stored[..cut]).is_err(), "cut at {cut}");
         }

@@ -23,6 +23,11 @@ use serde::Serialize;
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 
+/// The cache's hasher: aHash, several times cheaper than the default SipHash on our 30–70 byte
+/// keys (every event hashes a few of them), and still keyed at random per process, since keys
+/// carry client-chosen text (emails, numbers) that must not be able to force collisions.
+type KeyHasher = ahash::RandomState;
+
 /// A cached row with its type erased: `json` gives its JSON (what the commit compresses and
 /// stores under its key, see `row_bytes`) and `extra_rows` the rows derived from it that are
 /// stored with it (an order's list row), already in their stored form.
@@ -37,16 +42,18 @@ pub(crate) trait CachedRow: Send {
     }
     fn as_any(&self) -> &dyn Any;
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
-    /// True for the mark of a deleted row: the tree must not be asked for it.
-    fn is_removed(&self) -> bool {
+    /// True for the mark of a missing or deleted row: the tree must not be asked for it.
+    fn is_absent(&self) -> bool {
         false
     }
 }
 
-/// A row deleted by the commit being built (or by a committed one, until the cache drops it).
-struct Removed;
+/// No row under the key: deleted by the commit being built (dirty), or known to be missing from
+/// the tree (clean), so that a row many events look for and few create (a customer's alias, a
+/// shop's loyalty rule) costs one tree lookup per cache lifetime, not one per event.
+struct Absent;
 
-impl CachedRow for Removed {
+impl CachedRow for Absent {
     fn json(&self, _key: &[u8]) -> ProjectionResult<Vec<u8>> {
         Ok(Vec::new())
     }
@@ -56,7 +63,7 @@ impl CachedRow for Removed {
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
     }
-    fn is_removed(&self) -> bool {
+    fn is_absent(&self) -> bool {
         true
     }
 }
@@ -105,35 +112,40 @@ struct Slot {
 
 /// Decoded rows by key; see the module doc.
 pub(crate) struct RowCache {
-    rows: HashMap<Vec<u8>, Slot>,
+    rows: HashMap<Vec<u8>, Slot, KeyHasher>,
     /// The keys of the dirty rows: a commit visits these, not the whole cache, so its cost
     /// follows what it wrote rather than what the cache holds.
-    dirty: HashSet<Vec<u8>>,
+    dirty: HashSet<Vec<u8>, KeyHasher>,
     /// Commits so far; stamps the rows each one touches.
     commits: u64,
     /// Rows kept past a commit; beyond it, only the rows the last commit touched stay.
     rows_max: usize,
+    /// The raw bookkeeping rows (checkpoint, format mark) as this cache's commits last stored
+    /// them: a commit skips one it would store unchanged, so the format mark is written once per
+    /// writer, not by each of the live runner's small commits (where it was one row in five).
+    bookkeeping: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl RowCache {
     pub fn new(rows_max: usize) -> Self {
         RowCache {
-            rows: HashMap::new(),
-            dirty: HashSet::new(),
+            rows: HashMap::default(),
+            dirty: HashSet::default(),
             commits: 0,
             rows_max,
+            bookkeeping: Vec::new(),
         }
     }
 
     /// The row under `key` decoded as `T` if the cache knows it: `None` when the cache does not
-    /// hold it (ask the tree), `Some(None)` when it was deleted.
+    /// hold it (ask the tree), `Some(None)` when it is deleted or known to be missing.
     pub fn get<T: DeserializeOwned>(&mut self, key: &[u8]) -> ProjectionResult<Option<Option<T>>> {
         let commits = self.commits;
         let Some(slot) = self.rows.get_mut(key) else {
             return Ok(None);
         };
         slot.touched = commits;
-        if slot.row.is_removed() {
+        if slot.row.is_absent() {
             return Ok(Some(None));
         }
         match slot.row.bytes() {
@@ -144,7 +156,12 @@ impl RowCache {
 
     /// Records the deletion of the row under `key`, done by the next commit.
     pub fn remove(&mut self, key: Vec<u8>) {
-        self.insert(key, Box::new(Removed), true);
+        self.insert(key, Box::new(Absent), true);
+    }
+
+    /// Remembers that the tree has no row under `key` (clean: nothing to store).
+    pub fn insert_absent(&mut self, key: Vec<u8>) {
+        self.insert(key, Box::new(Absent), false);
     }
 
     /// Takes the row under `key` out of the cache when it is kept decoded as a `T` (no copy, no
@@ -204,11 +221,18 @@ impl RowCache {
             let Some(slot) = self.rows.get(key).filter(|slot| slot.dirty) else {
                 continue;
             };
-            if slot.row.is_removed() {
+            if slot.row.is_absent() {
                 batch.remove(key.as_slice());
                 continue;
             }
-            batch.insert(key.as_slice(), row_bytes::stored(key, slot.row.json(key)?)?);
+            // A row kept as its JSON is compressed from the cache's own bytes, not a copy.
+            match slot.row.bytes() {
+                Some(json) => batch.insert(key.as_slice(), row_bytes::stored(key, json)?.as_ref()),
+                None => {
+                    let json = slot.row.json(key)?;
+                    batch.insert(key.as_slice(), row_bytes::stored(key, &json)?.as_ref());
+                }
+            }
             for (extra_key, bytes) in slot.row.extra_rows()? {
                 batch.insert(extra_key, bytes);
             }
@@ -224,12 +248,8 @@ impl RowCache {
             let Some(slot) = self.rows.get_mut(&key) else {
                 continue;
             };
-            // The tree now lacks a removed row itself.
-            if slot.row.is_removed() {
-                self.rows.remove(&key);
-            } else {
-                slot.dirty = false;
-            }
+            // A removed row stays known as absent: the tree now lacks it too.
+            slot.dirty = false;
         }
         if self.rows.len() > self.rows_max {
             self.rows.retain(|_, slot| slot.touched == commits);
@@ -240,10 +260,27 @@ impl RowCache {
         self.commits += 1;
     }
 
+    /// True when a commit through this cache already stored `value` under the bookkeeping key
+    /// `key`, so the tree holds it.
+    pub fn bookkeeping_stored(&self, key: &[u8], value: &[u8]) -> bool {
+        self.bookkeeping
+            .iter()
+            .any(|(stored_key, stored)| stored_key == key && stored == value)
+    }
+
+    /// After a commit stored the bookkeeping rows `stored`.
+    pub fn bookkeeping_committed(&mut self, stored: &[(&[u8], &[u8])]) {
+        self.bookkeeping = stored
+            .iter()
+            .map(|(key, value)| (key.to_vec(), value.to_vec()))
+            .collect();
+    }
+
     /// Forgets everything, dirty rows included (their commit did not happen).
     pub fn clear(&mut self) {
         self.rows.clear();
         self.dirty.clear();
+        self.bookkeeping.clear();
     }
 
     #[cfg(test)]

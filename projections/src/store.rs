@@ -5,20 +5,26 @@ use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY, FORMAT_KEY, READ_MODELS_FORMAT};
 use crate::keys::{instant_id_suffix, key, Table};
 use crate::limits::PAGE_SCAN_ROWS_MAX;
+use crate::loyalty::LoyaltyOrder;
 use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
 use crate::row_bytes;
 use crate::rows::{CachedRow, RowCache, Typed};
 use crate::views::{ApiKeyView, OrderSummary, OrderView};
 use comptoir_eventlog::Position;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::any::Any;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::ops::Bound;
 
 /// The stored bytes of a row: its JSON, compressed by `row_bytes`.
 pub(crate) fn encode_value<T: Serialize>(key: &[u8], value: &T) -> ProjectionResult<Vec<u8>> {
-    row_bytes::stored(key, json_of(key, value)?)
+    let json = json_of(key, value)?;
+    Ok(match row_bytes::stored(key, &json)? {
+        Cow::Owned(compressed) => compressed,
+        Cow::Borrowed(_) => json,
+    })
 }
 
 /// The JSON of a row (what a reader decodes, before `row_bytes` stores it).
@@ -129,9 +135,19 @@ impl<'a> WriteSet<'a> {
         self.rows.get_mut().remove(key);
     }
 
-    /// The order stored under `key` (an `Order` table key), as changed so far.
-    pub fn take_order(&mut self, key: &[u8]) -> ProjectionResult<Option<OrderView>> {
-        self.take_decoded(key)
+    /// The order stored under `key` (an `Order` table key), as changed so far; the caller puts
+    /// it back with `put_order`.
+    pub fn take_order(&mut self, key: &[u8]) -> ProjectionResult<Option<StoredOrder>> {
+        let rows = self.rows.get_mut();
+        if let Some(order) = rows.take::<StoredOrder>(key) {
+            return Ok(Some(order));
+        }
+        // Read as the view (what every query decodes), then its loyalty member alone.
+        let Some(view) = cached_get::<OrderView>(self.tree, rows, key)? else {
+            return Ok(None);
+        };
+        let loyalty = cached_get::<LoyaltyMember>(self.tree, rows, key)?.and_then(|m| m.loyalty);
+        Ok(Some(StoredOrder { view, loyalty }))
     }
 
     /// The row under `key` as changed so far, taken out of the cache without a copy or a decode
@@ -180,11 +196,11 @@ impl<'a> WriteSet<'a> {
         Ok(read(rows.peek::<T>(key)))
     }
 
-    /// Keeps `view` for the commit, which stores it and its list row.
-    pub fn put_order(&mut self, key: Vec<u8>, view: OrderView) {
+    /// Keeps `order` for the commit, which stores it and its list row.
+    pub fn put_order(&mut self, key: Vec<u8>, order: StoredOrder) {
         self.rows
             .get_mut()
-            .insert(key, Box::new(OrderRow(view)), true);
+            .insert(key, Box::new(OrderRow(order)), true);
     }
 
     /// Writes every change and the new checkpoint in one atomic sled batch: after a crash the
@@ -242,6 +258,7 @@ pub(crate) fn cached_get<T: DeserializeOwned>(
         return Ok(known);
     }
     let Some(stored) = tree.get(key)? else {
+        rows.insert_absent(key.to_vec());
         return Ok(None);
     };
     let json = row_bytes::logical(key, &stored)?.into_owned();
@@ -251,7 +268,7 @@ pub(crate) fn cached_get<T: DeserializeOwned>(
 }
 
 /// Stores the dirty rows of `rows` and the raw `bookkeeping` rows (checkpoint, format) in one
-/// sled batch.
+/// sled batch; a bookkeeping row this cache already stored with the same value is left out.
 pub(crate) fn commit_rows(
     tree: &sled::Tree,
     rows: &mut RowCache,
@@ -260,23 +277,54 @@ pub(crate) fn commit_rows(
     let mut batch = sled::Batch::default();
     rows.write_dirty(&mut batch)?;
     for (key, value) in bookkeeping {
-        batch.insert(*key, *value);
+        if !rows.bookkeeping_stored(key, value) {
+            batch.insert(*key, *value);
+        }
     }
     tree.apply_batch(batch)?;
     rows.committed();
+    rows.bookkeeping_committed(bookkeeping);
     Ok(())
 }
 
-/// An order as cached: stored as its view, with its summary row in the placing-date list.
-struct OrderRow(OrderView);
+/// An order as stored: its view, and what it earned on the loyalty card once invoiced. The
+/// loyalty part lives in the order's row rather than a row of its own because the invoice and
+/// every credit note that change it rewrite the order anyway: one row fewer per paid order.
+/// Queries decode the row as an `OrderView`, which ignores the extra member, so they answer
+/// the same JSON.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredOrder {
+    pub view: OrderView,
+    pub loyalty: Option<LoyaltyOrder>,
+}
+
+/// The loyalty member of a stored order, decoded without the rest of it.
+#[derive(Deserialize)]
+struct LoyaltyMember {
+    #[serde(default)]
+    loyalty: Option<LoyaltyOrder>,
+}
+
+/// An order as cached: stored as its view (plus its loyalty member), with its summary row in
+/// the placing-date list.
+struct OrderRow(StoredOrder);
 
 impl CachedRow for OrderRow {
     fn json(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
-        json_of(key, &self.0)
+        let mut json = json_of(key, &self.0.view)?;
+        if let Some(loyalty) = &self.0.loyalty {
+            // The view is a JSON object with members: `loyalty` joins it as its last member.
+            debug_assert_eq!(json.last(), Some(&b'}'));
+            json.pop();
+            json.extend_from_slice(br#","loyalty":"#);
+            json.extend_from_slice(&json_of(key, loyalty)?);
+            json.push(b'}');
+        }
+        Ok(json)
     }
 
     fn extra_rows(&self) -> ProjectionResult<Vec<(Vec<u8>, Vec<u8>)>> {
-        let view = &self.0;
+        let view = &self.0.view;
         let suffix = instant_id_suffix(view.placed_at, view.order_id);
         let row_key = key(Table::OrderPlaced, view.shop_id, &suffix);
         let row = encode_value(&row_key, &OrderSummary::of(view))?;

@@ -6,7 +6,7 @@ use super::order::update_order;
 use crate::error::ProjectionResult;
 use crate::keys::{instant_number_suffix, key, Table};
 use crate::store::WriteSet;
-use crate::views::{CreditNoteView, DocumentView, InvoiceView, PurchaseOrderView, QuoteView};
+use crate::views::{CreditNoteView, DocumentView, PurchaseOrderView, QuoteView};
 use comptoir_domain::documents::{DocumentEvent, DocumentNumber};
 use comptoir_domain::quote::{PurchaseOrderEvent, QuoteEvent, QuoteStatus};
 use comptoir_domain::store_credit::StoreCreditEvent;
@@ -56,7 +56,8 @@ pub(crate) fn apply(
             issued_at,
             invoice,
         } => {
-            let view = document_view(*shop_id, number, *issued_at, (**invoice).clone());
+            // Stored from the event's own body: an invoice is the largest row an order writes.
+            let view = document_view(*shop_id, number, *issued_at, &**invoice);
             save_document(writes, INVOICES, &view, &view)?;
             update_order(writes, *shop_id, invoice.order_id, position, |order| {
                 order.invoice_number = Some(number.number.clone());
@@ -87,7 +88,7 @@ pub(crate) fn apply(
             issued_at,
             delivery_slip,
         } => {
-            let view = document_view(*shop_id, number, *issued_at, (**delivery_slip).clone());
+            let view = document_view(*shop_id, number, *issued_at, &**delivery_slip);
             save_document(writes, DELIVERY_SLIPS, &view, &view)?;
             update_order(
                 writes,
@@ -175,8 +176,15 @@ fn invoice_issued_at(
         tracing::warn!(%shop_id, number, "credit note of an unknown invoice");
         return Ok(None);
     };
-    let invoice = writes.get::<InvoiceView>(&row_key)?;
+    // Only the date is decoded; serde skips the rest of the invoice without building it.
+    let invoice = writes.get::<IssuedAt>(&row_key)?;
     Ok(invoice.map(|invoice| invoice.issued_at))
+}
+
+/// The issue date of a stored document, read without the rest of it.
+#[derive(serde::Deserialize)]
+struct IssuedAt {
+    issued_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A quote accepted, declined or made into a purchase order (`QuoteOpened` repeats the issued

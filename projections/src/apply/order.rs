@@ -2,7 +2,7 @@
 
 use crate::error::ProjectionResult;
 use crate::keys::{customer_orders_prefix, id_key, instant_id_suffix, Table};
-use crate::store::WriteSet;
+use crate::store::{StoredOrder, WriteSet};
 use crate::views::OrderView;
 use comptoir_domain::order::{LineKind, OrderEvent, OrderStatus, PlacedOrder};
 use comptoir_eventlog::{Position, RecordedEvent};
@@ -21,7 +21,14 @@ pub(crate) fn apply(
         let mut index_key = customer_orders_prefix(view.shop_id, &view.customer.email);
         index_key.extend_from_slice(&instant_id_suffix(view.placed_at, view.order_id));
         writes.put(index_key, &view.order_id)?;
-        writes.put_order(id_key(Table::Order, view.shop_id, view.order_id), view);
+        let order_key = id_key(Table::Order, view.shop_id, view.order_id);
+        writes.put_order(
+            order_key,
+            StoredOrder {
+                view,
+                loyalty: None,
+            },
+        );
         return Ok(());
     }
     let (shop_id, order_id) = order_ids(event);
@@ -41,13 +48,13 @@ pub(crate) fn update_order(
     change: impl FnOnce(&mut OrderView),
 ) -> ProjectionResult<()> {
     let order_key = id_key(Table::Order, shop_id, order_id);
-    let Some(mut view) = writes.take_order(&order_key)? else {
+    let Some(mut order) = writes.take_order(&order_key)? else {
         tracing::warn!(%shop_id, %order_id, position, "event of an unknown order ignored");
         return Ok(());
     };
-    change(&mut view);
-    view.last_position = position;
-    writes.put_order(order_key, view);
+    change(&mut order.view);
+    order.view.last_position = position;
+    writes.put_order(order_key, order);
     Ok(())
 }
 

@@ -107,14 +107,15 @@ pub(crate) fn apply_order(writes: &mut WriteSet, event: &OrderEvent) -> Projecti
         _ => return Ok(()),
     };
     let order_key = id_key(Table::Order, shop_id, order_id);
-    let Some(view) = writes.take_order(&order_key)? else {
+    let Some(order) = writes.take_order(&order_key)? else {
         return Ok(());
     };
+    let (placed_at, total) = (order.view.placed_at, order.view.totals.total_incl_vat);
+    writes.put_order(order_key, order);
     // The day in the shop's zone as it is now; a cancellation after the zone changed may thus
     // land on a neighbouring day's row, which only shifts the chart by that order.
     let zone = shop_zone(writes, shop_id)?;
-    let (placed_on, total) = (local_date(view.placed_at, zone), view.totals.total_incl_vat);
-    writes.put_order(order_key, view);
+    let placed_on = local_date(placed_at, zone);
     change_day(writes, shop_id, placed_on, |day| {
         if sign > 0 {
             day.orders = day.orders.saturating_add(1);

@@ -33,6 +33,15 @@ async fn loyalty_points_come_from_invoices_and_credit_notes_at_the_rate_in_force
     let (shop, first, second) = (id(0x5100), id(2), id(3));
     let customer = customer_id_for(shop, "claire.martin@example.fr");
     harness.append("shop", &[shop_created(shop)]).await;
+    // What an order earned is kept with the order, which is always placed before its invoice.
+    for (order, minutes) in [(first, 1), (second, 2)] {
+        harness
+            .append(
+                &format!("order-{order}"),
+                &[order_placed(shop, order, at(minutes))],
+            )
+            .await;
+    }
     harness
         .append("series", &[invoice_issued(shop, first, 1, at(3))])
         .await;

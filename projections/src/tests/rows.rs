@@ -1,11 +1,16 @@
 //! The row cache: rows stay decoded across commits, the stored bytes are those of encoding each
 //! write, a write set that never commits leaves nothing behind, and the cache keeps its bound.
 
-use crate::keys::{id_key, Table, CHECKPOINT_KEY};
+use crate::apply::{apply_event, Decoded};
+use crate::keys::{id_key, Table, CHECKPOINT_KEY, FORMAT_KEY};
+use crate::loyalty::LoyaltyOrder;
 use crate::rows::RowCache;
 use crate::store::{get, load_checkpoint, WriteSet};
 use crate::usage::DailyUsage;
+use crate::views::OrderView;
 use chrono::NaiveDate;
+use comptoir_eventlog::{EventMetadata, RecordedEvent};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 fn tree() -> (tempfile::TempDir, sled::Tree) {
@@ -167,8 +172,8 @@ fn a_row_written_then_removed_is_deleted_by_the_next_commit_and_only_once_writte
     assert!(tree.get(&key).unwrap().is_none());
     assert_eq!(
         rows.len(),
-        0,
-        "a removed row leaves the cache with its commit"
+        1,
+        "a removed row stays known as absent after its commit"
     );
 
     let mut writes = WriteSet::new(&tree, &mut rows);
@@ -210,4 +215,102 @@ fn a_row_kept_decoded_by_a_read_is_still_stored_when_it_was_written() {
         Some(day(6)),
         "a row only read is not written back"
     );
+}
+
+#[test]
+fn a_row_missing_from_the_tree_is_looked_up_once_and_a_later_write_still_shows() {
+    // Proves the cache remembers a miss (a row many events look for and few create is read from
+    // the tree once; a row added behind the cache stays unseen, which tells the two apart), and
+    // that a write after the miss is read back and stored.
+    let (_dir, tree) = tree();
+    let mut rows = RowCache::new(16);
+    let key = id_key(Table::DailyUsage, Uuid::nil(), Uuid::from_u128(7));
+    let writes = WriteSet::new(&tree, &mut rows);
+    assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), None);
+    tree.insert(&key, serde_json::to_vec(&day(9)).unwrap())
+        .unwrap();
+    assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), None);
+    writes.commit(1).unwrap();
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    assert_eq!(
+        writes.get::<DailyUsage>(&key).unwrap(),
+        None,
+        "across commits too"
+    );
+    writes
+        .update_decoded(key.clone(), || day(0), |row| row.orders += 2)
+        .unwrap();
+    assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), Some(day(2)));
+    writes.commit(2).unwrap();
+    assert_eq!(get::<DailyUsage>(&tree, &key).unwrap(), Some(day(2)));
+}
+
+#[test]
+fn the_format_mark_is_stored_by_a_writer_once_and_again_after_a_failed_commit() {
+    // Proves a writer's later commits leave the unchanged format mark out of their batch (the
+    // mark is changed behind the cache to tell), the checkpoint is stored by each, and a write
+    // set dropped without its commit makes the next commit store the mark again.
+    let (_dir, tree) = tree();
+    let mut rows = RowCache::new(16);
+    let key = id_key(Table::DailyUsage, Uuid::nil(), Uuid::nil());
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    writes.put(key.clone(), &day(1)).unwrap();
+    writes.commit(1).unwrap();
+    let mark = tree
+        .get(FORMAT_KEY)
+        .unwrap()
+        .expect("the first commit stores the mark");
+    tree.insert(FORMAT_KEY, b"behind".to_vec()).unwrap();
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    writes.put(key.clone(), &day(2)).unwrap();
+    writes.commit(2).unwrap();
+    assert_eq!(load_checkpoint(&tree).unwrap(), 2);
+    assert_eq!(tree.get(FORMAT_KEY).unwrap().unwrap().as_ref(), b"behind");
+    drop(WriteSet::new(&tree, &mut rows));
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    writes.put(key.clone(), &day(3)).unwrap();
+    writes.commit(3).unwrap();
+    assert_eq!(tree.get(FORMAT_KEY).unwrap().unwrap(), mark);
+}
+
+#[test]
+fn an_order_keeps_its_loyalty_in_its_row_and_reads_as_its_view() {
+    // Proves what an order earned is stored in the order's row and read back from the tree by a
+    // writer with an empty cache, while a query decodes the same row as the plain view.
+    let (_dir, tree) = tree();
+    let shop = Uuid::from_u128(0x5100);
+    let order_id = Uuid::from_u128(2);
+    let loyalty = LoyaltyOrder {
+        customer_id: Uuid::from_u128(0xC0),
+        points_per_unit: Decimal::ONE,
+        paid_total: Decimal::new(5320, 2),
+        credited_total: Decimal::ZERO,
+        points: 53,
+    };
+    let recorded = RecordedEvent {
+        position: 1,
+        stream: format!("order-{order_id}"),
+        stream_version: 1,
+        event_id: Uuid::from_u128(1),
+        event_type: "OrderPlaced".into(),
+        schema_version: 1,
+        recorded_at: super::at(1),
+        metadata: EventMetadata::default(),
+        payload: Vec::new(),
+    };
+    let placed = Decoded::Order(super::order_placed(shop, order_id, super::at(1)));
+    let key = id_key(Table::Order, shop, order_id);
+    let mut rows = RowCache::new(16);
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    apply_event(&mut writes, &recorded, &placed).unwrap();
+    let mut order = writes.take_order(&key).unwrap().expect("placed");
+    let view = order.view.clone();
+    order.loyalty = Some(loyalty.clone());
+    writes.put_order(key.clone(), order);
+    writes.commit(1).unwrap();
+    assert_eq!(get::<OrderView>(&tree, &key).unwrap(), Some(view.clone()));
+    let mut fresh = RowCache::new(16);
+    let mut writes = WriteSet::new(&tree, &mut fresh);
+    let stored = writes.take_order(&key).unwrap().expect("the order");
+    assert_eq!((stored.view, stored.loyalty), (view, Some(loyalty)));
 }
