@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use comptoir_domain::catalog::Product;
 use comptoir_domain::documents::{CreditNoteBody, DeliverySlipBody, InvoiceBody};
-use comptoir_domain::order::{CreditRecord, OrderCustomer, OrderStatus, PaymentRecord, PrintJob};
+use comptoir_domain::order::{
+    CreditRecord, MethodRefund, OrderCustomer, OrderStatus, PaymentRecord, PrintJob,
+};
 use comptoir_domain::pricing::{PricedLine, PricedShipping, Totals};
 use comptoir_domain::quote::{PurchaseOrderBody, QuoteBody, QuoteStatus};
 use comptoir_domain::shop::{Address, DocumentPatterns, LegalIdentity, Role};
@@ -103,6 +105,11 @@ pub struct OrderView {
     pub credits: Vec<CreditRecord>,
     /// Payments of a cancelled, not fully paid order to give back outside any credit note.
     pub refund_due: Decimal,
+    /// `refund_due` split by the methods the order was paid with, so the counter knows what to
+    /// give back in cash and what by card. Empty for a cancellation recorded before the split
+    /// existed (its `refund_due` has no recorded method).
+    #[serde(default)]
+    pub refunds: Vec<MethodRefund>,
     pub tracking_number: Option<String>,
     pub cancel_reason: Option<String>,
     pub invoice_number: Option<String>,

@@ -93,6 +93,24 @@ async fn a_partly_paid_order_cancelled_is_refunded_per_method_in_the_books_and_t
         .body;
     assert_eq!(order["status"], "cancelled", "{order}");
     assert_eq!(value_cents(&order["refund_due"]), cents(cash) + cents(card));
+    // The counter reads what to give back by method on the order itself.
+    let mut refunds: Vec<(String, i64)> = order["refunds"]
+        .as_array()
+        .expect("refunds")
+        .iter()
+        .map(|row| {
+            (
+                row["method"].as_str().expect("method").to_owned(),
+                value_cents(&row["amount"]),
+            )
+        })
+        .collect();
+    refunds.sort();
+    let wanted = vec![
+        ("card".to_owned(), cents(card)),
+        ("cash".to_owned(), cents(cash)),
+    ];
+    assert_eq!(refunds, wanted, "{order}");
 
     let accountant = shop.as_role("accountant");
     let period = format!("from=2026-11-18&to=2026-11-18&min_position={at}");
@@ -395,9 +413,10 @@ async fn a_guest_order_cancelled_after_its_email_was_claimed_restores_where_it_s
     pay(&shop, &order_id, "cash", "1.00").await;
 
     // Claire's account moves to the guest's email: the guest orders follow it from now on.
-    let (customer_id, _) = claire(&shop).await;
+    let (customer_id, registered_at) = claire(&shop).await;
     let account = shop.path(&format!("/customers/{customer_id}"));
-    let etag = shop.manager.get(&account).await.expect(200).etag;
+    let read_at = format!("{account}?min_position={registered_at}");
+    let etag = shop.manager.get(&read_at).await.expect(200).etag;
     let moved = json!({"email": email, "first_name": "Claire", "last_name": "Martin"});
     shop.manager
         .put(&account, &moved, Some(&etag), None)

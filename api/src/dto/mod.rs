@@ -216,6 +216,13 @@ pub struct PaymentRecord {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// What a cancelled order gives back by one payment method.
+#[derive(ToSchema)]
+pub struct MethodRefund {
+    pub method: PaymentMethodDto,
+    pub amount: Money,
+}
+
 /// A line of an invoice or a credit note.
 #[derive(ToSchema)]
 pub struct DocumentLine {
@@ -341,6 +348,9 @@ pub struct Order {
     pub credits: Vec<CreditRecord>,
     /// Payments of a cancelled, not fully paid order to give back outside any credit note.
     pub refund_due: Money,
+    /// `refund_due` split by the methods the order was paid with (store credit goes back to
+    /// the customer's store credit). Empty for a cancellation recorded before the split existed.
+    pub refunds: Vec<MethodRefund>,
     pub tracking_number: Option<String>,
     pub cancel_reason: Option<String>,
     pub invoice_number: Option<String>,

@@ -79,6 +79,7 @@ fn placed_view(recorded: &RecordedEvent, placed: &PlacedOrder) -> OrderView {
         shipping_credited: false,
         credits: Vec::new(),
         refund_due: Decimal::ZERO,
+        refunds: Vec::new(),
         tracking_number: None,
         cancel_reason: None,
         invoice_number: None,
@@ -187,12 +188,14 @@ fn evolve(view: &mut OrderView, event: &OrderEvent) {
         OrderEvent::OrderCancelled {
             reason,
             refund_due,
+            refunds,
             cancelled_at,
             ..
         } => {
             view.status = OrderStatus::Cancelled;
             view.cancel_reason = Some(reason.clone());
             view.refund_due = *refund_due;
+            view.refunds = refunds.clone();
             view.cancelled_at = Some(*cancelled_at);
         }
         OrderEvent::PrintJobSubmitted(_)
