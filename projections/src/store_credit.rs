@@ -193,12 +193,18 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &StoreCreditEvent) -> Projecti
             *amount,
             *granted_at,
         ),
-        StoreCreditEvent::StoreCreditSpent { allocations, .. } => {
-            spend(writes, (shop_id, customer_id), &mut totals, allocations)
-        }
-        StoreCreditEvent::StoreCreditRestored { allocations, .. } => {
-            restore(writes, (shop_id, customer_id), &mut totals, allocations)
-        }
+        StoreCreditEvent::StoreCreditSpent { allocations, .. } => move_credit(
+            writes,
+            (shop_id, customer_id),
+            &mut totals,
+            (allocations, Direction::Spend),
+        ),
+        StoreCreditEvent::StoreCreditRestored { allocations, .. } => move_credit(
+            writes,
+            (shop_id, customer_id),
+            &mut totals,
+            (allocations, Direction::Restore),
+        ),
         StoreCreditEvent::CreditNoteUsed {
             credit_note_number,
             used_at,
@@ -256,46 +262,38 @@ fn grant(
     writes.put(key, &stored)
 }
 
-fn spend(
+/// Moves each allocation's amount from available to used: a spend (`Direction::Spend`), or back
+/// for a cancelled order's spend given back to the notes it came from (`Direction::Restore`), so
+/// `used` counts what is spent for good.
+fn move_credit(
     writes: &mut WriteSet,
     holder: Holder,
     totals: &mut StoreCreditTotals,
-    allocations: &[CreditAllocation],
+    (allocations, direction): (&[CreditAllocation], Direction),
 ) -> ProjectionResult<()> {
     for allocation in allocations {
-        let spent = change_note(writes, holder, &allocation.credit_note_number, |note| {
-            note.used += allocation.amount;
-            note.remaining -= allocation.amount;
+        let amount = match direction {
+            Direction::Spend => allocation.amount,
+            Direction::Restore => -allocation.amount,
+        };
+        let moved = change_note(writes, holder, &allocation.credit_note_number, |note| {
+            note.used += amount;
+            note.remaining -= amount;
             // Paired with the domain's refusal to overspend: a note never goes below zero.
             debug_assert!(note.remaining >= Decimal::ZERO, "{note:?} overspent");
         })?;
-        if spent {
-            totals.used += allocation.amount;
-            totals.available -= allocation.amount;
+        if moved {
+            totals.used += amount;
+            totals.available -= amount;
         }
     }
     Ok(())
 }
 
-/// A cancelled order's spend given back to the notes it came from: the opposite of `spend`, so
-/// `used` counts what is spent for good.
-fn restore(
-    writes: &mut WriteSet,
-    holder: Holder,
-    totals: &mut StoreCreditTotals,
-    allocations: &[CreditAllocation],
-) -> ProjectionResult<()> {
-    for allocation in allocations {
-        let restored = change_note(writes, holder, &allocation.credit_note_number, |note| {
-            note.used -= allocation.amount;
-            note.remaining += allocation.amount;
-        })?;
-        if restored {
-            totals.used -= allocation.amount;
-            totals.available += allocation.amount;
-        }
-    }
-    Ok(())
+#[derive(Clone, Copy)]
+enum Direction {
+    Spend,
+    Restore,
 }
 
 /// Changes the note `number` of the holder; false (logged) when it was never granted to them.
