@@ -339,6 +339,58 @@ async fn a_change_of_closing_day_gives_one_fec_per_fiscal_year_with_its_real_bou
         "two entries per paid order at least: {entry_numbers:?}"
     );
     assert_eq!(entry_numbers, (1..=count).collect::<Vec<_>>());
+
+    // The listing names the same years (from the first entry's to the one in progress on the
+    // clock's day, 1 March 2027), with the bounds and file names the FECs above came with.
+    let listed = shop
+        .as_role("accountant")
+        .get(&shop.path(&format!("/ledger/fiscal-years?min_position={position}")))
+        .await
+        .expect(200)
+        .body;
+    let rows: Vec<(i64, &str, &str, Value, bool, String)> = listed["fiscal_years"]
+        .as_array()
+        .expect("fiscal years")
+        .iter()
+        .map(|year| {
+            (
+                year["year"].as_i64().expect("year"),
+                year["first_day"].as_str().expect("first day"),
+                year["closing_day"].as_str().expect("closing day"),
+                year["months"].clone(),
+                year["in_progress"].as_bool().expect("in progress"),
+                year["fec_file_name"].as_str().expect("file").to_string(),
+            )
+        })
+        .collect();
+    let file = |closing: &str| format!("{}FEC{closing}.txt", siren());
+    let wanted = vec![
+        (
+            2025,
+            "2025-01-01",
+            "2025-12-31",
+            json!(12),
+            false,
+            file("20251231"),
+        ),
+        (
+            2026,
+            "2026-01-01",
+            "2026-06-30",
+            json!(6),
+            false,
+            file("20260630"),
+        ),
+        (
+            2027,
+            "2026-07-01",
+            "2027-06-30",
+            json!(12),
+            true,
+            file("20270630"),
+        ),
+    ];
+    assert_eq!(rows, wanted, "{listed}");
 }
 
 /// The invoices of `all` a FEC names as a piece, in the order of `all`.

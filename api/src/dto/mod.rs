@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -673,6 +673,30 @@ pub struct AccountBalanceRow {
     pub credit: Money,
     /// Debit minus credit.
     pub balance: Money,
+}
+
+/// One fiscal year of the shop.
+#[derive(ToSchema)]
+pub struct FiscalYear {
+    /// The calendar year it closes in: the `year` of `ledger/fec` and of a year closure.
+    pub year: i32,
+    /// First day, in the shop's time zone.
+    pub first_day: NaiveDate,
+    /// Closing day, in the shop's time zone.
+    pub closing_day: NaiveDate,
+    /// Its length in calendar months when it is made of whole months (only those close as a
+    /// year); `null` otherwise.
+    pub months: Option<u32>,
+    /// The year holding today: its FEC is not final yet.
+    pub in_progress: bool,
+    /// `{SIREN}FEC{AAAAMMJJ}.txt`, the name its FEC downloads as.
+    pub fec_file_name: String,
+}
+
+/// The shop's fiscal years, oldest first, up to the one in progress.
+#[derive(ToSchema)]
+pub struct FiscalYears {
+    pub fiscal_years: Vec<FiscalYear>,
 }
 
 /// Every account moved in whole months of the shop's time zone; the totals are equal.

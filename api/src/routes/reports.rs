@@ -19,12 +19,13 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::documents::{prepare, prepare_for};
-use super::Answer;
+use super::{Answer, ReadAt};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::server::AppState;
-use comptoir_domain::shop::Permission;
+use comptoir_domain::calendar::local_date;
+use comptoir_domain::shop::{Permission, Shop};
 
 mod bundles;
 mod customer_space;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(journal))
         .routes(routes!(general_ledger))
         .routes(routes!(fec_export))
+        .routes(routes!(fiscal_years))
         .routes(routes!(printable_document))
         .routes(routes!(bundles::document_bundle))
         .routes(routes!(statistics::statistics))
@@ -349,6 +351,38 @@ pub async fn fec_export(
         fec.content,
     )
         .into_response())
+}
+
+/// The shop's fiscal years, oldest first, from the one of its first ledger entry to the one in
+/// progress: the `year` to ask the FEC (`ledger/fec?year=`) and a year closure for, with the
+/// real bounds a change of closing day gave it and the name of its FEC file.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/ledger/fiscal-years", tag = "ledger",
+    params(("shop_id" = Uuid, Path), ReadAt),
+    responses((status = 200, body = crate::dto::FiscalYears), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn fiscal_years(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    ApiQuery(read_at): ApiQuery<ReadAt>,
+) -> Result<Answer<serde_json::Value>, ApiError> {
+    prepare_ledger(&state, &caller, shop_id, read_at.min_position).await?;
+    let shop = state.cache.load::<Shop, _>(
+        state.log.as_ref(),
+        &comptoir_domain::shop::stream_id(shop_id),
+    )?;
+    let profile = shop
+        .state
+        .profile
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("shop"))?;
+    let today = local_date(state.clock.now(), profile.zone());
+    let years = state
+        .projections
+        .fiscal_years(shop_id, today)?
+        .ok_or_else(|| ApiError::not_found("shop"))?;
+    let body = json_of(&serde_json::json!({ "fiscal_years": years }))?;
+    Ok(Answer::ok(body, state.projections.position()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

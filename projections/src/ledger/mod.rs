@@ -26,8 +26,8 @@ mod writes;
 pub use accounts::{account_label, AccountMapping, Journal};
 pub use general_ledger_pages::GeneralLedgerPage;
 pub use reports::{
-    fec_file_name, month_of, AccountBalanceRow, FecExport, GeneralLedger, GeneralLedgerAccount,
-    GeneralLedgerLine, PeriodBound, TrialBalance, FEC_COLUMNS,
+    fec_file_name, month_of, AccountBalanceRow, FecExport, FiscalYearRow, GeneralLedger,
+    GeneralLedgerAccount, GeneralLedgerLine, PeriodBound, TrialBalance, FEC_COLUMNS,
 };
 
 pub(crate) use post::order_ref;

@@ -9,11 +9,12 @@ use super::post::LedgerShop;
 use super::writes::{day_bytes, ledger_key, month_number, LedgerTable};
 use super::{AccountBalance, LedgerEntry};
 use crate::error::{ProjectionError, ProjectionResult};
-use crate::limits::LEDGER_ENTRIES_PER_READ_MAX;
+use crate::limits::{FISCAL_YEARS_LISTED_MAX, LEDGER_ENTRIES_PER_READ_MAX};
 use crate::store::{decode_value, ListRange};
 use crate::Projections;
 use crate::{Page, PageRequest};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use comptoir_domain::shop::FiscalYear;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -144,6 +145,41 @@ pub struct FecExport {
     pub file_name: String,
     pub content: String,
     pub lines: u64,
+}
+
+/// One fiscal year as the accountant asks for it: the `year` to pass to the FEC export and the
+/// year closure, its real bounds (a change of closing day may have shortened or lengthened it)
+/// and the FEC file it exports as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FiscalYearRow {
+    /// The calendar year it closes in: its name for `fec?year=` and the year closures.
+    pub year: i32,
+    pub first_day: NaiveDate,
+    pub closing_day: NaiveDate,
+    /// Its length in calendar months when it is made of whole months (only those can be closed
+    /// as a year); `None` otherwise.
+    pub months: Option<u32>,
+    /// True for the year holding `today`: its FEC is not final yet.
+    pub in_progress: bool,
+    pub fec_file_name: String,
+}
+
+impl FiscalYearRow {
+    fn of(year: FiscalYear, siren: &str, today: NaiveDate) -> Self {
+        let month_index = |day: NaiveDate| day.year() * 12 + day.month0() as i32;
+        let months = year.is_whole_months().then(|| {
+            u32::try_from(month_index(year.closing_day) - month_index(year.first_day) + 1)
+                .unwrap_or(0)
+        });
+        FiscalYearRow {
+            year: year.name(),
+            first_day: year.first_day,
+            closing_day: year.closing_day,
+            months,
+            in_progress: year.contains(today),
+            fec_file_name: fec_file_name(siren, year.closing_day),
+        }
+    }
 }
 
 /// `{SIREN}FEC{AAAAMMJJ}.txt`, the date being the closing date of the fiscal year.
@@ -414,6 +450,44 @@ impl Projections {
             total_debit,
             total_credit,
         })
+    }
+
+    /// Every fiscal year of the shop from the one of its first ledger entry (or the one in
+    /// progress, with no entry yet) to the one holding `today`, oldest first, at most
+    /// `FISCAL_YEARS_LISTED_MAX`. `None` when the shop is unknown to the ledger.
+    pub fn fiscal_years(
+        &self,
+        shop_id: Uuid,
+        today: NaiveDate,
+    ) -> ProjectionResult<Option<Vec<FiscalYearRow>>> {
+        let tree = self.ledger();
+        let Some(shop) =
+            crate::store::get::<LedgerShop>(&tree, &ledger_key(LedgerTable::Shop, shop_id, &[]))?
+        else {
+            return Ok(None);
+        };
+        let first_entry = tree
+            .scan_prefix(ledger_key(LedgerTable::Entry, shop_id, &[]))
+            .next()
+            .transpose()?
+            .map(|(key, value)| decode_value::<LedgerEntry>(&key, &value))
+            .transpose()?;
+        let mut day = first_entry.map_or(today, |entry| entry.local_date.min(today));
+        let mut years = Vec::new();
+        while let Some(year) = shop.fiscal_calendar.year_containing(day) {
+            if years.len() == FISCAL_YEARS_LISTED_MAX {
+                return Err(ProjectionError::TooLarge {
+                    what: "fiscal years of one shop".into(),
+                    limit: FISCAL_YEARS_LISTED_MAX,
+                });
+            }
+            years.push(FiscalYearRow::of(year, &shop.siren, today));
+            match year.day_after() {
+                Some(next) if !year.contains(today) => day = next,
+                _ => break,
+            }
+        }
+        Ok(Some(years))
     }
 
     /// The FEC of the fiscal year closing in `year`, as the shop's fiscal calendar cuts it
