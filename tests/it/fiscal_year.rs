@@ -391,6 +391,11 @@ async fn a_change_of_closing_day_gives_one_fec_per_fiscal_year_with_its_real_bou
         ),
     ];
     assert_eq!(rows, wanted, "{listed}");
+    // The books are for the roles that read the ledger, not for a storefront.
+    shop.as_role("storefront")
+        .get(&shop.path("/ledger/fiscal-years"))
+        .await
+        .expect(403);
 }
 
 /// The invoices of `all` a FEC names as a piece, in the order of `all`.

@@ -827,3 +827,51 @@ async fn a_change_of_closing_day_cuts_the_fec_on_the_local_day_it_was_made() {
     }
     rebuilds_match_the_live_digests(harness, runner).await;
 }
+
+// Proves the fiscal years listed run from the first entry's to the one holding `today`, each
+// with its bounds, months and file name; a shop with no entry yet lists only the year in
+// progress, and a shop unknown to the ledger none.
+#[tokio::test]
+async fn fiscal_years_run_from_the_first_entry_to_the_year_in_progress() {
+    let harness = Harness::new();
+    let mut shop = june_closing_shop();
+    append(&harness, vec![shop.open().expect("shop opens")]).await;
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let p = &harness.projections;
+    let shop_id = shop.shop_id;
+    let listed = |today| {
+        p.fiscal_years(shop_id, today)
+            .expect("fiscal years")
+            .expect("known shop")
+    };
+    let bounds = |years: Vec<crate::ledger::FiscalYearRow>| -> Vec<_> {
+        years
+            .into_iter()
+            .map(|y| (y.year, y.first_day, y.closing_day, y.months, y.in_progress))
+            .collect()
+    };
+    let only_now = vec![(2027, day(2026, 7, 1), day(2027, 6, 30), Some(12), true)];
+    assert_eq!(bounds(listed(day(2026, 8, 1))), only_now);
+
+    append(&harness, vec![shop.order(0).expect("order")]).await;
+    harness.caught_up().await;
+    // The first entry is booked on 30 June 2026 (Paris), in the year closing in 2026.
+    let years = listed(day(2028, 1, 15));
+    assert_eq!(
+        years.last().map(|y| y.fec_file_name.clone()),
+        Some(format!("{SAMPLE_SIREN}FEC20280630.txt"))
+    );
+    assert_eq!(
+        bounds(years),
+        vec![
+            (2026, day(2025, 7, 1), day(2026, 6, 30), Some(12), false),
+            (2027, day(2026, 7, 1), day(2027, 6, 30), Some(12), false),
+            (2028, day(2027, 7, 1), day(2028, 6, 30), Some(12), true),
+        ]
+    );
+    let unknown = p
+        .fiscal_years(uuid::Uuid::from_u128(404), day(2028, 1, 15))
+        .expect("read");
+    assert!(unknown.is_none());
+}
