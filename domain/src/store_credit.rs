@@ -535,22 +535,18 @@ mod tests {
         }
     }
 
+    fn allocations_of(allocations: &[(&str, &str)]) -> Vec<CreditAllocation> {
+        allocations
+            .iter()
+            .map(|(n, a)| CreditAllocation {
+                credit_note_number: (*n).into(),
+                amount: d(a),
+            })
+            .collect()
+    }
+
     fn spent(payment: u128, amount: &str, allocations: &[(&str, &str)]) -> StoreCreditEvent {
-        StoreCreditEvent::StoreCreditSpent {
-            shop_id: shop_id(),
-            customer_id: id(CUSTOMER),
-            payment_id: id(payment),
-            order_id: id(0x0D),
-            amount: d(amount),
-            allocations: allocations
-                .iter()
-                .map(|(n, a)| CreditAllocation {
-                    credit_note_number: (*n).into(),
-                    amount: d(a),
-                })
-                .collect(),
-            spent_at: test_now(),
-        }
+        spent_by(payment, 0x0D, amount, allocations)
     }
 
     fn spent_by(
@@ -559,26 +555,14 @@ mod tests {
         amount: &str,
         allocations: &[(&str, &str)],
     ) -> StoreCreditEvent {
-        let StoreCreditEvent::StoreCreditSpent {
-            shop_id,
-            customer_id,
-            payment_id,
-            amount,
-            allocations,
-            spent_at,
-            ..
-        } = spent(payment, amount, allocations)
-        else {
-            unreachable!("spent() builds a StoreCreditSpent")
-        };
         StoreCreditEvent::StoreCreditSpent {
-            shop_id,
-            customer_id,
-            payment_id,
+            shop_id: shop_id(),
+            customer_id: id(CUSTOMER),
+            payment_id: id(payment),
             order_id: id(order),
-            amount,
-            allocations,
-            spent_at,
+            amount: d(amount),
+            allocations: allocations_of(allocations),
+            spent_at: test_now(),
         }
     }
 
@@ -597,13 +581,7 @@ mod tests {
             customer_id: id(CUSTOMER),
             order_id: id(order),
             amount: d(amount),
-            allocations: allocations
-                .iter()
-                .map(|(n, a)| CreditAllocation {
-                    credit_note_number: (*n).into(),
-                    amount: d(a),
-                })
-                .collect(),
+            allocations: allocations_of(allocations),
             restored_at: test_now(),
         }
     }
