@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::api::{cents, home_order, photo_shop, place, set_clock, value_cents, Api, PhotoShop};
+use crate::api::{cents, home_order, place, set_clock, value_cents, Api, PhotoShop};
 use crate::customer_space::{claire, position};
-use crate::support::spawn_app_with_test_clock;
+use crate::fiscal_year::shop_on_clock;
 
 /// The trial balance at `path` as account → (debit, credit) in cents, checked to balance.
 async fn trial_balance(api: &Api, path: &str) -> BTreeMap<String, (i64, i64)> {
@@ -55,10 +55,8 @@ async fn a_partly_paid_order_cancelled_is_refunded_per_method_in_the_books_and_t
     // the ledger credits 530 (journal CA) with the cash and 512 (BQ) with the card and debits
     // the customer 411 with both, so 411, 512 and 530 are back at zero and the trial balance
     // balances; the day closure counts each method's payment and refund, with no document.
-    let (_dir, app) = spawn_app_with_test_clock().await;
-    let owner = Api::owner(&app);
-    set_clock(&owner, "2026-11-18T09:00:00Z").await;
-    let shop = photo_shop(&app, "Studio Annulation").await;
+    let (_dir, _app, owner, shop) =
+        shop_on_clock("2026-11-18T09:00:00Z", "Studio Annulation", None).await;
     let lines = json!([{"sku": "TIR-10x15", "quantity": 40}, {"sku": "GUIDE-LYON", "quantity": 1}]);
     let body = home_order(&shop, "claire.martin@example.fr", lines);
     let (order_id, total) = place(&shop.manager, &shop, &body).await;
@@ -280,10 +278,8 @@ async fn a_cancelled_order_gives_its_store_credit_back_spendable_again() {
     // note are whole again and no longer marked used (account, customer space, credit note),
     // the customer's 4191 equals that balance in a balanced ledger, a retried or repeated
     // cancellation appends nothing, and the credit pays a new order.
-    let (_dir, app) = spawn_app_with_test_clock().await;
-    let owner = Api::owner(&app);
-    set_clock(&owner, "2026-11-18T09:00:00Z").await;
-    let shop = photo_shop(&app, "Studio Avoir").await;
+    let (_dir, _app, _owner, shop) =
+        shop_on_clock("2026-11-18T09:00:00Z", "Studio Avoir", None).await;
     let (customer_id, _) = claire(&shop).await;
     let (number, granted) = credit_note_as_store_credit(&shop, &customer_id).await;
     assert!(granted > 0);
@@ -380,10 +376,8 @@ async fn a_guest_order_cancelled_after_its_email_was_claimed_restores_where_it_s
     // Proves a guest order that spent its email's store credit, cancelled after an account
     // claimed the email (so the order now follows the account), gives the credit back to the
     // store credit it was spent from, in the cancellation's append, instead of being refused.
-    let (_dir, app) = spawn_app_with_test_clock().await;
-    let owner = Api::owner(&app);
-    set_clock(&owner, "2026-11-18T09:00:00Z").await;
-    let shop = photo_shop(&app, "Studio Invité").await;
+    let (_dir, _app, _owner, shop) =
+        shop_on_clock("2026-11-18T09:00:00Z", "Studio Invité", None).await;
     let email = "invite@example.fr";
     let lines = json!([{"sku": "TIR-10x15", "quantity": 10}, {"sku": "GUIDE-LYON", "quantity": 1}]);
     let (first_id, first_total) = guest_order(&shop, email, lines.clone()).await;
