@@ -349,6 +349,27 @@ pub async fn place(api: &Api, shop: &PhotoShop, body: &Value) -> (String, String
     (reply.id("order_id"), total)
 }
 
+/// Ships the order as `api` (which must be allowed to) and returns the answer's body (its
+/// delivery slip under `issued`).
+pub async fn ship(api: &Api, shop: &PhotoShop, order_id: &str) -> Value {
+    let path = shop.path(&format!("/orders/{order_id}/ship"));
+    let body = json!({"tracking_number": "6A123"});
+    api.post(&path, &body).await.expect(200).body
+}
+
+/// Takes back `lines` (`[{"line_number", "quantity"}]`) of a shipped order, settled as
+/// `settlement`, as the manager; returns the answer's body (the credit note under `issued`).
+pub async fn return_lines(
+    shop: &PhotoShop,
+    order_id: &str,
+    lines: Value,
+    settlement: Value,
+) -> Value {
+    let path = shop.path(&format!("/orders/{order_id}/returns"));
+    let body = json!({"lines": lines, "settlement": settlement});
+    shop.manager.post(&path, &body).await.expect(201).body
+}
+
 /// The sequence part of document numbers such as `FA-2026-000042`.
 pub fn seq_of(number: &str) -> u64 {
     number

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::api::{cents, home_order, place, set_clock, value_cents, Api, PhotoShop};
+use crate::api::{
+    cents, home_order, place, return_lines, set_clock, ship, value_cents, Api, PhotoShop,
+};
 use crate::customer_space::{claire, position};
 use crate::fiscal_year::shop_on_clock;
 
@@ -212,25 +214,11 @@ async fn credit_note_as_store_credit(shop: &PhotoShop, customer_id: &str) -> (St
     let lines = json!([{"sku": "TIR-10x15", "quantity": 10}, {"sku": "GUIDE-LYON", "quantity": 1}]);
     let (order_id, total) = claires_order(shop, customer_id, lines).await;
     pay(shop, &order_id, "card", &total).await;
-    shop.manager
-        .post(
-            &shop.path(&format!("/orders/{order_id}/ship")),
-            &json!({"tracking_number": "6A123"}),
-        )
-        .await
-        .expect(200);
-    let returned = shop
-        .manager
-        .post(
-            &shop.path(&format!("/orders/{order_id}/returns")),
-            &json!({"lines": [{"line_number": 2, "quantity": 1}], "settlement": {"type": "store_credit"}}),
-        )
-        .await
-        .expect(201);
-    let number = returned.body["issued"][0]["number"]
-        .as_str()
-        .expect("number");
-    let granted = value_cents(&returned.body["credits"][0]["totals"]["total_incl_vat"]);
+    ship(&shop.manager, shop, &order_id).await;
+    let lines = json!([{"line_number": 2, "quantity": 1}]);
+    let returned = return_lines(shop, &order_id, lines, json!({"type": "store_credit"})).await;
+    let number = returned["issued"][0]["number"].as_str().expect("number");
+    let granted = value_cents(&returned["credits"][0]["totals"]["total_incl_vat"]);
     (number.to_string(), granted)
 }
 

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::api::{home_order, photo_shop, place, set_clock, Api, PhotoShop, Reply};
+use crate::api::{
+    home_order, photo_shop, place, return_lines, set_clock, ship, Api, PhotoShop, Reply,
+};
 use crate::fiscal_year::{change_closing_day, shop_on_clock};
 use crate::openapi::{conforms, served_document};
 use crate::reports::fec_file;
@@ -223,25 +225,14 @@ async fn days_then_their_month_close_with_exact_chained_totals_and_verify_clean(
     let mut day_19 = Expected::default();
     let lines = json!([{"sku": "GUIDE-LYON", "quantity": 2}]);
     sell(&shop, &mut day_19, lines, &["cash", "card"]).await;
-    shop.manager
-        .post(
-            &shop.path(&format!("/orders/{first_order}/ship")),
-            &json!({"tracking_number": "6A123"}),
-        )
-        .await
-        .expect(200);
-    let returned = shop
-        .manager
-        .post(
-            &shop.path(&format!("/orders/{first_order}/returns")),
-            &json!({"lines": [{"line_number": 1, "quantity": 10}], "settlement": {"type": "refund", "method": "cash"}}),
-        )
-        .await
-        .expect(201);
-    let number = returned.body["issued"][0]["number"]
+    ship(&shop.manager, &shop, &first_order).await;
+    let lines = json!([{"line_number": 1, "quantity": 10}]);
+    let settlement = json!({"type": "refund", "method": "cash"});
+    let returned = return_lines(&shop, &first_order, lines, settlement).await;
+    let number = returned["issued"][0]["number"]
         .as_str()
         .expect("credit note");
-    let position = returned.body["position"].as_u64().expect("position");
+    let position = returned["position"].as_u64().expect("position");
     let credit_note = document(&shop, "credit-notes", number, position).await;
     day_19.add_document(&credit_note, -1);
     day_19.add_refund("cash", &credit_note["totals"]["total_incl_vat"]);

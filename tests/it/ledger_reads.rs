@@ -6,7 +6,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::api::{home_order, photo_shop, place, value_cents, Api, PhotoShop};
+use crate::api::{home_order, photo_shop, place, return_lines, ship, value_cents, Api, PhotoShop};
 use crate::openapi::{conforms, served_document};
 use crate::support::spawn_app;
 
@@ -33,30 +33,16 @@ async fn paid_order(shop: &PhotoShop, email: &str, quantity: u32) -> (String, St
 /// Ships the order and takes back `quantity` prints of its first line as store credit: a credit
 /// note. Returns the position of the return.
 async fn credited(shop: &PhotoShop, order_id: &str, quantity: u32) -> u64 {
-    shop.as_role("employee")
-        .post(
-            &shop.path(&format!("/orders/{order_id}/ship")),
-            &json!({"tracking_number": "6A999"}),
-        )
-        .await
-        .expect(200);
-    let returned = shop
-        .manager
-        .post(
-            &shop.path(&format!("/orders/{order_id}/returns")),
-            &json!({"lines": [{"line_number": 1, "quantity": quantity}],
-                "settlement": {"type": "store_credit"}}),
-        )
-        .await
-        .expect(201);
+    ship(&shop.as_role("employee"), shop, order_id).await;
+    let lines = json!([{"line_number": 1, "quantity": quantity}]);
+    let returned = return_lines(shop, order_id, lines, json!({"type": "store_credit"})).await;
     assert!(
-        returned.body["issued"][0]["number"]
+        returned["issued"][0]["number"]
             .as_str()
             .is_some_and(|n| n.starts_with("AV-")),
-        "{}",
-        returned.raw
+        "{returned}"
     );
-    returned.body["position"].as_u64().expect("position")
+    returned["position"].as_u64().expect("position")
 }
 
 /// The fixture's shops count days in Paris: the current month there, as its first and last days.
