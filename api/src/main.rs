@@ -243,7 +243,7 @@ fn verify(data_dir: &Path) -> ExitCode {
 
 /// Opens the log of an existing data dir for an offline command, or says why it cannot;
 /// `when_locked` is added to the message when a running server holds the data dir.
-fn open_log_offline(data_dir: &Path, when_locked: &str) -> Option<comptoir_eventlog::EventLog> {
+fn open_log_offline(data_dir: &Path, when_locked: &str) -> Option<comptoir_eventlog::OfflineLog> {
     if !data_dir.is_dir() {
         eprintln!(
             "error: no data dir at {} (pass --data-dir)",
@@ -251,7 +251,7 @@ fn open_log_offline(data_dir: &Path, when_locked: &str) -> Option<comptoir_event
         );
         return None;
     }
-    match comptoir_eventlog::EventLog::open(data_dir, comptoir_eventlog::LogOptions::default()) {
+    match comptoir_eventlog::OfflineLog::open(data_dir) {
         Ok(log) => Some(log),
         Err(error @ comptoir_eventlog::LogError::DataDirLocked { .. }) => {
             eprintln!(

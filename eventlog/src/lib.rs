@@ -17,6 +17,7 @@ pub mod codec;
 mod error;
 mod index;
 pub mod limits;
+mod offline;
 mod run;
 mod store;
 mod types;
@@ -29,6 +30,7 @@ use futures::stream::BoxStream;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{LogError, LogResult};
+pub use offline::{OfflineEvents, OfflineLog};
 pub use store::{AllEvents, EventLog, LogOptions};
 pub use types::{
     AppendOutcome, AppendRequest, EventMetadata, ExpectedVersion, NewEvent, Position,
@@ -88,5 +90,36 @@ impl EventStore for EventLog {
 
     fn load_checkpoint(&self, name: &str) -> LogResult<Option<Position>> {
         EventLog::load_checkpoint(self, name)
+    }
+}
+
+/// Events read in order, boxed so that a replay can take any log.
+pub type ReplayEvents<'a> = Box<dyn Iterator<Item = LogResult<RecordedEvent>> + Send + 'a>;
+
+/// A log a replay reads whole: its head, and every event from a position to that head. The live
+/// `EventLog` is one (online rebuilds); an `OfflineLog` is another, in bounded memory, for the
+/// offline `rebuild` and `verify` commands.
+pub trait ReplaySource: Sync {
+    fn replay_head(&self) -> Position;
+    fn replay_from(&self, from_position: Position) -> LogResult<ReplayEvents<'_>>;
+}
+
+impl ReplaySource for EventLog {
+    fn replay_head(&self) -> Position {
+        self.head_position()
+    }
+
+    fn replay_from(&self, from_position: Position) -> LogResult<ReplayEvents<'_>> {
+        Ok(Box::new(self.iter_all(from_position)?))
+    }
+}
+
+impl ReplaySource for OfflineLog {
+    fn replay_head(&self) -> Position {
+        self.head_position()
+    }
+
+    fn replay_from(&self, from_position: Position) -> LogResult<ReplayEvents<'_>> {
+        Ok(Box::new(self.iter_all(from_position)))
     }
 }

@@ -36,6 +36,12 @@ pub const SUBSCRIPTION_CHUNK_EVENTS: usize = 1_024;
 /// Default sled page cache, per database. sled's own default (1 GiB) is far too large.
 pub const CACHE_BYTES_DEFAULT: u64 = 16 * 1024 * 1024;
 
+/// Bytes of batches an offline reader (`OfflineLog`) reads before it reopens the log, which is
+/// what frees the pages sled kept: about what such a reader holds of the log at once.
+pub const OFFLINE_PASS_BYTES: u64 = 32 * 1024 * 1024;
+/// sled page cache of an offline reader's openings of the log.
+pub const OFFLINE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
 const _: () = assert!(EVENTS_PER_APPEND_MAX <= COMMIT_EVENTS_MAX);
 const _: () = assert!(EVENT_BYTES_MAX * 2 <= COMMIT_BYTES_MAX);
 // The tail must hold a due run plus a full commit batch plus a catch-up chunk, or publishing

@@ -172,7 +172,7 @@ impl Shared {
 }
 
 /// Decodes the records of one batch that fall in `[from, last]`; false once past `last`.
-fn decode_batch_into(
+pub(crate) fn decode_batch_into(
     value: &[u8],
     from: Position,
     last: Position,
@@ -257,7 +257,7 @@ pub(crate) fn open_log_tree(dir: &Path, cache_bytes: u64) -> LogResult<(sled::Db
 
 /// The head position and hash, after checking the last batch's own chain: a torn or damaged last
 /// write must stop the writer from extending the chain from a wrong hash.
-fn recover_head(log: &sled::Tree) -> LogResult<(Position, Hash)> {
+pub(crate) fn recover_head(log: &sled::Tree) -> LogResult<(Position, Hash)> {
     let Some(last) = log.last()? else {
         return Ok((0, GENESIS_HASH));
     };

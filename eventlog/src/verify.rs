@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::codec::{self, BatchReader, GENESIS_HASH};
-use crate::error::LogResult;
-use crate::store::{lock_data_dir, open_log_tree};
+use crate::error::{LogError, LogResult};
+use crate::offline::Batches;
+use crate::store::lock_data_dir;
 use crate::types::{Position, VerifyReport};
 
 struct Walk {
@@ -81,14 +82,21 @@ impl Walk {
 
 /// Checks every record of a log tree: framing, hash chain, dense positions, dense stream versions.
 pub(crate) fn verify_tree(tree: &sled::Tree) -> LogResult<VerifyReport> {
+    verify_batches(tree.iter())
+}
+
+/// Checks every record of the log's batches, given in key order.
+fn verify_batches(
+    batches: impl Iterator<Item = Result<(sled::IVec, sled::IVec), impl Into<LogError>>>,
+) -> LogResult<VerifyReport> {
     let mut walk = Walk {
         next_position: 1,
         hash: GENESIS_HASH,
         checked: 0,
         stream_versions: HashMap::new(),
     };
-    for item in tree.iter() {
-        let (key, value) = item?;
+    for item in batches {
+        let (key, value) = item.map_err(Into::into)?;
         if let Err(bad) = walk.check_batch(&key, &value) {
             return Ok(walk.report(Some(bad)));
         }
@@ -97,10 +105,10 @@ pub(crate) fn verify_tree(tree: &sled::Tree) -> LogResult<VerifyReport> {
 }
 
 /// Verifies a data directory without starting a writer or touching the indexes, so that it also
-/// works on a log that `EventLog::open` refuses.
+/// works on a log that `EventLog::open` refuses. Reads the log in passes (`offline`), so its
+/// memory stays bounded whatever the log's size.
 pub fn verify_data_dir(dir: impl AsRef<Path>) -> LogResult<VerifyReport> {
     let dir = dir.as_ref();
     let _lock = lock_data_dir(dir)?;
-    let (_db, tree) = open_log_tree(dir, 32 * 1024 * 1024)?;
-    verify_tree(&tree)
+    verify_batches(Batches::all(dir))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use comptoir_eventlog::{
     verify_data_dir, AppendRequest, EventLog, EventMetadata, ExpectedVersion, FixedClock, LogError,
-    LogOptions, NewEvent, StreamAppend,
+    LogOptions, NewEvent, OfflineLog, RecordedEvent, StreamAppend,
 };
 use futures::StreamExt;
 use uuid::Uuid;
@@ -371,6 +371,58 @@ async fn reads_start_at_any_position_of_a_batch() {
         let wanted: Vec<String> = expected.iter().map(|p| format!("e{p}")).collect();
         assert_eq!(payloads, wanted, "reading from {from}");
     }
+}
+
+// Proves the offline reader gives exactly the live log's events from any position, whether it
+// reads the whole log in one pass or reopens it after every batch, and that it keeps a server
+// out while it reads (and is kept out by one).
+#[tokio::test]
+async fn offline_reads_in_passes_equal_the_live_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut live: Vec<Vec<RecordedEvent>> = Vec::new();
+    {
+        let log = EventLog::open(dir.path(), options()).unwrap();
+        // One batch per append, of 1 to 5 events, 15 batches.
+        let mut id = 0;
+        for size in (1..=5u128).cycle().take(15) {
+            let events = (0..size)
+                .map(|_| {
+                    id += 1;
+                    event(id, &format!("e{id}"))
+                })
+                .collect();
+            log.append(single(
+                &format!("s{}", id % 3),
+                ExpectedVersion::Any,
+                events,
+            ))
+            .await
+            .unwrap();
+        }
+        let head = log.head_position();
+        for from in 0..=head + 1 {
+            live.push(log.iter_all(from).unwrap().map(Result::unwrap).collect());
+        }
+        assert!(matches!(
+            OfflineLog::open(dir.path()),
+            Err(LogError::DataDirLocked { .. })
+        ));
+    }
+    for pass_bytes in [1, 200, u64::MAX] {
+        let offline = OfflineLog::open_with_pass_bytes(dir.path(), pass_bytes).unwrap();
+        assert_eq!(offline.head_position(), 45);
+        for (from, expected) in live.iter().enumerate() {
+            let read: Vec<RecordedEvent> =
+                offline.iter_all(from as u64).map(Result::unwrap).collect();
+            assert_eq!(&read, expected, "from {from}, passes of {pass_bytes} bytes");
+        }
+        assert!(matches!(
+            EventLog::open(dir.path(), options()),
+            Err(LogError::DataDirLocked { .. })
+        ));
+    }
+    assert_eq!(live[1].len(), 45);
+    assert!(live[46].is_empty());
 }
 
 // Proves a subscription hands over from catch-up to live with no gap and no duplicate while

@@ -22,7 +22,7 @@ use crate::limits::{
 use crate::row_bytes;
 use crate::rows::RowCache;
 use crate::store::{load_checkpoint, read_models_format_is_stale, ApiKeyChange, WriteSet};
-use comptoir_eventlog::{EventLog, LogResult, Position, RecordedEvent};
+use comptoir_eventlog::{LogResult, Position, RecordedEvent, ReplaySource};
 use sha2::{Digest, Sha256};
 use std::ops::RangeInclusive;
 use std::sync::{mpsc, Arc};
@@ -240,7 +240,7 @@ type DecodedChunk = (Vec<RecordedEvent>, Vec<Option<Decoded>>);
 /// Replays the log from position 1 up to `until` into fresh trees of `projections`, calling
 /// `progress(position)` after each chunk.
 pub(crate) fn replay_into(
-    log: &EventLog,
+    log: &dyn ReplaySource,
     targets: &[(ProjectionName, sled::Tree)],
     until: Position,
     progress: &mut dyn FnMut(Position),
@@ -258,7 +258,7 @@ pub(crate) fn replay_into(
 /// events while this one applies, in pieces of `REPLAY_PIECE_EVENTS`, at most
 /// `REPLAY_PIECES_AHEAD` pieces ahead so memory stays bounded.
 pub(crate) fn replay_range(
-    log: &EventLog,
+    log: &dyn ReplaySource,
     targets: &[(ProjectionName, sled::Tree)],
     positions: RangeInclusive<Position>,
     keep_going: &(dyn Fn() -> ProjectionResult<()> + Sync),
@@ -278,13 +278,13 @@ pub(crate) fn replay_range(
 /// Sends the log's events of `positions` in decoded pieces, then ends (closing the channel);
 /// the first error, or `keep_going`'s, is sent and ends it too.
 fn read_chunks(
-    log: &EventLog,
+    log: &dyn ReplaySource,
     positions: RangeInclusive<Position>,
     keep_going: &(dyn Fn() -> ProjectionResult<()> + Sync),
     sender: &mpsc::SyncSender<ProjectionResult<DecodedChunk>>,
 ) {
     let until = *positions.end();
-    let events = match log.iter_all(*positions.start()) {
+    let events = match log.replay_from(*positions.start()) {
         Ok(events) => events,
         Err(error) => {
             let _ = sender.send(Err(error.into()));

@@ -121,7 +121,7 @@ impl Projections {
             path: path.clone(),
             reason: error.to_string(),
         };
-        let db = rebuild::open_db(data_dir.as_ref())?;
+        let db = rebuild::open_db(data_dir.as_ref(), limits::CACHE_BYTES)?;
         let meta = db.open_tree(engine::META_TREE).map_err(open_error)?;
         let (tree, tree_replaced) =
             engine::open_current_tree(&db, &meta, ProjectionName::ReadModels)?;

@@ -7,7 +7,7 @@
 //! rebuilding process's peak resident set) and generate_rss_mb (the generating one's).
 
 use clap::Parser;
-use comptoir_eventlog::{EventLog, LogOptions};
+use comptoir_eventlog::{EventLog, LogOptions, OfflineLog};
 use comptoir_projections::sample::{merge_into_append, SampleShop};
 use comptoir_projections::{rebuild_projections, ProjectionName};
 use std::path::{Path, PathBuf};
@@ -116,7 +116,7 @@ async fn generate(dir: &Path, orders: u64) -> BenchResult<()> {
 
 /// Rebuilds every projection of the log in `dir` and prints the figures of this process.
 fn rebuild(dir: &Path, orders: u64) -> BenchResult<()> {
-    let log = EventLog::open(dir, LogOptions::default())?;
+    let log = OfflineLog::open(dir)?;
     let events = log.head_position();
     let rebuilt = Instant::now();
     let outcomes = rebuild_projections(dir, &log, &ProjectionName::ALL, &mut |_, _| {})?;

@@ -261,7 +261,7 @@ async fn rebuilds_give_the_digests_of_the_live_projections() {
     let runner = harness.spawn_runner();
     harness.caught_up().await;
     let (dir, log, first) = rebuilds_match_the_live_digests(harness, runner).await;
-    let verified = verify_projections(dir.path(), &log).expect("verify");
+    let verified = verify_projections(dir.path(), log.as_ref()).expect("verify");
     assert!(verified.iter().all(|v| v.matches()), "{verified:?}");
     assert_eq!(verified.len(), 2);
     assert_eq!(log.head_position(), first[0].position);
