@@ -22,9 +22,10 @@ pub const WAIT_TIMEOUT_MAX: Duration = Duration::from_secs(30);
 pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// sled page cache of the projections database for the offline `rebuild` and `verify`
 /// commands. Their appliers read back little (the row cache holds what consecutive commits
-/// share), so a small cache costs no time here; measured on the rebuild bench's 100k orders:
-/// peak RSS 313–321 MB with 64 MiB, about 245 MB with 16 MiB, at the same speed.
-pub const OFFLINE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// share), so a small cache costs no time here. Measured on the rebuild bench's 100k orders,
+/// peak RSS: 313–321 MB with 64 MiB, 247–261 MB with 16 MiB, 209–217 MB with 8 MiB (log
+/// passes of 16 MiB), at the same speed within the machine's noise.
+pub const OFFLINE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 /// How often sled flushes the projections in the background. Projections need no flush per
 /// commit: after a crash they resume from whatever checkpoint survived, atomically with its state.
 pub const FLUSH_INTERVAL_MS: u64 = 500;

@@ -17,7 +17,13 @@ fn scratch_digest(harness: &Harness, outcome: &RebuildOutcome) -> [u8; 32] {
     let (name, tree) =
         fresh_tree(&harness.projections.db, outcome.projection, "scratch").expect("scratch tree");
     let targets = [(outcome.projection, tree)];
-    replay_into(harness.log.as_ref(), &targets, outcome.position, &mut |_| {}).expect("replay");
+    replay_into(
+        harness.log.as_ref(),
+        &targets,
+        outcome.position,
+        &mut |_| {},
+    )
+    .expect("replay");
     let digest = engine::tree_digest(outcome.projection, &targets[0].1).expect("digest");
     harness
         .projections
