@@ -245,6 +245,7 @@ async fn an_online_rebuild_under_load_keeps_serving_and_matches_an_offline_rebui
     assert!(app.wait_exit().await.0.success());
     let verified = comptoir_ok(&["verify", "--data-dir", &data_dir, "--projections"]).await;
     assert_eq!(digests(&verified), online, "{verified}");
+    assert!(!dir.path().join("projections-verify").exists());
     let offline = digests(&comptoir_ok(&["rebuild", "--data-dir", &data_dir]).await);
     assert_eq!(offline, online);
     let app = spawn_app_in(dir.path()).await;

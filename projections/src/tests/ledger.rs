@@ -253,7 +253,8 @@ pub(crate) async fn rebuilds_match_the_live_digests(
 }
 
 // Proves replay determinism: a live catch-up in small chunks and two offline rebuilds give the
-// same digest per projection, and `verify_projections` agrees.
+// same digest per projection, and `verify_projections` agrees, leaving no scratch database
+// behind (not even one an interrupted verify left).
 #[tokio::test]
 async fn rebuilds_give_the_digests_of_the_live_projections() {
     let harness = Harness::new();
@@ -261,10 +262,14 @@ async fn rebuilds_give_the_digests_of_the_live_projections() {
     let runner = harness.spawn_runner();
     harness.caught_up().await;
     let (dir, log, first) = rebuilds_match_the_live_digests(harness, runner).await;
+    let scratch = dir.path().join("projections-verify");
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::fs::write(scratch.join("db"), b"left by an interrupted verify").unwrap();
     let verified = verify_projections(dir.path(), log.as_ref()).expect("verify");
     assert!(verified.iter().all(|v| v.matches()), "{verified:?}");
     assert_eq!(verified.len(), 2);
     assert_eq!(log.head_position(), first[0].position);
+    assert!(!scratch.exists());
 }
 
 // Proves a mapping change applies to later postings only: entries booked before it keep 707 and
