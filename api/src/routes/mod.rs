@@ -202,6 +202,19 @@ fn replayed_last_position(state: &AppState, first: Position) -> Position {
         .map_or(first, |event| event.position)
 }
 
+/// Runs `read` on tokio's blocking pool. For reads that scan many rows or build a file (a
+/// fiscal year's FEC, a customer export, a journal, PDFs): on an async worker they would stall
+/// every other request that worker serves (two workers on a two-core till).
+pub async fn off_the_workers<T: Send + 'static>(
+    state: &AppState,
+    read: impl FnOnce(&comptoir_projections::Projections) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let projections = state.projections.clone();
+    tokio::task::spawn_blocking(move || read(&projections))
+        .await
+        .map_err(|_| ApiError::Internal)?
+}
+
 /// The shop's profile, or 404 (also for a shop the caller may not see: checked before).
 /// Today in the shop's calendar, on the decisions' clock.
 pub fn shop_today(state: &AppState, shop_id: Uuid) -> Result<chrono::NaiveDate, ApiError> {

@@ -14,6 +14,8 @@ use comptoir_projections::render::{to_html, to_pdf, Printable};
 use comptoir_projections::PageRequest;
 use serde::Deserialize;
 use utoipa::IntoParams;
+
+use crate::routes::off_the_workers;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -92,10 +94,11 @@ pub async fn trial_balance(
 ) -> Result<Answer<serde_json::Value>, ApiError> {
     prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let to_month = query.to_month.unwrap_or(query.from_month);
-    let balance = state
-        .projections
-        .trial_balance(shop_id, query.from_month, to_month)?;
-    Ok(Answer::ok(json_of(&balance)?, state.projections.position()))
+    let balance = off_the_workers(&state, move |projections| {
+        json_of(&projections.trial_balance(shop_id, query.from_month, to_month)?)
+    })
+    .await?;
+    Ok(Answer::ok(balance, state.projections.position()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -198,19 +201,17 @@ pub async fn journal(
 ) -> Result<Answer<serde_json::Value>, ApiError> {
     prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
     let (from, until) = query.bounds()?;
-    let (entries, next_cursor) = match paging.request() {
-        None => {
-            let entries = state.projections.ledger_entries(shop_id, from, until)?;
-            (entries, None)
-        }
-        Some(request) => {
-            let page = state
-                .projections
-                .ledger_entries_page(shop_id, from, until, &request)?;
-            (page.items, page.next_cursor)
-        }
-    };
-    let body = serde_json::json!({ "entries": json_of(&entries)?, "next_cursor": next_cursor });
+    let body = off_the_workers(&state, move |projections| {
+        let (entries, next_cursor) = match paging.request() {
+            None => (projections.ledger_entries(shop_id, from, until)?, None),
+            Some(request) => {
+                let page = projections.ledger_entries_page(shop_id, from, until, &request)?;
+                (page.items, page.next_cursor)
+            }
+        };
+        Ok(serde_json::json!({ "entries": json_of(&entries)?, "next_cursor": next_cursor }))
+    })
+    .await?;
     Ok(Answer::ok(body, state.projections.position()))
 }
 
@@ -282,24 +283,24 @@ pub async fn general_ledger(
         min_position: query.min_position,
     };
     let (from, until) = period.bounds()?;
-    let projections = state.projections.clone();
     let account = account.map(str::to_string);
-    // Up to the journal's entry limit read and grouped, or a page's accounts each scanned:
-    // keep it off the async workers.
-    let body = tokio::task::spawn_blocking(move || match paging.request() {
-        None => projections
-            .general_ledger_accounts(shop_id, account.as_deref(), from, until)
-            .map(|ledger| {
-                let mut body = json_of(&ledger)?;
-                body["next_cursor"] = serde_json::Value::Null;
-                Ok(body)
-            }),
-        Some(request) => projections
-            .general_ledger_page(shop_id, account.as_deref(), from, until, &request)
-            .map(|page| json_of(&page)),
+    let body = off_the_workers(&state, move |projections| match paging.request() {
+        None => {
+            let ledger =
+                projections.general_ledger_accounts(shop_id, account.as_deref(), from, until)?;
+            let mut body = json_of(&ledger)?;
+            body["next_cursor"] = serde_json::Value::Null;
+            Ok(body)
+        }
+        Some(request) => json_of(&projections.general_ledger_page(
+            shop_id,
+            account.as_deref(),
+            from,
+            until,
+            &request,
+        )?),
     })
-    .await
-    .map_err(|_| ApiError::Internal)???;
+    .await?;
     Ok(Answer::ok(body, state.projections.position()))
 }
 
@@ -335,10 +336,12 @@ pub async fn fec_export(
     ApiQuery(query): ApiQuery<FiscalYear>,
 ) -> Result<Response, ApiError> {
     prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
-    let fec = state
-        .projections
-        .fec_export(shop_id, query.year)?
-        .ok_or_else(|| ApiError::not_found("shop"))?;
+    let year = query.year;
+    let fec = off_the_workers(&state, move |projections| {
+        Ok(projections.fec_export(shop_id, year)?)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found("shop"))?;
     let disposition = format!("attachment; filename=\"{}\"", fec.file_name);
     Ok((
         [

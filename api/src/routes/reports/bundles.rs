@@ -63,14 +63,12 @@ pub async fn document_bundle(
         from: Some(params.from),
         until: Some(params.until),
     };
-    let projections = state.projections.clone();
-    // Laying out PDFs is CPU work of up to seconds: keep it off the async workers.
-    let zip = tokio::task::spawn_blocking(move || {
+    // Laying out PDFs is CPU work of up to seconds.
+    let zip = crate::routes::off_the_workers(&state, move |projections| {
         let printables = projections.printables(shop_id, kind, &issued)?;
-        zip_bundle(&printables, format)
+        Ok(zip_bundle(&printables, format)?)
     })
-    .await
-    .map_err(|_| ApiError::Internal)??;
+    .await?;
     let disposition = format!("attachment; filename=\"{bundle}\"");
     Ok((
         [

@@ -24,14 +24,12 @@ pub async fn customer_space(
     caller.authorize(shop_id, Permission::ReadCustomers)?;
     caller.authorize(shop_id, Permission::ReadOrders)?;
     state.read_at(read_at.min_position).await?;
-    let projections = state.projections.clone();
     // The decisions' clock tells which quotes have expired, as it does when accepting one.
     let today = crate::routes::shop_today(&state, shop_id)?;
-    let space = tokio::task::spawn_blocking(move || {
-        projections.customer_space(shop_id, customer_id, today)
+    let space = crate::routes::off_the_workers(&state, move |projections| {
+        Ok(projections.customer_space(shop_id, customer_id, today)?)
     })
-    .await
-    .map_err(|_| ApiError::Internal)??
+    .await?
     .ok_or_else(|| ApiError::not_found("customer"))?;
     let body = serde_json::to_value(&space).map_err(|_| ApiError::Internal)?;
     Ok(Answer::ok(body, state.projections.position()))

@@ -203,10 +203,10 @@ pub async fn statistics(
     let zone = shop_profile(&state, shop_id)?.zone();
     let query = statistics_query(&params, state.clock.now(), zone)?;
     state.read_at(params.min_position).await?;
-    let projections = state.projections.clone();
-    let statistics = tokio::task::spawn_blocking(move || projections.statistics(&shops, &query))
-        .await
-        .map_err(|_| ApiError::Internal)??;
+    let statistics = crate::routes::off_the_workers(&state, move |projections| {
+        Ok(projections.statistics(&shops, &query)?)
+    })
+    .await?;
     match params.format.as_deref().unwrap_or("json") {
         "json" => {
             let body = serde_json::to_value(&statistics).map_err(|_| ApiError::Internal)?;
@@ -243,20 +243,26 @@ pub async fn customer_export(
     let query = CustomerQuery {
         search: params.search.clone(),
     };
-    let customers = state.projections.customers_for_export(shop_id, &query)?;
-    match params.format.as_deref().unwrap_or("csv") {
-        "csv" => Ok(attachment(
-            "text/csv; charset=utf-8",
-            "customers.csv".into(),
-            customers_csv(&customers).into_bytes(),
-        )),
-        "xlsx" => Ok(attachment(
-            XLSX_TYPE,
-            "customers.xlsx".into(),
-            customers_xlsx(&customers)?,
-        )),
-        other => Err(ApiError::InvalidRequest {
-            detail: format!("unknown format {other:?}: csv or xlsx"),
-        }),
+    let format = params.format.clone().unwrap_or_else(|| "csv".into());
+    if !matches!(format.as_str(), "csv" | "xlsx") {
+        return Err(ApiError::InvalidRequest {
+            detail: format!("unknown format {format:?}: csv or xlsx"),
+        });
     }
+    // Every customer of the shop read, then a file built of them.
+    let (content_type, file_name, bytes) =
+        crate::routes::off_the_workers(&state, move |projections| {
+            let customers = projections.customers_for_export(shop_id, &query)?;
+            Ok(if format == "xlsx" {
+                (XLSX_TYPE, "customers.xlsx", customers_xlsx(&customers)?)
+            } else {
+                (
+                    "text/csv; charset=utf-8",
+                    "customers.csv",
+                    customers_csv(&customers).into_bytes(),
+                )
+            })
+        })
+        .await?;
+    Ok(attachment(content_type, file_name.into(), bytes))
 }
