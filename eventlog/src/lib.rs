@@ -30,8 +30,8 @@ use futures::stream::BoxStream;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{LogError, LogResult};
-pub use offline::{OfflineEvents, OfflineLog};
-pub use store::{AllEvents, EventLog, LogOptions};
+pub use offline::{BatchValues, Batches, OfflineEvents, OfflineLog};
+pub use store::{AllEvents, DecodedBatches, EventLog, LogOptions, TreeBatches};
 pub use types::{
     AppendOutcome, AppendRequest, EventMetadata, ExpectedVersion, NewEvent, Position,
     RecordedEvent, StreamAppend, StreamAppendOutcome, StreamVersion, VerifyReport,

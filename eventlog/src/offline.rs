@@ -9,11 +9,11 @@
 //! after the last batch it read. A reopen costs a few milliseconds.
 
 use crate::codec;
-use crate::error::{LogError, LogResult};
+use crate::error::LogResult;
 use crate::limits::{OFFLINE_CACHE_BYTES, OFFLINE_PASS_BYTES};
-use crate::store::{decode_batch_into, lock_data_dir, open_log_tree, recover_head};
-use crate::types::{Position, RecordedEvent};
-use std::collections::VecDeque;
+use crate::store::{lock_data_dir, open_log_tree, recover_head, DecodedBatches};
+use crate::types::Position;
+use sled::IVec;
 use std::fs::File;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -60,19 +60,16 @@ impl OfflineLog {
     /// Every event from `from_position` to the head, decoded batch by batch.
     pub fn iter_all(&self, from_position: Position) -> OfflineEvents {
         let next = from_position.max(1);
-        OfflineEvents {
-            batches: Batches::new(self.dir.clone(), self.pass_bytes, Start::Holding(next)),
-            next,
-            until: self.head,
-            buffer: VecDeque::new(),
-        }
+        let batches = Batches::new(self.dir.clone(), self.pass_bytes, Start::Holding(next));
+        let values: fn(LogResult<(IVec, IVec)>) -> LogResult<IVec> = |item| Ok(item?.1);
+        DecodedBatches::new(batches.map(values), next, self.head)
     }
 }
 
 /// Where a `Batches` starts: at the batch holding a position, or after a batch's key.
 enum Start {
     Holding(Position),
-    After(sled::IVec),
+    After(IVec),
 }
 
 /// One opening of the log: the iterator goes first so that it is dropped before its database.
@@ -104,7 +101,7 @@ impl Pass {
 }
 
 /// The log's batches (key, value) in order, one pass of the log at a time.
-pub(crate) struct Batches {
+pub struct Batches {
     dir: PathBuf,
     pass: Option<Pass>,
     pass_bytes: u64,
@@ -130,7 +127,7 @@ impl Batches {
         )
     }
 
-    fn next_batch(&mut self) -> LogResult<Option<(sled::IVec, sled::IVec)>> {
+    fn next_batch(&mut self) -> LogResult<Option<(IVec, IVec)>> {
         if self
             .pass
             .as_ref()
@@ -155,7 +152,7 @@ impl Batches {
 }
 
 impl Iterator for Batches {
-    type Item = LogResult<(sled::IVec, sled::IVec)>;
+    type Item = LogResult<(IVec, IVec)>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_batch().transpose()
@@ -163,53 +160,10 @@ impl Iterator for Batches {
 }
 
 /// Iterator over an `OfflineLog`'s events, decoded one batch at a time.
-pub struct OfflineEvents {
-    batches: Batches,
-    next: Position,
-    until: Position,
-    buffer: VecDeque<RecordedEvent>,
-}
+pub type OfflineEvents = DecodedBatches<BatchValues>;
 
-impl OfflineEvents {
-    fn fail(&mut self, error: LogError) -> Option<LogResult<RecordedEvent>> {
-        self.next = self.until + 1;
-        self.batches.pass = None;
-        Some(Err(error))
-    }
-}
-
-impl Iterator for OfflineEvents {
-    type Item = LogResult<RecordedEvent>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(event) = self.buffer.pop_front() {
-                return Some(Ok(event));
-            }
-            if self.next > self.until {
-                self.batches.pass = None;
-                return None;
-            }
-            let value = match self.batches.next_batch() {
-                Ok(Some((_, value))) => value,
-                Ok(None) => {
-                    let position = self.next;
-                    return self.fail(LogError::Corrupt {
-                        position,
-                        reason: "log ends before its head".into(),
-                    });
-                }
-                Err(error) => return self.fail(error),
-            };
-            let mut events = Vec::new();
-            if let Err(error) = decode_batch_into(&value, self.next, self.until, &mut events) {
-                return self.fail(error);
-            }
-            self.next += events.len() as u64;
-            self.buffer.extend(events);
-        }
-    }
-}
+/// The values of `Batches`.
+pub type BatchValues = std::iter::Map<Batches, fn(LogResult<(IVec, IVec)>) -> LogResult<IVec>>;
 
 #[cfg(test)]
 mod tests {
@@ -241,7 +195,7 @@ mod tests {
                 log.append(batch_of(id, id as usize % 4 + 1)).await.unwrap();
             }
         }
-        let scanned: Vec<(sled::IVec, sled::IVec)> = {
+        let scanned: Vec<(IVec, IVec)> = {
             let (_db, tree) = open_log_tree(dir.path(), OFFLINE_CACHE_BYTES).unwrap();
             tree.iter().map(Result::unwrap).collect()
         };

@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 
 use futures::stream::BoxStream;
 use futures::StreamExt;
+use sled::IVec;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::{Clock, SystemClock};
@@ -172,7 +173,7 @@ impl Shared {
 }
 
 /// Decodes the records of one batch that fall in `[from, last]`; false once past `last`.
-pub(crate) fn decode_batch_into(
+fn decode_batch_into(
     value: &[u8],
     from: Position,
     last: Position,
@@ -421,12 +422,15 @@ impl EventLog {
     pub fn iter_all(&self, from_position: Position) -> LogResult<AllEvents> {
         let next = from_position.max(1);
         let start = self.shared.batch_key_containing(next)?.unwrap_or(next);
-        Ok(AllEvents {
-            batches: self.shared.log.range(codec::position_key(start)..),
+        let values: fn(sled::Result<(IVec, IVec)>) -> LogResult<IVec> = |item| Ok(item?.1);
+        Ok(DecodedBatches::new(
+            self.shared
+                .log
+                .range(codec::position_key(start)..)
+                .map(values),
             next,
-            until: self.shared.head(),
-            buffer: VecDeque::new(),
-        })
+            self.shared.head(),
+        ))
     }
 
     /// Events of one stream from `from_version` (inclusive), at most `max_count`.
@@ -536,49 +540,67 @@ fn spawn_named(name: &str, body: impl FnOnce() + Send + 'static) -> LogResult<Jo
         .map_err(|e| LogError::Storage(format!("cannot start thread {name}: {e}")))
 }
 
+/// The values of the log's batches, in key order, from one opening of the tree.
+pub type TreeBatches =
+    std::iter::Map<sled::Iter, fn(sled::Result<(IVec, IVec)>) -> LogResult<IVec>>;
+
 /// Iterator over a range of the log, one decoded batch at a time.
-pub struct AllEvents {
-    batches: sled::Iter,
+pub type AllEvents = DecodedBatches<TreeBatches>;
+
+/// The events `next..=until` of the batches `batches` yields (the values of the log's
+/// batches, in order, the first holding `next`), decoded one batch at a time.
+pub struct DecodedBatches<B> {
+    batches: B,
     next: Position,
     until: Position,
     buffer: VecDeque<RecordedEvent>,
 }
 
-impl AllEvents {
+impl<B> DecodedBatches<B> {
+    pub(crate) fn new(batches: B, next: Position, until: Position) -> Self {
+        DecodedBatches {
+            batches,
+            next,
+            until,
+            buffer: VecDeque::new(),
+        }
+    }
+
     fn fail(&mut self, error: LogError) -> Option<LogResult<RecordedEvent>> {
         self.next = self.until + 1;
         Some(Err(error))
     }
 }
 
-impl Iterator for AllEvents {
+impl<B: Iterator<Item = LogResult<IVec>>> Iterator for DecodedBatches<B> {
     type Item = LogResult<RecordedEvent>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(event) = self.buffer.pop_front() {
-            return Some(Ok(event));
-        }
-        if self.next > self.until {
-            return None;
-        }
-        let value = match self.batches.next() {
-            Some(Ok((_, value))) => value,
-            Some(Err(error)) => return self.fail(error.into()),
-            None => {
-                let position = self.next;
-                return self.fail(LogError::Corrupt {
-                    position,
-                    reason: "log ends before its head".into(),
-                });
+        loop {
+            if let Some(event) = self.buffer.pop_front() {
+                return Some(Ok(event));
             }
-        };
-        let mut events = Vec::new();
-        if let Err(error) = decode_batch_into(&value, self.next, self.until, &mut events) {
-            return self.fail(error);
+            if self.next > self.until {
+                return None;
+            }
+            let value = match self.batches.next() {
+                Some(Ok(value)) => value,
+                Some(Err(error)) => return self.fail(error),
+                None => {
+                    let position = self.next;
+                    return self.fail(LogError::Corrupt {
+                        position,
+                        reason: "log ends before its head".into(),
+                    });
+                }
+            };
+            let mut events = Vec::new();
+            if let Err(error) = decode_batch_into(&value, self.next, self.until, &mut events) {
+                return self.fail(error);
+            }
+            self.next += events.len() as u64;
+            self.buffer.extend(events);
         }
-        self.next += events.len() as u64;
-        self.buffer.extend(events);
-        self.next()
     }
 }
 
