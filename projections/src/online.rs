@@ -231,7 +231,7 @@ impl Projections {
             if Arc::ptr_eq(&current, &target.tree) {
                 continue;
             }
-            if let Err(error) = self.db.drop_tree(target.name.as_bytes()) {
+            if let Err(error) = engine::drop_tree_emptied(&self.db, target.name.as_bytes()) {
                 tracing::warn!(%error, tree = %target.name, "cannot drop an unfinished rebuild's tree; the next open drops it");
             }
         }
@@ -249,7 +249,7 @@ impl Projections {
                 continue;
             }
             drop(tree);
-            if let Err(error) = self.db.drop_tree(name.as_bytes()) {
+            if let Err(error) = engine::drop_tree_emptied(&self.db, name.as_bytes()) {
                 tracing::warn!(%error, tree = %name, "cannot drop the replaced tree; the next open drops it");
             }
         }
