@@ -13,7 +13,7 @@ use crate::api::{
     big_pack, fixture, home_order, photo_shop, photo_shop_from_body, place, shop_body, Api,
     PhotoShop,
 };
-use crate::reports::{assert_fec_checks, fec_file};
+use crate::reports::{assert_fec_checks, fec_download, fec_file};
 use crate::shop_profile::invoice_number;
 use crate::support::{spawn_app_with_test_clock, TestApp};
 use crate::time_zones::pay;
@@ -444,4 +444,114 @@ async fn a_late_change_lengthens_the_fiscal_year_and_a_longer_one_is_refused() {
     refused.expect_problem(422, "validation");
     assert!(refused.raw.contains("24 months"), "{}", refused.raw);
     assert_eq!(owner.head_position().await, head);
+}
+
+#[tokio::test]
+async fn one_fec_gathers_the_shops_of_one_siren() {
+    // Proves a company with two shops hands in one FEC per fiscal year: with the owner token,
+    // `shop_ids` adds the other shop; the file is named by the SIREN, passes the shared checker,
+    // holds exactly the lines of the two shops' own FECs, numbers its entries 1..n in date
+    // order (on a day both shops booked, the path shop's entries first) and keeps every entry
+    // balanced. A shop's key cannot reach the other shop (404), and a shop of another SIREN or
+    // with another fiscal year is refused (400).
+    let (dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, "2025-03-01T09:00:00Z").await;
+    let new_shop = |name: &str| shop_body(&fixture(), name);
+    let lyon = photo_shop_from_body(&app, &new_shop("Lumière Lyon"), Some(&long_pack())).await;
+    let paris = photo_shop_from_body(&app, &new_shop("Lumière Paris"), Some(&long_pack())).await;
+    let days = [
+        (&paris, "2025-03-10T08:00:00Z", "2025-03-10T08:30:00Z"),
+        (&lyon, "2025-03-10T09:00:00Z", "2025-03-10T09:30:00Z"),
+        (&paris, "2025-04-05T09:00:00Z", "2025-04-05T09:30:00Z"),
+        (&lyon, "2025-05-20T09:00:00Z", "2025-05-20T09:30:00Z"),
+    ];
+    let mut position = 0;
+    for (n, (shop, placed_at, paid_at)) in days.into_iter().enumerate() {
+        let email = format!("client{n}@example.fr");
+        (_, position) = order_paid_at(&owner, shop, &email, (placed_at, paid_at)).await;
+    }
+    let (_, lyon_alone) = fec_file(&lyon, 2025, position).await;
+    let (_, paris_alone) = fec_file(&paris, 2025, position).await;
+    let both_path = lyon.path(&format!(
+        "/ledger/fec?year=2025&shop_ids={}&min_position={position}",
+        paris.shop_id
+    ));
+    let (name, both) = fec_download(&owner, &both_path).await;
+    assert_eq!(name, format!("{}FEC20251231.txt", siren()));
+    assert_fec_checks(dir.path(), &name, &both);
+
+    let rows = fec_rows(&both);
+    let without_number = |rows: Vec<Vec<&str>>| {
+        let mut rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|cells| {
+                let mut cells: Vec<String> = cells.into_iter().map(str::to_string).collect();
+                cells.remove(2);
+                cells
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let mut own = fec_rows(&lyon_alone);
+    own.extend(fec_rows(&paris_alone));
+    assert!(rows.len() >= 8, "{both}");
+    assert_eq!(without_number(rows.clone()), without_number(own));
+
+    // Entries numbered 1..n in the file's order, dates never going back, each one balanced.
+    let mut numbers: Vec<u64> = Vec::new();
+    let mut sums: std::collections::BTreeMap<u64, f64> = Default::default();
+    for cells in &rows {
+        let number: u64 = cells[2].parse().expect("EcritureNum");
+        if numbers.last() != Some(&number) {
+            numbers.push(number);
+        }
+        let amount = |cell: &str| cell.replace(',', ".").parse::<f64>().expect("amount");
+        *sums.entry(number).or_default() += amount(cells[11]) - amount(cells[12]);
+    }
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+    assert!(sums.values().all(|sum| sum.abs() < 0.005), "{sums:?}");
+    let dates: Vec<&str> = rows.iter().map(|cells| cells[3]).collect();
+    assert!(dates.windows(2).all(|pair| pair[0] <= pair[1]), "{dates:?}");
+    // On 10 March Paris paid first, but the path shop (Lyon) comes first that day.
+    let march_pieces: Vec<&str> = rows
+        .iter()
+        .filter(|cells| cells[3] == "20250310")
+        .map(|cells| cells[8])
+        .collect();
+    let lyon_pieces: Vec<&str> = fec_rows(&lyon_alone).iter().map(|c| c[8]).collect();
+    let first_paris = march_pieces
+        .iter()
+        .position(|piece| !lyon_pieces.contains(piece))
+        .expect("a Paris piece on 10 March");
+    assert!(
+        march_pieces[..first_paris]
+            .iter()
+            .all(|piece| lyon_pieces.contains(piece))
+            && first_paris > 0,
+        "{march_pieces:?}"
+    );
+
+    lyon.manager
+        .get(&both_path)
+        .await
+        .expect_problem(404, "not-found");
+    let mut stranger = new_shop("Concurrent");
+    stranger["organisation"]["siren"] = json!("999999999");
+    stranger["organisation"]["vat_id"] = json!("FR00999999999");
+    let stranger = photo_shop_from_body(&app, &stranger, Some(&long_pack())).await;
+    let mut june = new_shop("Lumière Marseille");
+    june["fiscal_year_end"] = json!("06-30");
+    let june = photo_shop_from_body(&app, &june, Some(&long_pack())).await;
+    let head = owner.head_position().await;
+    for (other, says) in [(&stranger, "organisation"), (&june, "fiscal years")] {
+        let path = lyon.path(&format!(
+            "/ledger/fec?year=2025&shop_ids={}&min_position={head}",
+            other.shop_id
+        ));
+        let refused = owner.get(&path).await;
+        refused.expect_problem(400, "invalid-request");
+        assert!(refused.raw.contains(says), "{}", refused.raw);
+    }
 }

@@ -1049,12 +1049,16 @@ async fn a_ledger_mapping_change_posts_later_orders_to_the_new_accounts_only() {
 
 /// The FEC of `year` as (file name, content), read with the manager's key.
 pub(crate) async fn fec_file(shop: &PhotoShop, year: i32, position: u64) -> (String, String) {
-    let manager = &shop.manager;
     let path = shop.path(&format!("/ledger/fec?year={year}&min_position={position}"));
-    let response = manager
+    fec_download(&shop.manager, &path).await
+}
+
+/// The FEC at `path` as (file name, content), read by `api`.
+pub(crate) async fn fec_download(api: &Api, path: &str) -> (String, String) {
+    let response = api
         .client
-        .get(format!("{}{path}", manager.base))
-        .bearer_auth(&manager.token)
+        .get(format!("{}{path}", api.base))
+        .bearer_auth(&api.token)
         .send()
         .await
         .expect("request");

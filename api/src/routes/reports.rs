@@ -16,6 +16,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::routes::off_the_workers;
+use crate::routes::reports::statistics::shops_of;
+use comptoir_projections::limits::FEC_SHOPS_MAX;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -316,6 +318,12 @@ pub struct FiscalYear {
     /// bounds. So every fiscal year, past or present, is one file with its real bounds, and
     /// 400 `invalid-request` answers a year no fiscal year closes in (spanned by a longer one).
     pub year: i32,
+    /// Other shops of the same legal entity (same SIREN) to export with this one in one file,
+    /// comma-separated ids: the FEC is due per SIREN. Needs a token that reads the ledger of
+    /// every shop (the owner token); their fiscal years must coincide (else 400). With several
+    /// shops, `EcritureNum` numbers the file's entries from 1 in date order, each shop's day in
+    /// the order given.
+    pub shop_ids: Option<String>,
     pub min_position: Option<u64>,
 }
 
@@ -336,9 +344,16 @@ pub async fn fec_export(
     ApiQuery(query): ApiQuery<FiscalYear>,
 ) -> Result<Response, ApiError> {
     prepare_ledger(&state, &caller, shop_id, query.min_position).await?;
+    let shops = shops_of(
+        &state,
+        &caller,
+        shop_id,
+        query.shop_ids.as_deref(),
+        (Permission::ReadLedger, FEC_SHOPS_MAX),
+    )?;
     let year = query.year;
     let fec = off_the_workers(&state, move |projections| {
-        Ok(projections.fec_export(shop_id, year)?)
+        Ok(projections.fec_export(&shops, year)?)
     })
     .await?
     .ok_or_else(|| ApiError::not_found("shop"))?;

@@ -490,74 +490,143 @@ impl Projections {
         Ok(Some(years))
     }
 
-    /// The FEC of the fiscal year closing in `year`, as the shop's fiscal calendar cuts it
+    /// The FEC of the fiscal year closing in `year`, as the shops' fiscal calendar cuts it
     /// (`FiscalCalendar::year_closing_in`: twelve months to the closing day, or the real bounds
     /// of a year a change of closing day shortened or lengthened): one line per posting,
-    /// tab-separated, UTF-8, dated with the entries' local days. `None` when the shop is unknown
-    /// to the ledger; `InvalidQuery` when no fiscal year closes in `year`.
-    pub fn fec_export(&self, shop_id: Uuid, year: i32) -> ProjectionResult<Option<FecExport>> {
-        let Some(shop) = crate::store::get::<LedgerShop>(
-            &self.ledger(),
-            &ledger_key(LedgerTable::Shop, shop_id, &[]),
-        )?
-        else {
+    /// tab-separated, UTF-8, dated with the entries' local days.
+    ///
+    /// `shop_ids` are the shops of one legal entity (the caller checks they share a SIREN): a
+    /// FEC is due per SIREN, so a company with several shops hands in one file. Their fiscal
+    /// years must coincide. Entries come day by day, on each day shop by shop in the order
+    /// given; with one shop `EcritureNum` is the entry's own number, with several the file
+    /// numbers them again in that order from 1, since each shop numbers its own entries.
+    ///
+    /// `None` when a shop is unknown to the ledger; `InvalidQuery` when no fiscal year closes
+    /// in `year` or the shops' fiscal years differ.
+    pub fn fec_export(&self, shop_ids: &[Uuid], year: i32) -> ProjectionResult<Option<FecExport>> {
+        let mut shops = Vec::with_capacity(shop_ids.len());
+        for shop_id in shop_ids {
+            let key = ledger_key(LedgerTable::Shop, *shop_id, &[]);
+            let Some(shop) = crate::store::get::<LedgerShop>(&self.ledger(), &key)? else {
+                return Ok(None);
+            };
+            shops.push(shop);
+        }
+        let Some(first) = shops.first() else {
             return Ok(None);
         };
-        let Some(fiscal_year) = shop.fiscal_calendar.year_closing_in(year) else {
-            return Err(ProjectionError::InvalidQuery {
-                reason: format!(
-                    "no fiscal year of the shop closes in {year} (a fiscal year longer than twelve months spans it, or the year is out of range)"
-                ),
-            });
-        };
-        let (first_day, closing) = (fiscal_year.first_day, fiscal_year.closing_day);
+        let fiscal_year = fiscal_year_of_shops(&shops, year)?;
         let Some(day_after_closing) = fiscal_year.day_after() else {
             return Err(ProjectionError::InvalidQuery {
                 reason: format!("no fiscal year {year}"),
             });
         };
-        let (from, until) = (
-            PeriodBound::Day(first_day),
-            PeriodBound::Day(day_after_closing),
-        );
         let mut content = FEC_COLUMNS.join("\t");
         content.push('\n');
         let mut lines = 0;
-        self.scan_entries(shop_id, from, until, |entry| {
-            for posting in &entry.postings {
-                let cells = [
-                    entry.journal.code().to_string(),
-                    entry.journal.label().to_string(),
-                    entry.entry_number.to_string(),
-                    fec_date(entry.local_date),
-                    posting.account.clone(),
-                    fec_text(&posting.account_label),
-                    posting.aux_account.clone().unwrap_or_default(),
-                    fec_text(posting.aux_label.as_deref().unwrap_or_default()),
-                    fec_text(&entry.piece_ref),
-                    // `book` dates the piece when the entry is, so they share the local day.
-                    fec_date(entry.local_date),
-                    fec_text(&entry.label),
-                    fec_amount(posting.debit),
-                    fec_amount(posting.credit),
-                    String::new(),
-                    String::new(),
-                    fec_date(entry.local_date),
-                    String::new(),
-                    String::new(),
-                ];
-                content.push_str(&cells.join("\t"));
-                content.push('\n');
-                lines += 1;
+        let mut renumbered = 0;
+        let mut month_start = fiscal_year.first_day;
+        while month_start < day_after_closing {
+            let month_end = first_of_next_month(month_start).min(day_after_closing);
+            // A month of every shop at a time: the merge holds no more than that in memory.
+            let mut entries = Vec::new();
+            for (rank, shop_id) in shop_ids.iter().enumerate() {
+                let (from, until) = (PeriodBound::Day(month_start), PeriodBound::Day(month_end));
+                self.scan_entries(*shop_id, from, until, |entry| {
+                    entries.push((entry.local_date, rank, entry));
+                    Ok(())
+                })?;
             }
-            Ok(())
-        })?;
+            // Stable: within a shop and a day, entries keep their number order.
+            entries.sort_by_key(|(day, rank, _)| (*day, *rank));
+            for (_, _, entry) in &entries {
+                renumbered += 1;
+                let number = if shop_ids.len() == 1 {
+                    entry.entry_number
+                } else {
+                    renumbered
+                };
+                lines += push_fec_lines(&mut content, entry, number);
+            }
+            month_start = month_end;
+        }
         Ok(Some(FecExport {
-            file_name: fec_file_name(&shop.siren, closing),
+            file_name: fec_file_name(&first.siren, fiscal_year.closing_day),
             content,
             lines,
         }))
     }
+}
+
+/// The fiscal year closing in `year` of every shop of `shops`, which must be the same.
+fn fiscal_year_of_shops(shops: &[LedgerShop], year: i32) -> ProjectionResult<FiscalYear> {
+    let mut found: Option<FiscalYear> = None;
+    for shop in shops {
+        let Some(fiscal_year) = shop.fiscal_calendar.year_closing_in(year) else {
+            return Err(ProjectionError::InvalidQuery {
+                reason: format!(
+                    "no fiscal year of {} closes in {year} (a fiscal year longer than twelve months spans it, or the year is out of range)",
+                    shop.name
+                ),
+            });
+        };
+        match found {
+            Some(other) if other != fiscal_year => {
+                return Err(ProjectionError::InvalidQuery {
+                    reason: format!(
+                        "the shops' fiscal years closing in {year} differ ({} to {} for {}, {} to {} for another): one FEC covers one fiscal year",
+                        fiscal_year.first_day, fiscal_year.closing_day, shop.name, other.first_day, other.closing_day
+                    ),
+                });
+            }
+            _ => found = Some(fiscal_year),
+        }
+    }
+    found.ok_or_else(|| ProjectionError::InvalidQuery {
+        reason: "no shop given".into(),
+    })
+}
+
+/// The first day of the month after `day`'s.
+fn first_of_next_month(day: NaiveDate) -> NaiveDate {
+    let (year, month) = if day.month() == 12 {
+        (day.year() + 1, 1)
+    } else {
+        (day.year(), day.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MAX)
+}
+
+/// Appends one FEC line per posting of `entry`, numbered `number`; returns how many.
+fn push_fec_lines(content: &mut String, entry: &LedgerEntry, number: u64) -> u64 {
+    let mut lines = 0;
+    for posting in &entry.postings {
+        let cells = [
+            entry.journal.code().to_string(),
+            entry.journal.label().to_string(),
+            number.to_string(),
+            fec_date(entry.local_date),
+            posting.account.clone(),
+            fec_text(&posting.account_label),
+            posting.aux_account.clone().unwrap_or_default(),
+            fec_text(posting.aux_label.as_deref().unwrap_or_default()),
+            fec_text(&entry.piece_ref),
+            // `book` dates the piece when the entry is, so they share the local day.
+            fec_date(entry.local_date),
+            fec_text(&entry.label),
+            fec_amount(posting.debit),
+            fec_amount(posting.credit),
+            String::new(),
+            String::new(),
+            fec_date(entry.local_date),
+            String::new(),
+            String::new(),
+        ];
+        content.push_str(&cells.join("\t"));
+        content.push('\n');
+        lines += 1;
+    }
+    lines
 }
 
 /// A YYYYMM month whose month part is 1..=12.

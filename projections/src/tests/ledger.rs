@@ -159,7 +159,7 @@ async fn the_fec_export_has_one_balanced_line_per_posting() {
     harness.caught_up().await;
     let fec = harness
         .projections
-        .fec_export(shop.shop_id, 2025)
+        .fec_export(&[shop.shop_id], 2025)
         .expect("export")
         .expect("known shop");
     assert_eq!(fec.file_name, format!("{SAMPLE_SIREN}FEC20251231.txt"));
@@ -350,7 +350,7 @@ fn new_year_eve_shop(time_zone: Option<&str>) -> SampleShop {
 fn fec_lines(harness: &Harness, shop_id: uuid::Uuid, year: i32) -> Vec<Vec<String>> {
     let fec = harness
         .projections
-        .fec_export(shop_id, year)
+        .fec_export(&[shop_id], year)
         .expect("export")
         .expect("known shop");
     fec.content
@@ -760,13 +760,13 @@ async fn entries_on_30_june_and_1_july_are_in_different_fiscal_years() {
         entries.iter().map(|e| e.piece_ref.clone()).collect()
     };
     let p = &harness.projections;
-    let closing_2026 = p.fec_export(shop.shop_id, 2026).expect("export");
+    let closing_2026 = p.fec_export(&[shop.shop_id], 2026).expect("export");
     let closing_2026 = closing_2026.expect("known shop");
     assert_eq!(
         closing_2026.file_name,
         format!("{SAMPLE_SIREN}FEC20260630.txt")
     );
-    let closing_2027 = p.fec_export(shop.shop_id, 2027).expect("export");
+    let closing_2027 = p.fec_export(&[shop.shop_id], 2027).expect("export");
     let closing_2027 = closing_2027.expect("known shop");
     assert_eq!(
         closing_2027.file_name,
@@ -825,7 +825,7 @@ async fn a_change_of_closing_day_cuts_the_fec_on_the_local_day_it_was_made() {
     let p = &harness.projections;
     for (year, closing) in [(2025, "20251231"), (2026, "20260630"), (2027, "20270630")] {
         let fec = p
-            .fec_export(shop.shop_id, year)
+            .fec_export(&[shop.shop_id], year)
             .expect("export")
             .expect("known shop");
         assert_eq!(fec.file_name, format!("{SAMPLE_SIREN}FEC{closing}.txt"));

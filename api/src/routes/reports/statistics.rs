@@ -60,15 +60,17 @@ pub struct StatisticsParams {
     pub min_position: Option<u64>,
 }
 
-/// The shops of the query: the path's shop first, then the listed ones, each authorized and of
-/// the path shop's organisation.
-fn shops_of(
+/// The shops of a query across an organisation: the path's shop first, then the `listed` ones
+/// (comma-separated ids), each authorized for `permission` and of the path shop's organisation
+/// (its SIREN), at most `max` in all.
+pub(crate) fn shops_of(
     state: &AppState,
     caller: &Caller,
     shop_id: Uuid,
     listed: Option<&str>,
+    (permission, max): (Permission, usize),
 ) -> Result<Vec<Uuid>, ApiError> {
-    caller.authorize(shop_id, Permission::ReadStatistics)?;
+    caller.authorize(shop_id, permission)?;
     let siren = shop_profile(state, shop_id)?.organisation.siren;
     let mut shops = vec![shop_id];
     for text in listed.unwrap_or_default().split(',').map(str::trim) {
@@ -78,7 +80,7 @@ fn shops_of(
         let other: Uuid = text.parse().map_err(|_| ApiError::InvalidRequest {
             detail: format!("shop_ids: {text:?} is not a shop id"),
         })?;
-        caller.authorize(other, Permission::ReadStatistics)?;
+        caller.authorize(other, permission)?;
         if shop_profile(state, other)?.organisation.siren != siren {
             return Err(ApiError::InvalidRequest {
                 detail: format!("shop {other} belongs to another organisation"),
@@ -88,9 +90,9 @@ fn shops_of(
             shops.push(other);
         }
     }
-    if shops.len() > STATISTICS_SHOPS_MAX {
+    if shops.len() > max {
         return Err(ApiError::LimitExceeded {
-            detail: format!("at most {STATISTICS_SHOPS_MAX} shops per statistics query"),
+            detail: format!("at most {max} shops per query"),
         });
     }
     Ok(shops)
@@ -198,7 +200,13 @@ pub async fn statistics(
     ApiPath(shop_id): ApiPath<Uuid>,
     ApiQuery(params): ApiQuery<StatisticsParams>,
 ) -> Result<Response, ApiError> {
-    let shops = shops_of(&state, &caller, shop_id, params.shop_ids.as_deref())?;
+    let shops = shops_of(
+        &state,
+        &caller,
+        shop_id,
+        params.shop_ids.as_deref(),
+        (Permission::ReadStatistics, STATISTICS_SHOPS_MAX),
+    )?;
     // Several shops share the path shop's calendar, so their rows line up day by day.
     let zone = shop_profile(&state, shop_id)?.zone();
     let query = statistics_query(&params, state.clock.now(), zone)?;
