@@ -40,6 +40,9 @@ pub const GENERAL_LEDGER_PAGE_ACCOUNTS_MAX: usize = 8;
 /// Balance rows (one per account and month) a general ledger page reads to list the accounts of
 /// its period: far more than centuries of a shop's months hold.
 pub const LEDGER_BALANCE_ROWS_PER_READ_MAX: usize = 100_000;
+/// Optimistic tries of a report's read before it pauses the runner to read
+/// (`Projections::snapshot`).
+pub const SNAPSHOT_ATTEMPTS: usize = 4;
 /// Shops one FEC may gather (the shops of one legal entity).
 pub const FEC_SHOPS_MAX: usize = 20;
 /// Fiscal years one listing holds: a century of a shop's books.

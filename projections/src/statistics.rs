@@ -328,6 +328,17 @@ impl Projections {
         shop_ids: &[Uuid],
         query: &StatisticsQuery,
     ) -> ProjectionResult<Statistics> {
+        // Totals over many rows: on a state no commit changed meanwhile, so they add up.
+        self.snapshot(crate::ProjectionName::ReadModels, || {
+            self.read_statistics(shop_ids, query)
+        })
+    }
+
+    fn read_statistics(
+        &self,
+        shop_ids: &[Uuid],
+        query: &StatisticsQuery,
+    ) -> ProjectionResult<Statistics> {
         if shop_ids.is_empty() || shop_ids.len() > STATISTICS_SHOPS_MAX {
             return Err(invalid(format!("give 1 to {STATISTICS_SHOPS_MAX} shops")));
         }

@@ -10,23 +10,21 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use comptoir_domain::Environment;
 use comptoir_projections::ledger::PeriodBound;
+use comptoir_projections::limits::FEC_SHOPS_MAX;
 use comptoir_projections::render::{to_html, to_pdf, Printable};
 use comptoir_projections::PageRequest;
 use serde::Deserialize;
 use utoipa::IntoParams;
-
-use crate::routes::off_the_workers;
-use crate::routes::reports::statistics::shops_of;
-use comptoir_projections::limits::FEC_SHOPS_MAX;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::documents::{prepare, prepare_for};
-use super::{Answer, ReadAt};
+use super::{off_the_workers, Answer, ReadAt};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
+use crate::routes::reports::statistics::shops_of;
 use crate::server::AppState;
 use comptoir_domain::calendar::local_date;
 use comptoir_domain::shop::{Permission, Shop};

@@ -114,7 +114,7 @@ impl Projections {
     /// account gives the one-answer general ledger; the last page's totals are its totals. A
     /// page reads at most `GENERAL_LEDGER_PAGE_ACCOUNTS_MAX` accounts and `PAGE_SCAN_ROWS_MAX`
     /// entries for each, so it may come back short, with a cursor.
-    pub fn general_ledger_page(
+    fn read_general_ledger_page(
         &self,
         shop_id: Uuid,
         account_prefix: Option<&str>,
@@ -313,5 +313,22 @@ impl PageReader<'_> {
             total_credit: last.total_credit,
             next_cursor,
         }
+    }
+}
+
+impl Projections {
+    /// See `read_general_ledger_page`; read on a state no commit changed meanwhile
+    /// (`Projections::ledger_snapshot`).
+    pub fn general_ledger_page(
+        &self,
+        shop_id: Uuid,
+        account_prefix: Option<&str>,
+        from: PeriodBound,
+        until: PeriodBound,
+        page: &PageRequest,
+    ) -> ProjectionResult<GeneralLedgerPage> {
+        self.ledger_snapshot(|| {
+            self.read_general_ledger_page(shop_id, account_prefix, from, until, page)
+        })
     }
 }

@@ -270,7 +270,7 @@ fn fec_text(text: &str) -> String {
 impl Projections {
     /// Entries of the shop in `[from, until)`, in date order, at most
     /// `LEDGER_ENTRIES_PER_READ_MAX` (a longer period is an `InvalidQuery`).
-    pub fn ledger_entries(
+    fn read_ledger_entries(
         &self,
         shop_id: Uuid,
         from: PeriodBound,
@@ -357,7 +357,7 @@ impl Projections {
     /// postings in date order, its running balance and its totals. Reads at most
     /// `LEDGER_ENTRIES_PER_READ_MAX` entries, as the journal (a longer period is an
     /// `InvalidQuery`).
-    pub fn general_ledger_accounts(
+    fn read_general_ledger_accounts(
         &self,
         shop_id: Uuid,
         account_prefix: Option<&str>,
@@ -366,7 +366,7 @@ impl Projections {
     ) -> ProjectionResult<GeneralLedger> {
         let prefix = account_prefix.unwrap_or_default();
         let mut accounts: BTreeMap<String, GeneralLedgerAccount> = BTreeMap::new();
-        for entry in self.ledger_entries(shop_id, from, until)? {
+        for entry in self.read_ledger_entries(shop_id, from, until)? {
             for posting in entry
                 .postings
                 .iter()
@@ -404,7 +404,7 @@ impl Projections {
     /// Debits and credits per account over the months `from_month..=to_month` (YYYYMM) of the
     /// shop's calendar. Fails with `Unbalanced` if the totals differ: the reading side of the
     /// pair of balance checks.
-    pub fn trial_balance(
+    pub(crate) fn read_trial_balance(
         &self,
         shop_id: Uuid,
         from_month: u32,
@@ -503,7 +503,7 @@ impl Projections {
     ///
     /// `None` when a shop is unknown to the ledger; `InvalidQuery` when no fiscal year closes
     /// in `year` or the shops' fiscal years differ.
-    pub fn fec_export(&self, shop_ids: &[Uuid], year: i32) -> ProjectionResult<Option<FecExport>> {
+    fn read_fec_export(&self, shop_ids: &[Uuid], year: i32) -> ProjectionResult<Option<FecExport>> {
         let mut shops = Vec::with_capacity(shop_ids.len());
         for shop_id in shop_ids {
             let key = ledger_key(LedgerTable::Shop, *shop_id, &[]);
@@ -642,4 +642,48 @@ fn check_month(month: u32) -> ProjectionResult<()> {
 /// YYYYMM of a year and month, for `trial_balance`.
 pub fn month_of(year: i32, month: u32) -> u32 {
     month_number(year, month)
+}
+
+/// The ledger reads a report needs whole: each reads several rows that one commit of the runner
+/// may change together, so each runs on a state no commit changed meanwhile
+/// (`Projections::ledger_snapshot`), and balances that balance in the books balance in the
+/// answer.
+impl Projections {
+    /// See `read_ledger_entries`.
+    pub fn ledger_entries(
+        &self,
+        shop_id: Uuid,
+        from: PeriodBound,
+        until: PeriodBound,
+    ) -> ProjectionResult<Vec<LedgerEntry>> {
+        self.ledger_snapshot(|| self.read_ledger_entries(shop_id, from, until))
+    }
+
+    /// See `read_general_ledger_accounts`.
+    pub fn general_ledger_accounts(
+        &self,
+        shop_id: Uuid,
+        account_prefix: Option<&str>,
+        from: PeriodBound,
+        until: PeriodBound,
+    ) -> ProjectionResult<GeneralLedger> {
+        self.ledger_snapshot(|| {
+            self.read_general_ledger_accounts(shop_id, account_prefix, from, until)
+        })
+    }
+
+    /// See `read_trial_balance`.
+    pub fn trial_balance(
+        &self,
+        shop_id: Uuid,
+        from_month: u32,
+        to_month: u32,
+    ) -> ProjectionResult<TrialBalance> {
+        self.ledger_snapshot(|| self.read_trial_balance(shop_id, from_month, to_month))
+    }
+
+    /// See `read_fec_export`.
+    pub fn fec_export(&self, shop_ids: &[Uuid], year: i32) -> ProjectionResult<Option<FecExport>> {
+        self.ledger_snapshot(|| self.read_fec_export(shop_ids, year))
+    }
 }
