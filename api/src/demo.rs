@@ -16,7 +16,8 @@ use comptoir_domain::pack::{
     BYTES_PER_GIGABYTE,
 };
 use comptoir_domain::shop::{
-    self, Address, DocumentPatterns, LegalIdentity, Role, Shop, ShopCommand, ShopProfile,
+    self, series_registry_stream, Address, DocumentPatterns, LegalIdentity, Role, SeriesRegistry,
+    SeriesRegistryCommand, Shop, ShopCommand, ShopProfile,
 };
 use comptoir_domain::{Aggregate, DomainError};
 use rust_decimal::Decimal;
@@ -152,6 +153,11 @@ pub async fn load(state: &AppState) -> Result<String, DemoError> {
     let shop_id = demo_shop_id();
     let profile = shop_profile(&fixture, shop_id);
     let shop_stream = shop::stream_id(shop_id);
+    let registry = series_registry_stream(&profile.organisation.siren);
+    let claim = SeriesRegistryCommand::Claim {
+        shop_id,
+        patterns: profile.document_patterns.clone(),
+    };
     apply::<Shop>(
         state,
         "shop",
@@ -159,6 +165,8 @@ pub async fn load(state: &AppState) -> Result<String, DemoError> {
         ShopCommand::Create(Box::new(profile)),
     )
     .await?;
+    // The demo shop's series, as `POST /v1/shops` claims them (nothing new when already there).
+    apply::<SeriesRegistry>(state, "series", &registry, claim).await?;
     load_catalog(state, &fixture, shop_id).await?;
     for person in &fixture.customers {
         let email = normalise_email(&person.email).map_err(CommandError::from)?;

@@ -297,6 +297,13 @@ fn scenario() -> Samples {
     };
     samples.run(OrderFiles::default(), store_file);
     let shop = samples.run(Shop::default(), ShopCommand::Create(Box::new(profile())));
+    samples.run(
+        SeriesRegistry::default(),
+        SeriesRegistryCommand::Claim {
+            shop_id: id(0x5A),
+            patterns: profile().document_patterns,
+        },
+    );
     let mut own_patterns = profile();
     own_patterns.document_patterns.quote = Some("DEV-{YY}-{seq:05}".into());
     own_patterns.document_patterns.purchase_order = Some("CMD-{YY}-{seq:05}".into());
@@ -1161,6 +1168,7 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
             through::<comptoir_domain::report_schedule::ReportScheduleEvent>(value)
         }
         "closures" => through::<comptoir_domain::closure::ClosureEvent>(value),
+        "series-registry" => through::<SeriesRegistryEvent>(value),
         other => panic!("unknown stream kind {other}"),
     }
 }
@@ -1242,8 +1250,9 @@ fn every_event_type_has_a_golden_file() {
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files, quote, purchase order, customer messages, report
-        // schedule, closures; the order's count includes its four print-job events.
-        7 + 10 + 4 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1,
+        // schedule, closures, series registry; the order's count includes its four print-job
+        // events.
+        7 + 10 + 4 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1,
         "one sample per event type"
     );
 }

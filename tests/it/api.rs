@@ -233,11 +233,7 @@ pub async fn photo_shop_with_pack(app: &TestApp, name: &str, pack: Option<&Value
 pub async fn photo_shop_from_body(app: &TestApp, body: &Value, pack: Option<&Value>) -> PhotoShop {
     let owner = Api::owner(app);
     let fixture = fixture();
-    let shop_id = owner
-        .post("/v1/shops", body)
-        .await
-        .expect(201)
-        .id("shop_id");
+    let shop_id = create_shop_with_own_series(&owner, body).await;
     let mut keys = HashMap::new();
     for role in ["manager", "employee", "storefront", "accountant", "printer"] {
         let body = json!({"role": role, "label": format!("{role} key")});
@@ -257,6 +253,28 @@ pub async fn photo_shop_from_body(app: &TestApp, body: &Value, pack: Option<&Val
         fixture,
     };
     load_catalog(shop).await
+}
+
+/// Creates the shop of `body`; when another shop of the SIREN already numbers with its invoice
+/// or credit note pattern (409 `document-series-taken`), the shop takes its own prefix, as a
+/// company's second shop must: `S2-FA-…`, then `S3-…`. A test's first shop keeps the fixture's
+/// numbers.
+async fn create_shop_with_own_series(owner: &Api, body: &Value) -> String {
+    const PREFIXES_TRIED_MAX: usize = 20;
+    let mut body = body.clone();
+    let patterns = body["document_patterns"].clone();
+    for n in 2..PREFIXES_TRIED_MAX {
+        let created = owner.post("/v1/shops", &body).await;
+        if created.status.as_u16() != 409 {
+            return created.expect(201).id("shop_id");
+        }
+        created.expect_problem(409, "document-series-taken");
+        for kind in ["invoice", "credit_note"] {
+            let pattern = patterns[kind].as_str().expect("pattern");
+            body["document_patterns"][kind] = json!(format!("S{n}-{pattern}"));
+        }
+    }
+    panic!("no free series prefix for {body}");
 }
 
 /// Pack terms large enough that no test runs out by accident.

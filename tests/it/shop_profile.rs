@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::api::{home_order, photo_shop, place, Api, PhotoShop, Reply};
+use crate::api::{fixture, home_order, photo_shop, place, shop_body, Api, PhotoShop, Reply};
 use crate::support::spawn_app;
 use crate::time_zones::pay;
 
@@ -454,4 +454,71 @@ async fn bad_updates_are_refused_and_append_nothing() {
         "blank category name",
     )
     .await;
+}
+
+/// The shop as read, with its `ETag`, turned into the body of an update numbering invoices with
+/// `invoice_pattern`.
+async fn invoicing_with(shop: &PhotoShop, invoice_pattern: &str) -> (Value, String) {
+    let read = shop.manager.get(&shop.path("")).await.expect(200);
+    let mut body = read.body.clone();
+    body["document_patterns"]["invoice"] = json!(invoice_pattern);
+    (body, read.etag)
+}
+
+#[tokio::test]
+async fn shops_of_one_siren_keep_their_invoice_series_apart() {
+    // Proves invoice and credit note numbers stay unique across a company's shops: a second shop
+    // of the same SIREN with the same patterns is a 409 `document-series-taken` that appends
+    // nothing, with its own prefix it is created; two such shops created at once give one 201
+    // and one 409; a shop of another SIREN may use the same patterns; and a shop changing its
+    // invoice pattern to one that could print another shop's numbers is refused too.
+    let (_dir, app) = spawn_app().await;
+    let owner = Api::owner(&app);
+    let lyon = photo_shop(&app, "Lumière Lyon").await;
+    let body = shop_body(&fixture(), "Lumière Paris");
+    let head = owner.head_position().await;
+    let refused = owner.post("/v1/shops", &body).await;
+    refused.expect_problem(409, "document-series-taken");
+    assert!(refused.raw.contains(&lyon.shop_id), "{}", refused.raw);
+    assert_eq!(owner.head_position().await, head);
+
+    let mut own = body.clone();
+    own["document_patterns"]["invoice"] = json!("PA-FA-{YYYY}-{seq:06}");
+    own["document_patterns"]["credit_note"] = json!("PA-AV-{YYYY}-{seq:06}");
+    let paris_id = owner
+        .post("/v1/shops", &own)
+        .await
+        .expect(201)
+        .id("shop_id");
+
+    let mut twin = body.clone();
+    twin["document_patterns"]["invoice"] = json!("MA-FA-{YYYY}-{seq:06}");
+    twin["document_patterns"]["credit_note"] = json!("MA-AV-{YYYY}-{seq:06}");
+    let (first, second) = tokio::join!(
+        owner.post("/v1/shops", &twin),
+        owner.post("/v1/shops", &twin)
+    );
+    let mut statuses = [first.status.as_u16(), second.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{} / {}", first.raw, second.raw);
+
+    let mut stranger = body.clone();
+    stranger["organisation"]["siren"] = json!("999999999");
+    stranger["organisation"]["vat_id"] = json!("FR00999999999");
+    owner.post("/v1/shops", &stranger).await.expect(201);
+
+    let (update, etag) = invoicing_with(&lyon, "PA-FA-{YYYY}-{seq:06}").await;
+    let head = owner.head_position().await;
+    let refused = lyon
+        .manager
+        .put(&lyon.path(""), &update, Some(&etag), None)
+        .await;
+    refused.expect_problem(409, "document-series-taken");
+    assert!(refused.raw.contains(&paris_id), "{}", refused.raw);
+    assert_eq!(owner.head_position().await, head);
+    let (update, etag) = invoicing_with(&lyon, "LY-FA-{YYYY}-{seq:06}").await;
+    lyon.manager
+        .put(&lyon.path(""), &update, Some(&etag), None)
+        .await
+        .expect(200);
 }

@@ -5,8 +5,9 @@ use axum::http::HeaderMap;
 use comptoir_domain::calendar;
 use comptoir_domain::documents::{self, DocumentKind, DocumentSeries};
 use comptoir_domain::shop::{
-    self, Address, DocumentPatterns, LegalIdentity, Permission, ProfileUpdate, Role, Shop,
-    ShopCommand, ShopEvent, ShopProfile,
+    self, series_registry_stream, Address, DocumentPatterns, LegalIdentity, Permission,
+    ProfileUpdate, Role, SeriesRegistry, SeriesRegistryCommand, Shop, ShopCommand, ShopEvent,
+    ShopProfile,
 };
 use comptoir_domain::DomainError;
 use rust_decimal::Decimal;
@@ -241,6 +242,11 @@ impl From<ShopProfile> for ShopResponse {
 }
 
 /// Creates a shop (owner token only).
+///
+/// Invoice and credit note numbers must be unique across a company: a shop whose invoice or
+/// credit note pattern could print a number another shop of the same SIREN's could (its patterns
+/// now or before) is refused with 409 `document-series-taken`; give each shop its own prefix,
+/// e.g. `LY-FA-{YYYY}-{seq:06}`.
 #[utoipa::path(post, path = "/v1/shops", tag = "shops",
     request_body = ShopDto,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
@@ -261,8 +267,16 @@ pub async fn create_shop(
     let profile = body.into_profile(shop_id);
     let command = ShopCommand::Create(Box::new(profile.clone()));
     let stream = shop::stream_id(shop_id);
-    let executed = run(&state, &ids, &caller, vec![], |session| {
-        session.decide::<Shop>(&stream, &command)
+    let (registry, claim) = series_claim(
+        shop_id,
+        &profile.organisation.siren,
+        &profile.document_patterns,
+    );
+    // Sequenced on the SIREN's registry, so two shops created at once are checked one after the
+    // other; the claim goes in the shop's own append.
+    let executed = run(&state, &ids, &caller, vec![registry.clone()], |session| {
+        session.decide::<Shop>(&stream, &command)?;
+        session.decide::<SeriesRegistry>(&registry, &claim)
     })
     .await?;
     let position = written_position(&state, &executed);
@@ -275,6 +289,30 @@ pub async fn create_shop(
         position,
         format!("/v1/shops/{shop_id}"),
     ))
+}
+
+/// The stream of the SIREN's document series registry, and the claim of `patterns` by
+/// `shop_id` in it: invoice and credit note numbers must be unique across a company's shops.
+fn series_claim(
+    shop_id: Uuid,
+    siren: &str,
+    patterns: &DocumentPatterns,
+) -> (String, SeriesRegistryCommand) {
+    let claim = SeriesRegistryCommand::Claim {
+        shop_id,
+        patterns: patterns.clone(),
+    };
+    (series_registry_stream(siren), claim)
+}
+
+/// Whether `update` changes what the registry checks: the SIREN, or the invoice or credit note
+/// pattern. Other updates claim nothing, so a shop created before the registry (which claimed
+/// nothing) can still change its address.
+fn numbering_identity_changed(current: &ShopProfile, update: &ProfileUpdate) -> bool {
+    let (old, new) = (&current.document_patterns, &update.document_patterns);
+    current.organisation.siren != update.organisation.siren
+        || old.invoice != new.invoice
+        || old.credit_note != new.credit_note
 }
 
 /// The `ETag` of a shop's profile: of what `PUT /v1/shops/{shop_id}` replaces (the patterns in
@@ -309,7 +347,8 @@ pub async fn get_shop(
 /// exists, and a series' pattern can only change to one that cannot print a number any pattern
 /// of the shop's series, earlier or current, could print (numbering continues from the series'
 /// last number); both answer 422, as does a new fiscal year end that would stretch the fiscal
-/// year in progress past 24 months. Send `If-Match` with the profile's `ETag`: none answers 428, a stale one 412.
+/// year in progress past 24 months. A new SIREN, invoice or credit note pattern is checked
+/// against the other shops of the SIREN as at creation (409 `document-series-taken`). Send `If-Match` with the profile's `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}", tag = "shops",
     params(("shop_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ShopDto,
@@ -333,7 +372,12 @@ pub async fn update_shop(
     // Sequenced with the invoice issuers (their stripe is held while deciding and queueing), so
     // "no invoice yet" is read on the series' newest state, numbers in flight included, and no
     // invoice slips in between that read and this append.
-    let sequenced = vec![invoices.clone()];
+    let (registry, claim) = series_claim(
+        shop_id,
+        &update.organisation.siren,
+        &update.document_patterns,
+    );
+    let sequenced = vec![invoices.clone(), registry.clone()];
     let executed = run(&state, &ids, &caller, sequenced, |session| {
         let current = session_shop(session, shop_id)?;
         check_zone_unchanged(&current, wanted_zone.as_deref())?;
@@ -352,6 +396,9 @@ pub async fn update_shop(
             invoice_issued,
         };
         session.decide::<Shop>(&stream, &command)?;
+        if numbering_identity_changed(&current, &update) {
+            session.decide::<SeriesRegistry>(&registry, &claim)?;
+        }
         Ok(current.updated(&update))
     })
     .await

@@ -10,6 +10,7 @@ mod fiscal_year;
 mod ledger_mapping;
 mod pattern;
 mod roles;
+mod series_registry;
 #[cfg(test)]
 mod tests;
 
@@ -25,6 +26,9 @@ pub use pattern::{
     format_document_number, pattern_has_year, patterns_may_overlap, validate_document_pattern,
 };
 pub use roles::{role_allows, Permission, Role};
+pub use series_registry::{
+    series_registry_stream, SeriesRegistry, SeriesRegistryCommand, SeriesRegistryEvent,
+};
 
 use crate::calendar;
 use crate::documents::DocumentKind;
