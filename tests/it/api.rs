@@ -277,6 +277,23 @@ async fn create_shop_with_own_series(owner: &Api, body: &Value) -> String {
     panic!("no free series prefix for {body}");
 }
 
+/// The shop's profile as read, changed by `change` into the body of an update, with the
+/// `ETag` to send it with.
+pub async fn profile_update(shop: &PhotoShop, change: impl FnOnce(&mut Value)) -> (Value, String) {
+    let read = shop.manager.get(&shop.path("")).await.expect(200);
+    let mut body = read.body.clone();
+    change(&mut body);
+    (body, read.etag)
+}
+
+/// A shop body of the fixture under another SIREN: another company's shop.
+pub fn stranger_shop_body(name: &str) -> Value {
+    let mut body = shop_body(&fixture(), name);
+    body["organisation"]["siren"] = json!("999999999");
+    body["organisation"]["vat_id"] = json!("FR00999999999");
+    body
+}
+
 /// Pack terms large enough that no test runs out by accident.
 pub fn big_pack() -> Value {
     json!({"level": "Pro", "validity": {"months": 12},

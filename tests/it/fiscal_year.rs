@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 
 use crate::api::set_clock;
 use crate::api::{
-    big_pack, fixture, home_order, photo_shop, photo_shop_from_body, place, shop_body, Api,
-    PhotoShop,
+    big_pack, fixture, home_order, photo_shop, photo_shop_from_body, place, profile_update,
+    shop_body, stranger_shop_body, Api, PhotoShop,
 };
 use crate::reports::{assert_fec_checks, fec_download, fec_file};
 use crate::shop_profile::invoice_number;
@@ -126,10 +126,7 @@ impl FecOfYear {
 
 /// The shop as read, with its `ETag`, turned into the body of an update closing on `end`.
 async fn closing_on(shop: &PhotoShop, end: &str) -> (Value, String) {
-    let read = shop.manager.get(&shop.path("")).await.expect(200);
-    let mut body = read.body.clone();
-    body["fiscal_year_end"] = json!(end);
-    (body, read.etag)
+    profile_update(shop, |body| body["fiscal_year_end"] = json!(end)).await
 }
 
 #[tokio::test]
@@ -532,9 +529,7 @@ async fn one_fec_gathers_the_shops_of_one_siren() {
         .get(&both_path)
         .await
         .expect_problem(404, "not-found");
-    let mut stranger = new_shop("Concurrent");
-    stranger["organisation"]["siren"] = json!("999999999");
-    stranger["organisation"]["vat_id"] = json!("FR00999999999");
+    let stranger = stranger_shop_body("Concurrent");
     let stranger = photo_shop_from_body(&app, &stranger, Some(&long_pack())).await;
     let mut june = new_shop("Lumière Marseille");
     june["fiscal_year_end"] = json!("06-30");

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::api::{fixture, home_order, photo_shop, place, shop_body, value_cents, Api, PhotoShop};
+use crate::api::{
+    fixture, home_order, photo_shop, place, stranger_shop_body, value_cents, Api, PhotoShop,
+};
 use crate::support::{run_comptoir, spawn_app, spawn_app_in};
 
 /// The Python with openpyxl (installed from the distribution's `python3-openpyxl`).
@@ -640,11 +642,8 @@ async fn statistics_span_shops_of_one_organisation_only() {
         .get(&from_key)
         .await
         .expect_problem(404, "not-found");
-    let mut body = shop_body(&fixture(), "Concurrent");
-    body["organisation"]["siren"] = json!("999999999");
-    body["organisation"]["vat_id"] = json!("FR00999999999");
     let stranger = owner
-        .post("/v1/shops", &body)
+        .post("/v1/shops", &stranger_shop_body("Concurrent"))
         .await
         .expect(201)
         .id("shop_id");

@@ -5,7 +5,10 @@
 
 use serde_json::{json, Value};
 
-use crate::api::{fixture, home_order, photo_shop, place, shop_body, Api, PhotoShop, Reply};
+use crate::api::{
+    fixture, home_order, photo_shop, place, profile_update, shop_body, stranger_shop_body, Api,
+    PhotoShop, Reply,
+};
 use crate::support::spawn_app;
 use crate::time_zones::pay;
 
@@ -459,10 +462,10 @@ async fn bad_updates_are_refused_and_append_nothing() {
 /// The shop as read, with its `ETag`, turned into the body of an update numbering invoices with
 /// `invoice_pattern`.
 async fn invoicing_with(shop: &PhotoShop, invoice_pattern: &str) -> (Value, String) {
-    let read = shop.manager.get(&shop.path("")).await.expect(200);
-    let mut body = read.body.clone();
-    body["document_patterns"]["invoice"] = json!(invoice_pattern);
-    (body, read.etag)
+    profile_update(shop, |body| {
+        body["document_patterns"]["invoice"] = json!(invoice_pattern)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -502,10 +505,10 @@ async fn shops_of_one_siren_keep_their_invoice_series_apart() {
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409], "{} / {}", first.raw, second.raw);
 
-    let mut stranger = body.clone();
-    stranger["organisation"]["siren"] = json!("999999999");
-    stranger["organisation"]["vat_id"] = json!("FR00999999999");
-    owner.post("/v1/shops", &stranger).await.expect(201);
+    owner
+        .post("/v1/shops", &stranger_shop_body("Lumière Paris"))
+        .await
+        .expect(201);
 
     let (update, etag) = invoicing_with(&lyon, "PA-FA-{YYYY}-{seq:06}").await;
     let head = owner.head_position().await;
