@@ -348,7 +348,8 @@ pub async fn get_shop(
 /// of the shop's series, earlier or current, could print (numbering continues from the series'
 /// last number); both answer 422, as does a new fiscal year end that would stretch the fiscal
 /// year in progress past 24 months. A new SIREN, invoice or credit note pattern is checked
-/// against the other shops of the SIREN as at creation (409 `document-series-taken`). Send `If-Match` with the profile's `ETag`: none answers 428, a stale one 412.
+/// against the other shops of the SIREN as at creation (409 `document-series-taken`). Send
+/// `If-Match` with the profile's `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}", tag = "shops",
     params(("shop_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ShopDto,
