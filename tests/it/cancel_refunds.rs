@@ -13,7 +13,7 @@ use crate::customer_space::{claire, position};
 use crate::fiscal_year::shop_on_clock;
 
 /// The trial balance at `path` as account → (debit, credit) in cents, checked to balance.
-async fn trial_balance(api: &Api, path: &str) -> BTreeMap<String, (i64, i64)> {
+pub(crate) async fn trial_balance(api: &Api, path: &str) -> BTreeMap<String, (i64, i64)> {
     let trial = api.get(path).await.expect(200).body;
     assert_eq!(trial["total_debit"], trial["total_credit"], "{trial}");
     trial["rows"]
@@ -370,19 +370,16 @@ async fn a_guest_order_cancelled_after_its_email_was_claimed_restores_where_it_s
     let lines = json!([{"sku": "TIR-10x15", "quantity": 10}, {"sku": "GUIDE-LYON", "quantity": 1}]);
     let (first_id, first_total) = guest_order(&shop, email, lines.clone()).await;
     pay(&shop, &first_id, "card", &first_total).await;
-    let order_path = |id: &str, rest: &str| shop.path(&format!("/orders/{id}/{rest}"));
-    shop.manager
-        .post(&order_path(&first_id, "ship"), &json!({}))
-        .await
-        .expect(200);
-    let credit = json!({"lines": [{"line_number": 2, "quantity": 1}],
-        "settlement": {"type": "store_credit"}});
-    let returned = shop
-        .manager
-        .post(&order_path(&first_id, "returns"), &credit)
-        .await
-        .expect(201);
-    let credited = returned.body["credits"][0]["totals"]["total_incl_vat"]
+    ship(&shop.manager, &shop, &first_id).await;
+    let lines_back = json!([{"line_number": 2, "quantity": 1}]);
+    let returned = return_lines(
+        &shop,
+        &first_id,
+        lines_back,
+        json!({"type": "store_credit"}),
+    )
+    .await;
+    let credited = returned["credits"][0]["totals"]["total_incl_vat"]
         .as_str()
         .expect("credited")
         .to_string();
@@ -408,7 +405,7 @@ async fn a_guest_order_cancelled_after_its_email_was_claimed_restores_where_it_s
     let cancelled = shop
         .manager
         .post(
-            &order_path(&order_id, "cancel"),
+            &shop.path(&format!("/orders/{order_id}/cancel")),
             &json!({"reason": "Doublon"}),
         )
         .await

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::api::set_clock;
-use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
+use crate::api::{home_order, photo_shop, place, return_lines, ship, Api, PhotoShop};
 use crate::reports::{assert_fec_checks, fec_file};
 use crate::support::{spawn_app, spawn_app_with_test_clock};
 
@@ -273,24 +273,21 @@ async fn an_order_with_a_moved_email_keeps_its_messages_and_store_credit_on_the_
     let lines = json!([{"sku": "TIR-10x15", "quantity": 12}]);
     let moved_order = home_order(&shop, "claire@atelier.fr", lines);
     let (order_id, total) = place(&storefront, &shop, &moved_order).await;
-    let order_path = |rest: &str| shop.path(&format!("/orders/{order_id}/{rest}"));
     pay(&shop.manager, &shop, &order_id, "card", &total).await;
-    shop.manager
-        .post(&order_path("ship"), &json!({}))
-        .await
-        .expect(200);
-    let credit = json!({"lines": [{"line_number": 1, "quantity": 2}],
-        "settlement": {"type": "store_credit"}});
-    let returned = shop
-        .manager
-        .post(&order_path("returns"), &credit)
-        .await
-        .expect(201);
-    let credited = returned.body["credits"][0]["totals"]["total_incl_vat"]
+    ship(&shop.manager, &shop, &order_id).await;
+    let lines_back = json!([{"line_number": 1, "quantity": 2}]);
+    let returned = return_lines(
+        &shop,
+        &order_id,
+        lines_back,
+        json!({"type": "store_credit"}),
+    )
+    .await;
+    let credited = returned["credits"][0]["totals"]["total_incl_vat"]
         .as_str()
         .expect("credited")
         .to_string();
-    let credit_note = returned.body["issued"][0]["number"]
+    let credit_note = returned["issued"][0]["number"]
         .as_str()
         .expect("credit note")
         .to_string();
@@ -691,27 +688,20 @@ async fn loyalty_points_follow_paid_orders_and_credit_notes() {
         .is_some_and(|n| !n.is_empty()));
 
     // A return credited: the order is now worth the points of what remains.
-    manager
-        .post(&shop.path(&format!("/orders/{paid_id}/ship")), &json!({}))
-        .await
-        .expect(200);
-    let credit = json!({"lines": [{"line_number": 1, "quantity": 10}],
-        "settlement": {"type": "store_credit"}});
-    let returned = manager
-        .post(&shop.path(&format!("/orders/{paid_id}/returns")), &credit)
-        .await
-        .expect(201);
-    let credited = returned.body["credits"][0]["totals"]["total_incl_vat"]
+    ship(manager, &shop, &paid_id).await;
+    let lines_back = json!([{"line_number": 1, "quantity": 10}]);
+    let returned = return_lines(&shop, &paid_id, lines_back, json!({"type": "store_credit"})).await;
+    let credited = returned["credits"][0]["totals"]["total_incl_vat"]
         .as_str()
         .expect("credited")
         .to_string();
-    let credit_note = returned.body["issued"][0]["number"]
+    let credit_note = returned["issued"][0]["number"]
         .as_str()
         .expect("number")
         .to_string();
     let remaining = (cents(&paid_total) - cents(&credited)) / 100;
     let after_credit = storefront
-        .get(&card(position(&returned.body)))
+        .get(&card(position(&returned)))
         .await
         .expect(200)
         .body;

@@ -7,6 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::api::{home_order, photo_shop, place, return_lines, ship, value_cents, Api, PhotoShop};
+use crate::cancel_refunds::trial_balance;
 use crate::openapi::{conforms, served_document};
 use crate::support::spawn_app;
 
@@ -120,27 +121,16 @@ async fn a_storefront_key_reads_neither_the_books_nor_statistics_nor_the_custome
     assert!(html.raw.contains(&invoice), "{}", html.raw);
 }
 
-/// The trial balance of `month` (YYYYMM) as account → (debit, credit) in cents.
-async fn trial_balance(
+/// The trial balance of `month` (YYYYMM) as account → (debit, credit) in cents, checked to
+/// balance.
+async fn month_trial_balance(
     api: &Api,
     shop: &PhotoShop,
     month: &str,
     at: u64,
 ) -> BTreeMap<String, (i64, i64)> {
     let path = format!("/ledger/trial-balance?from_month={month}&min_position={at}");
-    let trial = api.get(&shop.path(&path)).await.expect(200).body;
-    trial["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|row| {
-            let account = row["account"].as_str().expect("account").to_string();
-            (
-                account,
-                (value_cents(&row["debit"]), value_cents(&row["credit"])),
-            )
-        })
-        .collect()
+    trial_balance(api, &shop.path(&path)).await
 }
 
 /// Checks one account of the general ledger: lines in date order (then posting order), each
@@ -205,7 +195,10 @@ async fn the_general_ledger_of_a_month_adds_up_to_its_trial_balance() {
     for account in ["411", "512", "4191"] {
         assert!(totals.contains_key(account), "{account}: {numbers:?}");
     }
-    assert_eq!(totals, trial_balance(&accountant, &shop, &month, at).await);
+    assert_eq!(
+        totals,
+        month_trial_balance(&accountant, &shop, &month, at).await
+    );
     let debit: i64 = totals.values().map(|(d, _)| d).sum();
     assert_eq!(value_cents(&ledger["total_debit"]), debit);
     assert_eq!(ledger["total_debit"], ledger["total_credit"], "{ledger}");
@@ -485,7 +478,10 @@ async fn the_general_ledger_read_page_by_page_is_the_general_ledger_read_at_once
     let accounts = whole["accounts"].as_array().expect("accounts");
     let totals: BTreeMap<String, (i64, i64)> =
         accounts.iter().map(assert_account_adds_up).collect();
-    assert_eq!(totals, trial_balance(&accountant, &shop, &month, at).await);
+    assert_eq!(
+        totals,
+        month_trial_balance(&accountant, &shop, &month, at).await
+    );
     let lines: usize = accounts
         .iter()
         .map(|a| a["lines"].as_array().map_or(0, Vec::len))
