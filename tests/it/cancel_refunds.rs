@@ -12,9 +12,16 @@ use crate::api::{
 use crate::customer_space::{claire, position};
 use crate::fiscal_year::shop_on_clock;
 
-/// The trial balance at `path` as account → (debit, credit) in cents, checked to balance.
-pub(crate) async fn trial_balance(api: &Api, path: &str) -> BTreeMap<String, (i64, i64)> {
-    let trial = api.get(path).await.expect(200).body;
+/// The trial balance of `month` (YYYYMM) once `at` is projected, as account → (debit, credit)
+/// in cents, checked to balance.
+pub(crate) async fn month_trial_balance(
+    api: &Api,
+    shop: &PhotoShop,
+    month: &str,
+    at: u64,
+) -> BTreeMap<String, (i64, i64)> {
+    let path = format!("/ledger/trial-balance?from_month={month}&min_position={at}");
+    let trial = api.get(&shop.path(&path)).await.expect(200).body;
     assert_eq!(trial["total_debit"], trial["total_credit"], "{trial}");
     trial["rows"]
         .as_array()
@@ -26,6 +33,12 @@ pub(crate) async fn trial_balance(api: &Api, path: &str) -> BTreeMap<String, (i6
             (account, sums)
         })
         .collect()
+}
+
+/// The journal of the local day `day` (`YYYY-MM-DD`) once `at` is projected.
+async fn journal_of_day(api: &Api, shop: &PhotoShop, day: &str, at: u64) -> Value {
+    let path = format!("/ledger/journal?from={day}&to={day}&min_position={at}");
+    api.get(&shop.path(&path)).await.expect(200).body
 }
 
 /// The journal's entries of one piece (an order's `CMD-` reference) whose label starts with
@@ -113,12 +126,7 @@ async fn a_partly_paid_order_cancelled_is_refunded_per_method_in_the_books_and_t
     assert_eq!(refunds, wanted, "{order}");
 
     let accountant = shop.as_role("accountant");
-    let period = format!("from=2026-11-18&to=2026-11-18&min_position={at}");
-    let journal = accountant
-        .get(&shop.path(&format!("/ledger/journal?{period}")))
-        .await
-        .expect(200)
-        .body;
+    let journal = journal_of_day(&accountant, &shop, "2026-11-18", at).await;
     let mut refunds = postings_of(&journal, "Remboursement");
     refunds.sort();
     let expected = [
@@ -130,10 +138,7 @@ async fn a_partly_paid_order_cancelled_is_refunded_per_method_in_the_books_and_t
     .map(|(j, a, d, c)| (j.to_string(), a.to_string(), d, c));
     assert_eq!(refunds, expected, "{journal}");
 
-    let path = shop.path(&format!(
-        "/ledger/trial-balance?from_month=202611&min_position={at}"
-    ));
-    let trial = trial_balance(&accountant, &path).await;
+    let trial = month_trial_balance(&accountant, &shop, "202611", at).await;
     let both = cents(cash) + cents(card);
     let expected: BTreeMap<String, (i64, i64)> = [
         ("411", (both, both)),
@@ -320,17 +325,9 @@ async fn a_cancelled_order_gives_its_store_credit_back_spendable_again() {
         .body;
     assert!(note["used_at"].is_null(), "{note}");
 
-    let period = format!("from=2026-11-18&to=2026-11-18&min_position={at}");
-    let journal = accountant
-        .get(&shop.path(&format!("/ledger/journal?{period}")))
-        .await
-        .expect(200)
-        .body;
+    let journal = journal_of_day(&accountant, &shop, "2026-11-18", at).await;
     assert_eq!(customer_credit_in_journal(&journal), granted, "{journal}");
-    let path = shop.path(&format!(
-        "/ledger/trial-balance?from_month=202611&min_position={at}"
-    ));
-    let trial = trial_balance(&accountant, &path).await;
+    let trial = month_trial_balance(&accountant, &shop, "202611", at).await;
     let (debit, credit) = trial["4191"];
     assert_eq!(credit - debit, granted, "{trial:?}");
 

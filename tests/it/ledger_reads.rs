@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::api::{home_order, photo_shop, place, return_lines, ship, value_cents, Api, PhotoShop};
-use crate::cancel_refunds::trial_balance;
+use crate::cancel_refunds::month_trial_balance;
 use crate::openapi::{conforms, served_document};
 use crate::support::spawn_app;
 
@@ -119,18 +119,6 @@ async fn a_storefront_key_reads_neither_the_books_nor_statistics_nor_the_custome
     let printable = format!("/printable/invoices/{invoice}?min_position={at}");
     let html = storefront.get(&shop.path(&printable)).await.expect(200);
     assert!(html.raw.contains(&invoice), "{}", html.raw);
-}
-
-/// The trial balance of `month` (YYYYMM) as account → (debit, credit) in cents, checked to
-/// balance.
-async fn month_trial_balance(
-    api: &Api,
-    shop: &PhotoShop,
-    month: &str,
-    at: u64,
-) -> BTreeMap<String, (i64, i64)> {
-    let path = format!("/ledger/trial-balance?from_month={month}&min_position={at}");
-    trial_balance(api, &shop.path(&path)).await
 }
 
 /// Checks one account of the general ledger: lines in date order (then posting order), each
