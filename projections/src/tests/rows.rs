@@ -20,6 +20,16 @@ fn tree() -> (tempfile::TempDir, sled::Tree) {
     (dir, tree)
 }
 
+/// A tree whose row `key` was written as `day(1)` by commit 1, and the writer's row cache.
+fn stored_once(key: &[u8]) -> (tempfile::TempDir, sled::Tree, RowCache) {
+    let (dir, tree) = tree();
+    let mut rows = RowCache::new(16);
+    let mut writes = WriteSet::new(&tree, &mut rows);
+    writes.put(key.to_vec(), &day(1)).unwrap();
+    writes.commit(1).unwrap();
+    (dir, tree, rows)
+}
+
 fn day(orders: u64) -> DailyUsage {
     let mut day = DailyUsage::empty(NaiveDate::from_ymd_opt(2025, 1, 2).unwrap());
     day.orders = orders;
@@ -77,12 +87,8 @@ fn the_next_commit_reads_the_cached_row_and_stores_only_what_changed() {
 #[test]
 fn a_write_set_dropped_without_its_commit_empties_the_cache() {
     // Proves the writes of a commit that did not happen are never read as stored.
-    let (_dir, tree) = tree();
-    let mut rows = RowCache::new(16);
     let key = id_key(Table::DailyUsage, Uuid::nil(), Uuid::nil());
-    let mut writes = WriteSet::new(&tree, &mut rows);
-    writes.put(key.clone(), &day(1)).unwrap();
-    writes.commit(1).unwrap();
+    let (_dir, tree, mut rows) = stored_once(&key);
     let mut writes = WriteSet::new(&tree, &mut rows);
     writes.put(key.clone(), &day(5)).unwrap();
     drop(writes);
@@ -131,12 +137,8 @@ fn past_its_bound_the_cache_keeps_only_the_rows_of_the_last_commit() {
 fn a_removed_row_reads_as_absent_and_the_commit_deletes_it() {
     // Proves a deletion hides the stored row at once (the tree is not asked), is done by the
     // commit, and a write after it brings the row back.
-    let (_dir, tree) = tree();
-    let mut rows = RowCache::new(16);
     let key = id_key(Table::DailyUsage, Uuid::nil(), Uuid::nil());
-    let mut writes = WriteSet::new(&tree, &mut rows);
-    writes.put(key.clone(), &day(1)).unwrap();
-    writes.commit(1).unwrap();
+    let (_dir, tree, mut rows) = stored_once(&key);
     let mut writes = WriteSet::new(&tree, &mut rows);
     writes.remove(key.clone());
     assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), None);
@@ -156,12 +158,8 @@ fn a_removed_row_reads_as_absent_and_the_commit_deletes_it() {
 fn a_row_written_then_removed_is_deleted_by_the_next_commit_and_only_once_written() {
     // Proves the commit visits each dirty key once, whatever happened to it in between: written
     // twice then removed, the tree loses it; written again in a later commit, it is back.
-    let (_dir, tree) = tree();
-    let mut rows = RowCache::new(16);
     let key = id_key(Table::DailyUsage, Uuid::nil(), Uuid::from_u128(9));
-    let mut writes = WriteSet::new(&tree, &mut rows);
-    writes.put(key.clone(), &day(1)).unwrap();
-    writes.commit(1).unwrap();
+    let (_dir, tree, mut rows) = stored_once(&key);
     assert!(tree.get(&key).unwrap().is_some());
 
     let mut writes = WriteSet::new(&tree, &mut rows);
@@ -250,12 +248,8 @@ fn the_format_mark_is_stored_by_a_writer_once_and_again_after_a_failed_commit() 
     // Proves a writer's later commits leave the unchanged format mark out of their batch (the
     // mark is changed behind the cache to tell), the checkpoint is stored by each, and a write
     // set dropped without its commit makes the next commit store the mark again.
-    let (_dir, tree) = tree();
-    let mut rows = RowCache::new(16);
     let key = id_key(Table::DailyUsage, Uuid::nil(), Uuid::nil());
-    let mut writes = WriteSet::new(&tree, &mut rows);
-    writes.put(key.clone(), &day(1)).unwrap();
-    writes.commit(1).unwrap();
+    let (_dir, tree, mut rows) = stored_once(&key);
     let mark = tree
         .get(FORMAT_KEY)
         .unwrap()
