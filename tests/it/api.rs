@@ -405,6 +405,32 @@ pub async fn return_lines(
     shop.manager.post(&path, &body).await.expect(201).body
 }
 
+/// What a return settled as store credit issued (`ship_and_return_as_store_credit`).
+pub struct StoreCreditReturn {
+    /// The credit note's number.
+    pub number: String,
+    /// Its total incl. VAT, as the API writes money.
+    pub credited: String,
+    /// The log position of the return.
+    pub position: u64,
+}
+
+/// Ships the paid order `order_id` and takes back `lines` as store credit, as the manager.
+pub async fn ship_and_return_as_store_credit(
+    shop: &PhotoShop,
+    order_id: &str,
+    lines: Value,
+) -> StoreCreditReturn {
+    ship(&shop.manager, shop, order_id).await;
+    let returned = return_lines(shop, order_id, lines, json!({"type": "store_credit"})).await;
+    let text = |value: &Value| value.as_str().expect("a string").to_string();
+    StoreCreditReturn {
+        number: text(&returned["issued"][0]["number"]),
+        credited: text(&returned["credits"][0]["totals"]["total_incl_vat"]),
+        position: returned["position"].as_u64().expect("position"),
+    }
+}
+
 /// The sequence part of document numbers such as `FA-2026-000042`.
 pub fn seq_of(number: &str) -> u64 {
     number

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::api::{
-    cents, home_order, place, return_lines, set_clock, ship, value_cents, Api, PhotoShop,
+    cents, home_order, place, set_clock, ship_and_return_as_store_credit, value_cents, Api,
+    PhotoShop,
 };
 use crate::customer_space::{claire, position};
 use crate::fiscal_year::shop_on_clock;
@@ -81,23 +82,9 @@ async fn a_partly_paid_order_cancelled_is_refunded_per_method_in_the_books_and_t
         "only partly paid"
     );
     for (method, amount) in [("cash", cash), ("card", card)] {
-        shop.manager
-            .post(
-                &shop.path(&format!("/orders/{order_id}/payments")),
-                &json!({"method": method, "amount": amount}),
-            )
-            .await
-            .expect(200);
+        pay(&shop, &order_id, method, amount).await;
     }
-    let cancelled = shop
-        .manager
-        .post(
-            &shop.path(&format!("/orders/{order_id}/cancel")),
-            &json!({"reason": "Client a changé d'avis"}),
-        )
-        .await
-        .expect(200);
-    let at = cancelled.body["position"].as_u64().expect("position");
+    let at = cancel(&shop, &order_id, "Client a changé d'avis").await;
     let order = shop
         .manager
         .get(&shop.path(&format!("/orders/{order_id}?min_position={at}")))
@@ -207,6 +194,13 @@ async fn pay(shop: &PhotoShop, order_id: &str, method: &str, amount: &str) -> u6
     position(&shop.manager.post(&path, &body).await.expect(200).body)
 }
 
+/// Cancels `order_id` for `reason` as the manager; returns the position of the cancellation.
+async fn cancel(shop: &PhotoShop, order_id: &str, reason: &str) -> u64 {
+    let path = shop.path(&format!("/orders/{order_id}/cancel"));
+    let body = json!({ "reason": reason });
+    position(&shop.manager.post(&path, &body).await.expect(200).body)
+}
+
 /// The account's store credit as `GET /customers/{id}` shows it once `at` is read.
 async fn store_credit_at(shop: &PhotoShop, customer_id: &str, at: u64) -> Value {
     let path = shop.path(&format!("/customers/{customer_id}?min_position={at}"));
@@ -219,12 +213,9 @@ async fn credit_note_as_store_credit(shop: &PhotoShop, customer_id: &str) -> (St
     let lines = json!([{"sku": "TIR-10x15", "quantity": 10}, {"sku": "GUIDE-LYON", "quantity": 1}]);
     let (order_id, total) = claires_order(shop, customer_id, lines).await;
     pay(shop, &order_id, "card", &total).await;
-    ship(&shop.manager, shop, &order_id).await;
     let lines = json!([{"line_number": 2, "quantity": 1}]);
-    let returned = return_lines(shop, &order_id, lines, json!({"type": "store_credit"})).await;
-    let number = returned["issued"][0]["number"].as_str().expect("number");
-    let granted = value_cents(&returned["credits"][0]["totals"]["total_incl_vat"]);
-    (number.to_string(), granted)
+    let returned = ship_and_return_as_store_credit(shop, &order_id, lines).await;
+    (returned.number, cents(&returned.credited))
 }
 
 /// The store credit shows `available` cents spendable and its one note `used` cents used, with
@@ -367,19 +358,10 @@ async fn a_guest_order_cancelled_after_its_email_was_claimed_restores_where_it_s
     let lines = json!([{"sku": "TIR-10x15", "quantity": 10}, {"sku": "GUIDE-LYON", "quantity": 1}]);
     let (first_id, first_total) = guest_order(&shop, email, lines.clone()).await;
     pay(&shop, &first_id, "card", &first_total).await;
-    ship(&shop.manager, &shop, &first_id).await;
     let lines_back = json!([{"line_number": 2, "quantity": 1}]);
-    let returned = return_lines(
-        &shop,
-        &first_id,
-        lines_back,
-        json!({"type": "store_credit"}),
-    )
-    .await;
-    let credited = returned["credits"][0]["totals"]["total_incl_vat"]
-        .as_str()
-        .expect("credited")
-        .to_string();
+    let credited = ship_and_return_as_store_credit(&shop, &first_id, lines_back)
+        .await
+        .credited;
     let (order_id, total) = guest_order(&shop, email, lines).await;
     assert!(
         cents(&credited) + cents("1.00") < cents(&total),
@@ -399,15 +381,7 @@ async fn a_guest_order_cancelled_after_its_email_was_claimed_restores_where_it_s
         .await
         .expect(200);
 
-    let cancelled = shop
-        .manager
-        .post(
-            &shop.path(&format!("/orders/{order_id}/cancel")),
-            &json!({"reason": "Doublon"}),
-        )
-        .await
-        .expect(200);
-    let at = position(&cancelled.body);
+    let at = cancel(&shop, &order_id, "Doublon").await;
     let page = shop
         .manager
         .get(&shop.path("/events?after=0&limit=500"))

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::api::set_clock;
-use crate::api::{home_order, photo_shop, place, return_lines, ship, Api, PhotoShop};
+use crate::api::{home_order, photo_shop, place, ship_and_return_as_store_credit, Api, PhotoShop};
 use crate::reports::{assert_fec_checks, fec_file};
 use crate::support::{spawn_app, spawn_app_with_test_clock};
 
@@ -274,23 +274,9 @@ async fn an_order_with_a_moved_email_keeps_its_messages_and_store_credit_on_the_
     let moved_order = home_order(&shop, "claire@atelier.fr", lines);
     let (order_id, total) = place(&storefront, &shop, &moved_order).await;
     pay(&shop.manager, &shop, &order_id, "card", &total).await;
-    ship(&shop.manager, &shop, &order_id).await;
     let lines_back = json!([{"line_number": 1, "quantity": 2}]);
-    let returned = return_lines(
-        &shop,
-        &order_id,
-        lines_back,
-        json!({"type": "store_credit"}),
-    )
-    .await;
-    let credited = returned["credits"][0]["totals"]["total_incl_vat"]
-        .as_str()
-        .expect("credited")
-        .to_string();
-    let credit_note = returned["issued"][0]["number"]
-        .as_str()
-        .expect("credit note")
-        .to_string();
+    let returned = ship_and_return_as_store_credit(&shop, &order_id, lines_back).await;
+    let (credited, credit_note) = (returned.credited, returned.number);
     assert!(cents(&credited) > 0, "the return is worth something");
 
     // The order is the account's: a message about it goes in the account's thread.
@@ -688,20 +674,12 @@ async fn loyalty_points_follow_paid_orders_and_credit_notes() {
         .is_some_and(|n| !n.is_empty()));
 
     // A return credited: the order is now worth the points of what remains.
-    ship(manager, &shop, &paid_id).await;
     let lines_back = json!([{"line_number": 1, "quantity": 10}]);
-    let returned = return_lines(&shop, &paid_id, lines_back, json!({"type": "store_credit"})).await;
-    let credited = returned["credits"][0]["totals"]["total_incl_vat"]
-        .as_str()
-        .expect("credited")
-        .to_string();
-    let credit_note = returned["issued"][0]["number"]
-        .as_str()
-        .expect("number")
-        .to_string();
+    let returned = ship_and_return_as_store_credit(&shop, &paid_id, lines_back).await;
+    let (credited, credit_note) = (returned.credited, returned.number);
     let remaining = (cents(&paid_total) - cents(&credited)) / 100;
     let after_credit = storefront
-        .get(&card(position(&returned)))
+        .get(&card(returned.position))
         .await
         .expect(200)
         .body;
