@@ -562,6 +562,20 @@ pub(super) fn cancel(settlement: Option<Settlement>) -> OrderCommand {
     }
 }
 
+/// The `OrderCancelled` that `cancel(None)` records at the test clock, giving back `refund_due`
+/// as `refunds`.
+pub(super) fn cancelled(refund_due: &str, refunds: Vec<MethodRefund>) -> OrderEvent {
+    OrderEvent::OrderCancelled {
+        shop_id: shop_id(),
+        order_id: id(ORDER),
+        cancelled_by: "anne".into(),
+        reason: "Client a changé d'avis".into(),
+        refund_due: d(refund_due),
+        refunds,
+        cancelled_at: test_now(),
+    }
+}
+
 #[test]
 fn cancelling_an_unpaid_order() {
     // Proves a placed order is cancelled with any partial payment to give back, once.
@@ -569,20 +583,13 @@ fn cancelling_an_unpaid_order() {
         placed_home(),
         OrderCommand::RecordPayment(payment(1, "5.00", None)),
     );
-    let order = given::<Order>(history)
-        .when(cancel(None))
-        .then([OrderEvent::OrderCancelled {
-            shop_id: shop_id(),
-            order_id: id(ORDER),
-            cancelled_by: "anne".into(),
-            reason: "Client a changé d'avis".into(),
-            refund_due: d("5.00"),
-            refunds: vec![MethodRefund {
-                method: PaymentMethod::Card,
-                amount: d("5.00"),
-            }],
-            cancelled_at: test_now(),
-        }]);
+    let order = given::<Order>(history).when(cancel(None)).then([cancelled(
+        "5.00",
+        vec![MethodRefund {
+            method: PaymentMethod::Card,
+            amount: d("5.00"),
+        }],
+    )]);
     assert_eq!(order.status, OrderStatus::Cancelled);
     given::<Order>(after(placed_home(), cancel(None)))
         .when(cancel(None))
@@ -639,26 +646,19 @@ fn cancelling_a_partly_paid_order_gives_each_method_its_part_back() {
     ]
     .into_iter()
     .fold(placed_home(), after);
-    given::<Order>(history)
-        .when(cancel(None))
-        .then([OrderEvent::OrderCancelled {
-            shop_id: shop_id(),
-            order_id: id(ORDER),
-            cancelled_by: "anne".into(),
-            reason: "Client a changé d'avis".into(),
-            refund_due: d("17.50"),
-            refunds: vec![
-                MethodRefund {
-                    method: PaymentMethod::Cash,
-                    amount: d("12.50"),
-                },
-                MethodRefund {
-                    method: PaymentMethod::Card,
-                    amount: d("5.00"),
-                },
-            ],
-            cancelled_at: test_now(),
-        }]);
+    given::<Order>(history).when(cancel(None)).then([cancelled(
+        "17.50",
+        vec![
+            MethodRefund {
+                method: PaymentMethod::Cash,
+                amount: d("12.50"),
+            },
+            MethodRefund {
+                method: PaymentMethod::Card,
+                amount: d("5.00"),
+            },
+        ],
+    )]);
     // Nothing paid, nothing to give back: no refund rows at all.
     let events = given::<Order>(placed_home()).when(cancel(None)).events();
     assert!(matches!(
