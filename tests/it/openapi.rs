@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::api::{
     activate_pack, big_pack, home_order, photo_shop, shop_body, Api, PhotoShop, Reply,
 };
-use crate::support::spawn_app;
+use crate::support::{spawn_app, ADMIN_TOKEN};
 
 /// Schemas allowed to be an object without declared properties, and why: each is free-form by
 /// design, not by omission. Paths are `/`-joined keys from the document's root.
@@ -905,5 +905,39 @@ async fn customer_space_answers_match_the_served_openapi_document() {
         Method::GET,
         "/v1/shops/{shop_id}/loyalty-rule",
         &rule,
+    );
+}
+
+/// The interpreter the generated client runs on: `COMPTOIR_TEST_PYTHON`, else `python3` from
+/// `PATH`, where `.ci/run` installs openapi-python-client.
+fn client_python() -> String {
+    std::env::var("COMPTOIR_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+#[tokio::test]
+async fn a_client_generated_from_the_served_document_runs_a_photo_shop_day() {
+    // What an integrator does: openapi-python-client generates a typed client from
+    // `/openapi.json` without dropping a schema or a route, and that client sets up a shop,
+    // places an order (retried with its Idempotency-Key), pays it, reads the invoice, ships,
+    // credits a return, gets problem+json for bad input and parses every shop listing
+    // (`tests/tools/generated_client_check.py`).
+    let (_dir, app) = spawn_app().await;
+    let work_dir = tempfile::tempdir().expect("work dir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = tokio::process::Command::new(client_python())
+        .arg(root.join("tools/generated_client_check.py"))
+        .arg(app.url(""))
+        .arg(ADMIN_TOKEN)
+        .arg(root.join("../api/fixtures/photo-shop.json"))
+        .arg(work_dir.path())
+        .output()
+        .await
+        .expect("run the generated client check");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("generated client ok"),
+        "{}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
     );
 }

@@ -255,8 +255,15 @@ pub struct DocumentAllowance {
 #[derive(ToSchema)]
 #[schema(rename_all = "snake_case")]
 pub enum Settlement {
-    Refund { method: PaymentMethodDto },
+    Refund(RefundSettlement),
     StoreCredit,
+}
+
+/// The variants' objects are named schemas: client generators that meet an inline object inside
+/// a `oneOf` variant may drop the whole type (openapi-python-client does).
+#[derive(ToSchema)]
+pub struct RefundSettlement {
+    pub method: PaymentMethodDto,
 }
 
 /// A credit of an order: what its credit note carries.
@@ -566,22 +573,38 @@ pub enum ShippingReduction {
 #[derive(ToSchema)]
 #[schema(rename_all = "snake_case")]
 pub enum CouponScope {
-    Shipping {
-        reduction: ShippingReduction,
-    },
-    Order {
-        reduction: Reduction,
-    },
+    Shipping(ShippingScope),
+    Order(OrderScope),
     /// Only the lines of these products.
-    Product {
-        reduction: Reduction,
-        product_ids: Vec<Uuid>,
-    },
+    Product(ProductScope),
     /// Only the lines of products in these categories.
-    ProductType {
-        reduction: Reduction,
-        category_ids: Vec<Uuid>,
-    },
+    ProductType(ProductTypeScope),
+}
+
+/// A reduction of the shipping price.
+#[derive(ToSchema)]
+pub struct ShippingScope {
+    pub reduction: ShippingReduction,
+}
+
+/// A reduction of the whole order.
+#[derive(ToSchema)]
+pub struct OrderScope {
+    pub reduction: Reduction,
+}
+
+/// Only the lines of these products.
+#[derive(ToSchema)]
+pub struct ProductScope {
+    pub reduction: Reduction,
+    pub product_ids: Vec<Uuid>,
+}
+
+/// Only the lines of products in these categories.
+#[derive(ToSchema)]
+pub struct ProductTypeScope {
+    pub reduction: Reduction,
+    pub category_ids: Vec<Uuid>,
 }
 
 /// Who may use a coupon: `{"all_customers": {"max_total_uses": 50, "max_uses_per_customer": 1}}`
@@ -590,12 +613,16 @@ pub enum CouponScope {
 #[schema(rename_all = "snake_case")]
 pub enum Audience {
     /// One code for everyone.
-    AllCustomers {
-        max_total_uses: Option<u32>,
-        max_uses_per_customer: Option<u32>,
-    },
+    AllCustomers(AllCustomersAudience),
     /// Many codes, each usable once.
     SingleUseCodes,
+}
+
+/// One code for everyone, within these limits (null = unlimited).
+#[derive(ToSchema)]
+pub struct AllCustomersAudience {
+    pub max_total_uses: Option<u32>,
+    pub max_uses_per_customer: Option<u32>,
 }
 
 /// One row of the coupon list.

@@ -179,6 +179,7 @@ pub enum ArchiveFilterDto {
 #[into_params(parameter_in = Query)]
 pub struct MessageFilter {
     /// `current` (default), `archived` or `all`, as the caller's side archived them.
+    #[param(inline)]
     pub archived: Option<ArchiveFilterDto>,
 }
 

@@ -10,6 +10,7 @@ use comptoir_domain::shop::{
     ShopProfile,
 };
 use comptoir_domain::DomainError;
+use comptoir_eventlog::Position;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -211,6 +212,18 @@ pub struct ShopResponse {
     pub shop: ShopDto,
 }
 
+/// A shop after a write: what `Positioned<ShopResponse>` serializes, described flat. Only a
+/// schema: the inline generic nested one `allOf` in another, whose fields openapi-python-client
+/// silently dropped (its model of the answer had `position` but no `shop_id`).
+#[derive(ToSchema)]
+pub struct ShopWritten {
+    pub shop_id: Uuid,
+    #[serde(flatten)]
+    pub shop: ShopDto,
+    /// Log position of the write; pass it as `min_position` to read it back.
+    pub position: Position,
+}
+
 impl From<ShopProfile> for ShopResponse {
     fn from(p: ShopProfile) -> Self {
         let time_zone = Some(p.zone().name().to_string());
@@ -250,7 +263,7 @@ impl From<ShopProfile> for ShopResponse {
 #[utoipa::path(post, path = "/v1/shops", tag = "shops",
     request_body = ShopDto,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
-    responses((status = 201, body = inline(Positioned<ShopResponse>)), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 201, body = ShopWritten), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn create_shop(
     State(state): State<AppState>,
@@ -353,7 +366,7 @@ pub async fn get_shop(
 #[utoipa::path(put, path = "/v1/shops/{shop_id}", tag = "shops",
     params(("shop_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = ShopDto,
-    responses((status = 200, body = inline(Positioned<ShopResponse>)), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, body = ShopWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn update_shop(
     State(state): State<AppState>,
