@@ -7,6 +7,7 @@ mod closures;
 mod commerce;
 mod conditional_updates;
 mod coupons;
+mod crash;
 mod customer_space;
 mod fiscal_year;
 mod ledger_reads;
