@@ -4,12 +4,21 @@
 //! directly through the domain (no HTTP: `comptoir_projections::sample`), closes it, then
 //! rebuilds all projections from position 1 in a fresh process, as an operator's `comptoir
 //! rebuild` would, and prints one JSON line last: events, rebuild_s, events_per_s, rss_mb (the
-//! rebuilding process's peak resident set) and generate_rss_mb (the generating one's).
+//! rebuilding process's peak resident set) and generate_rss_mb (the generating one's); replay_s
+//! is the part of rebuild_s until the last event was applied (the rest digests the new trees,
+//! swaps them in and drops the old ones).
+//!
+//! It then measures the storage's floor for the same result, in a third process: the rows the
+//! rebuild left, read into memory first, written in key order (sled's fastest order) into a
+//! fresh database of the same settings. `floor_rows`, `floor_s` and `floor_events_per_s` (the
+//! log's events over `floor_s`) say how fast a rebuild could be if it did nothing but store its
+//! result.
 
 use clap::Parser;
 use comptoir_eventlog::{EventLog, LogOptions, OfflineLog};
+use comptoir_projections::limits::{FLUSH_INTERVAL_MS, OFFLINE_CACHE_BYTES};
 use comptoir_projections::sample::{merge_into_append, SampleShop};
-use comptoir_projections::{rebuild_projections, ProjectionName};
+use comptoir_projections::{rebuild_projections, ProjectionName, PROJECTIONS_DIR};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -21,6 +30,12 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// Orders merged into one append: each brings its own stream, and all share the 3 document
 /// series and a few store-credit streams, within the log's 32 streams per append.
 const ORDERS_PER_APPEND: u64 = 16;
+
+/// Rows per `apply_batch` when measuring the storage floor.
+const FLOOR_BATCH_ROWS: usize = 4096;
+
+/// Where the floor is measured, under the data dir; deleted afterwards.
+const FLOOR_DIR: &str = "sled-floor";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +52,10 @@ struct Args {
     /// Only rebuild the log already in `--data-dir` (the child process of a run).
     #[arg(long, requires = "data_dir")]
     rebuild_only: bool,
+    /// Only measure the storage floor of the projections already in `--data-dir` (the third
+    /// process of a run).
+    #[arg(long, requires = "data_dir")]
+    floor_only: bool,
 }
 
 fn main() -> ExitCode {
@@ -63,29 +82,95 @@ fn main() -> ExitCode {
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 async fn run(args: Args) -> BenchResult<()> {
-    if let (true, Some(dir)) = (args.rebuild_only, &args.data_dir) {
-        return rebuild(dir, args.orders);
+    match (&args.data_dir, args.rebuild_only, args.floor_only) {
+        (Some(dir), true, _) => return rebuild(dir, args.orders),
+        (Some(dir), _, true) => return storage_floor(dir),
+        _ => {}
     }
     let temp = tempfile::tempdir()?;
     let dir = args.data_dir.unwrap_or_else(|| temp.path().to_path_buf());
     generate(&dir, args.orders).await?;
+    let mut line = child_figures(&dir, "--rebuild-only", args.orders)?;
+    line["generate_rss_mb"] = peak_rss_mb().into();
+    let floor = child_figures(&dir, "--floor-only", args.orders)?;
+    let events = line["events"].as_f64().unwrap_or_default();
+    let floor_s = floor["floor_s"].as_f64().unwrap_or_default();
+    line["floor_rows"] = floor["floor_rows"].clone();
+    line["floor_s"] = floor["floor_s"].clone();
+    line["floor_events_per_s"] = (events / floor_s).round().into();
+    println!("{line}");
+    Ok(())
+}
+
+/// Runs this program again on `dir` in `mode` and returns the JSON of its last line.
+fn child_figures(dir: &Path, mode: &str, orders: u64) -> BenchResult<serde_json::Value> {
     let child = std::process::Command::new(std::env::current_exe()?)
-        .arg("--rebuild-only")
+        .arg(mode)
         .arg("--data-dir")
-        .arg(&dir)
-        .args(["--orders", &args.orders.to_string()])
+        .arg(dir)
+        .args(["--orders", &orders.to_string()])
         .stderr(std::process::Stdio::inherit())
         .output()?;
     if !child.status.success() {
-        return Err(format!("the rebuilding process failed: {}", child.status).into());
+        return Err(format!("the {mode} process failed: {}", child.status).into());
     }
     let stdout = String::from_utf8_lossy(&child.stdout);
-    let mut line: serde_json::Value = stdout
+    stdout
         .lines()
         .last()
         .and_then(|last| serde_json::from_str(last).ok())
-        .ok_or("the rebuilding process printed no figures")?;
-    line["generate_rss_mb"] = peak_rss_mb().into();
+        .ok_or_else(|| format!("the {mode} process printed no figures").into())
+}
+
+/// Every row of every tree of the projections' database in `dir` (the rebuilt ones: the old
+/// trees were dropped), tree by tree, in key order.
+type TreeRows = Vec<(sled::IVec, Vec<(sled::IVec, sled::IVec)>)>;
+
+fn rebuilt_rows(dir: &Path) -> BenchResult<TreeRows> {
+    let db = sled::Config::new()
+        .path(dir.join(PROJECTIONS_DIR))
+        .cache_capacity(OFFLINE_CACHE_BYTES)
+        .open()?;
+    let mut trees = Vec::new();
+    for name in db.tree_names() {
+        let rows = db.open_tree(&name)?.iter().collect::<Result<Vec<_>, _>>()?;
+        trees.push((name, rows));
+    }
+    Ok(trees)
+}
+
+/// Writes the rebuilt rows into a fresh database as fast as sled takes them and prints the time.
+fn storage_floor(dir: &Path) -> BenchResult<()> {
+    let trees = rebuilt_rows(dir)?;
+    let scratch = dir.join(FLOOR_DIR);
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)?;
+    }
+    let db = sled::Config::new()
+        .path(&scratch)
+        .cache_capacity(OFFLINE_CACHE_BYTES)
+        .flush_every_ms(Some(FLUSH_INTERVAL_MS))
+        .open()?;
+    let started = Instant::now();
+    for (name, rows) in &trees {
+        let tree = db.open_tree(name)?;
+        for chunk in rows.chunks(FLOOR_BATCH_ROWS) {
+            let mut batch = sled::Batch::default();
+            for (key, value) in chunk {
+                batch.insert(key, value);
+            }
+            tree.apply_batch(batch)?;
+        }
+    }
+    db.flush()?;
+    let floor_s = started.elapsed().as_secs_f64();
+    drop(db);
+    std::fs::remove_dir_all(&scratch)?;
+    let rows: usize = trees.iter().map(|(_, rows)| rows.len()).sum();
+    let line = serde_json::json!({
+        "floor_rows": rows,
+        "floor_s": (floor_s * 1000.0).round() / 1000.0,
+    });
     println!("{line}");
     Ok(())
 }
@@ -119,7 +204,12 @@ fn rebuild(dir: &Path, orders: u64) -> BenchResult<()> {
     let log = OfflineLog::open(dir)?;
     let events = log.head_position();
     let rebuilt = Instant::now();
-    let outcomes = rebuild_projections(dir, &log, &ProjectionName::ALL, &mut |_, _| {})?;
+    let mut replay_s = 0.0;
+    let outcomes = rebuild_projections(dir, &log, &ProjectionName::ALL, &mut |applied, head| {
+        if applied == head {
+            replay_s = rebuilt.elapsed().as_secs_f64();
+        }
+    })?;
     let rebuild_s = rebuilt.elapsed().as_secs_f64();
     for outcome in &outcomes {
         let digest = hex::encode(outcome.digest);
@@ -129,6 +219,7 @@ fn rebuild(dir: &Path, orders: u64) -> BenchResult<()> {
         "events": events,
         "orders": orders,
         "rebuild_s": (rebuild_s * 1000.0).round() / 1000.0,
+        "replay_s": (replay_s * 1000.0).round() / 1000.0,
         "events_per_s": (events as f64 / rebuild_s).round(),
         "rss_mb": peak_rss_mb(),
     });
