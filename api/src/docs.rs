@@ -9,8 +9,10 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
+use utoipa::openapi::schema::{Object, OneOf, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDocument;
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi, ToSchema};
 
 /// RFC 9457 problem details, as every error is answered (`application/problem+json`).
@@ -69,11 +71,81 @@ pub fn base() -> OpenApiDocument {
 /// The full description, as served and committed.
 pub fn openapi_json() -> String {
     let (_, document) = crate::routes::api_router().split_for_parts();
-    document.to_pretty_json().unwrap_or_else(|_| "{}".into()) + "\n"
+    finished(document)
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".into())
+        + "\n"
+}
+
+/// The document the routes described, with what utoipa cannot derive added: a title on every
+/// object variant of a `oneOf` component.
+pub fn finished(mut document: OpenApiDocument) -> OpenApiDocument {
+    if let Some(components) = document.components.as_mut() {
+        for (name, schema) in components.schemas.iter_mut() {
+            if let RefOr::T(Schema::OneOf(one_of)) = schema {
+                title_variants(name, one_of);
+            }
+        }
+    }
+    document
+}
+
+/// Names each untitled object variant of `name`'s `oneOf` after its tag: the value of its
+/// one-valued enum property (`{"kind": "typed", ..}` → `CodesInputTyped`), else its only
+/// property (`{"order": {..}}` → `CouponScopeOrder`). Client generators name a variant's model
+/// by its title; without one they number them (`CodesInputType0`), which integrators must guess.
+fn title_variants(name: &str, one_of: &mut OneOf) {
+    for variant in &mut one_of.items {
+        let RefOr::T(Schema::Object(object)) = variant else {
+            continue;
+        };
+        if object.title.is_some() {
+            continue;
+        }
+        if let Some(tag) = variant_tag(object) {
+            object.title = Some(format!("{name}{}", pascal_case(&tag)));
+        }
+    }
+}
+
+/// The tag of an object variant of a tagged union, as described above.
+fn variant_tag(object: &Object) -> Option<String> {
+    let tag_value = object
+        .properties
+        .values()
+        .find_map(|property| match property {
+            RefOr::T(Schema::Object(inner)) => match inner.enum_values.as_deref() {
+                Some([serde_json::Value::String(value)]) => Some(value.clone()),
+                _ => None,
+            },
+            _ => None,
+        });
+    match (tag_value, object.properties.keys().next()) {
+        (Some(value), _) => Some(value),
+        (None, Some(only)) if object.properties.len() == 1 => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// `single_use` → `SingleUse`.
+fn pascal_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect::<String>()
+            })
+        })
+        .collect()
 }
 
 pub fn router(document: OpenApiDocument) -> Router {
-    let json: Arc<str> = (document.to_pretty_json().unwrap_or_else(|_| "{}".into()) + "\n").into();
+    let json: Arc<str> = (finished(document)
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".into())
+        + "\n")
+        .into();
     Router::new()
         .route(
             "/openapi.json",

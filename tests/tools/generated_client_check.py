@@ -12,6 +12,7 @@ Usage: generated_client_check.py BASE_URL OWNER_TOKEN FIXTURE_JSON WORK_DIR
 Exit status 0 when everything held; otherwise the first failure is printed.
 """
 
+import datetime
 import importlib
 import importlib.metadata
 import importlib.util
@@ -276,6 +277,77 @@ def bad_input_is_a_problem(shop, methods):
     expect_problem(shop, other_shop, 404, "not-found", "an order of another shop")
 
 
+def coupon_order(shop, methods):
+    """A 10 % coupon for all customers, typed by the manager, taken off an order; the coupon is
+    read back with its scope and audience (both `oneOf` types)."""
+    coupons, orders = shop.api("coupons"), shop.api("orders")
+    terms = shop.model("CouponInput", {
+        "name": "Printemps", "starts_on": "2024-01-01", "ends_on": "2030-12-31",
+        "scope": {"order": {"reduction": {"percent": "10"}}},
+        "audience": {"all_customers": {"max_total_uses": 5, "max_uses_per_customer": None}},
+    })
+    coupon = expect(coupons.create_coupon.sync_detailed(shop.shop_id, client=shop.manager,
+                                                        body=terms), 201, "create a coupon")
+    codes = shop.model("CodesInputTyped", {"kind": "typed", "code": "PRINTEMPS10"})
+    expect(coupons.generate_codes.sync_detailed(shop.shop_id, coupon.coupon_id,
+                                                client=shop.manager, body=codes),
+           201, "type the coupon's code")
+    body = order_body(methods)
+    body["coupon_code"] = "printemps10"
+    placed = expect(orders.place_order.sync_detailed(
+        shop.shop_id, client=shop.storefront, body=shop.model("PlaceOrderInput", body)),
+        201, "place an order with the coupon")
+    goods = Decimal("120") * Decimal("0.22") + 2 * Decimal("0.69")
+    expected = goods - (goods / 10).quantize(Decimal("0.01")) + Decimal("4.90")
+    check(Decimal(placed.totals.total_incl_vat) == expected,
+          f"total with the coupon {placed.totals.total_incl_vat}, expected {expected}")
+    read = expect(coupons.get_coupon.sync_detailed(shop.shop_id, coupon.coupon_id,
+                                                   client=shop.manager),
+                  200, "read the coupon")
+    check(read.active_uses == 1, f"coupon uses {read.active_uses}")
+    scope = read.scope.to_dict()
+    check(scope == {"order": {"reduction": {"percent": "10"}}}, f"scope read back as {scope}")
+    audience = read.audience.to_dict()
+    check(audience["all_customers"]["max_total_uses"] == 5, f"audience read back as {audience}")
+
+
+def customer_messages(shop):
+    """A registered customer, a message from the shop, its thread filtered by archive state,
+    and the customer's space."""
+    customers, messages = shop.api("customers"), shop.api("messages")
+    registered = expect(customers.register_customer.sync_detailed(
+        shop.shop_id, client=shop.manager,
+        body=shop.model("CustomerInput", {"email": "Lea.Client@Example.fr", "first_name": "Léa",
+                                          "last_name": "Client"})),
+        201, "register a customer")
+    sent = expect(messages.send_message.sync_detailed(
+        shop.shop_id, registered.customer_id, client=shop.manager,
+        body=shop.model("MessageInput", {"body": "Vos tirages sont prêts."})),
+        201, "send a message")
+    archived_filter = shop.models.ListMessagesArchived
+    for wanted, count in [(archived_filter.ALL, 1), (archived_filter.ARCHIVED, 0)]:
+        thread = expect(messages.list_messages.sync_detailed(
+            shop.shop_id, registered.customer_id, client=shop.manager, archived=wanted,
+            min_position=sent.position), 200, f"list {wanted} messages")
+        check(len(thread.items) == count, f"{wanted}: {len(thread.items)} messages")
+    space = expect(customers.customer_space.sync_detailed(
+        shop.shop_id, registered.customer_id, client=shop.manager, min_position=sent.position),
+        200, "read the customer space")
+    check(space.customer.email.lower() == "lea.client@example.fr", f"space of {space.customer}")
+
+
+def balanced_ledger(shop, position):
+    ledger = shop.api("ledger")
+    month = int(datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m"))
+    # The shop's zone may already be in the next month at the turn of one: take both.
+    following = month + 1 if month % 100 < 12 else (month // 100 + 1) * 100 + 1
+    balance = expect(ledger.trial_balance.sync_detailed(
+        shop.shop_id, client=shop.manager, from_month=month, to_month=following,
+        min_position=position), 200, "read the trial balance")
+    check(balance.total_debit == balance.total_credit and Decimal(balance.total_debit) > 0,
+          f"trial balance {balance.total_debit} / {balance.total_credit}")
+
+
 def every_shop_listing_parses(shop, position):
     """Every GET whose only path parameter is the shop and that needs no other parameter, called
     as the manager (who may read them all) with its defaults: a 200 the client parses."""
@@ -317,6 +389,9 @@ def main():
     _, invoice_number = pay_and_read_invoice(shop, placed)
     credited = ship_and_credit(shop, placed, invoice_number)
     bad_input_is_a_problem(shop, methods)
+    coupon_order(shop, methods)
+    customer_messages(shop)
+    balanced_ledger(shop, credited.position)
     listings = every_shop_listing_parses(shop, credited.position)
     version = importlib.metadata.version("openapi-python-client")
     print(f"generated client ok (openapi-python-client {version}): invoice {invoice_number}, "
