@@ -162,26 +162,29 @@ impl Projections {
         from: NaiveDate,
         until: NaiveDate,
     ) -> ProjectionResult<PeriodTotals> {
-        let mut period = PeriodTotals::default();
         if from >= until {
-            return Ok(period);
+            return Ok(PeriodTotals::default());
         }
         let start = key(Table::ClosureDay, shop_id, &day_bytes(from));
         let end = key(Table::ClosureDay, shop_id, &day_bytes(until));
-        for (index, entry) in self.tree().range(start..end).enumerate() {
-            if index == CLOSURE_DAYS_MAX {
-                return Err(ProjectionError::TooLarge {
-                    what: "days of one closure".into(),
-                    limit: CLOSURE_DAYS_MAX,
-                });
+        // A sum of rows: it must not see half of a commit (`snapshot`).
+        self.read_models_snapshot(|| {
+            let mut period = PeriodTotals::default();
+            for (index, entry) in self.tree().range(start.clone()..end.clone()).enumerate() {
+                if index == CLOSURE_DAYS_MAX {
+                    return Err(ProjectionError::TooLarge {
+                        what: "days of one closure".into(),
+                        limit: CLOSURE_DAYS_MAX,
+                    });
+                }
+                let (row_key, value) = entry?;
+                let row: ClosureDayRow = decode_value(&row_key, &value)?;
+                period.first_active_day.get_or_insert(row.day);
+                period.last_active_day = Some(row.day);
+                period.totals.absorb(&row.totals);
             }
-            let (row_key, value) = entry?;
-            let row: ClosureDayRow = decode_value(&row_key, &value)?;
-            period.first_active_day.get_or_insert(row.day);
-            period.last_active_day = Some(row.day);
-            period.totals.absorb(&row.totals);
-        }
-        Ok(period)
+            Ok(period)
+        })
     }
 
     /// The first day with activity from `from` (the shop's first day when `None`) up to, not
@@ -239,7 +242,7 @@ impl Projections {
             let starts_on = view.closed.period.starts_on;
             from.is_none_or(|from| from <= starts_on) && to.is_none_or(|to| starts_on <= to)
         };
-        store::page(&self.tree(), &range, page, |view: ClosureView| {
+        self.read_models_page(&range, page, |view: ClosureView| {
             in_range(&view).then_some(view)
         })
     }

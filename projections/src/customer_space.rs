@@ -101,6 +101,16 @@ impl Projections {
         customer_id: Uuid,
         today: NaiveDate,
     ) -> ProjectionResult<Option<CustomerSpace>> {
+        // Gathered from many rows: as of one commit, so that no document shows without its order.
+        self.read_models_snapshot(|| self.read_customer_space(shop_id, customer_id, today))
+    }
+
+    fn read_customer_space(
+        &self,
+        shop_id: Uuid,
+        customer_id: Uuid,
+        today: NaiveDate,
+    ) -> ProjectionResult<Option<CustomerSpace>> {
         let Some(customer) = self.customer(shop_id, customer_id)? else {
             return Ok(None);
         };

@@ -280,6 +280,34 @@ impl Projections {
         self.ledger.get()
     }
 
+    /// Runs `read`, a read of several read-models rows, on a state no commit changed meanwhile
+    /// (`snapshot`).
+    pub(crate) fn read_models_snapshot<T>(
+        &self,
+        read: impl FnMut() -> ProjectionResult<T>,
+    ) -> ProjectionResult<T> {
+        self.snapshot(ProjectionName::ReadModels, read)
+    }
+
+    /// One page of a read-models list, as of one commit (`snapshot`): a page read while the
+    /// runner commits never shows part of what one commit wrote.
+    pub(crate) fn read_models_page<T: serde::de::DeserializeOwned, U>(
+        &self,
+        range: &store::ListRange,
+        page: &paging::PageRequest,
+        mut select: impl FnMut(T) -> Option<U>,
+    ) -> ProjectionResult<paging::Page<U>> {
+        self.read_models_snapshot(|| store::page(&self.tree(), range, page, &mut select))
+    }
+
+    /// Every read-models row under `prefix`, as of one commit (`snapshot`).
+    pub(crate) fn read_models_list<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+    ) -> ProjectionResult<Vec<T>> {
+        self.read_models_snapshot(|| store::list_prefix(&self.tree(), prefix))
+    }
+
     /// Runs `read`, a read of several ledger rows, on a state no commit changed meanwhile
     /// (`snapshot`).
     pub(crate) fn ledger_snapshot<T>(

@@ -119,7 +119,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree(), &range, page, Some)
+        self.read_models_page(&range, page, Some)
     }
 }
 

@@ -134,7 +134,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree(), &range, page, |message: MessageView| {
+        self.read_models_page(&range, page, |message: MessageView| {
             let archived = message.archived_by(reader);
             let shown = match filter {
                 ArchiveFilter::Current => !archived,
@@ -191,7 +191,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree(), &range, page, |thread: MessageThreadView| {
+        self.read_models_page(&range, page, |thread: MessageThreadView| {
             (thread.unread_by_shop > 0).then_some(thread)
         })
     }

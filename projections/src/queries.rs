@@ -54,18 +54,18 @@ impl Projections {
     /// Every API key of the shop, revoked ones included, by key id.
     pub fn api_keys(&self, shop_id: Uuid) -> ProjectionResult<Vec<ApiKeyView>> {
         let records: Vec<crate::apply::shop::ApiKeyRecord> =
-            store::list_prefix(&self.tree(), &shop_prefix(Table::ApiKey, shop_id))?;
+            self.read_models_list(&shop_prefix(Table::ApiKey, shop_id))?;
         Ok(records.into_iter().map(|record| record.view).collect())
     }
 
     /// The shop's categories, by id.
     pub fn categories(&self, shop_id: Uuid) -> ProjectionResult<Vec<Category>> {
-        store::list_prefix(&self.tree(), &shop_prefix(Table::Category, shop_id))
+        self.read_models_list(&shop_prefix(Table::Category, shop_id))
     }
 
     /// The shop's products, retired ones included, by id.
     pub fn products(&self, shop_id: Uuid) -> ProjectionResult<Vec<ProductView>> {
-        store::list_prefix(&self.tree(), &shop_prefix(Table::Product, shop_id))
+        self.read_models_list(&shop_prefix(Table::Product, shop_id))
     }
 
     pub fn product(
@@ -78,12 +78,12 @@ impl Projections {
 
     /// The shop's delivery methods, hidden ones included, by id.
     pub fn delivery_methods(&self, shop_id: Uuid) -> ProjectionResult<Vec<DeliveryMethod>> {
-        store::list_prefix(&self.tree(), &shop_prefix(Table::DeliveryMethod, shop_id))
+        self.read_models_list(&shop_prefix(Table::DeliveryMethod, shop_id))
     }
 
     /// The shop's pickup points, by id.
     pub fn pickup_points(&self, shop_id: Uuid) -> ProjectionResult<Vec<PickupPoint>> {
-        store::list_prefix(&self.tree(), &shop_prefix(Table::PickupPoint, shop_id))
+        self.read_models_list(&shop_prefix(Table::PickupPoint, shop_id))
     }
 
     /// One customer account.
@@ -124,7 +124,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree(), &range, page, |customer: CustomerView| {
+        self.read_models_page(&range, page, |customer: CustomerView| {
             customer_matches(&customer, &needle).then_some(customer)
         })
     }
@@ -142,7 +142,7 @@ impl Projections {
         page: &PageRequest,
     ) -> ProjectionResult<Page<OrderSummary>> {
         let range = dated_range(Table::OrderPlaced, shop_id, &query.placed)?;
-        store::page(&self.tree(), &range, page, |summary: OrderSummary| {
+        self.read_models_page(&range, page, |summary: OrderSummary| {
             query
                 .status
                 .is_none_or(|status| status == summary.status)
@@ -267,7 +267,7 @@ impl Projections {
         page: &PageRequest,
     ) -> ProjectionResult<Page<V>> {
         let range = dated_range(tables.rows, shop_id, issued)?;
-        store::page(&self.tree(), &range, page, Some)
+        self.read_models_page(&range, page, Some)
     }
 }
 

@@ -61,7 +61,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree(), &range, page, |view: ReportScheduleView| {
+        self.read_models_page(&range, page, |view: ReportScheduleView| {
             view.deleted_at.is_none().then_some(view)
         })
     }
@@ -91,7 +91,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree(), &range, page, Some)
+        self.read_models_page(&range, page, Some)
     }
 
     /// (shop, schedule) of every live schedule of every shop, at most

@@ -111,6 +111,15 @@ impl Projections {
         shop_id: Uuid,
         customer_id: Uuid,
     ) -> ProjectionResult<StoreCreditView> {
+        // The totals and the notes as of one commit, so that they agree.
+        self.read_models_snapshot(|| self.read_store_credit(shop_id, customer_id))
+    }
+
+    pub(crate) fn read_store_credit(
+        &self,
+        shop_id: Uuid,
+        customer_id: Uuid,
+    ) -> ProjectionResult<StoreCreditView> {
         let tree = self.tree();
         let Some(totals) =
             store::get::<StoreCreditTotals>(&tree, &totals_key(shop_id, customer_id))?

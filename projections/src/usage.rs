@@ -3,7 +3,7 @@
 use crate::error::ProjectionResult;
 use crate::keys::{key, shop_prefix, Table};
 use crate::paging::{Page, PageRequest};
-use crate::store::{self, decode_value, ListRange};
+use crate::store::{decode_value, ListRange};
 use crate::Projections;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -70,7 +70,7 @@ impl Projections {
             lower: None,
             upper: None,
         };
-        store::page(&self.tree(), &range, page, Some)
+        self.read_models_page(&range, page, Some)
     }
 
     /// The shop's usage rows from `first` to `last` (inclusive), days without activity left out;
@@ -83,11 +83,17 @@ impl Projections {
     ) -> ProjectionResult<Vec<DailyUsage>> {
         let start = key(Table::DailyUsage, shop_id, &day_bytes(first));
         let end = key(Table::DailyUsage, shop_id, &day_bytes(last));
-        let mut days = Vec::new();
-        for entry in self.tree().range(start..=end).take(USAGE_DAYS_MAX) {
-            let (row_key, value) = entry?;
-            days.push(decode_value(&row_key, &value)?);
-        }
-        Ok(days)
+        self.read_models_snapshot(|| {
+            let mut days = Vec::new();
+            for entry in self
+                .tree()
+                .range(start.clone()..=end.clone())
+                .take(USAGE_DAYS_MAX)
+            {
+                let (row_key, value) = entry?;
+                days.push(decode_value(&row_key, &value)?);
+            }
+            Ok(days)
+        })
     }
 }

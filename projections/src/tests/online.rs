@@ -8,6 +8,7 @@ use crate::keys::{id_key, Table};
 use crate::ledger::month_of;
 use crate::sample::merge_into_append;
 use crate::{store, OrderQuery, PageRequest, ProjectionError, ProjectionName, RebuildOutcome};
+use comptoir_domain::customer::customer_id_for;
 use comptoir_eventlog::EventLog;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -295,6 +296,66 @@ async fn a_trial_balance_read_during_commits_balances() {
         tokio::task::yield_now().await;
     }
     appender.await.expect("appender");
+    assert!(reads > 10, "{reads} reads");
+    eprintln!("{reads} reads; the unguarded read saw a torn commit {torn_unguarded} times");
+    runner.abort();
+}
+
+/// The sample's customers' store credit is coherent: the totals row agrees with its notes.
+fn store_credit_agrees(view: &crate::store_credit::StoreCreditView) -> bool {
+    let notes = &view.credit_notes;
+    view.available
+        == notes
+            .iter()
+            .map(|note| note.remaining)
+            .sum::<rust_decimal::Decimal>()
+        && view.granted
+            == notes
+                .iter()
+                .map(|note| note.granted)
+                .sum::<rust_decimal::Decimal>()
+}
+
+// Proves a store credit read while the runner commits returns and spends always agrees with
+// itself: the totals row and the notes rows are written by the same event, and the read must
+// not see one without the other. As above, the unguarded read is counted, not asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_credit_read_during_commits_agrees_with_its_notes() {
+    let harness = Harness::new();
+    let mut shop = sample_log(&harness, 10, 1).await;
+    let shop_id = shop.shop_id;
+    let runner = harness.spawn_runner();
+    harness.caught_up().await;
+    let log = harness.log.clone();
+    let appender = tokio::spawn(async move {
+        for n in 10..400 {
+            let steps = vec![shop.order(n).expect("order flow")];
+            log.append(merge_into_append(steps)).await.expect("append");
+        }
+    });
+    let customers: Vec<_> = (0..crate::sample::SAMPLE_CUSTOMERS)
+        .map(|c| customer_id_for(shop_id, &format!("client{c}@example.fr")))
+        .collect();
+    let (mut reads, mut torn_unguarded) = (0, 0);
+    while !appender.is_finished() {
+        let p = &harness.projections;
+        for customer in &customers {
+            let view = p.store_credit(shop_id, *customer).expect("store credit");
+            assert!(store_credit_agrees(&view), "{view:?}");
+            let unguarded = p.read_store_credit(shop_id, *customer).expect("unguarded");
+            torn_unguarded += usize::from(!store_credit_agrees(&unguarded));
+            reads += 1;
+        }
+        tokio::task::yield_now().await;
+    }
+    appender.await.expect("appender");
+    harness.caught_up().await;
+    let granted = customers
+        .iter()
+        .map(|c| harness.projections.store_credit(shop_id, *c).expect("read"))
+        .filter(|view| !view.credit_notes.is_empty())
+        .count();
+    assert!(granted > 0, "the sample granted no store credit");
     assert!(reads > 10, "{reads} reads");
     eprintln!("{reads} reads; the unguarded read saw a torn commit {torn_unguarded} times");
     runner.abort();
