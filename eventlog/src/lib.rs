@@ -33,8 +33,8 @@ pub use error::{LogError, LogResult};
 pub use offline::{BatchValues, Batches, OfflineEvents, OfflineLog};
 pub use store::{AllEvents, DecodedBatches, EventLog, LogOptions, TreeBatches};
 pub use types::{
-    AppendOutcome, AppendRequest, EventMetadata, ExpectedVersion, NewEvent, Position,
-    RecordedEvent, StreamAppend, StreamAppendOutcome, StreamVersion, VerifyReport,
+    AppendOutcome, AppendRequest, ChainPage, ChainRecord, EventMetadata, ExpectedVersion, NewEvent,
+    Position, RecordedEvent, StreamAppend, StreamAppendOutcome, StreamVersion, VerifyReport,
 };
 pub use verify::verify_data_dir;
 

@@ -21,7 +21,8 @@ use crate::limits::{
     WRITER_QUEUE_DEPTH_MAX,
 };
 use crate::types::{
-    AppendOutcome, AppendRequest, Position, RecordedEvent, StreamVersion, VerifyReport,
+    AppendOutcome, AppendRequest, ChainPage, ChainRecord, Position, RecordedEvent, StreamVersion,
+    VerifyReport,
 };
 use crate::validate::prepare;
 use crate::verify::verify_tree;
@@ -431,6 +432,56 @@ impl EventLog {
             next,
             self.shared.head(),
         ))
+    }
+
+    /// Up to `max_count` records after `after` (capped at `READ_EVENTS_MAX`), as stored: their
+    /// hashes and envelopes are not checked here, so that an auditor recomputing the chain sees
+    /// what is on disk, altered or not.
+    pub fn chain_page(&self, after: Position, max_count: usize) -> LogResult<ChainPage> {
+        let head = self.shared.head();
+        let last = head.min(after.saturating_add(max_count.min(READ_EVENTS_MAX) as u64));
+        let mut page = ChainPage {
+            previous_hash: GENESIS_HASH,
+            records: Vec::new(),
+        };
+        if after > head {
+            return Ok(page);
+        }
+        let start = self.shared.batch_key_containing(after.max(1))?.unwrap_or(1);
+        for item in self.shared.log.range(codec::position_key(start)..) {
+            let (_, value) = item?;
+            let mut reader = BatchReader::new(&value).map_err(|reason| LogError::Corrupt {
+                position: start,
+                reason,
+            })?;
+            while let Some(record) = reader.next_record() {
+                let record =
+                    record.map_err(|(position, reason)| LogError::Corrupt { position, reason })?;
+                if record.position == after {
+                    page.previous_hash = record.hash;
+                } else if record.position > last {
+                    return Ok(page);
+                } else if record.position > after {
+                    page.records.push(ChainRecord {
+                        position: record.position,
+                        hash: record.hash,
+                        envelope: record.envelope.to_vec(),
+                    });
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    /// The last durable position and the chain hash stored with it: an anchor to keep outside
+    /// the shop (the genesis hash for an empty log).
+    pub fn head_hash(&self) -> LogResult<(Position, [u8; 32])> {
+        let head = self.shared.head();
+        let page = self.chain_page(head.saturating_sub(1), 1)?;
+        Ok(match page.records.first() {
+            Some(record) => (record.position, record.hash),
+            None => (0, GENESIS_HASH),
+        })
     }
 
     /// Events of one stream from `from_version` (inclusive), at most `max_count`.

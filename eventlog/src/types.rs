@@ -125,6 +125,24 @@ pub struct RecordedEvent {
     pub payload: Vec<u8>,
 }
 
+/// One stored record as the hash chain covers it: its position, the chain hash stored with it
+/// (SHA-256 of the previous record's hash and `envelope`) and the envelope's bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainRecord {
+    pub position: Position,
+    pub hash: [u8; 32],
+    pub envelope: Vec<u8>,
+}
+
+/// Consecutive records of the chain and the hash they follow: what an auditor needs to
+/// recompute the chain from an anchor of their own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainPage {
+    /// The stored hash of the record before the first one (the genesis hash before position 1).
+    pub previous_hash: [u8; 32],
+    pub records: Vec<ChainRecord>,
+}
+
 /// What `verify` found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyReport {

@@ -3,6 +3,7 @@
 //! log position.
 
 pub mod accounts;
+pub mod audit;
 pub mod catalog;
 pub mod checkout;
 pub mod closures;
@@ -68,6 +69,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(loyalty::router())
         .merge(rebuilds::router())
+        .merge(audit::router())
 }
 
 /// `?min_position=`: the read waits (bounded) until the read models hold this position.
