@@ -490,6 +490,7 @@ fn closure_scenario(samples: &mut Samples) {
         time_zone: comptoir_domain::calendar::default_time_zone(),
         fiscal_calendar: Default::default(),
         covers_up_to: 42,
+        log_hash: "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b".into(),
         totals,
         activity: Activity {
             scanned_from: None,
@@ -1255,6 +1256,28 @@ fn every_event_type_has_a_golden_file() {
         7 + 10 + 4 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1,
         "one sample per event type"
     );
+}
+
+#[test]
+fn a_closure_recorded_before_it_kept_the_log_hash_still_checks_out() {
+    // Proves a `PeriodClosed` from before closures recorded the log's hash (pinned in
+    // `closures.PeriodClosed+without_log_hash.json`) decodes without one, is written back
+    // without one, and its stored hash is still what its content gives (format 1 text); a new
+    // one carries the log hash inside what its hash covers.
+    let files = golden_files();
+    use comptoir_domain::closure::{ClosureEvent, PeriodClosed};
+    let decode = |name: &str| -> PeriodClosed {
+        let event: ClosureEvent = serde_json::from_value(files[name].clone()).expect("decodes");
+        let ClosureEvent::PeriodClosed(closed) = event;
+        *closed
+    };
+    let old = decode("closures.PeriodClosed+without_log_hash.json");
+    assert_eq!(old.log_hash, None);
+    assert_eq!(old.computed_hash(), old.hash);
+    let new = decode("closures.PeriodClosed.json");
+    assert_eq!(new.log_hash.as_deref().map(str::len), Some(64));
+    assert_eq!(new.computed_hash(), new.hash);
+    assert!(new.canonical_text().contains("log_hash="));
 }
 
 #[test]

@@ -477,11 +477,23 @@ impl EventLog {
     /// the shop (the genesis hash for an empty log).
     pub fn head_hash(&self) -> LogResult<(Position, [u8; 32])> {
         let head = self.shared.head();
-        let page = self.chain_page(head.saturating_sub(1), 1)?;
-        Ok(match page.records.first() {
-            Some(record) => (record.position, record.hash),
-            None => (0, GENESIS_HASH),
-        })
+        Ok((head, self.hash_at(head)?))
+    }
+
+    /// The chain hash stored with the record at `position` (the genesis hash at 0), which must
+    /// be durable.
+    pub fn hash_at(&self, position: Position) -> LogResult<[u8; 32]> {
+        if position == 0 {
+            return Ok(GENESIS_HASH);
+        }
+        let page = self.chain_page(position - 1, 1)?;
+        match page.records.first() {
+            Some(record) if record.position == position => Ok(record.hash),
+            _ => Err(LogError::Corrupt {
+                position,
+                reason: "no durable record at this position".into(),
+            }),
+        }
     }
 
     /// Events of one stream from `from_version` (inclusive), at most `max_count`.

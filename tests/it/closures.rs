@@ -604,3 +604,52 @@ async fn a_transitional_fiscal_year_closes_with_its_real_months() {
     let (name, _) = fec_file(&shop, 2026, position).await;
     assert!(name.ends_with("FEC20260630.txt"), "{name}");
 }
+
+#[tokio::test]
+async fn a_closure_anchors_the_log_and_verify_tells_when_the_log_was_rewritten_before_it() {
+    // Proves each closure records the log's chain hash at the position it covers (the hash the
+    // audit records serve there), and that an attacker who changes a record and recomputes
+    // every hash after it (so that the chain is whole again) is caught by closures/verify.
+    let (dir, app, owner, shop) = shop_on_18_november("Studio Ancre").await;
+    let lines = json!([{"sku": "GUIDE-LYON", "quantity": 1}]);
+    sell(&shop, &mut Expected::default(), lines, &["card"]).await;
+    set_clock(&owner, "2026-11-19T09:00:00Z").await;
+    let closed = close(&shop, "day", "2026-11-18").await.expect(201);
+    let covers = closed.body["covers_up_to"].as_u64().expect("covers_up_to");
+    let records = owner
+        .get(&format!(
+            "/v1/admin/log/records?after={}&limit=1",
+            covers - 1
+        ))
+        .await
+        .expect(200);
+    assert_eq!(records.body["records"][0]["position"], covers);
+    assert_eq!(
+        closed.body["log_hash"], records.body["records"][0]["hash"],
+        "{}",
+        closed.raw
+    );
+    let accountant = shop.as_role("accountant");
+    let verified = accountant
+        .get(&shop.path("/closures/verify"))
+        .await
+        .expect(200);
+    assert_eq!(verified.body["all_good"], true, "{}", verified.raw);
+
+    app.signal(libc::SIGTERM);
+    app.wait_exit().await;
+    crate::support::alter_text(dir.path(), "Studio Ancre".as_bytes());
+    crate::support::rechain(dir.path());
+    let app = crate::support::spawn_app_with(dir.path(), &["--test-clock"]).await;
+    let accountant = Api::new(&app, &shop.keys["accountant"]);
+    let verified = accountant
+        .get(&shop.path("/closures/verify"))
+        .await
+        .expect(200);
+    assert_eq!(verified.body["all_good"], false, "{}", verified.raw);
+    let problems = verified.body["disagreements"][0]["problems"].to_string();
+    assert!(
+        problems.contains("the log was rewritten before it"),
+        "{problems}"
+    );
+}

@@ -264,3 +264,42 @@ pub fn flip_payload_byte(dir: &Path, batch_first_position: u64, nth: usize) {
     tree.insert(key, value).expect("insert");
     db.flush().expect("flush");
 }
+
+/// Changes one letter of the first stored record holding `text`, through sled directly, as an
+/// attacker with the disk would.
+pub fn alter_text(dir: &Path, text: &[u8]) {
+    let db = open_sled_when_released(&dir.join("log"));
+    let tree = db.open_tree("log").expect("log tree");
+    for item in tree.iter() {
+        let (key, value) = item.expect("batch");
+        let Some(offset) = value.windows(text.len()).position(|w| w == text) else {
+            continue;
+        };
+        let mut value = value.to_vec();
+        value[offset] ^= 0x20;
+        tree.insert(key, value).expect("insert");
+        db.flush().expect("flush");
+        return;
+    }
+    panic!("no record holds {}", String::from_utf8_lossy(text));
+}
+
+/// Recomputes every record's hash from the genesis, as an attacker covering a change would.
+pub fn rechain(dir: &Path) {
+    use comptoir_eventlog::codec::{chain_hash, BatchBuilder, BatchReader, GENESIS_HASH};
+    let db = open_sled_when_released(&dir.join("log"));
+    let tree = db.open_tree("log").expect("log tree");
+    let mut previous = GENESIS_HASH;
+    let batches: Vec<_> = tree.iter().map(|item| item.expect("batch")).collect();
+    for (key, value) in batches {
+        let mut reader = BatchReader::new(&value).expect("batch");
+        let mut builder = BatchBuilder::new(reader.first_position());
+        while let Some(record) = reader.next_record() {
+            let record = record.expect("record");
+            previous = chain_hash(&previous, record.envelope);
+            builder.push(record.envelope, &previous);
+        }
+        tree.insert(key, builder.finish()).expect("insert");
+    }
+    db.flush().expect("flush");
+}

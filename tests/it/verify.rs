@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
 use crate::support::{
-    fill_log, flip_payload_byte, open_sled_when_released, run_comptoir, spawn_app_in, TestApp,
+    alter_text, fill_log, flip_payload_byte, rechain, run_comptoir, spawn_app_in, TestApp,
 };
 
 #[tokio::test]
@@ -77,25 +77,6 @@ async fn chain_audit(app: &TestApp, anchor: Option<&Value>) -> (i32, String) {
         String::from_utf8_lossy(&output.stderr)
     );
     (output.status.code().unwrap_or(-1), printed)
-}
-
-/// Changes one letter of the first stored record holding `text`, through sled directly, as an
-/// attacker with the disk would.
-fn alter_text(dir: &Path, text: &[u8]) {
-    let db = open_sled_when_released(&dir.join("log"));
-    let tree = db.open_tree("log").expect("log tree");
-    for item in tree.iter() {
-        let (key, value) = item.expect("batch");
-        let Some(offset) = value.windows(text.len()).position(|w| w == text) else {
-            continue;
-        };
-        let mut value = value.to_vec();
-        value[offset] ^= 0x20;
-        tree.insert(key, value).expect("insert");
-        db.flush().expect("flush");
-        return;
-    }
-    panic!("no record holds {}", String::from_utf8_lossy(text));
 }
 
 async fn place_for(shop: &PhotoShop, email: &str) {
@@ -181,24 +162,4 @@ async fn an_auditor_recomputes_the_chain_over_http_and_finds_the_record_an_attac
         printed.starts_with(&format!("altered at position {}", anchor["position"])),
         "{printed}"
     );
-}
-
-/// Recomputes every record's hash from the genesis, as an attacker covering a change would.
-fn rechain(dir: &Path) {
-    use comptoir_eventlog::codec::{chain_hash, BatchBuilder, BatchReader, GENESIS_HASH};
-    let db = open_sled_when_released(&dir.join("log"));
-    let tree = db.open_tree("log").expect("log tree");
-    let mut previous = GENESIS_HASH;
-    let batches: Vec<_> = tree.iter().map(|item| item.expect("batch")).collect();
-    for (key, value) in batches {
-        let mut reader = BatchReader::new(&value).expect("batch");
-        let mut builder = BatchBuilder::new(reader.first_position());
-        while let Some(record) = reader.next_record() {
-            let record = record.expect("record");
-            previous = chain_hash(&previous, record.envelope);
-            builder.push(record.envelope, &previous);
-        }
-        tree.insert(key, builder.finish()).expect("insert");
-    }
-    db.flush().expect("flush");
 }

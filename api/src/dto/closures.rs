@@ -89,6 +89,11 @@ pub struct Closure {
     pub time_zone: String,
     /// The log position the totals cover.
     pub covers_up_to: u64,
+    /// The event log's chain hash (hex SHA-256) at `covers_up_to`, covered by `hash`: each
+    /// closure anchors the log (`closures/verify` checks the log still leads to it). Absent in
+    /// closures recorded before it was kept.
+    #[schema(required = false)]
+    pub log_hash: String,
     pub totals: ClosureTotalsDto,
     /// Grand total since the first closure of the kind (previous one's plus this period's gross).
     #[schema(value_type = Money)]

@@ -111,6 +111,7 @@ fn close_command(
     period: ClosurePeriod,
 ) -> Result<ClosureCommand, CommandError> {
     let covers_up_to = state.projections.position();
+    let log_hash = hex::encode(state.log.hash_at(covers_up_to)?);
     let totals =
         state
             .projections
@@ -126,6 +127,7 @@ fn close_command(
         time_zone,
         fiscal_calendar,
         covers_up_to,
+        log_hash,
         totals: totals.totals,
         activity: Activity {
             scanned_from,
@@ -440,6 +442,16 @@ fn compare_with_read_models(
         Some(_) => problems.push("the read models hold another version of it".to_string()),
         None => problems.push("the read models do not hold it".to_string()),
     }
+    // The closure anchored the log: the log must still lead to the same hash there.
+    if let Some(anchored) = &closed.log_hash {
+        let now = hex::encode(state.log.hash_at(closed.covers_up_to)?);
+        if now != *anchored {
+            problems.push(format!(
+                "the log's hash at position {} is {now} where the closure anchored {anchored}: the log was rewritten before it",
+                closed.covers_up_to
+            ));
+        }
+    }
     if period.kind == ClosureKind::Day {
         let now = state.projections.closure_period_totals(
             closed.shop_id,
@@ -499,6 +511,7 @@ mod tests {
             time_zone: default_time_zone(),
             fiscal_calendar: FiscalCalendar::default(),
             covers_up_to: 10,
+            log_hash: "0".repeat(64),
             totals,
             activity: Activity {
                 scanned_from: state.chain(kind).closed_until(),

@@ -234,6 +234,9 @@ pub struct ClosePeriod {
     pub fiscal_calendar: FiscalCalendar,
     /// The log position the totals were computed at (the read models had applied it).
     pub covers_up_to: u64,
+    /// The event log's chain hash (hex SHA-256) at `covers_up_to`: recorded in the closure, it
+    /// makes every closure an anchor of the log outside the log's own chain.
+    pub log_hash: String,
     /// The period's totals, summed from the read model's day rows.
     pub totals: ClosureTotals,
     pub activity: Activity,
@@ -255,6 +258,10 @@ pub struct PeriodClosed {
     pub time_zone: String,
     /// The log position the totals cover.
     pub covers_up_to: u64,
+    /// The event log's chain hash (hex) at `covers_up_to`; `None` in closures recorded before it
+    /// was kept (their hash text is format 1, without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_hash: Option<String>,
     pub totals: ClosureTotals,
     /// The grand total since the first closure of the kind: the previous closure's plus this
     /// period's `total_incl_vat`.
@@ -264,6 +271,14 @@ pub struct PeriodClosed {
     /// SHA-256 (hex) of [`PeriodClosed::canonical_text`].
     pub hash: String,
     pub closed_at: DateTime<Utc>,
+}
+
+/// True for 64 lowercase hex digits, as `hex::encode` writes a SHA-256.
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Writes a decimal with its trailing zeros removed, so that 10.5 and 10.50 hash the same.
@@ -283,7 +298,12 @@ impl PeriodClosed {
             text.push('\n');
         };
         let totals = &self.totals;
-        line("format", "comptoir-closure-1");
+        // Format 2 adds the log's hash; a closure without one keeps the text it was hashed with.
+        let format = match self.log_hash {
+            Some(_) => "comptoir-closure-2",
+            None => "comptoir-closure-1",
+        };
+        line("format", format);
         line("shop_id", &self.shop_id.to_string());
         line("kind", self.period.kind.as_str());
         line("sequence", &self.sequence.to_string());
@@ -291,6 +311,9 @@ impl PeriodClosed {
         line("ends_before", &self.period.ends_before.to_string());
         line("time_zone", &self.time_zone);
         line("covers_up_to", &self.covers_up_to.to_string());
+        if let Some(log_hash) = &self.log_hash {
+            line("log_hash", log_hash);
+        }
         line("closed_at", &self.closed_at.to_rfc3339());
         for rate in &totals.vat {
             let value = [
@@ -582,12 +605,19 @@ impl Closures {
                 "the read models are behind the last closure; send the request again",
             ));
         }
+        if !is_sha256_hex(&close.log_hash) {
+            return Err(DomainError::validation(
+                "log_hash",
+                "must be a SHA-256 in 64 lowercase hex digits",
+            ));
+        }
         let mut closed = PeriodClosed {
             shop_id: close.shop_id,
             period: close.period,
             sequence: chain.sequence + 1,
             time_zone: close.time_zone.name().to_string(),
             covers_up_to: close.covers_up_to,
+            log_hash: Some(close.log_hash.clone()),
             totals: close.totals.clone(),
             perpetual_total_incl_vat: chain.perpetual_total_incl_vat + close.totals.total_incl_vat,
             previous_hash: chain.last_hash.clone(),

@@ -73,6 +73,9 @@ fn close(
     close_in(&FiscalCalendar::default(), kind, text, scanned_from, totals)
 }
 
+/// The log's chain hash the glue reads at `covers_up_to`.
+const LOG_HASH: &str = "5f1d6a2c0e9b8a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170655";
+
 /// A closure of a shop whose fiscal years are `calendar`'s.
 fn close_in(
     calendar: &FiscalCalendar,
@@ -87,6 +90,7 @@ fn close_in(
         time_zone: default_time_zone(),
         fiscal_calendar: calendar.clone(),
         covers_up_to: 100,
+        log_hash: LOG_HASH.into(),
         totals,
         activity: Activity {
             scanned_from,
@@ -160,6 +164,46 @@ fn a_day_closure_records_its_totals_sequence_perpetual_total_and_hash() {
     assert_eq!(closed.closed_at, december_2nd());
     assert_eq!(closed.hash, closed.computed_hash());
     assert_eq!(closed.hash.len(), 64);
+    assert_eq!(closed.log_hash.as_deref(), Some(LOG_HASH));
+}
+
+#[test]
+fn a_closure_anchors_the_log_hash_in_its_own_hash() {
+    // Proves the log's hash is part of what the closure's hash covers (format 2), and that a
+    // closure recorded before it was kept (no log hash) is hashed over its format 1 text, so
+    // its stored hash still checks out.
+    let events = two_days();
+    let original = closed(&events[0]).clone();
+    assert!(original
+        .canonical_text()
+        .starts_with("format=comptoir-closure-2\n"));
+    assert!(original
+        .canonical_text()
+        .contains(&format!("\nlog_hash={LOG_HASH}\n")));
+    let mut altered = original.clone();
+    altered.log_hash = Some("0".repeat(64));
+    assert_ne!(altered.computed_hash(), original.hash);
+    let mut before = original.clone();
+    before.log_hash = None;
+    assert!(before
+        .canonical_text()
+        .starts_with("format=comptoir-closure-1\n"));
+    assert!(!before.canonical_text().contains("log_hash"));
+    assert_ne!(before.computed_hash(), original.hash);
+}
+
+#[test]
+fn a_log_hash_that_is_not_a_sha256_is_refused() {
+    // Proves the glue's hash is checked before it is recorded: not 64 lowercase hex digits → 422.
+    for wrong in ["", "abc", &"A".repeat(64), &"g".repeat(64), &"0".repeat(63)] {
+        let ClosureCommand::Close(mut command) =
+            close(ClosureKind::Day, "2026-11-19", None, busy_day("FA-1"));
+        command.log_hash = wrong.to_string();
+        given::<Closures>([])
+            .at(december_2nd())
+            .when(ClosureCommand::Close(command))
+            .then_err_code("validation");
+    }
 }
 
 #[test]
