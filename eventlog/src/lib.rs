@@ -52,6 +52,12 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> LogResult<Vec<RecordedEvent>>;
     fn read_all(&self, from_position: Position, max_count: usize) -> LogResult<Vec<RecordedEvent>>;
     fn subscribe(&self, from_position: Position) -> BoxStream<'static, LogResult<RecordedEvent>>;
+    /// The events of each group commit from `from_position` on, whole (see
+    /// `EventLog::subscribe_batches`).
+    fn subscribe_batches(
+        &self,
+        from_position: Position,
+    ) -> BoxStream<'static, LogResult<Vec<RecordedEvent>>>;
     fn head_position(&self) -> Position;
     async fn save_checkpoint(&self, name: &str, position: Position) -> LogResult<()>;
     fn load_checkpoint(&self, name: &str) -> LogResult<Option<Position>>;
@@ -78,6 +84,13 @@ impl EventStore for EventLog {
 
     fn subscribe(&self, from_position: Position) -> BoxStream<'static, LogResult<RecordedEvent>> {
         EventLog::subscribe(self, from_position)
+    }
+
+    fn subscribe_batches(
+        &self,
+        from_position: Position,
+    ) -> BoxStream<'static, LogResult<Vec<RecordedEvent>>> {
+        EventLog::subscribe_batches(self, from_position)
     }
 
     fn head_position(&self) -> Position {

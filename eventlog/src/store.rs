@@ -103,6 +103,37 @@ impl Shared {
         Ok(events)
     }
 
+    /// The events from `from_position` up to `until` (inclusive), one vector per stored batch
+    /// (one group commit; the first may be the end of one), whole batches until at least
+    /// `min_events` were read.
+    fn read_batches(
+        &self,
+        from_position: Position,
+        until: Position,
+        min_events: usize,
+    ) -> LogResult<Vec<Vec<RecordedEvent>>> {
+        let from_position = from_position.max(1);
+        let mut batches = Vec::new();
+        if from_position > until {
+            return Ok(batches);
+        }
+        let mut read = 0;
+        let start_key = self.batch_key_starting_or_containing(from_position)?;
+        for item in self.log.range(codec::position_key(start_key)..) {
+            let (_, value) = item?;
+            let mut events = Vec::new();
+            let whole = decode_batch_into(&value, from_position, until, &mut events)?;
+            read += events.len();
+            if !events.is_empty() {
+                batches.push(events);
+            }
+            if !whole || read >= min_events {
+                break;
+            }
+        }
+        Ok(batches)
+    }
+
     /// The key of the batch holding `position`. A subscription reads up to the head, which is
     /// always the end of a batch, so its next read starts a batch: a point lookup finds that key
     /// without sled's reverse range scan, the costlier part of following the log live.
@@ -538,6 +569,23 @@ impl EventLog {
         futures::stream::unfold(state, next_subscribed_event).boxed()
     }
 
+    /// Like `subscribe`, one item per group commit: the events the writer stored and flushed
+    /// together, which always hold whole appends (the first item may be the end of one when
+    /// `from_position` is not a commit's first). For consumers that must never act on part of
+    /// an append.
+    pub fn subscribe_batches(
+        &self,
+        from_position: Position,
+    ) -> BoxStream<'static, LogResult<Vec<RecordedEvent>>> {
+        let state = BatchSubscriptionState {
+            shared: self.shared.clone(),
+            head: self.shared.head_watch.subscribe(),
+            next: from_position.max(1),
+            ready: VecDeque::new(),
+        };
+        futures::stream::unfold(state, next_subscribed_batch).boxed()
+    }
+
     /// Stores a consumer's position durably.
     pub async fn save_checkpoint(&self, name: &str, position: Position) -> LogResult<()> {
         self.shared
@@ -672,6 +720,40 @@ struct SubscriptionState {
     head: watch::Receiver<Position>,
     next: Position,
     buffer: VecDeque<RecordedEvent>,
+}
+
+struct BatchSubscriptionState {
+    shared: Arc<Shared>,
+    head: watch::Receiver<Position>,
+    next: Position,
+    ready: VecDeque<Vec<RecordedEvent>>,
+}
+
+async fn next_subscribed_batch(
+    mut state: BatchSubscriptionState,
+) -> Option<(LogResult<Vec<RecordedEvent>>, BatchSubscriptionState)> {
+    loop {
+        if let Some(batch) = state.ready.pop_front() {
+            return Some((Ok(batch), state));
+        }
+        let head = *state.head.borrow_and_update();
+        if state.next <= head {
+            match state
+                .shared
+                .read_batches(state.next, head, SUBSCRIPTION_CHUNK_EVENTS)
+            {
+                Ok(batches) => {
+                    state.next += batches.iter().map(Vec::len).sum::<usize>() as u64;
+                    state.ready.extend(batches);
+                    continue;
+                }
+                Err(error) => return Some((Err(error), state)),
+            }
+        }
+        if state.head.changed().await.is_err() {
+            return None;
+        }
+    }
 }
 
 async fn next_subscribed_event(

@@ -748,3 +748,68 @@ async fn chain_pages_recompute_to_the_head_hash() {
     assert!(log.chain_page(head + 1, 5).unwrap().records.is_empty());
     assert_eq!(log.verify().unwrap().head_hash, log.head_hash().unwrap().1);
 }
+
+// Proves `subscribe_batches` hands over whole group commits: with appends of several events made
+// concurrently (so that the writer groups them), no append is ever split between two items, the
+// items follow each other densely, and one started inside a commit begins with its tail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batch_subscriptions_never_split_an_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open(dir.path(), options()).unwrap());
+    let mut tasks = Vec::new();
+    for writer in 0..16u128 {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ranges = Vec::new();
+            for n in 0..20u128 {
+                let id = writer * 1_000 + n * 10 + 1;
+                let events = (0..3).map(|k| event(id + k, "x")).collect();
+                let stream = format!("w-{writer}");
+                let outcome = log
+                    .append(single(&stream, ExpectedVersion::Any, events))
+                    .await
+                    .unwrap();
+                ranges.push((outcome.first_position, outcome.last_position));
+            }
+            ranges
+        }));
+    }
+    let mut appends = Vec::new();
+    for task in tasks {
+        appends.extend(task.await.unwrap());
+    }
+    let head = log.head_position();
+    assert_eq!(head, 16 * 20 * 3);
+    let mut items = Vec::new();
+    let mut subscription = log.subscribe_batches(1);
+    while items.last().map_or(0, |(_, last)| *last) < head {
+        let batch = subscription.next().await.unwrap().unwrap();
+        let (first, last) = (batch[0].position, batch[batch.len() - 1].position);
+        assert_eq!(last - first + 1, batch.len() as u64, "dense inside an item");
+        assert_eq!(
+            first,
+            items.last().map_or(1, |(_, last)| last + 1),
+            "dense across items"
+        );
+        items.push((first, last));
+    }
+    for (first, last) in &appends {
+        assert!(
+            items.iter().any(|(a, b)| a <= first && last <= b),
+            "append {first}..={last} split across {items:?}"
+        );
+    }
+    let (first, last) = items[0];
+    if last > first {
+        let tail = log
+            .subscribe_batches(first + 1)
+            .next()
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (tail[0].position, tail[tail.len() - 1].position),
+            (first + 1, last)
+        );
+    }
+}

@@ -6,7 +6,7 @@ use crate::limits::COMMIT_EVENTS_MAX;
 use crate::store::ApiKeyChange;
 use crate::Projections;
 use comptoir_eventlog::{EventStore, LogResult, Position, RecordedEvent};
-use futures::StreamExt;
+use futures::{FutureExt, Stream, StreamExt};
 use std::sync::Arc;
 
 /// Runs until the log's subscription ends or an error stops it; an error is logged and published
@@ -40,22 +40,23 @@ async fn follow(
     log: Arc<dyn EventStore>,
     from: Position,
 ) -> ProjectionResult<()> {
-    // `ready_chunks` hands over whatever the subscription has ready, up to the bound: large
-    // chunks while catching up, single events when following live appends.
-    let mut chunks = log.subscribe(from).ready_chunks(COMMIT_EVENTS_MAX);
+    let mut commits = log.subscribe_batches(from).fuse();
+    let mut held: Option<Vec<RecordedEvent>> = None;
     loop {
         // A stop is only seen between chunks: a chunk taken is applied and committed whole.
-        let chunk = tokio::select! {
-            biased;
-            () = projections.stop_requested() => return Ok(()),
-            chunk = chunks.next() => chunk,
+        let first = match held.take() {
+            Some(batch) => batch,
+            None => tokio::select! {
+                biased;
+                () = projections.stop_requested() => return Ok(()),
+                batch = commits.next() => match batch {
+                    Some(batch) => batch?,
+                    None => return Ok(()),
+                },
+            },
         };
-        let Some(chunk) = chunk else {
-            return Ok(());
-        };
-        let events = chunk
-            .into_iter()
-            .collect::<LogResult<Vec<RecordedEvent>>>()?;
+        let (events, next) = whole_commits(first, &mut commits)?;
+        held = next;
         let worker = projections.clone();
         // Applying reads and writes sled: keep it off the async workers.
         tokio::task::spawn_blocking(move || worker.apply_chunk(&events))
@@ -64,6 +65,29 @@ async fn follow(
                 reason: format!("the apply task failed: {error}"),
             })??;
     }
+}
+
+/// `first` and the log's group commits already waiting after it, whole, up to
+/// `COMMIT_EVENTS_MAX` events (a larger group commit alone is taken whole), so that a commit of
+/// the projections, and so every state a read can see, ends where an append ends: never an
+/// order paid without its invoice. Also returns the group commit that did not fit, for the next
+/// chunk: large chunks while catching up, one group commit when following live appends.
+fn whole_commits(
+    first: Vec<RecordedEvent>,
+    commits: &mut (impl Stream<Item = LogResult<Vec<RecordedEvent>>> + Unpin),
+) -> ProjectionResult<(Vec<RecordedEvent>, Option<Vec<RecordedEvent>>)> {
+    let mut events = first;
+    while events.len() < COMMIT_EVENTS_MAX {
+        let Some(Some(batch)) = commits.next().now_or_never() else {
+            break;
+        };
+        let batch = batch?;
+        if events.len() + batch.len() > COMMIT_EVENTS_MAX {
+            return Ok((events, Some(batch)));
+        }
+        events.extend(batch);
+    }
+    Ok((events, None))
 }
 
 impl Projections {

@@ -231,6 +231,12 @@ impl EventStore for AlwaysConflicting {
     fn subscribe(&self, from: Position) -> BoxStream<'static, LogResult<RecordedEvent>> {
         self.log.subscribe(from)
     }
+    fn subscribe_batches(
+        &self,
+        from: Position,
+    ) -> BoxStream<'static, LogResult<Vec<RecordedEvent>>> {
+        self.log.subscribe_batches(from)
+    }
     fn head_position(&self) -> Position {
         self.log.head_position()
     }

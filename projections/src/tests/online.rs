@@ -1,7 +1,7 @@
 //! Online rebuilds: fresh trees filled while the runner keeps applying, then swapped in between
 //! two of its chunks.
 
-use super::ledger::{rebuilds_match_the_live_digests, sample_log};
+use super::ledger::{append, rebuilds_match_the_live_digests, sample_log};
 use super::{order_placed, order_stream, payment, shop_created, Harness, TEST_WAIT};
 use crate::engine::{self, fresh_tree, replay_into};
 use crate::keys::{id_key, Table};
@@ -359,4 +359,51 @@ async fn a_store_credit_read_during_commits_agrees_with_its_notes() {
     assert!(reads > 10, "{reads} reads");
     eprintln!("{reads} reads; the unguarded read saw a torn commit {torn_unguarded} times");
     runner.abort();
+}
+
+// Proves the runner commits whole appends: catching up with a log of many multi-order appends
+// (far more events than one commit holds), every position it publishes as applied, and so every
+// state a read can see, is the end of an append. Before, it cut its commits every
+// `COMMIT_EVENTS_MAX` events, so a read could see an order paid without its invoice (two streams
+// of one append).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_publishes_only_the_ends_of_appends() {
+    let harness = Harness::new();
+    let start = chrono::DateTime::from_timestamp(1_740_816_000, 0).expect("date");
+    let mut shop = crate::sample::SampleShop::new(1, start);
+    let mut ends = vec![0, append(&harness, vec![shop.open().expect("opens")]).await];
+    for first in (0..640).step_by(8) {
+        let steps = (first..first + 8)
+            .map(|n| shop.order(n).expect("order flow"))
+            .collect();
+        ends.push(append(&harness, steps).await);
+    }
+    let head = harness.log.head_position();
+    assert!(
+        head > 3 * crate::limits::COMMIT_EVENTS_MAX as u64,
+        "{head} events"
+    );
+    let mut applied = harness.projections.state.subscribe();
+    let recorder = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        loop {
+            let position = applied.borrow_and_update().applied;
+            seen.push(position);
+            if position >= head || applied.changed().await.is_err() {
+                return seen;
+            }
+        }
+    });
+    let runner = harness.spawn_runner();
+    let seen = recorder.await.expect("recorder");
+    runner.abort();
+    let torn: Vec<_> = seen.iter().filter(|p| !ends.contains(p)).collect();
+    assert!(
+        torn.is_empty(),
+        "published inside an append: {torn:?} (seen {seen:?})"
+    );
+    assert!(
+        seen.len() > 2,
+        "the catch-up took several commits: {seen:?}"
+    );
 }
