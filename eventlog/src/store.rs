@@ -560,13 +560,12 @@ impl EventLog {
         &self,
         from_position: Position,
     ) -> BoxStream<'static, LogResult<RecordedEvent>> {
-        let state = SubscriptionState {
-            shared: self.shared.clone(),
-            head: self.shared.head_watch.subscribe(),
-            next: from_position.max(1),
-            buffer: VecDeque::new(),
-        };
-        futures::stream::unfold(state, next_subscribed_event).boxed()
+        self.subscribe_batches(from_position)
+            .flat_map(|batch| match batch {
+                Ok(events) => futures::stream::iter(events.into_iter().map(Ok)).left_stream(),
+                Err(error) => futures::stream::once(async { Err(error) }).right_stream(),
+            })
+            .boxed()
     }
 
     /// Like `subscribe`, one item per group commit: the events the writer stored and flushed
@@ -715,13 +714,6 @@ impl<B: Iterator<Item = LogResult<IVec>>> Iterator for DecodedBatches<B> {
     }
 }
 
-struct SubscriptionState {
-    shared: Arc<Shared>,
-    head: watch::Receiver<Position>,
-    next: Position,
-    buffer: VecDeque<RecordedEvent>,
-}
-
 struct BatchSubscriptionState {
     shared: Arc<Shared>,
     head: watch::Receiver<Position>,
@@ -745,33 +737,6 @@ async fn next_subscribed_batch(
                 Ok(batches) => {
                     state.next += batches.iter().map(Vec::len).sum::<usize>() as u64;
                     state.ready.extend(batches);
-                    continue;
-                }
-                Err(error) => return Some((Err(error), state)),
-            }
-        }
-        if state.head.changed().await.is_err() {
-            return None;
-        }
-    }
-}
-
-async fn next_subscribed_event(
-    mut state: SubscriptionState,
-) -> Option<(LogResult<RecordedEvent>, SubscriptionState)> {
-    loop {
-        if let Some(event) = state.buffer.pop_front() {
-            return Some((Ok(event), state));
-        }
-        let head = *state.head.borrow_and_update();
-        if state.next <= head {
-            match state
-                .shared
-                .read_range(state.next, head, SUBSCRIPTION_CHUNK_EVENTS)
-            {
-                Ok(events) => {
-                    state.next += events.len() as u64;
-                    state.buffer.extend(events);
                     continue;
                 }
                 Err(error) => return Some((Err(error), state)),

@@ -197,6 +197,13 @@ async fn shop_on_18_november(name: &str) -> (tempfile::TempDir, TestApp, Api, Ph
     (dir, app, owner, shop)
 }
 
+/// `closures/verify` read by `api`, which must find everything good (`all_good`) or not.
+async fn verification(api: &Api, shop: &PhotoShop, all_good: bool) -> Reply {
+    let verified = api.get(&shop.path("/closures/verify")).await.expect(200);
+    assert_eq!(verified.body["all_good"], all_good, "{}", verified.raw);
+    verified
+}
+
 async fn close(shop: &PhotoShop, kind: &str, date: &str) -> Reply {
     shop.manager
         .post(
@@ -448,19 +455,11 @@ async fn a_sale_dated_in_a_closed_day_is_reported_by_verify_and_blocks_the_month
     let closed = close(&shop, "day", "2026-11-18").await.expect(201);
     day_18.assert_matches(&closed.body["totals"]);
     let accountant = shop.as_role("accountant");
-    let verified = accountant
-        .get(&shop.path("/closures/verify"))
-        .await
-        .expect(200);
-    assert_eq!(verified.body["all_good"], true, "{}", verified.raw);
+    verification(&accountant, &shop, true).await;
 
     set_clock(&owner, "2026-11-18T15:00:00Z").await;
     sell(&shop, &mut Expected::default(), lines, &["cash"]).await;
-    let verified = accountant
-        .get(&shop.path("/closures/verify"))
-        .await
-        .expect(200);
-    assert_eq!(verified.body["all_good"], false, "{}", verified.raw);
+    let verified = verification(&accountant, &shop, false).await;
     assert_eq!(verified.body["disagreeing"], 1);
     let disagreement = &verified.body["disagreements"][0];
     assert_eq!(disagreement["label"], "2026-11-18");
@@ -550,12 +549,7 @@ async fn a_fiscal_year_closing_on_30_june_closes_as_the_sum_of_exactly_its_month
         .await
         .expect(200);
     assert_eq!(read.body["hash"], year_2026.body["hash"]);
-    let verified = shop
-        .as_role("accountant")
-        .get(&shop.path("/closures/verify"))
-        .await
-        .expect(200);
-    assert_eq!(verified.body["all_good"], true, "{}", verified.raw);
+    let verified = verification(&shop.as_role("accountant"), &shop, true).await;
     assert_eq!(verified.body["checked"], 8, "{}", verified.raw);
 }
 
@@ -630,11 +624,7 @@ async fn a_closure_anchors_the_log_and_verify_tells_when_the_log_was_rewritten_b
         closed.raw
     );
     let accountant = shop.as_role("accountant");
-    let verified = accountant
-        .get(&shop.path("/closures/verify"))
-        .await
-        .expect(200);
-    assert_eq!(verified.body["all_good"], true, "{}", verified.raw);
+    verification(&accountant, &shop, true).await;
 
     app.signal(libc::SIGTERM);
     app.wait_exit().await;
@@ -642,11 +632,7 @@ async fn a_closure_anchors_the_log_and_verify_tells_when_the_log_was_rewritten_b
     crate::support::rechain(dir.path());
     let app = crate::support::spawn_app_with(dir.path(), &["--test-clock"]).await;
     let accountant = Api::new(&app, &shop.keys["accountant"]);
-    let verified = accountant
-        .get(&shop.path("/closures/verify"))
-        .await
-        .expect(200);
-    assert_eq!(verified.body["all_good"], false, "{}", verified.raw);
+    let verified = verification(&accountant, &shop, false).await;
     let problems = verified.body["disagreements"][0]["problems"].to_string();
     assert!(
         problems.contains("the log was rewritten before it"),

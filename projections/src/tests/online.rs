@@ -263,14 +263,16 @@ async fn trees_left_by_an_interrupted_rebuild_are_dropped_at_open() {
     assert_eq!(reopened.digests().expect("digests"), live);
 }
 
-// Proves a trial balance read while the runner commits ledger entries always balances: sled
-// lets a scan see half of a batch, and `ledger_snapshot` must hide that. The unguarded read is
-// counted too, to show the race is real on this machine when it shows (it is not asserted: it
-// depends on timing).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trial_balance_read_during_commits_balances() {
-    let harness = Harness::new();
-    let mut shop = sample_log(&harness, 10, 1).await;
+/// A sample shop's first 10 orders applied, the runner following the log, and a task appending
+/// orders 10 to 399, one append each: the commits the reads of a test race against.
+async fn live_appends(
+    harness: &Harness,
+) -> (
+    uuid::Uuid,
+    tokio::task::JoinHandle<crate::ProjectionResult<()>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let mut shop = sample_log(harness, 10, 1).await;
     let shop_id = shop.shop_id;
     let runner = harness.spawn_runner();
     harness.caught_up().await;
@@ -281,6 +283,17 @@ async fn a_trial_balance_read_during_commits_balances() {
             log.append(merge_into_append(steps)).await.expect("append");
         }
     });
+    (shop_id, runner, appender)
+}
+
+// Proves a trial balance read while the runner commits ledger entries always balances: sled
+// lets a scan see half of a batch, and `ledger_snapshot` must hide that. The unguarded read is
+// counted too, to show the race is real on this machine when it shows (it is not asserted: it
+// depends on timing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trial_balance_read_during_commits_balances() {
+    let harness = Harness::new();
+    let (shop_id, runner, appender) = live_appends(&harness).await;
     let march = month_of(2025, 3);
     let (mut reads, mut torn_unguarded) = (0, 0);
     while !appender.is_finished() {
@@ -322,17 +335,7 @@ fn store_credit_agrees(view: &crate::store_credit::StoreCreditView) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_credit_read_during_commits_agrees_with_its_notes() {
     let harness = Harness::new();
-    let mut shop = sample_log(&harness, 10, 1).await;
-    let shop_id = shop.shop_id;
-    let runner = harness.spawn_runner();
-    harness.caught_up().await;
-    let log = harness.log.clone();
-    let appender = tokio::spawn(async move {
-        for n in 10..400 {
-            let steps = vec![shop.order(n).expect("order flow")];
-            log.append(merge_into_append(steps)).await.expect("append");
-        }
-    });
+    let (shop_id, runner, appender) = live_appends(&harness).await;
     let customers: Vec<_> = (0..crate::sample::SAMPLE_CUSTOMERS)
         .map(|c| customer_id_for(shop_id, &format!("client{c}@example.fr")))
         .collect();
