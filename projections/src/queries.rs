@@ -41,6 +41,25 @@ impl Projections {
         store::get(&self.tree(), &id_key(Table::Shop, shop_id, shop_id))
     }
 
+    /// The ids of every shop, in id order, or of the shops of one SIREN.
+    pub fn shop_ids(
+        &self,
+        siren: Option<&str>,
+        page: &PageRequest,
+    ) -> ProjectionResult<Page<Uuid>> {
+        let range = ListRange {
+            list_tag: Table::Shop as u8,
+            prefix: vec![Table::Shop as u8],
+            lower: None,
+            upper: None,
+        };
+        self.read_models_page(&range, page, |shop: ShopView| {
+            siren
+                .is_none_or(|siren| shop.organisation.siren == siren)
+                .then_some(shop.shop_id)
+        })
+    }
+
     /// The API key whose secret hashes (SHA-256) to `secret_sha256`, revoked or not: check
     /// `revoked` and the shop before trusting it. Answered from memory.
     pub fn api_key_by_hash(&self, secret_sha256: &[u8; 32]) -> Option<ApiKeyView> {

@@ -172,6 +172,8 @@ async fn checked_shop(document: &Value, owner: &Api) -> (String, Api) {
     let shop_id = created.id("shop_id");
     let read = owner.get(&format!("/v1/shops/{shop_id}")).await.expect(200);
     conforms(document, Method::GET, "/v1/shops/{shop_id}", &read);
+    let shops = owner.get("/v1/shops?limit=5").await.expect(200);
+    conforms(document, Method::GET, "/v1/shops", &shops);
     let keys = format!("/v1/shops/{shop_id}/api-keys");
     let body = json!({"role": "manager", "label": "conformance"});
     let key = owner.post(&keys, &body).await.expect(201);

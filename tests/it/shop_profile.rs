@@ -525,3 +525,80 @@ async fn shops_of_one_siren_keep_their_invoice_series_apart() {
         .await
         .expect(200);
 }
+
+/// The ids `api` reads from `GET /v1/shops` with `query`, following the cursor page by page.
+async fn listed_shops(api: &Api, query: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = api
+            .get(&format!("/v1/shops?{query}{after}"))
+            .await
+            .expect(200);
+        for shop in page.body["items"].as_array().expect("items") {
+            ids.push(shop["shop_id"].as_str().expect("id").to_string());
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => after = format!("&after={cursor}"),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_owner_lists_every_shop_and_a_key_only_its_own() {
+    // Proves `GET /v1/shops`: the owner token lists every shop once, in id order, page by page,
+    // each as `GET /v1/shops/{id}` answers it, or only the shops of one SIREN; an API key lists
+    // its own shop only, whatever SIREN it asks for.
+    let (_dir, app) = spawn_app().await;
+    let owner = Api::owner(&app);
+    let lyon = photo_shop(&app, "Lumière Lyon").await;
+    let paris = photo_shop(&app, "Lumière Paris").await;
+    let stranger = owner
+        .post("/v1/shops", &stranger_shop_body("Ailleurs"))
+        .await
+        .expect(201)
+        .id("shop_id");
+    let head = owner.head_position().await;
+    let mut all = vec![
+        lyon.shop_id.clone(),
+        paris.shop_id.clone(),
+        stranger.clone(),
+    ];
+    all.sort();
+    assert_eq!(
+        listed_shops(&owner, &format!("limit=1&min_position={head}")).await,
+        all
+    );
+    let siren = fixture()["organisation"]["siren"]
+        .as_str()
+        .expect("siren")
+        .to_string();
+    let mut company = vec![lyon.shop_id.clone(), paris.shop_id.clone()];
+    company.sort();
+    let query = format!("siren={siren}&min_position={head}");
+    assert_eq!(listed_shops(&owner, &query).await, company);
+    let page = owner.get("/v1/shops?siren=999999999").await.expect(200);
+    assert_eq!(page.body["items"][0]["shop_id"], json!(stranger));
+    let one = owner
+        .get(&format!("/v1/shops/{}", paris.shop_id))
+        .await
+        .expect(200);
+    let listed = owner.get(&format!("/v1/shops?{query}")).await.expect(200);
+    let paris_listed = listed.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|shop| shop["shop_id"] == json!(paris.shop_id))
+        .expect("paris listed");
+    assert_eq!(*paris_listed, one.body);
+
+    let accountant = lyon.as_role("accountant");
+    assert_eq!(
+        listed_shops(&accountant, "").await,
+        vec![lyon.shop_id.clone()]
+    );
+    assert!(listed_shops(&accountant, "siren=999999999")
+        .await
+        .is_empty());
+}

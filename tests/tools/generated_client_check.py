@@ -132,6 +132,9 @@ def set_up_shop(shop, fixture):
     }
     created = shops.create_shop.sync_detailed(client=shop.owner, body=shop.model("ShopDto", body))
     shop.shop_id = expect(created, 201, "create the shop").shop_id
+    listed = expect(shops.list_shops.sync_detailed(client=shop.owner, limit=200), 200,
+                    "list the shops")
+    check(shop.shop_id in [item.shop_id for item in listed.items], "the new shop is not listed")
     keys = {}
     for role in ["manager", "storefront"]:
         key_body = shop.model("CreateApiKey", {"role": role, "label": f"{role} key"})

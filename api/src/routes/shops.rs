@@ -13,7 +13,7 @@ use comptoir_domain::DomainError;
 use comptoir_eventlog::Position;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -22,15 +22,17 @@ use super::{
     check_etag, content_etag, precondition_to_412, required_if_match, run, session_shop,
     shop_profile, written_position, Answer, Positioned,
 };
-use crate::auth::{new_api_key_secret, sha256_hex, Caller};
+use crate::auth::{new_api_key_secret, sha256_hex, Caller, Principal};
 use crate::commands::Executed;
 use crate::error::ApiError;
-use crate::extract::{ApiPath, CommandIds, JsonBody};
+use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
+use crate::routes::paging::PageQuery;
 use crate::server::AppState;
+use comptoir_projections::Page;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_shop))
+        .routes(routes!(create_shop, list_shops))
         .routes(routes!(get_shop, update_shop))
         .routes(routes!(create_api_key, list_api_keys))
         .routes(routes!(revoke_api_key))
@@ -332,6 +334,59 @@ fn numbering_identity_changed(current: &ShopProfile, update: &ProfileUpdate) -> 
 /// force spelled out), so a change of zone, keys or mapping does not make it stale.
 fn profile_etag(profile: &ShopProfile) -> String {
     content_etag(&profile.editable())
+}
+
+/// Filter and page of the shop list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShopListQuery {
+    /// Only the shops of this legal entity (nine digits), e.g. to gather one FEC.
+    pub siren: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopPage {
+    /// In shop id order; each as `GET /v1/shops/{shop_id}` answers it.
+    pub items: Vec<ShopResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// The shops the caller may read: every shop for the owner token (optionally those of one
+/// SIREN), the key's own shop for an API key.
+#[utoipa::path(get, path = "/v1/shops", tag = "shops",
+    params(ShopListQuery, PageQuery),
+    responses((status = 200, body = ShopPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_shops(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ShopListQuery>,
+    ApiQuery(paging): ApiQuery<PageQuery>,
+) -> Result<Answer<ShopPage>, ApiError> {
+    state.read_at(paging.min_position).await?;
+    let siren = query.siren.as_deref();
+    let page = match &caller.principal {
+        Principal::Owner => state.projections.shop_ids(siren, &paging.page())?,
+        Principal::Key { shop_id, .. } => {
+            caller.authorize(*shop_id, Permission::ReadShop)?;
+            let profile = shop_profile(&state, *shop_id)?;
+            let listed = siren.is_none_or(|siren| profile.organisation.siren == siren);
+            Page {
+                items: listed.then_some(*shop_id).into_iter().collect(),
+                next_cursor: None,
+            }
+        }
+    };
+    let items = page
+        .items
+        .iter()
+        .map(|shop_id| shop_profile(&state, *shop_id).map(ShopResponse::from))
+        .collect::<Result<_, _>>()?;
+    let body = ShopPage {
+        items,
+        next_cursor: page.next_cursor,
+    };
+    Ok(Answer::ok(body, state.projections.position()))
 }
 
 /// The shop's profile, with its `ETag` for a conditional update.
