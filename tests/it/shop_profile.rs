@@ -9,7 +9,7 @@ use crate::api::{
     fixture, home_order, photo_shop, place, profile_update, shop_body, stranger_shop_body, Api,
     PhotoShop, Reply,
 };
-use crate::support::spawn_app;
+use crate::support::{spawn_app, spawn_app_in};
 use crate::time_zones::pay;
 
 const OLD_LINE1: &str = "12 rue des Arts";
@@ -601,4 +601,81 @@ async fn the_owner_lists_every_shop_and_a_key_only_its_own() {
     assert!(listed_shops(&accountant, "siren=999999999")
         .await
         .is_empty());
+}
+
+/// Appends, with the server stopped, the creation of a shop of the fixture's SIREN numbering
+/// with `prefix` (`L-FA-…`, `L-AV-…`), as a version before the series registry wrote it: with no
+/// claim in the registry. Returns its id.
+async fn shop_from_before_the_registry(dir: &std::path::Path, prefix: &str) -> String {
+    use comptoir_domain::shop::{stream_id, ShopEvent, ShopProfile};
+    use comptoir_eventlog::{AppendRequest, EventLog, EventMetadata, ExpectedVersion, LogOptions};
+    let shop_id = uuid::Uuid::new_v4();
+    let profile: ShopProfile = serde_json::from_value(json!({
+        "shop_id": shop_id,
+        "name": "Lumière d'avant",
+        "organisation": fixture()["organisation"],
+        "currency": "EUR",
+        "prices_include_tax": true,
+        "document_patterns": {
+            "invoice": format!("{prefix}FA-{{YYYY}}-{{seq:06}}"),
+            "credit_note": format!("{prefix}AV-{{YYYY}}-{{seq:06}}"),
+            "delivery_slip": format!("{prefix}BL-{{YYYY}}-{{seq:06}}"),
+        },
+        "payment_terms": "Payable à la commande",
+    }))
+    .expect("a profile");
+    let created = ShopEvent::ShopCreated {
+        profile: Box::new(profile),
+        created_at: chrono::Utc::now(),
+    };
+    let event = comptoir_projections::codec::encode_event(
+        &created,
+        uuid::Uuid::new_v4(),
+        EventMetadata::default(),
+    )
+    .expect("encodes");
+    let log = EventLog::open(dir, LogOptions::default()).expect("the log opens");
+    let request = AppendRequest::single(stream_id(shop_id), ExpectedVersion::NoStream, vec![event]);
+    log.append(request).await.expect("appended");
+    log.shutdown();
+    shop_id.to_string()
+}
+
+#[tokio::test]
+async fn a_shop_from_before_the_registry_is_checked_by_the_next_claim_of_its_siren() {
+    // Proves shops created before the series registry no longer escape it: the next shop of
+    // their SIREN that claims patterns records them in the same append, and is checked against
+    // them: with the old shop's invoice pattern it is a 409 naming it that appends nothing; with
+    // its own prefix it is created; and from then on the old shop's patterns stay taken.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_in(dir.path()).await;
+    let owner = Api::owner(&app);
+    let lyon = shop_body(&fixture(), "Lumière Lyon");
+    owner.post("/v1/shops", &lyon).await.expect(201);
+    app.signal(libc::SIGTERM);
+    app.wait_exit().await;
+    let old = shop_from_before_the_registry(dir.path(), "L-").await;
+
+    let app = spawn_app_in(dir.path()).await;
+    let owner = Api::owner(&app);
+    let head = owner.head_position().await;
+    assert!(listed_shops(&owner, &format!("min_position={head}"))
+        .await
+        .contains(&old));
+    let mut body = shop_body(&fixture(), "Lumière Paris");
+    body["document_patterns"]["invoice"] = json!("L-FA-{YYYY}-{seq:06}");
+    body["document_patterns"]["credit_note"] = json!("P-AV-{YYYY}-{seq:06}");
+    let refused = owner.post("/v1/shops", &body).await;
+    refused.expect_problem(409, "document-series-taken");
+    assert!(refused.raw.contains(&old), "{}", refused.raw);
+    assert_eq!(owner.head_position().await, head, "nothing appended");
+
+    body["document_patterns"]["invoice"] = json!("P-FA-{YYYY}-{seq:06}");
+    owner.post("/v1/shops", &body).await.expect(201);
+    let mut third = shop_body(&fixture(), "Lumière Marseille");
+    third["document_patterns"]["invoice"] = json!("M-FA-{YYYY}-{seq:06}");
+    third["document_patterns"]["credit_note"] = json!("L-AV-{YYYY}-{seq:06}");
+    let refused = owner.post("/v1/shops", &third).await;
+    refused.expect_problem(409, "document-series-taken");
+    assert!(refused.raw.contains(&old), "{}", refused.raw);
 }

@@ -24,11 +24,14 @@ use super::{
 };
 use crate::auth::{new_api_key_secret, sha256_hex, Caller, Principal};
 use crate::commands::Executed;
+use crate::commands::{CommandError, Session};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
 use crate::routes::paging::PageQuery;
 use crate::server::AppState;
-use comptoir_projections::Page;
+use comptoir_eventlog::EventLog;
+use comptoir_projections::limits::PAGE_LIMIT_MAX;
+use comptoir_projections::{Page, PageRequest};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -289,8 +292,10 @@ pub async fn create_shop(
     );
     // Sequenced on the SIREN's registry, so two shops created at once are checked one after the
     // other; the claim goes in the shop's own append.
+    let siren = profile.organisation.siren.clone();
     let executed = run(&state, &ids, &caller, vec![registry.clone()], |session| {
         session.decide::<Shop>(&stream, &command)?;
+        record_unregistered_shops(&state, session, (&registry, &siren), shop_id)?;
         session.decide::<SeriesRegistry>(&registry, &claim)
     })
     .await?;
@@ -318,6 +323,38 @@ fn series_claim(
         patterns: patterns.clone(),
     };
     (series_registry_stream(siren), claim)
+}
+
+/// Records in the SIREN's registry, as they number now, the shops of the SIREN created before
+/// the registry existed (they claimed nothing), so that `claiming`'s claim, decided next in the
+/// same append, is checked against them too. The shops come from the read models, where a shop
+/// that old has long been; one created since claimed at its creation and is skipped.
+fn record_unregistered_shops(
+    state: &AppState,
+    session: &mut Session<'_, EventLog>,
+    (registry, siren): (&str, &str),
+    claiming: Uuid,
+) -> Result<(), CommandError> {
+    let known = session.load::<SeriesRegistry>(registry)?;
+    let mut page = PageRequest {
+        after: None,
+        limit: PAGE_LIMIT_MAX,
+    };
+    loop {
+        let listed = state.projections.shop_ids(Some(siren), &page)?;
+        for shop_id in listed.items {
+            if shop_id == claiming || known.has_claimed(shop_id) {
+                continue;
+            }
+            let patterns = session_shop(session, shop_id)?.document_patterns;
+            let existing = SeriesRegistryCommand::RecordExisting { shop_id, patterns };
+            session.decide::<SeriesRegistry>(registry, &existing)?;
+        }
+        match listed.next_cursor {
+            Some(cursor) => page.after = Some(cursor),
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Whether `update` changes what the registry checks: the SIREN, or the invoice or credit note
@@ -466,6 +503,8 @@ pub async fn update_shop(
         };
         session.decide::<Shop>(&stream, &command)?;
         if numbering_identity_changed(&current, &update) {
+            let siren = &update.organisation.siren;
+            record_unregistered_shops(&state, session, (&registry, siren), shop_id)?;
             session.decide::<SeriesRegistry>(&registry, &claim)?;
         }
         Ok(current.updated(&update))

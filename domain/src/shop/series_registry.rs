@@ -9,8 +9,9 @@
 //! patterns or SIREN, and a claim is refused when one of its patterns could print a number a
 //! pattern another shop claimed (now or before) could print.
 //!
-//! Shops created before this registry claimed nothing; they are checked from their first change
-//! of patterns or SIREN on.
+//! Shops created before this registry claimed nothing: the glue records them as they stand
+//! (`RecordExisting`, unchecked) in the append of the next claim in their SIREN, which is then
+//! checked against them too.
 
 use super::{patterns_may_overlap, DocumentPatterns};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
@@ -32,6 +33,13 @@ pub struct SeriesRegistry {
 pub enum SeriesRegistryCommand {
     /// `shop_id` numbers its documents with `patterns` from now on.
     Claim {
+        shop_id: Uuid,
+        patterns: DocumentPatterns,
+    },
+    /// `shop_id`, created before this registry existed, numbers with `patterns`: recorded as it
+    /// stands, unchecked (its numbers may be printed already), so that the claims after it are
+    /// checked against it. Nothing when the shop has claimed already.
+    RecordExisting {
         shop_id: Uuid,
         patterns: DocumentPatterns,
     },
@@ -72,6 +80,11 @@ impl SeriesRegistry {
             .find(|(_, claimed)| patterns_may_overlap(claimed, pattern))
     }
 
+    /// True once `shop_id` has claimed patterns (or was recorded as it stood).
+    pub fn has_claimed(&self, shop_id: Uuid) -> bool {
+        self.claimed_by(shop_id).is_some()
+    }
+
     fn claimed_by(&self, shop_id: Uuid) -> Option<&Vec<String>> {
         self.claims
             .iter()
@@ -90,7 +103,18 @@ impl Aggregate for SeriesRegistry {
         command: &Self::Command,
         _env: &dyn Environment,
     ) -> Result<Vec<Self::Event>, DomainError> {
-        let SeriesRegistryCommand::Claim { shop_id, patterns } = command;
+        let (shop_id, patterns) = match command {
+            SeriesRegistryCommand::Claim { shop_id, patterns } => (shop_id, patterns),
+            SeriesRegistryCommand::RecordExisting { shop_id, patterns } => {
+                if self.has_claimed(*shop_id) {
+                    return Ok(vec![]);
+                }
+                return Ok(vec![SeriesRegistryEvent::DocumentSeriesClaimed {
+                    shop_id: *shop_id,
+                    patterns: patterns.clone(),
+                }]);
+            }
+        };
         let wanted = in_force(patterns);
         if let Some(claimed) = self.claimed_by(*shop_id) {
             if wanted
@@ -225,6 +249,35 @@ mod tests {
             patterns: second,
         };
         assert!(state.decide(&claim, &TestEnvironment::default()).is_err());
+    }
+
+    fn existing(shop: u128, prefix: &str) -> SeriesRegistryCommand {
+        SeriesRegistryCommand::RecordExisting {
+            shop_id: Uuid::from_u128(shop),
+            patterns: patterns(prefix),
+        }
+    }
+
+    #[test]
+    fn shops_from_before_the_registry_are_recorded_as_they_stand_then_checked_against() {
+        // Given shops 1 and 2 created before the registry, both numbering FA-… (nothing can
+        // undo that), when they are recorded, then both are, unchecked, once each; and then a
+        // third shop claiming FA-… is refused because of them.
+        let env = TestEnvironment::default();
+        let state = given(&[existing(1, ""), existing(2, "")]);
+        assert!(state.has_claimed(Uuid::from_u128(1)) && state.has_claimed(Uuid::from_u128(2)));
+        assert_eq!(
+            state.decide(&existing(1, "LY-"), &env).expect("again"),
+            vec![]
+        );
+        let refused = state.decide(&claim(3, ""), &env).expect_err("taken");
+        assert_eq!(refused.code(), "document-series-taken");
+        assert_eq!(state.decide(&claim(3, "MA-"), &env).expect("own").len(), 1);
+        let claimed = given(&[claim(4, "")]);
+        assert_eq!(
+            claimed.decide(&existing(4, "X-"), &env).expect("claimed"),
+            vec![]
+        );
     }
 
     #[test]
