@@ -5,6 +5,7 @@
 //! through `comptoir_eventlog`'s public API.
 
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod commands;
 mod config;

@@ -18,6 +18,7 @@ mod error;
 mod index;
 pub mod limits;
 mod offline;
+mod restore;
 mod run;
 mod store;
 mod types;
@@ -31,6 +32,7 @@ use futures::stream::BoxStream;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{LogError, LogResult};
 pub use offline::{BatchValues, Batches, OfflineEvents, OfflineLog};
+pub use restore::restore_data_dir;
 pub use store::{AllEvents, DecodedBatches, EventLog, LogOptions, TreeBatches};
 pub use types::{
     AppendOutcome, AppendRequest, ChainPage, ChainRecord, EventMetadata, ExpectedVersion, NewEvent,

@@ -29,7 +29,7 @@ use crate::verify::verify_tree;
 use crate::writer::{AppendJob, Writer, WriterMessage};
 
 const LOCK_FILE: &str = "LOCK";
-const LOG_DIR: &str = "log";
+pub(crate) const LOG_DIR: &str = "log";
 const INDEX_DIR: &str = "index";
 const LOG_TREE: &str = "log";
 const CHECKPOINT_TREE: &str = "checkpoints";

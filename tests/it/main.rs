@@ -1,6 +1,7 @@
 //! End-to-end tests of the real `comptoir` binary: one test binary, shared helpers.
 
 mod api;
+mod backup;
 mod cancel_refunds;
 mod catalog;
 mod closures;
