@@ -11,7 +11,7 @@
 //! log, byte for byte, whose projections the server rebuilds when it starts.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 pub const BACKUP_FORMAT: &str = "comptoir-log-backup-1";
 /// Records asked for per request (the server's most).
 pub const BACKUP_PAGE_RECORDS: usize = crate::routes::audit::AUDIT_PAGE_RECORDS_MAX;
+/// The end of a backup file read to find a line cut short: over twice the longest line (an
+/// envelope of up to `EVENT_BYTES_MAX` and its metadata, in base64).
+pub const BACKUP_TAIL_BYTES: u64 = 4 * 1024 * 1024;
 /// Longest one request to the server may take.
 pub const BACKUP_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -149,17 +152,7 @@ fn start_file(out: &Path) -> Result<(u64, Position, Hash), String> {
 /// Checks the whole file and returns its record count, last position and hash. A last line cut
 /// short (a run stopped while writing it) is dropped from the file.
 fn last_record(out: &Path) -> Result<(u64, Position, Hash), String> {
-    let bytes =
-        std::fs::read(out).map_err(|error| format!("cannot read {}: {error}", out.display()))?;
-    let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    if whole < bytes.len() {
-        let file = OpenOptions::new()
-            .write(true)
-            .open(out)
-            .map_err(|error| error.to_string())?;
-        file.set_len(whole as u64)
-            .map_err(|error| error.to_string())?;
-    }
+    drop_cut_line(out).map_err(|error| format!("cannot read {}: {error}", out.display()))?;
     let (mut count, mut head, mut hash) = (0, 0, GENESIS_HASH);
     for record in read_backup(out).map_err(|error| error.to_string())? {
         let record = record.map_err(|error| error.to_string())?;
@@ -167,6 +160,24 @@ fn last_record(out: &Path) -> Result<(u64, Position, Hash), String> {
         count += 1;
     }
     Ok((count, head, hash))
+}
+
+/// Truncates `out` after its last newline, reading only its end (`BACKUP_TAIL_BYTES`, more than
+/// the longest line: a record's envelope in base64).
+fn drop_cut_line(out: &Path) -> std::io::Result<()> {
+    let mut file = OpenOptions::new().read(true).write(true).open(out)?;
+    let length = file.metadata()?.len();
+    let start = length.saturating_sub(BACKUP_TAIL_BYTES);
+    file.seek(SeekFrom::Start(start))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    match tail.iter().rposition(|b| *b == b'\n') {
+        Some(last) => file.set_len(start + last as u64 + 1),
+        None if start == 0 => file.set_len(0),
+        None => Err(std::io::Error::other(
+            "its last line is longer than any record",
+        )),
+    }
 }
 
 /// The records of the backup `path`, each checked against the chain before it is handed out.
@@ -235,4 +246,75 @@ fn checked(record: &ChainRecord, previous: Position, previous_hash: &Hash) -> Lo
         position: record.position,
         reason,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backup file of `count` records whose envelopes are `envelope-N`, chained from the
+    /// genesis, and its lines.
+    fn backup_file(dir: &Path, count: u64) -> (std::path::PathBuf, Vec<String>) {
+        let path = dir.join("log.backup");
+        let mut lines = vec![format!("{{\"format\":\"{BACKUP_FORMAT}\"}}")];
+        let mut hash = GENESIS_HASH;
+        for position in 1..=count {
+            let envelope = format!("envelope-{position}").into_bytes();
+            hash = chain_hash(&hash, &envelope);
+            let line = Line {
+                position,
+                hash: hex::encode(hash),
+                envelope: base64::engine::general_purpose::STANDARD.encode(&envelope),
+            };
+            lines.push(serde_json::to_string(&line).expect("json"));
+        }
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        (path, lines)
+    }
+
+    #[test]
+    fn a_line_cut_short_is_dropped_and_the_rest_checked() {
+        // Given a backup of 3 records and half of a 4th line (a run stopped while writing),
+        // when it is read for the next run, then the half line is gone and the last record is 3.
+        let dir = tempfile::tempdir().expect("dir");
+        let (path, _) = backup_file(dir.path(), 3);
+        let mut file = OpenOptions::new().append(true).open(&path).expect("open");
+        file.write_all(b"{\"position\":4,\"ha").expect("write");
+        let (count, head, hash) = last_record(&path).expect("read");
+        assert_eq!((count, head), (3, 3));
+        let expected = read_backup(&path)
+            .expect("backup")
+            .last()
+            .expect("3")
+            .expect("ok");
+        assert_eq!(hash, expected.hash);
+        assert!(std::fs::read(&path).expect("read").ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn a_record_out_of_the_chain_is_named() {
+        // Given a backup whose 2nd record was changed, or whose 2nd line was removed, when it
+        // is read, then the error names position 2 (or 3 for the gap).
+        let dir = tempfile::tempdir().expect("dir");
+        let (path, mut lines) = backup_file(dir.path(), 3);
+        let changed = lines[2].replace("ZW52", "ZW53");
+        assert_ne!(changed, lines[2]);
+        let original = std::mem::replace(&mut lines[2], changed);
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        let read: Vec<_> = read_backup(&path).expect("backup").collect();
+        assert!(
+            matches!(read[1], Err(LogError::Corrupt { position: 2, .. })),
+            "{read:?}"
+        );
+        lines[2] = original;
+        lines.remove(2);
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        let read: Vec<_> = read_backup(&path).expect("backup").collect();
+        assert!(
+            matches!(read[1], Err(LogError::Corrupt { position: 3, .. })),
+            "{read:?}"
+        );
+        std::fs::write(&path, "{\"format\":\"other\"}\n").expect("write");
+        assert!(read_backup(&path).is_err());
+    }
 }
