@@ -2,7 +2,8 @@
 //! keeps them), into a data dir that holds none. The batches are written with the records'
 //! own envelopes and hashes, so the restored log is the one backed up byte for byte: the same
 //! positions, events and hash chain, the same head hash. Every record is checked against the
-//! chain as it is written, and the whole log is walked as `verify` walks it afterwards.
+//! chain as it is written, and the whole log is walked as `verify` walks it afterwards (stream
+//! versions and envelopes too).
 
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use crate::error::{LogError, LogResult};
 use crate::limits::{COMMIT_BYTES_MAX, COMMIT_EVENTS_MAX};
 use crate::store::{lock_data_dir, open_log_tree, LOG_DIR};
 use crate::types::{ChainRecord, VerifyReport};
-use crate::verify::verify_data_dir;
+use crate::verify::verify_tree;
 
 /// sled page cache while restoring: the log is only written.
 const RESTORE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
@@ -29,20 +30,21 @@ pub fn restore_data_dir(
             dir.display()
         )));
     }
+    let _lock = lock_data_dir(dir)?;
     let written = write_records(dir, records);
-    if let Err(error) = written {
+    if written.is_err() {
         // Best effort: the half-written log would only mislead.
         let _ = std::fs::remove_dir_all(dir.join(LOG_DIR));
-        return Err(error);
     }
-    verify_data_dir(dir)
+    written
 }
 
+/// Writes and then verifies through the same database: sled releases its files only some time
+/// after a handle is dropped, so opening it again at once could fail.
 fn write_records(
     dir: &Path,
     records: impl IntoIterator<Item = LogResult<ChainRecord>>,
-) -> LogResult<()> {
-    let _lock = lock_data_dir(dir)?;
+) -> LogResult<VerifyReport> {
     let (db, log) = open_log_tree(dir, RESTORE_CACHE_BYTES)?;
     let mut previous = GENESIS_HASH;
     let mut batch = BatchBuilder::new(1);
@@ -81,7 +83,7 @@ fn write_records(
         log.insert(codec::position_key(first), batch.finish())?;
     }
     db.flush()?;
-    Ok(())
+    verify_tree(&log)
 }
 
 fn damaged(position: u64, reason: String) -> LogError {
