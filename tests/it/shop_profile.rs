@@ -641,12 +641,22 @@ async fn shop_from_before_the_registry(dir: &std::path::Path, prefix: &str) -> S
     shop_id.to_string()
 }
 
+/// A shop body of the fixture's SIREN named `name` numbering invoices and credit notes with
+/// `invoice` and `credit_note` prefixes.
+fn shop_numbering(name: &str, invoice: &str, credit_note: &str) -> Value {
+    let mut body = shop_body(&fixture(), name);
+    body["document_patterns"]["invoice"] = json!(format!("{invoice}FA-{{YYYY}}-{{seq:06}}"));
+    body["document_patterns"]["credit_note"] =
+        json!(format!("{credit_note}AV-{{YYYY}}-{{seq:06}}"));
+    body
+}
+
 #[tokio::test]
-async fn a_shop_from_before_the_registry_is_checked_by_the_next_claim_of_its_siren() {
-    // Proves shops created before the series registry no longer escape it: the next shop of
-    // their SIREN that claims patterns records them in the same append, and is checked against
-    // them: with the old shop's invoice pattern it is a 409 naming it that appends nothing; with
-    // its own prefix it is created; and from then on the old shop's patterns stay taken.
+async fn shops_from_before_the_registry_are_checked_by_the_next_claims_of_their_siren() {
+    // Proves shops created before the series registry no longer escape it. Two such shops of
+    // one SIREN (L-… and K-…), written the old way: when K changes its patterns, that append
+    // records K's old patterns and L's, so a new shop with K's old invoice pattern or L's is a
+    // 409 naming that shop which appends nothing, and one with its own prefix is created.
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app_in(dir.path()).await;
     let owner = Api::owner(&app);
@@ -654,28 +664,37 @@ async fn a_shop_from_before_the_registry_is_checked_by_the_next_claim_of_its_sir
     owner.post("/v1/shops", &lyon).await.expect(201);
     app.signal(libc::SIGTERM);
     app.wait_exit().await;
-    let old = shop_from_before_the_registry(dir.path(), "L-").await;
+    let old_l = shop_from_before_the_registry(dir.path(), "L-").await;
+    let old_k = shop_from_before_the_registry(dir.path(), "K-").await;
 
     let app = spawn_app_in(dir.path()).await;
     let owner = Api::owner(&app);
     let head = owner.head_position().await;
-    assert!(listed_shops(&owner, &format!("min_position={head}"))
+    let listed = listed_shops(&owner, &format!("min_position={head}")).await;
+    assert!(
+        listed.contains(&old_l) && listed.contains(&old_k),
+        "{listed:?}"
+    );
+    let k_path = format!("/v1/shops/{old_k}");
+    let read = owner.get(&k_path).await.expect(200);
+    let mut moved = read.body.clone();
+    moved["document_patterns"]["invoice"] = json!("K2-FA-{YYYY}-{seq:06}");
+    moved["document_patterns"]["credit_note"] = json!("K2-AV-{YYYY}-{seq:06}");
+    owner
+        .put(&k_path, &moved, Some(&read.etag), None)
         .await
-        .contains(&old));
-    let mut body = shop_body(&fixture(), "Lumière Paris");
-    body["document_patterns"]["invoice"] = json!("L-FA-{YYYY}-{seq:06}");
-    body["document_patterns"]["credit_note"] = json!("P-AV-{YYYY}-{seq:06}");
-    let refused = owner.post("/v1/shops", &body).await;
-    refused.expect_problem(409, "document-series-taken");
-    assert!(refused.raw.contains(&old), "{}", refused.raw);
-    assert_eq!(owner.head_position().await, head, "nothing appended");
+        .expect(200);
 
-    body["document_patterns"]["invoice"] = json!("P-FA-{YYYY}-{seq:06}");
-    owner.post("/v1/shops", &body).await.expect(201);
-    let mut third = shop_body(&fixture(), "Lumière Marseille");
-    third["document_patterns"]["invoice"] = json!("M-FA-{YYYY}-{seq:06}");
-    third["document_patterns"]["credit_note"] = json!("L-AV-{YYYY}-{seq:06}");
-    let refused = owner.post("/v1/shops", &third).await;
-    refused.expect_problem(409, "document-series-taken");
-    assert!(refused.raw.contains(&old), "{}", refused.raw);
+    let head = owner.head_position().await;
+    for (body, old) in [
+        (shop_numbering("Lumière Paris", "K-", "P-"), &old_k),
+        (shop_numbering("Lumière Paris", "P-", "L-"), &old_l),
+    ] {
+        let refused = owner.post("/v1/shops", &body).await;
+        refused.expect_problem(409, "document-series-taken");
+        assert!(refused.raw.contains(old.as_str()), "{}", refused.raw);
+    }
+    assert_eq!(owner.head_position().await, head, "nothing appended");
+    let own = shop_numbering("Lumière Paris", "P-", "P-");
+    owner.post("/v1/shops", &own).await.expect(201);
 }

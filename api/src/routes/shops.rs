@@ -295,7 +295,7 @@ pub async fn create_shop(
     let siren = profile.organisation.siren.clone();
     let executed = run(&state, &ids, &caller, vec![registry.clone()], |session| {
         session.decide::<Shop>(&stream, &command)?;
-        record_unregistered_shops(&state, session, (&registry, &siren), shop_id)?;
+        record_unregistered_shops(&state, session, (&registry, &siren), (shop_id, None))?;
         session.decide::<SeriesRegistry>(&registry, &claim)
     })
     .await?;
@@ -326,16 +326,27 @@ fn series_claim(
 }
 
 /// Records in the SIREN's registry, as they number now, the shops of the SIREN created before
-/// the registry existed (they claimed nothing), so that `claiming`'s claim, decided next in the
-/// same append, is checked against them too. The shops come from the read models, where a shop
+/// the registry existed (they claimed nothing), so that the claim of `claiming`, decided next in
+/// the same append, is checked against them too. The claiming shop itself is recorded with the
+/// patterns it numbered with before this request (`before`; none for a shop being created): the
+/// numbers it printed stay its own. The other shops come from the read models, where a shop
 /// that old has long been; one created since claimed at its creation and is skipped.
 fn record_unregistered_shops(
     state: &AppState,
     session: &mut Session<'_, EventLog>,
     (registry, siren): (&str, &str),
-    claiming: Uuid,
+    (claiming, before): (Uuid, Option<&DocumentPatterns>),
 ) -> Result<(), CommandError> {
     let known = session.load::<SeriesRegistry>(registry)?;
+    let record = |session: &mut Session<'_, EventLog>, shop_id, patterns| {
+        let existing = SeriesRegistryCommand::RecordExisting { shop_id, patterns };
+        session
+            .decide::<SeriesRegistry>(registry, &existing)
+            .map(drop)
+    };
+    if let Some(patterns) = before.filter(|_| !known.has_claimed(claiming)) {
+        record(session, claiming, patterns.clone())?;
+    }
     let mut page = PageRequest {
         after: None,
         limit: PAGE_LIMIT_MAX,
@@ -347,8 +358,7 @@ fn record_unregistered_shops(
                 continue;
             }
             let patterns = session_shop(session, shop_id)?.document_patterns;
-            let existing = SeriesRegistryCommand::RecordExisting { shop_id, patterns };
-            session.decide::<SeriesRegistry>(registry, &existing)?;
+            record(session, shop_id, patterns)?;
         }
         match listed.next_cursor {
             Some(cursor) => page.after = Some(cursor),
@@ -504,7 +514,8 @@ pub async fn update_shop(
         session.decide::<Shop>(&stream, &command)?;
         if numbering_identity_changed(&current, &update) {
             let siren = &update.organisation.siren;
-            record_unregistered_shops(&state, session, (&registry, siren), shop_id)?;
+            let before = Some(&current.document_patterns);
+            record_unregistered_shops(&state, session, (&registry, siren), (shop_id, before))?;
             session.decide::<SeriesRegistry>(&registry, &claim)?;
         }
         Ok(current.updated(&update))
