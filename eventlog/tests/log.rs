@@ -703,6 +703,19 @@ mod model {
     }
 }
 
+/// `appends` appends of 1 to `events_max` events each, over streams `s-0` to `s-{streams - 1}`.
+async fn varied_appends(log: &EventLog, appends: u128, streams: u128, events_max: u128) {
+    for n in 0..appends {
+        let events = (0..(n % events_max + 1))
+            .map(|k| event(n * 10 + k + 1, "payload"))
+            .collect();
+        let stream = format!("s-{}", n % streams);
+        log.append(single(&stream, ExpectedVersion::Any, events))
+            .await
+            .unwrap();
+    }
+}
+
 // Proves an auditor can recompute the chain from the pages `chain_page` serves: from any anchor,
 // consecutive pages join (each page's previous hash is the last hash of the one before), every
 // record's hash is SHA-256(previous hash, envelope), and the last one is `head_hash` and what
@@ -712,18 +725,7 @@ async fn chain_pages_recompute_to_the_head_hash() {
     let dir = tempfile::tempdir().unwrap();
     let log = EventLog::open(dir.path(), options()).unwrap();
     assert_eq!(log.head_hash().unwrap(), (0, [0; 32]));
-    for n in 0..12u128 {
-        let events = (0..(n % 3 + 1))
-            .map(|k| event(n * 10 + k + 1, "x"))
-            .collect();
-        log.append(single(
-            &format!("s-{}", n % 4),
-            ExpectedVersion::Any,
-            events,
-        ))
-        .await
-        .unwrap();
-    }
+    varied_appends(&log, 12, 4, 3).await;
     let head = log.head_position();
     for anchor in 0..head {
         let mut hash = log.chain_page(anchor, 1).unwrap().previous_hash;
@@ -831,18 +833,7 @@ fn all_records(log: &EventLog) -> Vec<comptoir_eventlog::ChainRecord> {
 async fn a_log_restored_from_its_records_is_the_same_log() {
     let source = tempfile::tempdir().unwrap();
     let log = EventLog::open(source.path(), options()).unwrap();
-    for n in 0..30u128 {
-        let events = (0..(n % 4 + 1))
-            .map(|k| event(n * 10 + k + 1, "payload"))
-            .collect();
-        log.append(single(
-            &format!("s-{}", n % 5),
-            ExpectedVersion::Any,
-            events,
-        ))
-        .await
-        .unwrap();
-    }
+    varied_appends(&log, 30, 5, 4).await;
     let records = all_records(&log);
     let events = log.read_all(1, 1_000).unwrap();
     let head_hash = log.head_hash().unwrap();
