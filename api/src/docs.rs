@@ -71,6 +71,11 @@ pub fn base() -> OpenApiDocument {
 /// The full description, as served and committed.
 pub fn openapi_json() -> String {
     let (_, document) = crate::routes::api_router().split_for_parts();
+    document_json(document)
+}
+
+/// `document`, finished, as the JSON text served and committed.
+fn document_json(document: OpenApiDocument) -> String {
     finished(document)
         .to_pretty_json()
         .unwrap_or_else(|_| "{}".into())
@@ -141,11 +146,7 @@ fn pascal_case(snake: &str) -> String {
 }
 
 pub fn router(document: OpenApiDocument) -> Router {
-    let json: Arc<str> = (finished(document)
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".into())
-        + "\n")
-        .into();
+    let json: Arc<str> = document_json(document).into();
     Router::new()
         .route(
             "/openapi.json",
