@@ -131,9 +131,11 @@ def set_up_shop(shop, fixture):
         "payment_terms": "Payable à la commande",
     }
     created = shops.create_shop.sync_detailed(client=shop.owner, body=shop.model("ShopDto", body))
-    shop.shop_id = expect(created, 201, "create the shop").shop_id
-    listed = expect(shops.list_shops.sync_detailed(client=shop.owner, limit=200), 200,
-                    "list the shops")
+    created = expect(created, 201, "create the shop")
+    shop.shop_id = created.shop_id
+    listed = expect(shops.list_shops.sync_detailed(client=shop.owner, limit=200,
+                                                   min_position=created.position),
+                    200, "list the shops")
     check(shop.shop_id in [item.shop_id for item in listed.items], "the new shop is not listed")
     keys = {}
     for role in ["manager", "storefront"]:
