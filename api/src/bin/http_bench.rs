@@ -262,6 +262,7 @@ async fn load(base: &str, setup: &Setup, args: &Args, server: u32) -> Value {
     let _ = base;
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = server_cpu_ms(server);
+    let client_cpu_before = server_cpu_ms(std::process::id());
     let cpu = CpuSampler::start(server, next.clone());
     let errors = Arc::new(AtomicU64::new(0));
     let samples = Arc::new(Mutex::new(Samples::default()));
@@ -288,6 +289,11 @@ async fn load(base: &str, setup: &Setup, args: &Args, server: u32) -> Value {
         let _ = worker.await;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    // The client's share of the two cores the bench shares with the server.
+    let client_cpu = match (client_cpu_before, server_cpu_ms(std::process::id())) {
+        (Some(before), Some(after)) => Some(round3((after - before) / args.orders as f64)),
+        _ => None,
+    };
     let cpu = cpu.finish(args.orders).await;
     let cpu_total = match (cpu_before, server_cpu_ms_when_idle(server).await) {
         (Some(before), Some(after)) => Some(round3((after - before) / args.orders as f64)),
@@ -310,13 +316,15 @@ async fn load(base: &str, setup: &Setup, args: &Args, server: u32) -> Value {
         "server_cpu_ms_per_order": cpu_total,
         "server_cpu_ms_per_order_first_quarter": cpu.first_quarter,
         "server_cpu_ms_per_order_last_quarter": cpu.last_quarter,
+        "client_cpu_ms_per_order": client_cpu,
     })
 }
 
 /// Linux reports CPU times in USER_HZ ticks, 100 a second on every architecture it runs on.
 const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
 
-/// The server's CPU time (user + system) so far, in milliseconds, from `/proc/<pid>/stat`.
+/// A process's CPU time (user + system) so far, in milliseconds, from `/proc/<pid>/stat`: the
+/// server's, or this client's own.
 /// Throughput is noisy on a shared machine; CPU time per order is not.
 fn server_cpu_ms(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
