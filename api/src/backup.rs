@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
-use comptoir_eventlog::codec::{chain_hash, Hash, GENESIS_HASH};
+use comptoir_eventlog::codec::{Hash, GENESIS_HASH};
 use comptoir_eventlog::{ChainRecord, LogError, LogResult, Position};
 use serde::{Deserialize, Serialize};
 
@@ -233,24 +233,21 @@ fn parsed(line: &Line) -> LogResult<ChainRecord> {
     })
 }
 
-/// Checks that `record` follows the record `previous` whose hash is `previous_hash`.
+/// Checks that `record` follows the record `previous` whose hash is `previous_hash`, naming the
+/// record when it does not.
 fn checked(record: &ChainRecord, previous: Position, previous_hash: &Hash) -> LogResult<()> {
-    let reason = if record.position != previous + 1 {
-        format!("it comes after {previous}")
-    } else if chain_hash(previous_hash, &record.envelope) != record.hash {
-        "its bytes do not give its hash".to_string()
-    } else {
-        return Ok(());
-    };
-    Err(LogError::Corrupt {
-        position: record.position,
-        reason,
-    })
+    record
+        .check_follows(previous, previous_hash)
+        .map_err(|reason| LogError::Corrupt {
+            position: record.position,
+            reason,
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use comptoir_eventlog::codec::chain_hash;
 
     /// A backup file of `count` records whose envelopes are `envelope-N`, chained from the
     /// genesis, and its lines.

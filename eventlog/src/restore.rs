@@ -52,22 +52,15 @@ fn write_records(
     for record in records {
         let record = record?;
         let expected = first + count as u64;
-        if record.position != expected {
-            return Err(damaged(
-                expected,
-                format!("found position {}", record.position),
-            ));
-        }
         if u32::try_from(record.envelope.len()).is_err() {
             return Err(damaged(
                 expected,
                 "an envelope longer than a batch can frame".into(),
             ));
         }
-        let hash = codec::chain_hash(&previous, &record.envelope);
-        if hash != record.hash {
-            return Err(damaged(expected, "its bytes do not give its hash".into()));
-        }
+        record
+            .check_follows(expected - 1, &previous)
+            .map_err(|reason| damaged(expected, reason))?;
         if count == COMMIT_EVENTS_MAX
             || batch.len_bytes() + record.envelope.len() > COMMIT_BYTES_MAX
         {
@@ -75,9 +68,9 @@ fn write_records(
             (first, count) = (expected, 0);
             batch = BatchBuilder::new(first);
         }
-        batch.push(&record.envelope, &hash);
+        batch.push(&record.envelope, &record.hash);
         count += 1;
-        previous = hash;
+        previous = record.hash;
     }
     if !batch.is_empty() {
         log.insert(codec::position_key(first), batch.finish())?;

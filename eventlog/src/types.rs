@@ -134,6 +134,25 @@ pub struct ChainRecord {
     pub envelope: Vec<u8>,
 }
 
+impl ChainRecord {
+    /// Checks that this record can follow the record at `previous` whose stored hash is
+    /// `previous_hash`: it is the next position and its envelope gives its hash. The reason when
+    /// it cannot, for whoever reads records from outside the log (a backup, a restore).
+    pub fn check_follows(
+        &self,
+        previous: Position,
+        previous_hash: &[u8; 32],
+    ) -> Result<(), String> {
+        if self.position != previous + 1 {
+            return Err(format!("it comes after {previous}"));
+        }
+        if crate::codec::chain_hash(previous_hash, &self.envelope) != self.hash {
+            return Err("its bytes do not give its hash".into());
+        }
+        Ok(())
+    }
+}
+
 /// Consecutive records of the chain and the hash they follow: what an auditor needs to
 /// recompute the chain from an anchor of their own.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,18 +5,14 @@ use serde_json::{json, Value};
 
 use crate::api::{home_order, photo_shop, place, Api, PhotoShop};
 use crate::support::{alter_text, rechain, run_comptoir, spawn_app_in, ADMIN_TOKEN};
+use crate::time_zones::pay;
 
 /// Places and pays an order for `email`; returns the position of the payment.
 async fn paid_order(shop: &PhotoShop, email: &str) -> u64 {
-    let storefront = shop.as_role("storefront");
     let lines = json!([{"sku": "TIR-10x15", "quantity": 12}]);
+    let storefront = shop.as_role("storefront");
     let (order_id, total) = place(&storefront, shop, &home_order(shop, email, lines)).await;
-    let path = shop.path(&format!("/orders/{order_id}/payments"));
-    let paid = storefront
-        .post(&path, &json!({"method": "card", "amount": total}))
-        .await
-        .expect(200);
-    paid.body["position"].as_u64().expect("position")
+    pay(shop, &order_id, &total).await
 }
 
 /// `comptoir backup` of the server at `url` into `out`: exit success and what it printed.

@@ -31,7 +31,7 @@ use crate::routes::paging::PageQuery;
 use crate::server::AppState;
 use comptoir_eventlog::EventLog;
 use comptoir_projections::limits::PAGE_LIMIT_MAX;
-use comptoir_projections::{Page, PageRequest};
+use comptoir_projections::PageRequest;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -412,26 +412,28 @@ pub async fn list_shops(
 ) -> Result<Answer<ShopPage>, ApiError> {
     state.read_at(paging.min_position).await?;
     let siren = query.siren.as_deref();
-    let page = match &caller.principal {
-        Principal::Owner => state.projections.shop_ids(siren, &paging.page())?,
+    let body = match &caller.principal {
+        Principal::Owner => {
+            let page = state.projections.shop_ids(siren, &paging.page())?;
+            let items = page
+                .items
+                .iter()
+                .map(|shop_id| shop_profile(&state, *shop_id).map(ShopResponse::from))
+                .collect::<Result<_, _>>()?;
+            ShopPage {
+                items,
+                next_cursor: page.next_cursor,
+            }
+        }
         Principal::Key { shop_id, .. } => {
             caller.authorize(*shop_id, Permission::ReadShop)?;
             let profile = shop_profile(&state, *shop_id)?;
             let listed = siren.is_none_or(|siren| profile.organisation.siren == siren);
-            Page {
-                items: listed.then_some(*shop_id).into_iter().collect(),
+            ShopPage {
+                items: listed.then(|| profile.into()).into_iter().collect(),
                 next_cursor: None,
             }
         }
-    };
-    let items = page
-        .items
-        .iter()
-        .map(|shop_id| shop_profile(&state, *shop_id).map(ShopResponse::from))
-        .collect::<Result<_, _>>()?;
-    let body = ShopPage {
-        items,
-        next_cursor: page.next_cursor,
     };
     Ok(Answer::ok(body, state.projections.position()))
 }
