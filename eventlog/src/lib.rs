@@ -20,6 +20,7 @@ pub mod limits;
 mod offline;
 mod restore;
 mod run;
+mod scan;
 mod store;
 mod types;
 mod validate;
@@ -54,7 +55,7 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> LogResult<Vec<RecordedEvent>>;
     fn read_all(&self, from_position: Position, max_count: usize) -> LogResult<Vec<RecordedEvent>>;
     fn subscribe(&self, from_position: Position) -> BoxStream<'static, LogResult<RecordedEvent>>;
-    /// The events of each group commit from `from_position` on, whole (see
+    /// The events of each stored batch from `from_position` on, whole appends (see
     /// `EventLog::subscribe_batches`).
     fn subscribe_batches(
         &self,

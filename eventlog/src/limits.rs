@@ -13,10 +13,20 @@ pub const EVENT_TYPE_BYTES_MAX: usize = 128;
 /// Length of the actor and idempotency-key metadata fields, in bytes.
 pub const METADATA_TEXT_BYTES_MAX: usize = 256;
 
-/// Events the writer commits in one sled value and one flush.
+/// Events the writer commits in one flush.
 pub const COMMIT_EVENTS_MAX: usize = 8_192;
-/// Bytes the writer commits in one sled value and one flush.
+/// Bytes the writer commits in one flush.
 pub const COMMIT_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Size a stored batch (one sled value) grows to before the writer starts the next one of the
+/// same commit; a batch always holds whole appends, so one larger append is stored alone. sled
+/// 0.34 splits a leaf only past 16 keys and writes a leaf of more than ~128 KiB (a quarter of its
+/// 512 KiB segment) to a blob file, which its cache counts as the pointer's few bytes and so
+/// never evicts: a log stored in commit-sized values (hundreds of KiB under load) stayed in
+/// memory whole. 17 batches of this size stay under that threshold.
+pub const STORED_BATCH_BYTES_TARGET: usize = 6 * 1024;
+/// What a record adds to its event's bytes in a batch (framing, hash, envelope fields): only an
+/// estimate, to cut batches near `STORED_BATCH_BYTES_TARGET`.
+pub const RECORD_FRAME_BYTES_ESTIMATE: usize = 120;
 /// Append requests waiting for the writer; callers wait (backpressure) beyond this.
 pub const WRITER_QUEUE_DEPTH_MAX: usize = 4_096;
 

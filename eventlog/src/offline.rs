@@ -2,11 +2,13 @@
 //!
 //! Why not one scan of the open log: sled 0.34 keeps every page a scan touches. Its LRU has 256
 //! shards and a shard only looks at its accesses once 64 of them are queued; a scan touches each
-//! leaf once, and the log's leaves are few and large (up to 16 group commits each), so no shard
-//! ever evicts and a full scan holds about the log's size in memory whatever `cache_capacity`
-//! says (a 683 MB log: about 540 MB). Dropping the database is what frees those pages, so this
-//! reader reads in passes: it reopens the log after each `pass_bytes` of batches and resumes
-//! after the last batch it read. A reopen costs a few milliseconds.
+//! leaf once, and a log written before batches were kept small has few, large leaves (up to 16
+//! group commits each, stored as blob files, which the cache never evicts), so a full scan held
+//! about the log's size in memory whatever `cache_capacity` said (a 683 MB log: about 540 MB).
+//! Dropping the database is what frees those pages, so this reader reads in passes: it reopens
+//! the log after each `pass_bytes` of batches and resumes after the last batch it read. A reopen
+//! costs a few milliseconds. (The open log's own scans nudge the LRU instead, `scan.rs`, which
+//! works on logs of small batches only.)
 
 use crate::codec;
 use crate::error::LogResult;

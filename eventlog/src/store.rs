@@ -20,6 +20,7 @@ use crate::limits::{
     CACHE_BYTES_DEFAULT, INDEX_CATCH_UP_CHUNK_EVENTS, READ_EVENTS_MAX, SUBSCRIPTION_CHUNK_EVENTS,
     WRITER_QUEUE_DEPTH_MAX,
 };
+use crate::scan::EvictingScan;
 use crate::types::{
     AppendOutcome, AppendRequest, ChainPage, ChainRecord, Position, RecordedEvent, StreamVersion,
     VerifyReport,
@@ -64,9 +65,22 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn persist_batch(&self, first_position: Position, batch: Vec<u8>) -> LogResult<()> {
-        self.log
-            .insert(codec::position_key(first_position), batch)?;
+    /// Stores one commit's batches atomically (all or none survive a crash) and flushes.
+    pub fn persist_batches(&self, batches: Vec<(Position, Vec<u8>)>) -> LogResult<()> {
+        match <[(Position, Vec<u8>); 1]>::try_from(batches) {
+            // One value: a plain insert is atomic already, and cheaper than a sled batch.
+            Ok([(first_position, batch)]) => {
+                self.log
+                    .insert(codec::position_key(first_position), batch)?;
+            }
+            Err(batches) => {
+                let mut atomic = sled::Batch::default();
+                for (first_position, batch) in batches {
+                    atomic.insert(&codec::position_key(first_position)[..], batch);
+                }
+                self.log.apply_batch(atomic)?;
+            }
+        }
         self.log_db.flush()?;
         Ok(())
     }
@@ -94,7 +108,7 @@ impl Shared {
         let last = until.min(from_position.saturating_add(max_count as u64 - 1));
         let mut events = Vec::with_capacity((last - from_position + 1) as usize);
         let start_key = self.batch_key_starting_or_containing(from_position)?;
-        for item in self.log.range(codec::position_key(start_key)..) {
+        for item in self.scan_from(start_key) {
             let (_, value) = item?;
             if !decode_batch_into(&value, from_position, last, &mut events)? {
                 break;
@@ -104,7 +118,7 @@ impl Shared {
     }
 
     /// The events from `from_position` up to `until` (inclusive), one vector per stored batch
-    /// (one group commit; the first may be the end of one), whole batches until at least
+    /// (whole appends; the first may be the end of one), whole batches until at least
     /// `min_events` were read.
     fn read_batches(
         &self,
@@ -119,7 +133,7 @@ impl Shared {
         }
         let mut read = 0;
         let start_key = self.batch_key_starting_or_containing(from_position)?;
-        for item in self.log.range(codec::position_key(start_key)..) {
+        for item in self.scan_from(start_key) {
             let (_, value) = item?;
             let mut events = Vec::new();
             let whole = decode_batch_into(&value, from_position, until, &mut events)?;
@@ -137,6 +151,11 @@ impl Shared {
     /// The key of the batch holding `position`. A subscription reads up to the head, which is
     /// always the end of a batch, so its next read starts a batch: a point lookup finds that key
     /// without sled's reverse range scan, the costlier part of following the log live.
+    /// The stored batches from the one keyed `start_key` on, read so that sled may evict them.
+    fn scan_from(&self, start_key: Position) -> EvictingScan {
+        EvictingScan::new(&self.log, self.log.range(codec::position_key(start_key)..))
+    }
+
     fn batch_key_starting_or_containing(&self, position: Position) -> LogResult<Position> {
         if self.log.contains_key(codec::position_key(position))? {
             return Ok(position);
@@ -456,10 +475,7 @@ impl EventLog {
         let start = self.shared.batch_key_containing(next)?.unwrap_or(next);
         let values: fn(sled::Result<(IVec, IVec)>) -> LogResult<IVec> = |item| Ok(item?.1);
         Ok(DecodedBatches::new(
-            self.shared
-                .log
-                .range(codec::position_key(start)..)
-                .map(values),
+            self.shared.scan_from(start).map(values),
             next,
             self.shared.head(),
         ))
@@ -479,7 +495,7 @@ impl EventLog {
             return Ok(page);
         }
         let start = self.shared.batch_key_containing(after.max(1))?.unwrap_or(1);
-        for item in self.shared.log.range(codec::position_key(start)..) {
+        for item in self.shared.scan_from(start) {
             let (_, value) = item?;
             let mut reader = BatchReader::new(&value).map_err(|reason| LogError::Corrupt {
                 position: start,
@@ -568,10 +584,9 @@ impl EventLog {
             .boxed()
     }
 
-    /// Like `subscribe`, one item per group commit: the events the writer stored and flushed
-    /// together, which always hold whole appends (the first item may be the end of one when
-    /// `from_position` is not a commit's first). For consumers that must never act on part of
-    /// an append.
+    /// Like `subscribe`, one item per stored batch: events the writer stored together, which
+    /// always hold whole appends (the first item may be the end of one when `from_position` is
+    /// not a batch's first). For consumers that must never act on part of an append.
     pub fn subscribe_batches(
         &self,
         from_position: Position,
@@ -652,7 +667,7 @@ fn spawn_named(name: &str, body: impl FnOnce() + Send + 'static) -> LogResult<Jo
 
 /// The values of the log's batches, in key order, from one opening of the tree.
 pub type TreeBatches =
-    std::iter::Map<sled::Iter, fn(sled::Result<(IVec, IVec)>) -> LogResult<IVec>>;
+    std::iter::Map<EvictingScan, fn(sled::Result<(IVec, IVec)>) -> LogResult<IVec>>;
 
 /// Iterator over a range of the log, one decoded batch at a time.
 pub type AllEvents = DecodedBatches<TreeBatches>;

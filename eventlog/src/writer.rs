@@ -1,8 +1,9 @@
 //! The single writer: the only code that assigns positions and extends the hash chain.
 //!
 //! It takes every append request waiting in its queue (up to the commit limits), decides each one
-//! against the streams' current versions and the id index, writes all accepted events as ONE sled
-//! value, flushes once, and only then publishes the new head and answers the callers. Positions
+//! against the streams' current versions and the id index, writes all accepted events as stored
+//! batches of whole appends (sled values of about `STORED_BATCH_BYTES_TARGET`) in one atomic sled
+//! batch, flushes once, and only then publishes the new head and answers the callers. Positions
 //! are therefore dense and a reader never sees a position before all smaller ones are durable.
 
 use std::collections::HashMap;
@@ -16,7 +17,9 @@ use crate::clock::Clock;
 use crate::codec::{self, BatchBuilder, EnvelopeRef, Hash};
 use crate::error::{LogError, LogResult};
 use crate::index::IndexEntry;
-use crate::limits::{COMMIT_BYTES_MAX, COMMIT_EVENTS_MAX};
+use crate::limits::{
+    COMMIT_BYTES_MAX, COMMIT_EVENTS_MAX, RECORD_FRAME_BYTES_ESTIMATE, STORED_BATCH_BYTES_TARGET,
+};
 use crate::store::Shared;
 use crate::types::{
     AppendOutcome, ExpectedVersion, NewEvent, Position, StreamAppendOutcome, StreamVersion,
@@ -110,25 +113,20 @@ impl Writer {
             }
             return;
         }
-        let first_position = self.next_position;
-        let mut batch = BatchBuilder::new(first_position);
+        let mut batches = CommitBatches::new(self.next_position);
         let mut staging = Staging::default();
         let mut published = Vec::new();
         let recorded_at_micros = self.clock.now().timestamp_micros();
         let outcomes: Vec<LogResult<AppendOutcome>> = jobs
             .iter()
             .map(|job| {
-                self.decide(
-                    job,
-                    &mut staging,
-                    &mut batch,
-                    &mut published,
-                    recorded_at_micros,
-                )
+                let batch = batches.room_for(job, self.next_position);
+                self.decide(job, &mut staging, batch, &mut published, recorded_at_micros)
             })
             .collect();
-        if !batch.is_empty() {
-            if let Err(error) = self.shared.persist_batch(first_position, batch.finish()) {
+        let stored = batches.finish();
+        if !stored.is_empty() {
+            if let Err(error) = self.shared.persist_batches(stored) {
                 tracing::error!(%error, "flushing the log failed; refusing further appends");
                 self.shared.poisoned.store(true, Ordering::Release);
                 for job in jobs {
@@ -280,6 +278,46 @@ impl Writer {
             });
         }
         Ok(Some(outcome_of_stored(job, &stored)))
+    }
+}
+
+/// The stored batches of one commit: the sealed ones and the one being filled.
+struct CommitBatches {
+    sealed: Vec<(Position, Vec<u8>)>,
+    first_position: Position,
+    current: BatchBuilder,
+}
+
+impl CommitBatches {
+    fn new(first_position: Position) -> Self {
+        CommitBatches {
+            sealed: Vec::new(),
+            first_position,
+            current: BatchBuilder::new(first_position),
+        }
+    }
+
+    /// The batch `job` is to be written into: the current one, or a new one starting at
+    /// `next_position` when the job would take the current one past the target.
+    fn room_for(&mut self, job: &AppendJob, next_position: Position) -> &mut BatchBuilder {
+        let estimate = job.byte_count + job.event_count * RECORD_FRAME_BYTES_ESTIMATE;
+        if !self.current.is_empty()
+            && self.current.len_bytes() + estimate > STORED_BATCH_BYTES_TARGET
+        {
+            let full = std::mem::replace(&mut self.current, BatchBuilder::new(next_position));
+            self.sealed.push((self.first_position, full.finish()));
+            self.first_position = next_position;
+        }
+        &mut self.current
+    }
+
+    /// Every non-empty batch, keyed by its first position, in order.
+    fn finish(mut self) -> Vec<(Position, Vec<u8>)> {
+        if !self.current.is_empty() {
+            self.sealed
+                .push((self.first_position, self.current.finish()));
+        }
+        self.sealed
     }
 }
 

@@ -816,6 +816,79 @@ async fn batch_subscriptions_never_split_an_append() {
     }
 }
 
+// Proves a commit is stored as batches of whole appends of about `STORED_BATCH_BYTES_TARGET`
+// (sled keeps a log stored in commit-sized values in memory whole): with 16 writers appending
+// ~2.5 KiB at once, no batch holds more than two appends, none is split, an append larger than
+// the target is stored alone, and the log reads back, verifies and reopens whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commits_are_stored_in_small_batches_of_whole_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open(dir.path(), options()).unwrap());
+    let payload = "p".repeat(800);
+    let mut tasks = Vec::new();
+    for writer in 0..16u128 {
+        let (log, payload) = (log.clone(), payload.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ranges = Vec::new();
+            for n in 0..20u128 {
+                let id = writer * 1_000 + n * 10 + 1;
+                let events = (0..3).map(|k| event(id + k, &payload)).collect();
+                let stream = format!("w-{writer}");
+                let outcome = log
+                    .append(single(&stream, ExpectedVersion::Any, events))
+                    .await
+                    .unwrap();
+                ranges.push((outcome.first_position, outcome.last_position));
+            }
+            ranges
+        }));
+    }
+    let mut appends = Vec::new();
+    for task in tasks {
+        appends.extend(task.await.unwrap());
+    }
+    let large = (0..10)
+        .map(|k| event(100_000 + k, &"L".repeat(1_000)))
+        .collect();
+    let outcome = log
+        .append(single("large", ExpectedVersion::NoStream, large))
+        .await
+        .unwrap();
+    appends.push((outcome.first_position, outcome.last_position));
+    let head = log.head_position();
+    assert_eq!(head, 16 * 20 * 3 + 10);
+    let mut items = Vec::new();
+    let mut subscription = log.subscribe_batches(1);
+    while items.last().map_or(0, |(_, last)| *last) < head {
+        let batch = subscription.next().await.unwrap().unwrap();
+        items.push((batch[0].position, batch[batch.len() - 1].position));
+    }
+    for (first, last) in &items[..items.len() - 1] {
+        assert!(
+            last - first < 6,
+            "batch {first}..={last} holds more than two appends"
+        );
+    }
+    assert_eq!(
+        items.last(),
+        Some(&(outcome.first_position, outcome.last_position))
+    );
+    for (first, last) in &appends {
+        assert!(
+            items.iter().any(|(a, b)| a <= first && last <= b),
+            "append {first}..={last} split across batches"
+        );
+    }
+    let report = log.verify().unwrap();
+    assert_eq!((report.head_position, report.first_bad), (head, None));
+    drop(subscription);
+    log.shutdown();
+    drop(log);
+    let reopened = EventLog::open(dir.path(), options()).unwrap();
+    assert_eq!(reopened.head_position(), head);
+    assert_eq!(reopened.read_all(1, 10_000).unwrap().len() as u64, head);
+}
+
 /// Every record of `log`, from the genesis, as its chain pages serve them.
 fn all_records(log: &EventLog) -> Vec<comptoir_eventlog::ChainRecord> {
     let mut records = Vec::new();

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 /// Events the live runner applies in one sled batch together with the checkpoint, made of the
-/// log's whole group commits (a group commit larger than this, up to the log's own
-/// `COMMIT_EVENTS_MAX`, is applied alone and whole). Each batch's write set is held in memory
+/// log's whole stored batches, which hold whole appends (a batch larger than this, up to the
+/// log's own `COMMIT_EVENTS_MAX`, is applied alone and whole). Each batch's write set is held in memory
 /// until it commits.
 pub const COMMIT_EVENTS_MAX: usize = 1_024;
 /// Items one page of a list may hold; a larger requested `limit` is capped to this.
@@ -88,7 +88,7 @@ const _: () = assert!(PAGE_LIMIT_MAX <= PAGE_SCAN_ROWS_MAX);
 const _: () = assert!(GENERAL_LEDGER_PAGE_ACCOUNTS_MAX > 0);
 const _: () = assert!(SEARCH_CHARS_MAX < CURSOR_BYTES_MAX);
 const _: () = assert!(COMMIT_EVENTS_MAX > 0);
-// An append always fits in one group commit, and so in one runner commit.
+// An append always fits in one stored batch, and so in one runner commit.
 const _: () = assert!(
     comptoir_eventlog::limits::EVENTS_PER_APPEND_MAX
         <= comptoir_eventlog::limits::COMMIT_EVENTS_MAX

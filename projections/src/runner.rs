@@ -67,11 +67,12 @@ async fn follow(
     }
 }
 
-/// `first` and the log's group commits already waiting after it, whole, up to
-/// `COMMIT_EVENTS_MAX` events (a larger group commit alone is taken whole), so that a commit of
-/// the projections, and so every state a read can see, ends where an append ends: never an
-/// order paid without its invoice. Also returns the group commit that did not fit, for the next
-/// chunk: large chunks while catching up, one group commit when following live appends.
+/// `first` and the log's stored batches already waiting after it, whole, up to
+/// `COMMIT_EVENTS_MAX` events (a larger batch alone is taken whole), so that a commit of the
+/// projections, and so every state a read can see, ends where an append ends (a batch holds
+/// whole appends): never an order paid without its invoice. Also returns the batch that did not
+/// fit, for the next chunk: large chunks while catching up, few batches when following live
+/// appends.
 fn whole_commits(
     first: Vec<RecordedEvent>,
     commits: &mut (impl Stream<Item = LogResult<Vec<RecordedEvent>>> + Unpin),

@@ -3,7 +3,9 @@
 //! Builds and starts the release `comptoir serve` as a child process over a temporary data dir,
 //! sets up a shop and a catalog over HTTP, then `--connections` clients place `--orders` orders
 //! (3 lines each) and pay every second one, over real loopback HTTP. Every 201/200 means the
-//! events are durable. The last line printed is one JSON object with the figures.
+//! events are durable. The last line printed is one JSON object with the figures, among them the
+//! server's peak resident memory (`server_peak_rss_mb`). `--keep-data-dir DIR` serves from DIR
+//! (which must not exist) and keeps it, to look at the log a loaded server wrote.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -23,23 +25,29 @@ const CONNECTIONS_MAX: usize = 1_024;
 struct Args {
     connections: usize,
     orders: usize,
+    keep_data_dir: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         connections: 64,
         orders: 20_000,
+        keep_data_dir: None,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(flag) = iter.next() {
         let value = iter.next().ok_or(format!("{flag} needs a value"))?;
+        if flag == "--keep-data-dir" {
+            args.keep_data_dir = Some(PathBuf::from(value));
+            continue;
+        }
         let number: usize = value.parse().map_err(|_| format!("{flag}: not a number"))?;
         match flag.as_str() {
             "--connections" => args.connections = number.clamp(1, CONNECTIONS_MAX),
             "--orders" => args.orders = number.max(1),
             other => {
                 return Err(format!(
-                    "unknown flag {other} (use --connections N --orders N)"
+                    "unknown flag {other} (use --connections N --orders N [--keep-data-dir DIR])"
                 ))
             }
         }
@@ -64,9 +72,16 @@ async fn main() {
 
 async fn run(args: Args) -> Result<(), String> {
     let binary = build_server()?;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let temp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = match &args.keep_data_dir {
+        Some(kept) if kept.exists() => {
+            return Err(format!("{} exists; name a new directory", kept.display()))
+        }
+        Some(kept) => kept.clone(),
+        None => temp.path().to_path_buf(),
+    };
     let token = format!("bench-{}", uuid::Uuid::now_v7());
-    let (mut child, base) = start_server(&binary, dir.path(), &token).await?;
+    let (mut child, base) = start_server(&binary, &dir, &token).await?;
     let setup = setup(&base, &token).await?;
     eprintln!(
         "shop ready; {} orders over {} connections",
@@ -303,6 +318,7 @@ async fn load(base: &str, setup: &Setup, args: &Args, server: u32) -> Value {
         .lock()
         .map(|mut s| std::mem::take(&mut *s))
         .unwrap_or_default();
+    let server_peak_rss_mb = peak_rss_mb(server);
     json!({
         "connections": args.connections,
         "orders": args.orders,
@@ -317,7 +333,18 @@ async fn load(base: &str, setup: &Setup, args: &Args, server: u32) -> Value {
         "server_cpu_ms_per_order_first_quarter": cpu.first_quarter,
         "server_cpu_ms_per_order_last_quarter": cpu.last_quarter,
         "client_cpu_ms_per_order": client_cpu,
+        "server_peak_rss_mb": server_peak_rss_mb,
     })
+}
+
+/// A process's peak resident memory in MiB, from `/proc/<pid>/status`.
+fn peak_rss_mb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?;
+    let kilobytes: u64 = line.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kilobytes / 1024)
 }
 
 /// Linux reports CPU times in USER_HZ ticks, 100 a second on every architecture it runs on.
