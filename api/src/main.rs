@@ -207,9 +207,11 @@ fn restore(from: &Path, data_dir: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(report) => {
+            let (position, reason) = report.first_bad.unwrap_or_default();
             eprintln!(
-                "error: the restored log does not verify: {:?}",
-                report.first_bad
+                "CORRUPT: the restored log does not verify at position {position}: {reason}; \
+                 nothing was left in {}",
+                data_dir.display()
             );
             ExitCode::from(EXIT_CORRUPT)
         }

@@ -4,12 +4,19 @@
 //! positions, events and hash chain, the same head hash. Every record is checked against the
 //! chain as it is written, and the whole log is walked as `verify` walks it afterwards (stream
 //! versions and envelopes too).
+//!
+//! Records do not say where appends ended, but every event of one group commit carries the same
+//! `recorded_at` (the writer reads its clock once per commit), and a commit holds whole appends.
+//! So the restore ends a stored batch only where `recorded_at` changes, once the batch has reached
+//! `STORED_BATCH_BYTES_TARGET`: batches of whole appends, small enough for sled to evict (see
+//! `limits.rs`), except a commit larger than that, kept whole. Only a run of more than
+//! `COMMIT_EVENTS_MAX` events with one timestamp (a frozen clock) is cut inside.
 
 use std::path::Path;
 
 use crate::codec::{self, BatchBuilder, GENESIS_HASH};
 use crate::error::{LogError, LogResult};
-use crate::limits::{COMMIT_BYTES_MAX, COMMIT_EVENTS_MAX};
+use crate::limits::{COMMIT_BYTES_MAX, COMMIT_EVENTS_MAX, STORED_BATCH_BYTES_TARGET};
 use crate::store::{lock_data_dir, open_log_tree, LOG_DIR};
 use crate::types::{ChainRecord, VerifyReport};
 use crate::verify::verify_tree;
@@ -19,7 +26,8 @@ const RESTORE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Writes `records`, which must be the whole chain from position 1, as the log of `dir`, then
 /// verifies it. Refuses a data dir that already holds a log, and a record that is not the next
-/// position or does not give its hash (the backup is damaged): nothing is left behind then.
+/// position or does not give its hash (the backup is damaged): nothing is left behind then, nor
+/// when the final walk finds a bad record (the report says which).
 pub fn restore_data_dir(
     dir: &Path,
     records: impl IntoIterator<Item = LogResult<ChainRecord>>,
@@ -32,8 +40,8 @@ pub fn restore_data_dir(
     }
     let _lock = lock_data_dir(dir)?;
     let written = write_records(dir, records);
-    if written.is_err() {
-        // Best effort: the half-written log would only mislead.
+    if !matches!(&written, Ok(report) if report.is_intact()) {
+        // Best effort: a half-written or failing log would only mislead.
         let _ = std::fs::remove_dir_all(dir.join(LOG_DIR));
     }
     written
@@ -49,6 +57,7 @@ fn write_records(
     let mut previous = GENESIS_HASH;
     let mut batch = BatchBuilder::new(1);
     let (mut first, mut count) = (1, 0usize);
+    let mut last_commit = None;
     for record in records {
         let record = record?;
         let expected = first + count as u64;
@@ -61,8 +70,17 @@ fn write_records(
         record
             .check_follows(expected - 1, &previous)
             .map_err(|reason| damaged(expected, reason))?;
-        if count == COMMIT_EVENTS_MAX
-            || batch.len_bytes() + record.envelope.len() > COMMIT_BYTES_MAX
+        // A record whose envelope does not decode starts no commit here; the final walk
+        // names it.
+        let commit = codec::decode_envelope(&record.envelope)
+            .ok()
+            .map(|event| event.recorded_at);
+        let starts_commit = count > 0 && commit.is_some() && commit != last_commit;
+        last_commit = commit;
+        let full = batch.len_bytes() + record.envelope.len();
+        if (starts_commit && full > STORED_BATCH_BYTES_TARGET)
+            || count == COMMIT_EVENTS_MAX
+            || full > COMMIT_BYTES_MAX
         {
             log.insert(codec::position_key(first), batch.finish())?;
             (first, count) = (expected, 0);

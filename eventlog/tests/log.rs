@@ -889,6 +889,90 @@ async fn commits_are_stored_in_small_batches_of_whole_appends() {
     assert_eq!(reopened.read_all(1, 10_000).unwrap().len() as u64, head);
 }
 
+// Proves a restore stores the log in small batches without cutting a commit (so never an
+// append): the records carry no append boundaries, but every event of a group commit has the
+// commit's `recorded_at`. With a running clock and concurrent writers, the restored log's batches
+// each hold whole commits, there are many of them, and the log is the one backed up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restore_cuts_batches_only_between_commits() {
+    let source = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open(source.path(), LogOptions::default()).unwrap());
+    let payload = "r".repeat(700);
+    let mut tasks = Vec::new();
+    for writer in 0..8u128 {
+        let (log, payload) = (log.clone(), payload.clone());
+        tasks.push(tokio::spawn(async move {
+            for n in 0..25u128 {
+                let id = writer * 1_000 + n * 10 + 1;
+                let events = (0..3).map(|k| event(id + k, &payload)).collect();
+                let stream = format!("w-{writer}");
+                log.append(single(&stream, ExpectedVersion::Any, events))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let records = all_records(&log);
+    let events = log.read_all(1, 10_000).unwrap();
+    log.shutdown();
+    drop(log);
+
+    let restored_dir = tempfile::tempdir().unwrap();
+    let report =
+        comptoir_eventlog::restore_data_dir(restored_dir.path(), records.into_iter().map(Ok))
+            .unwrap();
+    assert!(report.is_intact());
+    let restored = EventLog::open(restored_dir.path(), options()).unwrap();
+    assert_eq!(restored.read_all(1, 10_000).unwrap(), events);
+    let head = restored.head_position();
+    let mut batches: Vec<Vec<RecordedEvent>> = Vec::new();
+    let mut subscription = restored.subscribe_batches(1);
+    while batches.last().map_or(0, |b| b[b.len() - 1].position) < head {
+        batches.push(subscription.next().await.unwrap().unwrap());
+    }
+    assert!(
+        batches.len() > 10,
+        "{} batches for {head} events",
+        batches.len()
+    );
+    for pair in batches.windows(2) {
+        let (end, start) = (&pair[0][pair[0].len() - 1], &pair[1][0]);
+        assert_ne!(
+            end.recorded_at, start.recorded_at,
+            "a commit cut between positions {} and {}",
+            end.position, start.position
+        );
+    }
+}
+
+// Proves a restore whose records all check against the chain, but whose log does not verify (a
+// stream version rewritten and the chain recomputed after it), reports the bad position and
+// leaves no log behind.
+#[tokio::test]
+async fn a_restore_that_does_not_verify_leaves_nothing_behind() {
+    let source = tempfile::tempdir().unwrap();
+    let log = EventLog::open(source.path(), options()).unwrap();
+    varied_appends(&log, 10, 2, 3).await;
+    let mut records = all_records(&log);
+    log.shutdown();
+    let mut altered = comptoir_eventlog::codec::decode_envelope(&records[7].envelope).unwrap();
+    altered.stream_version += 5;
+    records[7].envelope = comptoir_eventlog::codec::encode_recorded(&altered);
+    let mut previous = records[6].hash;
+    for record in &mut records[7..] {
+        record.hash = comptoir_eventlog::codec::chain_hash(&previous, &record.envelope);
+        previous = record.hash;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let report =
+        comptoir_eventlog::restore_data_dir(dir.path(), records.into_iter().map(Ok)).unwrap();
+    assert_eq!(report.first_bad.map(|(position, _)| position), Some(8));
+    assert!(!dir.path().join("log").exists(), "nothing left behind");
+}
+
 /// Every record of `log`, from the genesis, as its chain pages serve them.
 fn all_records(log: &EventLog) -> Vec<comptoir_eventlog::ChainRecord> {
     let mut records = Vec::new();
