@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use comptoir_eventlog::{EventLog, LogOptions};
+use futures::StreamExt;
 use rand::Rng;
 use uuid::Uuid;
 
@@ -28,11 +29,14 @@ fn parse_ack(line: &str) -> Option<Ack> {
     (last + 1 - first == ids.len() as u64).then_some(Ack { first, ids })
 }
 
-/// Runs the child until killed after `run_ms`; returns the acknowledged appends.
-fn run_and_kill(dir: &std::path::Path, run_ms: u64) -> Vec<Ack> {
+/// Runs the child until killed after `run_ms`; returns the acknowledged appends. With `large`,
+/// 16 writers append events of ~1.5 KB, so that group commits span several stored batches.
+fn run_and_kill(dir: &std::path::Path, run_ms: u64, large: bool) -> Vec<Ack> {
+    let (writers, pad) = if large { ("16", "1500") } else { ("8", "0") };
     let mut child = Command::new(env!("CARGO_BIN_EXE_eventlog-crash-child"))
         .arg("--data-dir")
         .arg(dir)
+        .args(["--writers", writers, "--payload-pad-bytes", pad])
         .stdout(Stdio::piped())
         .spawn()
         .expect("start child");
@@ -88,7 +92,9 @@ fn check_after_reopen(dir: &std::path::Path, acked: &[Ack]) -> u64 {
 }
 
 // Proves that no acknowledged event is lost, positions stay dense and the chain verifies across
-// many SIGKILLs at random moments. COMPTOIR_CRASH_CYCLES sets the number of cycles (default 12).
+// many SIGKILLs at random moments, every other cycle with events large enough that a group
+// commit is stored as several batches (one atomic sled batch). COMPTOIR_CRASH_CYCLES sets the
+// number of cycles (default 12).
 #[test]
 fn acknowledged_events_survive_kill_minus_nine() {
     let cycles: u32 = std::env::var("COMPTOIR_CRASH_CYCLES")
@@ -99,7 +105,7 @@ fn acknowledged_events_survive_kill_minus_nine() {
     let mut rng = rand::thread_rng();
     let mut all_acked = Vec::new();
     for cycle in 0..cycles {
-        let acked = run_and_kill(dir.path(), rng.gen_range(50..400));
+        let acked = run_and_kill(dir.path(), rng.gen_range(50..400), cycle % 2 == 1);
         let acked_events: usize = acked.iter().map(|a| a.ids.len()).sum();
         all_acked.extend(acked);
         let head = check_after_reopen(dir.path(), &all_acked);
@@ -109,4 +115,29 @@ fn acknowledged_events_survive_kill_minus_nine() {
         !all_acked.is_empty(),
         "the child must have acknowledged appends"
     );
+    assert!(
+        some_commit_spans_several_batches(dir.path()),
+        "the large cycles must have stored commits as several batches"
+    );
+}
+
+/// Whether a group commit of the log in `dir` (its events share `recorded_at`) was stored as
+/// more than one batch.
+fn some_commit_spans_several_batches(dir: &std::path::Path) -> bool {
+    let log = EventLog::open(dir, LogOptions::default()).expect("reopen");
+    let head = log.head_position();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let mut batches = log.subscribe_batches(1);
+        let (mut read, mut previous_end) = (0, None);
+        while read < head {
+            let batch = batches.next().await.expect("a batch").expect("readable");
+            read = batch[batch.len() - 1].position;
+            if previous_end == Some(batch[0].recorded_at) {
+                return true;
+            }
+            previous_end = Some(batch[batch.len() - 1].recorded_at);
+        }
+        false
+    })
 }

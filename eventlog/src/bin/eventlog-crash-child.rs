@@ -16,31 +16,35 @@ struct Args {
     data_dir: std::path::PathBuf,
     #[arg(long, default_value_t = 8)]
     writers: u64,
+    /// Padding added to each event's payload: large enough, a group commit is stored as several
+    /// batches, which must survive a kill as a whole or not at all.
+    #[arg(long, default_value_t = 0)]
+    payload_pad_bytes: usize,
 }
 
-fn new_event(index: u64) -> NewEvent {
+fn new_event(index: u64, pad: &str) -> NewEvent {
     NewEvent {
         event_id: Uuid::new_v4(),
         event_type: "CrashProbeRecorded".into(),
         schema_version: 1,
-        payload: format!("{{\"index\":{index}}}").into_bytes(),
+        payload: format!("{{\"index\":{index},\"pad\":\"{pad}\"}}").into_bytes(),
         metadata: EventMetadata::default(),
     }
 }
 
 /// Every fifth append spans two streams, to exercise atomic multi-stream commits.
-fn request(writer: u64, index: u64) -> AppendRequest {
+fn request(writer: u64, index: u64, pad: &str) -> AppendRequest {
     let mut streams = vec![StreamAppend {
         stream: format!("crash-{writer}"),
         expected: ExpectedVersion::Any,
-        events: vec![new_event(index)],
+        events: vec![new_event(index, pad)],
     }];
     if index.is_multiple_of(5) {
-        streams[0].events.push(new_event(index));
+        streams[0].events.push(new_event(index, pad));
         streams.push(StreamAppend {
             stream: "crash-shared".into(),
             expected: ExpectedVersion::Any,
-            events: vec![new_event(index)],
+            events: vec![new_event(index, pad)],
         });
     }
     AppendRequest { streams }
@@ -57,12 +61,13 @@ async fn main() {
         }
     };
     println!("READY {}", log.head_position());
+    let pad: Arc<str> = "p".repeat(args.payload_pad_bytes).into();
     let tasks: Vec<_> = (0..args.writers)
         .map(|writer| {
-            let log = log.clone();
+            let (log, pad) = (log.clone(), pad.clone());
             tokio::spawn(async move {
                 for index in 0.. {
-                    let request = request(writer, index);
+                    let request = request(writer, index, &pad);
                     let ids: Vec<String> = request
                         .streams
                         .iter()
