@@ -8,8 +8,11 @@
 //! fails its version check, and the entry falls back to its durable state and catches up.
 //!
 //! An entry that lost a version check is marked stale; the next load reads the stream's tail from
-//! the log. Entries are evicted (never while ahead) once the cache holds
-//! [`CACHED_STREAMS_MAX`] streams; an evicted stream is simply folded again on its next use.
+//! the log. Once the cache holds [`CACHED_STREAMS_MAX`] streams, the least recently loaded are
+//! evicted (never one that is ahead); an evicted stream is simply folded again on its next use.
+//! Least recently used, not any: a shop's document series or catalog is loaded by every order
+//! and is as long as the shop's history (one event per invoice), so evicting it by chance made
+//! some request fold tens of thousands of events.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -55,6 +58,8 @@ struct Entry {
     ahead: Option<Snapshot>,
     stale: bool,
     commands: Commands,
+    /// The cache's tick when the entry was last loaded or stored.
+    last_used: u64,
 }
 
 /// A stream's state as a decision sees it.
@@ -74,15 +79,29 @@ impl<A> Clone for Loaded<A> {
     }
 }
 
+/// The streams' entries and the tick that orders their uses.
+#[derive(Default)]
+struct Entries {
+    by_stream: HashMap<String, Entry>,
+    tick: u64,
+}
+
+impl Entries {
+    fn next_tick(&mut self) -> u64 {
+        self.tick += 1;
+        self.tick
+    }
+}
+
 pub struct StateCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
     stripes: Vec<tokio::sync::Mutex<()>>,
 }
 
 impl Default for StateCache {
     fn default() -> Self {
         StateCache {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
             stripes: (0..SEQUENCE_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
@@ -117,7 +136,14 @@ impl StateCache {
         store: &S,
         stream: &str,
     ) -> Result<Loaded<A>, CommandError> {
-        let cached = lock(&self.entries).get(stream).cloned();
+        let cached = {
+            let mut entries = lock(&self.entries);
+            let tick = entries.next_tick();
+            entries.by_stream.get_mut(stream).map(|entry| {
+                entry.last_used = tick;
+                entry.clone()
+            })
+        };
         let base = match cached {
             Some(entry) if !entry.stale => {
                 let snapshot = entry.ahead.as_ref().unwrap_or(&entry.durable);
@@ -151,7 +177,8 @@ impl StateCache {
     /// Records a durable state, unless the cache already knows a newer one.
     fn store_durable<A: Aggregate>(&self, stream: &str, loaded: &Loaded<A>) {
         let mut entries = lock(&self.entries);
-        if let Some(entry) = entries.get_mut(stream) {
+        let tick = entries.next_tick();
+        if let Some(entry) = entries.by_stream.get_mut(stream) {
             if entry.durable.version > loaded.version {
                 return;
             }
@@ -170,8 +197,8 @@ impl StateCache {
             }
             return;
         }
-        evict_if_full(&mut entries);
-        entries.insert(
+        evict_least_recently_used(&mut entries.by_stream, CACHED_STREAMS_MAX, EVICT_BATCH);
+        entries.by_stream.insert(
             stream.to_string(),
             Entry {
                 durable: Snapshot {
@@ -181,6 +208,7 @@ impl StateCache {
                 ahead: None,
                 stale: false,
                 commands: loaded.commands.clone(),
+                last_used: tick,
             },
         );
     }
@@ -195,7 +223,7 @@ impl StateCache {
         command: Option<(Uuid, AppliedCommand)>,
     ) {
         let mut entries = lock(&self.entries);
-        let Some(entry) = entries.get_mut(stream) else {
+        let Some(entry) = entries.by_stream.get_mut(stream) else {
             return;
         };
         if let Some((command_id, applied)) = command {
@@ -222,7 +250,7 @@ impl StateCache {
         state: AnyState,
     ) {
         let mut entries = lock(&self.entries);
-        if let Some(entry) = entries.get_mut(stream) {
+        if let Some(entry) = entries.by_stream.get_mut(stream) {
             let current = entry.ahead.as_ref().unwrap_or(&entry.durable).version;
             if current == expected {
                 entry.ahead = Some(Snapshot { version, state });
@@ -234,7 +262,7 @@ impl StateCache {
     /// hold versions the cache has not seen.
     pub fn invalidate(&self, stream: &str, expected: StreamVersion) {
         let mut entries = lock(&self.entries);
-        if let Some(entry) = entries.get_mut(stream) {
+        if let Some(entry) = entries.by_stream.get_mut(stream) {
             if entry
                 .ahead
                 .as_ref()
@@ -248,19 +276,29 @@ impl StateCache {
 
     /// Forgets a stream entirely, so the next load folds it from the log.
     pub fn forget(&self, stream: &str) {
-        lock(&self.entries).remove(stream);
+        lock(&self.entries).by_stream.remove(stream);
     }
 }
 
-fn evict_if_full(entries: &mut HashMap<String, Entry>) {
-    if entries.len() < CACHED_STREAMS_MAX {
+/// When `entries` holds `capacity` streams or more, drops the `batch` least recently used of
+/// those not ahead of the log (one pass over the map per `batch` insertions).
+fn evict_least_recently_used(entries: &mut HashMap<String, Entry>, capacity: usize, batch: usize) {
+    if entries.len() < capacity {
         return;
     }
-    let victims: Vec<String> = entries
+    let mut candidates: Vec<(u64, &String)> = entries
         .iter()
         .filter(|(_, entry)| entry.ahead.is_none())
-        .take(EVICT_BATCH)
-        .map(|(stream, _)| stream.clone())
+        .map(|(stream, entry)| (entry.last_used, stream))
+        .collect();
+    let batch = batch.min(candidates.len());
+    if batch == 0 {
+        return;
+    }
+    candidates.select_nth_unstable(batch - 1);
+    let victims: Vec<String> = candidates[..batch]
+        .iter()
+        .map(|(_, stream)| (*stream).clone())
         .collect();
     for stream in victims {
         entries.remove(&stream);
@@ -310,5 +348,50 @@ fn catch_up<A: Aggregate, S: EventStore + ?Sized>(
                 commands,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod eviction_tests {
+    use super::*;
+
+    fn entry(last_used: u64, ahead: bool) -> Entry {
+        let snapshot = Snapshot {
+            version: 1,
+            state: Arc::new(()),
+        };
+        Entry {
+            durable: snapshot.clone(),
+            ahead: ahead.then_some(snapshot),
+            stale: false,
+            commands: Commands::default(),
+            last_used,
+        }
+    }
+
+    // Proves a full cache drops the least recently used streams, never one ahead of the log,
+    // and nothing while below capacity.
+    #[test]
+    fn eviction_drops_the_least_recently_used_streams_that_are_not_ahead() {
+        let mut entries: HashMap<String, Entry> = [
+            ("series", entry(90, false)),
+            ("old-order", entry(3, false)),
+            ("older-order", entry(2, false)),
+            ("oldest-but-ahead", entry(1, true)),
+            ("catalog", entry(95, false)),
+            ("recent-order", entry(50, false)),
+        ]
+        .into_iter()
+        .map(|(stream, entry)| (stream.to_string(), entry))
+        .collect();
+        evict_least_recently_used(&mut entries, 7, 2);
+        assert_eq!(entries.len(), 6, "below capacity, nothing goes");
+        evict_least_recently_used(&mut entries, 6, 2);
+        let mut kept: Vec<&str> = entries.keys().map(String::as_str).collect();
+        kept.sort_unstable();
+        assert_eq!(
+            kept,
+            ["catalog", "oldest-but-ahead", "recent-order", "series"]
+        );
     }
 }
