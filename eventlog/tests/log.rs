@@ -751,21 +751,22 @@ async fn chain_pages_recompute_to_the_head_hash() {
     assert_eq!(log.verify().unwrap().head_hash, log.head_hash().unwrap().1);
 }
 
-// Proves `subscribe_batches` hands over whole group commits: with appends of several events made
-// concurrently (so that the writer groups them), no append is ever split between two items, the
-// items follow each other densely, and one started inside a commit begins with its tail.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn batch_subscriptions_never_split_an_append() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = Arc::new(EventLog::open(dir.path(), options()).unwrap());
+/// `writers` tasks each make `appends_each` appends of three events with `payload` to their own
+/// stream, all at once (so that the writer groups them); returns each append's positions.
+async fn concurrent_appends(
+    log: &Arc<EventLog>,
+    writers: u128,
+    appends_each: u128,
+    payload: &str,
+) -> Vec<(u64, u64)> {
     let mut tasks = Vec::new();
-    for writer in 0..16u128 {
-        let log = log.clone();
+    for writer in 0..writers {
+        let (log, payload) = (log.clone(), payload.to_string());
         tasks.push(tokio::spawn(async move {
             let mut ranges = Vec::new();
-            for n in 0..20u128 {
+            for n in 0..appends_each {
                 let id = writer * 1_000 + n * 10 + 1;
-                let events = (0..3).map(|k| event(id + k, "x")).collect();
+                let events = (0..3).map(|k| event(id + k, &payload)).collect();
                 let stream = format!("w-{writer}");
                 let outcome = log
                     .append(single(&stream, ExpectedVersion::Any, events))
@@ -780,6 +781,17 @@ async fn batch_subscriptions_never_split_an_append() {
     for task in tasks {
         appends.extend(task.await.unwrap());
     }
+    appends
+}
+
+// Proves `subscribe_batches` hands over whole group commits: with appends of several events made
+// concurrently (so that the writer groups them), no append is ever split between two items, the
+// items follow each other densely, and one started inside a commit begins with its tail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batch_subscriptions_never_split_an_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open(dir.path(), options()).unwrap());
+    let appends = concurrent_appends(&log, 16, 20, "x").await;
     let head = log.head_position();
     assert_eq!(head, 16 * 20 * 3);
     let mut items = Vec::new();
@@ -824,29 +836,7 @@ async fn batch_subscriptions_never_split_an_append() {
 async fn commits_are_stored_in_small_batches_of_whole_appends() {
     let dir = tempfile::tempdir().unwrap();
     let log = Arc::new(EventLog::open(dir.path(), options()).unwrap());
-    let payload = "p".repeat(800);
-    let mut tasks = Vec::new();
-    for writer in 0..16u128 {
-        let (log, payload) = (log.clone(), payload.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut ranges = Vec::new();
-            for n in 0..20u128 {
-                let id = writer * 1_000 + n * 10 + 1;
-                let events = (0..3).map(|k| event(id + k, &payload)).collect();
-                let stream = format!("w-{writer}");
-                let outcome = log
-                    .append(single(&stream, ExpectedVersion::Any, events))
-                    .await
-                    .unwrap();
-                ranges.push((outcome.first_position, outcome.last_position));
-            }
-            ranges
-        }));
-    }
-    let mut appends = Vec::new();
-    for task in tasks {
-        appends.extend(task.await.unwrap());
-    }
+    let mut appends = concurrent_appends(&log, 16, 20, &"p".repeat(800)).await;
     let large = (0..10)
         .map(|k| event(100_000 + k, &"L".repeat(1_000)))
         .collect();
@@ -897,24 +887,7 @@ async fn commits_are_stored_in_small_batches_of_whole_appends() {
 async fn a_restore_cuts_batches_only_between_commits() {
     let source = tempfile::tempdir().unwrap();
     let log = Arc::new(EventLog::open(source.path(), LogOptions::default()).unwrap());
-    let payload = "r".repeat(700);
-    let mut tasks = Vec::new();
-    for writer in 0..8u128 {
-        let (log, payload) = (log.clone(), payload.clone());
-        tasks.push(tokio::spawn(async move {
-            for n in 0..25u128 {
-                let id = writer * 1_000 + n * 10 + 1;
-                let events = (0..3).map(|k| event(id + k, &payload)).collect();
-                let stream = format!("w-{writer}");
-                log.append(single(&stream, ExpectedVersion::Any, events))
-                    .await
-                    .unwrap();
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.unwrap();
-    }
+    concurrent_appends(&log, 8, 25, &"r".repeat(700)).await;
     let records = all_records(&log);
     let events = log.read_all(1, 10_000).unwrap();
     log.shutdown();
