@@ -207,7 +207,8 @@ pub struct BatchBuilder {
 
 impl BatchBuilder {
     pub fn new(first_position: Position) -> Self {
-        let mut bytes = Vec::with_capacity(64 * 1024);
+        // Most batches stop near the target; a larger one grows.
+        let mut bytes = Vec::with_capacity(2 * crate::limits::STORED_BATCH_BYTES_TARGET);
         bytes.push(BATCH_FORMAT_V1);
         bytes.extend_from_slice(&first_position.to_be_bytes());
         bytes.extend_from_slice(&0u32.to_le_bytes());

@@ -148,14 +148,14 @@ impl Shared {
         Ok(batches)
     }
 
-    /// The key of the batch holding `position`. A subscription reads up to the head, which is
-    /// always the end of a batch, so its next read starts a batch: a point lookup finds that key
-    /// without sled's reverse range scan, the costlier part of following the log live.
     /// The stored batches from the one keyed `start_key` on, read so that sled may evict them.
     fn scan_from(&self, start_key: Position) -> EvictingScan {
         EvictingScan::new(&self.log, self.log.range(codec::position_key(start_key)..))
     }
 
+    /// The key of the batch holding `position`. A subscription reads up to the head, which is
+    /// always the end of a batch, so its next read starts a batch: a point lookup finds that key
+    /// without sled's reverse range scan, the costlier part of following the log live.
     fn batch_key_starting_or_containing(&self, position: Position) -> LogResult<Position> {
         if self.log.contains_key(codec::position_key(position))? {
             return Ok(position);
