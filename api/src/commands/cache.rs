@@ -11,8 +11,8 @@
 //! the log. Once the cache holds [`CACHED_STREAMS_MAX`] streams, the least recently loaded are
 //! evicted (never one that is ahead); an evicted stream is simply folded again on its next use.
 //! Least recently used, not any: a shop's document series or catalog is loaded by every order
-//! and is as long as the shop's history (one event per invoice), so evicting it by chance made
-//! some request fold tens of thousands of events.
+//! and is as long as the shop's history (one event per invoice), so evicting it by chance could
+//! make some request fold tens of thousands of events.
 
 use std::any::Any;
 use std::collections::HashMap;
