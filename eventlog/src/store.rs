@@ -20,7 +20,7 @@ use crate::limits::{
     CACHE_BYTES_DEFAULT, INDEX_CATCH_UP_CHUNK_EVENTS, READ_EVENTS_MAX, SUBSCRIPTION_CHUNK_EVENTS,
     WRITER_QUEUE_DEPTH_MAX,
 };
-use crate::scan::EvictingScan;
+use crate::scan::{EvictingScan, NUDGE_BEHIND_HEAD_EVENTS};
 use crate::types::{
     AppendOutcome, AppendRequest, ChainPage, ChainRecord, Position, RecordedEvent, StreamVersion,
     VerifyReport,
@@ -150,7 +150,9 @@ impl Shared {
 
     /// The stored batches from the one keyed `start_key` on, read so that sled may evict them.
     fn scan_from(&self, start_key: Position) -> EvictingScan {
-        EvictingScan::new(&self.log, self.log.range(codec::position_key(start_key)..))
+        let far_behind = self.head().saturating_sub(start_key) >= NUDGE_BEHIND_HEAD_EVENTS;
+        let values = self.log.range(codec::position_key(start_key)..);
+        EvictingScan::new(&self.log, values, far_behind)
     }
 
     /// The key of the batch holding `position`. A subscription reads up to the head, which is
