@@ -20,6 +20,8 @@ use comptoir_eventlog::codec::{Hash, GENESIS_HASH};
 use comptoir_eventlog::{ChainRecord, LogError, LogResult, Position};
 use serde::{Deserialize, Serialize};
 
+use crate::owner_client;
+
 /// The first line of a backup file.
 pub const BACKUP_FORMAT: &str = "comptoir-log-backup-1";
 /// Records asked for per request (the server's most).
@@ -76,10 +78,7 @@ pub async fn backup(
     } else {
         start_file(out)?
     };
-    let client = reqwest::Client::builder()
-        .timeout(BACKUP_REQUEST_TIMEOUT)
-        .build()
-        .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+    let client = owner_client::client(BACKUP_REQUEST_TIMEOUT)?;
     let base = server.trim_end_matches('/');
     let file = OpenOptions::new()
         .append(true)
@@ -89,7 +88,8 @@ pub async fn backup(
     let mut added = 0;
     loop {
         let url = format!("{base}/v1/admin/log/records?after={head}&limit={BACKUP_PAGE_RECORDS}");
-        let page: RemotePage = fetch(&client, &url, token).await?;
+        let page: RemotePage =
+            owner_client::get_json(&client, &url, token, "a page of records").await?;
         if page.previous_hash != hex::encode(head_hash) {
             return Err(format!(
                 "the server's log no longer leads to this backup's record {head} (hash {}): it was \
@@ -119,24 +119,6 @@ pub async fn backup(
         head,
         head_hash,
     })
-}
-
-async fn fetch(client: &reqwest::Client, url: &str, token: &str) -> Result<RemotePage, String> {
-    let answer = client
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|error| format!("cannot reach {url}: {error}"))?;
-    let status = answer.status();
-    if !status.is_success() {
-        let detail = answer.text().await.unwrap_or_default();
-        return Err(format!("{url} answered {status}: {detail}"));
-    }
-    answer
-        .json()
-        .await
-        .map_err(|error| format!("{url} answered something else than a page of records: {error}"))
 }
 
 fn start_file(out: &Path) -> Result<(u64, Position, Hash), String> {

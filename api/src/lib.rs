@@ -18,6 +18,7 @@ mod health;
 pub mod idempotency;
 pub mod mail;
 pub mod message_notifier;
+pub mod owner_client;
 pub mod rebuild_client;
 pub mod report_scheduler;
 pub mod routes;

@@ -7,6 +7,8 @@ use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
+use crate::owner_client::{self, get_json, refusal};
+
 /// How often the status is asked for.
 pub const REBUILD_POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// Longest one request to the server may take.
@@ -44,10 +46,7 @@ pub async fn rebuild_online(
     projection: Option<&str>,
     progress: &mut dyn FnMut(&RemoteRebuild),
 ) -> Result<RemoteRebuild, String> {
-    let client = reqwest::Client::builder()
-        .timeout(REBUILD_REQUEST_TIMEOUT)
-        .build()
-        .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+    let client = owner_client::client(REBUILD_REQUEST_TIMEOUT)?;
     let base = server.trim_end_matches('/');
     let projections: Vec<&str> = projection.into_iter().collect();
     let started = client
@@ -69,7 +68,7 @@ pub async fn rebuild_online(
     let mut failures = 0;
     loop {
         tokio::time::sleep(REBUILD_POLL_INTERVAL).await;
-        let status = match read_status(&client, &location, token).await {
+        let status = match get_json(&client, &location, token, "a rebuild's status").await {
             Ok(status) => status,
             Err(error) if failures < REBUILD_POLL_FAILURES_MAX => {
                 failures += 1;
@@ -96,36 +95,4 @@ pub async fn rebuild_online(
             }
         }
     }
-}
-
-async fn read_status(
-    client: &reqwest::Client,
-    location: &str,
-    token: &str,
-) -> Result<RemoteRebuild, String> {
-    let answer = client
-        .get(location)
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|error| format!("cannot read {location}: {error}"))?;
-    if answer.status() != StatusCode::OK {
-        return Err(refusal(answer).await);
-    }
-    answer
-        .json()
-        .await
-        .map_err(|error| format!("unreadable status from {location}: {error}"))
-}
-
-/// A refused request's status and problem detail.
-async fn refusal(answer: reqwest::Response) -> String {
-    let status = answer.status();
-    let detail = answer
-        .json::<serde_json::Value>()
-        .await
-        .ok()
-        .and_then(|problem| problem["detail"].as_str().map(str::to_string))
-        .unwrap_or_default();
-    format!("the server answered {status}: {detail}")
 }
