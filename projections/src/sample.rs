@@ -74,6 +74,56 @@ impl Environment for FixedEnvironment {
     }
 }
 
+/// What happens to one sample order after it is placed. [`OrderFlow::of`] is the sample's own
+/// schedule; tests choose others to reach combinations the schedule never makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderFlow {
+    /// Which of the `SAMPLE_CUSTOMERS` customers places it.
+    pub customer: u64,
+    /// Uses the sample's coupon, while the coupon is open.
+    pub coupon: bool,
+    /// Pays with the customer's store credit first, when the customer holds some.
+    pub spend_store_credit: bool,
+    /// How its first line's return is settled, if one comes back. Only home-delivered orders
+    /// (`n` even) are shipped, so only those can be returned.
+    pub returned: Option<Settlement>,
+    /// The return also refunds the shipping.
+    pub refund_shipping: bool,
+}
+
+impl OrderFlow {
+    /// The sample's schedule for the `n`th order without its coupon (orders cancelled or never
+    /// paid).
+    fn without_coupon(n: u64) -> Self {
+        OrderFlow {
+            coupon: false,
+            ..OrderFlow::of(n)
+        }
+    }
+
+    /// The sample's schedule: customers in turn, the coupon on every third order from the third,
+    /// store credit spent on every fourth, and one home-delivered order in five returned (a
+    /// refund by card, or every other time store credit).
+    pub fn of(n: u64) -> Self {
+        let returned = (n % 10 == 4).then_some(if n % 20 == 4 {
+            Settlement::StoreCredit
+        } else {
+            Settlement::Refund {
+                method: PaymentMethod::Card,
+            }
+        });
+        OrderFlow {
+            customer: n % SAMPLE_CUSTOMERS,
+            coupon: n % 3 == 2,
+            // Every fourth order from the first, so that customers 4 and 24, the only ones the
+            // returns give store credit to, spend it.
+            spend_store_credit: n.is_multiple_of(4),
+            returned,
+            refund_shipping: n % 40 == 4,
+        }
+    }
+}
+
 /// Builds the history step by step; see the module doc.
 pub struct SampleShop {
     pub shop_id: Uuid,
@@ -450,9 +500,15 @@ impl SampleShop {
 
     /// The `n`th order (from 0) and everything that happens to it; see the module doc.
     pub fn order(&mut self, n: u64) -> Result<SampleEvents, SampleError> {
-        let (mut step, placed_at) = self.place(n, true)?;
+        self.order_with(n, OrderFlow::of(n))
+    }
+
+    /// The `n`th order (its lines, delivery and time) going through `flow`: placed, paid
+    /// (invoice issued), shipped when home-delivered, and returned as `flow` says.
+    pub fn order_with(&mut self, n: u64, flow: OrderFlow) -> Result<SampleEvents, SampleError> {
+        let (mut step, placed_at) = self.place(n, flow)?;
         let paid_at = placed_at + Duration::minutes(5);
-        self.pay(&mut step, n, paid_at)?;
+        self.pay(&mut step, n, flow, paid_at)?;
         let invoice = invoice_body(&self.profile, &step.state)?;
         let mut documents = Vec::new();
         let invoice_number = self.issue(
@@ -473,9 +529,7 @@ impl SampleShop {
                 DocumentBody::DeliverySlip(Box::new(slip)),
                 shipped_at,
             )?;
-            if n % 10 == 4 {
-                self.return_first_line(&mut step, &mut documents, n, &invoice_number, shipped_at)?;
-            }
+            self.return_first_line(&mut step, &mut documents, flow, &invoice_number, shipped_at)?;
         }
         // Order streams first: a document or a store credit refers to an order already placed.
         let mut out = step.events;
@@ -491,7 +545,7 @@ impl SampleShop {
         cash: Decimal,
         card: Decimal,
     ) -> Result<SampleEvents, SampleError> {
-        let (mut step, placed_at) = self.place(n, false)?;
+        let (mut step, placed_at) = self.place(n, OrderFlow::without_coupon(n))?;
         let paid_at = placed_at + Duration::minutes(5);
         for (method, amount) in [(PaymentMethod::Cash, cash), (PaymentMethod::Card, card)] {
             let payment_id = self.id();
@@ -508,13 +562,17 @@ impl SampleShop {
 
     /// The `n`th order placed and never paid (an abandoned checkout), for what must ignore it.
     pub fn unpaid_order(&mut self, n: u64) -> Result<SampleEvents, SampleError> {
-        let (step, _) = self.place(n, false)?;
+        let (step, _) = self.place(n, OrderFlow::without_coupon(n))?;
         Ok(step.events)
     }
 
-    /// Places the `n`th order, at its time in the sample's schedule; every third one (from the
-    /// third) uses the coupon when `coupons` allows it and the coupon is still open.
-    fn place(&mut self, n: u64, coupons: bool) -> Result<(OrderStep, DateTime<Utc>), SampleError> {
+    /// Places the `n`th order, at its time in the sample's schedule, for `flow`'s customer; it
+    /// uses the coupon when `flow` says so and the coupon is still open.
+    fn place(
+        &mut self,
+        n: u64,
+        flow: OrderFlow,
+    ) -> Result<(OrderStep, DateTime<Utc>), SampleError> {
         let placed_at = self.start + Duration::minutes(37 * (n as i64 + 1));
         let order_id = self.id();
         let mut step = OrderStep {
@@ -524,17 +582,18 @@ impl SampleShop {
         };
         let coupon_ends_at = self.start + Duration::days(SAMPLE_COUPON_DAYS);
         let coupon_open = self.coupon.uses.len() < comptoir_domain::limits::COUPON_USES_MAX;
-        let with_coupon = coupons && n % 3 == 2 && placed_at < coupon_ends_at && coupon_open;
-        let place = self.place_command(n, order_id, with_coupon);
+        let with_coupon = flow.coupon && placed_at < coupon_ends_at && coupon_open;
+        let place = self.place_command(n, flow.customer, order_id, with_coupon);
         self.decide_order(&mut step, &OrderCommand::Place(Box::new(place)), placed_at)?;
         if with_coupon {
-            self.use_coupon(&mut step, n, placed_at)?;
+            self.use_coupon(&mut step, flow.customer, placed_at)?;
         }
         Ok((step, placed_at))
     }
 
-    fn customer(&self, n: u64) -> OrderCustomer {
-        let c = n % SAMPLE_CUSTOMERS;
+    /// The customer numbered `customer` (of `SAMPLE_CUSTOMERS`).
+    fn customer(&self, customer: u64) -> OrderCustomer {
+        let c = customer % SAMPLE_CUSTOMERS;
         OrderCustomer {
             customer_id: None,
             email: format!("client{c}@example.fr"),
@@ -543,7 +602,13 @@ impl SampleShop {
         }
     }
 
-    fn place_command(&self, n: u64, order_id: Uuid, with_coupon: bool) -> PlaceOrder {
+    fn place_command(
+        &self,
+        n: u64,
+        customer: u64,
+        order_id: Uuid,
+        with_coupon: bool,
+    ) -> PlaceOrder {
         let mut lines = vec![BasketLine {
             sku: "TIR-10x15".into(),
             quantity: (n % 120) as u32 + 1,
@@ -564,7 +629,7 @@ impl SampleShop {
         PlaceOrder {
             order_id,
             shop_id: self.shop_id,
-            customer: self.customer(n),
+            customer: self.customer(customer),
             lines,
             delivery_method_id: Uuid::from_u128(if home { 0xD002 } else { 0xD001 }),
             pickup_point_id: None,
@@ -584,7 +649,7 @@ impl SampleShop {
     fn use_coupon(
         &mut self,
         step: &mut OrderStep,
-        n: u64,
+        customer: u64,
         now: DateTime<Utc>,
     ) -> Result<(), SampleError> {
         let placed = step.state.placed_or_not_found()?;
@@ -592,7 +657,7 @@ impl SampleShop {
             shop_id: self.shop_id,
             order_id: placed.order_id,
             code: SAMPLE_COUPON_CODE.into(),
-            customer_key: customer_id_for(self.shop_id, &self.customer(n).email),
+            customer_key: customer_id_for(self.shop_id, &self.customer(customer).email),
             basket: Arc::new(placed.pricing.clone()),
         }));
         let mut events = Vec::new();
@@ -601,17 +666,23 @@ impl SampleShop {
         Ok(())
     }
 
-    /// Pays the order: store credit first when the customer has some (every 4th order), then
+    /// Pays the order: store credit first when `flow` spends it and the customer has some, then
     /// cash at the counter for pickups or card for home delivery.
-    fn pay(&mut self, step: &mut OrderStep, n: u64, now: DateTime<Utc>) -> Result<(), SampleError> {
+    fn pay(
+        &mut self,
+        step: &mut OrderStep,
+        n: u64,
+        flow: OrderFlow,
+        now: DateTime<Utc>,
+    ) -> Result<(), SampleError> {
         let total = step.state.outstanding();
-        let holder = customer_id_for(self.shop_id, &self.customer(n).email);
+        let holder = customer_id_for(self.shop_id, &self.customer(flow.customer).email);
         let balance = self
             .credits
             .get(&holder)
             .map_or(Decimal::ZERO, |c| c.balance());
         let mut credit_events = Vec::new();
-        if n % 4 == 1 && balance > Decimal::ZERO {
+        if flow.spend_store_credit && balance > Decimal::ZERO {
             let amount = balance.min(total);
             let payment_id = self.id();
             let order_id = step.state.placed_or_not_found()?.order_id;
@@ -658,32 +729,28 @@ impl SampleShop {
         self.decide_order(step, &command, now).map(|_| ())
     }
 
-    /// One unit of the first line comes back: a credit note refunded by card, or every other
-    /// time turned into store credit.
+    /// One unit of the first line comes back when `flow` returns it, settled as `flow` says
+    /// (a credit note refunded, or turned into store credit).
     fn return_first_line(
         &mut self,
         step: &mut OrderStep,
         documents: &mut SampleEvents,
-        n: u64,
+        flow: OrderFlow,
         invoice_number: &str,
         shipped_at: DateTime<Utc>,
     ) -> Result<(), SampleError> {
+        let Some(settlement) = flow.returned else {
+            return Ok(());
+        };
         let returned_at = shipped_at + Duration::days(3);
         let credit_id = self.id();
-        let settlement = if n % 20 == 4 {
-            Settlement::StoreCredit
-        } else {
-            Settlement::Refund {
-                method: PaymentMethod::Card,
-            }
-        };
         let command = OrderCommand::RecordReturn {
             credit_id,
             lines: vec![ReturnLine {
                 line_number: 1,
                 quantity: 1,
             }],
-            refund_shipping: n % 40 == 4,
+            refund_shipping: flow.refund_shipping,
             settlement,
             credited_by: "atelier".into(),
         };
@@ -696,7 +763,7 @@ impl SampleShop {
             returned_at,
         )?;
         if settlement == Settlement::StoreCredit {
-            let holder = customer_id_for(self.shop_id, &self.customer(n).email);
+            let holder = customer_id_for(self.shop_id, &self.customer(flow.customer).email);
             let grant = StoreCreditCommand::Grant {
                 shop_id: self.shop_id,
                 customer_id: holder,

@@ -12,6 +12,7 @@ mod ledger;
 mod online;
 mod paging;
 mod quotes;
+mod random_histories;
 mod read_models;
 mod render;
 mod rows;
