@@ -34,15 +34,17 @@ pub(crate) enum Table {
     OrderPlaced = 0x0a,
     /// shop, issued at, number → `InvoiceView` (the list order).
     Invoice = 0x0b,
-    /// shop, number → the `Invoice` key suffix (issued at, number).
+    /// shop, `number_bucket(number)` → `NumberBucket`: up to 100 numbers, each with the
+    /// `Invoice` key suffix (issued at, number) of its row (format 5; up to format 4, one row per
+    /// number holding that suffix).
     InvoiceNumber = 0x0c,
     /// shop, issued at, number → `CreditNoteView`.
     CreditNote = 0x0d,
-    /// shop, number → the `CreditNote` key suffix.
+    /// shop, `number_bucket(number)` → `NumberBucket` of `CreditNote` key suffixes.
     CreditNoteNumber = 0x0e,
     /// shop, issued at, number → `DeliverySlipView`.
     DeliverySlip = 0x0f,
-    /// shop, number → the `DeliverySlip` key suffix.
+    /// shop, `number_bucket(number)` → `NumberBucket` of `DeliverySlip` key suffixes.
     DeliverySlipNumber = 0x10,
     /// shop, coupon id → `CouponSummary`.
     Coupon = 0x11,
@@ -50,11 +52,11 @@ pub(crate) enum Table {
     DailyUsage = 0x12,
     /// shop, issued at, number → `QuoteView`.
     Quote = 0x13,
-    /// shop, number → the `Quote` key suffix.
+    /// shop, `number_bucket(number)` → `NumberBucket` of `Quote` key suffixes.
     QuoteNumber = 0x14,
     /// shop, issued at, number → `PurchaseOrderView`.
     PurchaseOrder = 0x15,
-    /// shop, number → the `PurchaseOrder` key suffix.
+    /// shop, `number_bucket(number)` → `NumberBucket` of `PurchaseOrder` key suffixes.
     PurchaseOrderNumber = 0x16,
     // The customer space's own tables start at 0x30, clear of the tags above.
     /// shop, customer id, sequence (u32) → `MessageView` (a thread, oldest first).
@@ -69,7 +71,9 @@ pub(crate) enum Table {
     // the order's row (`store::StoredOrder`). Not to be reused.
     /// shop, customer id → `LoyaltyCardView` (the balance).
     LoyaltyCard = 0x35,
-    /// shop, customer id, sequence (u32) → `LoyaltyEntryView` (the history, oldest first).
+    /// The loyalty histories' list: shop, customer id, sequence (u32). Up to format 4 each entry
+    /// was a row under this tag; since, the tag only marks the histories' cursors (which hold
+    /// the sequence) and the entries are stored packed (`LoyaltyEntryPack`). Not to be reused.
     LoyaltyEntry = 0x36,
     /// shop, id derived from an email an account moved to → that account's id.
     CustomerAlias = 0x37,
@@ -87,6 +91,9 @@ pub(crate) enum Table {
     /// shop, customer id, credit note number → one note of the customer's store credit, with its
     /// place in the grant order.
     StoreCreditNote = 0x3d,
+    /// shop, customer id, sequence / `ITEMS_PER_PACKED_ROW` → up to that many
+    /// `LoyaltyEntryView`s of the card's history, by sequence (`crate::packed`).
+    LoyaltyEntryPack = 0x3e,
     /// shop, schedule id → `ReportScheduleView`.
     ReportSchedule = 0x17,
     /// shop, schedule id, period first day, period end → `ReportDeliveryView`.
@@ -108,8 +115,11 @@ pub(crate) const FORMAT_KEY: &[u8] = &[Table::Meta as u8, b'f'];
 /// and the orders by email (`Table::CustomerOrder`). 4 stores a customer's store credit as a
 /// totals row and one row per credit note (`Table::StoreCreditNote`) instead of one row holding
 /// every note, and what an order earned on the loyalty card in the order's row (a `loyalty`
-/// member the view ignores) instead of `Table::LoyaltyOrder`.
-pub(crate) const READ_MODELS_FORMAT: u32 = 4;
+/// member the view ignores) instead of `Table::LoyaltyOrder`. 5 stores the loyalty histories 32
+/// entries to a row (`Table::LoyaltyEntryPack`) and the document number indexes up to 100
+/// numbers to a row (`apply::documents::NumberBucket`), where 4 stored a row per entry and per
+/// number.
+pub(crate) const READ_MODELS_FORMAT: u32 = 5;
 
 /// The key prefix of one shop's rows of `table`.
 pub(crate) fn shop_prefix(table: Table, shop_id: Uuid) -> Vec<u8> {

@@ -30,6 +30,7 @@ pub mod limits;
 pub mod loyalty;
 pub mod messages;
 mod online;
+mod packed;
 mod paging;
 mod queries;
 mod rebuild;

@@ -13,6 +13,7 @@
 use crate::apply::customer::account_of;
 use crate::error::ProjectionResult;
 use crate::keys::{id_key, key, Table};
+use crate::packed::{self, PackedItem};
 use crate::paging::{Page, PageRequest};
 use crate::store::{self, ListRange, WriteSet};
 use crate::Projections;
@@ -86,10 +87,24 @@ pub(crate) struct LoyaltyOrder {
     pub points: i64,
 }
 
-fn entry_key(shop_id: Uuid, customer_id: Uuid, seq: u32) -> Vec<u8> {
-    let mut key = key(Table::LoyaltyEntry, shop_id, customer_id.as_bytes());
-    key.extend_from_slice(&seq.to_be_bytes());
-    key
+/// An entry's place in its card's history: its sequence.
+impl PackedItem for LoyaltyEntryView {
+    const SUFFIX_BYTES: usize = 4;
+    const COUNTER_BYTES: usize = 4;
+
+    fn suffix(&self) -> Vec<u8> {
+        self.seq.to_be_bytes().to_vec()
+    }
+}
+
+/// The history of one card, stored packed.
+fn history(shop_id: Uuid, customer_id: Uuid) -> ListRange {
+    ListRange {
+        list_tag: Table::LoyaltyEntry as u8,
+        prefix: key(Table::LoyaltyEntryPack, shop_id, customer_id.as_bytes()),
+        lower: None,
+        upper: None,
+    }
 }
 
 impl Projections {
@@ -113,13 +128,8 @@ impl Projections {
         customer_id: Uuid,
         page: &PageRequest,
     ) -> ProjectionResult<Page<LoyaltyEntryView>> {
-        let range = ListRange {
-            list_tag: Table::LoyaltyEntry as u8,
-            prefix: key(Table::LoyaltyEntry, shop_id, customer_id.as_bytes()),
-            lower: None,
-            upper: None,
-        };
-        self.read_models_page(&range, page, Some)
+        let range = history(shop_id, customer_id);
+        self.read_models_snapshot(|| packed::page(&self.tree(), &range, page, Some))
     }
 }
 
@@ -269,7 +279,6 @@ fn add_entry(
         balance_after: card.balance,
         at: entry.at,
     };
-    let entry_key = entry_key(shop_id, customer_id, view.seq);
     writes.put_decoded(card_key, card);
-    writes.put(entry_key, &view)
+    writes.add_packed(&history(shop_id, customer_id).prefix, view)
 }

@@ -2,7 +2,8 @@
 //! Queries see committed state only; pair them with `wait_for` to read one's own writes.
 
 use crate::apply::documents::{
-    row_key_of, DocumentTables, CREDIT_NOTES, DELIVERY_SLIPS, INVOICES, PURCHASE_ORDERS, QUOTES,
+    row_key_of, DocumentTables, NumberBucket, CREDIT_NOTES, DELIVERY_SLIPS, INVOICES,
+    PURCHASE_ORDERS, QUOTES,
 };
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{id_key, instant_bytes, key, shop_prefix, Table};
@@ -271,7 +272,11 @@ impl Projections {
     ) -> ProjectionResult<Option<V>> {
         // One tree for both reads: an online rebuild may swap the tree between them.
         let tree = self.tree();
-        let row_key = row_key_of(|k| store::get(&tree, k), tables, shop_id, number)?;
+        let find = |index_key: &[u8]| {
+            let bucket: Option<NumberBucket> = store::get(&tree, index_key)?;
+            Ok(bucket.and_then(|mut bucket| bucket.remove(number)))
+        };
+        let row_key = row_key_of(find, tables, shop_id, number)?;
         match row_key {
             Some(row_key) => store::get(&tree, &row_key),
             None => Ok(None),

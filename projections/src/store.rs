@@ -6,6 +6,7 @@ use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY, FORMAT_KEY, READ_MODE
 use crate::keys::{instant_id_suffix, key, Table};
 use crate::limits::PAGE_SCAN_ROWS_MAX;
 use crate::loyalty::LoyaltyOrder;
+use crate::packed::{self, PackedItem};
 use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
 use crate::row_bytes;
 use crate::rows::{CachedRow, RowCache, Typed};
@@ -158,6 +159,11 @@ impl<'a> WriteSet<'a> {
         key: &[u8],
     ) -> ProjectionResult<Option<T>> {
         take_cached(self.tree, self.rows.get_mut(), key)
+    }
+
+    /// Adds `item` to the packed list under `prefix` (`crate::packed`).
+    pub fn add_packed<T: PackedItem>(&mut self, prefix: &[u8], item: T) -> ProjectionResult<()> {
+        packed::add(self.tree, self.rows.get_mut(), prefix, item)
     }
 
     /// Keeps `row` decoded for the commit, which stores it as its JSON.
@@ -372,13 +378,6 @@ impl ListRange {
             None => prefix_end(&self.prefix).map_or(Bound::Unbounded, Bound::Excluded),
         };
         Ok((start, end))
-    }
-
-    /// Every row of the range in key order, for a read that takes the whole list; `None` when
-    /// the range holds no key.
-    pub(crate) fn rows(&self, tree: &sled::Tree) -> ProjectionResult<Option<sled::Iter>> {
-        let (start, end) = self.bounds(None)?;
-        Ok((!is_empty_range(&start, &end)).then(|| tree.range((start, end))))
     }
 }
 

@@ -12,6 +12,7 @@ use comptoir_domain::quote::{PurchaseOrderEvent, QuoteEvent, QuoteStatus};
 use comptoir_domain::store_credit::StoreCreditEvent;
 use comptoir_eventlog::RecordedEvent;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// The two tables of one kind of document: rows by issue date, and the index by number.
@@ -142,7 +143,7 @@ fn update_row<V: Serialize + serde::de::DeserializeOwned>(
     change: impl FnOnce(&mut V),
 ) -> ProjectionResult<()> {
     let row_key = row_key_of(
-        |index_key| writes.get::<String>(index_key),
+        |index_key| find_number(writes, index_key, number),
         tables,
         shop_id,
         number,
@@ -167,7 +168,7 @@ fn invoice_issued_at(
     number: &str,
 ) -> ProjectionResult<Option<chrono::DateTime<chrono::Utc>>> {
     let row_key = row_key_of(
-        |index_key| writes.get::<String>(index_key),
+        |index_key| find_number(writes, index_key, number),
         INVOICES,
         shop_id,
         number,
@@ -265,6 +266,47 @@ fn document_view<B>(
     }
 }
 
+/// One row of the number index: numbers that differ only in the last two digits of their
+/// longest run of digits (`number_bucket`), each with the hex suffix of its document's row.
+pub(crate) type NumberBucket = BTreeMap<String, String>;
+
+/// The part of `number` its index row is keyed by: the number without the last two digits of
+/// its longest run of digits (the last such run on a tie). A series' sequence is the run that
+/// grows, so up to 100 consecutive numbers share a row (a row per number cost a sled row per
+/// document); every other character is kept, so no row holds more than 100 numbers of a series,
+/// whatever the pattern. Which row holds a number depends on the number alone. A sequence
+/// shorter than another run of digits in the number (an unpadded `{seq}` beside `{YYYY}`) gets a
+/// row per number until it outgrows that run.
+pub(crate) fn number_bucket(number: &str) -> Vec<u8> {
+    let bytes = number.as_bytes();
+    let mut longest: Option<(usize, usize)> = None;
+    let mut run_start = None;
+    for (index, byte) in bytes.iter().enumerate() {
+        let digit = byte.is_ascii_digit();
+        if digit && run_start.is_none() {
+            run_start = Some(index);
+        }
+        let run_ends = digit
+            && bytes
+                .get(index + 1)
+                .is_none_or(|next| !next.is_ascii_digit());
+        if let (true, Some(first)) = (run_ends, run_start) {
+            let end = index + 1;
+            if longest.is_none_or(|(a, b)| end - first >= b - a) {
+                longest = Some((first, end));
+            }
+            run_start = None;
+        }
+    }
+    match longest {
+        Some((first, end)) => {
+            let cut = end.saturating_sub(2).max(first);
+            [&bytes[..cut], &bytes[end..]].concat()
+        }
+        None => bytes.to_vec(),
+    }
+}
+
 /// Stores `view` under its issue date and indexes it by number. `document` gives the key fields.
 fn save_document<B, V: Serialize>(
     writes: &mut WriteSet,
@@ -274,25 +316,41 @@ fn save_document<B, V: Serialize>(
 ) -> ProjectionResult<()> {
     let suffix = instant_number_suffix(document.issued_at, &document.number);
     writes.put(key(tables.rows, document.shop_id, &suffix), view)?;
-    writes.put(
-        key(
-            tables.by_number,
-            document.shop_id,
-            document.number.as_bytes(),
-        ),
-        &hex::encode(&suffix),
+    writes.update_decoded(
+        number_index_key(tables, document.shop_id, &document.number),
+        NumberBucket::new,
+        |bucket| {
+            bucket.insert(document.number.clone(), hex::encode(&suffix));
+        },
     )
 }
 
-/// The key of the row of document `number`, from the number index.
+fn number_index_key(tables: DocumentTables, shop_id: Uuid, number: &str) -> Vec<u8> {
+    key(tables.by_number, shop_id, &number_bucket(number))
+}
+
+/// The hex row suffix of document `number` in the index row under `index_key`, as the commit
+/// being built sees it (the row stays decoded in the cache: its neighbours are looked up next).
+fn find_number(
+    writes: &WriteSet,
+    index_key: &[u8],
+    number: &str,
+) -> ProjectionResult<Option<String>> {
+    writes.read_decoded(index_key, |bucket: Option<&NumberBucket>| {
+        bucket.and_then(|bucket| bucket.get(number).cloned())
+    })
+}
+
+/// The key of the row of document `number`, from the number index: `find` looks the number up
+/// in the index row under the key it is given.
 pub(crate) fn row_key_of(
-    get_index: impl FnOnce(&[u8]) -> ProjectionResult<Option<String>>,
+    find: impl FnOnce(&[u8]) -> ProjectionResult<Option<String>>,
     tables: DocumentTables,
     shop_id: Uuid,
     number: &str,
 ) -> ProjectionResult<Option<Vec<u8>>> {
-    let index_key = key(tables.by_number, shop_id, number.as_bytes());
-    let Some(suffix_hex) = get_index(&index_key)? else {
+    let index_key = number_index_key(tables, shop_id, number);
+    let Some(suffix_hex) = find(&index_key)? else {
         return Ok(None);
     };
     let suffix = hex::decode(&suffix_hex).map_err(|error| crate::ProjectionError::Corrupt {
@@ -324,7 +382,7 @@ pub(crate) fn apply_store_credit(
         _ => return Ok(()),
     };
     let row_key = row_key_of(
-        |index_key| writes.get::<String>(index_key),
+        |index_key| find_number(writes, index_key, credit_note_number),
         CREDIT_NOTES,
         *shop_id,
         credit_note_number,
@@ -339,4 +397,63 @@ pub(crate) fn apply_store_credit(
     };
     view.used_at = used_at;
     writes.put(row_key, &view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_bucket;
+
+    fn bucket(number: &str) -> String {
+        String::from_utf8(number_bucket(number)).expect("text")
+    }
+
+    // Proves the index row of a number drops the last two digits of its longest run of digits
+    // (the last one on a tie), and keeps every other character.
+    #[test]
+    fn a_number_is_indexed_under_its_longest_run_of_digits_less_two() {
+        assert_eq!(bucket("FA-2026-000123"), "FA-2026-0001");
+        assert_eq!(bucket("FA-2026-000199"), "FA-2026-0001");
+        assert_eq!(bucket("FA-2026-000200"), "FA-2026-0002");
+        assert_eq!(bucket("000123-LYON"), "0001-LYON");
+        assert_eq!(bucket("123/2026"), "123/20");
+        assert_eq!(bucket("AV-00042/2026"), "AV-000/2026");
+        assert_eq!(bucket("1234/2026"), "1234/20");
+        assert_eq!(bucket("123456/2026"), "1234/2026");
+        assert_eq!(bucket("AV7"), "AV");
+        assert_eq!(bucket("42"), "");
+        assert_eq!(bucket("SANS-CHIFFRE"), "SANS-CHIFFRE");
+        assert_eq!(bucket(""), "");
+    }
+
+    // Proves no index row can hold more than 100 numbers of a series, whatever the pattern
+    // puts around the sequence.
+    #[test]
+    fn an_index_row_holds_at_most_a_hundred_numbers_of_a_series() {
+        /// A series' numbers, from their sequence.
+        type Pattern = fn(u32) -> String;
+        // (pattern, whether its sequence is the longest run, so that rows are shared)
+        let patterns: [(Pattern, bool); 5] = [
+            (|seq| format!("FA-2026-{seq:06}"), true),
+            (|seq| format!("BL{seq}"), true),
+            (|seq| format!("{seq:06}-LYON-12"), true),
+            (|seq| format!("AV-{seq:05}/2026"), true),
+            (|seq| format!("{seq}/2026"), false),
+        ];
+        for (pattern, shared) in patterns {
+            let mut rows = std::collections::HashMap::<Vec<u8>, u32>::new();
+            for seq in 1..=20_000 {
+                *rows.entry(number_bucket(&pattern(seq))).or_default() += 1;
+            }
+            let fullest = rows.values().max().copied().unwrap_or_default();
+            assert!(fullest <= 100, "{}: {fullest}", pattern(1));
+            if shared {
+                assert!(
+                    rows.len() <= 20_000 / 100 + 1,
+                    "{}: {} rows",
+                    pattern(1),
+                    rows.len()
+                );
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! The general ledger shows each account's lines in date order, account after account, while
 //! entries are stored in date order with every account mixed: a page of one account is the
-//! journal's page of the period's entries (`entries_range`, `store::page`) keeping that
+//! journal's page of the period's entries (`entries_range`, `packed::page`) keeping that
 //! account's postings, and when an account is exhausted the next account moved in the period
 //! starts from the period's first entry. The cursor carries the account, the journal's cursor
 //! within it, and the sums so far (the account's and every account's), so each page's opening
@@ -260,7 +260,7 @@ impl PageReader<'_> {
         };
         let (mut debit, mut credit) = (at.debit, at.credit);
         let account = at.account.clone();
-        let read = crate::store::page(
+        let read = crate::packed::page(
             &self.projections.ledger(),
             &entries_range(shop_id, from, until),
             &request,

@@ -16,7 +16,7 @@
 //!   is booked here once, so cancellations recorded before restores existed rebuild the same.
 
 use super::accounts::{account_label, AccountMapping, Journal};
-use super::writes::{entry_key, ledger_key, month_bytes, LedgerTable, LedgerWrites};
+use super::writes::{ledger_key, month_bytes, LedgerTable, LedgerWrites};
 use super::{LedgerEntry, Posting};
 use crate::apply::Decoded;
 use crate::error::{ProjectionError, ProjectionResult};
@@ -653,5 +653,5 @@ fn book(
         writes.add_to_balance(key, posting.debit, posting.credit)?;
     }
     writes.put(counter_key, &entry_number)?;
-    writes.put(entry_key(shop_id, &entry), &entry)
+    writes.add_entry(shop_id, entry)
 }

@@ -6,11 +6,12 @@
 
 use super::accounts::account_label;
 use super::post::LedgerShop;
-use super::writes::{day_bytes, ledger_key, month_number, LedgerTable};
+use super::writes::{day_bytes, entries_prefix, ledger_key, month_number, LedgerTable};
 use super::{AccountBalance, LedgerEntry};
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::limits::{FISCAL_YEARS_LISTED_MAX, LEDGER_ENTRIES_PER_READ_MAX};
-use crate::store::{decode_value, ListRange};
+use crate::packed;
+use crate::store::ListRange;
 use crate::Projections;
 use crate::{Page, PageRequest};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
@@ -250,7 +251,7 @@ impl PeriodBound {
 pub(super) fn entries_range(shop_id: Uuid, from: PeriodBound, until: PeriodBound) -> ListRange {
     ListRange {
         list_tag: LedgerTable::Entry as u8,
-        prefix: ledger_key(LedgerTable::Entry, shop_id, &[]),
+        prefix: entries_prefix(shop_id),
         lower: Some(day_bytes(from.first_day()).to_vec()),
         upper: Some(day_bytes(until.day_after()).to_vec()),
     }
@@ -302,7 +303,7 @@ impl Projections {
         page: &PageRequest,
     ) -> ProjectionResult<Page<LedgerEntry>> {
         let range = entries_range(shop_id, from, until);
-        crate::store::page(&self.ledger(), &range, page, |entry: LedgerEntry| {
+        packed::page(&self.ledger(), &range, page, |entry: LedgerEntry| {
             in_period(&entry, from, until).then_some(entry)
         })
     }
@@ -315,18 +316,14 @@ impl Projections {
         until: PeriodBound,
         mut visit: impl FnMut(LedgerEntry) -> ProjectionResult<()>,
     ) -> ProjectionResult<()> {
-        let tree = self.ledger();
-        let Some(rows) = entries_range(shop_id, from, until).rows(&tree)? else {
-            return Ok(());
-        };
-        for row in rows {
-            let (key, value) = row?;
-            let entry: LedgerEntry = decode_value(&key, &value)?;
-            if in_period(&entry, from, until) {
-                visit(entry)?;
-            }
-        }
-        Ok(())
+        packed::scan(
+            &self.ledger(),
+            &entries_range(shop_id, from, until),
+            |entry: LedgerEntry| match in_period(&entry, from, until) {
+                true => visit(entry),
+                false => Ok(()),
+            },
+        )
     }
 
     /// The postings of `account` (and its sub-accounts) in `[from, until)`.
@@ -466,12 +463,13 @@ impl Projections {
         else {
             return Ok(None);
         };
-        let first_entry = tree
-            .scan_prefix(ledger_key(LedgerTable::Entry, shop_id, &[]))
-            .next()
-            .transpose()?
-            .map(|(key, value)| decode_value::<LedgerEntry>(&key, &value))
-            .transpose()?;
+        let whole_journal = ListRange {
+            list_tag: LedgerTable::Entry as u8,
+            prefix: entries_prefix(shop_id),
+            lower: None,
+            upper: None,
+        };
+        let first_entry: Option<LedgerEntry> = packed::first(&tree, &whole_journal)?;
         let mut day = first_entry.map_or(today, |entry| entry.local_date.min(today));
         let mut years = Vec::new();
         while let Some(year) = shop.fiscal_calendar.year_containing(day) {

@@ -5,6 +5,7 @@ use super::{AccountBalance, LedgerEntry};
 use crate::apply::Decoded;
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::display_key;
+use crate::packed::{self, PackedItem};
 use crate::rows::{RowCache, Typed};
 use crate::store::{cached_get, commit_rows, json_of, take_cached};
 use chrono::{Datelike, NaiveDate};
@@ -24,7 +25,9 @@ pub(crate) enum LedgerTable {
     Shop = 0x01,
     /// shop, SKU → the product's category id.
     ProductCategory = 0x02,
-    /// shop, local day (YYYYMMDD, u32 BE), entry number → `LedgerEntry`.
+    /// The journal's list: shop, local day (YYYYMMDD, u32 BE), entry number. Up to format 4 each
+    /// entry was a row under this tag; since, the tag only marks the journal's cursors (which
+    /// hold that key suffix) and the entries are stored packed (`EntryPack`). Not to be reused.
     Entry = 0x04,
     /// shop → the last entry number given.
     EntryCounter = 0x05,
@@ -36,6 +39,9 @@ pub(crate) enum LedgerTable {
     TimeZone = 0x08,
     /// shop, id an email derives to → the account that moved to that email (its claim).
     CustomerAlias = 0x09,
+    /// shop, local day, entry number / `ITEMS_PER_PACKED_ROW` → up to that many `LedgerEntry`s
+    /// of the day, by number (`crate::packed`).
+    EntryPack = 0x0a,
 }
 
 pub(crate) const LEDGER_CHECKPOINT_KEY: &[u8] = &[LedgerTable::Meta as u8, b'c'];
@@ -50,8 +56,9 @@ pub(crate) const LEDGER_FORMAT_KEY: &[u8] = &[LedgerTable::Meta as u8, b'f'];
 /// format 3 adds the alias table and posts an order placed with an email an account moved to on
 /// that account's auxiliary account (format 2 posted it on the id the email derives to); format 4
 /// keeps each shop's fiscal calendar (every closing day and when it changed) where format 3 kept
-/// only the closing day in force.
-pub(crate) const LEDGER_FORMAT: u32 = 4;
+/// only the closing day in force; format 5 stores the entries 32 to a row (`EntryPack`, see
+/// `crate::packed`) where format 4 stored a row per entry (`Entry`).
+pub(crate) const LEDGER_FORMAT: u32 = 5;
 
 pub(crate) fn ledger_key(table: LedgerTable, shop_id: Uuid, suffix: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + 16 + suffix.len());
@@ -75,10 +82,21 @@ pub(crate) fn month_number(year: i32, month: u32) -> u32 {
     (year.max(0) as u32) * 100 + month
 }
 
-pub(crate) fn entry_key(shop_id: Uuid, entry: &LedgerEntry) -> Vec<u8> {
-    let mut suffix = day_bytes(entry.local_date).to_vec();
-    suffix.extend_from_slice(&entry.entry_number.to_be_bytes());
-    ledger_key(LedgerTable::Entry, shop_id, &suffix)
+/// An entry's place in the journal: its local day, then its number.
+impl PackedItem for LedgerEntry {
+    const SUFFIX_BYTES: usize = 4 + 8;
+    const COUNTER_BYTES: usize = 8;
+
+    fn suffix(&self) -> Vec<u8> {
+        let mut suffix = day_bytes(self.local_date).to_vec();
+        suffix.extend_from_slice(&self.entry_number.to_be_bytes());
+        suffix
+    }
+}
+
+/// Where a shop's entries are stored (packed, `LedgerTable::EntryPack`).
+pub(crate) fn entries_prefix(shop_id: Uuid) -> Vec<u8> {
+    ledger_key(LedgerTable::EntryPack, shop_id, &[])
 }
 
 /// The writes of one commit, read back by later events of the same commit. Rows stay decoded in
@@ -107,6 +125,16 @@ impl<'a> LedgerWrites<'a> {
         let json = json_of(&key, value)?;
         self.rows.get_mut().put_json(key, json);
         Ok(())
+    }
+
+    /// Adds `entry` to the shop's journal.
+    pub fn add_entry(&mut self, shop_id: Uuid, entry: LedgerEntry) -> ProjectionResult<()> {
+        packed::add(
+            self.tree,
+            self.rows.get_mut(),
+            &entries_prefix(shop_id),
+            entry,
+        )
     }
 
     /// Adds `debit` and `credit` to the balance under `key`.
