@@ -17,10 +17,11 @@ use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::display_key;
 use crate::limits::PAGE_SCAN_ROWS_MAX;
 use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
-use crate::rows::{RowCache, Typed};
-use crate::store::{decode_value, take_cached, ListRange};
+use crate::rows::{CachedRow, RowCache};
+use crate::store::{decode_value, json_of, take_cached, ListRange};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::any::Any;
 use std::ops::Bound;
 
 /// Items per stored row. 32 ledger entries make a row of about 20 KB of JSON (about 3 KB
@@ -73,8 +74,29 @@ pub(crate) fn add<T: PackedItem>(
         Ok(index) => items[index] = item,
         Err(index) => items.insert(index, item),
     }
-    rows.insert(key, Box::new(Typed(items)), true);
+    rows.insert(key, Box::new(PackedRow(items)), true);
     Ok(())
+}
+
+/// A packed row kept decoded in the row cache: stored as its JSON, and complete (dropped from
+/// the cache once stored) when it holds `ITEMS_PER_PACKED_ROW` items, since lists only grow at
+/// their end. A decoded row of 32 ledger entries takes tens of KB, where the cache's bound
+/// counts rows.
+struct PackedRow<T>(Vec<T>);
+
+impl<T: PackedItem> CachedRow for PackedRow<T> {
+    fn json(&self, key: &[u8]) -> ProjectionResult<Vec<u8>> {
+        json_of(key, &self.0)
+    }
+    fn as_any(&self) -> &dyn Any {
+        &self.0
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        Box::new(self.0)
+    }
+    fn is_complete(&self) -> bool {
+        self.0.len() as u64 >= ITEMS_PER_PACKED_ROW
+    }
 }
 
 /// The rows of `range` that may hold its items after the item suffix `after`; `None` when
@@ -289,6 +311,30 @@ mod tests {
         assert_eq!(per_row.iter().sum::<usize>(), 210);
         assert!(per_row.iter().all(|n| *n <= 32), "{per_row:?}");
         assert_eq!(per_row.len(), 3 * 3, "{per_row:?}");
+    }
+
+    // Proves a commit drops the rows it completed from the cache and keeps the open one, which
+    // still reads back whole.
+    #[test]
+    fn complete_rows_leave_the_cache_once_stored() {
+        let tree = tree();
+        let mut rows = RowCache::new(1_000);
+        let day_items: Vec<Item> = (0..70).map(|number| Item { day: 9, number }).collect();
+        for item in &day_items {
+            add(&tree, &mut rows, PREFIX, item.clone()).expect("add");
+        }
+        assert_eq!(rows.len(), 3);
+        commit_rows(&tree, &mut rows, &[]).expect("commit");
+        assert_eq!(rows.len(), 1, "only the row of 64..=69 stays");
+        add(&tree, &mut rows, PREFIX, Item { day: 9, number: 70 }).expect("add");
+        commit_rows(&tree, &mut rows, &[]).expect("commit");
+        let mut seen = Vec::new();
+        scan(&tree, &range(None, None), |item: Item| {
+            seen.push(item.number);
+            Ok(())
+        })
+        .expect("scan");
+        assert_eq!(seen, (0..=70).collect::<Vec<_>>());
     }
 
     // Proves an item added again under its suffix replaces the one stored.

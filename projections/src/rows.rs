@@ -46,6 +46,11 @@ pub(crate) trait CachedRow: Send {
     fn is_absent(&self) -> bool {
         false
     }
+    /// True for a row no later event changes (a packed row holding all the items it can): the
+    /// commit that stores it drops it from the cache, whose bound counts rows, not bytes.
+    fn is_complete(&self) -> bool {
+        false
+    }
 }
 
 /// No row under the key: deleted by the commit being built (dirty), or known to be missing from
@@ -248,6 +253,10 @@ impl RowCache {
             let Some(slot) = self.rows.get_mut(&key) else {
                 continue;
             };
+            if slot.row.is_complete() {
+                self.rows.remove(&key);
+                continue;
+            }
             // A removed row stays known as absent: the tree now lacks it too.
             slot.dirty = false;
         }
