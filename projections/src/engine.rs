@@ -429,8 +429,7 @@ fn apply_chunks_to(
     chunks: mpsc::Receiver<Arc<DecodedChunk>>,
     mut applied: impl FnMut(Position),
 ) -> ProjectionResult<()> {
-    // A replay's trees count once it has ended: its commits can be stored in the background.
-    let mut rows = RowCache::with_commit_thread(ROW_CACHE_ROWS_MAX)?;
+    let mut rows = RowCache::new(ROW_CACHE_ROWS_MAX);
     for chunk in chunks {
         let (events, decoded) = chunk.as_ref();
         let (Some(first), Some(last)) = (events.first(), events.last()) else {
@@ -444,10 +443,9 @@ fn apply_chunks_to(
             events,
             decoded,
         )?;
-        // Applied: stored once the commit thread gets to it, before this function returns.
         applied(last.position);
     }
-    rows.finish_commits()
+    Ok(())
 }
 
 /// Opens a new, empty tree for a rebuild of `projection`: the generation after every tree the

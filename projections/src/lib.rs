@@ -20,7 +20,6 @@ mod apply;
 pub mod bundles;
 pub mod closures;
 pub mod codec;
-mod commit_thread;
 pub mod customer_space;
 mod engine;
 mod error;

@@ -15,14 +15,12 @@
 //! empties the cache. Only the one writer of a tree (the runner, or a rebuild) holds a cache over
 //! it.
 
-use crate::commit_thread::CommitThread;
 use crate::error::ProjectionResult;
 use crate::row_bytes;
 use crate::store::{decode_value, json_of};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::Any;
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// The cache's hasher: aHash, several times cheaper than the default SipHash on our 30–70 byte
@@ -117,58 +115,6 @@ struct Slot {
     touched: u64,
 }
 
-/// A dirty row as `RowCache::visit_dirty` hands it over.
-enum DirtyRow<'a> {
-    Removed(&'a [u8]),
-    /// The row's JSON, compressed when stored (`row_bytes`).
-    Json(&'a [u8], Cow<'a, [u8]>),
-    /// A derived row, already in its stored form.
-    Stored(Vec<u8>, Vec<u8>),
-}
-
-impl DirtyRow<'_> {
-    fn store_into(self, batch: &mut sled::Batch) -> ProjectionResult<()> {
-        match self {
-            DirtyRow::Removed(key) => batch.remove(key),
-            DirtyRow::Json(key, json) => {
-                batch.insert(key, row_bytes::stored(key, &json)?.as_ref());
-            }
-            DirtyRow::Stored(key, bytes) => batch.insert(key, bytes),
-        }
-        Ok(())
-    }
-
-    fn into_owned(self) -> PendingRow {
-        match self {
-            DirtyRow::Removed(key) => PendingRow::Removed(key.to_vec()),
-            DirtyRow::Json(key, json) => PendingRow::Json(key.to_vec(), json.into_owned()),
-            DirtyRow::Stored(key, bytes) => PendingRow::Stored(key, bytes),
-        }
-    }
-}
-
-/// A dirty row handed to another thread to store (`commits::CommitPipe`): it is compressed
-/// there.
-pub(crate) enum PendingRow {
-    Removed(Vec<u8>),
-    Json(Vec<u8>, Vec<u8>),
-    Stored(Vec<u8>, Vec<u8>),
-}
-
-impl PendingRow {
-    pub fn store_into(self, batch: &mut sled::Batch) -> ProjectionResult<()> {
-        match self {
-            PendingRow::Removed(key) => batch.remove(key),
-            PendingRow::Json(key, json) => {
-                let stored = row_bytes::stored(&key, &json)?.into_owned();
-                batch.insert(key, stored);
-            }
-            PendingRow::Stored(key, bytes) => batch.insert(key, bytes),
-        }
-        Ok(())
-    }
-}
-
 /// Decoded rows by key; see the module doc.
 pub(crate) struct RowCache {
     rows: HashMap<Vec<u8>, Slot, KeyHasher>,
@@ -177,11 +123,6 @@ pub(crate) struct RowCache {
     dirty: HashSet<Vec<u8>, KeyHasher>,
     /// Commits so far; stamps the rows each one touches.
     commits: u64,
-    /// Rows stored complete (`CachedRow::is_complete`), dropped at the next `evict`.
-    complete: Vec<Vec<u8>>,
-    /// The thread storing this cache's commits, for a replay (`commit_thread`); `None`: each
-    /// commit is stored before it returns.
-    commit_thread: Option<CommitThread>,
     /// Rows kept past a commit; beyond it, only the rows the last commit touched stay.
     rows_max: usize,
     /// The raw bookkeeping rows (checkpoint, format mark) as this cache's commits last stored
@@ -196,8 +137,6 @@ impl RowCache {
             rows: HashMap::default(),
             dirty: HashSet::default(),
             commits: 0,
-            complete: Vec::new(),
-            commit_thread: None,
             rows_max,
             bookkeeping: Vec::new(),
         }
@@ -279,97 +218,55 @@ impl RowCache {
         );
     }
 
-    /// Hands every dirty row (and the rows derived from it) to `write`. The keys are distinct,
-    /// so the hash set's order does not change what a batch of them stores. A dirty row taken
-    /// out and not put back (its applier failed) is not in the cache: nothing to store.
-    fn visit_dirty(
-        &self,
-        mut write: impl FnMut(DirtyRow<'_>) -> ProjectionResult<()>,
-    ) -> ProjectionResult<()> {
+    /// Encodes every dirty row (and the rows derived from it) into `batch`. The keys are
+    /// distinct, so the hash set's order does not change what the batch stores. A dirty row
+    /// taken out and not put back (its applier failed) is not in the cache: nothing to store.
+    pub fn write_dirty(&self, batch: &mut sled::Batch) -> ProjectionResult<()> {
         for key in &self.dirty {
             let Some(slot) = self.rows.get(key).filter(|slot| slot.dirty) else {
                 continue;
             };
             if slot.row.is_absent() {
-                write(DirtyRow::Removed(key))?;
+                batch.remove(key.as_slice());
                 continue;
             }
-            // A row kept as its JSON is handed over as the cache's own bytes, not a copy.
+            // A row kept as its JSON is compressed from the cache's own bytes, not a copy.
             match slot.row.bytes() {
-                Some(json) => write(DirtyRow::Json(key, Cow::Borrowed(json)))?,
-                None => write(DirtyRow::Json(key, Cow::Owned(slot.row.json(key)?)))?,
+                Some(json) => batch.insert(key.as_slice(), row_bytes::stored(key, json)?.as_ref()),
+                None => {
+                    let json = slot.row.json(key)?;
+                    batch.insert(key.as_slice(), row_bytes::stored(key, &json)?.as_ref());
+                }
             }
             for (extra_key, bytes) in slot.row.extra_rows()? {
-                write(DirtyRow::Stored(extra_key, bytes))?;
+                batch.insert(extra_key, bytes);
             }
         }
         Ok(())
     }
 
-    /// Encodes every dirty row into `batch`.
-    pub fn write_dirty(&self, batch: &mut sled::Batch) -> ProjectionResult<()> {
-        self.visit_dirty(|row| {
-            row.store_into(batch)?;
-            Ok(())
-        })
-    }
-
-    /// Every dirty row as an owned `PendingRow`, for a commit stored by another thread.
-    pub fn pending_dirty(&self) -> ProjectionResult<Vec<PendingRow>> {
-        let mut pending = Vec::with_capacity(self.dirty.len());
-        self.visit_dirty(|row| {
-            pending.push(row.into_owned());
-            Ok(())
-        })?;
-        Ok(pending)
-    }
-
     /// After the batch of `write_dirty` is stored: every row is clean, and the cache is trimmed
     /// to its bound, keeping the rows this commit touched (the likeliest to be touched again).
     pub fn committed(&mut self) {
-        self.mark_clean();
-        self.evict();
-        self.commits += 1;
-    }
-
-    /// After the rows of `pending_dirty` are handed to the thread that stores them: every row
-    /// is clean, but nothing leaves the cache until that commit is stored (`evict`, called then):
-    /// an evicted row is read from the tree again, which must hold it.
-    pub fn handed_over(&mut self) {
-        self.mark_clean();
-        self.commits += 1;
-    }
-
-    fn mark_clean(&mut self) {
+        let commits = self.commits;
         for key in self.dirty.drain() {
             let Some(slot) = self.rows.get_mut(&key) else {
                 continue;
             };
+            if slot.row.is_complete() {
+                self.rows.remove(&key);
+                continue;
+            }
             // A removed row stays known as absent: the tree now lacks it too.
             slot.dirty = false;
-            if slot.row.is_complete() {
-                self.complete.push(key);
-            }
-        }
-    }
-
-    /// Trims the cache to its bound, keeping the rows the commit being built touched (the
-    /// likeliest to be touched again), and drops the rows stored complete. Only rows every
-    /// commit before the one being built has stored may go.
-    pub fn evict(&mut self) {
-        let commits = self.commits;
-        for key in std::mem::take(&mut self.complete) {
-            if self.rows.get(&key).is_some_and(|slot| !slot.dirty) {
-                self.rows.remove(&key);
-            }
         }
         if self.rows.len() > self.rows_max {
-            self.rows
-                .retain(|_, slot| slot.dirty || slot.touched == commits);
+            self.rows.retain(|_, slot| slot.touched == commits);
         }
         if self.rows.len() > self.rows_max {
-            self.rows.retain(|_, slot| slot.dirty);
+            self.rows.clear();
         }
+        self.commits += 1;
     }
 
     /// True when a commit through this cache already stored `value` under the bookkeeping key
@@ -392,67 +289,7 @@ impl RowCache {
     pub fn clear(&mut self) {
         self.rows.clear();
         self.dirty.clear();
-        self.complete.clear();
         self.bookkeeping.clear();
-    }
-
-    /// A cache whose commits a thread of their own stores (`commit_thread`): for replays into
-    /// fresh trees only. `finish_commits` must end it.
-    pub fn with_commit_thread(rows_max: usize) -> ProjectionResult<Self> {
-        let mut cache = RowCache::new(rows_max);
-        cache.commit_thread = Some(CommitThread::start()?);
-        Ok(cache)
-    }
-
-    /// True when the commit thread stores this cache's commits (`hand_over`).
-    pub fn commits_in_background(&self) -> bool {
-        self.commit_thread.is_some()
-    }
-
-    /// Hands the dirty rows and `bookkeeping` to the commit thread, once the commit before is
-    /// stored (then the cache may drop what that one wrote).
-    pub fn hand_over(
-        &mut self,
-        tree: &sled::Tree,
-        bookkeeping: &[(&[u8], &[u8])],
-    ) -> ProjectionResult<()> {
-        let Some(mut thread) = self.commit_thread.take() else {
-            return Err(crate::ProjectionError::Corrupt {
-                key: String::new(),
-                reason: "no commit thread to hand a commit to".into(),
-            });
-        };
-        let outcome = self.hand_over_to(&mut thread, tree, bookkeeping);
-        self.commit_thread = Some(thread);
-        outcome
-    }
-
-    fn hand_over_to(
-        &mut self,
-        thread: &mut CommitThread,
-        tree: &sled::Tree,
-        bookkeeping: &[(&[u8], &[u8])],
-    ) -> ProjectionResult<()> {
-        thread.wait()?;
-        self.evict();
-        let rows = self.pending_dirty()?;
-        let stored_bookkeeping = bookkeeping
-            .iter()
-            .filter(|(key, value)| !self.bookkeeping_stored(key, value))
-            .map(|(key, value)| (key.to_vec(), value.to_vec()))
-            .collect();
-        thread.hand_over(tree, rows, stored_bookkeeping)?;
-        self.handed_over();
-        self.bookkeeping_committed(bookkeeping);
-        Ok(())
-    }
-
-    /// Waits until the commit thread has stored every commit, and ends it.
-    pub fn finish_commits(&mut self) -> ProjectionResult<()> {
-        match self.commit_thread.take() {
-            Some(mut thread) => thread.finish(),
-            None => Ok(()),
-        }
     }
 
     #[cfg(test)]

@@ -280,9 +280,6 @@ pub(crate) fn commit_rows(
     rows: &mut RowCache,
     bookkeeping: &[(&[u8], &[u8])],
 ) -> ProjectionResult<()> {
-    if rows.commits_in_background() {
-        return rows.hand_over(tree, bookkeeping);
-    }
     let mut batch = sled::Batch::default();
     rows.write_dirty(&mut batch)?;
     for (key, value) in bookkeeping {
