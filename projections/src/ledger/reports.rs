@@ -319,9 +319,12 @@ impl Projections {
         packed::scan(
             &self.ledger(),
             &entries_range(shop_id, from, until),
-            |entry: LedgerEntry| match in_period(&entry, from, until) {
-                true => visit(entry),
-                false => Ok(()),
+            |entry: LedgerEntry| {
+                if in_period(&entry, from, until) {
+                    visit(entry)
+                } else {
+                    Ok(())
+                }
             },
         )
     }
