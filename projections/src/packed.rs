@@ -202,7 +202,11 @@ pub(crate) fn page<T: PackedItem, U>(
 ) -> ProjectionResult<Page<U>> {
     let limit = request.effective_limit();
     let after = match request.after.as_deref() {
-        Some(cursor) => Some(decode_cursor(range.list_tag, cursor)?),
+        // A cursor is an item's whole suffix: any other length was not handed out here.
+        Some(cursor) => match decode_cursor(range.list_tag, cursor)? {
+            suffix if suffix.len() == T::SUFFIX_BYTES => Some(suffix),
+            _ => return Err(ProjectionError::InvalidCursor),
+        },
         None => None,
     };
     let mut items = Vec::new();
@@ -399,9 +403,9 @@ mod tests {
         }
     }
 
-    // Proves a cursor of another list is refused.
+    // Proves a cursor of another list, or not an item's whole key, is refused.
     #[test]
-    fn a_cursor_of_another_list_is_refused() {
+    fn a_cursor_of_another_list_or_length_is_refused() {
         let tree = tree();
         store(&tree, &items(), 64);
         let request = PageRequest {
@@ -409,6 +413,17 @@ mod tests {
             limit: 10,
         };
         let refused = page(&tree, &range(None, None), &request, |item: Item| Some(item));
+        assert!(
+            matches!(refused, Err(ProjectionError::InvalidCursor)),
+            "{refused:?}"
+        );
+        let truncated = PageRequest {
+            after: Some(encode_cursor(0x42, &[0, 0, 0, 1, 0, 0])),
+            limit: 10,
+        };
+        let refused = page(&tree, &range(None, None), &truncated, |item: Item| {
+            Some(item)
+        });
         assert!(
             matches!(refused, Err(ProjectionError::InvalidCursor)),
             "{refused:?}"
