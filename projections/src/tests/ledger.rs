@@ -188,7 +188,12 @@ async fn the_fec_export_has_one_balanced_line_per_posting() {
         .sum();
     assert_eq!(count as usize, postings);
     assert!(by_entry.values().all(|total| total.is_zero()));
-    // The shared checker (copied into the repo so that CI has it) agrees.
+    assert_fec_checker_accepts(&fec);
+}
+
+/// The shared FEC checker (copied into the repo so that CI has it) accepts `fec`, a FEC of the
+/// sample's company.
+pub(crate) fn assert_fec_checker_accepts(fec: &crate::ledger::FecExport) {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join(&fec.file_name);
     std::fs::write(&path, &fec.content).expect("write");

@@ -5,9 +5,10 @@
 //! numbers are gap-free per series and year, credit notes reference their order's invoice, every
 //! entry balances, the trial balance is zero, VAT per rate, discounts and store credit in the
 //! ledger equal what the documents and the store-credit read model say, the closures' figures
-//! equal the documents' and payments', and two rebuilds give the live digests.
+//! equal the documents' and payments', each year's FEC holds every posting and passes the shared
+//! checker, and two rebuilds give the live digests.
 
-use super::ledger::{append, rebuilds_match_the_live_digests};
+use super::ledger::{append, assert_fec_checker_accepts, rebuilds_match_the_live_digests};
 use super::Harness;
 use crate::closures::PeriodTotals;
 use crate::ledger::{month_of, PeriodBound};
@@ -305,6 +306,22 @@ fn assert_ledger(p: &Projections, shop: &SampleShop, documents: &Documents) {
         .expect("entries");
     for entry in &entries {
         assert_eq!(entry.total_debit(), entry.total_credit(), "{entry:?}");
+    }
+    // Each year's FEC (the shop closes its years on 31 December) holds one line per posting of
+    // the year's entries, and the shared checker accepts it.
+    let years: BTreeSet<i32> = entries.iter().map(|e| e.local_date.year()).collect();
+    for year in years {
+        let fec = p
+            .fec_export(&[shop_id], year)
+            .expect("export")
+            .expect("known shop");
+        let postings: usize = entries
+            .iter()
+            .filter(|e| e.local_date.year() == year)
+            .map(|e| e.postings.len())
+            .sum();
+        assert_eq!(fec.lines as usize, postings, "FEC of {year}");
+        assert_fec_checker_accepts(&fec);
     }
     let trial = p
         .trial_balance(shop_id, month_of(2025, 1), month_of(2026, 12))
