@@ -3,7 +3,7 @@
 use comptoir_eventlog::{EventLog, LogOptions};
 
 use crate::support::{
-    fill_log, flip_payload_byte, run_comptoir, serve_command, spawn_app, spawn_app_in,
+    fill_log, flip_payload_byte, run_comptoir, serve_command, spawn_app, spawn_app_in, with_sled,
 };
 
 #[tokio::test]
@@ -146,16 +146,16 @@ async fn read_models_in_an_older_format_are_replayed_before_the_server_answers()
 
 /// Removes the format mark of the read models' current tree (`0x00 'f'`, beside the checkpoint).
 fn remove_read_models_format_mark(data_dir: &std::path::Path) {
-    let db = sled::open(data_dir.join("projections")).expect("open projections");
-    let meta = db.open_tree("meta").expect("meta");
-    let current = meta
-        .get("read_models")
-        .expect("meta read")
-        .map_or_else(|| b"state".to_vec(), |name| name.to_vec());
-    let tree = db.open_tree(current).expect("tree");
-    assert!(
-        tree.remove([0x00, b'f']).expect("remove").is_some(),
-        "the read models carry a format mark"
-    );
-    db.flush().expect("flush");
+    with_sled(&data_dir.join("projections"), |db| {
+        let meta = db.open_tree("meta").expect("meta");
+        let current = meta
+            .get("read_models")
+            .expect("meta read")
+            .map_or_else(|| b"state".to_vec(), |name| name.to_vec());
+        let tree = db.open_tree(current).expect("tree");
+        assert!(
+            tree.remove([0x00, b'f']).expect("remove").is_some(),
+            "the read models carry a format mark"
+        );
+    });
 }

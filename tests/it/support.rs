@@ -246,10 +246,46 @@ pub fn open_sled_when_released(path: &Path) -> sled::Db {
     }
 }
 
+/// Waits until no handle holds the sled database at `path` (sled locks its `db` file), so that
+/// what opens it next, in this process or a server started now, finds it free.
+pub fn wait_for_sled_release(path: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let file = std::fs::File::open(path.join("db")).expect("sled's db file");
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                file.unlock().expect("unlock");
+                return;
+            }
+            Err(error) if std::time::Instant::now() < deadline => {
+                eprintln!("sled at {} still held ({error}); waiting", path.display());
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(error) => panic!("sled at {} still held: {error}", path.display()),
+        }
+    }
+}
+
+/// Runs `change` on the sled database at `path`, as an attacker or a bad disk would write,
+/// flushes it and returns once sled has let go of it (`wait_for_sled_release`).
+pub fn with_sled<T>(path: &Path, change: impl FnOnce(&sled::Db) -> T) -> T {
+    let db = open_sled_when_released(path);
+    let outcome = change(&db);
+    db.flush().expect("flush");
+    drop(db);
+    wait_for_sled_release(path);
+    outcome
+}
+
 /// Flips one byte inside the `nth` (from 0) filler payload of the batch stored at key
 /// `batch_first_position`, writing through sled directly as an attacker or a bad disk would.
 pub fn flip_payload_byte(dir: &Path, batch_first_position: u64, nth: usize) {
-    let db = open_sled_when_released(&dir.join("log"));
+    with_sled(&dir.join("log"), |db| {
+        flip_in_tree(db, batch_first_position, nth)
+    });
+}
+
+fn flip_in_tree(db: &sled::Db, batch_first_position: u64, nth: usize) {
     let tree = db.open_tree("log").expect("log tree");
     let key = batch_first_position.to_be_bytes();
     let mut value = tree.get(key).expect("get").expect("batch exists").to_vec();
@@ -262,44 +298,44 @@ pub fn flip_payload_byte(dir: &Path, batch_first_position: u64, nth: usize) {
         .0;
     value[offset + 3] ^= 0x01;
     tree.insert(key, value).expect("insert");
-    db.flush().expect("flush");
 }
 
 /// Changes one letter of the first stored record holding `text`, through sled directly, as an
 /// attacker with the disk would.
 pub fn alter_text(dir: &Path, text: &[u8]) {
-    let db = open_sled_when_released(&dir.join("log"));
-    let tree = db.open_tree("log").expect("log tree");
-    for item in tree.iter() {
-        let (key, value) = item.expect("batch");
-        let Some(offset) = value.windows(text.len()).position(|w| w == text) else {
-            continue;
-        };
-        let mut value = value.to_vec();
-        value[offset] ^= 0x20;
-        tree.insert(key, value).expect("insert");
-        db.flush().expect("flush");
-        return;
-    }
-    panic!("no record holds {}", String::from_utf8_lossy(text));
+    let altered = with_sled(&dir.join("log"), |db| {
+        let tree = db.open_tree("log").expect("log tree");
+        for item in tree.iter() {
+            let (key, value) = item.expect("batch");
+            let Some(offset) = value.windows(text.len()).position(|w| w == text) else {
+                continue;
+            };
+            let mut value = value.to_vec();
+            value[offset] ^= 0x20;
+            tree.insert(key, value).expect("insert");
+            return true;
+        }
+        false
+    });
+    assert!(altered, "no record holds {}", String::from_utf8_lossy(text));
 }
 
 /// Recomputes every record's hash from the genesis, as an attacker covering a change would.
 pub fn rechain(dir: &Path) {
     use comptoir_eventlog::codec::{chain_hash, BatchBuilder, BatchReader, GENESIS_HASH};
-    let db = open_sled_when_released(&dir.join("log"));
-    let tree = db.open_tree("log").expect("log tree");
-    let mut previous = GENESIS_HASH;
-    let batches: Vec<_> = tree.iter().map(|item| item.expect("batch")).collect();
-    for (key, value) in batches {
-        let mut reader = BatchReader::new(&value).expect("batch");
-        let mut builder = BatchBuilder::new(reader.first_position());
-        while let Some(record) = reader.next_record() {
-            let record = record.expect("record");
-            previous = chain_hash(&previous, record.envelope);
-            builder.push(record.envelope, &previous);
+    with_sled(&dir.join("log"), |db| {
+        let tree = db.open_tree("log").expect("log tree");
+        let mut previous = GENESIS_HASH;
+        let batches: Vec<_> = tree.iter().map(|item| item.expect("batch")).collect();
+        for (key, value) in batches {
+            let mut reader = BatchReader::new(&value).expect("batch");
+            let mut builder = BatchBuilder::new(reader.first_position());
+            while let Some(record) = reader.next_record() {
+                let record = record.expect("record");
+                previous = chain_hash(&previous, record.envelope);
+                builder.push(record.envelope, &previous);
+            }
+            tree.insert(key, builder.finish()).expect("insert");
         }
-        tree.insert(key, builder.finish()).expect("insert");
-    }
-    db.flush().expect("flush");
+    });
 }
