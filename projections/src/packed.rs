@@ -15,10 +15,9 @@
 
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::display_key;
-use crate::limits::PAGE_SCAN_ROWS_MAX;
-use crate::paging::{decode_cursor, encode_cursor, Page, PageRequest};
+use crate::paging::{decode_cursor, Page, PageRequest};
 use crate::rows::{CachedRow, RowCache};
-use crate::store::{decode_value, json_of, take_cached, ListRange};
+use crate::store::{decode_value, is_empty_range, json_of, take_cached, ListRange, PageFill};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::Any;
@@ -112,23 +111,14 @@ fn packed_rows<T: PackedItem>(
         Some(after) if after > lower => row_bound::<T>(after),
         _ => row_bound::<T>(lower),
     };
-    let start = [range.prefix.as_slice(), &from].concat();
+    let start = Bound::Included([range.prefix.as_slice(), &from].concat());
     let end = match &range.upper {
         Some(upper) if upper.len() == T::SUFFIX_BYTES => {
             Bound::Included([range.prefix.as_slice(), &row_suffix::<T>(upper)].concat())
         }
-        Some(upper) => Bound::Excluded([range.prefix.as_slice(), upper].concat()),
-        None => match crate::keys::prefix_end(&range.prefix) {
-            Some(end) => Bound::Excluded(end),
-            None => Bound::Unbounded,
-        },
+        _ => range.end(),
     };
-    let empty = match &end {
-        Bound::Included(end) => &start > end,
-        Bound::Excluded(end) => &start >= end,
-        Bound::Unbounded => false,
-    };
-    (!empty).then(|| tree.range((Bound::Included(start), end)))
+    (!is_empty_range(&start, &end)).then(|| tree.range((start, end)))
 }
 
 /// True when the item with `suffix` lies in `range` after `after`.
@@ -191,17 +181,15 @@ pub(crate) fn first<T: PackedItem>(
     Ok(first)
 }
 
-/// One page of `range`, as `store::page` gives one of a list stored a row per item: items are
-/// kept when `select` maps them to one, at most `PAGE_SCAN_ROWS_MAX` items are examined, and
-/// the cursor is the last examined item's suffix (the key it had as a row of its own, so
-/// cursors read the same either way).
+/// One page of `range`, filled as `store::page` fills one of a list stored a row per item
+/// (`PageFill`): the cursor is the last examined item's suffix, the key it had as a row of its
+/// own, so cursors read the same either way.
 pub(crate) fn page<T: PackedItem, U>(
     tree: &sled::Tree,
     range: &ListRange,
     request: &PageRequest,
     mut select: impl FnMut(T) -> Option<U>,
 ) -> ProjectionResult<Page<U>> {
-    let limit = request.effective_limit();
     let after = match request.after.as_deref() {
         // A cursor is an item's whole suffix: any other length was not handed out here.
         Some(cursor) => match decode_cursor(range.list_tag, cursor)? {
@@ -210,30 +198,17 @@ pub(crate) fn page<T: PackedItem, U>(
         },
         None => None,
     };
-    let mut items = Vec::new();
-    let mut scanned = 0;
-    let mut last: Option<Vec<u8>> = None;
-    let mut next_cursor = None;
+    let mut fill = PageFill::new(range.list_tag, request);
     visit_items(tree, range, after.as_deref(), |suffix, item: T| {
-        if items.len() == limit || scanned == PAGE_SCAN_ROWS_MAX {
-            // An item remains past this page: hand out a cursor to it.
-            let at = last.as_deref().unwrap_or_default();
-            next_cursor = Some(encode_cursor(range.list_tag, at));
-            return Ok(false);
-        }
-        scanned += 1;
-        if let Some(kept) = select(item) {
-            items.push(kept);
-        }
-        last = Some(suffix);
-        Ok(true)
+        fill.offer(&suffix, || Ok(select(item)))
     })?;
-    Ok(Page { items, next_cursor })
+    Ok(fill.finish())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paging::encode_cursor;
     use crate::store::commit_rows;
     use serde::Deserialize;
 

@@ -373,20 +373,78 @@ impl ListRange {
             }
             None => Bound::Included(lower),
         };
-        let end = match &self.upper {
-            Some(upper) => Bound::Excluded(with_prefix(upper)),
+        Ok((start, self.end()))
+    }
+
+    /// Where the list's keys end: before `upper`, else past every key under the prefix.
+    pub(crate) fn end(&self) -> Bound<Vec<u8>> {
+        match &self.upper {
+            Some(upper) => Bound::Excluded([self.prefix.as_slice(), upper].concat()),
             None => prefix_end(&self.prefix).map_or(Bound::Unbounded, Bound::Excluded),
-        };
-        Ok((start, end))
+        }
     }
 }
 
 /// True when the range holds no key (sled must not be asked for a reversed range).
-fn is_empty_range(start: &Bound<Vec<u8>>, end: &Bound<Vec<u8>>) -> bool {
+pub(crate) fn is_empty_range(start: &Bound<Vec<u8>>, end: &Bound<Vec<u8>>) -> bool {
     match (start, end) {
+        (Bound::Included(start), Bound::Included(end)) => start > end,
         (Bound::Included(start), Bound::Excluded(end)) => start >= end,
         (Bound::Excluded(start), Bound::Excluded(end)) => start >= end,
         _ => false,
+    }
+}
+
+/// A page being filled from a list read in order: items are kept when a `select` maps their
+/// entry to one; at most `limit` are kept and `PAGE_SCAN_ROWS_MAX` entries examined, and the
+/// entry offered past that gives the page a cursor to the last examined one (its key suffix).
+pub(crate) struct PageFill<U> {
+    list_tag: u8,
+    limit: usize,
+    scanned: usize,
+    last: Option<Vec<u8>>,
+    items: Vec<U>,
+    next_cursor: Option<String>,
+}
+
+impl<U> PageFill<U> {
+    pub fn new(list_tag: u8, request: &PageRequest) -> Self {
+        PageFill {
+            list_tag,
+            limit: request.effective_limit(),
+            scanned: 0,
+            last: None,
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+
+    /// Offers the next entry, under key suffix `suffix`; `item` decodes and selects it (only
+    /// while the page has room). `false` once the page is full: stop reading.
+    pub fn offer(
+        &mut self,
+        suffix: &[u8],
+        item: impl FnOnce() -> ProjectionResult<Option<U>>,
+    ) -> ProjectionResult<bool> {
+        if self.items.len() == self.limit || self.scanned == PAGE_SCAN_ROWS_MAX {
+            // An entry remains past this page: hand out a cursor to it.
+            let at = self.last.as_deref().unwrap_or_default();
+            self.next_cursor = Some(encode_cursor(self.list_tag, at));
+            return Ok(false);
+        }
+        self.scanned += 1;
+        if let Some(kept) = item()? {
+            self.items.push(kept);
+        }
+        self.last = Some(suffix.to_vec());
+        Ok(true)
+    }
+
+    pub fn finish(self) -> Page<U> {
+        Page {
+            items: self.items,
+            next_cursor: self.next_cursor,
+        }
     }
 }
 
@@ -398,35 +456,17 @@ pub(crate) fn page<T: DeserializeOwned, U>(
     request: &PageRequest,
     mut select: impl FnMut(T) -> Option<U>,
 ) -> ProjectionResult<Page<U>> {
-    let limit = request.effective_limit();
     let (start, end) = range.bounds(request.after.as_deref())?;
-    let mut items = Vec::new();
+    let mut fill = PageFill::new(range.list_tag, request);
     if is_empty_range(&start, &end) {
-        return Ok(Page {
-            items,
-            next_cursor: None,
-        });
+        return Ok(fill.finish());
     }
-    let mut last_key: Option<sled::IVec> = None;
-    for (scanned, entry) in tree.range((start, end)).enumerate() {
+    for entry in tree.range((start, end)) {
         let (key, value) = entry?;
-        if items.len() == limit || scanned == PAGE_SCAN_ROWS_MAX {
-            // A row remains past this page: hand out a cursor to it.
-            let suffix = last_key
-                .as_deref()
-                .map_or(&[][..], |k| &k[range.prefix.len()..]);
-            return Ok(Page {
-                items,
-                next_cursor: Some(encode_cursor(range.list_tag, suffix)),
-            });
+        let decoded = || Ok(select(decode_value(&key, &value)?));
+        if !fill.offer(&key[range.prefix.len()..], decoded)? {
+            break;
         }
-        if let Some(item) = select(decode_value(&key, &value)?) {
-            items.push(item);
-        }
-        last_key = Some(key);
     }
-    Ok(Page {
-        items,
-        next_cursor: None,
-    })
+    Ok(fill.finish())
 }
