@@ -279,24 +279,17 @@ pub(crate) type NumberBucket = BTreeMap<String, String>;
 /// row per number until it outgrows that run.
 pub(crate) fn number_bucket(number: &str) -> Vec<u8> {
     let bytes = number.as_bytes();
+    let is_digit = |index: &usize| bytes[*index].is_ascii_digit();
     let mut longest: Option<(usize, usize)> = None;
-    let mut run_start = None;
-    for (index, byte) in bytes.iter().enumerate() {
-        let digit = byte.is_ascii_digit();
-        if digit && run_start.is_none() {
-            run_start = Some(index);
+    let mut index = 0;
+    while let Some(first) = (index..bytes.len()).find(is_digit) {
+        let end = (first..bytes.len())
+            .find(|i| !is_digit(i))
+            .unwrap_or(bytes.len());
+        if longest.is_none_or(|(a, b)| end - first >= b - a) {
+            longest = Some((first, end));
         }
-        let run_ends = digit
-            && bytes
-                .get(index + 1)
-                .is_none_or(|next| !next.is_ascii_digit());
-        if let (true, Some(first)) = (run_ends, run_start) {
-            let end = index + 1;
-            if longest.is_none_or(|(a, b)| end - first >= b - a) {
-                longest = Some((first, end));
-            }
-            run_start = None;
-        }
+        index = end;
     }
     match longest {
         Some((first, end)) => {
