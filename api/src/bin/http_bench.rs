@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -204,10 +207,11 @@ async fn setup(base: &str, token: &str) -> Result<Setup, String> {
         .as_str()
         .ok_or("no shop id")?
         .to_string();
-    let shop_path = format!("{base}/v1/shops/{shop_id}");
+    let shop_path = format!("/v1/shops/{shop_id}");
+    let shop_url = format!("{base}{shop_path}");
     let key = post(
         &client,
-        &format!("{shop_path}/api-keys"),
+        &format!("{shop_url}/api-keys"),
         token,
         &json!({"role": "manager", "label": "bench"}),
     )
@@ -228,14 +232,14 @@ async fn setup(base: &str, token: &str) -> Result<Setup, String> {
     let code = json!({"code": code["code"]});
     post(
         &client,
-        &format!("{shop_path}/pack/activations"),
+        &format!("{shop_url}/pack/activations"),
         &key,
         &code,
     )
     .await?;
     let category = post(
         &client,
-        &format!("{shop_path}/categories"),
+        &format!("{shop_url}/categories"),
         &key,
         &json!({"name": "Tirages"}),
     )
@@ -247,12 +251,12 @@ async fn setup(base: &str, token: &str) -> Result<Setup, String> {
     ] {
         let product = json!({"sku": sku, "name": sku, "category_id": category["category_id"], "vat_rate": "20", "weight_g": 10,
             "tiers": [{"min_quantity": 1, "unit_price": price}, {"min_quantity": 50, "unit_price": "0.25"}]});
-        post(&client, &format!("{shop_path}/products"), &key, &product).await?;
+        post(&client, &format!("{shop_url}/products"), &key, &product).await?;
     }
     let method = json!({"name": "Retrait", "kind": "store_pickup", "payment_mode": "in_store", "price": "0.00", "vat_rate": "20"});
     let method = post(
         &client,
-        &format!("{shop_path}/delivery-methods"),
+        &format!("{shop_url}/delivery-methods"),
         &key,
         &method,
     )
@@ -274,25 +278,28 @@ struct Samples {
 }
 
 async fn load(base: &str, setup: &Setup, args: &Args, server: u32) -> Value {
-    let _ = base;
+    let address = base.trim_start_matches("http://").to_string();
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = server_cpu_ms(server);
     let client_cpu_before = server_cpu_ms(std::process::id());
     let cpu = CpuSampler::start(server, next.clone());
     let errors = Arc::new(AtomicU64::new(0));
     let samples = Arc::new(Mutex::new(Samples::default()));
-    let order = json!({
-        "customer": {"email": "bench@example.fr", "name": "Bench Client"},
-        "lines": [{"sku": "TIR-10x15", "quantity": 60}, {"sku": "TIR-13x18", "quantity": 12}, {"sku": "AGR-20x30", "quantity": 2}],
-        "delivery_method_id": setup.delivery_method_id,
-    });
+    let order = Bytes::from(
+        json!({
+            "customer": {"email": "bench@example.fr", "name": "Bench Client"},
+            "lines": [{"sku": "TIR-10x15", "quantity": 60}, {"sku": "TIR-13x18", "quantity": 12}, {"sku": "AGR-20x30", "quantity": 2}],
+            "delivery_method_id": setup.delivery_method_id,
+        })
+        .to_string(),
+    );
     let started = Instant::now();
     let workers: Vec<_> = (0..args.connections)
         .map(|_| {
             let worker = Worker {
-                client: reqwest::Client::new(),
-                orders_url: format!("{}/orders", setup.shop_path),
-                key: setup.key.clone(),
+                address: address.clone(),
+                orders_path: format!("{}/orders", setup.shop_path),
+                authorization: format!("Bearer {}", setup.key),
                 order: order.clone(),
             };
             let (next, errors, samples, total) =
@@ -443,14 +450,32 @@ fn round3(value: f64) -> f64 {
 }
 
 struct Worker {
-    client: reqwest::Client,
-    orders_url: String,
-    key: String,
-    order: Value,
+    address: String,
+    orders_path: String,
+    authorization: String,
+    order: Bytes,
+}
+
+/// What the bench reads of a placed order; serde skips the rest without building it.
+#[derive(serde::Deserialize)]
+struct Placed {
+    order_id: String,
+    pricing: PlacedPricing,
+}
+
+#[derive(serde::Deserialize)]
+struct PlacedPricing {
+    totals: PlacedTotals,
+}
+
+#[derive(serde::Deserialize)]
+struct PlacedTotals {
+    total_incl_vat: String,
 }
 
 impl Worker {
-    /// Takes order numbers until `total`; pays the even ones.
+    /// Takes order numbers until `total`; pays the even ones. One keep-alive connection,
+    /// reopened after a failure.
     async fn run(
         self,
         next: Arc<AtomicUsize>,
@@ -460,14 +485,20 @@ impl Worker {
     ) {
         let mut place_us = Vec::new();
         let mut pay_us = Vec::new();
+        let mut connection: Option<Connection> = None;
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
             if index >= total {
                 break;
             }
             let started = Instant::now();
-            let placed = post(&self.client, &self.orders_url, &self.key, &self.order).await;
+            let placed = self
+                .post(&mut connection, &self.orders_path, self.order.clone())
+                .await;
             place_us.push(started.elapsed().as_micros() as u64);
+            let placed = placed.and_then(|body| {
+                serde_json::from_slice::<Placed>(&body).map_err(|e| e.to_string())
+            });
             let Ok(placed) = placed else {
                 errors.fetch_add(1, Ordering::Relaxed);
                 continue;
@@ -475,22 +506,13 @@ impl Worker {
             if index % 2 == 1 {
                 continue;
             }
-            let (Some(order_id), Some(total)) = (
-                placed["order_id"].as_str(),
-                placed["pricing"]["totals"]["total_incl_vat"].as_str(),
-            ) else {
-                errors.fetch_add(1, Ordering::Relaxed);
-                continue;
-            };
-            let url = format!("{}/{order_id}/payments", self.orders_url);
+            let path = format!("{}/{}/payments", self.orders_path, placed.order_id);
+            let body = format!(
+                r#"{{"method":"card","amount":"{}"}}"#,
+                placed.pricing.totals.total_incl_vat
+            );
             let started = Instant::now();
-            let paid = post(
-                &self.client,
-                &url,
-                &self.key,
-                &json!({"method": "card", "amount": total}),
-            )
-            .await;
+            let paid = self.post(&mut connection, &path, Bytes::from(body)).await;
             pay_us.push(started.elapsed().as_micros() as u64);
             if paid.is_err() {
                 errors.fetch_add(1, Ordering::Relaxed);
@@ -500,6 +522,82 @@ impl Worker {
             all.place_us.extend(place_us);
             all.pay_us.extend(pay_us);
         }
+    }
+
+    /// POSTs `body` as JSON over the worker's connection (opened when there is none) and
+    /// returns the body of a 2xx answer. A failed request drops the connection.
+    async fn post(
+        &self,
+        connection: &mut Option<Connection>,
+        path: &str,
+        body: Bytes,
+    ) -> Result<Bytes, String> {
+        if connection.is_none() {
+            *connection = Some(Connection::open(&self.address).await?);
+        }
+        let Some(open) = connection.as_mut() else {
+            return Err("no connection".into());
+        };
+        let answer = open
+            .post(&self.address, path, &self.authorization, body)
+            .await;
+        if answer.is_err() {
+            *connection = None;
+        }
+        answer
+    }
+}
+
+/// One HTTP/1.1 keep-alive connection to the server.
+struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Connection {
+    async fn open(address: &str) -> Result<Self, String> {
+        let stream = tokio::net::TcpStream::connect(address)
+            .await
+            .map_err(|e| format!("connect {address}: {e}"))?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(Connection { sender })
+    }
+
+    async fn post(
+        &mut self,
+        host: &str,
+        path: &str,
+        authorization: &str,
+        body: Bytes,
+    ) -> Result<Bytes, String> {
+        self.sender.ready().await.map_err(|e| e.to_string())?;
+        let request = hyper::Request::post(path)
+            .header(hyper::header::HOST, host)
+            .header(hyper::header::AUTHORIZATION, authorization)
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(body))
+            .map_err(|e| e.to_string())?;
+        let response = self
+            .sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(format!("{path}: {status} {}", String::from_utf8_lossy(&body)));
+        }
+        Ok(body)
     }
 }
 
