@@ -3,8 +3,8 @@
 //! fresh tree that is then swapped in.
 //!
 //! Each projection owns one tree and keeps its checkpoint inside it, so a projection commits its
-//! state and checkpoint in one batch, and projections may stand at different positions after a
-//! crash between their commits: the runner resumes from the lowest and each skips what it holds.
+//! state and checkpoint together (`commit_journal`: atomic across a crash), and projections may
+//! stand at different positions after a crash between their commits: the runner resumes from the lowest and each skips what it holds.
 //!
 //! The tree a projection lives in is named in the `meta` tree (`name → tree name`). A rebuild
 //! fills a new tree (`name.N`, N one more than any before), then points `meta` at it in one write
@@ -12,6 +12,7 @@
 //! one is cleared by the next rebuild.
 
 use crate::apply::{apply_event, decode, Decoded};
+use crate::commit_journal;
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::Table;
 use crate::ledger;
@@ -99,6 +100,8 @@ pub(crate) fn open_current_tree(
 ) -> ProjectionResult<(sled::Tree, bool)> {
     let name = current_tree_name(meta, projection)?;
     let tree = db.open_tree(&name)?;
+    // Before anything reads it, the format mark included.
+    commit_journal::recover(&tree)?;
     let stale = match projection {
         ProjectionName::ReadModels => read_models_format_is_stale(&tree)?,
         ProjectionName::Ledger => ledger::ledger_format_is_stale(&tree)?,

@@ -1,5 +1,5 @@
 //! The layout of the state tree. Every read model lives in one sled tree under a one-byte table
-//! tag, so that one `sled::Batch` commits all of them and the checkpoint atomically. Keys sort the
+//! tag, so that one commit (`commit_journal`) stores all of them and the checkpoint atomically. Keys sort the
 //! way lists are read: a table, then the shop (so nothing leaks across shops), then the list
 //! order (a timestamp, an id, an email, a number).
 

@@ -8,7 +8,8 @@
 //! [`Projections::open`] opens the read models' own sled database at `<data_dir>/projections`.
 //! [`Projections::spawn_runner`] starts one tokio task that subscribes to the log just after the
 //! stored checkpoint, applies events in chunks of at most `COMMIT_EVENTS_MAX`, and commits each
-//! chunk's state changes and the new checkpoint in one atomic sled batch; then it publishes the
+//! chunk's state changes and the new checkpoint as one commit, atomic across a crash
+//! (`commit_journal`); then it publishes the
 //! new position, which [`Projections::wait_for`] waits on. The query methods read committed state
 //! only, always scoped by shop.
 //!
@@ -20,6 +21,7 @@ mod apply;
 pub mod bundles;
 pub mod closures;
 pub mod codec;
+mod commit_journal;
 pub mod customer_space;
 mod engine;
 mod error;
@@ -321,14 +323,14 @@ impl Projections {
     /// Runs `read`, a read of several rows of `projection`, on a state no commit changed
     /// meanwhile.
     ///
-    /// Why: sled 0.34 applies a batch atomically for other writers and for point reads (`get`
-    /// waits for a batch being applied), but an iterator takes its lock per step, so a scan can
-    /// see half of a commit: a trial balance read while the runner committed came back
-    /// unbalanced up to once in 150 reads under load (`tests::online`). So the read is
-    /// optimistic: the projection's checkpoint, which every commit changes, is read before and
-    /// after (a `get`, so never in the middle of a batch), and a read that a commit overlapped
-    /// is done again. After `SNAPSHOT_ATTEMPTS` such reads the last one pauses the runner
-    /// between two chunks (its apply lock), which no commit can overlap.
+    /// Why: a commit stores its rows one insert at a time (`commit_journal`), so a read of
+    /// several rows can see half of one: a trial balance read while the runner committed came
+    /// back unbalanced (`tests::online`). So the read is optimistic: the projection's
+    /// checkpoint, which every commit changes last, is read before, and the commit journal's
+    /// record, present while a commit is applied, after it; after the read, the record first,
+    /// then the checkpoint. A read that a commit overlapped is done again. After
+    /// `SNAPSHOT_ATTEMPTS` such reads the last one pauses the runner between two chunks (its
+    /// apply lock), which no commit can overlap.
     pub(crate) fn snapshot<T>(
         &self,
         projection: ProjectionName,
@@ -336,13 +338,20 @@ impl Projections {
     ) -> ProjectionResult<T> {
         for _ in 0..limits::SNAPSHOT_ATTEMPTS {
             let before = self.version_of(projection)?;
+            if self.commit_in_progress(projection)? {
+                continue;
+            }
             let answer = read();
-            if self.version_of(projection)? == before {
+            if !self.commit_in_progress(projection)? && self.version_of(projection)? == before {
                 return answer;
             }
         }
         let _paused = self.apply_lock.lock().unwrap_or_else(|p| p.into_inner());
         read()
+    }
+
+    fn commit_in_progress(&self, projection: ProjectionName) -> ProjectionResult<bool> {
+        commit_journal::commit_in_progress(&self.tree_of(projection))
     }
 
     /// Which tree of `projection` is current, and its checkpoint.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// Events the live runner applies in one sled batch together with the checkpoint, made of the
+/// Events the live runner applies in one commit together with the checkpoint, made of the
 /// log's whole stored batches, which hold whole appends (a batch larger than this, up to the
 /// log's own `COMMIT_EVENTS_MAX`, is applied alone and whole). Each batch's write set is held in memory
 /// until it commits.
@@ -49,7 +49,7 @@ pub const SNAPSHOT_ATTEMPTS: usize = 4;
 pub const FEC_SHOPS_MAX: usize = 20;
 /// Fiscal years one listing holds: a century of a shop's books.
 pub const FISCAL_YEARS_LISTED_MAX: usize = 100;
-/// Events a rebuild applies per sled batch. Measured, not guessed: 8,192 made sled hold a large
+/// Events a rebuild applies per commit. Measured, not guessed: 8,192 made sled hold a large
 /// batch and its garbage at once (rebuild peak RSS ~410 MB for 20k orders against ~250 MB at
 /// 1,024) without saving CPU, because the row cache already spares the next commit the rows
 /// consecutive commits share.

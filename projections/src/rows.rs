@@ -7,14 +7,15 @@
 //! keeps every row a commit read or wrote: most as their stored JSON (what `WriteSet::put` takes
 //! is any `Serialize`, so its bytes are what it can keep), and the hottest ones decoded (orders,
 //! balances), which a commit then encodes once however many events changed them. Dirty rows are
-//! written by the commit, in the same sled batch as the checkpoint, so the stored bytes and the
-//! crash guarantees are exactly those of writing each change directly.
+//! written by the commit, in the same commit as the checkpoint (`commit_journal`), so the stored
+//! bytes and the crash guarantees are exactly those of writing each change directly.
 //!
 //! The cache mirrors committed state plus the writes of the commit being built. A write set that
 //! is dropped without committing (an error stopped it) leaves rows that were never stored, so it
 //! empties the cache. Only the one writer of a tree (the runner, or a rebuild) holds a cache over
 //! it.
 
+use crate::commit_journal::Write;
 use crate::error::ProjectionResult;
 use crate::row_bytes;
 use crate::store::{decode_value, json_of};
@@ -218,34 +219,36 @@ impl RowCache {
         );
     }
 
-    /// Encodes every dirty row (and the rows derived from it) into `batch`. The keys are
-    /// distinct, so the hash set's order does not change what the batch stores. A dirty row
-    /// taken out and not put back (its applier failed) is not in the cache: nothing to store.
-    pub fn write_dirty(&self, batch: &mut sled::Batch) -> ProjectionResult<()> {
+    /// Encodes every dirty row (and the rows derived from it) as the writes of a commit, in key
+    /// order (a commit's writes are then stored as sled is quickest to take them, and in the
+    /// same order whatever the hash set's). A dirty row marked absent is removed from the tree; a
+    /// dirty row taken out and not put back (its applier failed) is not in the cache: nothing to
+    /// store.
+    pub fn dirty_writes(&self) -> ProjectionResult<Vec<Write>> {
+        let mut writes = Vec::with_capacity(self.dirty.len());
         for key in &self.dirty {
             let Some(slot) = self.rows.get(key).filter(|slot| slot.dirty) else {
                 continue;
             };
             if slot.row.is_absent() {
-                batch.remove(key.as_slice());
+                writes.push((key.clone(), None));
                 continue;
             }
             // A row kept as its JSON is compressed from the cache's own bytes, not a copy.
-            match slot.row.bytes() {
-                Some(json) => batch.insert(key.as_slice(), row_bytes::stored(key, json)?.as_ref()),
-                None => {
-                    let json = slot.row.json(key)?;
-                    batch.insert(key.as_slice(), row_bytes::stored(key, &json)?.as_ref());
-                }
-            }
+            let stored = match slot.row.bytes() {
+                Some(json) => row_bytes::stored(key, json)?.into_owned(),
+                None => row_bytes::stored(key, &slot.row.json(key)?)?.into_owned(),
+            };
+            writes.push((key.clone(), Some(stored)));
             for (extra_key, bytes) in slot.row.extra_rows()? {
-                batch.insert(extra_key, bytes);
+                writes.push((extra_key, Some(bytes)));
             }
         }
-        Ok(())
+        writes.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        Ok(writes)
     }
 
-    /// After the batch of `write_dirty` is stored: every row is clean, and the cache is trimmed
+    /// After the writes of `dirty_writes` are stored: every row is clean, and the cache is trimmed
     /// to its bound, keeping the rows this commit touched (the likeliest to be touched again).
     pub fn committed(&mut self) {
         let commits = self.commits;

@@ -93,7 +93,7 @@ fn whole_commits(
 
 impl Projections {
     /// Applies `events` (which must follow the lowest checkpoint densely) to each projection past
-    /// its own checkpoint, each committing its state with its checkpoint in one batch; then
+    /// its own checkpoint, each committing its state with its checkpoint in one commit; then
     /// publishes the new position and returns it.
     pub(crate) fn apply_chunk(&self, events: &[RecordedEvent]) -> ProjectionResult<Position> {
         // Only the runner commits, so the published position is the lowest stored checkpoint.

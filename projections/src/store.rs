@@ -1,6 +1,7 @@
 //! Reading and writing the state tree: JSON values, the write set that batches one commit (over
 //! the row cache of `rows.rs`), and the paged range scan behind every list.
 
+use crate::commit_journal;
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY, FORMAT_KEY, READ_MODELS_FORMAT};
 use crate::keys::{instant_id_suffix, key, Table};
@@ -209,8 +210,8 @@ impl<'a> WriteSet<'a> {
             .insert(key, Box::new(OrderRow(order)), true);
     }
 
-    /// Writes every change and the new checkpoint in one atomic sled batch: after a crash the
-    /// state holds all of it or none of it, so no event is applied twice or skipped.
+    /// Writes every change and the new checkpoint as one commit (`commit_journal`): after a
+    /// crash the state holds all of it or none of it, so no event is applied twice or skipped.
     pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<Vec<ApiKeyChange>> {
         // The format goes with every commit, so any tree holding state says which it is in.
         let bookkeeping: [(&[u8], &[u8]); 2] = [
@@ -273,21 +274,21 @@ pub(crate) fn cached_get<T: DeserializeOwned>(
     Ok(Some(row))
 }
 
-/// Stores the dirty rows of `rows` and the raw `bookkeeping` rows (checkpoint, format) in one
-/// sled batch; a bookkeeping row this cache already stored with the same value is left out.
+/// Stores the dirty rows of `rows` and then the raw `bookkeeping` rows (checkpoint, format) as
+/// one commit (`commit_journal`: atomic across a crash); a bookkeeping row this cache already
+/// stored with the same value is left out.
 pub(crate) fn commit_rows(
     tree: &sled::Tree,
     rows: &mut RowCache,
     bookkeeping: &[(&[u8], &[u8])],
 ) -> ProjectionResult<()> {
-    let mut batch = sled::Batch::default();
-    rows.write_dirty(&mut batch)?;
+    let mut writes = rows.dirty_writes()?;
     for (key, value) in bookkeeping {
         if !rows.bookkeeping_stored(key, value) {
-            batch.insert(*key, *value);
+            writes.push((key.to_vec(), Some(value.to_vec())));
         }
     }
-    tree.apply_batch(batch)?;
+    commit_journal::commit(tree, &writes)?;
     rows.committed();
     rows.bookkeeping_committed(bookkeeping);
     Ok(())

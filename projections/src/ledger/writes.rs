@@ -153,7 +153,8 @@ impl<'a> LedgerWrites<'a> {
         Ok(())
     }
 
-    /// Writes every change, the format and the checkpoint in one atomic sled batch.
+    /// Writes every change, the format and the checkpoint as one commit, atomic across a crash
+    /// (`commit_journal`).
     pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<()> {
         // The format goes with every commit, so any tree holding entries says which it is in.
         let bookkeeping: [(&[u8], &[u8]); 2] = [

@@ -286,8 +286,9 @@ async fn live_appends(
     (shop_id, runner, appender)
 }
 
-// Proves a trial balance read while the runner commits ledger entries always balances: sled
-// lets a scan see half of a batch, and `ledger_snapshot` must hide that. The unguarded read is
+// Proves a trial balance read while the runner commits ledger entries always balances: a scan
+// can see half of a commit (its rows are stored one by one), and `ledger_snapshot` must hide
+// that. The unguarded read is
 // counted too, to show the race is real on this machine when it shows (it is not asserted: it
 // depends on timing).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
