@@ -79,7 +79,7 @@ fn apply(tree: &sled::Tree, writes: &[Write]) -> ProjectionResult<()> {
     Ok(())
 }
 
-fn encode(writes: &[Write]) -> Vec<u8> {
+pub(crate) fn encode(writes: &[Write]) -> Vec<u8> {
     let bytes: usize = writes
         .iter()
         .map(|(key, value)| 9 + key.len() + value.as_ref().map_or(0, Vec::len))

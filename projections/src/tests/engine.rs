@@ -1,6 +1,7 @@
 //! The engine: catch-up, live follow, checkpoints, atomic commits, errors, wait_for.
 
 use super::*;
+use crate::engine::ProjectionName;
 use crate::ProjectionError;
 use comptoir_domain::order::OrderStatus;
 
@@ -299,4 +300,85 @@ async fn batching_does_not_change_the_stored_bytes() {
         one_by_one.state_digest().unwrap()
     );
     assert_eq!(one_by_one.position(), events.len() as u64);
+}
+
+/// Every row of `projection`'s current tree, bookkeeping included.
+fn stored_rows(projections: &Projections, projection: ProjectionName) -> Vec<(Vec<u8>, Vec<u8>)> {
+    projections
+        .tree_of(projection)
+        .iter()
+        .map(|row| {
+            let (key, value) = row.expect("row");
+            (key.to_vec(), value.to_vec())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commit_a_crash_interrupted_is_completed_at_open() {
+    // Given the read models at position 1 and the commit of position 2 cut by a crash after its
+    // record and its first write, when the projections are opened again, then they hold the
+    // whole commit once: the payment counted once, the checkpoint at 2, no record left.
+    let harness = Harness::new();
+    let (shop, order) = (id(1), id(2));
+    harness
+        .append(&order_stream(order), &[order_placed(shop, order, at(0))])
+        .await;
+    harness
+        .append(
+            &order_stream(order),
+            &[payment(shop, order, id(10), "10.00")],
+        )
+        .await;
+    let events = harness.log.read_all(1, 10).unwrap();
+    harness.projections.apply_chunk(&events[..1]).unwrap();
+    let before = stored_rows(&harness.projections, ProjectionName::ReadModels);
+    harness.projections.apply_chunk(&events[1..]).unwrap();
+    let after = stored_rows(&harness.projections, ProjectionName::ReadModels);
+
+    // The commit of position 2, as the writes that take `before` to `after`, the checkpoint last.
+    let mut writes: Vec<crate::commit_journal::Write> = after
+        .iter()
+        .filter(|row| !before.contains(row))
+        .map(|(key, value)| (key.clone(), Some(value.clone())))
+        .collect();
+    writes.sort_by_key(|(key, _)| key.as_slice() == crate::keys::CHECKPOINT_KEY);
+    assert!(
+        writes.len() >= 3,
+        "the order, its list row and the checkpoint"
+    );
+    let tree = harness.projections.tree_of(ProjectionName::ReadModels);
+    // Back to position 1, as the crash left it before the commit's record.
+    for (key, _) in after
+        .iter()
+        .filter(|(key, _)| !before.iter().any(|(old, _)| old == key))
+    {
+        tree.remove(key).unwrap();
+    }
+    for (key, value) in &before {
+        tree.insert(key.as_slice(), value.as_slice()).unwrap();
+    }
+    tree.insert(
+        crate::commit_journal::JOURNAL_KEY,
+        crate::commit_journal::encode(&writes),
+    )
+    .unwrap();
+    let (first_key, first_value) = &writes[0];
+    tree.insert(first_key.as_slice(), first_value.clone().unwrap())
+        .unwrap();
+    tree.flush().unwrap();
+    drop(tree);
+
+    let harness = reopen(harness, None).await;
+    assert_eq!(harness.projections.position(), 2);
+    assert_eq!(
+        stored_rows(&harness.projections, ProjectionName::ReadModels),
+        after
+    );
+    let view = harness
+        .projections
+        .order(shop, order)
+        .unwrap()
+        .expect("order");
+    assert_eq!(view.amount_paid, d("10.00"));
 }
