@@ -25,11 +25,13 @@
 //! ```
 
 use crate::error::{ProjectionError, ProjectionResult};
-use crate::keys::display_key;
+use crate::keys::{display_key, Table};
+use crate::ledger::LEDGER_META_TAG;
 
 /// Under the bookkeeping tag that both trees share (`Table::Meta`, `LedgerTable::Meta`), so it
 /// sorts before their state and no digest or scan of rows sees it.
-pub(crate) const JOURNAL_KEY: &[u8] = &[0x00, b'j'];
+pub(crate) const JOURNAL_KEY: &[u8] = &[Table::Meta as u8, b'j'];
+const _: () = assert!(Table::Meta as u8 == LEDGER_META_TAG);
 
 /// One write of a commit: a row's stored bytes, or `None` to remove it.
 pub(crate) type Write = (Vec<u8>, Option<Vec<u8>>);
