@@ -149,10 +149,9 @@ async fn reopening_continues_from_the_checkpoint_without_double_apply() {
     assert_eq!(view.payments.len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_failed_chunk_commits_nothing() {
-    // Proves state and checkpoint commit together: a chunk that fails half-way leaves neither
-    // its first events' effects nor a moved checkpoint behind.
+/// A harness whose log holds an order placed (position 1), then its payment of 10.00 in an
+/// append of its own (position 2); returns it with the shop and order ids.
+async fn placed_then_paid() -> (Harness, Uuid, Uuid) {
     let harness = Harness::new();
     let (shop, order) = (id(1), id(2));
     harness
@@ -164,6 +163,14 @@ async fn a_failed_chunk_commits_nothing() {
             &[payment(shop, order, id(10), "10.00")],
         )
         .await;
+    (harness, shop, order)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_chunk_commits_nothing() {
+    // Proves state and checkpoint commit together: a chunk that fails half-way leaves neither
+    // its first events' effects nor a moved checkpoint behind.
+    let (harness, shop, order) = placed_then_paid().await;
     let bad = NewEvent {
         event_id: Uuid::new_v4(),
         event_type: "OrderPaid".into(),
@@ -319,17 +326,7 @@ async fn a_commit_a_crash_interrupted_is_completed_at_open() {
     // Given the read models at position 1 and the commit of position 2 cut by a crash after its
     // record and its first write, when the projections are opened again, then they hold the
     // whole commit once: the payment counted once, the checkpoint at 2, no record left.
-    let harness = Harness::new();
-    let (shop, order) = (id(1), id(2));
-    harness
-        .append(&order_stream(order), &[order_placed(shop, order, at(0))])
-        .await;
-    harness
-        .append(
-            &order_stream(order),
-            &[payment(shop, order, id(10), "10.00")],
-        )
-        .await;
+    let (harness, shop, order) = placed_then_paid().await;
     let events = harness.log.read_all(1, 10).unwrap();
     harness.projections.apply_chunk(&events[..1]).unwrap();
     let before = stored_rows(&harness.projections, ProjectionName::ReadModels);
