@@ -4,7 +4,8 @@
 //!
 //! Each projection owns one tree and keeps its checkpoint inside it, so a projection commits its
 //! state and checkpoint together (`commit_journal`: atomic across a crash), and projections may
-//! stand at different positions after a crash between their commits: the runner resumes from the lowest and each skips what it holds.
+//! stand at different positions after a crash between their commits: the runner resumes from
+//! the lowest and each skips what it holds.
 //!
 //! The tree a projection lives in is named in the `meta` tree (`name → tree name`). A rebuild
 //! fills a new tree (`name.N`, N one more than any before), then points `meta` at it in one write

@@ -9,9 +9,8 @@
 //! [`Projections::spawn_runner`] starts one tokio task that subscribes to the log just after the
 //! stored checkpoint, applies events in chunks of at most `COMMIT_EVENTS_MAX`, and commits each
 //! chunk's state changes and the new checkpoint as one commit, atomic across a crash
-//! (`commit_journal`); then it publishes the
-//! new position, which [`Projections::wait_for`] waits on. The query methods read committed state
-//! only, always scoped by shop.
+//! (`commit_journal`); then it publishes the new position, which [`Projections::wait_for`] waits
+//! on. The query methods read committed state only, always scoped by shop.
 //!
 //! Applying is deterministic: state depends only on the events (no clock, no hash-map order), and
 //! a chunk's writes are read back by its later events, so any batching gives the same bytes
