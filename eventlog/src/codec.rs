@@ -1,9 +1,9 @@
 //! The only module that knows the bytes of the log. Everything stored goes through here.
 //!
 //! A sled value in the `log` tree is a *stored batch*: whole appends made durable by one flush.
-//! One flush (a group commit) stores one or more batches atomically: the writer starts a new one
-//! past `STORED_BATCH_BYTES_TARGET` (see `limits.rs` for why), never inside an append. Logs
-//! written before that hold one batch per group commit; both read the same.
+//! One flush (a group commit) stores one or more batches, in position order: the writer starts a
+//! new one past `STORED_BATCH_BYTES_TARGET` (see `limits.rs` for why), never inside an append.
+//! Logs written before that hold one batch per group commit; both read the same.
 //!
 //! ```text
 //! batch   := 0xB1 | first_position: u64 BE | count: u32 LE | record{count}

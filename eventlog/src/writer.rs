@@ -2,8 +2,8 @@
 //!
 //! It takes every append request waiting in its queue (up to the commit limits), decides each one
 //! against the streams' current versions and the id index, writes all accepted events as stored
-//! batches of whole appends (sled values of about `STORED_BATCH_BYTES_TARGET`) in one atomic sled
-//! batch, flushes once, and only then publishes the new head and answers the callers. Positions
+//! batches of whole appends (sled values of about `STORED_BATCH_BYTES_TARGET`) in position order,
+//! flushes once, and only then publishes the new head and answers the callers. Positions
 //! are therefore dense and a reader never sees a position before all smaller ones are durable.
 
 use std::collections::HashMap;
