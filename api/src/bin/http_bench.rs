@@ -179,32 +179,9 @@ struct Setup {
     delivery_method_id: String,
 }
 
-/// The setup's few requests, over one connection of the kind the load uses.
-struct SetupClient {
-    address: String,
-    connection: Connection,
-}
-
-impl SetupClient {
-    async fn post(&mut self, path: &str, token: &str, body: &Value) -> Result<Value, String> {
-        let answer = self
-            .connection
-            .post(
-                &self.address,
-                path,
-                &format!("Bearer {token}"),
-                Bytes::from(body.to_string()),
-            )
-            .await?;
-        serde_json::from_slice(&answer).map_err(|e| format!("{path}: {e}"))
-    }
-}
-
+/// Sets up a shop and its catalog over one connection of the kind the load uses.
 async fn setup(address: &str, token: &str) -> Result<Setup, String> {
-    let mut client = SetupClient {
-        address: address.to_string(),
-        connection: Connection::open(address).await?,
-    };
+    let mut client = Connection::open(address).await?;
     let shop = json!({
         "name": "Bench", "currency": "EUR", "prices_include_tax": true,
         "organisation": {"name": "Bench SARL", "siren": "812345678", "vat_id": "FR45812345678",
@@ -212,14 +189,14 @@ async fn setup(address: &str, token: &str) -> Result<Setup, String> {
         "document_patterns": {"invoice": "FA-{YYYY}-{seq:06}", "credit_note": "AV-{YYYY}-{seq:06}", "delivery_slip": "BL-{YYYY}-{seq:06}"},
         "payment_terms": "Payable à la commande",
     });
-    let shop_id = client.post("/v1/shops", token, &shop).await?["shop_id"]
+    let shop_id = client.post_json("/v1/shops", token, &shop).await?["shop_id"]
         .as_str()
         .ok_or("no shop id")?
         .to_string();
     let shop_path = format!("/v1/shops/{shop_id}");
     let key = json!({"role": "manager", "label": "bench"});
     let key = client
-        .post(&format!("{shop_path}/api-keys"), token, &key)
+        .post_json(&format!("{shop_path}/api-keys"), token, &key)
         .await?["secret"]
         .as_str()
         .ok_or("no secret")?
@@ -227,14 +204,16 @@ async fn setup(address: &str, token: &str) -> Result<Setup, String> {
     // Orders need an active pack: the owner mints a code and the shop redeems it.
     let pack = json!({"level": "Bench", "validity": {"days": 30},
         "transfer_allowance_bytes": 1_000_000_000_u64, "order_allowance": 10_000_000_u64});
-    let code = client.post("/v1/activation-codes", token, &pack).await?;
+    let code = client
+        .post_json("/v1/activation-codes", token, &pack)
+        .await?;
     let code = json!({"code": code["code"]});
     client
-        .post(&format!("{shop_path}/pack/activations"), &key, &code)
+        .post_json(&format!("{shop_path}/pack/activations"), &key, &code)
         .await?;
     let category = json!({"name": "Tirages"});
     let category = client
-        .post(&format!("{shop_path}/categories"), &key, &category)
+        .post_json(&format!("{shop_path}/categories"), &key, &category)
         .await?;
     for (sku, price) in [
         ("TIR-10x15", "0.35"),
@@ -244,12 +223,12 @@ async fn setup(address: &str, token: &str) -> Result<Setup, String> {
         let product = json!({"sku": sku, "name": sku, "category_id": category["category_id"], "vat_rate": "20", "weight_g": 10,
             "tiers": [{"min_quantity": 1, "unit_price": price}, {"min_quantity": 50, "unit_price": "0.25"}]});
         client
-            .post(&format!("{shop_path}/products"), &key, &product)
+            .post_json(&format!("{shop_path}/products"), &key, &product)
             .await?;
     }
     let method = json!({"name": "Retrait", "kind": "store_pickup", "payment_mode": "in_store", "price": "0.00", "vat_rate": "20"});
     let method = client
-        .post(&format!("{shop_path}/delivery-methods"), &key, &method)
+        .post_json(&format!("{shop_path}/delivery-methods"), &key, &method)
         .await?;
     Ok(Setup {
         shop_path,
@@ -527,9 +506,7 @@ impl Worker {
         let Some(open) = connection.as_mut() else {
             return Err("no connection".into());
         };
-        let answer = open
-            .post(&self.address, path, &self.authorization, body)
-            .await;
+        let answer = open.post(path, &self.authorization, body).await;
         if answer.is_err() {
             *connection = None;
         }
@@ -540,6 +517,8 @@ impl Worker {
 /// One HTTP/1.1 keep-alive connection to the server.
 struct Connection {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    /// The `host:port` it was opened to: its requests' `Host`.
+    host: String,
 }
 
 impl Connection {
@@ -554,19 +533,31 @@ impl Connection {
         tokio::spawn(async move {
             let _ = connection.await;
         });
-        Ok(Connection { sender })
+        Ok(Connection {
+            sender,
+            host: address.to_string(),
+        })
     }
 
+    /// POSTs `body` as JSON and decodes the JSON answer (the setup's few requests).
+    async fn post_json(&mut self, path: &str, token: &str, body: &Value) -> Result<Value, String> {
+        let authorization = format!("Bearer {token}");
+        let answer = self
+            .post(path, &authorization, Bytes::from(body.to_string()))
+            .await?;
+        serde_json::from_slice(&answer).map_err(|e| format!("{path}: {e}"))
+    }
+
+    /// POSTs `body` as JSON; returns the body of a 2xx answer.
     async fn post(
         &mut self,
-        host: &str,
         path: &str,
         authorization: &str,
         body: Bytes,
     ) -> Result<Bytes, String> {
         self.sender.ready().await.map_err(|e| e.to_string())?;
         let request = hyper::Request::post(path)
-            .header(hyper::header::HOST, host)
+            .header(hyper::header::HOST, self.host.as_str())
             .header(hyper::header::AUTHORIZATION, authorization)
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .body(Full::new(body))
