@@ -68,8 +68,8 @@ impl Shared {
     /// Stores one commit's batches, in position order, and flushes.
     ///
     /// One insert each, not a `sled::Batch`: sled 0.34 makes a batch atomic with a lock for the
-    /// whole process, which every other sled operation then waits on (see the projections'
-    /// `commit_journal`); with this writer's batches out of it, `http-bench` took 8,990 against
+    /// whole process, which every other sled operation then waits on (ARCHITECTURE.md, "Commits
+    /// without `sled::Batch`"); with this writer's batches out of it, `http-bench` took 8,990 against
     /// 8,481 orders/s on average over 6 alternated pairs (2026-11-27 20:0x UTC). Nothing needs
     /// the commit's batches to survive a crash together: sled recovers a prefix of its log, each
     /// batch holds whole appends, and no append of the commit is acknowledged before the flush.

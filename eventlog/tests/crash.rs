@@ -93,8 +93,8 @@ fn check_after_reopen(dir: &std::path::Path, acked: &[Ack]) -> u64 {
 
 // Proves that no acknowledged event is lost, positions stay dense and the chain verifies across
 // many SIGKILLs at random moments, every other cycle with events large enough that a group
-// commit is stored as several batches (inserted in position order, so a crash keeps a prefix). COMPTOIR_CRASH_CYCLES sets the
-// number of cycles (default 12).
+// commit is stored as several batches (inserted in position order, so a crash keeps a prefix).
+// COMPTOIR_CRASH_CYCLES sets the number of cycles (default 12).
 #[test]
 fn acknowledged_events_survive_kill_minus_nine() {
     let cycles: u32 = std::env::var("COMPTOIR_CRASH_CYCLES")
