@@ -211,24 +211,30 @@ pub(crate) fn assert_fec_checker_accepts(fec: &crate::ledger::FecExport) {
     assert!(output.status.success(), "{report}");
 }
 
-/// Rebuilds every projection once the aborted runner's last apply task has let go of the
-/// projections' database: aborting the runner does not stop a `spawn_blocking` apply already
-/// running, and that task holds the database (and its lock) until it returns.
+/// What `open` gives once sled has let go of the projections' database: aborting the runner
+/// does not stop a `spawn_blocking` apply already running, which holds the database (and its
+/// lock) until it returns, and sled's own background threads hold the lock for a moment after a
+/// rebuild drops its handle.
+fn when_released<T>(mut open: impl FnMut() -> crate::ProjectionResult<T>) -> T {
+    const ATTEMPTS_MAX: u32 = 250;
+    for _ in 1..ATTEMPTS_MAX {
+        match open() {
+            Err(crate::ProjectionError::Open { .. }) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.expect("open"),
+        }
+    }
+    open().expect("open")
+}
+
+/// Rebuilds every projection once the database is released (`when_released`).
 fn rebuild_released(
     dir: &std::path::Path,
     log: &comptoir_eventlog::EventLog,
 ) -> Vec<crate::RebuildOutcome> {
-    const ATTEMPTS_MAX: u32 = 250;
     let all = ProjectionName::ALL;
-    for _ in 1..ATTEMPTS_MAX {
-        match rebuild_projections(dir, log, &all, &mut |_, _| {}) {
-            Err(crate::ProjectionError::Open { .. }) => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other.expect("rebuild"),
-        }
-    }
-    rebuild_projections(dir, log, &all, &mut |_, _| {}).expect("rebuild")
+    when_released(|| rebuild_projections(dir, log, &all, &mut |_, _| {}))
 }
 
 /// Stops `runner` (caught up) and asserts that two rebuilds give the live digests; returns the
@@ -270,7 +276,7 @@ async fn rebuilds_give_the_digests_of_the_live_projections() {
     let scratch = dir.path().join("projections-verify");
     std::fs::create_dir_all(&scratch).unwrap();
     std::fs::write(scratch.join("db"), b"left by an interrupted verify").unwrap();
-    let verified = verify_projections(dir.path(), log.as_ref()).expect("verify");
+    let verified = when_released(|| verify_projections(dir.path(), log.as_ref()));
     assert!(verified.iter().all(|v| v.matches()), "{verified:?}");
     assert_eq!(verified.len(), 2);
     assert_eq!(log.head_position(), first[0].position);
