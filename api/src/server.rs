@@ -100,6 +100,7 @@ impl AppState {
             store: self.log.as_ref(),
             cache: &self.cache,
             env: self.clock.as_ref(),
+            hints: Some(self.projections.hints()),
         }
     }
 

@@ -15,6 +15,7 @@
 use crate::apply::{apply_event, decode, Decoded};
 use crate::commit_journal;
 use crate::error::{ProjectionError, ProjectionResult};
+use crate::hints::DecodedHints;
 use crate::keys::Table;
 use crate::ledger;
 use crate::limits::{
@@ -179,7 +180,18 @@ pub(crate) fn tree_digest(
 
 /// Decodes each event once for every projection.
 pub(crate) fn decode_all(events: &[RecordedEvent]) -> ProjectionResult<Vec<Option<Decoded>>> {
-    events.iter().map(decode).collect()
+    events.iter().map(|event| decode(event, None)).collect()
+}
+
+/// `decode_all`, taking what `hints` holds for these events instead of parsing it.
+pub(crate) fn decode_all_hinted(
+    events: &[RecordedEvent],
+    hints: &DecodedHints,
+) -> ProjectionResult<Vec<Option<Decoded>>> {
+    events
+        .iter()
+        .map(|event| decode(event, hints.take(event)))
+        .collect()
 }
 
 /// Applies the events of `events` past `checkpoint` to `projection`'s `tree` and commits them

@@ -25,6 +25,7 @@ pub mod customer_space;
 mod engine;
 mod error;
 pub mod exports;
+pub mod hints;
 mod keys;
 pub mod ledger;
 pub mod limits;
@@ -111,6 +112,8 @@ pub struct Projections {
     apply_lock: Mutex<()>,
     /// Set while an online rebuild runs: one at a time.
     rebuild_running: AtomicBool,
+    /// Events this process appended, as values, for the runner (see `hints`).
+    hints: hints::DecodedHints,
 }
 
 impl Projections {
@@ -156,6 +159,7 @@ impl Projections {
             replays_whole_log: tree_replaced || ledger_replaced,
             apply_lock: Mutex::new(()),
             rebuild_running: AtomicBool::new(false),
+            hints: hints::DecodedHints::default(),
         }))
     }
 
@@ -185,6 +189,11 @@ impl Projections {
         let mut receiver = self.stop_requested.subscribe();
         // The sender lives as long as `self`, so waiting cannot fail while it is borrowed.
         let _ = receiver.wait_for(|stop| *stop).await;
+    }
+
+    /// Where a writer of this process hands the runner the events it appended (see `hints`).
+    pub fn hints(&self) -> &hints::DecodedHints {
+        &self.hints
     }
 
     /// The last log position whose effects the read models hold (0 before the first event).

@@ -106,7 +106,7 @@ impl Projections {
                 });
             }
         }
-        let decoded = engine::decode_all(events)?;
+        let decoded = engine::decode_all_hinted(events, &self.hints)?;
         // An online rebuild swaps trees only between two chunks (see `online`).
         let _applying = self.apply_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut checkpoints = *self.checkpoints.lock().unwrap_or_else(|p| p.into_inner());

@@ -36,6 +36,7 @@ use uuid::Uuid;
 use super::cache::{AppliedCommand, Loaded, StateCache};
 use super::{event_id, CommandError, COMMAND_ATTEMPTS_MAX};
 use comptoir_projections::codec::encode_event;
+use comptoir_projections::hints::{DecodedHints, HintedEvent};
 
 /// Events one decision may record, across all its streams.
 pub const COMMAND_EVENTS_MAX: usize = 256;
@@ -44,11 +45,14 @@ const CONFLICT_BACKOFF_MICROS_PER_ATTEMPT: u64 = 400;
 
 const _: () = assert!(COMMAND_EVENTS_MAX <= comptoir_eventlog::limits::EVENTS_PER_APPEND_MAX);
 
-/// Who runs decisions: the log, the hot state, and where time and ids come from.
+/// Who runs decisions: the log, the hot state, where time and ids come from, and the
+/// projections' hint table, which receives the appended events as values so that the runner
+/// need not parse them back (`None` where no projections follow the log).
 pub struct Executor<'a, S: EventStore + ?Sized> {
     pub store: &'a S,
     pub cache: &'a StateCache,
     pub env: &'a dyn Environment,
+    pub hints: Option<&'a DecodedHints>,
 }
 
 /// One command as the client sent it.
@@ -93,6 +97,8 @@ struct Staged {
     version: StreamVersion,
     state: Arc<dyn Any + Send + Sync>,
     events: Vec<NewEvent>,
+    /// The events as values, in the order of `events`, when the executor takes hints.
+    hinted: Vec<HintedEvent>,
     sequenced: bool,
 }
 
@@ -190,10 +196,18 @@ impl<'a, S: EventStore + ?Sized> Session<'a, S> {
             // The id is a placeholder until the append's order is known (see `append_request`).
             .map(|event| encode_event(event, Uuid::nil(), metadata.clone()))
             .collect::<Result<Vec<_>, _>>()?;
+        let hinted: Vec<HintedEvent> = match self.executor.hints {
+            Some(_) => events
+                .iter()
+                .map(|event| Box::new(event.clone()) as HintedEvent)
+                .collect(),
+            None => Vec::new(),
+        };
         let new_version = version + events.len() as u64;
         let state: Arc<dyn Any + Send + Sync> = Arc::new(next_state);
         if let Some(staged) = self.staged.iter_mut().find(|s| s.stream == stream) {
             staged.events.extend(encoded);
+            staged.hinted.extend(hinted);
             staged.version = new_version;
             staged.state = state;
             return Ok(());
@@ -205,6 +219,7 @@ impl<'a, S: EventStore + ?Sized> Session<'a, S> {
             version: new_version,
             state,
             events: encoded,
+            hinted,
             sequenced,
         });
         Ok(())
@@ -333,6 +348,11 @@ where
         Poll::Pending => append.await,
     };
     let primary = session.primary.take();
+    if let (Ok(outcome), Some(hints)) = (&result, executor.hints) {
+        if !outcome.already_stored {
+            offer_hints(hints, input.command_id, outcome, &mut session.staged);
+        }
+    }
     settle(
         executor,
         input,
@@ -340,6 +360,23 @@ where
         result,
         output,
     )
+}
+
+/// Hands the runner the events just appended, as values: the log gave them consecutive
+/// positions from `outcome.first_position`, in the order of the request (`append_request`).
+fn offer_hints(
+    hints: &DecodedHints,
+    command_id: Uuid,
+    outcome: &AppendOutcome,
+    staged: &mut [Staged],
+) {
+    let hinted = staged
+        .iter_mut()
+        .flat_map(|staged| std::mem::take(&mut staged.hinted));
+    for (index, event) in hinted.enumerate() {
+        let position = outcome.first_position + index as u64;
+        hints.offer(position, event_id(command_id, index), event);
+    }
 }
 
 /// Turns the log's answer into the decision's result and updates the cache accordingly.

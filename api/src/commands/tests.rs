@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::*;
 use comptoir_projections::codec::decode_event;
+use comptoir_projections::hints::DecodedHints;
 
 const COUNTER_MAX: u64 = 100;
 
@@ -276,6 +277,7 @@ fn executor<'a>(
         store: log,
         cache,
         env,
+        hints: None,
     }
 }
 
@@ -301,6 +303,52 @@ async fn increment_pair(
         Ok(session.load::<Counter>("counter-series")?.value)
     })
     .await
+}
+
+#[tokio::test]
+async fn each_appended_event_is_offered_to_the_runner_at_its_own_position() {
+    // Proves the hint of every event of a decision over two streams lands on the position and
+    // event id the log gave that very event (the runner then skips parsing it), and that a
+    // replayed command offers nothing.
+    let (_dir, log) = open_log();
+    let cache = StateCache::default();
+    let env = TestEnvironment::new();
+    let hints = DecodedHints::default();
+    let executor = Executor {
+        hints: Some(&hints),
+        ..executor(&log, &cache, &env)
+    };
+    let input = CommandInput {
+        command_id: Uuid::now_v7(),
+        ..CommandInput::default()
+    };
+    let decide = |session: &mut Session<'_, EventLog>| {
+        session.decide::<Counter>("counter-a", &CounterCommand::Increment)?;
+        session.decide::<Counter>("counter-b", &CounterCommand::Increment)?;
+        session.decide::<Counter>("counter-a", &CounterCommand::Increment)?;
+        Ok(())
+    };
+    execute_many(&executor, &input, decide)
+        .await
+        .expect("decided");
+    let recorded = log.read_all(1, 10).expect("read");
+    assert_eq!(recorded.len(), 3);
+    assert_eq!(hints.len(), 3);
+    for event in &recorded {
+        let hint = hints.take(event).expect("a hint for each event");
+        let hinted = hint.downcast::<CounterEvent>().expect("a counter event");
+        assert_eq!(
+            *hinted,
+            decode_event::<CounterEvent>(event).expect("decoded")
+        );
+    }
+    execute_many(&executor, &input, decide)
+        .await
+        .expect("replayed");
+    assert!(
+        hints.is_empty(),
+        "a replay appends nothing, so offers nothing"
+    );
 }
 
 #[tokio::test]

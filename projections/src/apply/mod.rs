@@ -16,6 +16,7 @@ mod usage;
 
 use crate::codec::decode_event;
 use crate::error::ProjectionResult;
+use crate::hints::HintedEvent;
 use crate::store::WriteSet;
 use comptoir_domain::catalog::CatalogEvent;
 use comptoir_domain::closure::ClosureEvent;
@@ -29,6 +30,7 @@ use comptoir_domain::quote::{PurchaseOrderEvent, QuoteEvent};
 use comptoir_domain::report_schedule::ReportScheduleEvent;
 use comptoir_domain::shop::ShopEvent;
 use comptoir_domain::store_credit::StoreCreditEvent;
+use comptoir_domain::DomainEvent;
 use comptoir_eventlog::RecordedEvent;
 
 /// The domain event enum an event type decodes as.
@@ -137,27 +139,59 @@ fn handler_for(event_type: &str) -> Option<Handler> {
     Some(handler)
 }
 
-/// Decodes `event` if some projection handles its type; `None` for the others.
-pub(crate) fn decode(event: &RecordedEvent) -> ProjectionResult<Option<Decoded>> {
+/// Decodes `event` if some projection handles its type; `None` for the others. `hint`, when
+/// given, is the value the event was encoded from (`hints`), used instead of parsing it again.
+pub(crate) fn decode(
+    event: &RecordedEvent,
+    hint: Option<HintedEvent>,
+) -> ProjectionResult<Option<Decoded>> {
     let Some(handler) = handler_for(&event.event_type) else {
         return Ok(None);
     };
     let decoded = match handler {
-        Handler::Shop => Decoded::Shop(decode_event(event)?),
-        Handler::Catalog => Decoded::Catalog(decode_event(event)?),
-        Handler::Customer => Decoded::Customer(decode_event(event)?),
-        Handler::Order => Decoded::Order(decode_event(event)?),
-        Handler::Document => Decoded::Document(decode_event(event)?),
-        Handler::StoreCredit => Decoded::StoreCredit(decode_event(event)?),
-        Handler::Coupon => Decoded::Coupon(decode_event(event)?),
-        Handler::Pack => Decoded::Pack(decode_event(event)?),
-        Handler::Quote => Decoded::Quote(decode_event(event)?),
-        Handler::PurchaseOrder => Decoded::PurchaseOrder(decode_event(event)?),
-        Handler::Message => Decoded::Message(decode_event(event)?),
-        Handler::ReportSchedule => Decoded::ReportSchedule(decode_event(event)?),
-        Handler::Closure => Decoded::Closure(decode_event(event)?),
+        Handler::Shop => Decoded::Shop(decode_as(event, hint)?),
+        Handler::Catalog => Decoded::Catalog(decode_as(event, hint)?),
+        Handler::Customer => Decoded::Customer(decode_as(event, hint)?),
+        Handler::Order => Decoded::Order(decode_as(event, hint)?),
+        Handler::Document => Decoded::Document(decode_as(event, hint)?),
+        Handler::StoreCredit => Decoded::StoreCredit(decode_as(event, hint)?),
+        Handler::Coupon => Decoded::Coupon(decode_as(event, hint)?),
+        Handler::Pack => Decoded::Pack(decode_as(event, hint)?),
+        Handler::Quote => Decoded::Quote(decode_as(event, hint)?),
+        Handler::PurchaseOrder => Decoded::PurchaseOrder(decode_as(event, hint)?),
+        Handler::Message => Decoded::Message(decode_as(event, hint)?),
+        Handler::ReportSchedule => Decoded::ReportSchedule(decode_as(event, hint)?),
+        Handler::Closure => Decoded::Closure(decode_as(event, hint)?),
     };
     Ok(Some(decoded))
+}
+
+/// `event` as an `E`: the hint when it is one that encodes as the stored type and version, else
+/// parsed from the stored bytes.
+fn decode_as<E: DomainEvent>(
+    event: &RecordedEvent,
+    hint: Option<HintedEvent>,
+) -> ProjectionResult<E> {
+    let hinted = hint
+        .and_then(|hint| hint.downcast::<E>().ok())
+        .filter(|hinted| {
+            hinted.event_type() == event.event_type
+                && hinted.schema_version() == event.schema_version
+        });
+    match hinted {
+        Some(hinted) => {
+            // Every test runs this: a hint must be exactly what the stored bytes decode to.
+            #[cfg(debug_assertions)]
+            assert_eq!(
+                *hinted,
+                decode_event::<E>(event)?,
+                "the hint for position {} differs from its stored bytes",
+                event.position
+            );
+            Ok(*hinted)
+        }
+        None => Ok(decode_event(event)?),
+    }
 }
 
 /// Applies a decoded event to the read models through `writes`.

@@ -379,3 +379,58 @@ async fn a_commit_a_crash_interrupted_is_completed_at_open() {
         .expect("order");
     assert_eq!(view.amount_paid, d("10.00"));
 }
+
+/// Offers each event of `events`, as recorded in the harness's log from `from`, as a hint.
+fn offer_hints<E: DomainEvent>(harness: &Harness, from: Position, events: &[E]) {
+    let recorded = harness.log.read_all(from, events.len()).expect("read");
+    for (recorded, event) in recorded.iter().zip(events) {
+        harness.projections.hints().offer(
+            recorded.position,
+            recorded.event_id,
+            Box::new(event.clone()),
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_offered_as_hints_are_applied_as_their_stored_bytes_would_be() {
+    // Proves the runner takes the hints it is offered (the table empties) and that applying
+    // them gives the read models the stored events give; debug builds also compare each hint
+    // with its stored bytes.
+    let harness = Harness::new();
+    let (shop, order) = (id(1), id(2));
+    let placed = [order_placed(shop, order, at(0))];
+    harness
+        .append(&shop_stream(shop), &[shop_created(shop)])
+        .await;
+    harness.append(&order_stream(order), &placed).await;
+    offer_hints(&harness, 1, &[shop_created(shop)]);
+    offer_hints(&harness, 2, &placed);
+    assert_eq!(harness.projections.hints().len(), 2);
+    let _runner = harness.spawn_runner();
+    harness.caught_up().await;
+    assert!(harness.projections.hints().is_empty());
+    let view = harness
+        .projections
+        .order(shop, order)
+        .unwrap()
+        .expect("order");
+    assert_eq!(view.status, OrderStatus::Placed);
+    assert_eq!(view.placed_at, at(0));
+}
+
+#[cfg(debug_assertions)]
+#[tokio::test]
+#[should_panic(expected = "differs from its stored bytes")]
+async fn a_hint_that_is_not_what_its_bytes_decode_to_stops_a_debug_build() {
+    // Proves every test that goes through hints checks them: a hint another value than the
+    // stored event is caught, not applied.
+    let harness = Harness::new();
+    let (shop, order) = (id(1), id(2));
+    harness
+        .append(&order_stream(order), &[order_placed(shop, order, at(0))])
+        .await;
+    offer_hints(&harness, 1, &[order_placed(shop, order, at(5))]);
+    let recorded = harness.log.read_all(1, 1).expect("read");
+    let _ = crate::engine::decode_all_hinted(&recorded, harness.projections.hints());
+}
