@@ -162,20 +162,60 @@ pub(crate) fn checkpoint_of(
 
 /// SHA-256 over every key and value of `tree` past its bookkeeping; a row's value as its JSON,
 /// so the digest speaks of the state, not of how `row_bytes` stores it.
+///
+/// Reading and decompressing the rows costs about as much as hashing them, so a second thread
+/// reads while this one hashes (a rebuild's digests ran 1.1 s of its 8.9 s, one core busy).
 pub(crate) fn tree_digest(
     projection: ProjectionName,
     tree: &sled::Tree,
 ) -> ProjectionResult<[u8; 32]> {
-    let mut hasher = Sha256::new();
+    let (sender, pieces) = mpsc::sync_channel::<Vec<DigestRow>>(DIGEST_QUEUE_PIECES);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_logical_rows(projection, tree, sender));
+        let mut hasher = Sha256::new();
+        // Ends when the reader is done or failed; its result says which.
+        for (key, value) in pieces.into_iter().flatten() {
+            hasher.update((key.len() as u64).to_be_bytes());
+            hasher.update(&key);
+            hasher.update((value.len() as u64).to_be_bytes());
+            hasher.update(&value);
+        }
+        joined(reader, "a digest's reader")?;
+        Ok(hasher.finalize().into())
+    })
+}
+
+/// A row as a digest hashes it: its key and its JSON.
+type DigestRow = (sled::IVec, Vec<u8>);
+
+/// Rows a digest's reader hands over at a time, and pieces waiting: a few MB in flight.
+const DIGEST_PIECE_BYTES: usize = 256 * 1024;
+const DIGEST_QUEUE_PIECES: usize = 4;
+
+/// Sends the rows of `tree` past its bookkeeping, as their JSON, in pieces of about
+/// `DIGEST_PIECE_BYTES`, in key order.
+fn read_logical_rows(
+    projection: ProjectionName,
+    tree: &sled::Tree,
+    sender: mpsc::SyncSender<Vec<DigestRow>>,
+) -> ProjectionResult<()> {
+    let mut piece = Vec::new();
+    let mut piece_bytes = 0;
     for entry in tree.range(projection.state_start()..) {
         let (key, stored) = entry?;
-        let value = row_bytes::logical(&key, &stored)?;
-        hasher.update((key.len() as u64).to_be_bytes());
-        hasher.update(&key);
-        hasher.update((value.len() as u64).to_be_bytes());
-        hasher.update(value.as_ref());
+        let value = row_bytes::logical(&key, &stored)?.into_owned();
+        piece_bytes += key.len() + value.len();
+        piece.push((key, value));
+        if piece_bytes >= DIGEST_PIECE_BYTES {
+            piece_bytes = 0;
+            if sender.send(std::mem::take(&mut piece)).is_err() {
+                break;
+            }
+        }
     }
-    Ok(hasher.finalize().into())
+    // A send fails only once the hasher is gone, and then nobody wants the rest.
+    let _ = sender.send(piece);
+    Ok(())
 }
 
 /// Decodes each event once for every projection.
@@ -569,5 +609,60 @@ mod tests {
             ),
             "{outcome:?}"
         );
+    }
+
+    /// The digest as one thread computes it: what the pipelined one must equal.
+    fn digest_in_one_thread(tree: &sled::Tree) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        for entry in tree.range(ProjectionName::ReadModels.state_start()..) {
+            let (key, stored) = entry.expect("row");
+            let value = row_bytes::logical(&key, &stored).expect("json");
+            hasher.update((key.len() as u64).to_be_bytes());
+            hasher.update(&key);
+            hasher.update((value.len() as u64).to_be_bytes());
+            hasher.update(value.as_ref());
+        }
+        hasher.finalize().into()
+    }
+
+    #[test]
+    fn a_digest_over_many_pieces_hashes_every_row_once_in_key_order() {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        let tree = db.open_tree("read_models").expect("tree");
+        // Compressed and plain rows, several pieces' worth.
+        let rows = 3 * DIGEST_PIECE_BYTES / 400;
+        for n in 0..rows {
+            let json = format!(
+                r#"{{"order":{n},"status":"paid","lines":"{}"}}"#,
+                "x".repeat(n % 500)
+            );
+            let key = [&[Table::Order as u8][..], &(n as u64).to_be_bytes()].concat();
+            tree.insert(
+                key.as_slice(),
+                row_bytes::stored(&key, json.as_bytes())
+                    .expect("stored")
+                    .as_ref(),
+            )
+            .expect("insert");
+        }
+        assert_eq!(
+            tree_digest(ProjectionName::ReadModels, &tree).expect("digest"),
+            digest_in_one_thread(&tree)
+        );
+    }
+
+    #[test]
+    fn a_digest_over_a_damaged_row_fails() {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        let tree = db.open_tree("read_models").expect("tree");
+        let json = format!(r#"{{"status":"paid","lines":"{}"}}"#, "y".repeat(300));
+        let key = [Table::Order as u8, 1];
+        let mut stored = row_bytes::stored(&key, json.as_bytes())
+            .expect("stored")
+            .into_owned();
+        let middle = stored.len() / 2;
+        stored[middle] ^= 0x55;
+        tree.insert(key, stored).expect("insert");
+        assert!(tree_digest(ProjectionName::ReadModels, &tree).is_err());
     }
 }
