@@ -9,6 +9,14 @@ fn shop_stream(shop_id: Uuid) -> String {
     comptoir_domain::shop::stream_id(shop_id)
 }
 
+fn order_view(harness: &Harness, shop: Uuid, order: Uuid) -> crate::OrderView {
+    harness
+        .projections
+        .order(shop, order)
+        .unwrap()
+        .expect("order")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn catches_up_then_follows_live_appends() {
     // Proves the runner applies events appended before it started, then ones appended after.
@@ -22,11 +30,7 @@ async fn catches_up_then_follows_live_appends() {
         .await;
     let _runner = harness.spawn_runner();
     harness.caught_up().await;
-    let view = harness
-        .projections
-        .order(shop, order)
-        .unwrap()
-        .expect("order");
+    let view = order_view(&harness, shop, order);
     assert_eq!(view.status, OrderStatus::Placed);
     assert!(view.is_new);
 
@@ -40,11 +44,7 @@ async fn catches_up_then_follows_live_appends() {
         )
         .await;
     harness.caught_up().await;
-    let view = harness
-        .projections
-        .order(shop, order)
-        .unwrap()
-        .expect("order");
+    let view = order_view(&harness, shop, order);
     assert_eq!(view.status, OrderStatus::Paid);
     assert_eq!(view.amount_paid, d("53.20"));
     assert_eq!(view.version, 3);
@@ -140,11 +140,7 @@ async fn reopening_continues_from_the_checkpoint_without_double_apply() {
         .await;
     let _runner = harness.spawn_runner();
     harness.caught_up().await;
-    let view = harness
-        .projections
-        .order(shop, order)
-        .unwrap()
-        .expect("order");
+    let view = order_view(&harness, shop, order);
     assert_eq!(view.amount_paid, d("15.00"));
     assert_eq!(view.payments.len(), 2);
 }
@@ -186,11 +182,7 @@ async fn a_failed_chunk_commits_nothing() {
     assert!(matches!(error, ProjectionError::Codec(_)), "{error}");
     assert_eq!(harness.projections.position(), 1);
     let harness = reopen(harness, None).await;
-    let view = harness
-        .projections
-        .order(shop, order)
-        .unwrap()
-        .expect("order");
+    let view = order_view(&harness, shop, order);
     assert_eq!(
         view.amount_paid,
         d("0"),
@@ -372,11 +364,7 @@ async fn a_commit_a_crash_interrupted_is_completed_at_open() {
         stored_rows(&harness.projections, ProjectionName::ReadModels),
         after
     );
-    let view = harness
-        .projections
-        .order(shop, order)
-        .unwrap()
-        .expect("order");
+    let view = order_view(&harness, shop, order);
     assert_eq!(view.amount_paid, d("10.00"));
 }
 
@@ -410,11 +398,7 @@ async fn events_offered_as_hints_are_applied_as_their_stored_bytes_would_be() {
     let _runner = harness.spawn_runner();
     harness.caught_up().await;
     assert!(harness.projections.hints().is_empty());
-    let view = harness
-        .projections
-        .order(shop, order)
-        .unwrap()
-        .expect("order");
+    let view = order_view(&harness, shop, order);
     assert_eq!(view.status, OrderStatus::Placed);
     assert_eq!(view.placed_at, at(0));
 }
