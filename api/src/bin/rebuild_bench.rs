@@ -105,8 +105,13 @@ async fn run(args: Args) -> BenchResult<()> {
     Ok(())
 }
 
-/// Runs this program again on `dir` in `mode` and returns the JSON of its last line.
+/// Runs this program again on `dir` in `mode` and returns the JSON of its last line. Dirty pages
+/// are written back first: the generated log is ~700 MB, and the kernel writing it back during
+/// the rebuild took CPU from the rebuild, which an operator's rebuild of an old log does not pay.
 fn child_figures(dir: &Path, mode: &str, orders: u64) -> BenchResult<serde_json::Value> {
+    if let Err(error) = std::process::Command::new("sync").status() {
+        eprintln!("rebuild-bench: cannot run sync ({error}); measuring anyway");
+    }
     let child = std::process::Command::new(std::env::current_exe()?)
         .arg(mode)
         .arg("--data-dir")
