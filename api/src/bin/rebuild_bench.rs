@@ -106,8 +106,8 @@ async fn run(args: Args) -> BenchResult<()> {
 }
 
 /// Runs this program again on `dir` in `mode` and returns the JSON of its last line. Dirty pages
-/// are written back first: the generated log is ~700 MB, and the kernel writing it back during
-/// the rebuild took CPU from the rebuild, which an operator's rebuild of an old log does not pay.
+/// are written back first: the generated log is ~700 MB, which the kernel would otherwise write
+/// back while the rebuild runs, a cost an operator's rebuild of an old log does not share.
 fn child_figures(dir: &Path, mode: &str, orders: u64) -> BenchResult<serde_json::Value> {
     if let Err(error) = std::process::Command::new("sync").status() {
         eprintln!("rebuild-bench: cannot run sync ({error}); measuring anyway");
