@@ -20,9 +20,10 @@ use std::sync::{Mutex, MutexGuard};
 use comptoir_eventlog::{Position, RecordedEvent};
 use uuid::Uuid;
 
-/// Hints kept at most. Under `http-bench` the runner fell more than 4,096 events behind the
-/// writers (a quarter of the events were then parsed anyway); 16,384 covered the whole run.
-/// Held only while the runner lags that far: +12 MB of peak RSS over 60,000 orders.
+/// Hints kept at most. In an `http-bench` run slowed by `perf` the runner fell more than 4,096
+/// events behind the writers at times (a quarter of the events were then parsed anyway);
+/// 16,384 covered that run. Held only while the runner lags: +12 MB of peak RSS over 60,000
+/// orders.
 pub const DECODED_HINTS_MAX: usize = 16_384;
 
 /// A domain event as it was before being encoded.

@@ -4,7 +4,8 @@
 //! sets up a shop and a catalog over HTTP, then `--connections` clients place `--orders` orders
 //! (3 lines each) and pay every second one, over real loopback HTTP. Every 201/200 means the
 //! events are durable. The last line printed is one JSON object with the figures, among them the
-//! server's peak resident memory (`server_peak_rss_mb`). `--keep-data-dir DIR` serves from DIR
+//! server's peak resident memory (`server_peak_rss_mb`) and how long after the last answer its
+//! read models held every event (`read_models_caught_up_ms`). `--keep-data-dir DIR` serves from DIR
 //! (which must not exist) and keeps it, to look at the log a loaded server wrote.
 //!
 //! Client and server share the machine's cores, so the client is kept lean: each of its
@@ -178,6 +179,8 @@ struct Setup {
     shop_path: String,
     key: String,
     delivery_method_id: String,
+    /// The owner token, for the log's head.
+    owner_token: String,
 }
 
 /// Sets up a shop and its catalog over one connection of the kind the load uses.
@@ -232,6 +235,7 @@ async fn setup(address: &str, token: &str) -> Result<Setup, String> {
         .post_json(&format!("{shop_path}/delivery-methods"), &key, &method)
         .await?;
     Ok(Setup {
+        owner_token: token.to_string(),
         shop_path,
         key,
         delivery_method_id: method["delivery_method_id"]
@@ -285,6 +289,7 @@ async fn load(address: &str, setup: &Setup, args: &Args, server: u32) -> Value {
         (Some(before), Some(after)) => Some(round3((after - before) / args.orders as f64)),
         _ => None,
     };
+    let read_models_caught_up_ms = read_models_caught_up_ms(address, setup).await;
     let cpu = cpu.finish(args.orders).await;
     let cpu_total = match (cpu_before, server_cpu_ms_when_idle(server).await) {
         (Some(before), Some(after)) => Some(round3((after - before) / args.orders as f64)),
@@ -310,7 +315,24 @@ async fn load(address: &str, setup: &Setup, args: &Args, server: u32) -> Value {
         "server_cpu_ms_per_order_last_quarter": cpu.last_quarter,
         "client_cpu_ms_per_order": client_cpu,
         "server_peak_rss_mb": server_peak_rss_mb,
+        "read_models_caught_up_ms": read_models_caught_up_ms,
     })
+}
+
+/// How long after the last answer the read models held every event of the load: a read at the
+/// log's head (`?min_position=`), timed. The runner applies events behind the writers, so this
+/// says how far behind it was when the load stopped. `None` when a request failed, e.g. when
+/// the wait went past the server's bound (`READ_WAIT_MAX`).
+async fn read_models_caught_up_ms(address: &str, setup: &Setup) -> Option<f64> {
+    let started = Instant::now();
+    let mut connection = Connection::open(address).await.ok()?;
+    let owner = format!("Bearer {}", setup.owner_token);
+    let head = connection.get("/v1/admin/log/head", &owner).await.ok()?;
+    let position = serde_json::from_slice::<Value>(&head).ok()?["position"].as_u64()?;
+    let read = format!("{}?min_position={position}", setup.shop_path);
+    let key = format!("Bearer {}", setup.key);
+    connection.get(&read, &key).await.ok()?;
+    Some(round2(started.elapsed().as_secs_f64() * 1000.0))
 }
 
 /// A process's peak resident memory in MiB, from `/proc/<pid>/status`.
@@ -564,13 +586,36 @@ impl Connection {
         authorization: &str,
         body: Bytes,
     ) -> Result<Bytes, String> {
-        self.sender.ready().await.map_err(|e| e.to_string())?;
         let request = hyper::Request::post(path)
-            .header(hyper::header::HOST, self.host.as_str())
-            .header(hyper::header::AUTHORIZATION, authorization)
             .header(hyper::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(body))
-            .map_err(|e| e.to_string())?;
+            .body(Full::new(body));
+        self.send(path, authorization, request).await
+    }
+
+    /// GETs `path`; returns the body of a 2xx answer.
+    async fn get(&mut self, path: &str, authorization: &str) -> Result<Bytes, String> {
+        let request = hyper::Request::get(path).body(Full::new(Bytes::new()));
+        self.send(path, authorization, request).await
+    }
+
+    async fn send(
+        &mut self,
+        path: &str,
+        authorization: &str,
+        request: Result<hyper::Request<Full<Bytes>>, hyper::http::Error>,
+    ) -> Result<Bytes, String> {
+        self.sender.ready().await.map_err(|e| e.to_string())?;
+        let mut request = request.map_err(|e| e.to_string())?;
+        let headers = request.headers_mut();
+        let host = self
+            .host
+            .parse()
+            .map_err(|_| format!("host {}", self.host))?;
+        headers.insert(hyper::header::HOST, host);
+        let authorization = authorization
+            .parse()
+            .map_err(|_| "authorization".to_string())?;
+        headers.insert(hyper::header::AUTHORIZATION, authorization);
         let response = self
             .sender
             .send_request(request)
