@@ -12,6 +12,7 @@ use crate::limits::{FLUSH_INTERVAL_MS, OFFLINE_CACHE_BYTES};
 use crate::PROJECTIONS_DIR;
 use comptoir_eventlog::{Position, ReplaySource};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// What `verify_projections` found for one projection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +45,28 @@ pub(crate) fn open_db(data_dir: &Path, cache_bytes: u64) -> ProjectionResult<sle
         })
 }
 
+/// How long a command waits for a database it has just closed to be released: sled's background
+/// threads let go of the file lock a moment after the last handle is dropped, and reopening at
+/// once failed now and then (`comptoir rebuild` reported a failure after its swap).
+const RELEASE_WAIT: Duration = Duration::from_secs(10);
+const RELEASE_POLL: Duration = Duration::from_millis(10);
+
+/// `open_db` for a database this process has just closed: retried while its lock is still held.
+fn reopen_db(data_dir: &Path, cache_bytes: u64) -> ProjectionResult<sled::Db> {
+    let deadline = Instant::now() + RELEASE_WAIT;
+    loop {
+        match open_db(data_dir, cache_bytes) {
+            // sled says so only in the message of an `Other` I/O error.
+            Err(ProjectionError::Open { reason, .. })
+                if reason.contains("could not acquire lock") && Instant::now() < deadline =>
+            {
+                std::thread::sleep(RELEASE_POLL);
+            }
+            opened => return opened,
+        }
+    }
+}
+
 /// Rebuilds `projections` from position 1 to the log's head into fresh trees, swaps them in and
 /// drops the old ones. `progress(applied, head)` is called after each chunk. Returns each rebuilt
 /// projection's position and digest.
@@ -57,7 +80,7 @@ pub fn rebuild_projections(
     // In a database opened afresh, so that what the rebuild's database held is freed first
     // (`comptoir rebuild` over the projections of 100k orders: about 600 MB at its peak when the
     // old trees were dropped whole in the same database, 294 MB this way).
-    let db = open_db(data_dir, OFFLINE_CACHE_BYTES)?;
+    let db = reopen_db(data_dir, OFFLINE_CACHE_BYTES)?;
     for old in old_trees {
         engine::drop_tree_emptied(&db, old.as_bytes())?;
     }
@@ -182,5 +205,26 @@ fn remove_scratch(dir: &Path) -> ProjectionResult<()> {
             reason: format!("cannot remove the scratch database: {error}"),
         }),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_still_held_is_reopened_once_released() {
+        let dir = tempfile::tempdir().expect("dir");
+        let held = open_db(dir.path(), OFFLINE_CACHE_BYTES).expect("open");
+        assert!(
+            open_db(dir.path(), OFFLINE_CACHE_BYTES).is_err(),
+            "sled's lock is held"
+        );
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(held);
+        });
+        reopen_db(dir.path(), OFFLINE_CACHE_BYTES).expect("opened once released");
+        release.join().expect("released");
     }
 }
