@@ -30,9 +30,33 @@ impl VerifyOutcome {
     }
 }
 
+/// How long an open waits for sled to release a database this process has just closed: sled's
+/// background threads let go of its file lock a moment after the last handle is dropped, and
+/// opening at once failed now and then (`comptoir rebuild` reported a failure after its swap,
+/// when it reopens the database to drop the old trees). No other process holds it: the data
+/// dir's own lock comes first.
+const RELEASE_WAIT: Duration = Duration::from_secs(10);
+const RELEASE_POLL: Duration = Duration::from_millis(10);
+
 /// Opens the projections' database with a page cache of `cache_bytes` (`CACHE_BYTES` for a
-/// server, `OFFLINE_CACHE_BYTES` for the offline commands).
+/// server, `OFFLINE_CACHE_BYTES` for the offline commands), waiting up to `RELEASE_WAIT` while
+/// its lock is still held.
 pub(crate) fn open_db(data_dir: &Path, cache_bytes: u64) -> ProjectionResult<sled::Db> {
+    let deadline = Instant::now() + RELEASE_WAIT;
+    loop {
+        match open_db_once(data_dir, cache_bytes) {
+            // sled says so only in the message of an `Other` I/O error.
+            Err(ProjectionError::Open { reason, .. })
+                if reason.contains("could not acquire lock") && Instant::now() < deadline =>
+            {
+                std::thread::sleep(RELEASE_POLL);
+            }
+            opened => return opened,
+        }
+    }
+}
+
+fn open_db_once(data_dir: &Path, cache_bytes: u64) -> ProjectionResult<sled::Db> {
     let path = data_dir.join(PROJECTIONS_DIR);
     sled::Config::new()
         .path(&path)
@@ -43,28 +67,6 @@ pub(crate) fn open_db(data_dir: &Path, cache_bytes: u64) -> ProjectionResult<sle
             path,
             reason: error.to_string(),
         })
-}
-
-/// How long a command waits for a database it has just closed to be released: sled's background
-/// threads let go of the file lock a moment after the last handle is dropped, and reopening at
-/// once failed now and then (`comptoir rebuild` reported a failure after its swap).
-const RELEASE_WAIT: Duration = Duration::from_secs(10);
-const RELEASE_POLL: Duration = Duration::from_millis(10);
-
-/// `open_db` for a database this process has just closed: retried while its lock is still held.
-fn reopen_db(data_dir: &Path, cache_bytes: u64) -> ProjectionResult<sled::Db> {
-    let deadline = Instant::now() + RELEASE_WAIT;
-    loop {
-        match open_db(data_dir, cache_bytes) {
-            // sled says so only in the message of an `Other` I/O error.
-            Err(ProjectionError::Open { reason, .. })
-                if reason.contains("could not acquire lock") && Instant::now() < deadline =>
-            {
-                std::thread::sleep(RELEASE_POLL);
-            }
-            opened => return opened,
-        }
-    }
 }
 
 /// Rebuilds `projections` from position 1 to the log's head into fresh trees, swaps them in and
@@ -80,7 +82,7 @@ pub fn rebuild_projections(
     // In a database opened afresh, so that what the rebuild's database held is freed first
     // (`comptoir rebuild` over the projections of 100k orders: about 600 MB at its peak when the
     // old trees were dropped whole in the same database, 294 MB this way).
-    let db = reopen_db(data_dir, OFFLINE_CACHE_BYTES)?;
+    let db = open_db(data_dir, OFFLINE_CACHE_BYTES)?;
     for old in old_trees {
         engine::drop_tree_emptied(&db, old.as_bytes())?;
     }
@@ -213,18 +215,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_database_still_held_is_reopened_once_released() {
+    fn a_database_still_held_is_opened_once_released() {
         let dir = tempfile::tempdir().expect("dir");
         let held = open_db(dir.path(), OFFLINE_CACHE_BYTES).expect("open");
         assert!(
-            open_db(dir.path(), OFFLINE_CACHE_BYTES).is_err(),
+            open_db_once(dir.path(), OFFLINE_CACHE_BYTES).is_err(),
             "sled's lock is held"
         );
         let release = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(200));
             drop(held);
         });
-        reopen_db(dir.path(), OFFLINE_CACHE_BYTES).expect("opened once released");
+        open_db(dir.path(), OFFLINE_CACHE_BYTES).expect("opened once released");
         release.join().expect("released");
     }
 }

@@ -101,7 +101,7 @@ async fn reopen(
         Some(runner) => super::stop_and_reopen(runner, projections, dir.path()).await,
         None => {
             drop(projections);
-            super::open_when_released(dir.path()).await
+            Projections::open(dir.path()).expect("projections reopen")
         }
     };
     Harness {

@@ -228,7 +228,8 @@ pub(crate) fn order_stream(order_id: Uuid) -> String {
 }
 
 /// Stops a runner and reopens the projections from disk: the runner returns between chunks, so
-/// no apply task holds the projections afterwards; then wait for sled to release its lock.
+/// no apply task holds the projections afterwards (`Projections::open` then waits for sled to
+/// release its lock).
 pub(crate) async fn stop_and_reopen(
     runner: JoinHandle<crate::ProjectionResult<()>>,
     projections: Arc<Projections>,
@@ -240,21 +241,5 @@ pub(crate) async fn stop_and_reopen(
         .expect("the runner stops in time");
     assert_eq!(Arc::strong_count(&projections), 1, "the runner let go");
     drop(projections);
-    open_when_released(dir).await
-}
-
-/// Opens the projections once sled has let go of the previous handle's file lock: sled's own
-/// background threads may still hold it for a moment after the last handle is dropped.
-pub(crate) async fn open_when_released(dir: &std::path::Path) -> Arc<Projections> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        match Projections::open(dir) {
-            Ok(reopened) => return reopened,
-            Err(error) if std::time::Instant::now() < deadline => {
-                tracing::debug!(%error, "projections still locked; retrying");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            Err(error) => panic!("projections reopen: {error}"),
-        }
-    }
+    Projections::open(dir).expect("projections reopen")
 }
