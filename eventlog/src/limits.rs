@@ -35,6 +35,9 @@ pub const WRITER_QUEUE_DEPTH_MAX: usize = 4_096;
 pub const INDEX_TAIL_EVENTS_MAX: usize = 262_144;
 /// Events per immutable index run (one sled value).
 pub const INDEX_RUN_EVENTS: usize = 65_536;
+/// Consecutive index runs summarised by one group filter: a lookup probes a group's filter once
+/// instead of each of its runs' (see `index.rs`).
+pub const INDEX_RUNS_PER_GROUP: usize = 16;
 /// Events read at a time while refilling the index tail from the log at open.
 pub const INDEX_CATCH_UP_CHUNK_EVENTS: usize = 16_384;
 

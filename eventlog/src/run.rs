@@ -161,6 +161,25 @@ impl<'a> RunView<'a> {
         ))
     }
 
+    /// The position of the run's last event.
+    pub fn last_position(&self) -> Position {
+        read_u64(self.bytes, 10).expect("checked in new")
+    }
+
+    /// Every event id of the run, in id order.
+    pub fn ids(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.id_count).map(|index| self.id_at(index).0)
+    }
+
+    /// Every stream name of the run, in name order; `Err` for a damaged entry.
+    pub fn stream_names(&self) -> impl Iterator<Item = Result<&'a [u8], String>> + '_ {
+        (0..self.stream_count).map(|index| {
+            self.stream_at(index)
+                .map(|(name, _)| name)
+                .ok_or_else(|| "damaged stream entry in run".to_string())
+        })
+    }
+
     /// The stream's entry, or `Err` when the run's bytes are damaged.
     pub fn stream(&self, name: &str) -> Result<Option<RunStreamView<'a>>, String> {
         let wanted = name.as_bytes();
