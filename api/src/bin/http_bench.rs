@@ -251,12 +251,34 @@ struct Samples {
     pay_us: Vec<u64>,
 }
 
+/// Failed requests: how many, and the first one's story (what a reader of the figures needs to
+/// tell a limit from a bug).
+#[derive(Default)]
+struct Errors {
+    count: AtomicU64,
+    first: Mutex<Option<String>>,
+}
+
+impl Errors {
+    fn record(&self, error: String) {
+        if self.count.fetch_add(1, Ordering::Relaxed) == 0 {
+            if let Ok(mut first) = self.first.lock() {
+                first.get_or_insert(error);
+            }
+        }
+    }
+
+    fn first(&self) -> Option<String> {
+        self.first.lock().ok().and_then(|first| first.clone())
+    }
+}
+
 async fn load(address: &str, setup: &Setup, args: &Args, server: u32) -> Value {
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = server_cpu_ms(server);
     let client_cpu_before = server_cpu_ms(std::process::id());
     let cpu = CpuSampler::start(server, next.clone());
-    let errors = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(Errors::default());
     let samples = Arc::new(Mutex::new(Samples::default()));
     let order = Bytes::from(
         json!({
@@ -309,7 +331,8 @@ async fn load(address: &str, setup: &Setup, args: &Args, server: u32) -> Value {
         "place_p50_ms": percentile_ms(samples.place_us.clone(), 50.0),
         "place_p99_ms": percentile_ms(samples.place_us, 99.0),
         "pay_p99_ms": percentile_ms(samples.pay_us, 99.0),
-        "errors": errors.load(Ordering::Relaxed),
+        "errors": errors.count.load(Ordering::Relaxed),
+        "first_error": errors.first(),
         "server_cpu_ms_per_order": cpu_total,
         "server_cpu_ms_per_order_first_quarter": cpu.first_quarter,
         "server_cpu_ms_per_order_last_quarter": cpu.last_quarter,
@@ -479,7 +502,7 @@ impl Worker {
         self,
         next: Arc<AtomicUsize>,
         total: usize,
-        errors: Arc<AtomicU64>,
+        errors: Arc<Errors>,
         samples: Arc<Mutex<Samples>>,
     ) {
         let mut place_us = Vec::new();
@@ -498,9 +521,12 @@ impl Worker {
             let placed = placed.and_then(|body| {
                 serde_json::from_slice::<Placed>(&body).map_err(|e| e.to_string())
             });
-            let Ok(placed) = placed else {
-                errors.fetch_add(1, Ordering::Relaxed);
-                continue;
+            let placed = match placed {
+                Ok(placed) => placed,
+                Err(error) => {
+                    errors.record(format!("placing order {index}: {error}"));
+                    continue;
+                }
             };
             if index % 2 == 1 {
                 continue;
@@ -513,8 +539,8 @@ impl Worker {
             let started = Instant::now();
             let paid = self.post(&mut connection, &path, Bytes::from(body)).await;
             pay_us.push(started.elapsed().as_micros() as u64);
-            if paid.is_err() {
-                errors.fetch_add(1, Ordering::Relaxed);
+            if let Err(error) = paid {
+                errors.record(format!("paying order {index}: {error}"));
             }
         }
         if let Ok(mut all) = samples.lock() {
