@@ -27,7 +27,7 @@
 //!
 //! Memory: tail ≤ `INDEX_TAIL_EVENTS_MAX` × ~70 B; run filters ~1.3 B per indexed event (kept in
 //! memory, 1.3 MB per million events) and group filters as much again; building a group holds
-//! 8 bytes per event and stream of its runs (~8 MB); sled's own cache is bounded by
+//! 8 bytes per id and per stream entry of its runs (about 10 MB); sled's own cache is bounded by
 //! `cache_capacity`.
 
 use std::collections::{HashMap, VecDeque};
@@ -473,10 +473,7 @@ impl Index {
         let still_due = state
             .filters
             .get(start..start + runs_per_group)
-            .is_some_and(|due| {
-                due.first().map(|run| run.first_position) == Some(group.first_position)
-                    && due.last().map(|run| run.last_position) == Some(group.last_position)
-            });
+            .is_some_and(|due| covers(&group, due));
         if still_due {
             state.groups.push(group);
         }
@@ -575,12 +572,16 @@ fn matching_groups(
     groups
         .into_iter()
         .zip(filters.chunks_exact(runs_per_group))
-        .take_while(|(group, runs)| {
-            runs.first().map(|run| run.first_position) == Some(group.first_position)
-                && runs.last().map(|run| run.last_position) == Some(group.last_position)
-        })
+        .take_while(|(group, runs)| covers(group, runs))
         .map(|(group, _)| group)
         .collect()
+}
+
+/// True when `group` summarises exactly `runs`: from the first one's first event to the last
+/// one's last.
+fn covers(group: &RunFilter, runs: &[RunFilter]) -> bool {
+    runs.first().map(|run| run.first_position) == Some(group.first_position)
+        && runs.last().map(|run| run.last_position) == Some(group.last_position)
 }
 
 fn versioned(
