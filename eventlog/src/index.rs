@@ -40,10 +40,19 @@ use uuid::Uuid;
 use crate::bloom::{stable_hash, Bloom};
 use crate::error::{LogError, LogResult};
 use crate::limits::{INDEX_RUNS_PER_GROUP, INDEX_RUN_EVENTS, INDEX_TAIL_EVENTS_MAX};
-use crate::run::{encode_run, RunStreamInput, RunStreamView, RunView};
+use crate::run::{encode_run, Contiguous, RunSource, RunStreamInput, RunStreamView, RunView};
 use crate::types::{Position, RecordedEvent, StreamVersion};
 
+/// A whole run as one value: how runs were stored before pages; still read.
 const RUN_PREFIX: u8 = b'R';
+/// A page of a run: the prefix, the run's first position, the page's number (u32 BE).
+const PAGE_PREFIX: u8 = b'P';
+/// Bytes of a run per page. sled 0.34 writes a leaf of more than ~128 KiB (a quarter of its
+/// segment) to a blob file, and keeps in memory every blob it has read, whatever its cache size;
+/// a leaf holds up to 16 values, so 16 pages of this size stay under that and are evicted like
+/// any page. A whole run of 65,536 events is about 2.8 MB: stored as one value, every run a
+/// lookup ever read stayed in memory.
+const RUN_PAGE_BYTES: usize = 6 * 1024;
 const FILTER_PREFIX: u8 = b'F';
 const GROUP_PREFIX: u8 = b'G';
 const INDEXED_UP_TO_KEY: &[u8] = b"M:indexed_up_to";
@@ -108,12 +117,13 @@ struct State {
     indexed_up_to: Position,
 }
 
-/// How many events make a run and how many runs a group: the limits in production, small ones in
-/// tests so that they can fill many runs.
+/// How many events make a run, how many runs a group and how many bytes a page of a run: the
+/// limits in production, small ones in tests so that they can fill many runs and pages.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct IndexShape {
     pub run_events: usize,
     pub runs_per_group: usize,
+    pub page_bytes: usize,
 }
 
 impl Default for IndexShape {
@@ -121,6 +131,7 @@ impl Default for IndexShape {
         IndexShape {
             run_events: INDEX_RUN_EVENTS,
             runs_per_group: INDEX_RUNS_PER_GROUP,
+            page_bytes: RUN_PAGE_BYTES,
         }
     }
 }
@@ -129,6 +140,11 @@ pub(crate) struct Index {
     db: sled::Db,
     tree: sled::Tree,
     state: Mutex<State>,
+    /// The runs not yet in a complete group, whole: they are the ones lookups read (each of their
+    /// filters is probed on every lookup, so their false positives are frequent), and reading
+    /// them page by page cost more CPU than the memory this bounded set holds (at most
+    /// `runs_per_group` runs, ~45 MB).
+    loose_runs: Mutex<VecDeque<(Position, Arc<[u8]>)>>,
     shape: IndexShape,
     tail_has_space: Condvar,
     run_is_due: Condvar,
@@ -139,6 +155,77 @@ fn prefixed_key(prefix: u8, position: Position) -> [u8; 9] {
     let mut key = [prefix; 9];
     key[1..].copy_from_slice(&position.to_be_bytes());
     key
+}
+
+fn page_key(first_position: Position, number: usize) -> [u8; 13] {
+    let mut key = [PAGE_PREFIX; 13];
+    key[1..9].copy_from_slice(&first_position.to_be_bytes());
+    // A run has at most ~2.8 MB / 6 KiB pages; u32 is far beyond any run.
+    key[9..].copy_from_slice(&(number as u32).to_be_bytes());
+    key
+}
+
+/// A run's pages as one byte range, read a page at a time (the last one kept for the next read,
+/// which is usually on the same page).
+struct StoredPages<'t> {
+    tree: &'t sled::Tree,
+    first_position: Position,
+    page_bytes: usize,
+    last_page: std::cell::RefCell<Option<(usize, sled::IVec)>>,
+    error: std::cell::RefCell<Option<sled::Error>>,
+}
+
+impl<'t> StoredPages<'t> {
+    fn new(tree: &'t sled::Tree, first_position: Position, page_bytes: usize) -> Self {
+        StoredPages {
+            tree,
+            first_position,
+            page_bytes,
+            last_page: Default::default(),
+            error: Default::default(),
+        }
+    }
+
+    fn page(&self, number: usize) -> Option<sled::IVec> {
+        if let Some((cached, page)) = self.last_page.borrow().as_ref() {
+            if *cached == number {
+                return Some(page.clone());
+            }
+        }
+        match self.tree.get(page_key(self.first_position, number)) {
+            Ok(Some(page)) => {
+                *self.last_page.borrow_mut() = Some((number, page.clone()));
+                Some(page)
+            }
+            Ok(None) => None,
+            Err(error) => {
+                self.error.borrow_mut().get_or_insert(error);
+                None
+            }
+        }
+    }
+
+    fn take_error(&self) -> LogResult<()> {
+        match self.error.borrow_mut().take() {
+            Some(error) => Err(error.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl RunSource for StoredPages<'_> {
+    fn bytes(&self, at: usize, len: usize) -> Option<std::borrow::Cow<'_, [u8]>> {
+        let mut out = Vec::with_capacity(len);
+        let mut at = at;
+        while out.len() < len {
+            let page = self.page(at / self.page_bytes)?;
+            let offset = at % self.page_bytes;
+            let wanted = (len - out.len()).min(self.page_bytes - offset);
+            out.extend_from_slice(page.get(offset..offset + wanted)?);
+            at += wanted;
+        }
+        Some(std::borrow::Cow::Owned(out))
+    }
 }
 
 fn storage_error(what: &str, detail: impl std::fmt::Display) -> LogError {
@@ -211,6 +298,7 @@ impl Index {
             db,
             tree,
             state: Mutex::new(State::default()),
+            loose_runs: Mutex::default(),
             shape,
             tail_has_space: Condvar::new(),
             run_is_due: Condvar::new(),
@@ -304,7 +392,7 @@ impl Index {
         };
         for first_position in candidates.into_iter().rev() {
             if let Some(position) =
-                self.with_run(first_position, |run| Ok(run.position_of(event_id)))?
+                self.with_run(first_position, |run| run.position_of(event_id))?
             {
                 return Ok(Some(position));
             }
@@ -382,18 +470,91 @@ impl Index {
         Ok(found)
     }
 
-    /// Reads a run in place: sled hands out the stored value without copying it.
+    /// Reads a run in place: from its pages, a page at a time, or from the one value that runs
+    /// written before pages are.
     fn with_run<T>(
         &self,
         first_position: Position,
         read: impl FnOnce(&RunView<'_>) -> Result<T, String>,
     ) -> LogResult<T> {
-        let bytes = self
+        let damaged =
+            |reason: String| storage_error("run", format!("run {first_position}: {reason}"));
+        let whole = self.whole_run(first_position)?;
+        if let Some(bytes) = whole {
+            let whole = Contiguous(&bytes);
+            let run = RunView::new(&whole).map_err(damaged)?;
+            return read(&run).map_err(damaged);
+        }
+        let pages = StoredPages::new(&self.tree, first_position, self.shape.page_bytes);
+        let outcome = RunView::new(&pages).and_then(|run| read(&run));
+        // A page sled could not read shows as damaged bytes to the reader; report sled's error.
+        pages.take_error()?;
+        outcome.map_err(damaged)
+    }
+
+    /// The run's bytes in one piece, when memory holds them or should: a run kept whole, a run
+    /// outside every complete group (assembled from its pages on first use, then kept), or a run
+    /// stored whole before pages. `None`: read its pages.
+    fn whole_run(&self, first_position: Position) -> LogResult<Option<Arc<[u8]>>> {
+        let mut loose = self.lock_loose_runs();
+        if let Some((_, bytes)) = loose.iter().find(|(first, _)| *first == first_position) {
+            return Ok(Some(bytes.clone()));
+        }
+        if self.is_outside_complete_groups(first_position) {
+            let bytes: Arc<[u8]> = Arc::from(self.pages_joined(first_position)?);
+            remember(
+                &mut loose,
+                first_position,
+                bytes.clone(),
+                self.shape.runs_per_group,
+            );
+            return Ok(Some(bytes));
+        }
+        drop(loose);
+        Ok(self
             .tree
             .get(prefixed_key(RUN_PREFIX, first_position))?
-            .ok_or_else(|| storage_error("run", format!("run {first_position} is missing")))?;
-        let run = RunView::new(&bytes).map_err(|e| storage_error("run", e))?;
-        read(&run).map_err(|e| storage_error("run", e))
+            .map(|bytes| Arc::from(bytes.as_ref())))
+    }
+
+    /// True for the runs after the last complete group (fewer than `runs_per_group`), whether or
+    /// not the group filters before them are built yet.
+    fn is_outside_complete_groups(&self, first_position: Position) -> bool {
+        let state = self.lock_state();
+        let runs_per_group = self.shape.runs_per_group;
+        let complete = state.filters.len() / runs_per_group * runs_per_group;
+        state.filters[complete..]
+            .iter()
+            .any(|run| run.first_position == first_position)
+    }
+
+    /// A run's pages end to end; an error unless they are numbered from 0 without a gap and
+    /// only the last is short (anything else would shift every byte after it).
+    fn pages_joined(&self, first_position: Position) -> LogResult<Vec<u8>> {
+        let mut bytes = Vec::new();
+        for (expected, page) in self
+            .tree
+            .scan_prefix(&page_key(first_position, 0)[..9])
+            .enumerate()
+        {
+            let (key, page) = page?;
+            let follows_a_full_page = bytes.len() == expected * self.shape.page_bytes;
+            if key[..] != page_key(first_position, expected)[..] || !follows_a_full_page {
+                return Err(storage_error(
+                    "run",
+                    format!("run {first_position}: page {expected} is missing"),
+                ));
+            }
+            bytes.extend_from_slice(&page);
+        }
+        Ok(bytes)
+    }
+
+    fn lock_loose_runs(&self) -> MutexGuard<'_, VecDeque<(Position, Arc<[u8]>)>> {
+        // Entries are whole or absent: a panic while the lock is held leaves nothing half-made.
+        self.loose_runs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Makes committed events visible to lookups; waits while the tail is full.
@@ -434,8 +595,19 @@ impl Index {
             build_run(&state.tail, state.indexed_up_to + 1, run_events)
         };
         let (first_position, last_position) = (filter.first_position, filter.last_position);
+        // The pages go in one by one, outside the batch: sled 0.34 applies a batch under a lock
+        // that stops every sled operation of the process. Until the filter and `indexed_up_to`
+        // land, nothing reads them; after a crash, the same run is written again over them.
+        for (number, page) in run_bytes.chunks(self.shape.page_bytes).enumerate() {
+            self.tree.insert(page_key(first_position, number), page)?;
+        }
+        remember(
+            &mut self.lock_loose_runs(),
+            first_position,
+            Arc::from(run_bytes),
+            self.shape.runs_per_group,
+        );
         let mut batch = sled::Batch::default();
-        batch.insert(&prefixed_key(RUN_PREFIX, first_position)[..], run_bytes);
         batch.insert(
             &prefixed_key(FILTER_PREFIX, first_position)[..],
             encode_filter(&filter),
@@ -475,7 +647,11 @@ impl Index {
             .get(start..start + runs_per_group)
             .is_some_and(|due| covers(&group, due));
         if still_due {
+            let grouped_up_to = group.last_position;
             state.groups.push(group);
+            drop(state);
+            self.lock_loose_runs()
+                .retain(|(first, _)| *first > grouped_up_to);
         }
         Ok(true)
     }
@@ -487,9 +663,11 @@ impl Index {
         let mut last_position = 0;
         for first_position in runs {
             self.with_run(*first_position, |run| {
-                id_hashes.extend(run.ids().map(stable_hash));
+                for id in run.ids() {
+                    id_hashes.push(stable_hash(&id?));
+                }
                 for name in run.stream_names() {
-                    stream_hashes.push(stable_hash(name?));
+                    stream_hashes.push(stable_hash(&name?));
                 }
                 last_position = run.last_position();
                 Ok(())
@@ -559,6 +737,20 @@ impl Index {
         self.stopping.store(true, Ordering::Release);
         self.run_is_due.notify_all();
         self.tail_has_space.notify_all();
+    }
+}
+
+/// Keeps `bytes` as the whole run at `first_position`, forgetting the oldest beyond `max`.
+fn remember(
+    loose: &mut VecDeque<(Position, Arc<[u8]>)>,
+    first_position: Position,
+    bytes: Arc<[u8]>,
+    max: usize,
+) {
+    loose.retain(|(first, _)| *first != first_position);
+    loose.push_back((first_position, bytes));
+    while loose.len() > max {
+        loose.pop_front();
     }
 }
 
@@ -672,9 +864,11 @@ mod tests {
     use std::cell::Cell;
 
     /// Runs of 8 events, groups of 4 runs: 117 events make 3 groups, 2 loose runs and a tail of 5.
+    /// Pages of 40 bytes: a run takes about 10, and ids and stream entries straddle them.
     const SHAPE: IndexShape = IndexShape {
         run_events: 8,
         runs_per_group: 4,
+        page_bytes: 40,
     };
     const EVENTS: u64 = 117;
     /// Each stream holds 3 events, so streams straddle runs and groups.
@@ -799,5 +993,76 @@ mod tests {
         assert_eq!(group_count(&reopened), 1);
         write_due(&reopened);
         assert_eq!(group_count(&reopened), 3);
+    }
+
+    // Proves runs are stored as pages of at most `page_bytes` (no whole-run value), that a
+    // lookup reads them across page boundaries, and that a run stored whole, as runs were before
+    // pages, is still read.
+    #[test]
+    fn runs_are_stored_in_pages_and_runs_stored_whole_still_read() {
+        let (db, index) = filled_index();
+        let tree = db.open_tree("index").unwrap();
+        assert_eq!(tree.scan_prefix([RUN_PREFIX]).count(), 0);
+        let pages: Vec<(sled::IVec, sled::IVec)> = tree
+            .scan_prefix([PAGE_PREFIX])
+            .map(Result::unwrap)
+            .collect();
+        assert!(pages.len() > 14 * 5, "{} pages for 14 runs", pages.len());
+        assert!(pages.iter().all(|(_, page)| page.len() <= SHAPE.page_bytes));
+        assert_answers_every_lookup(&index);
+
+        let first_run = &page_key(1, 0)[..9];
+        let whole: Vec<u8> = tree
+            .scan_prefix(first_run)
+            .flat_map(|item| item.unwrap().1.to_vec())
+            .collect();
+        for item in tree.scan_prefix(first_run) {
+            tree.remove(item.unwrap().0).unwrap();
+        }
+        tree.insert(prefixed_key(RUN_PREFIX, 1), whole).unwrap();
+        assert_answers_every_lookup(&index);
+    }
+
+    // Proves a run with a page missing is reported as damaged, not read as absent keys.
+    #[test]
+    fn a_run_with_a_missing_page_is_an_error() {
+        let (db, index) = filled_index();
+        db.open_tree("index")
+            .unwrap()
+            .remove(page_key(1, 2))
+            .unwrap();
+        let error = (1..=8)
+            .map(|position| index.lookup_id(&id_at(position)))
+            .find_map(Result::err);
+        assert!(error.is_some(), "every lookup of the first run succeeded");
+    }
+
+    // Proves a loose run (not in a group yet) with a page missing is refused when it is first
+    // read whole, not read with its later bytes shifted.
+    #[test]
+    fn a_loose_run_with_a_missing_page_is_an_error() {
+        let (db, index) = filled_index();
+        let first_loose = 12 * 8 + 1;
+        index.lock_loose_runs().clear();
+        db.open_tree("index")
+            .unwrap()
+            .remove(page_key(first_loose, 2))
+            .unwrap();
+        let error = index.lookup_id(&id_at(first_loose)).unwrap_err();
+        assert!(error.to_string().contains("page 2 is missing"), "{error}");
+    }
+
+    // Proves the runs not yet in a group are kept whole, and only they: the ones of a completed
+    // group are let go.
+    #[test]
+    fn only_runs_outside_complete_groups_are_kept_whole() {
+        let (_db, index) = filled_index();
+        let kept: Vec<Position> = index
+            .lock_loose_runs()
+            .iter()
+            .map(|(first, _)| *first)
+            .collect();
+        assert_eq!(kept, vec![12 * 8 + 1, 13 * 8 + 1]);
+        assert_answers_every_lookup(&index);
     }
 }

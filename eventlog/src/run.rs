@@ -1,5 +1,6 @@
 //! The byte layout of an index run, read in place (no decoding) so that a lookup costs one binary
-//! search over the stored value, however large the run.
+//! search over the stored bytes, however large the run. The bytes come from a `RunSource`: one
+//! stored value, or pages of it.
 //!
 //! ```text
 //! run     := 0x52 'R' | format u8 (= 1) | first_position u64 | last_position u64
@@ -9,6 +10,8 @@
 //!            | streams                     name_len u16 | name | first_version u64 | count u32 | positions u64[count]
 //! ```
 //! All integers big-endian.
+
+use std::borrow::Cow;
 
 use uuid::Uuid;
 
@@ -63,21 +66,41 @@ pub fn encode_run(
     bytes
 }
 
-fn read_u64(bytes: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+/// Where a run's bytes are read from: one stored value (runs written before pages), or its pages
+/// (`index.rs`), which sled can evict where it keeps a large value in memory once read.
+pub trait RunSource {
+    /// The `len` bytes at `at`; `None` past the end or when the bytes cannot be read.
+    fn bytes(&self, at: usize, len: usize) -> Option<Cow<'_, [u8]>>;
 }
 
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+/// A run held as one slice.
+pub struct Contiguous<'a>(pub &'a [u8]);
+
+impl RunSource for Contiguous<'_> {
+    fn bytes(&self, at: usize, len: usize) -> Option<Cow<'_, [u8]>> {
+        self.0.get(at..at.checked_add(len)?).map(Cow::Borrowed)
+    }
 }
 
-fn read_u16(bytes: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
+fn read_array<const N: usize>(source: &dyn RunSource, at: usize) -> Option<[u8; N]> {
+    source.bytes(at, N)?.as_ref().try_into().ok()
 }
 
-/// A stored run, checked once for shape and then read in place.
+fn read_u64(source: &dyn RunSource, at: usize) -> Option<u64> {
+    read_array(source, at).map(u64::from_be_bytes)
+}
+
+fn read_u32(source: &dyn RunSource, at: usize) -> Option<u32> {
+    read_array(source, at).map(u32::from_be_bytes)
+}
+
+fn read_u16(source: &dyn RunSource, at: usize) -> Option<u16> {
+    read_array(source, at).map(u16::from_be_bytes)
+}
+
+/// A stored run, checked once for shape and then read in place, a few bytes at a time.
 pub struct RunView<'a> {
-    bytes: &'a [u8],
+    source: &'a dyn RunSource,
     id_count: usize,
     stream_count: usize,
 }
@@ -85,7 +108,7 @@ pub struct RunView<'a> {
 /// One stream's entry in a run.
 pub struct RunStreamView<'a> {
     pub first_version: StreamVersion,
-    positions: &'a [u8],
+    positions: Cow<'a, [u8]>,
 }
 
 impl RunStreamView<'_> {
@@ -105,53 +128,79 @@ impl RunStreamView<'_> {
 }
 
 impl<'a> RunView<'a> {
-    pub fn new(bytes: &'a [u8]) -> Result<Self, String> {
-        if bytes.len() < HEADER_BYTES || bytes[0] != MAGIC || bytes[1] != FORMAT_V1 {
+    pub fn new(source: &'a dyn RunSource) -> Result<Self, String> {
+        let header = source.bytes(0, HEADER_BYTES).ok_or("not an index run")?;
+        if header[0] != MAGIC || header[1] != FORMAT_V1 {
             return Err("not an index run".into());
         }
-        let id_count = read_u32(bytes, 18).ok_or("short run header")? as usize;
-        let stream_count = read_u32(bytes, 22).ok_or("short run header")? as usize;
+        let id_count = read_u32(source, 18).ok_or("short run header")? as usize;
+        let stream_count = read_u32(source, 22).ok_or("short run header")? as usize;
         let fixed = HEADER_BYTES + id_count * ID_ENTRY_BYTES + stream_count * 4;
-        if bytes.len() < fixed {
+        if source.bytes(fixed - 1, 1).is_none() {
             return Err("run shorter than its tables".into());
         }
         Ok(RunView {
-            bytes,
+            source,
             id_count,
             stream_count,
         })
     }
 
-    fn id_at(&self, index: usize) -> (&'a [u8], Position) {
-        let at = HEADER_BYTES + index * ID_ENTRY_BYTES;
-        let position = read_u64(self.bytes, at + 16).expect("checked in new");
-        (&self.bytes[at..at + 16], position)
+    /// The position of the run's last event.
+    pub fn last_position(&self) -> Position {
+        read_u64(self.source, 10).expect("checked in new")
     }
 
-    pub fn position_of(&self, event_id: &Uuid) -> Option<Position> {
-        let wanted = event_id.as_bytes().as_slice();
+    fn id_at(&self, index: usize) -> Option<([u8; 16], Position)> {
+        let at = HEADER_BYTES + index * ID_ENTRY_BYTES;
+        Some((
+            read_array(self.source, at)?,
+            read_u64(self.source, at + 16)?,
+        ))
+    }
+
+    /// The position of `event_id`, if the run holds it; `Err` when the run cannot be read.
+    pub fn position_of(&self, event_id: &Uuid) -> Result<Option<Position>, String> {
+        let wanted = event_id.as_bytes();
         let (mut low, mut high) = (0, self.id_count);
         while low < high {
             let middle = (low + high) / 2;
-            let (id, position) = self.id_at(middle);
+            let (id, position) = self.id_at(middle).ok_or("damaged id entry in run")?;
             match id.cmp(wanted) {
-                std::cmp::Ordering::Equal => return Some(position),
+                std::cmp::Ordering::Equal => return Ok(Some(position)),
                 std::cmp::Ordering::Less => low = middle + 1,
                 std::cmp::Ordering::Greater => high = middle,
             }
         }
-        None
+        Ok(None)
     }
 
-    fn stream_at(&self, index: usize) -> Option<(&'a [u8], RunStreamView<'a>)> {
+    /// Every event id of the run, in id order; `Err` for one that cannot be read.
+    pub fn ids(&self) -> impl Iterator<Item = Result<[u8; 16], String>> + '_ {
+        (0..self.id_count).map(|index| {
+            self.id_at(index)
+                .map(|(id, _)| id)
+                .ok_or_else(|| "damaged id entry in run".to_string())
+        })
+    }
+
+    /// Every stream name of the run, in name order; `Err` for a damaged entry.
+    pub fn stream_names(&self) -> impl Iterator<Item = Result<Cow<'a, [u8]>, String>> + '_ {
+        (0..self.stream_count).map(|index| {
+            self.stream_at(index)
+                .map(|(name, _)| name)
+                .ok_or_else(|| "damaged stream entry in run".to_string())
+        })
+    }
+
+    fn stream_at(&self, index: usize) -> Option<(Cow<'a, [u8]>, RunStreamView<'a>)> {
         let offsets_at = HEADER_BYTES + self.id_count * ID_ENTRY_BYTES;
-        let at = read_u32(self.bytes, offsets_at + index * 4)? as usize;
-        let name_len = read_u16(self.bytes, at)? as usize;
-        let name = self.bytes.get(at + 2..at + 2 + name_len)?;
-        let first_version = read_u64(self.bytes, at + 2 + name_len)?;
-        let count = read_u32(self.bytes, at + 10 + name_len)? as usize;
-        let start = at + 14 + name_len;
-        let positions = self.bytes.get(start..start + count * 8)?;
+        let at = read_u32(self.source, offsets_at + index * 4)? as usize;
+        let name_len = read_u16(self.source, at)? as usize;
+        let name = self.source.bytes(at + 2, name_len)?;
+        let first_version = read_u64(self.source, at + 2 + name_len)?;
+        let count = read_u32(self.source, at + 10 + name_len)? as usize;
+        let positions = self.source.bytes(at + 14 + name_len, count * 8)?;
         Some((
             name,
             RunStreamView {
@@ -159,25 +208,6 @@ impl<'a> RunView<'a> {
                 positions,
             },
         ))
-    }
-
-    /// The position of the run's last event.
-    pub fn last_position(&self) -> Position {
-        read_u64(self.bytes, 10).expect("checked in new")
-    }
-
-    /// Every event id of the run, in id order.
-    pub fn ids(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        (0..self.id_count).map(|index| self.id_at(index).0)
-    }
-
-    /// Every stream name of the run, in name order; `Err` for a damaged entry.
-    pub fn stream_names(&self) -> impl Iterator<Item = Result<&'a [u8], String>> + '_ {
-        (0..self.stream_count).map(|index| {
-            self.stream_at(index)
-                .map(|(name, _)| name)
-                .ok_or_else(|| "damaged stream entry in run".to_string())
-        })
     }
 
     /// The stream's entry, or `Err` when the run's bytes are damaged.
@@ -189,7 +219,7 @@ impl<'a> RunView<'a> {
             let (found, view) = self
                 .stream_at(middle)
                 .ok_or("damaged stream entry in run")?;
-            match found.cmp(wanted) {
+            match found.as_ref().cmp(wanted) {
                 std::cmp::Ordering::Equal => return Ok(Some(view)),
                 std::cmp::Ordering::Less => low = middle + 1,
                 std::cmp::Ordering::Greater => high = middle,
@@ -228,15 +258,16 @@ mod tests {
             },
         ];
         let bytes = encode_run(10, 109, &ids, &streams);
-        let run = RunView::new(&bytes).unwrap();
+        let source = Contiguous(&bytes);
+        let run = RunView::new(&source).unwrap();
         for (id, position) in &ids {
-            assert_eq!(run.position_of(id), Some(*position));
+            assert_eq!(run.position_of(id).unwrap(), Some(*position));
         }
-        assert_eq!(run.position_of(&Uuid::from_u128(1)), None);
+        assert_eq!(run.position_of(&Uuid::from_u128(1)).unwrap(), None);
         let z = run.stream("z").unwrap().unwrap();
         assert_eq!((z.first_version, z.last_version()), (9, 11));
         assert_eq!(z.positions().collect::<Vec<_>>(), vec![13, 14, 15]);
         assert!(run.stream("b").unwrap().is_none());
-        assert!(RunView::new(&bytes[..10]).is_err());
+        assert!(RunView::new(&Contiguous(&bytes[..10])).is_err());
     }
 }

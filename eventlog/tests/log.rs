@@ -580,8 +580,9 @@ async fn indexes_stay_exact_across_runs_restarts_and_damage() {
     {
         let db = sled::open(dir.path().join("index")).unwrap();
         let tree = db.open_tree("index").unwrap();
-        let run_key = tree.scan_prefix(b"R").keys().next().unwrap().unwrap();
-        tree.remove(run_key).unwrap();
+        // A page of the first run (runs are stored as pages) and that run's filters.
+        let page_key = tree.scan_prefix(b"P").keys().next().unwrap().unwrap();
+        tree.remove(page_key).unwrap();
         let filter_key = tree.scan_prefix(b"F").keys().next().unwrap().unwrap();
         tree.remove(filter_key).unwrap();
         db.flush().unwrap();
