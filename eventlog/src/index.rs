@@ -5,10 +5,19 @@
 //! into an in-memory *tail* (ids and stream positions, ~70 bytes per event, at most
 //! `INDEX_TAIL_EVENTS_MAX` events: the writer waits beyond that). Whenever the tail holds
 //! `INDEX_RUN_EVENTS` events, the indexer thread writes the oldest of them as one immutable
-//! *run*: ONE sled value holding the sorted ids and each stream's positions, plus one small value
-//! with two Bloom filters (ids, stream names), plus `indexed_up_to`, in one atomic sled batch.
-//! Lookups check the tail, then the runs from newest to oldest, reading a run (in place, by
-//! binary search, see `run.rs`) only when its filter says it may hold the key.
+//! *run*: the sorted ids and each stream's positions (`run.rs`), stored as pages of
+//! `RUN_PAGE_BYTES`, then one small value with two Bloom filters (ids, stream names) and
+//! `indexed_up_to`, in one atomic sled batch. Lookups check the tail, then the runs from newest
+//! to oldest, reading a run (in place, by binary search, a page at a time) only when its filter
+//! says it may hold the key.
+//!
+//! Why pages: a run is ~2.8 MB, and sled 0.34 keeps a value that large in memory for good once
+//! it has been read (a blob), so every run a lookup ever read stayed resident (~42 bytes per
+//! indexed event). Pages are evicted like any sled page. The runs after the last complete group
+//! are the exception, kept whole in memory (`loose_runs`, fewer than `INDEX_RUNS_PER_GROUP`):
+//! every lookup probes their filters, their false positives are frequent, and reading them page
+//! by page cost ~15% of the server's throughput under http-bench. Runs written whole by older
+//! code are still read (`RUN_PREFIX`).
 //!
 //! Group filters: every `INDEX_RUNS_PER_GROUP` consecutive runs also get one filter pair over all
 //! their ids and stream names, which the indexer thread builds (reading the runs back) once the
@@ -26,9 +35,9 @@
 //! first append is accepted.
 //!
 //! Memory: tail ≤ `INDEX_TAIL_EVENTS_MAX` × ~70 B; run filters ~1.3 B per indexed event (kept in
-//! memory, 1.3 MB per million events) and group filters as much again; building a group holds
-//! 8 bytes per id and per stream entry of its runs (about 10 MB); sled's own cache is bounded by
-//! `cache_capacity`.
+//! memory, 1.3 MB per million events) and group filters as much again; the loose runs kept whole,
+//! at most `INDEX_RUNS_PER_GROUP` × ~2.8 MB; building a group holds 8 bytes per id and per stream
+//! entry of its runs (about 10 MB); sled's own cache is bounded by `cache_capacity`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
