@@ -153,7 +153,7 @@ pub(crate) struct Index {
     /// filters is probed on every lookup, so their false positives are frequent), and reading
     /// them page by page cost more CPU than the memory this bounded set holds (at most
     /// `runs_per_group` runs, ~45 MB).
-    loose_runs: Mutex<VecDeque<(Position, Arc<[u8]>)>>,
+    loose_runs: Mutex<VecDeque<(Position, sled::IVec)>>,
     shape: IndexShape,
     tail_has_space: Condvar,
     run_is_due: Condvar,
@@ -504,13 +504,13 @@ impl Index {
     /// The run's bytes in one piece, when memory holds them or should: a run kept whole, a run
     /// outside every complete group (assembled from its pages on first use, then kept), or a run
     /// stored whole before pages. `None`: read its pages.
-    fn whole_run(&self, first_position: Position) -> LogResult<Option<Arc<[u8]>>> {
+    fn whole_run(&self, first_position: Position) -> LogResult<Option<sled::IVec>> {
         let mut loose = self.lock_loose_runs();
         if let Some((_, bytes)) = loose.iter().find(|(first, _)| *first == first_position) {
             return Ok(Some(bytes.clone()));
         }
         if self.is_outside_complete_groups(first_position) {
-            let bytes: Arc<[u8]> = Arc::from(self.pages_joined(first_position)?);
+            let bytes = sled::IVec::from(self.pages_joined(first_position)?);
             remember(
                 &mut loose,
                 first_position,
@@ -520,10 +520,7 @@ impl Index {
             return Ok(Some(bytes));
         }
         drop(loose);
-        Ok(self
-            .tree
-            .get(prefixed_key(RUN_PREFIX, first_position))?
-            .map(|bytes| Arc::from(bytes.as_ref())))
+        Ok(self.tree.get(prefixed_key(RUN_PREFIX, first_position))?)
     }
 
     /// True for the runs after the last complete group (fewer than `runs_per_group`), whether or
@@ -559,7 +556,7 @@ impl Index {
         Ok(bytes)
     }
 
-    fn lock_loose_runs(&self) -> MutexGuard<'_, VecDeque<(Position, Arc<[u8]>)>> {
+    fn lock_loose_runs(&self) -> MutexGuard<'_, VecDeque<(Position, sled::IVec)>> {
         // Entries are whole or absent: a panic while the lock is held leaves nothing half-made.
         self.loose_runs
             .lock()
@@ -613,7 +610,7 @@ impl Index {
         remember(
             &mut self.lock_loose_runs(),
             first_position,
-            Arc::from(run_bytes),
+            sled::IVec::from(run_bytes),
             self.shape.runs_per_group,
         );
         let mut batch = sled::Batch::default();
@@ -751,9 +748,9 @@ impl Index {
 
 /// Keeps `bytes` as the whole run at `first_position`, forgetting the oldest beyond `max`.
 fn remember(
-    loose: &mut VecDeque<(Position, Arc<[u8]>)>,
+    loose: &mut VecDeque<(Position, sled::IVec)>,
     first_position: Position,
-    bytes: Arc<[u8]>,
+    bytes: sled::IVec,
     max: usize,
 ) {
     loose.retain(|(first, _)| *first != first_position);
