@@ -486,19 +486,14 @@ impl Index {
         first_position: Position,
         read: impl FnOnce(&RunView<'_>) -> Result<T, String>,
     ) -> LogResult<T> {
-        let damaged =
-            |reason: String| storage_error("run", format!("run {first_position}: {reason}"));
-        let whole = self.whole_run(first_position)?;
-        if let Some(bytes) = whole {
-            let whole = Contiguous(&bytes);
-            let run = RunView::new(&whole).map_err(damaged)?;
-            return read(&run).map_err(damaged);
+        if let Some(bytes) = self.whole_run(first_position)? {
+            return read_whole(first_position, &bytes, read);
         }
         let pages = StoredPages::new(&self.tree, first_position, self.shape.page_bytes);
         let outcome = RunView::new(&pages).and_then(|run| read(&run));
         // A page sled could not read shows as damaged bytes to the reader; report sled's error.
         pages.take_error()?;
-        outcome.map_err(damaged)
+        outcome.map_err(|reason| damaged_run(first_position, reason))
     }
 
     /// The run's bytes in one piece, when memory holds them or should: a run kept whole, a run
@@ -546,9 +541,9 @@ impl Index {
             let (key, page) = page?;
             let follows_a_full_page = bytes.len() == expected * self.shape.page_bytes;
             if key[..] != page_key(first_position, expected)[..] || !follows_a_full_page {
-                return Err(storage_error(
-                    "run",
-                    format!("run {first_position}: page {expected} is missing"),
+                return Err(damaged_run(
+                    first_position,
+                    format!("page {expected} is missing"),
                 ));
             }
             bytes.extend_from_slice(&page);
@@ -668,7 +663,13 @@ impl Index {
         let mut stream_hashes = Vec::new();
         let mut last_position = 0;
         for first_position in runs {
-            self.with_run(*first_position, |run| {
+            // Every byte of the run is read, so its pages are joined in one scan rather than
+            // read a few bytes at a time as a lookup's binary search does.
+            let bytes = match self.whole_run(*first_position)? {
+                Some(bytes) => bytes,
+                None => sled::IVec::from(self.pages_joined(*first_position)?),
+            };
+            read_whole(*first_position, &bytes, |run| {
                 for id in run.ids() {
                     id_hashes.push(stable_hash(&id?));
                 }
@@ -744,6 +745,21 @@ impl Index {
         self.run_is_due.notify_all();
         self.tail_has_space.notify_all();
     }
+}
+
+/// Reads the run at `first_position` from its whole `bytes`.
+fn read_whole<T>(
+    first_position: Position,
+    bytes: &[u8],
+    read: impl FnOnce(&RunView<'_>) -> Result<T, String>,
+) -> LogResult<T> {
+    let whole = Contiguous(bytes);
+    let run = RunView::new(&whole).map_err(|reason| damaged_run(first_position, reason))?;
+    read(&run).map_err(|reason| damaged_run(first_position, reason))
+}
+
+fn damaged_run(first_position: Position, reason: String) -> LogError {
+    storage_error("run", format!("run {first_position}: {reason}"))
 }
 
 /// Keeps `bytes` as the whole run at `first_position`, forgetting the oldest beyond `max`.
