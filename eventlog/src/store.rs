@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -287,19 +288,40 @@ pub(crate) fn lock_data_dir(dir: &Path) -> LogResult<File> {
     }
 }
 
+/// How long an open waits for sled to let go of a database this process has just closed. sled's
+/// background threads release its file lock a moment after the last handle is dropped, so an
+/// open right after a close (a restart in tests, `comptoir verify` after a serve in one process)
+/// failed now and then. No other process can hold it: the data dir's own lock is taken first.
+const SLED_RELEASE_WAIT: Duration = Duration::from_secs(10);
+const SLED_RELEASE_POLL: Duration = Duration::from_millis(10);
+
 fn open_sled(path: &Path, cache_bytes: u64, flush_every_ms: Option<u64>) -> LogResult<sled::Db> {
-    sled::Config::new()
+    let config = sled::Config::new()
         .path(path)
         .cache_capacity(cache_bytes)
         .flush_every_ms(flush_every_ms)
-        .mode(sled::Mode::HighThroughput)
-        .open()
-        .map_err(|e| {
-            open_error(
-                path,
-                format!("{e} (run `comptoir verify` on this data dir; if the log cannot be opened, restore it from a backup)"),
-            )
-        })
+        .mode(sled::Mode::HighThroughput);
+    let deadline = Instant::now() + SLED_RELEASE_WAIT;
+    loop {
+        match config.open() {
+            Err(error) if held_by_this_process(&error) && Instant::now() < deadline => {
+                std::thread::sleep(SLED_RELEASE_POLL);
+            }
+            opened => {
+                return opened.map_err(|e| {
+                    open_error(
+                        path,
+                        format!("{e} (run `comptoir verify` on this data dir; if the log cannot be opened, restore it from a backup)"),
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// sled says so only in the message of an `Other` I/O error.
+fn held_by_this_process(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 pub(crate) fn open_log_tree(dir: &Path, cache_bytes: u64) -> LogResult<(sled::Db, sled::Tree)> {
@@ -761,5 +783,28 @@ async fn next_subscribed_batch(
         if state.head.changed().await.is_err() {
             return None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_still_held_is_opened_once_released() {
+        let dir = tempfile::tempdir().expect("dir");
+        let held = open_sled(dir.path(), 1024 * 1024, None).expect("open");
+        let at_once = sled::Config::new().path(dir.path()).open();
+        assert!(
+            matches!(&at_once, Err(error) if held_by_this_process(error)),
+            "sled's lock is held: {:?}",
+            at_once.map(|_| ())
+        );
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(held);
+        });
+        open_sled(dir.path(), 1024 * 1024, None).expect("opened once released");
+        release.join().expect("released");
     }
 }

@@ -14,19 +14,6 @@ use uuid::Uuid;
 /// What `open` gives once sled has let go of the files of a database the test opened and dropped
 /// itself: sled 0.34 releases its file lock some time after the last handle is dropped (its
 /// background threads still hold it), so an open right after can find the lock taken.
-fn when_released<T>(mut open: impl FnMut() -> Result<T, LogError>) -> T {
-    const ATTEMPTS_MAX: u32 = 250;
-    for _ in 1..ATTEMPTS_MAX {
-        match open() {
-            Err(LogError::Open { reason, .. }) if reason.contains("could not acquire lock") => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other.unwrap(),
-        }
-    }
-    open().unwrap()
-}
-
 fn options() -> LogOptions {
     let instant = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap();
     LogOptions {
@@ -332,7 +319,7 @@ async fn verify_catches_one_flipped_byte() {
         assert!(report.is_intact());
         assert_eq!((report.events_checked, report.head_position), (20, 20));
     }
-    let intact = when_released(|| verify_data_dir(dir.path()));
+    let intact = verify_data_dir(dir.path()).unwrap();
     assert!(intact.is_intact());
     {
         // Batch 3 holds positions 9..=12; flip a byte inside the payload of position 10.
@@ -350,7 +337,7 @@ async fn verify_catches_one_flipped_byte() {
         tree.insert(9u64.to_be_bytes(), value).unwrap();
         db.flush().unwrap();
     }
-    let report = when_released(|| verify_data_dir(dir.path()));
+    let report = verify_data_dir(dir.path()).unwrap();
     let (position, reason) = report.first_bad.clone().unwrap();
     assert_eq!(position, 10, "{reason}");
     assert_eq!(report.events_checked, 9);
@@ -587,7 +574,7 @@ async fn indexes_stay_exact_across_runs_restarts_and_damage() {
         tree.remove(filter_key).unwrap();
         db.flush().unwrap();
     }
-    let log = when_released(|| EventLog::open(dir.path(), options()));
+    let log = EventLog::open(dir.path(), options()).unwrap();
     check_indexes(&log, &early, &early_outcome).await;
 }
 
