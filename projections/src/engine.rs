@@ -13,7 +13,7 @@
 //! one is cleared by the next rebuild.
 
 use crate::apply::{apply_event, decode, Decoded};
-use crate::commit_journal;
+use crate::commit_journal::{self, TreeUse};
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::hints::DecodedHints;
 use crate::keys::Table;
@@ -245,6 +245,7 @@ pub(crate) fn apply_to(
     checkpoint: Position,
     events: &[RecordedEvent],
     decoded: &[Option<Decoded>],
+    tree_use: TreeUse,
 ) -> ProjectionResult<Vec<ApiKeyChange>> {
     let mut expected = checkpoint + 1;
     let mut todo = Vec::with_capacity(events.len());
@@ -274,10 +275,10 @@ pub(crate) fn apply_to(
                     apply_event(&mut writes, event, decoded)?;
                 }
             }
-            writes.commit(last)
+            writes.commit(last, tree_use)
         }
         ProjectionName::Ledger => {
-            ledger::apply_chunk(tree, rows, &todo, last)?;
+            ledger::apply_chunk(tree, rows, &todo, last, tree_use)?;
             Ok(Vec::new())
         }
     }
@@ -499,6 +500,7 @@ fn apply_chunks_to(
             first.position - 1,
             events,
             decoded,
+            TreeUse::Fresh,
         )?;
         applied(last.position);
     }

@@ -208,6 +208,7 @@ pub(crate) fn page<T: PackedItem, U>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commit_journal::TreeUse;
     use crate::paging::encode_cursor;
     use crate::store::commit_rows;
     use serde::Deserialize;
@@ -242,7 +243,7 @@ mod tests {
             for item in chunk {
                 add(tree, &mut rows, PREFIX, item.clone()).expect("add");
             }
-            commit_rows(tree, &mut rows, &[]).expect("commit");
+            commit_rows(tree, &mut rows, &[], TreeUse::Current).expect("commit");
         }
     }
 
@@ -304,10 +305,10 @@ mod tests {
             add(&tree, &mut rows, PREFIX, item.clone()).expect("add");
         }
         assert_eq!(rows.len(), 3);
-        commit_rows(&tree, &mut rows, &[]).expect("commit");
+        commit_rows(&tree, &mut rows, &[], TreeUse::Current).expect("commit");
         assert_eq!(rows.len(), 1, "only the row of 64..=69 stays");
         add(&tree, &mut rows, PREFIX, Item { day: 9, number: 70 }).expect("add");
-        commit_rows(&tree, &mut rows, &[]).expect("commit");
+        commit_rows(&tree, &mut rows, &[], TreeUse::Current).expect("commit");
         let mut seen = Vec::new();
         scan(&tree, &range(None, None), |item: Item| {
             seen.push(item.number);

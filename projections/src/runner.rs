@@ -1,5 +1,6 @@
 //! The runner: follows the log from the checkpoint and commits read-model changes in chunks.
 
+use crate::commit_journal::TreeUse;
 use crate::engine::{self, ProjectionName};
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::limits::COMMIT_EVENTS_MAX;
@@ -122,6 +123,7 @@ impl Projections {
                 checkpoints[index],
                 events,
                 &decoded,
+                TreeUse::Current,
             )?;
             drop(rows);
             self.apply_api_key_changes(changes);

@@ -1,7 +1,7 @@
 //! Reading and writing the state tree: JSON values, the write set that batches one commit (over
 //! the row cache of `rows.rs`), and the paged range scan behind every list.
 
-use crate::commit_journal;
+use crate::commit_journal::{self, TreeUse};
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::{display_key, prefix_end, CHECKPOINT_KEY, FORMAT_KEY, READ_MODELS_FORMAT};
 use crate::keys::{instant_id_suffix, key, Table};
@@ -212,13 +212,17 @@ impl<'a> WriteSet<'a> {
 
     /// Writes every change and the new checkpoint as one commit (`commit_journal`): after a
     /// crash the state holds all of it or none of it, so no event is applied twice or skipped.
-    pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<Vec<ApiKeyChange>> {
+    pub fn commit(
+        mut self,
+        checkpoint: Position,
+        tree_use: TreeUse,
+    ) -> ProjectionResult<Vec<ApiKeyChange>> {
         // The format goes with every commit, so any tree holding state says which it is in.
         let bookkeeping: [(&[u8], &[u8]); 2] = [
             (CHECKPOINT_KEY, &checkpoint.to_be_bytes()),
             (FORMAT_KEY, &READ_MODELS_FORMAT.to_be_bytes()),
         ];
-        commit_rows(self.tree, self.rows.get_mut(), &bookkeeping)?;
+        commit_rows(self.tree, self.rows.get_mut(), &bookkeeping, tree_use)?;
         self.committed = true;
         Ok(std::mem::take(&mut self.api_key_changes))
     }
@@ -281,6 +285,7 @@ pub(crate) fn commit_rows(
     tree: &sled::Tree,
     rows: &mut RowCache,
     bookkeeping: &[(&[u8], &[u8])],
+    tree_use: TreeUse,
 ) -> ProjectionResult<()> {
     let mut writes = rows.dirty_writes()?;
     for (key, value) in bookkeeping {
@@ -288,7 +293,7 @@ pub(crate) fn commit_rows(
             writes.push((key.to_vec(), Some(value.to_vec())));
         }
     }
-    commit_journal::commit(tree, &writes)?;
+    commit_journal::commit(tree, &writes, tree_use)?;
     rows.committed();
     rows.bookkeeping_committed(bookkeeping);
     Ok(())

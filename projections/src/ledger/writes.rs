@@ -3,6 +3,7 @@
 use super::post::post_event;
 use super::{AccountBalance, LedgerEntry};
 use crate::apply::Decoded;
+use crate::commit_journal::TreeUse;
 use crate::error::{ProjectionError, ProjectionResult};
 use crate::keys::display_key;
 use crate::packed::{self, PackedItem};
@@ -155,13 +156,13 @@ impl<'a> LedgerWrites<'a> {
 
     /// Writes every change, the format and the checkpoint as one commit, atomic across a crash
     /// (`commit_journal`).
-    pub fn commit(mut self, checkpoint: Position) -> ProjectionResult<()> {
+    pub fn commit(mut self, checkpoint: Position, tree_use: TreeUse) -> ProjectionResult<()> {
         // The format goes with every commit, so any tree holding entries says which it is in.
         let bookkeeping: [(&[u8], &[u8]); 2] = [
             (LEDGER_CHECKPOINT_KEY, &checkpoint.to_be_bytes()),
             (LEDGER_FORMAT_KEY, &LEDGER_FORMAT.to_be_bytes()),
         ];
-        commit_rows(self.tree, self.rows.get_mut(), &bookkeeping)?;
+        commit_rows(self.tree, self.rows.get_mut(), &bookkeeping, tree_use)?;
         self.committed = true;
         Ok(())
     }
@@ -210,6 +211,7 @@ pub(crate) fn apply_chunk(
     rows: &mut RowCache,
     events: &[(&RecordedEvent, Option<&Decoded>)],
     checkpoint: Position,
+    tree_use: TreeUse,
 ) -> ProjectionResult<()> {
     let mut writes = LedgerWrites::new(tree, rows);
     for (recorded, decoded) in events {
@@ -217,5 +219,5 @@ pub(crate) fn apply_chunk(
             post_event(&mut writes, recorded, decoded)?;
         }
     }
-    writes.commit(checkpoint)
+    writes.commit(checkpoint, tree_use)
 }

@@ -368,6 +368,33 @@ async fn a_commit_a_crash_interrupted_is_completed_at_open() {
     assert_eq!(view.amount_paid, d("10.00"));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn live_commits_go_through_their_record_in_every_projection() {
+    // Given projections in use, when a chunk is applied, then each tree's commit first stores
+    // its record: what makes it whole after a crash (a rebuild's fresh trees skip it).
+    let (harness, _, _) = placed_then_paid().await;
+    let events = harness.log.read_all(1, 10).unwrap();
+    let mut records: Vec<_> = ProjectionName::ALL
+        .into_iter()
+        .map(|projection| {
+            let tree = harness.projections.tree_of(projection);
+            (
+                projection,
+                tree.watch_prefix(crate::commit_journal::JOURNAL_KEY),
+            )
+        })
+        .collect();
+    harness.projections.apply_chunk(&events).unwrap();
+    for (projection, record) in &mut records {
+        assert!(
+            record
+                .next_timeout(std::time::Duration::from_secs(1))
+                .is_ok(),
+            "{projection:?} committed without its record"
+        );
+    }
+}
+
 /// Offers each event of `events`, as recorded in the harness's log from `from`, as a hint.
 fn offer_hints<E: DomainEvent>(harness: &Harness, from: Position, events: &[E]) {
     let recorded = harness.log.read_all(from, events.len()).expect("read");

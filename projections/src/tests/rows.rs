@@ -2,6 +2,7 @@
 //! write, a write set that never commits leaves nothing behind, and the cache keeps its bound.
 
 use crate::apply::{apply_event, Decoded};
+use crate::commit_journal::TreeUse;
 use crate::keys::{id_key, Table, CHECKPOINT_KEY, FORMAT_KEY};
 use crate::loyalty::LoyaltyOrder;
 use crate::rows::RowCache;
@@ -26,7 +27,7 @@ fn stored_once(key: &[u8]) -> (tempfile::TempDir, sled::Tree, RowCache) {
     let mut rows = RowCache::new(16);
     let mut writes = WriteSet::new(&tree, &mut rows);
     writes.put(key.to_vec(), &day(1)).unwrap();
-    writes.commit(1).unwrap();
+    writes.commit(1, TreeUse::Current).unwrap();
     (dir, tree, rows)
 }
 
@@ -50,7 +51,7 @@ fn a_commit_stores_each_write_as_json_with_the_checkpoint() {
         tree.get(&key).unwrap().is_none(),
         "nothing stored before the commit"
     );
-    writes.commit(7).unwrap();
+    writes.commit(7, TreeUse::Current).unwrap();
     let stored = tree.get(&key).unwrap().unwrap();
     assert_eq!(
         stored.as_ref(),
@@ -73,13 +74,13 @@ fn the_next_commit_reads_the_cached_row_and_stores_only_what_changed() {
     let mut writes = WriteSet::new(&tree, &mut rows);
     writes.put(a.clone(), &day(1)).unwrap();
     writes.put(b.clone(), &day(1)).unwrap();
-    writes.commit(1).unwrap();
+    writes.commit(1, TreeUse::Current).unwrap();
     tree.insert(&a, serde_json::to_vec(&day(9)).unwrap())
         .unwrap();
     let mut writes = WriteSet::new(&tree, &mut rows);
     assert_eq!(writes.get::<DailyUsage>(&a).unwrap(), Some(day(1)));
     writes.put(b.clone(), &day(3)).unwrap();
-    writes.commit(2).unwrap();
+    writes.commit(2, TreeUse::Current).unwrap();
     assert_eq!(get::<DailyUsage>(&tree, &a).unwrap(), Some(day(9)));
     assert_eq!(get::<DailyUsage>(&tree, &b).unwrap(), Some(day(3)));
 }
@@ -125,7 +126,7 @@ fn past_its_bound_the_cache_keeps_only_the_rows_of_the_last_commit() {
             );
             writes.put(key, &day(1)).unwrap();
         }
-        writes.commit(commit + 1).unwrap();
+        writes.commit(commit + 1, TreeUse::Current).unwrap();
         assert!(rows.len() <= 4, "{} rows cached", rows.len());
     }
     assert_eq!(rows.len(), 3);
@@ -143,14 +144,14 @@ fn a_removed_row_reads_as_absent_and_the_commit_deletes_it() {
     writes.remove(key.clone());
     assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), None);
     assert!(tree.get(&key).unwrap().is_some(), "deleted only at commit");
-    writes.commit(2).unwrap();
+    writes.commit(2, TreeUse::Current).unwrap();
     assert!(tree.get(&key).unwrap().is_none());
     let mut writes = WriteSet::new(&tree, &mut rows);
     assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), None);
     writes.remove(key.clone());
     writes.put(key.clone(), &day(4)).unwrap();
     assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), Some(day(4)));
-    writes.commit(3).unwrap();
+    writes.commit(3, TreeUse::Current).unwrap();
     assert_eq!(get::<DailyUsage>(&tree, &key).unwrap(), Some(day(4)));
 }
 
@@ -166,7 +167,7 @@ fn a_row_written_then_removed_is_deleted_by_the_next_commit_and_only_once_writte
     writes.put(key.clone(), &day(2)).unwrap();
     writes.remove(key.clone());
     assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), None);
-    writes.commit(2).unwrap();
+    writes.commit(2, TreeUse::Current).unwrap();
     assert!(tree.get(&key).unwrap().is_none());
     assert_eq!(
         rows.len(),
@@ -176,7 +177,7 @@ fn a_row_written_then_removed_is_deleted_by_the_next_commit_and_only_once_writte
 
     let mut writes = WriteSet::new(&tree, &mut rows);
     writes.put(key.clone(), &day(3)).unwrap();
-    writes.commit(3).unwrap();
+    writes.commit(3, TreeUse::Current).unwrap();
     assert_eq!(get::<DailyUsage>(&tree, &key).unwrap(), Some(day(3)));
 }
 
@@ -205,7 +206,7 @@ fn a_row_kept_decoded_by_a_read_is_still_stored_when_it_was_written() {
             .update_decoded(updated.clone(), || day(0), |row| row.orders += 1)
             .unwrap();
     }
-    writes.commit(1).unwrap();
+    writes.commit(1, TreeUse::Current).unwrap();
     assert_eq!(get::<DailyUsage>(&tree, &written).unwrap(), Some(day(1)));
     assert_eq!(get::<DailyUsage>(&tree, &updated).unwrap(), Some(day(2)));
     assert_eq!(
@@ -228,7 +229,7 @@ fn a_row_missing_from_the_tree_is_looked_up_once_and_a_later_write_still_shows()
     tree.insert(&key, serde_json::to_vec(&day(9)).unwrap())
         .unwrap();
     assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), None);
-    writes.commit(1).unwrap();
+    writes.commit(1, TreeUse::Current).unwrap();
     let mut writes = WriteSet::new(&tree, &mut rows);
     assert_eq!(
         writes.get::<DailyUsage>(&key).unwrap(),
@@ -239,7 +240,7 @@ fn a_row_missing_from_the_tree_is_looked_up_once_and_a_later_write_still_shows()
         .update_decoded(key.clone(), || day(0), |row| row.orders += 2)
         .unwrap();
     assert_eq!(writes.get::<DailyUsage>(&key).unwrap(), Some(day(2)));
-    writes.commit(2).unwrap();
+    writes.commit(2, TreeUse::Current).unwrap();
     assert_eq!(get::<DailyUsage>(&tree, &key).unwrap(), Some(day(2)));
 }
 
@@ -257,13 +258,13 @@ fn the_format_mark_is_stored_by_a_writer_once_and_again_after_a_failed_commit() 
     tree.insert(FORMAT_KEY, b"behind".to_vec()).unwrap();
     let mut writes = WriteSet::new(&tree, &mut rows);
     writes.put(key.clone(), &day(2)).unwrap();
-    writes.commit(2).unwrap();
+    writes.commit(2, TreeUse::Current).unwrap();
     assert_eq!(load_checkpoint(&tree).unwrap(), 2);
     assert_eq!(tree.get(FORMAT_KEY).unwrap().unwrap().as_ref(), b"behind");
     drop(WriteSet::new(&tree, &mut rows));
     let mut writes = WriteSet::new(&tree, &mut rows);
     writes.put(key.clone(), &day(3)).unwrap();
-    writes.commit(3).unwrap();
+    writes.commit(3, TreeUse::Current).unwrap();
     assert_eq!(tree.get(FORMAT_KEY).unwrap().unwrap(), mark);
 }
 
@@ -301,7 +302,7 @@ fn an_order_keeps_its_loyalty_in_its_row_and_reads_as_its_view() {
     let view = order.view.clone();
     order.loyalty = Some(loyalty.clone());
     writes.put_order(key.clone(), order);
-    writes.commit(1).unwrap();
+    writes.commit(1, TreeUse::Current).unwrap();
     assert_eq!(get::<OrderView>(&tree, &key).unwrap(), Some(view.clone()));
     let mut fresh = RowCache::new(16);
     let mut writes = WriteSet::new(&tree, &mut fresh);
