@@ -211,7 +211,8 @@ impl<'a> WriteSet<'a> {
     }
 
     /// Writes every change and the new checkpoint as one commit (`commit_journal`): after a
-    /// crash the state holds all of it or none of it, so no event is applied twice or skipped.
+    /// crash a tree in use holds all of it or none of it, so no event is applied twice or
+    /// skipped (a fresh tree is dropped instead, see `TreeUse`).
     pub fn commit(
         mut self,
         checkpoint: Position,
@@ -279,7 +280,7 @@ pub(crate) fn cached_get<T: DeserializeOwned>(
 }
 
 /// Stores the dirty rows of `rows` and then the raw `bookkeeping` rows (checkpoint, format) as
-/// one commit (`commit_journal`: atomic across a crash); a bookkeeping row this cache already
+/// one commit (`commit_journal`: atomic across a crash for a tree in use); a bookkeeping row this cache already
 /// stored with the same value is left out.
 pub(crate) fn commit_rows(
     tree: &sled::Tree,

@@ -155,7 +155,7 @@ impl<'a> LedgerWrites<'a> {
     }
 
     /// Writes every change, the format and the checkpoint as one commit, atomic across a crash
-    /// (`commit_journal`).
+    /// for a tree in use (`commit_journal`, `TreeUse`).
     pub fn commit(mut self, checkpoint: Position, tree_use: TreeUse) -> ProjectionResult<()> {
         // The format goes with every commit, so any tree holding entries says which it is in.
         let bookkeeping: [(&[u8], &[u8]); 2] = [
