@@ -294,6 +294,9 @@ pub(crate) fn lock_data_dir(dir: &Path) -> LogResult<File> {
 /// failed now and then. No other process can hold it: the data dir's own lock is taken first.
 const SLED_RELEASE_WAIT: Duration = Duration::from_secs(10);
 const SLED_RELEASE_POLL: Duration = Duration::from_millis(10);
+/// What an operator can do when the log's storage does not open.
+const OPEN_HINT: &str =
+    "run `comptoir verify` on this data dir; if the log cannot be opened, restore it from a backup";
 
 fn open_sled(path: &Path, cache_bytes: u64, flush_every_ms: Option<u64>) -> LogResult<sled::Db> {
     let config = sled::Config::new()
@@ -307,14 +310,7 @@ fn open_sled(path: &Path, cache_bytes: u64, flush_every_ms: Option<u64>) -> LogR
             Err(error) if held_by_this_process(&error) && Instant::now() < deadline => {
                 std::thread::sleep(SLED_RELEASE_POLL);
             }
-            opened => {
-                return opened.map_err(|e| {
-                    open_error(
-                        path,
-                        format!("{e} (run `comptoir verify` on this data dir; if the log cannot be opened, restore it from a backup)"),
-                    )
-                })
-            }
+            opened => return opened.map_err(|e| open_error(path, format!("{e} ({OPEN_HINT})"))),
         }
     }
 }

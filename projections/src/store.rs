@@ -280,8 +280,8 @@ pub(crate) fn cached_get<T: DeserializeOwned>(
 }
 
 /// Stores the dirty rows of `rows` and then the raw `bookkeeping` rows (checkpoint, format) as
-/// one commit (`commit_journal`: atomic across a crash for a tree in use); a bookkeeping row this cache already
-/// stored with the same value is left out.
+/// one commit (`commit_journal`: atomic across a crash for a tree in use); a bookkeeping row
+/// this cache already stored with the same value is left out.
 pub(crate) fn commit_rows(
     tree: &sled::Tree,
     rows: &mut RowCache,
