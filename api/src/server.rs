@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
+use axum::serve::ListenerExt;
 use axum::Router;
 use std::time::Duration;
 
@@ -276,6 +277,13 @@ pub async fn serve(
     let projections = state.projections.clone();
     let idempotency = state.idempotency.clone();
     let app = router(state);
+    // Answers go out as soon as they are written: an answer that leaves in two writes (a
+    // streamed body, Server-Sent Events) would otherwise wait for the client's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
