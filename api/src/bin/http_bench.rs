@@ -98,11 +98,32 @@ async fn run(args: Args) -> Result<(), String> {
     );
     let server = child.id().ok_or("the server has no pid")?;
     write_back_dirty_pages().await;
-    let figures = load(&address, &setup, &args, server).await;
+    let machine_speed = machine_sha256_mb_per_s();
+    let mut figures = load(&address, &setup, &args, server).await;
+    figures["machine_sha256_mb_per_s"] = json!(machine_speed);
     let _ = child.start_kill();
     let _ = child.wait().await;
     println!("{figures}");
     Ok(())
+}
+
+/// Bytes hashed to gauge the machine: a few tens of milliseconds.
+const GAUGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// How fast one core hashes, measured just before the load while the server is idle. This
+/// machine is shared and its speed drifts by 15-20% within an hour; the figure says whether two
+/// runs met the same machine (it moves with the host's load, though not in exact proportion).
+fn machine_sha256_mb_per_s() -> f64 {
+    use sha2::{Digest, Sha256};
+    let block = vec![0x5a_u8; 1024 * 1024];
+    let started = Instant::now();
+    let mut hasher = Sha256::new();
+    for _ in 0..GAUGE_BYTES / block.len() {
+        hasher.update(&block);
+    }
+    std::hint::black_box(hasher.finalize());
+    let seconds = started.elapsed().as_secs_f64().max(f64::EPSILON);
+    round2(GAUGE_BYTES as f64 / 1e6 / seconds)
 }
 
 /// Names a `comptoir` binary to benchmark instead of building the current one: comparing two
