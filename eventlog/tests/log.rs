@@ -11,9 +11,6 @@ use comptoir_eventlog::{
 use futures::StreamExt;
 use uuid::Uuid;
 
-/// What `open` gives once sled has let go of the files of a database the test opened and dropped
-/// itself: sled 0.34 releases its file lock some time after the last handle is dropped (its
-/// background threads still hold it), so an open right after can find the lock taken.
 fn options() -> LogOptions {
     let instant = DateTime::<Utc>::from_timestamp(1_764_000_000, 0).unwrap();
     LogOptions {
