@@ -500,21 +500,26 @@ impl Index {
     /// outside every complete group (assembled from its pages on first use, then kept), or a run
     /// stored whole before pages. `None`: read its pages.
     fn whole_run(&self, first_position: Position) -> LogResult<Option<sled::IVec>> {
-        let mut loose = self.lock_loose_runs();
-        if let Some((_, bytes)) = loose.iter().find(|(first, _)| *first == first_position) {
-            return Ok(Some(bytes.clone()));
+        let kept = self
+            .lock_loose_runs()
+            .iter()
+            .find(|(first, _)| *first == first_position)
+            .map(|(_, bytes)| bytes.clone());
+        if kept.is_some() {
+            return Ok(kept);
         }
         if self.is_outside_complete_groups(first_position) {
+            // Read without the lock, so that lookups of other runs do not wait on this scan; two
+            // lookups joining the same run at once keep it once (`remember`).
             let bytes = sled::IVec::from(self.pages_joined(first_position)?);
             remember(
-                &mut loose,
+                &mut self.lock_loose_runs(),
                 first_position,
                 bytes.clone(),
                 self.shape.runs_per_group,
             );
             return Ok(Some(bytes));
         }
-        drop(loose);
         Ok(self.tree.get(prefixed_key(RUN_PREFIX, first_position))?)
     }
 
