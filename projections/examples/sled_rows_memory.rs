@@ -1,4 +1,4 @@
-//! How sled 0.34's memory grows with the rows a tree holds, past its page cache (README,
+//! How sled 0.34's memory grows with the rows a tree holds, past its page cache (BENCHMARKS.md,
 //! "Memory"): stores rows of 150 bytes under 25-byte keys in a fresh database with an 8 MiB
 //! cache and prints the process's RSS after each million.
 //!

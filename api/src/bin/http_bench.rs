@@ -112,7 +112,7 @@ const GAUGE_BYTES: usize = 64 * 1024 * 1024;
 
 /// How fast one core hashes, measured just before the load while the server is idle. This
 /// machine is shared and its speed drifts by 15-20% within an hour; this gauge of one core's raw
-/// speed catches part of it (README: not the part in memory, caches or I/O).
+/// speed catches part of it (BENCHMARKS.md: not the part in memory, caches or I/O).
 fn machine_sha256_mb_per_s() -> f64 {
     use sha2::{Digest, Sha256};
     let block = vec![0x5a_u8; 1024 * 1024];
