@@ -223,6 +223,16 @@ async fn replay_before_serving(state: &AppState) -> Result<(), ProjectionError> 
     Ok(())
 }
 
+/// Places the demo day's orders through the router before it serves; a failure is logged and
+/// the server serves anyway (the shop and its catalog are there).
+async fn run_demo_day(app: Router, secret: &str) {
+    match crate::demo::run_day(app, secret).await {
+        Ok(Some(report)) => println!("demo day loaded: {report}"),
+        Ok(None) => println!("demo day already in the log"),
+        Err(error) => tracing::error!(%error, "loading the demo day failed"),
+    }
+}
+
 /// Opens the log, serves until `shutdown` resolves, lets in-flight requests finish, then flushes
 /// and closes the log. Prints `listening on http://ADDR` once it accepts connections.
 pub async fn serve(
@@ -269,14 +279,19 @@ pub async fn serve(
             return Err(ServeError::Mail(error));
         }
     };
-    if config.demo {
-        if let Err(error) = crate::demo::load(&state).await {
-            tracing::error!(%error, "loading the demo shop failed");
-        }
-    }
+    let demo_secret = match config.demo {
+        true => crate::demo::load(&state, address)
+            .await
+            .inspect_err(|error| tracing::error!(%error, "loading the demo shop failed"))
+            .ok(),
+        false => None,
+    };
     let projections = state.projections.clone();
     let idempotency = state.idempotency.clone();
     let app = router(state);
+    if let Some(secret) = demo_secret {
+        run_demo_day(app.clone(), &secret).await;
+    }
     // Answers go out as soon as they are written: an answer that leaves in two writes (a
     // streamed body, Server-Sent Events) would otherwise wait for the client's delayed ACK.
     let listener = listener.tap_io(|tcp| {

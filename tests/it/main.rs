@@ -10,6 +10,7 @@ mod conditional_updates;
 mod coupons;
 mod crash;
 mod customer_space;
+mod demo;
 mod fiscal_year;
 mod ledger_reads;
 mod legal_mentions;

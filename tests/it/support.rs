@@ -80,6 +80,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     child: Child,
     stderr: Arc<Mutex<String>>,
+    /// What it printed after its address, line by line.
+    stdout: Arc<Mutex<Vec<String>>>,
 }
 
 /// Starts the real server on a free port over a fresh temporary data dir.
@@ -109,7 +111,9 @@ pub async fn spawn_app_with(data_dir: &Path, extra_args: &[&str]) -> TestApp {
         .expect("spawn comptoir serve");
     let stderr = collect_stderr(&mut child);
     let stdout = child.stdout.take().expect("piped stdout");
-    let address = tokio::time::timeout(PROCESS_TIMEOUT, read_address(stdout)).await;
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let address =
+        tokio::time::timeout(PROCESS_TIMEOUT, read_address(stdout, printed.clone())).await;
     let Ok(Some(address)) = address else {
         let status = child.try_wait().ok().flatten();
         let log = stderr.lock().map(|s| s.clone()).unwrap_or_default();
@@ -120,6 +124,7 @@ pub async fn spawn_app_with(data_dir: &Path, extra_args: &[&str]) -> TestApp {
         client: reqwest::Client::new(),
         child,
         stderr,
+        stdout: printed,
     }
 }
 
@@ -160,12 +165,21 @@ fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
     collected
 }
 
-async fn read_address(stdout: tokio::process::ChildStdout) -> Option<SocketAddr> {
+async fn read_address(
+    stdout: tokio::process::ChildStdout,
+    printed: Arc<Mutex<Vec<String>>>,
+) -> Option<SocketAddr> {
     let mut lines = BufReader::new(stdout).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if let Some(address) = line.strip_prefix("listening on http://") {
-            // Keep draining stdout so later prints never block the server.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            // Keep draining stdout so later prints never block the server, keeping the lines.
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Ok(mut printed) = printed.lock() {
+                        printed.push(line);
+                    }
+                }
+            });
             return address.trim().parse().ok();
         }
     }
@@ -173,6 +187,28 @@ async fn read_address(stdout: tokio::process::ChildStdout) -> Option<SocketAddr>
 }
 
 impl TestApp {
+    /// The first line printed after the address that starts with `prefix`, waiting for it.
+    pub async fn printed_line(&self, prefix: &str) -> String {
+        let deadline = tokio::time::Instant::now() + PROCESS_TIMEOUT;
+        loop {
+            let found = self.stdout.lock().ok().and_then(|printed| {
+                printed
+                    .iter()
+                    .find(|line| line.starts_with(prefix))
+                    .cloned()
+            });
+            if let Some(line) = found {
+                return line;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server printed no line starting with {prefix:?}; stderr:\n{}",
+                self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }

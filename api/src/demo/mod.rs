@@ -2,7 +2,11 @@
 //! so that it is in the log, and prints a manager API key to try the API with.
 //!
 //! Command ids are derived from the fixture, so loading it again (a restart with `--demo`)
-//! replays instead of duplicating; only the printed key is new each time.
+//! replays instead of duplicating; only the printed key is new each time. Then `day` runs a day
+//! of orders through the API's routes, once.
+
+mod day;
+pub use day::DayReport;
 
 use comptoir_domain::catalog::{
     self, Catalog, CatalogChange, CatalogCommand, Category, DeliveryKind, DeliveryMethod,
@@ -22,6 +26,7 @@ use comptoir_domain::shop::{
 use comptoir_domain::{Aggregate, DomainError};
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use uuid::Uuid;
 
 use crate::auth::{new_api_key_secret, sha256_hex};
@@ -29,7 +34,7 @@ use crate::commands::{execute_many, CommandError, CommandInput};
 use crate::server::AppState;
 
 /// The fixture, embedded so that the binary works from any directory.
-const FIXTURE: &str = include_str!("../fixtures/photo-shop.json");
+const FIXTURE: &str = include_str!("../../fixtures/photo-shop.json");
 /// The demo shop's pack: a year, 50 GB and 100,000 orders, plenty to try everything.
 const DEMO_PACK_DAYS: u32 = 365;
 const DEMO_PACK_GIGABYTES: u64 = 50;
@@ -111,6 +116,8 @@ pub enum DemoError {
     Fixture(#[from] serde_json::Error),
     #[error(transparent)]
     Command(#[from] CommandError),
+    #[error("the demo day's request failed: {0}")]
+    Day(String),
 }
 
 fn demo_id(what: &str) -> Uuid {
@@ -147,8 +154,9 @@ async fn apply<A: Aggregate>(
     }
 }
 
-/// Loads the fixture and returns a fresh manager API key secret for the demo shop.
-pub async fn load(state: &AppState) -> Result<String, DemoError> {
+/// Loads the fixture and returns a fresh manager API key secret for the demo shop; `address` is
+/// the one the server listens on, for the line that shows how to try it.
+pub async fn load(state: &AppState, address: SocketAddr) -> Result<String, DemoError> {
     let fixture: Fixture = serde_json::from_str(FIXTURE)?;
     let shop_id = demo_shop_id();
     let profile = shop_profile(&fixture, shop_id);
@@ -196,8 +204,14 @@ pub async fn load(state: &AppState) -> Result<String, DemoError> {
     };
     apply::<Shop>(state, &format!("key:{key_id}"), &shop_stream, command).await?;
     println!("demo shop {shop_id} loaded; manager API key: {secret}");
-    println!("try: curl -H 'Authorization: Bearer {secret}' http://ADDR/v1/shops/{shop_id}/products (docs at /docs)");
+    println!("try: curl -H 'Authorization: Bearer {secret}' http://{address}/v1/shops/{shop_id}/products (docs at http://{address}/docs)");
     Ok(secret)
+}
+
+/// Runs the demo day through `router` with the key `secret` (see `day`); `None` when the shop
+/// has orders already (a restart with `--demo`).
+pub async fn run_day(router: axum::Router, secret: &str) -> Result<Option<DayReport>, DemoError> {
+    day::run(router, demo_shop_id(), secret).await
 }
 
 /// Shops take orders only with an active pack, so the demo mints a code for a year's pack and

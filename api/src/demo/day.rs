@@ -1,0 +1,316 @@
+//! A day at the demo shop, made through the API's own routes: the server's router is called in
+//! process (no socket), with the demo's manager key, exactly as a client would call it. Orders
+//! are placed and paid online and at the counter, shipped, collected and delivered; one is
+//! partly returned as store credit that pays part of a later order; one stays new. A newcomer
+//! then finds invoices, a delivery slip, a credit note, statistics and a balanced ledger at once.
+//!
+//! Why through the router and not through the commands, as the catalog is loaded: placing and
+//! paying involve pricing, the pack's quota, the number series and the invoice issued in the
+//! same append, all in the routes; calling them keeps one implementation.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+use super::{demo_id, DemoError};
+
+/// Answers larger than this are not demo answers: refused rather than read whole.
+const ANSWER_BYTES_MAX: usize = 1024 * 1024;
+
+/// What the day made, counted from the answers: orders placed, documents issued by kind.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DayReport {
+    pub orders_placed: usize,
+    pub issued: BTreeMap<String, usize>,
+}
+
+impl std::fmt::Display for DayReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} orders placed", self.orders_placed)?;
+        for (kind, count) in &self.issued {
+            write!(f, ", {count} {kind}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The demo's manager, calling the router.
+struct Counter {
+    router: Router,
+    shop_id: Uuid,
+    authorization: String,
+    report: Mutex<DayReport>,
+}
+
+impl Counter {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, DemoError> {
+        let uri = format!("/v1/shops/{}{path}", self.shop_id);
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(&uri)
+            .header(header::AUTHORIZATION, &self.authorization);
+        if method == Method::POST {
+            // Derived from the step, so a retried demo step is the same command.
+            let key = demo_id(&format!("day:{path}:{body:?}"));
+            request = request
+                .header("Idempotency-Key", key.to_string())
+                .header(header::CONTENT_TYPE, "application/json");
+        }
+        let body = body.map_or_else(Body::empty, |value| Body::from(value.to_string()));
+        let request = request
+            .body(body)
+            .map_err(|error| DemoError::Day(format!("{method} {uri}: {error}")))?;
+        let answer = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .map_err(|error| DemoError::Day(format!("{method} {uri}: {error}")))?;
+        let status = answer.status();
+        let bytes = axum::body::to_bytes(answer.into_body(), ANSWER_BYTES_MAX)
+            .await
+            .map_err(|error| DemoError::Day(format!("{method} {uri}: {error}")))?;
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&bytes);
+            return Err(DemoError::Day(format!("{method} {uri}: {status} {text}")));
+        }
+        if status == StatusCode::NO_CONTENT || bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(DemoError::Fixture)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value, DemoError> {
+        let answer = self.call(Method::POST, path, Some(body)).await?;
+        let issued = answer["issued"].as_array().into_iter().flatten();
+        let mut report = self
+            .report
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for document in issued {
+            let kind = document["kind"].as_str().unwrap_or("document");
+            *report.issued.entry(kind.to_string()).or_default() += 1;
+        }
+        Ok(answer)
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, DemoError> {
+        self.call(Method::GET, path, None).await
+    }
+
+    /// Places an order that the staff opens at once (it is no longer new); returns its id and
+    /// total including VAT.
+    async fn place_and_open(&self, order: Value) -> Result<(String, String), DemoError> {
+        let (id, total) = self.place(order).await?;
+        self.post(&format!("/orders/{id}/open"), json!({})).await?;
+        Ok((id, total))
+    }
+
+    /// Places an order; returns its id and total including VAT.
+    async fn place(&self, order: Value) -> Result<(String, String), DemoError> {
+        let placed = self.post("/orders", order).await?;
+        self.report
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .orders_placed += 1;
+        let id = text(&placed, &["order_id"])?;
+        let total = text(&placed, &["pricing", "totals", "total_incl_vat"])?;
+        Ok((id, total))
+    }
+}
+
+fn text(value: &Value, path: &[&str]) -> Result<String, DemoError> {
+    path.iter()
+        .try_fold(value, |value, field| value.get(field))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| DemoError::Day(format!("an answer without {}: {value}", path.join("."))))
+}
+
+fn delivery(key: &str) -> String {
+    demo_id(&format!("delivery:{key}")).to_string()
+}
+
+fn address(line1: &str, postal_code: &str, city: &str) -> Value {
+    json!({"line1": line1, "postal_code": postal_code, "city": city, "country": "FR"})
+}
+
+/// Runs the day, unless the shop already has orders (a restart with `--demo`: the day is
+/// in the log already, and the printed key is new, so its requests would be new commands).
+pub async fn run(
+    router: Router,
+    shop_id: Uuid,
+    secret: &str,
+) -> Result<Option<DayReport>, DemoError> {
+    let counter = Counter {
+        router,
+        shop_id,
+        authorization: format!("Bearer {secret}"),
+        report: Mutex::default(),
+    };
+    let existing = counter.get("/orders?limit=1").await?;
+    if existing["items"]
+        .as_array()
+        .is_some_and(|items| !items.is_empty())
+    {
+        return Ok(None);
+    }
+    prints_shipped_to_claire(&counter).await?;
+    book_collected_by_jules(&counter).await?;
+    let credit = prints_partly_returned_by_amelie(&counter).await?;
+    panoramas_paid_with_store_credit(&counter, &credit).await?;
+    mugs_ordered_by_a_guest(&counter).await?;
+    Ok(Some(
+        counter
+            .report
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    ))
+}
+
+/// 120 prints at the 100+ tier and a printed guide (5.5% VAT), paid by card, shipped, delivered.
+async fn prints_shipped_to_claire(counter: &Counter) -> Result<(), DemoError> {
+    let (order, total) = counter
+        .place_and_open(json!({
+            "customer": {"email": "claire.martin@example.fr", "name": "Claire Martin"},
+            "lines": [{"sku": "TIR-10x15", "quantity": 120}, {"sku": "GUIDE-LYON", "quantity": 1}],
+            "delivery_method_id": delivery("colissimo"),
+            "shipping_address": address("3 place Bellecour", "69002", "Lyon"),
+        }))
+        .await?;
+    let payment = json!({"method": "card", "amount": total, "transaction_id": "demo-cb-0001"});
+    counter
+        .post(&format!("/orders/{order}/payments"), payment)
+        .await?;
+    counter
+        .post(
+            &format!("/orders/{order}/ship"),
+            json!({"tracking_number": "6A00000000001"}),
+        )
+        .await?;
+    counter
+        .post(&format!("/orders/{order}/deliver"), json!({}))
+        .await?;
+    Ok(())
+}
+
+/// A photo book and two enlargements collected at the shop, paid in cash at the counter.
+async fn book_collected_by_jules(counter: &Counter) -> Result<(), DemoError> {
+    let (order, _) = counter
+        .place_and_open(json!({
+            "customer": {"email": "jules.bernard@example.fr", "name": "Jules Bernard"},
+            "lines": [{"sku": "LIVRE-A4-24", "quantity": 1}, {"sku": "AGR-20x30", "quantity": 2}],
+            "delivery_method_id": delivery("retrait"),
+        }))
+        .await?;
+    counter
+        .post(
+            &format!("/orders/{order}/mark-paid"),
+            json!({"method": "cash", "operator": "Camille"}),
+        )
+        .await?;
+    counter
+        .post(&format!("/orders/{order}/ready-for-pickup"), json!({}))
+        .await?;
+    counter
+        .post(&format!("/orders/{order}/deliver"), json!({}))
+        .await?;
+    Ok(())
+}
+
+/// 60 matte prints by PayPal, shipped to a relay point, 10 of them returned as store credit.
+/// Returns the credit's amount including VAT.
+async fn prints_partly_returned_by_amelie(counter: &Counter) -> Result<String, DemoError> {
+    let (order, total) = counter
+        .place_and_open(json!({
+            "customer": {"email": "amelie.dubois@example.fr", "name": "Amélie Dubois"},
+            "lines": [{"sku": "TIR-13x18", "quantity": 60}],
+            "delivery_method_id": delivery("relais"),
+            "shipping_address": address("8 rue Pasteur", "69300", "Caluire-et-Cuire"),
+        }))
+        .await?;
+    let payment = json!({"method": "paypal", "amount": total, "transaction_id": "demo-pp-0001"});
+    counter
+        .post(&format!("/orders/{order}/payments"), payment)
+        .await?;
+    counter
+        .post(
+            &format!("/orders/{order}/ship"),
+            json!({"tracking_number": "RL0000000001"}),
+        )
+        .await?;
+    counter
+        .post(&format!("/orders/{order}/deliver"), json!({}))
+        .await?;
+    let returned = counter
+        .post(
+            &format!("/orders/{order}/returns"),
+            json!({"lines": [{"line_number": 1, "quantity": 10}], "settlement": {"type": "store_credit"}}),
+        )
+        .await?;
+    returned
+        .pointer("/credits/0/totals/total_incl_vat")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| DemoError::Day(format!("a return without its credit: {returned}")))
+}
+
+/// Three panoramas for Amélie, paid first with her store credit, the rest by card.
+async fn panoramas_paid_with_store_credit(
+    counter: &Counter,
+    credit: &str,
+) -> Result<(), DemoError> {
+    let (order, total) = counter
+        .place_and_open(json!({
+            "customer": {"email": "amelie.dubois@example.fr", "name": "Amélie Dubois"},
+            "lines": [{"sku": "PANO-10x30", "quantity": 3}],
+            "delivery_method_id": delivery("colissimo"),
+            "shipping_address": address("8 rue Pasteur", "69300", "Caluire-et-Cuire"),
+        }))
+        .await?;
+    let (credit, total) = (decimal(credit)?, decimal(&total)?);
+    let from_credit = credit.min(total);
+    counter
+        .post(
+            &format!("/orders/{order}/payments"),
+            json!({"method": "store_credit", "amount": from_credit.to_string()}),
+        )
+        .await?;
+    let rest = total - from_credit;
+    if !rest.is_zero() {
+        let payment =
+            json!({"method": "card", "amount": rest.to_string(), "transaction_id": "demo-cb-0002"});
+        counter
+            .post(&format!("/orders/{order}/payments"), payment)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Two mugs for a guest who has no account, not paid yet: the order stays new.
+async fn mugs_ordered_by_a_guest(counter: &Counter) -> Result<(), DemoError> {
+    counter
+        .place(json!({
+            "customer": {"email": "leo.petit@example.fr", "name": "Léo Petit"},
+            "lines": [{"sku": "MUG-BLANC", "quantity": 2}],
+            "delivery_method_id": delivery("colissimo"),
+            "shipping_address": address("21 cours Gambetta", "69007", "Lyon"),
+        }))
+        .await?;
+    Ok(())
+}
+
+fn decimal(text: &str) -> Result<rust_decimal::Decimal, DemoError> {
+    text.parse()
+        .map_err(|error| DemoError::Day(format!("an amount that does not parse ({text}): {error}")))
+}

@@ -1,0 +1,133 @@
+//! `serve --demo`: the photo shop, its catalog and a day of orders made through the API's own
+//! routes. The day's documents, statistics and ledger add up, and a restart with `--demo` adds
+//! nothing.
+
+use serde_json::Value;
+
+use crate::api::{seq_of, value_cents, Api};
+use crate::support::{spawn_app_with, TestApp};
+
+/// The demo shop's id: a UUIDv5 of the demo's namespace, the same on every machine.
+const DEMO_SHOP: &str = "6100ea18-f5a8-5a78-87c1-a8a147687346";
+
+/// The manager key the server printed for the demo shop.
+async fn demo_key(app: &TestApp) -> String {
+    let line = app.printed_line("demo shop ").await;
+    let key = line
+        .rsplit("manager API key: ")
+        .next()
+        .expect("a key on the line");
+    assert!(key.starts_with("ck_"), "{line}");
+    key.to_string()
+}
+
+async fn read(api: &Api, path: &str) -> Value {
+    let head = api.get("/health").await.expect(200).body["head_position"]
+        .as_u64()
+        .expect("head position");
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let path = format!("/v1/shops/{DEMO_SHOP}{path}{separator}min_position={head}");
+    api.get(&path).await.expect(200).body
+}
+
+fn items(page: &Value) -> &Vec<Value> {
+    page["items"].as_array().expect("items")
+}
+
+fn cents(value: &Value, field: &str) -> i64 {
+    value_cents(&value["totals"][field])
+}
+
+#[tokio::test]
+async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
+    // Proves the demo's day: five orders placed through the routes, four invoices numbered 1 to 4,
+    // a credit note referencing one of them, statistics equal to the invoices, a balanced
+    // month, and the shop's curl line naming the real address; then that a restart with `--demo`
+    // replays nothing into new orders and prints a key that works.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = spawn_app_with(dir.path(), &["--demo"]).await;
+    let key = demo_key(&app).await;
+    let try_line = app.printed_line("try: ").await;
+    assert!(
+        try_line.contains(&format!(
+            "http://{}/v1/shops/{DEMO_SHOP}/products",
+            app.address
+        )),
+        "{try_line}"
+    );
+    assert_eq!(
+        app.printed_line("demo day").await,
+        "demo day loaded: 5 orders placed, 1 credit_note, 3 delivery_slip, 4 invoice"
+    );
+    let api = Api::new(&app, &key);
+
+    let orders = read(&api, "/orders?limit=50").await;
+    assert_eq!(items(&orders).len(), 5, "{orders}");
+    let new_orders: Vec<&Value> = items(&orders)
+        .iter()
+        .filter(|o| o["is_new"] == true)
+        .collect();
+    assert_eq!(
+        new_orders.len(),
+        1,
+        "the guest's unpaid order stays new: {orders}"
+    );
+
+    let invoices = read(&api, "/invoices?limit=50").await;
+    let mut numbers: Vec<u64> = items(&invoices)
+        .iter()
+        .map(|invoice| seq_of(invoice["number"].as_str().expect("number")))
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3, 4]);
+    let invoiced: i64 = items(&invoices)
+        .iter()
+        .map(|i| cents(i, "total_incl_vat"))
+        .sum();
+
+    let notes = read(&api, "/credit-notes?limit=50").await;
+    assert_eq!(items(&notes).len(), 1, "{notes}");
+    let note = &items(&notes)[0];
+    let referenced = note["invoice_number"].as_str().expect("invoice number");
+    assert!(
+        items(&invoices).iter().any(|i| i["number"] == referenced),
+        "{note}"
+    );
+
+    let statistics = read(
+        &api,
+        "/statistics?from=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z&group_by=payment_type",
+    )
+    .await;
+    assert_eq!(
+        value_cents(&statistics["totals"]["gross"]),
+        invoiced,
+        "{statistics}"
+    );
+    assert_eq!(
+        value_cents(&statistics["totals"]["credit_notes"]),
+        cents(note, "total_incl_vat"),
+        "{statistics}"
+    );
+
+    let trial = read(
+        &api,
+        "/ledger/trial-balance?from_month=202001&to_month=210012",
+    )
+    .await;
+    assert_eq!(trial["total_debit"], trial["total_credit"], "{trial}");
+    assert!(value_cents(&trial["total_debit"]) > 0, "{trial}");
+
+    app.signal(libc::SIGTERM);
+    let (status, _) = app.wait_exit().await;
+    assert!(status.success());
+    let again = spawn_app_with(dir.path(), &["--demo"]).await;
+    let key = demo_key(&again).await;
+    assert_eq!(
+        again.printed_line("demo day").await,
+        "demo day already in the log"
+    );
+    let api = Api::new(&again, &key);
+    assert_eq!(items(&read(&api, "/orders?limit=50").await).len(), 5);
+    assert_eq!(items(&read(&api, "/invoices?limit=50").await).len(), 4);
+}
