@@ -40,10 +40,11 @@ fn cents(value: &Value, field: &str) -> i64 {
 
 #[tokio::test]
 async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
-    // Proves the demo's day: five orders placed through the routes, four invoices numbered 1 to 4,
-    // a credit note referencing one of them, statistics equal to the invoices, a balanced
-    // month, and the shop's curl line naming the real address; then that a restart with `--demo`
-    // replays nothing into new orders and prints a key that works.
+    // Proves the demo's day: the fixture's three coupons, one used; five orders placed through
+    // the routes, four invoices numbered 1 to 4, a credit note referencing one of them,
+    // statistics equal to the invoices, a balanced ledger, and the shop's curl line naming the
+    // real address; then that a restart with `--demo` makes no new order and prints a key that
+    // works.
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app_with(dir.path(), &["--demo"]).await;
     let key = demo_key(&app).await;
@@ -57,7 +58,7 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
     );
     assert_eq!(
         app.printed_line("demo day").await,
-        "demo day loaded: 5 orders placed, 1 credit_note, 3 delivery_slip, 4 invoice"
+        "demo day loaded: 3 coupons, 5 orders placed, 1 credit_note, 3 delivery_slip, 4 invoice"
     );
     let api = Api::new(&app, &key);
 
@@ -107,6 +108,22 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
     assert_eq!(
         value_cents(&statistics["totals"]["credit_notes"]),
         cents(note, "total_incl_vat"),
+        "{statistics}"
+    );
+
+    let coupons = read(&api, "/coupons").await;
+    assert_eq!(items(&coupons).len(), 3, "the fixture's coupons: {coupons}");
+    let used: Vec<u64> = items(&coupons)
+        .iter()
+        .map(|c| c["active_uses"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(
+        used.iter().sum::<u64>(),
+        1,
+        "the prints' coupon, on Claire's order: {coupons}"
+    );
+    assert!(
+        value_cents(&statistics["totals"]["discounts"]) > 0,
         "{statistics}"
     );
 

@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use tower::ServiceExt;
 use uuid::Uuid;
 
+use super::coupons::FixtureCoupon;
 use super::{demo_id, DemoError};
 
 /// Answers larger than this are not demo answers: refused rather than read whole.
@@ -25,13 +26,18 @@ const ANSWER_BYTES_MAX: usize = 1024 * 1024;
 /// What the day made, counted from the answers: orders placed, documents issued by kind.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DayReport {
+    pub coupons_created: usize,
     pub orders_placed: usize,
     pub issued: BTreeMap<String, usize>,
 }
 
 impl std::fmt::Display for DayReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} orders placed", self.orders_placed)?;
+        write!(
+            f,
+            "{} coupons, {} orders placed",
+            self.coupons_created, self.orders_placed
+        )?;
         for (kind, count) in &self.issued {
             write!(f, ", {count} {kind}")?;
         }
@@ -93,10 +99,7 @@ impl Counter {
     async fn post(&self, path: &str, body: Value) -> Result<Value, DemoError> {
         let answer = self.call(Method::POST, path, Some(body)).await?;
         let issued = answer["issued"].as_array().into_iter().flatten();
-        let mut report = self
-            .report
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut report = self.lock_report();
         for document in issued {
             let kind = document["kind"].as_str().unwrap_or("document");
             *report.issued.entry(kind.to_string()).or_default() += 1;
@@ -108,23 +111,27 @@ impl Counter {
         self.call(Method::GET, path, None).await
     }
 
+    fn lock_report(&self) -> std::sync::MutexGuard<'_, DayReport> {
+        // The report is only counts: one left half-updated by a panic is still worth printing.
+        self.report
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Places an order that the staff opens at once (it is no longer new); returns its id and
-    /// total including VAT.
+    /// what is left to pay.
     async fn place_and_open(&self, order: Value) -> Result<(String, String), DemoError> {
         let (id, total) = self.place(order).await?;
         self.post(&format!("/orders/{id}/open"), json!({})).await?;
         Ok((id, total))
     }
 
-    /// Places an order; returns its id and total including VAT.
+    /// Places an order; returns its id and what is left to pay (its total, after any coupon).
     async fn place(&self, order: Value) -> Result<(String, String), DemoError> {
         let placed = self.post("/orders", order).await?;
-        self.report
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .orders_placed += 1;
+        self.lock_report().orders_placed += 1;
         let id = text(&placed, &["order_id"])?;
-        let total = text(&placed, &["pricing", "totals", "total_incl_vat"])?;
+        let total = text(&placed, &["outstanding"])?;
         Ok((id, total))
     }
 }
@@ -151,6 +158,7 @@ pub async fn run(
     router: Router,
     shop_id: Uuid,
     secret: &str,
+    coupons: &[FixtureCoupon],
 ) -> Result<Option<DayReport>, DemoError> {
     let counter = Counter {
         router,
@@ -165,7 +173,9 @@ pub async fn run(
     {
         return Ok(None);
     }
-    prints_shipped_to_claire(&counter).await?;
+    create_coupons(&counter, coupons).await?;
+    let prints_code = coupons.iter().find_map(|coupon| coupon.code.clone());
+    prints_shipped_to_claire(&counter, prints_code.as_deref()).await?;
     book_collected_by_jules(&counter).await?;
     let credit = prints_partly_returned_by_amelie(&counter).await?;
     panoramas_paid_with_store_credit(&counter, &credit).await?;
@@ -178,14 +188,33 @@ pub async fn run(
     ))
 }
 
-/// 120 prints at the 100+ tier and a printed guide (5.5% VAT), paid by card, shipped, delivered.
-async fn prints_shipped_to_claire(counter: &Counter) -> Result<(), DemoError> {
+/// The fixture's coupons, each with its codes, as the manager creates them.
+async fn create_coupons(counter: &Counter, coupons: &[FixtureCoupon]) -> Result<(), DemoError> {
+    let today = chrono::Utc::now().date_naive();
+    for coupon in coupons {
+        let created = counter.post("/coupons", coupon.body(today)?).await?;
+        let coupon_id = text(&created, &["coupon_id"])?;
+        counter
+            .post(&format!("/coupons/{coupon_id}/codes"), coupon.codes())
+            .await?;
+        counter.lock_report().coupons_created += 1;
+    }
+    Ok(())
+}
+
+/// 120 prints at the 100+ tier and a printed guide (5.5% VAT), with the prints' coupon when the
+/// fixture has one, paid by card, shipped, delivered.
+async fn prints_shipped_to_claire(
+    counter: &Counter,
+    coupon_code: Option<&str>,
+) -> Result<(), DemoError> {
     let (order, total) = counter
         .place_and_open(json!({
             "customer": {"email": "claire.martin@example.fr", "name": "Claire Martin"},
             "lines": [{"sku": "TIR-10x15", "quantity": 120}, {"sku": "GUIDE-LYON", "quantity": 1}],
             "delivery_method_id": delivery("colissimo"),
             "shipping_address": address("3 place Bellecour", "69002", "Lyon"),
+            "coupon_code": coupon_code,
         }))
         .await?;
     let payment = json!({"method": "card", "amount": total, "transaction_id": "demo-cb-0001"});

@@ -5,6 +5,7 @@
 //! replays instead of duplicating; only the printed key is new each time. Then `day` runs a day
 //! of orders through the API's routes, once.
 
+mod coupons;
 mod day;
 pub use day::DayReport;
 
@@ -50,6 +51,7 @@ struct Fixture {
     products: Vec<FixtureProduct>,
     delivery_methods: Vec<FixtureDelivery>,
     customers: Vec<FixtureCustomer>,
+    coupons: Vec<coupons::FixtureCoupon>,
 }
 
 #[derive(Deserialize)]
@@ -208,10 +210,11 @@ pub async fn load(state: &AppState, address: SocketAddr) -> Result<String, DemoE
     Ok(secret)
 }
 
-/// Runs the demo day through `router` with the key `secret` (see `day`); `None` when the shop
-/// has orders already (a restart with `--demo`).
+/// Creates the fixture's coupons and runs the demo day through `router` with the key `secret`
+/// (see `day`); `None` when the shop has orders already (a restart with `--demo`).
 pub async fn run_day(router: axum::Router, secret: &str) -> Result<Option<DayReport>, DemoError> {
-    day::run(router, demo_shop_id(), secret).await
+    let fixture: Fixture = serde_json::from_str(FIXTURE)?;
+    day::run(router, demo_shop_id(), secret, &fixture.coupons).await
 }
 
 /// Shops take orders only with an active pack, so the demo mints a code for a year's pack and
