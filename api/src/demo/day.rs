@@ -107,6 +107,11 @@ impl Counter {
         Ok(answer)
     }
 
+    /// A step of an order's lifecycle: `POST /orders/{order}/{step}`.
+    async fn step(&self, order: &str, step: &str, body: Value) -> Result<Value, DemoError> {
+        self.post(&format!("/orders/{order}/{step}"), body).await
+    }
+
     async fn get(&self, path: &str) -> Result<Value, DemoError> {
         self.call(Method::GET, path, None).await
     }
@@ -122,7 +127,7 @@ impl Counter {
     /// what is left to pay.
     async fn place_and_open(&self, order: Value) -> Result<(String, String), DemoError> {
         let (id, total) = self.place(order).await?;
-        self.post(&format!("/orders/{id}/open"), json!({})).await?;
+        self.step(&id, "open", json!({})).await?;
         Ok((id, total))
     }
 
@@ -218,18 +223,20 @@ async fn prints_shipped_to_claire(
         }))
         .await?;
     let payment = json!({"method": "card", "amount": total, "transaction_id": "demo-cb-0001"});
-    counter
-        .post(&format!("/orders/{order}/payments"), payment)
-        .await?;
-    counter
-        .post(
-            &format!("/orders/{order}/ship"),
-            json!({"tracking_number": "6A00000000001"}),
-        )
-        .await?;
-    counter
-        .post(&format!("/orders/{order}/deliver"), json!({}))
-        .await?;
+    paid_shipped_delivered(counter, &order, payment, "6A00000000001").await
+}
+
+/// An order paid online with `payment`, then shipped with `tracking_number` and delivered.
+async fn paid_shipped_delivered(
+    counter: &Counter,
+    order: &str,
+    payment: Value,
+    tracking_number: &str,
+) -> Result<(), DemoError> {
+    counter.step(order, "payments", payment).await?;
+    let tracking = json!({"tracking_number": tracking_number});
+    counter.step(order, "ship", tracking).await?;
+    counter.step(order, "deliver", json!({})).await?;
     Ok(())
 }
 
@@ -242,18 +249,10 @@ async fn book_collected_by_jules(counter: &Counter) -> Result<(), DemoError> {
             "delivery_method_id": delivery("retrait"),
         }))
         .await?;
-    counter
-        .post(
-            &format!("/orders/{order}/mark-paid"),
-            json!({"method": "cash", "operator": "Camille"}),
-        )
-        .await?;
-    counter
-        .post(&format!("/orders/{order}/ready-for-pickup"), json!({}))
-        .await?;
-    counter
-        .post(&format!("/orders/{order}/deliver"), json!({}))
-        .await?;
+    let cash = json!({"method": "cash", "operator": "Camille"});
+    counter.step(&order, "mark-paid", cash).await?;
+    counter.step(&order, "ready-for-pickup", json!({})).await?;
+    counter.step(&order, "deliver", json!({})).await?;
     Ok(())
 }
 
@@ -269,24 +268,9 @@ async fn prints_partly_returned_by_amelie(counter: &Counter) -> Result<String, D
         }))
         .await?;
     let payment = json!({"method": "paypal", "amount": total, "transaction_id": "demo-pp-0001"});
-    counter
-        .post(&format!("/orders/{order}/payments"), payment)
-        .await?;
-    counter
-        .post(
-            &format!("/orders/{order}/ship"),
-            json!({"tracking_number": "RL0000000001"}),
-        )
-        .await?;
-    counter
-        .post(&format!("/orders/{order}/deliver"), json!({}))
-        .await?;
-    let returned = counter
-        .post(
-            &format!("/orders/{order}/returns"),
-            json!({"lines": [{"line_number": 1, "quantity": 10}], "settlement": {"type": "store_credit"}}),
-        )
-        .await?;
+    paid_shipped_delivered(counter, &order, payment, "RL0000000001").await?;
+    let returned = json!({"lines": [{"line_number": 1, "quantity": 10}], "settlement": {"type": "store_credit"}});
+    let returned = counter.step(&order, "returns", returned).await?;
     returned
         .pointer("/credits/0/totals/total_incl_vat")
         .and_then(Value::as_str)
@@ -309,19 +293,15 @@ async fn panoramas_paid_with_store_credit(
         .await?;
     let (credit, total) = (decimal(credit)?, decimal(&total)?);
     let from_credit = credit.min(total);
+    let from_credit_payment = json!({"method": "store_credit", "amount": from_credit.to_string()});
     counter
-        .post(
-            &format!("/orders/{order}/payments"),
-            json!({"method": "store_credit", "amount": from_credit.to_string()}),
-        )
+        .step(&order, "payments", from_credit_payment)
         .await?;
     let rest = total - from_credit;
     if !rest.is_zero() {
         let payment =
             json!({"method": "card", "amount": rest.to_string(), "transaction_id": "demo-cb-0002"});
-        counter
-            .post(&format!("/orders/{order}/payments"), payment)
-            .await?;
+        counter.step(&order, "payments", payment).await?;
     }
     Ok(())
 }
