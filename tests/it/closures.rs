@@ -554,6 +554,48 @@ async fn a_fiscal_year_closing_on_30_june_closes_as_the_sum_of_exactly_its_month
 }
 
 #[tokio::test]
+async fn a_fiscal_year_closing_on_15_june_closes_as_the_sum_of_its_days() {
+    // Proves a shop closing on 15 June closes its year 2026 as 16 June 2025 – 15 June 2026 with
+    // the sum of its days: the sale of 10 June 2025 (year 2025) stays out, those of 20 June 2025
+    // and 10 June 2026 are in; June 2025, split between the two years, still closes as the sum
+    // of its days after the year 2025 is closed; June 2026 waits for its end; verify agrees with
+    // all of it.
+    let (_dir, _app, owner, shop) =
+        shop_on_clock("2025-06-09T08:00:00Z", "Studio Mi-Juin", Some("06-15")).await;
+    let mut fiscal_2025 = Expected::default();
+    sell_at(&owner, &shop, "2025-06-10T09:00:00Z", &mut fiscal_2025).await;
+    let mut fiscal_2026 = Expected::default();
+    sell_at(&owner, &shop, "2025-06-20T09:00:00Z", &mut fiscal_2026).await;
+    sell_at(&owner, &shop, "2026-06-10T09:00:00Z", &mut fiscal_2026).await;
+
+    set_clock(&owner, "2026-06-16T09:00:00Z").await;
+    close_all(&shop, &[("day", "2025-06-10")]).await;
+    let year_2025 = close(&shop, "year", "2025").await.expect(201);
+    fiscal_2025.assert_matches(&year_2025.body["totals"]);
+    assert_eq!(year_2025.body["period"]["ends_before"], "2025-06-16");
+    close_all(
+        &shop,
+        &[
+            ("day", "2025-06-20"),
+            ("month", "2025-06"),
+            ("day", "2026-06-10"),
+        ],
+    )
+    .await;
+    let year_2026 = close(&shop, "year", "2026").await.expect(201);
+    fiscal_2026.assert_matches(&year_2026.body["totals"]);
+    assert_eq!(year_2026.body["label"], "2026");
+    assert_eq!(year_2026.body["period"]["starts_on"], "2025-06-16");
+    assert_eq!(year_2026.body["period"]["ends_before"], "2026-06-16");
+    assert_eq!(year_2026.body["sequence"], 2);
+    close(&shop, "month", "2026-06")
+        .await
+        .expect_problem(422, "period-not-over");
+    let verified = verification(&shop.as_role("accountant"), &shop, true).await;
+    assert_eq!(verified.body["checked"], 6, "{}", verified.raw);
+}
+
+#[tokio::test]
 async fn a_transitional_fiscal_year_closes_with_its_real_months() {
     // Proves a shop moving from 31 December to 30 June on 10 March 2026 closes 2026 as January
     // to June 2026 (six months, as its FEC of 2026), the sum of those months only, before its

@@ -711,8 +711,8 @@ pub struct FiscalYear {
     pub first_day: NaiveDate,
     /// Closing day, in the shop's time zone.
     pub closing_day: NaiveDate,
-    /// Its length in calendar months when it is made of whole months (only those close as a
-    /// year); `null` otherwise.
+    /// Its length in calendar months when it is made of whole months (it then closes as the sum
+    /// of its months, otherwise of its days); `null` otherwise.
     pub months: Option<u32>,
     /// The year holding today: its FEC is not final yet.
     pub in_progress: bool,

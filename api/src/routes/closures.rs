@@ -14,11 +14,11 @@ use chrono::NaiveDate;
 use comptoir_domain::calendar::Tz;
 use comptoir_domain::closure::{
     self, Activity, ClosePeriod, ClosureCommand, ClosureEvent, ClosureKind, ClosurePeriod,
-    ClosureTotals, Closures, PeriodClosed,
+    Closures, PeriodClosed,
 };
 use comptoir_domain::shop::{FiscalCalendar, Permission, Shop};
+use comptoir_domain::Aggregate;
 use comptoir_projections::closures::ClosureView;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -139,11 +139,11 @@ fn close_command(
 
 /// Closes a day, a month or a fiscal year of the shop's calendar for good (a year is the sum of
 /// the months of the fiscal year, twelve or, for a year a change of closing day reshaped, its
-/// real number). 409 `period-closed` when it is closed already; 422 `period-not-over` for a
-/// period that is not over, `earlier-period-unclosed` when an earlier period with sales or
-/// payments is not closed, `sub-periods-unclosed` when a day of the month (a month of the year)
-/// with activity is not closed, `fiscal-year-not-whole-months` for a fiscal year that does not
-/// begin on a 1st and close on a month's last day.
+/// real number; the sum of its days when it begins or ends inside a month). 409
+/// `period-closed` when it is closed already; 422 `period-not-over` for a period that is not
+/// over, `earlier-period-unclosed` when an earlier period with sales or payments is not closed,
+/// `sub-periods-unclosed` when a day of the month (a month, or a day, of the year) with activity
+/// is not closed.
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/closures", tag = "closures",
     request_body = CloseInput,
     params(("shop_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
@@ -347,20 +347,11 @@ fn read_closures(state: &AppState, shop_id: Uuid) -> Result<Vec<PeriodClosed>, A
     }
 }
 
-/// The previous closure of each kind, and the closures each month and year should sum.
+/// The closures before the one checked, folded as the aggregate folds them: the head of each
+/// kind's chain, and the closures each month and year must sum.
 #[derive(Default)]
 struct Verifier {
-    heads: [(u64, Option<String>, Decimal); 3],
-    days: Vec<PeriodClosed>,
-    months: Vec<PeriodClosed>,
-}
-
-fn kind_index(kind: ClosureKind) -> usize {
-    match kind {
-        ClosureKind::Day => 0,
-        ClosureKind::Month => 1,
-        ClosureKind::Year => 2,
-    }
+    closures: Closures,
 }
 
 impl Verifier {
@@ -370,17 +361,18 @@ impl Verifier {
         if closed.hash != closed.computed_hash() {
             problems.push("its hash does not match its content".to_string());
         }
-        let (sequence, hash, perpetual) = &self.heads[kind_index(closed.period.kind)];
+        let chain = self.closures.chain(closed.period.kind);
+        let (sequence, perpetual) = (chain.sequence, chain.perpetual_total_incl_vat);
         if closed.sequence != sequence + 1 {
             problems.push(format!(
                 "sequence {} follows {sequence}: a closure is missing",
                 closed.sequence
             ));
         }
-        if closed.previous_hash != *hash {
+        if closed.previous_hash != chain.last_hash {
             problems.push("its previous hash is not the hash of the previous closure".to_string());
         }
-        if closed.perpetual_total_incl_vat != *perpetual + closed.totals.total_incl_vat {
+        if closed.perpetual_total_incl_vat != perpetual + closed.totals.total_incl_vat {
             problems.push(format!(
                 "its perpetual total {} is not the previous {perpetual} plus {}",
                 closed.perpetual_total_incl_vat, closed.totals.total_incl_vat
@@ -389,39 +381,15 @@ impl Verifier {
         if let Err(error) = closed.totals.check() {
             problems.push(error.to_string());
         }
-        let parts = match closed.period.kind {
-            ClosureKind::Day => None,
-            ClosureKind::Month => Some(&self.days),
-            ClosureKind::Year => Some(&self.months),
-        };
-        if let Some(parts) = parts {
-            let mut sum = ClosureTotals::default();
-            for part in parts
-                .iter()
-                .filter(|part| closed.period.covers(&part.period))
-            {
-                sum.absorb(&part.totals);
-            }
-            if sum != closed.totals {
-                problems.push("its totals are not the sum of its closed sub-periods".to_string());
-            }
+        if self
+            .closures
+            .sum_of_parts(&closed.period)
+            .is_some_and(|sum| sum != closed.totals)
+        {
+            problems.push("its totals are not the sum of its closed sub-periods".to_string());
         }
-        self.heads[kind_index(closed.period.kind)] = (
-            closed.sequence,
-            Some(closed.hash.clone()),
-            closed.perpetual_total_incl_vat,
-        );
-        match closed.period.kind {
-            ClosureKind::Day => self.days.push(closed.clone()),
-            ClosureKind::Month => {
-                // The month took its days; keeping them would only cost memory.
-                self.days.retain(|day| !closed.period.covers(&day.period));
-                self.months.push(closed.clone());
-            }
-            ClosureKind::Year => self
-                .months
-                .retain(|month| !closed.period.covers(&month.period)),
-        }
+        let event = ClosureEvent::PeriodClosed(Box::new(closed.clone()));
+        self.closures = std::mem::take(&mut self.closures).evolve(&event);
         problems
     }
 }
@@ -472,10 +440,12 @@ fn compare_with_read_models(
 mod tests {
     use super::*;
     use comptoir_domain::calendar::default_time_zone;
+    use comptoir_domain::closure::ClosureTotals;
+    use comptoir_domain::fold;
     use comptoir_domain::order::PaymentMethod;
     use comptoir_domain::pricing::{Totals, VatSubtotal};
     use comptoir_domain::testing::TestEnvironment;
-    use comptoir_domain::{fold, Aggregate};
+    use rust_decimal::Decimal;
 
     fn closure_of(history: &[ClosureEvent], kind: ClosureKind, text: &str) -> PeriodClosed {
         let state = fold::<Closures>(history);

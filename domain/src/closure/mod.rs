@@ -13,10 +13,12 @@
 //! - no earlier period with activity (a document or a payment) may be left unclosed, so the
 //!   perpetual total of a chain misses nothing;
 //! - a month closes only when each of its days with activity is closed, a year only when each of
-//!   its months with activity is; a day of a closed month (or a month of a closed year) can no
-//!   longer be closed;
+//!   its months with activity is (each of its days, for a fiscal year cut inside a month); a day
+//!   of a closed month (or a month whose last day is in a closed year) can no longer be closed;
 //! - a day's totals are the read model's; a month's totals **are the sum of its day closures** and
-//!   a year's the sum of its month closures (as NF525 cash systems do): the API computes them from
+//!   a year's the sum of its month closures (as NF525 cash systems do), or of its day closures
+//!   when the fiscal year begins or ends inside a month (a closing day other than a month's last:
+//!   such a month belongs to two years, so neither can sum it whole): the API computes them from
 //!   the read model too, and a difference refuses the closure (a closed day would have changed);
 //! - the perpetual grand total is the previous closure's of the same kind plus this period's gross
 //!   (`total_incl_vat`, invoices less credit notes);
@@ -42,9 +44,10 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use uuid::Uuid;
 
-/// Day closures kept in the state until their month is closed (a little over a year of days):
-/// past it, the month must be closed before another day.
-pub const CLOSURE_OPEN_DAYS_MAX: usize = 400;
+/// Day closures kept in the state until both their month and their fiscal year are closed (a
+/// year cut inside a month is the sum of its days): the longest fiscal year (24 months, 731
+/// days) and two months more. Past it, the month or the year must be closed before another day.
+pub const CLOSURE_OPEN_DAYS_MAX: usize = 800;
 /// Month closures kept in the state until their year is closed: every month of the longest
 /// fiscal year (a change of closing day may stretch one to 24 months), and a year's more.
 pub const CLOSURE_OPEN_MONTHS_MAX: usize = 36;
@@ -192,6 +195,11 @@ impl ClosurePeriod {
                 .format("%Y")
                 .to_string(),
         }
+    }
+
+    /// Its last day.
+    pub fn last_day(&self) -> NaiveDate {
+        self.ends_before.pred_opt().unwrap_or(self.starts_on)
     }
 
     /// True when it begins on a 1st and ends before a 1st: whole calendar months.
@@ -417,7 +425,8 @@ pub struct Closures {
     pub days: Chain,
     pub months: Chain,
     pub years: Chain,
-    /// Day closures not summed into a month closure yet, oldest first.
+    /// Day closures that a month or a year closure may still sum (their month or their year is
+    /// not closed yet), oldest first.
     pub open_days: Vec<(ClosurePeriod, ClosureTotals)>,
     /// Month closures not summed into a year closure yet, oldest first.
     pub open_months: Vec<(ClosurePeriod, ClosureTotals)>,
@@ -440,12 +449,23 @@ impl Closures {
         }
     }
 
-    /// The closures of the kind below `period`'s that it is the sum of; `None` for a day.
-    fn parts_of(&self, period: &ClosurePeriod) -> Option<ClosureTotals> {
-        let parts = match period.kind {
-            ClosureKind::Day => return None,
-            ClosureKind::Month => &self.open_days,
-            ClosureKind::Year => &self.open_months,
+    /// The kind of closures `period` is the sum of: days for a month and for a year cut inside a
+    /// month, months for a year of whole months; `None` for a day.
+    fn part_kind(period: &ClosurePeriod) -> Option<ClosureKind> {
+        match period.kind {
+            ClosureKind::Day => None,
+            ClosureKind::Month => Some(ClosureKind::Day),
+            ClosureKind::Year if period.is_whole_months() => Some(ClosureKind::Month),
+            ClosureKind::Year => Some(ClosureKind::Day),
+        }
+    }
+
+    /// The sum of the closures of the kind below `period`'s that it must equal; `None` for a
+    /// day. `verify` checks recorded closures with it, folding them as `evolve` does.
+    pub fn sum_of_parts(&self, period: &ClosurePeriod) -> Option<ClosureTotals> {
+        let parts = match Self::part_kind(period)? {
+            ClosureKind::Day => &self.open_days,
+            _ => &self.open_months,
         };
         let mut sum = ClosureTotals::default();
         for (_, totals) in parts.iter().filter(|(part, _)| period.covers(part)) {
@@ -464,18 +484,6 @@ impl Closures {
             return Err(DomainError::validation(
                 "date",
                 "is not a day, month or fiscal year of the shop's calendar",
-            ));
-        }
-        if period.kind == ClosureKind::Year && !period.is_whole_months() {
-            // A year closure is the sum of its month closures: a fiscal year cut inside a month
-            // would take days of a month that belongs to two years.
-            return Err(DomainError::unprocessable(
-                "fiscal-year-not-whole-months",
-                format!(
-                    "the fiscal year {label} ({} to {}) does not begin and end with a month, so it cannot be closed as the sum of its months",
-                    period.starts_on,
-                    period.ends_before.pred_opt().unwrap_or(period.starts_on)
-                ),
             ));
         }
         if period.ends_before > today {
@@ -497,7 +505,8 @@ impl Closures {
         }
         let parent_closed = match period.kind {
             ClosureKind::Day => self.months.has_closed(period.starts_on),
-            ClosureKind::Month => self.years.has_closed(period.starts_on),
+            // A month that a fiscal year ends inside of belongs to the next year too.
+            ClosureKind::Month => self.years.has_closed(period.last_day()),
             ClosureKind::Year => false,
         };
         if parent_closed {
@@ -536,12 +545,10 @@ impl Closures {
         let Some(last_active) = activity.last_active_day_in else {
             return Ok(());
         };
-        let (parts, part_kind) = match period.kind {
-            ClosureKind::Day => return Ok(()),
-            ClosureKind::Month => (&self.days, ClosureKind::Day),
-            ClosureKind::Year => (&self.months, ClosureKind::Month),
+        let Some(part_kind) = Self::part_kind(&period) else {
+            return Ok(());
         };
-        if parts.has_closed(last_active) {
+        if self.chain(part_kind).has_closed(last_active) {
             return Ok(());
         }
         let part = ClosurePeriod::containing(part_kind, last_active, &close.fiscal_calendar)
@@ -558,7 +565,11 @@ impl Closures {
 
     fn check_room(&self, kind: ClosureKind) -> Result<(), DomainError> {
         let (open, max, parent) = match kind {
-            ClosureKind::Day => (self.open_days.len(), CLOSURE_OPEN_DAYS_MAX, "month"),
+            ClosureKind::Day => (
+                self.open_days.len(),
+                CLOSURE_OPEN_DAYS_MAX,
+                "month or fiscal year",
+            ),
             ClosureKind::Month => (self.open_months.len(), CLOSURE_OPEN_MONTHS_MAX, "year"),
             ClosureKind::Year => return Ok(()),
         };
@@ -587,7 +598,7 @@ impl Closures {
         self.check_activity(close)?;
         self.check_room(close.period.kind)?;
         close.totals.check()?;
-        if let Some(parts) = self.parts_of(&close.period) {
+        if let Some(parts) = self.sum_of_parts(&close.period) {
             if parts != close.totals {
                 return Err(DomainError::conflict(
                     "closure-totals-mismatch",
@@ -656,12 +667,17 @@ impl Aggregate for Closures {
         chain.covers_up_to = closed.covers_up_to;
         match period.kind {
             ClosureKind::Day => self.open_days.push((period, closed.totals.clone())),
-            ClosureKind::Month => {
-                self.open_days.retain(|(day, _)| !period.covers(day));
-                self.open_months.push((period, closed.totals.clone()));
-            }
-            ClosureKind::Year => self.open_months.retain(|(month, _)| !period.covers(month)),
+            ClosureKind::Month => self.open_months.push((period, closed.totals.clone())),
+            // No later year can sum a month that ends by this year's end.
+            ClosureKind::Year => self
+                .open_months
+                .retain(|(month, _)| month.ends_before > period.ends_before),
         }
+        // A day is summed by its month, and by its year when that year is cut inside a month.
+        let (months, years) = (&self.months, &self.years);
+        self.open_days.retain(|(day, _)| {
+            !(months.has_closed(day.starts_on) && years.has_closed(day.starts_on))
+        });
         self
     }
 }

@@ -368,7 +368,11 @@ fn a_month_is_the_sum_of_its_day_closures() {
     assert_eq!(closed.totals.payments.len(), 2);
     assert_eq!(closed.perpetual_total_incl_vat, d("21.10"));
     let state = replay::<Closures>(&[two_days(), events].concat());
-    assert!(state.open_days.is_empty(), "the month took its days");
+    assert_eq!(
+        state.open_days.len(),
+        2,
+        "the days stay until their fiscal year is closed too"
+    );
     assert_eq!(state.open_months.len(), 1);
 }
 
@@ -511,10 +515,11 @@ fn periods_parse_strictly() {
 }
 
 #[test]
-fn too_many_days_waiting_for_their_month_are_refused() {
-    // Proves the state stays bounded: past CLOSURE_OPEN_DAYS_MAX open days, the month comes first.
+fn too_many_days_waiting_for_their_month_or_year_are_refused() {
+    // Proves the state stays bounded: past CLOSURE_OPEN_DAYS_MAX open days, the month or the
+    // fiscal year comes first.
     let mut state = Closures::default();
-    let first = day(2025, 1, 1);
+    let first = day(2024, 6, 1);
     for offset in 0..CLOSURE_OPEN_DAYS_MAX as u64 {
         let on = first + chrono::Days::new(offset);
         let period = ClosurePeriod::containing(ClosureKind::Day, on, &FiscalCalendar::default())
@@ -671,18 +676,172 @@ fn a_transitional_fiscal_year_closes_with_its_real_months() {
         .then_err_code("sub-periods-unclosed");
 }
 
+/// Closing `totals` for the period `text` of a shop closing on 15 June, with its scan starting
+/// at `scanned_from` and its last active day `last_in`.
+fn close_mid_june(
+    kind: ClosureKind,
+    text: &str,
+    scanned_from: Option<NaiveDate>,
+    last_in: NaiveDate,
+    totals: ClosureTotals,
+) -> ClosureCommand {
+    let calendar = closing_on("06-15");
+    with_activity(
+        close_in(&calendar, kind, text, scanned_from, totals),
+        None,
+        Some(last_in),
+    )
+}
+
+fn sum(parts: &[ClosureTotals]) -> ClosureTotals {
+    let mut total = ClosureTotals::default();
+    for part in parts {
+        total.absorb(part);
+    }
+    total
+}
+
+/// A shop closing on 15 June: a busy day on 10 June 2025 (fiscal year 2025, closed), then on
+/// 20 June 2025 (fiscal year 2026), June 2025 closed with both, and a busy day on 10 June 2026.
+fn mid_june_history() -> Vec<ClosureEvent> {
+    history(vec![
+        close_mid_june(
+            ClosureKind::Day,
+            "2025-06-10",
+            None,
+            day(2025, 6, 10),
+            busy_day("FA-1"),
+        ),
+        close_mid_june(
+            ClosureKind::Year,
+            "2025",
+            None,
+            day(2025, 6, 10),
+            busy_day("FA-1"),
+        ),
+        close_mid_june(
+            ClosureKind::Day,
+            "2025-06-20",
+            Some(day(2025, 6, 11)),
+            day(2025, 6, 20),
+            busy_day("FA-2"),
+        ),
+        close_mid_june(
+            ClosureKind::Month,
+            "2025-06",
+            None,
+            day(2025, 6, 20),
+            sum(&[busy_day("FA-1"), busy_day("FA-2")]),
+        ),
+        close_mid_june(
+            ClosureKind::Day,
+            "2026-06-10",
+            Some(day(2025, 6, 21)),
+            day(2026, 6, 10),
+            busy_day("FA-3"),
+        ),
+    ])
+}
+
 #[test]
-fn a_fiscal_year_cut_inside_a_month_cannot_close_as_a_sum_of_months() {
-    // Proves a year closing on 15 June is refused with its own code rather than summing
-    // months that belong to two fiscal years.
-    given::<Closures>([])
-        .at(december_2nd())
-        .when(close_in(
-            &closing_on("06-15"),
+fn a_fiscal_year_cut_inside_a_month_is_the_sum_of_its_days() {
+    // Proves a fiscal year from 16 June to 15 June closes with the sum of its day closures: the
+    // 20 June 2025 day, kept after June 2025 closed because its year was not, and 10 June 2026.
+    // June 2025, whose first half belonged to the year 2025 already closed, closed meanwhile.
+    let year = history_on(
+        &mid_june_history(),
+        close_mid_june(
             ClosureKind::Year,
             "2026",
-            None,
-            ClosureTotals::default(),
+            Some(day(2025, 6, 16)),
+            day(2026, 6, 10),
+            sum(&[busy_day("FA-2"), busy_day("FA-3")]),
+        ),
+    );
+    let closed = closed(&year[0]);
+    assert_eq!(closed.period.starts_on, day(2025, 6, 16));
+    assert_eq!(closed.period.ends_before, day(2026, 6, 16));
+    assert_eq!(closed.sequence, 2);
+    assert_eq!(closed.totals.invoices.first.as_deref(), Some("FA-2"));
+    assert_eq!(closed.totals.invoices.last.as_deref(), Some("FA-3"));
+    let state = replay::<Closures>(&[mid_june_history(), year].concat());
+    let kept: Vec<NaiveDate> = state.open_days.iter().map(|(d, _)| d.starts_on).collect();
+    assert_eq!(kept, [day(2026, 6, 10)], "June 2026 is not closed yet");
+    assert!(
+        state.open_months.is_empty(),
+        "no later year can sum June 2025"
+    );
+}
+
+#[test]
+fn a_month_that_a_closed_year_ends_inside_still_closes() {
+    // Proves June 2026, whose first half belongs to the fiscal year 2026 (closed) and second half
+    // to 2027, closes afterwards as the sum of its days, and that its days then stay only for
+    // the year 2027.
+    let mut events = mid_june_history();
+    events.extend(history_on(
+        &events,
+        close_mid_june(
+            ClosureKind::Year,
+            "2026",
+            Some(day(2025, 6, 16)),
+            day(2026, 6, 10),
+            sum(&[busy_day("FA-2"), busy_day("FA-3")]),
+        ),
+    ));
+    events.extend(history_on(
+        &events,
+        close_mid_june(
+            ClosureKind::Day,
+            "2026-06-20",
+            Some(day(2026, 6, 11)),
+            day(2026, 6, 20),
+            busy_day("FA-4"),
+        ),
+    ));
+    let june = history_on(
+        &events,
+        close_mid_june(
+            ClosureKind::Month,
+            "2026-06",
+            Some(day(2025, 7, 1)),
+            day(2026, 6, 20),
+            sum(&[busy_day("FA-3"), busy_day("FA-4")]),
+        ),
+    );
+    assert_eq!(closed(&june[0]).period.starts_on, day(2026, 6, 1));
+    let state = replay::<Closures>(&[events, june].concat());
+    let kept: Vec<NaiveDate> = state.open_days.iter().map(|(d, _)| d.starts_on).collect();
+    assert_eq!(
+        kept,
+        [day(2026, 6, 20)],
+        "only the year 2027 still needs a day"
+    );
+}
+
+#[test]
+fn a_cut_fiscal_year_needs_its_active_days_closed_and_their_exact_sum() {
+    // Proves a year cut inside a month checks its days as a whole year checks its months: an
+    // active day left open blocks it, and totals other than its days' sum are refused.
+    let events = mid_june_history();
+    given::<Closures>(events.clone())
+        .at(december_2nd())
+        .when(close_mid_june(
+            ClosureKind::Year,
+            "2026",
+            Some(day(2025, 6, 16)),
+            day(2026, 6, 12),
+            sum(&[busy_day("FA-2"), busy_day("FA-3")]),
         ))
-        .then_err_code("fiscal-year-not-whole-months");
+        .then_err_code("sub-periods-unclosed");
+    given::<Closures>(events)
+        .at(december_2nd())
+        .when(close_mid_june(
+            ClosureKind::Year,
+            "2026",
+            Some(day(2025, 6, 16)),
+            day(2026, 6, 10),
+            busy_day("FA-3"),
+        ))
+        .then_err_code("closure-totals-mismatch");
 }

@@ -157,8 +157,8 @@ pub struct FiscalYearRow {
     pub year: i32,
     pub first_day: NaiveDate,
     pub closing_day: NaiveDate,
-    /// Its length in calendar months when it is made of whole months (only those can be closed
-    /// as a year); `None` otherwise.
+    /// Its length in calendar months when it is made of whole months (it then closes as the sum
+    /// of its months, otherwise of its days); `None` otherwise.
     pub months: Option<u32>,
     /// True for the year holding `today`: its FEC is not final yet.
     pub in_progress: bool,
