@@ -30,6 +30,16 @@ async fn read(api: &Api, path: &str) -> Value {
     api.get(&path).await.expect(200).body
 }
 
+/// The id of the one customer whose email `search` finds.
+async fn customer_with(api: &Api, search: &str) -> String {
+    let found = read(api, &format!("/customers?search={search}")).await;
+    assert_eq!(items(&found).len(), 1, "{found}");
+    items(&found)[0]["customer_id"]
+        .as_str()
+        .expect("customer id")
+        .to_string()
+}
+
 fn items(page: &Value) -> &Vec<Value> {
     page["items"].as_array().expect("items")
 }
@@ -42,7 +52,8 @@ fn cents(value: &Value, field: &str) -> i64 {
 async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
     // Proves the demo's day: the fixture's three coupons, one used; five orders placed through
     // the routes, four invoices numbered 1 to 4, a credit note referencing one of them,
-    // statistics equal to the invoices, a balanced ledger, and the shop's curl line naming the
+    // statistics equal to the invoices, a quote and its paid purchase order in the customer's
+    // space, a message in another's, a balanced ledger, and the shop's curl line naming the
     // real address; then that a restart with `--demo` makes no new order and prints a key that
     // works.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -58,7 +69,8 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
     );
     assert_eq!(
         app.printed_line("demo day").await,
-        "demo day loaded: 3 coupons, 5 orders placed, 1 credit_note, 3 delivery_slip, 4 invoice"
+        "demo day loaded: 3 coupons, 5 orders placed, 1 message, 1 credit_note, 3 delivery_slip, \
+         4 invoice, 1 purchase_order, 1 quote"
     );
     let api = Api::new(&app, &key);
 
@@ -126,6 +138,14 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
         value_cents(&statistics["totals"]["discounts"]) > 0,
         "{statistics}"
     );
+
+    let jules = customer_with(&api, "jules").await;
+    let space = read(&api, &format!("/customers/{jules}/space")).await;
+    assert_eq!(space["quotes"].as_array().map(Vec::len), Some(1), "{space}");
+    assert_eq!(space["purchase_orders"][0]["paid"], true, "{space}");
+    let amelie = customer_with(&api, "amelie").await;
+    let thread = read(&api, &format!("/customers/{amelie}/messages")).await;
+    assert_eq!(items(&thread).len(), 1, "{thread}");
 
     let trial = read(
         &api,

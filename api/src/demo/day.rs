@@ -1,8 +1,9 @@
 //! A day at the demo shop, made through the API's own routes: the server's router is called in
 //! process (no socket), with the demo's manager key, exactly as a client would call it. Orders
 //! are placed and paid online and at the counter, shipped, collected and delivered; one is
-//! partly returned as store credit that pays part of a later order; one stays new. A newcomer
-//! then finds invoices, a delivery slip, a credit note, statistics and a balanced ledger at once.
+//! partly returned as store credit that pays part of a later order; one stays new; a quote is
+//! accepted, ordered and paid by cheque, and the shop writes in a customer's space. A newcomer
+//! then finds every kind of document, statistics and a balanced ledger at once.
 //!
 //! Why through the router and not through the commands, as the catalog is loaded: placing and
 //! paying involve pricing, the pack's quota, the number series and the invoice issued in the
@@ -20,6 +21,8 @@ use uuid::Uuid;
 use super::coupons::FixtureCoupon;
 use super::{demo_id, DemoError};
 
+/// How long the demo's quote stays valid.
+const QUOTE_VALID_DAYS: u64 = 30;
 /// Answers larger than this are not demo answers: refused rather than read whole.
 const ANSWER_BYTES_MAX: usize = 1024 * 1024;
 
@@ -28,6 +31,7 @@ const ANSWER_BYTES_MAX: usize = 1024 * 1024;
 pub struct DayReport {
     pub coupons_created: usize,
     pub orders_placed: usize,
+    pub messages_sent: usize,
     pub issued: BTreeMap<String, usize>,
 }
 
@@ -35,8 +39,8 @@ impl std::fmt::Display for DayReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} coupons, {} orders placed",
-            self.coupons_created, self.orders_placed
+            "{} coupons, {} orders placed, {} message",
+            self.coupons_created, self.orders_placed, self.messages_sent
         )?;
         for (kind, count) in &self.issued {
             write!(f, ", {count} {kind}")?;
@@ -99,12 +103,18 @@ impl Counter {
     async fn post(&self, path: &str, body: Value) -> Result<Value, DemoError> {
         let answer = self.call(Method::POST, path, Some(body)).await?;
         let issued = answer["issued"].as_array().into_iter().flatten();
-        let mut report = self.lock_report();
         for document in issued {
-            let kind = document["kind"].as_str().unwrap_or("document");
-            *report.issued.entry(kind.to_string()).or_default() += 1;
+            self.record_issued(document["kind"].as_str().unwrap_or("document"));
         }
         Ok(answer)
+    }
+
+    fn record_issued(&self, kind: &str) {
+        *self
+            .lock_report()
+            .issued
+            .entry(kind.to_string())
+            .or_default() += 1;
     }
 
     /// A step of an order's lifecycle: `POST /orders/{order}/{step}`.
@@ -185,6 +195,8 @@ pub async fn run(
     let credit = prints_partly_returned_by_amelie(&counter).await?;
     panoramas_paid_with_store_credit(&counter, &credit).await?;
     mugs_ordered_by_a_guest(&counter).await?;
+    enlargements_quoted_to_jules(&counter).await?;
+    credit_announced_to_amelie(&counter, shop_id).await?;
     Ok(Some(
         counter
             .report
@@ -317,6 +329,68 @@ async fn mugs_ordered_by_a_guest(counter: &Counter) -> Result<(), DemoError> {
         }))
         .await?;
     Ok(())
+}
+
+/// A quote for a print run of enlargements with retouching, accepted, ordered by purchase order
+/// and paid by cheque at the counter: the customer space's quotes and purchase orders.
+async fn enlargements_quoted_to_jules(counter: &Counter) -> Result<(), DemoError> {
+    let customer_id = customer_id(counter.shop_id, "jules.bernard@example.fr")?;
+    let valid_until = chrono::Utc::now().date_naive() + chrono::Days::new(QUOTE_VALID_DAYS);
+    let quote = counter
+        .post(
+            "/quotes",
+            json!({
+                "customer_id": customer_id,
+                "valid_until": valid_until,
+                "lines": [
+                    {"sku": "AGR-30x45", "quantity": 12, "unit_price_excl_vat": "7.50"},
+                    {"description": "Retouche et calibrage des fichiers", "quantity": 12,
+                        "unit_price_excl_vat": "2.00", "vat_rate": "20"}
+                ],
+            }),
+        )
+        .await?;
+    let number = text(&quote, &["number"])?;
+    counter.record_issued("quote");
+    counter
+        .post(
+            &format!("/quotes/{number}/accept"),
+            json!({"accepted_by": "Jules Bernard"}),
+        )
+        .await?;
+    let ordered = counter
+        .post("/purchase-orders", json!({"quote_number": number}))
+        .await?;
+    let order_number = text(&ordered, &["number"])?;
+    counter.record_issued("purchase_order");
+    let total = text(&ordered, &["totals", "total_incl_vat"])?;
+    let cheque = json!({"method": "cheque", "amount": total, "operator": "Camille"});
+    counter
+        .post(
+            &format!("/purchase-orders/{order_number}/mark-paid"),
+            cheque,
+        )
+        .await?;
+    Ok(())
+}
+
+/// A message from the shop in Amélie's customer space about the store credit her return gave.
+async fn credit_announced_to_amelie(counter: &Counter, shop_id: Uuid) -> Result<(), DemoError> {
+    let customer_id = customer_id(shop_id, "amelie.dubois@example.fr")?;
+    let message = json!({"body": "Bonjour Amélie, l'avoir de vos dix tirages retournés est \
+        disponible sur votre compte et a servi pour vos panoramiques. À bientôt !"});
+    counter
+        .post(&format!("/customers/{customer_id}/messages"), message)
+        .await?;
+    counter.lock_report().messages_sent += 1;
+    Ok(())
+}
+
+/// The id of the account `email` opened in the shop, as the API derives it.
+fn customer_id(shop_id: Uuid, email: &str) -> Result<Uuid, DemoError> {
+    let email = comptoir_domain::customer::normalise_email(email)
+        .map_err(|error| DemoError::Day(format!("{email}: {error}")))?;
+    Ok(comptoir_domain::customer::customer_id_for(shop_id, &email))
 }
 
 fn decimal(text: &str) -> Result<rust_decimal::Decimal, DemoError> {
