@@ -34,7 +34,9 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{LogError, LogResult};
 pub use offline::{BatchValues, Batches, OfflineEvents, OfflineLog};
 pub use restore::restore_data_dir;
-pub use store::{AllEvents, DecodedBatches, EventLog, LogOptions, TreeBatches};
+pub use store::{
+    open_sled_when_released, AllEvents, DecodedBatches, EventLog, LogOptions, TreeBatches,
+};
 pub use types::{
     AppendOutcome, AppendRequest, ChainPage, ChainRecord, EventMetadata, ExpectedVersion, NewEvent,
     Position, RecordedEvent, StreamAppend, StreamAppendOutcome, StreamVersion, VerifyReport,

@@ -304,13 +304,19 @@ fn open_sled(path: &Path, cache_bytes: u64, flush_every_ms: Option<u64>) -> LogR
         .cache_capacity(cache_bytes)
         .flush_every_ms(flush_every_ms)
         .mode(sled::Mode::HighThroughput);
+    open_sled_when_released(&config).map_err(|e| open_error(path, format!("{e} ({OPEN_HINT})")))
+}
+
+/// Opens `config`'s database, waiting up to `SLED_RELEASE_WAIT` while this process still holds
+/// it (see there). For every sled database of a data dir: the log's here, the projections' too.
+pub fn open_sled_when_released(config: &sled::Config) -> sled::Result<sled::Db> {
     let deadline = Instant::now() + SLED_RELEASE_WAIT;
     loop {
         match config.open() {
             Err(error) if held_by_this_process(&error) && Instant::now() < deadline => {
                 std::thread::sleep(SLED_RELEASE_POLL);
             }
-            opened => return opened.map_err(|e| open_error(path, format!("{e} ({OPEN_HINT})"))),
+            opened => return opened,
         }
     }
 }

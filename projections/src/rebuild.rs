@@ -12,7 +12,6 @@ use crate::limits::{FLUSH_INTERVAL_MS, OFFLINE_CACHE_BYTES};
 use crate::PROJECTIONS_DIR;
 use comptoir_eventlog::{Position, ReplaySource};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 /// What `verify_projections` found for one projection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,43 +29,19 @@ impl VerifyOutcome {
     }
 }
 
-/// How long an open waits for sled to release a database this process has just closed: sled's
-/// background threads let go of its file lock a moment after the last handle is dropped, and
-/// opening at once failed now and then (`comptoir rebuild` reported a failure after its swap,
-/// when it reopens the database to drop the old trees). No other process holds it: the data
-/// dir's own lock comes first.
-const RELEASE_WAIT: Duration = Duration::from_secs(10);
-const RELEASE_POLL: Duration = Duration::from_millis(10);
-
 /// Opens the projections' database with a page cache of `cache_bytes` (`CACHE_BYTES` for a
-/// server, `OFFLINE_CACHE_BYTES` for the offline commands), waiting up to `RELEASE_WAIT` while
-/// its lock is still held.
+/// server, `OFFLINE_CACHE_BYTES` for the offline commands), waiting while this process still
+/// holds it (`comptoir rebuild` reopens it right after its swap to drop the old trees).
 pub(crate) fn open_db(data_dir: &Path, cache_bytes: u64) -> ProjectionResult<sled::Db> {
-    let deadline = Instant::now() + RELEASE_WAIT;
-    loop {
-        match open_db_once(data_dir, cache_bytes) {
-            // sled says so only in the message of an `Other` I/O error.
-            Err(ProjectionError::Open { reason, .. })
-                if reason.contains("could not acquire lock") && Instant::now() < deadline =>
-            {
-                std::thread::sleep(RELEASE_POLL);
-            }
-            opened => return opened,
-        }
-    }
-}
-
-fn open_db_once(data_dir: &Path, cache_bytes: u64) -> ProjectionResult<sled::Db> {
     let path = data_dir.join(PROJECTIONS_DIR);
-    sled::Config::new()
+    let config = sled::Config::new()
         .path(&path)
         .cache_capacity(cache_bytes)
-        .flush_every_ms(Some(FLUSH_INTERVAL_MS))
-        .open()
-        .map_err(|error| ProjectionError::Open {
-            path,
-            reason: error.to_string(),
-        })
+        .flush_every_ms(Some(FLUSH_INTERVAL_MS));
+    comptoir_eventlog::open_sled_when_released(&config).map_err(|error| ProjectionError::Open {
+        path,
+        reason: error.to_string(),
+    })
 }
 
 /// Rebuilds `projections` from position 1 to the log's head into fresh trees, swaps them in and
@@ -207,26 +182,5 @@ fn remove_scratch(dir: &Path) -> ProjectionResult<()> {
             reason: format!("cannot remove the scratch database: {error}"),
         }),
         _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_database_still_held_is_opened_once_released() {
-        let dir = tempfile::tempdir().expect("dir");
-        let held = open_db(dir.path(), OFFLINE_CACHE_BYTES).expect("open");
-        assert!(
-            open_db_once(dir.path(), OFFLINE_CACHE_BYTES).is_err(),
-            "sled's lock is held"
-        );
-        let release = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(200));
-            drop(held);
-        });
-        open_db(dir.path(), OFFLINE_CACHE_BYTES).expect("opened once released");
-        release.join().expect("released");
     }
 }
