@@ -69,8 +69,8 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
     );
     assert_eq!(
         app.printed_line("demo day").await,
-        "demo day loaded: 3 coupons, 5 orders placed, 1 message, 1 credit_note, 3 delivery_slip, \
-         4 invoice, 1 purchase_order, 1 quote"
+        "demo day loaded: coupons: 3, orders placed: 5, messages: 1, issued: credit_note 1 \
+         delivery_slip 3 invoice 4 purchase_order 1 quote 1"
     );
     let api = Api::new(&app, &key);
 

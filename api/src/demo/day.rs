@@ -39,11 +39,11 @@ impl std::fmt::Display for DayReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} coupons, {} orders placed, {} message",
+            "coupons: {}, orders placed: {}, messages: {}, issued:",
             self.coupons_created, self.orders_placed, self.messages_sent
         )?;
         for (kind, count) in &self.issued {
-            write!(f, ", {count} {kind}")?;
+            write!(f, " {kind} {count}")?;
         }
         Ok(())
     }
@@ -70,7 +70,8 @@ impl Counter {
             .uri(&uri)
             .header(header::AUTHORIZATION, &self.authorization);
         if method == Method::POST {
-            // Derived from the step, so a retried demo step is the same command.
+            // Every creating POST carries a key, as the API asks of its clients; derived from
+            // the step, so the same step is the same command.
             let key = demo_id(&format!("day:{path}:{body:?}"));
             request = request
                 .header("Idempotency-Key", key.to_string())
@@ -97,7 +98,11 @@ impl Counter {
         if status == StatusCode::NO_CONTENT || bytes.is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&bytes).map_err(DemoError::Fixture)
+        serde_json::from_slice(&bytes).map_err(|error| {
+            DemoError::Day(format!(
+                "{method} {uri}: an answer that is not JSON: {error}"
+            ))
+        })
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value, DemoError> {

@@ -118,7 +118,7 @@ pub enum DemoError {
     Fixture(#[from] serde_json::Error),
     #[error(transparent)]
     Command(#[from] CommandError),
-    #[error("the demo day's request failed: {0}")]
+    #[error("the demo day failed: {0}")]
     Day(String),
 }
 
