@@ -52,7 +52,8 @@ fn cents(value: &Value, field: &str) -> i64 {
 async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
     // Proves the demo's day: the fixture's three coupons, one used; five orders placed through
     // the routes, four invoices numbered 1 to 4, a credit note referencing one of them,
-    // statistics equal to the invoices, a quote and its paid purchase order in the customer's
+    // statistics equal to the invoices, a photo on each paid order, a quote and its paid
+    // purchase order in the customer's
     // space, a message in another's, a balanced ledger, and the shop's curl line naming the
     // real address; then that a restart with `--demo` makes no new order and prints a key that
     // works.
@@ -85,6 +86,18 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
         1,
         "the guest's unpaid order stays new: {orders}"
     );
+
+    for order in items(&orders) {
+        let id = order["order_id"].as_str().expect("order id");
+        let view = read(&api, &format!("/orders/{id}")).await;
+        let photos = view["files"].as_array().map_or(0, Vec::len);
+        let paid = view["invoice_number"].is_string();
+        assert_eq!(
+            photos,
+            usize::from(paid),
+            "a photo on each paid order: {view}"
+        );
+    }
 
     let invoices = read(&api, "/invoices?limit=50").await;
     let mut numbers: Vec<u64> = items(&invoices)

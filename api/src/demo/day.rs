@@ -21,6 +21,9 @@ use uuid::Uuid;
 use super::coupons::FixtureCoupon;
 use super::{demo_id, DemoError};
 
+/// The photo the print orders carry (a 600×400 gradient, 4 KB), so that a printer bridge
+/// following the demo shop has something to print.
+const PHOTO: &[u8] = include_bytes!("../../fixtures/demo-photo.jpg");
 /// How long the demo's quote stays valid.
 const QUOTE_VALID_DAYS: u64 = 30;
 /// Answers larger than this are not demo answers: refused rather than read whole.
@@ -64,11 +67,7 @@ impl Counter {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, DemoError> {
-        let uri = format!("/v1/shops/{}{path}", self.shop_id);
-        let mut request = Request::builder()
-            .method(method.clone())
-            .uri(&uri)
-            .header(header::AUTHORIZATION, &self.authorization);
+        let mut request = self.request(method.clone(), path);
         if method == Method::POST {
             // Every creating POST carries a key, as the API asks of its clients; derived from
             // the step, so the same step is the same command.
@@ -78,6 +77,26 @@ impl Counter {
                 .header(header::CONTENT_TYPE, "application/json");
         }
         let body = body.map_or_else(Body::empty, |value| Body::from(value.to_string()));
+        self.send(request, body).await
+    }
+
+    fn request(&self, method: Method, path: &str) -> axum::http::request::Builder {
+        Request::builder()
+            .method(method)
+            .uri(format!("/v1/shops/{}{path}", self.shop_id))
+            .header(header::AUTHORIZATION, &self.authorization)
+    }
+
+    /// Sends `request` with `body` through the router; the answer's JSON, `Null` when empty.
+    async fn send(
+        &self,
+        request: axum::http::request::Builder,
+        body: Body,
+    ) -> Result<Value, DemoError> {
+        let (method, uri) = (
+            request.method_ref().cloned().unwrap_or_default(),
+            request.uri_ref().cloned().unwrap_or_default(),
+        );
         let request = request
             .body(body)
             .map_err(|error| DemoError::Day(format!("{method} {uri}: {error}")))?;
@@ -125,6 +144,15 @@ impl Counter {
     /// A step of an order's lifecycle: `POST /orders/{order}/{step}`.
     async fn step(&self, order: &str, step: &str, body: Value) -> Result<Value, DemoError> {
         self.post(&format!("/orders/{order}/{step}"), body).await
+    }
+
+    /// Uploads the demo photo as the order's file `name`.
+    async fn upload_photo(&self, order: &str, name: &str) -> Result<(), DemoError> {
+        let request = self
+            .request(Method::PUT, &format!("/orders/{order}/files/{name}"))
+            .header(header::CONTENT_TYPE, "image/jpeg");
+        self.send(request, Body::from(PHOTO)).await?;
+        Ok(())
     }
 
     async fn get(&self, path: &str) -> Result<Value, DemoError> {
@@ -239,6 +267,7 @@ async fn prints_shipped_to_claire(
             "coupon_code": coupon_code,
         }))
         .await?;
+    counter.upload_photo(&order, "bellecour.jpg").await?;
     let payment = json!({"method": "card", "amount": total, "transaction_id": "demo-cb-0001"});
     paid_shipped_delivered(counter, &order, payment, "6A00000000001").await
 }
@@ -266,6 +295,7 @@ async fn book_collected_by_jules(counter: &Counter) -> Result<(), DemoError> {
             "delivery_method_id": delivery("retrait"),
         }))
         .await?;
+    counter.upload_photo(&order, "fourviere.jpg").await?;
     let cash = json!({"method": "cash", "operator": "Camille"});
     counter.step(&order, "mark-paid", cash).await?;
     counter.step(&order, "ready-for-pickup", json!({})).await?;
@@ -284,6 +314,7 @@ async fn prints_partly_returned_by_amelie(counter: &Counter) -> Result<String, D
             "shipping_address": address("8 rue Pasteur", "69300", "Caluire-et-Cuire"),
         }))
         .await?;
+    counter.upload_photo(&order, "croix-rousse.jpg").await?;
     let payment = json!({"method": "paypal", "amount": total, "transaction_id": "demo-pp-0001"});
     paid_shipped_delivered(counter, &order, payment, "RL0000000001").await?;
     let returned = json!({"lines": [{"line_number": 1, "quantity": 10}], "settlement": {"type": "store_credit"}});
@@ -308,6 +339,7 @@ async fn panoramas_paid_with_store_credit(
             "shipping_address": address("8 rue Pasteur", "69300", "Caluire-et-Cuire"),
         }))
         .await?;
+    counter.upload_photo(&order, "saone.jpg").await?;
     let (credit, total) = (decimal(credit)?, decimal(&total)?);
     let from_credit = credit.min(total);
     let from_credit_payment = json!({"method": "store_credit", "amount": from_credit.to_string()});

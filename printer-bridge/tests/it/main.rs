@@ -4,6 +4,7 @@
 //! situation on purpose; each says so.
 
 mod crash;
+mod demo;
 mod hot_folder;
 mod ipp;
 mod outages;

@@ -19,7 +19,7 @@ use crate::support::WAIT_MAX;
 const OWNER_TOKEN: &str = "bridge-test-owner-token";
 
 /// The `comptoir` binary, built once per test run with the tests' profile.
-fn comptoir_bin() -> &'static Path {
+pub fn comptoir_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
