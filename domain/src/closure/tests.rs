@@ -693,6 +693,13 @@ fn close_mid_june(
     )
 }
 
+/// Closing the fiscal year 2026 (16 June 2025 – 15 June 2026) of a shop closing on 15 June,
+/// after its year 2025, its last active day being `last_in`.
+fn year_2026_mid_june(last_in: NaiveDate, totals: ClosureTotals) -> ClosureCommand {
+    let scanned_from = Some(day(2025, 6, 16));
+    close_mid_june(ClosureKind::Year, "2026", scanned_from, last_in, totals)
+}
+
 fn sum(parts: &[ClosureTotals]) -> ClosureTotals {
     let mut total = ClosureTotals::default();
     for part in parts {
@@ -750,13 +757,7 @@ fn a_fiscal_year_cut_inside_a_month_is_the_sum_of_its_days() {
     // June 2025, whose first half belonged to the year 2025 already closed, closed meanwhile.
     let year = history_on(
         &mid_june_history(),
-        close_mid_june(
-            ClosureKind::Year,
-            "2026",
-            Some(day(2025, 6, 16)),
-            day(2026, 6, 10),
-            sum(&[busy_day("FA-2"), busy_day("FA-3")]),
-        ),
+        year_2026_mid_june(day(2026, 6, 10), sum(&[busy_day("FA-2"), busy_day("FA-3")])),
     );
     let closed = closed(&year[0]);
     assert_eq!(closed.period.starts_on, day(2025, 6, 16));
@@ -781,13 +782,7 @@ fn a_month_that_a_closed_year_ends_inside_still_closes() {
     let mut events = mid_june_history();
     events.extend(history_on(
         &events,
-        close_mid_june(
-            ClosureKind::Year,
-            "2026",
-            Some(day(2025, 6, 16)),
-            day(2026, 6, 10),
-            sum(&[busy_day("FA-2"), busy_day("FA-3")]),
-        ),
+        year_2026_mid_june(day(2026, 6, 10), sum(&[busy_day("FA-2"), busy_day("FA-3")])),
     ));
     events.extend(history_on(
         &events,
@@ -826,22 +821,13 @@ fn a_cut_fiscal_year_needs_its_active_days_closed_and_their_exact_sum() {
     let events = mid_june_history();
     given::<Closures>(events.clone())
         .at(december_2nd())
-        .when(close_mid_june(
-            ClosureKind::Year,
-            "2026",
-            Some(day(2025, 6, 16)),
+        .when(year_2026_mid_june(
             day(2026, 6, 12),
             sum(&[busy_day("FA-2"), busy_day("FA-3")]),
         ))
         .then_err_code("sub-periods-unclosed");
     given::<Closures>(events)
         .at(december_2nd())
-        .when(close_mid_june(
-            ClosureKind::Year,
-            "2026",
-            Some(day(2025, 6, 16)),
-            day(2026, 6, 10),
-            busy_day("FA-3"),
-        ))
+        .when(year_2026_mid_june(day(2026, 6, 10), busy_day("FA-3")))
         .then_err_code("closure-totals-mismatch");
 }
