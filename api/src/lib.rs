@@ -23,6 +23,7 @@ pub mod rebuild_client;
 pub mod report_scheduler;
 pub mod routes;
 mod server;
+pub mod welcome_mailer;
 
 pub use config::{Config, DATA_DIR_DEFAULT, LISTEN_DEFAULT, MAIL_FROM_DEFAULT};
 pub use error::ApiError;

@@ -189,14 +189,19 @@ fn start_mail_tasks(
     let Some(mail) = mail else {
         tracing::info!("scheduled reports are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
         tracing::info!("message notifications are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
+        tracing::info!("welcome mails are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
         return Ok(Vec::new());
     };
     let mailer = crate::mail::Mailer::start(mail)?;
     tracing::info!(from = %mail.from, "scheduled reports are on");
     tracing::info!(from = %mail.from, "message notifications are on");
+    tracing::info!(from = %mail.from, "welcome mails are on");
     Ok(vec![
         crate::report_scheduler::spawn(state.clone(), mailer.clone()),
-        crate::message_notifier::spawn(state.clone(), mailer),
+        crate::message_notifier::spawn(state.clone(), mailer.clone()),
+        crate::welcome_mailer::spawn(state.clone(), mailer).map_err(|error| {
+            crate::mail::MailError::Config(format!("the welcome mailer cannot start: {error}"))
+        })?,
     ])
 }
 

@@ -109,6 +109,8 @@ pub enum CustomerCommand {
         email: String,
         for_customer: Uuid,
     },
+    /// Records that the sign-up's confirmation mail went out to the account's email (seed 002).
+    RecordWelcomeMailed,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +150,13 @@ pub enum CustomerEvent {
         claimed_by: Uuid,
         claimed_at: DateTime<Utc>,
     },
+    /// The sign-up's confirmation mail was accepted by the mail server for `email`.
+    CustomerWelcomeMailed {
+        shop_id: Uuid,
+        customer_id: Uuid,
+        email: String,
+        mailed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CustomerEvent {
@@ -157,6 +166,7 @@ impl DomainEvent for CustomerEvent {
             CustomerEvent::CustomerProfileChanged { .. } => "CustomerProfileChanged",
             CustomerEvent::CustomerEmailChanged { .. } => "CustomerEmailChanged",
             CustomerEvent::CustomerEmailClaimed { .. } => "CustomerEmailClaimed",
+            CustomerEvent::CustomerWelcomeMailed { .. } => "CustomerWelcomeMailed",
         }
     }
 }
@@ -169,6 +179,8 @@ pub struct RegisteredCustomer {
     pub profile: CustomerProfile,
     /// Emails the account moved away from, oldest first, without the current one.
     pub previous_emails: Vec<String>,
+    /// When its confirmation mail went out; `None` before (or for accounts older than mails).
+    pub welcome_mailed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -236,6 +248,20 @@ impl Customer {
 }
 
 impl Customer {
+    /// Once per account: a second record (a mail sent again after a crash) adds nothing.
+    fn decide_welcome_mailed(&self, now: DateTime<Utc>) -> Result<Vec<CustomerEvent>, DomainError> {
+        let existing = self.registered_or_not_found()?;
+        if existing.welcome_mailed_at.is_some() {
+            return Ok(vec![]);
+        }
+        Ok(vec![CustomerEvent::CustomerWelcomeMailed {
+            shop_id: existing.shop_id,
+            customer_id: existing.customer_id,
+            email: existing.email.clone(),
+            mailed_at: now,
+        }])
+    }
+
     fn decide_change_email(
         &self,
         email: &str,
@@ -314,6 +340,7 @@ impl Aggregate for Customer {
                 email,
                 for_customer,
             } => self.decide_claim_email(*shop_id, email, *for_customer, env.now()),
+            CustomerCommand::RecordWelcomeMailed => self.decide_welcome_mailed(env.now()),
         }
     }
 
@@ -332,6 +359,7 @@ impl Aggregate for Customer {
                     email: email.clone(),
                     profile: profile.clone(),
                     previous_emails: Vec::new(),
+                    welcome_mailed_at: None,
                 });
             }
             CustomerEvent::CustomerProfileChanged { profile, .. } => {
@@ -352,6 +380,11 @@ impl Aggregate for Customer {
             }
             CustomerEvent::CustomerEmailClaimed { claimed_by, .. } => {
                 self.claimed_by = Some(*claimed_by);
+            }
+            CustomerEvent::CustomerWelcomeMailed { mailed_at, .. } => {
+                if let Some(registered) = self.registered.as_mut() {
+                    registered.welcome_mailed_at = Some(*mailed_at);
+                }
             }
         }
         self
@@ -391,6 +424,27 @@ mod tests {
             profile: profile(),
             registered_at: test_now(),
         }
+    }
+
+    #[test]
+    fn the_welcome_mail_is_recorded_once() {
+        // Proves the confirmation mail's record names the account's email, and a second record
+        // (the mail sent again after a crash) adds nothing.
+        let mailed = CustomerEvent::CustomerWelcomeMailed {
+            shop_id: shop_id(),
+            customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),
+            email: "jules.bernard@example.fr".into(),
+            mailed_at: test_now(),
+        };
+        given::<Customer>([registered()])
+            .when(CustomerCommand::RecordWelcomeMailed)
+            .then([mailed.clone()]);
+        given::<Customer>([registered(), mailed])
+            .when(CustomerCommand::RecordWelcomeMailed)
+            .then([]);
+        given::<Customer>([])
+            .when(CustomerCommand::RecordWelcomeMailed)
+            .then_err_code("not-found");
     }
 
     #[test]

@@ -28,3 +28,4 @@ mod smtp_sink;
 mod support;
 mod time_zones;
 mod verify;
+mod welcome_mails;

@@ -63,8 +63,18 @@ impl SmtpSink {
 
     /// Waits until `count` messages arrived (or fails after 20 s).
     pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        self.wait_for_where(count, |_| true).await
+    }
+
+    /// The messages received that `keep` keeps.
+    pub fn messages_where(&self, keep: fn(&Received) -> bool) -> Vec<Received> {
+        self.messages().into_iter().filter(keep).collect()
+    }
+
+    /// Waits until `count` messages that `keep` keeps arrived (or fails after 20 s).
+    pub async fn wait_for_where(&self, count: usize, keep: fn(&Received) -> bool) -> Vec<Received> {
         for _ in 0..200 {
-            let messages = self.messages();
+            let messages = self.messages_where(keep);
             if messages.len() >= count {
                 return messages;
             }
@@ -72,6 +82,16 @@ impl SmtpSink {
         }
         panic!("{count} messages expected, got {:?}", self.messages());
     }
+}
+
+/// True for the confirmation mail a sign-up sends (`welcome_mailer`).
+pub fn is_welcome(mail: &Received) -> bool {
+    plain_text(&mail.data).contains("votre compte client de la boutique")
+}
+
+/// True for every mail but the sign-ups' confirmations: what tests of other mails count.
+pub fn is_not_welcome(mail: &Received) -> bool {
+    !is_welcome(mail)
 }
 
 async fn converse(

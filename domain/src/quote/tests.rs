@@ -20,6 +20,7 @@ fn customer() -> RegisteredCustomer {
             marketing_consent: false,
         },
         previous_emails: Vec::new(),
+        welcome_mailed_at: None,
     }
 }
 

@@ -100,6 +100,9 @@ pub(crate) fn apply(
             id_key(Table::CustomerAlias, *shop_id, *email_id),
             claimed_by,
         ),
+        // The welcome mailer's own record (it reads it from the account's stream): no read
+        // model shows it, so the customer rows, and their digest, stay as they were.
+        CustomerEvent::CustomerWelcomeMailed { .. } => Ok(()),
     }
 }
 
