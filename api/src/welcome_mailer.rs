@@ -11,8 +11,9 @@
 //! At least once, like the other mail tasks: the account's stream says whether its mail went
 //! out, so a sign-up read again after a restart mails nothing; the one window left is a crash
 //! between the SMTP server's acceptance and the record, which sends the mail again with the
-//! first one's `Message-ID`. A mail that cannot be built (an address the mailer refuses) is
-//! logged and passed over; a server that does not take mail stops the pass, to resume there.
+//! first one's `Message-ID`. A mail that cannot be built (an address the mailer refuses) or
+//! whose account or shop cannot be found is logged and passed over; a server that does not
+//! take mail, or a log that does not answer, stops the pass, to resume there.
 
 use comptoir_domain::customer::{self, Customer, CustomerCommand, CustomerEvent};
 use comptoir_projections::codec::decode_event;
@@ -77,8 +78,12 @@ async fn pass(state: &AppState, mailer: &Mailer, done_until: &mut u64) -> Result
             };
             match welcome(state, mailer, customer_id).await {
                 Ok(mailed) => sent += usize::from(mailed),
+                // Neither would change on the next pass: waiting would stop every later mail.
                 Err(SendError::Mail(MailError::Message(reason))) => {
                     tracing::error!(%customer_id, %reason, "a welcome mail cannot be built: passed over");
+                }
+                Err(SendError::Api(error @ ApiError::NotFound { .. })) => {
+                    tracing::error!(%customer_id, %error, "a welcome mail without its account or shop: passed over");
                 }
                 Err(SendError::Mail(error)) => {
                     tracing::error!(%error, %customer_id, "the SMTP server did not take a welcome mail; next pass");
