@@ -37,6 +37,16 @@ pub const MAIL_RECIPIENTS_MAX: usize = 50;
 /// Namespace of delivery keys (UUID v5 of the kind and name of what a mail delivers).
 const DELIVERY_KEY_NAMESPACE: Uuid = Uuid::from_u128(0x5b7d_2c94_81e3_4f0a_b6d2_3e9c_47a1_0f68);
 
+/// `text` fit for a header (a subject naming a shop): control characters, line breaks among
+/// them, as spaces, since headers carry no line breaks.
+pub fn one_line(text: &str) -> String {
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    line.trim().to_string()
+}
+
 /// The key of one delivery: `kind` says what is delivered (`scheduled-report`), `name` which one
 /// (its schedule and period). The same in every process and on every try, so a mail sent again
 /// after a crash carries the `Message-ID` of the first.

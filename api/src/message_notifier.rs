@@ -22,7 +22,7 @@ use comptoir_projections::messages::PendingNotification;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::mail::{delivery_key, MailError, Mailer, OutgoingMail};
+use crate::mail::{delivery_key, one_line, MailError, Mailer, OutgoingMail};
 use crate::report_scheduler::{record_done, ticking, Failures, SendError, TaskRecord};
 use crate::routes::shop_profile;
 use crate::server::AppState;
@@ -165,13 +165,9 @@ async fn notify(
     Ok(true)
 }
 
-/// The mail's subject: the shop's name on one line (headers carry no line breaks).
+/// The mail's subject, naming the shop on one line.
 fn subject(shop_name: &str) -> String {
-    let name: String = shop_name
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!("{} : nouveau message", name.trim())
+    format!("{} : nouveau message", one_line(shop_name))
 }
 
 /// The mail's plain-text body: the message quoted line by line (cut past `QUOTED_CHARS_MAX`),

@@ -20,7 +20,7 @@ use comptoir_projections::codec::decode_event;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::mail::{delivery_key, MailError, Mailer, OutgoingMail};
+use crate::mail::{delivery_key, one_line, MailError, Mailer, OutgoingMail};
 use crate::report_scheduler::{record_done, ticking, SendError, TaskRecord};
 use crate::routes::shop_profile;
 use crate::server::AppState;
@@ -152,13 +152,9 @@ async fn welcome(state: &AppState, mailer: &Mailer, customer_id: Uuid) -> Result
     Ok(true)
 }
 
-/// The mail's subject: the shop's name on one line (headers carry no line breaks).
+/// The mail's subject, naming the shop on one line.
 fn subject(shop_name: &str) -> String {
-    let name: String = shop_name
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!("{} : votre compte client est créé", name.trim())
+    format!("{} : votre compte client est créé", one_line(shop_name))
 }
 
 /// The mail's plain-text body.
