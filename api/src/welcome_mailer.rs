@@ -49,16 +49,34 @@ pub fn spawn(state: AppState, mailer: Mailer) -> Result<tokio::task::JoinHandle<
         }
         loop {
             interval.tick().await;
-            if let Err(error) = pass(&state, &mailer, &mut done_until).await {
-                tracing::error!(%error, "the welcome mailer's pass failed");
+            // A pass cut by its bounds leaves more behind: the next one goes at once, so a busy
+            // log is followed at its pace, not a page per tick.
+            loop {
+                match pass(&state, &mailer, &mut done_until).await {
+                    Ok(Pass::MoreToDo) => tokio::task::yield_now().await,
+                    Ok(Pass::Done) => break,
+                    Err(error) => {
+                        tracing::error!(%error, "the welcome mailer's pass failed");
+                        break;
+                    }
+                }
             }
         }
     }))
 }
 
+/// How a pass ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Pass {
+    /// Caught up with the log, or stopped by a mail server that does not take mail.
+    Done,
+    /// Stopped by `EVENTS_PER_PASS` or `MAILS_PER_PASS` with more to read.
+    MoreToDo,
+}
+
 /// One pass: the sign-ups after `done_until`, each mailed unless it was already, then the
 /// checkpoint moved past what is done.
-async fn pass(state: &AppState, mailer: &Mailer, done_until: &mut u64) -> Result<(), ApiError> {
+async fn pass(state: &AppState, mailer: &Mailer, done_until: &mut u64) -> Result<Pass, ApiError> {
     let from = *done_until + 1;
     let log = state.log.clone();
     let events = tokio::task::spawn_blocking(move || log.read_all(from, EVENTS_PER_PASS))
@@ -66,9 +84,15 @@ async fn pass(state: &AppState, mailer: &Mailer, done_until: &mut u64) -> Result
         .map_err(|error| internal("reading the log", error))??;
     let mut reached = *done_until;
     let mut sent = 0;
+    let mut ended = if events.len() == EVENTS_PER_PASS {
+        Pass::MoreToDo
+    } else {
+        Pass::Done
+    };
     for event in &events {
         if event.event_type == "CustomerRegistered" {
             if sent == MAILS_PER_PASS {
+                ended = Pass::MoreToDo;
                 break;
             }
             let decoded = decode_event::<CustomerEvent>(event)
@@ -87,6 +111,7 @@ async fn pass(state: &AppState, mailer: &Mailer, done_until: &mut u64) -> Result
                 }
                 Err(SendError::Mail(error)) => {
                     tracing::error!(%error, %customer_id, "the SMTP server did not take a welcome mail; next pass");
+                    ended = Pass::Done;
                     break;
                 }
                 Err(SendError::Api(error)) => return Err(error),
@@ -98,7 +123,7 @@ async fn pass(state: &AppState, mailer: &Mailer, done_until: &mut u64) -> Result
         state.log.save_checkpoint(CHECKPOINT, reached).await?;
         *done_until = reached;
     }
-    Ok(())
+    Ok(ended)
 }
 
 /// Logs what failed and why; the task's error carries no more than that something did.
