@@ -168,9 +168,7 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
     assert_eq!(trial["total_debit"], trial["total_credit"], "{trial}");
     assert!(value_cents(&trial["total_debit"]) > 0, "{trial}");
 
-    app.signal(libc::SIGTERM);
-    let (status, _) = app.wait_exit().await;
-    assert!(status.success());
+    app.stop().await;
     let again = spawn_app_with(dir.path(), &["--demo"]).await;
     let key = demo_key(&again).await;
     assert_eq!(

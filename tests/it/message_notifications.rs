@@ -98,9 +98,7 @@ async fn a_staff_message_is_mailed_to_the_customer_once_and_hers_are_not() {
     .await;
     assert_eq!(notified["awaits_notification"], false);
 
-    app.signal(libc::SIGTERM);
-    let (status, log) = app.wait_exit().await;
-    assert!(status.success(), "{log}");
+    let log = app.stop().await;
     assert!(log.contains("message notifications are on"), "{log}");
     let app = serve_with_mail(dir.path(), &sink).await;
     let shop = PhotoShop {

@@ -241,8 +241,7 @@ async fn an_online_rebuild_under_load_keeps_serving_and_matches_an_offline_rebui
     );
     let online_reads = reads(&shop, head).await;
 
-    app.signal(libc::SIGTERM);
-    assert!(app.wait_exit().await.0.success());
+    app.stop().await;
     let verified = comptoir_ok(&["verify", "--data-dir", &data_dir, "--projections"]).await;
     assert_eq!(digests(&verified), online, "{verified}");
     assert!(!dir.path().join("projections-verify").exists());

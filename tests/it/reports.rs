@@ -822,8 +822,7 @@ async fn rebuilds_and_kills_during_catch_up_give_the_same_digests() {
         head > 1_024 * 2,
         "catching up takes several commits: {head}"
     );
-    app.signal(libc::SIGTERM);
-    assert!(app.wait_exit().await.0.success());
+    app.stop().await;
 
     let first = digests(&comptoir_ok(&["rebuild", "--data-dir", &data_dir]).await);
     let second = digests(&comptoir_ok(&["rebuild", "--data-dir", &data_dir]).await);
@@ -845,8 +844,7 @@ async fn rebuilds_and_kills_during_catch_up_give_the_same_digests() {
     let owner = Api::owner(&app);
     let caught_up = shop.path(&format!("/orders?limit=1&min_position={head}"));
     owner.get(&caught_up).await.expect(200);
-    app.signal(libc::SIGTERM);
-    assert!(app.wait_exit().await.0.success());
+    app.stop().await;
     let verified = comptoir_ok(&["verify", "--data-dir", &data_dir, "--projections"]).await;
     assert_eq!(digests(&verified), first, "{verified}");
 }

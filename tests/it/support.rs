@@ -241,6 +241,15 @@ impl TestApp {
         let log = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
         (status, log)
     }
+
+    /// Stops the server as an operator would (SIGTERM), checks that it exited cleanly, and
+    /// returns everything it logged.
+    pub async fn stop(self) -> String {
+        self.signal(libc::SIGTERM);
+        let (status, log) = self.wait_exit().await;
+        assert!(status.success(), "exit {status:?}; stderr:\n{log}");
+        log
+    }
 }
 
 /// Appends `batches` appends of `events_per_batch` events each, stream `s{batch}`, and closes the log.

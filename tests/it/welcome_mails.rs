@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::api::{photo_shop, Api, PhotoShop};
 use crate::smtp_sink::{is_welcome, plain_text, serve_with_mail, SmtpSink};
-use crate::support::{spawn_app_with, TestApp};
+use crate::support::spawn_app_with;
 
 async fn sign_up(shop: &PhotoShop, email: &str, first_name: &str) {
     let body = json!({"email": email, "first_name": first_name, "last_name": "Martin"});
@@ -16,13 +16,6 @@ async fn sign_up(shop: &PhotoShop, email: &str, first_name: &str) {
         .post_with_key(&shop.path("/customers"), &body, email)
         .await
         .expect(201);
-}
-
-/// Stops `app` as an operator would and checks it exited cleanly.
-async fn stop(app: TestApp) {
-    app.signal(libc::SIGTERM);
-    let (status, log) = app.wait_exit().await;
-    assert!(status.success(), "{log}");
 }
 
 #[tokio::test]
@@ -43,7 +36,7 @@ async fn a_sign_up_is_confirmed_by_mail_once() {
     assert!(mails[0].message_id().is_some());
 
     sign_up(&shop, "Claire.Martin@Example.fr", "Claire").await;
-    stop(app).await;
+    app.stop().await;
     let app = serve_with_mail(dir.path(), &sink).await;
     let shop = PhotoShop {
         manager: Api::new(&app, &shop.manager.token),
@@ -65,7 +58,7 @@ async fn accounts_opened_before_the_server_had_mail_are_not_mailed() {
     let app = spawn_app_with(dir.path(), &["--test-clock"]).await;
     let shop = photo_shop(&app, "Studio Avant").await;
     sign_up(&shop, "paul@example.fr", "Paul").await;
-    stop(app).await;
+    app.stop().await;
 
     let sink = SmtpSink::start().await;
     let app = serve_with_mail(dir.path(), &sink).await;

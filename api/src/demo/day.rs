@@ -97,31 +97,30 @@ impl Counter {
             request.method_ref().cloned().unwrap_or_default(),
             request.uri_ref().cloned().unwrap_or_default(),
         );
-        let request = request
-            .body(body)
-            .map_err(|error| DemoError::Day(format!("{method} {uri}: {error}")))?;
+        let failed =
+            |what: &dyn std::fmt::Display| DemoError::Day(format!("{method} {uri}: {what}"));
+        let request = request.body(body).map_err(|error| failed(&error))?;
         let answer = self
             .router
             .clone()
             .oneshot(request)
             .await
-            .map_err(|error| DemoError::Day(format!("{method} {uri}: {error}")))?;
+            .map_err(|error| failed(&error))?;
         let status = answer.status();
         let bytes = axum::body::to_bytes(answer.into_body(), ANSWER_BYTES_MAX)
             .await
-            .map_err(|error| DemoError::Day(format!("{method} {uri}: {error}")))?;
+            .map_err(|error| failed(&error))?;
         if !status.is_success() {
-            let text = String::from_utf8_lossy(&bytes);
-            return Err(DemoError::Day(format!("{method} {uri}: {status} {text}")));
+            return Err(failed(&format!(
+                "{status} {}",
+                String::from_utf8_lossy(&bytes)
+            )));
         }
         if status == StatusCode::NO_CONTENT || bytes.is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&bytes).map_err(|error| {
-            DemoError::Day(format!(
-                "{method} {uri}: an answer that is not JSON: {error}"
-            ))
-        })
+        serde_json::from_slice(&bytes)
+            .map_err(|error| failed(&format!("an answer that is not JSON: {error}")))
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value, DemoError> {
