@@ -1,5 +1,6 @@
 //! Who is calling: the owner (a token from `COMPTOIR_ADMIN_TOKEN` or minted by
-//! `comptoir token create`) or an API key of one shop with one role.
+//! `comptoir token create`), an API key of one shop with one role, or a staff member signed in
+//! with a password (a session token, see `staff_sessions`), with a role per shop.
 //!
 //! Secrets are high-entropy random strings, so they are stored and compared as SHA-256 digests
 //! (argon2 is for human passwords, and would cost milliseconds per request). An API key secret
@@ -7,7 +8,7 @@
 //! hot state, which is derived from the shop's stream, so a key works as soon as its creation is
 //! acknowledged and stops working as soon as its revocation is.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -15,6 +16,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use comptoir_domain::shop::{role_allows, Permission, Role, Shop};
+use comptoir_domain::staff::{self, StaffAccount, StaffRole};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -27,6 +29,10 @@ pub const OWNER_TOKENS_FILE: &str = "owner-tokens";
 const API_KEY_PREFIX: &str = "ck_";
 /// Prefix of minted owner tokens.
 const OWNER_TOKEN_PREFIX: &str = "cot_";
+/// Prefix of staff session tokens.
+const SESSION_TOKEN_PREFIX: &str = "cs_";
+/// Prefix of staff password reset tokens.
+const RESET_TOKEN_PREFIX: &str = "cr_";
 /// Random bytes in a secret: 256 bits, far beyond guessing.
 const SECRET_RANDOM_BYTES: usize = 32;
 /// Longest `Authorization` value looked at; longer ones are refused without hashing.
@@ -49,6 +55,26 @@ pub fn new_api_key_secret(shop_id: Uuid) -> String {
 /// A new owner token.
 pub fn new_owner_token() -> String {
     format!("{OWNER_TOKEN_PREFIX}{}", random_hex())
+}
+
+/// A new session token of staff member `staff_id`; like an API key it names whose it is, so
+/// authenticating reads one member's stream.
+pub fn new_session_token(staff_id: Uuid) -> String {
+    format!(
+        "{SESSION_TOKEN_PREFIX}{}_{}",
+        staff_id.simple(),
+        random_hex()
+    )
+}
+
+/// A new password reset token of staff member `staff_id` (mailed, never stored).
+pub fn new_reset_token(staff_id: Uuid) -> String {
+    format!("{RESET_TOKEN_PREFIX}{}_{}", staff_id.simple(), random_hex())
+}
+
+/// The staff member a reset token names, if it is shaped like one.
+pub fn reset_token_staff(token: &str) -> Option<Uuid> {
+    named_id(token, RESET_TOKEN_PREFIX)
 }
 
 /// The owner tokens' digests: the one from the environment, and those minted into the data dir.
@@ -125,6 +151,12 @@ pub enum Principal {
         key_id: Uuid,
         role: Role,
     },
+    /// A signed-in staff member, with the roles their account held when the request came.
+    Staff {
+        staff_id: Uuid,
+        session_id: Uuid,
+        grants: BTreeMap<Uuid, StaffRole>,
+    },
 }
 
 /// The authenticated caller of a request.
@@ -139,6 +171,7 @@ impl Caller {
         match &self.principal {
             Principal::Owner => "owner".into(),
             Principal::Key { key_id, .. } => format!("api-key:{key_id}"),
+            Principal::Staff { staff_id, .. } => format!("staff:{staff_id}"),
         }
     }
 
@@ -146,16 +179,29 @@ impl Caller {
         self.principal == Principal::Owner
     }
 
-    /// Checks the caller may use `permission` in `shop_id`. Another shop's key gets "not found"
-    /// rather than "forbidden": it must not even learn that the shop exists.
-    pub fn authorize(&self, shop_id: Uuid, permission: Permission) -> Result<(), ApiError> {
+    /// The caller's role in `shop_id`: `None` for the owner, who may do everything. Another
+    /// shop's key, or a member without a role there, gets "not found" rather than "forbidden": it
+    /// must not even learn that the shop exists.
+    pub fn role_in(&self, shop_id: Uuid) -> Result<Option<Role>, ApiError> {
         match &self.principal {
-            Principal::Owner => Ok(()),
-            Principal::Key { shop_id: own, .. } if *own != shop_id => {
-                Err(ApiError::not_found("shop"))
-            }
-            Principal::Key { role, .. } if role_allows(*role, permission) => Ok(()),
-            Principal::Key { role, .. } => Err(ApiError::Forbidden {
+            Principal::Owner => Ok(None),
+            Principal::Key {
+                shop_id: own, role, ..
+            } if *own == shop_id => Ok(Some(*role)),
+            Principal::Staff { grants, .. } => grants
+                .get(&shop_id)
+                .map(|role| Some(role.role()))
+                .ok_or_else(|| ApiError::not_found("shop")),
+            Principal::Key { .. } => Err(ApiError::not_found("shop")),
+        }
+    }
+
+    /// Checks the caller may use `permission` in `shop_id` (see [`Caller::role_in`]).
+    pub fn authorize(&self, shop_id: Uuid, permission: Permission) -> Result<(), ApiError> {
+        match self.role_in(shop_id)? {
+            None => Ok(()),
+            Some(role) if role_allows(role, permission) => Ok(()),
+            Some(role) => Err(ApiError::Forbidden {
                 detail: format!("the {role:?} role may not {permission:?}").to_lowercase(),
             }),
         }
@@ -168,27 +214,117 @@ fn unauthorized(detail: &str) -> ApiError {
     }
 }
 
+/// The credential of the `Authorization` header, bounded in length.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| unauthorized("send `Authorization: Bearer <API key or owner token>`"))?;
+    header
+        .to_str()
+        .ok()
+        .filter(|value| value.len() <= CREDENTIAL_BYTES_MAX)
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <secret>`"))
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| unauthorized("send `Authorization: Bearer <API key or owner token>`"))?;
-        let credential = header
-            .to_str()
-            .ok()
-            .filter(|value| value.len() <= CREDENTIAL_BYTES_MAX)
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <secret>`"))?;
+        let credential = bearer(parts)?;
+        if named_id(credential, SESSION_TOKEN_PREFIX).is_some() {
+            return StaffSession::authenticate(state, credential)?.into_caller();
+        }
         authenticate(state, credential)
     }
 }
 
+/// A signed-in staff member, for the routes of their own account (`/v1/staff/me`, sign-out):
+/// these stay open while the member still has to change the temporary password or accept the
+/// terms, which every other route waits for.
+#[derive(Clone, Debug)]
+pub struct StaffSession {
+    pub staff_id: Uuid,
+    pub session_id: Uuid,
+    pub grants: BTreeMap<Uuid, StaffRole>,
+    pub needs_password_change: bool,
+    pub needs_terms: bool,
+}
+
+impl StaffSession {
+    fn authenticate(state: &AppState, token: &str) -> Result<StaffSession, ApiError> {
+        let refused = || unauthorized("the session token matches no open session; sign in");
+        let staff_id = named_id(token, SESSION_TOKEN_PREFIX).ok_or_else(refused)?;
+        let loaded = state
+            .cache
+            .load::<StaffAccount, _>(state.log.as_ref(), &staff::stream_id(staff_id))?;
+        let member = loaded.state.member().ok_or_else(refused)?;
+        let session = member
+            .session_by_token_hash(&sha256_hex(token))
+            .filter(|_| member.has_access())
+            .ok_or_else(refused)?;
+        let now = comptoir_domain::Environment::now(state.clock.as_ref());
+        if !state
+            .staff_sessions
+            .touch(session.session_id, session.signed_in_at, now)
+        {
+            return Err(unauthorized(&format!(
+                "the session ended after {} minutes without activity; sign in again",
+                crate::staff_sessions::SESSION_IDLE_MINUTES
+            )));
+        }
+        Ok(StaffSession {
+            staff_id,
+            session_id: session.session_id,
+            grants: member.grants.clone(),
+            needs_password_change: member.needs_password_change(),
+            needs_terms: member.needs_terms(),
+        })
+    }
+
+    /// The caller for every route but the member's own: refused with 403 while the temporary
+    /// password is not changed or the terms not accepted, naming what to do.
+    fn into_caller(self) -> Result<Caller, ApiError> {
+        if self.needs_password_change {
+            return Err(ApiError::StaffRefused {
+                code: "password-change-required",
+                detail: "change the temporary password first: POST /v1/staff/me/password".into(),
+            });
+        }
+        if self.needs_terms {
+            return Err(ApiError::StaffRefused {
+                code: "terms-acceptance-required",
+                detail: "accept the terms of use first: POST /v1/staff/me/terms".into(),
+            });
+        }
+        Ok(Caller {
+            principal: Principal::Staff {
+                staff_id: self.staff_id,
+                session_id: self.session_id,
+                grants: self.grants,
+            },
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for StaffSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let credential = bearer(parts)?;
+        if named_id(credential, SESSION_TOKEN_PREFIX).is_none() {
+            return Err(ApiError::Forbidden {
+                detail: "this route is for a signed-in staff member (a session token)".into(),
+            });
+        }
+        StaffSession::authenticate(state, credential)
+    }
+}
+
 fn authenticate(state: &AppState, credential: &str) -> Result<Caller, ApiError> {
-    if let Some(shop_id) = api_key_shop(credential) {
+    if let Some(shop_id) = named_id(credential, API_KEY_PREFIX) {
         let shop = state.cache.load::<Shop, _>(
             state.log.as_ref(),
             &comptoir_domain::shop::stream_id(shop_id),
@@ -213,11 +349,12 @@ fn authenticate(state: &AppState, credential: &str) -> Result<Caller, ApiError> 
     ))
 }
 
-/// The shop an API key secret names, if it is shaped like one.
-fn api_key_shop(credential: &str) -> Option<Uuid> {
-    let rest = credential.strip_prefix(API_KEY_PREFIX)?;
-    let (shop, _random) = rest.split_once('_')?;
-    Uuid::try_parse(shop).ok()
+/// The id a secret shaped `{prefix}{id}_{random}` names (an API key's shop, a session's or a
+/// reset's staff member).
+fn named_id(credential: &str, prefix: &str) -> Option<Uuid> {
+    let rest = credential.strip_prefix(prefix)?;
+    let (id, _random) = rest.split_once('_')?;
+    Uuid::try_parse(id).ok()
 }
 
 #[cfg(test)]
@@ -231,9 +368,14 @@ mod tests {
         let first = new_api_key_secret(shop_id);
         let second = new_api_key_secret(shop_id);
         assert_ne!(first, second);
-        assert_eq!(api_key_shop(&first), Some(shop_id));
-        assert_eq!(api_key_shop("ck_nonsense_x"), None);
-        assert_eq!(api_key_shop(&new_owner_token()), None);
+        assert_eq!(named_id(&first, API_KEY_PREFIX), Some(shop_id));
+        assert_eq!(named_id("ck_nonsense_x", API_KEY_PREFIX), None);
+        assert_eq!(named_id(&new_owner_token(), API_KEY_PREFIX), None);
+        let session = new_session_token(shop_id);
+        assert_eq!(named_id(&session, SESSION_TOKEN_PREFIX), Some(shop_id));
+        assert_eq!(named_id(&session, API_KEY_PREFIX), None);
+        assert_eq!(reset_token_staff(&new_reset_token(shop_id)), Some(shop_id));
+        assert_eq!(reset_token_staff(&session), None);
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Config {
     /// SMTP for outgoing mail (`COMPTOIR_SMTP_URL`, `COMPTOIR_MAIL_FROM`); scheduled reports
     /// are sent only when it is set.
     pub mail: Option<MailConfig>,
+    /// The base URL of links in mails (`COMPTOIR_PUBLIC_URL`); `http://` and the bound address
+    /// when `None`.
+    pub public_url: Option<String>,
 }
 
 /// The token is a secret: never print it.
@@ -45,6 +48,7 @@ impl std::fmt::Debug for Config {
             .field("demo", &self.demo)
             .field("test_clock", &self.test_clock)
             .field("mail", &self.mail)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

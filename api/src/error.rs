@@ -45,6 +45,13 @@ pub enum ApiError {
     /// The caller's role does not grant the permission the route needs.
     #[error("{detail}")]
     Forbidden { detail: String },
+    /// A staff member may not go on: the temporary password is not changed yet, the terms not
+    /// accepted, or the account lost its access; `code` says which.
+    #[error("{detail}")]
+    StaffRefused { code: &'static str, detail: String },
+    /// Too many wrong passwords in a row: sign-in waits until the lockout ends.
+    #[error("{detail}")]
+    SignInLockedOut { detail: String },
     /// The body is larger than `REQUEST_BODY_BYTES_MAX`.
     #[error("{detail}")]
     PayloadTooLarge { detail: String },
@@ -79,6 +86,8 @@ impl ApiError {
             ApiError::LimitExceeded { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::StaffRefused { .. } => StatusCode::FORBIDDEN,
+            ApiError::SignInLockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
@@ -101,6 +110,8 @@ impl ApiError {
             ApiError::LimitExceeded { .. } => "limit-exceeded",
             ApiError::Unauthorized { .. } => "unauthorized",
             ApiError::Forbidden { .. } => "forbidden",
+            ApiError::StaffRefused { code, .. } => code,
+            ApiError::SignInLockedOut { .. } => "sign-in-locked-out",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
             ApiError::PreconditionFailed { .. } => "precondition-failed",

@@ -19,10 +19,12 @@ pub mod idempotency;
 pub mod mail;
 pub mod message_notifier;
 pub mod owner_client;
+mod passwords;
 pub mod rebuild_client;
 pub mod report_scheduler;
 pub mod routes;
 mod server;
+mod staff_sessions;
 pub mod welcome_mailer;
 
 pub use config::{Config, DATA_DIR_DEFAULT, LISTEN_DEFAULT, MAIL_FROM_DEFAULT};

@@ -52,6 +52,10 @@ enum Command {
         /// The `From:` address of outgoing mail.
         #[arg(long, env = "COMPTOIR_MAIL_FROM", default_value = MAIL_FROM_DEFAULT)]
         mail_from: String,
+        /// The address staff reach this server at (behind a proxy, say), for the links of
+        /// password reset mails; `http://` and the listening address when omitted.
+        #[arg(long, env = "COMPTOIR_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Owner tokens (they create shops and API keys).
     Token {
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
             test_clock,
             smtp_url,
             mail_from,
+            public_url,
         } => serve(Config {
             data_dir,
             listen,
@@ -139,6 +144,7 @@ fn main() -> ExitCode {
                 smtp_url,
                 from: mail_from,
             }),
+            public_url,
         }),
         Command::Verify {
             data_dir,

@@ -66,6 +66,14 @@ pub struct SharedState {
     pub clock: Arc<Clock>,
     /// The online rebuilds of the projections, the running one and the last few finished.
     pub rebuilds: Arc<crate::routes::rebuilds::Rebuilds>,
+    /// When each staff session was last used (90 idle minutes end it).
+    pub staff_sessions: crate::staff_sessions::SessionActivity,
+    /// Staff password hashing, bounded.
+    pub passwords: crate::passwords::Passwords,
+    /// The mailer, once `serve` started one (SMTP configured): password reset links need it.
+    pub mailer: std::sync::OnceLock<crate::mail::Mailer>,
+    /// The address staff reach this server at, for links in mails (`serve` sets it).
+    pub public_url: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -92,6 +100,10 @@ impl AppState {
             invoice_numbers: Arc::new(InvoiceNumbers::default()),
             clock: Arc::new(clock),
             rebuilds: Arc::default(),
+            staff_sessions: Default::default(),
+            passwords: Default::default(),
+            mailer: std::sync::OnceLock::new(),
+            public_url: std::sync::OnceLock::new(),
             log,
         })))
     }
@@ -127,6 +139,10 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router(state.clone()))
         .merge(crate::docs::router(openapi))
         .merge(crate::clock::router(&state))
+        .route(
+            crate::routes::staff_sign_in::RESET_PAGE_PATH,
+            axum::routing::get(crate::routes::staff_sign_in::reset_page),
+        )
         .merge(api.with_state(state.clone()))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -190,12 +206,16 @@ fn start_mail_tasks(
         tracing::info!("scheduled reports are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
         tracing::info!("message notifications are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
         tracing::info!("welcome mails are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
+        tracing::info!("staff password resets are off: no SMTP configured (set COMPTOIR_SMTP_URL)");
         return Ok(Vec::new());
     };
     let mailer = crate::mail::Mailer::start(mail)?;
+    // Only `serve` starts a mailer, once per state.
+    let _ = state.mailer.set(mailer.clone());
     tracing::info!(from = %mail.from, "scheduled reports are on");
     tracing::info!(from = %mail.from, "message notifications are on");
     tracing::info!(from = %mail.from, "welcome mails are on");
+    tracing::info!(from = %mail.from, "staff password resets are on");
     Ok(vec![
         crate::report_scheduler::spawn(state.clone(), mailer.clone()),
         crate::message_notifier::spawn(state.clone(), mailer.clone()),
@@ -270,6 +290,11 @@ pub async fn serve(
             return Err(error);
         }
     };
+    let public_url = config.public_url.clone();
+    let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
+    let _ = state
+        .public_url
+        .set(public_url.trim_end_matches('/').to_owned());
     let runner = state.start_projections();
     if let Err(error) = replay_before_serving(&state).await {
         runner.abort();

@@ -27,6 +27,8 @@
 //! | [`customer_messages::CustomerMessages`] | `customer-messages-{customer_id}` | one thread per customer: sent, read by the other side, archived per side |
 //! | [`report_schedule::ReportSchedule`] | `report-schedule-{schedule_id}` | settings and periods sent by e-mail |
 //! | [`closure::Closures`] | `closures-{shop_id}` | NF525 day, month and year closures, one hash chain per kind |
+//! | [`staff::StaffAccount`] | `staff-{staff_id}` | id derived from the email alone (one account per email in the installation): create with "no stream"; roles per shop, lock, archive, sign-in, sessions, terms, password reset |
+//! | [`staff::StaffRoster`] | `staff-roster-{siren}` | an organisation's staff members and the seats of its plan |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -87,6 +89,7 @@ pub mod pricing;
 pub mod quote;
 pub mod report_schedule;
 pub mod shop;
+pub mod staff;
 pub mod store_credit;
 pub mod testing;
 mod text;

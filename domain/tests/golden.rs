@@ -445,7 +445,83 @@ fn scenario() -> Samples {
     print_job_scenario(&mut samples, &catalog);
     report_schedule_scenario(&mut samples);
     closure_scenario(&mut samples);
+    staff_scenario(&mut samples);
     samples
+}
+
+/// A staff member created by the owner with a seat of the organisation's plan, given a second
+/// shop then not, signing in after a wrong password, choosing a password, accepting the terms,
+/// resetting the password by mail, signing out, locked and unlocked, archived and unarchived.
+fn staff_scenario(samples: &mut Samples) {
+    use comptoir_domain::customer::normalise_email;
+    use comptoir_domain::staff::*;
+    let email = normalise_email("Anne.Dupont@studio-lumiere.fr").expect("email");
+    let staff_id = staff_id_for(&email);
+    let roster = samples.run(
+        StaffRoster::default(),
+        StaffRosterCommand::SetSeats { seats: 10 },
+    );
+    let roster = samples.run(roster, StaffRosterCommand::Join { staff_id });
+    let roster = samples.run(roster, StaffRosterCommand::TakeSeat { staff_id });
+    samples.run(roster, StaffRosterCommand::ReleaseSeat { staff_id });
+    let create = StaffCommand::Create {
+        staff_id,
+        organisation_siren: "812345678".into(),
+        email,
+        first_name: "Anne".into(),
+        last_name: "Dupont".into(),
+        grants: vec![StaffGrant {
+            shop_id: id(0x5100),
+            role: StaffRole::Manager,
+        }],
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".into(),
+        created_by: "owner@studio-lumiere.fr".into(),
+    };
+    let by = || "owner@studio-lumiere.fr".to_owned();
+    let account = samples.run(StaffAccount::default(), create);
+    let grant = StaffCommand::Grant {
+        shop_id: id(0x5101),
+        role: StaffRole::Employee,
+        by: by(),
+    };
+    let account = samples.run(account, grant);
+    let revoke = StaffCommand::Revoke {
+        shop_id: id(0x5101),
+        by: by(),
+    };
+    let account = samples.run(account, revoke);
+    let sign_in = |password_matches| StaffCommand::SignIn {
+        session_id: id(0x5E55),
+        token_hash: "ab".repeat(32),
+        password_matches,
+    };
+    let account = samples.run(account, sign_in(false));
+    let account = samples.run(account, sign_in(true));
+    let change = StaffCommand::ChangePassword {
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaA".into(),
+        keep_session: Some(id(0x5E55)),
+    };
+    let account = samples.run(account, change);
+    let account = samples.run(account, StaffCommand::AcceptTerms { version: 1 });
+    let account = samples.run(
+        account,
+        StaffCommand::SignOut {
+            session_id: id(0x5E55),
+        },
+    );
+    let request = StaffCommand::RequestPasswordReset {
+        token_hash: "cd".repeat(32),
+    };
+    let account = samples.run(account, request);
+    let complete = StaffCommand::CompletePasswordReset {
+        token_hash: "cd".repeat(32),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$cmVzZXQ$cmVzZXRoYXNo".into(),
+    };
+    let account = samples.run(account, complete);
+    let account = samples.run(account, StaffCommand::Lock { by: by() });
+    let account = samples.run(account, StaffCommand::Unlock { by: by() });
+    let account = samples.run(account, StaffCommand::Archive { by: by() });
+    samples.run(account, StaffCommand::Unarchive { by: by() });
 }
 
 /// A day closure with an invoice at two VAT rates, a credit note refunded in cash and a card
@@ -1171,6 +1247,8 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
         }
         "closures" => through::<comptoir_domain::closure::ClosureEvent>(value),
         "series-registry" => through::<SeriesRegistryEvent>(value),
+        "staff" => through::<comptoir_domain::staff::StaffEvent>(value),
+        "staff-roster" => through::<comptoir_domain::staff::StaffRosterEvent>(value),
         other => panic!("unknown stream kind {other}"),
     }
 }
@@ -1252,9 +1330,9 @@ fn every_event_type_has_a_golden_file() {
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files, quote, purchase order, customer messages, report
-        // schedule, closures, series registry; the order's count includes its four print-job
-        // events.
-        7 + 10 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1,
+        // schedule, closures, series registry, staff account, staff roster; the order's count
+        // includes its four print-job events.
+        7 + 10 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 14 + 4,
         "one sample per event type"
     );
 }

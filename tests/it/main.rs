@@ -25,6 +25,7 @@ mod scheduled_reports;
 mod serve;
 mod shop_profile;
 mod smtp_sink;
+mod staff;
 mod support;
 mod time_zones;
 mod verify;

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::accounts::order_account;
 use super::paging::PageQuery;
 use super::{run, session_shop, written_position, Answer};
-use crate::auth::{Caller, Principal};
+use crate::auth::Caller;
 use crate::commands::{CommandError, Session};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
@@ -42,12 +42,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The side the caller speaks for, after checking it may handle messages at all.
 fn side_of(caller: &Caller, shop_id: Uuid) -> Result<Side, ApiError> {
     caller.authorize(shop_id, Permission::ManageCustomers)?;
-    Ok(match &caller.principal {
-        Principal::Key {
-            role: Role::Storefront,
-            ..
-        } => Side::Customer,
-        Principal::Key { .. } | Principal::Owner => Side::Shop,
+    Ok(match caller.role_in(shop_id)? {
+        Some(Role::Storefront) => Side::Customer,
+        _ => Side::Shop,
     })
 }
 

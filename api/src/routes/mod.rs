@@ -26,6 +26,8 @@ pub mod rebuilds;
 pub mod report_schedules;
 pub mod reports;
 pub mod shops;
+pub mod staff;
+pub mod staff_sign_in;
 pub mod time_zone;
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -70,6 +72,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(loyalty::router())
         .merge(rebuilds::router())
         .merge(audit::router())
+        .merge(staff::router())
+        .merge(staff_sign_in::router())
 }
 
 /// `?min_position=`: the read waits (bounded) until the read models hold this position.

@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{run, session_shop, written_position, Answer};
-use crate::auth::{sha256_hex, Caller, Principal};
+use crate::auth::{sha256_hex, Caller};
 use crate::clock::owner_only;
 use crate::commands::{CommandError, Session};
 use crate::error::ApiError;
@@ -57,11 +57,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Allows the owner and keys of `shop_id` with one of `roles`; other keys of the shop get 403,
 /// another shop's keys 404 (as `Caller::authorize`).
 pub fn authorize_roles(caller: &Caller, shop_id: Uuid, roles: &[Role]) -> Result<(), ApiError> {
-    match &caller.principal {
-        Principal::Owner => Ok(()),
-        Principal::Key { shop_id: own, .. } if *own != shop_id => Err(ApiError::not_found("shop")),
-        Principal::Key { role, .. } if roles.contains(role) => Ok(()),
-        Principal::Key { role, .. } => Err(ApiError::Forbidden {
+    match caller.role_in(shop_id)? {
+        None => Ok(()),
+        Some(role) if roles.contains(&role) => Ok(()),
+        Some(role) => Err(ApiError::Forbidden {
             detail: format!("the {role:?} role may not do this").to_lowercase(),
         }),
     }

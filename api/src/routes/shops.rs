@@ -399,7 +399,7 @@ pub struct ShopPage {
 }
 
 /// The shops the caller may read: every shop for the owner token (optionally those of one
-/// SIREN), the key's own shop for an API key.
+/// SIREN), the key's own shop for an API key, the shops a staff member has a role in.
 #[utoipa::path(get, path = "/v1/shops", tag = "shops",
     params(ShopListQuery, PageQuery),
     responses((status = 200, body = ShopPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
@@ -425,17 +425,34 @@ pub async fn list_shops(
                 next_cursor: page.next_cursor,
             }
         }
-        Principal::Key { shop_id, .. } => {
-            caller.authorize(*shop_id, Permission::ReadShop)?;
-            let profile = shop_profile(&state, *shop_id)?;
-            let listed = siren.is_none_or(|siren| profile.organisation.siren == siren);
-            ShopPage {
-                items: listed.then(|| profile.into()).into_iter().collect(),
-                next_cursor: None,
-            }
+        Principal::Key { shop_id, .. } => own_shops(&state, &caller, [*shop_id], siren)?,
+        Principal::Staff { grants, .. } => {
+            own_shops(&state, &caller, grants.keys().copied(), siren)?
         }
     };
     Ok(Answer::ok(body, state.projections.position()))
+}
+
+/// The caller's own shops (a key's one, a member's at most `STAFF_GRANTS_MAX`: one page),
+/// those of `siren` if given.
+fn own_shops(
+    state: &AppState,
+    caller: &Caller,
+    shop_ids: impl IntoIterator<Item = Uuid>,
+    siren: Option<&str>,
+) -> Result<ShopPage, ApiError> {
+    let mut items = Vec::new();
+    for shop_id in shop_ids {
+        caller.authorize(shop_id, Permission::ReadShop)?;
+        let profile = shop_profile(state, shop_id)?;
+        if siren.is_none_or(|siren| profile.organisation.siren == siren) {
+            items.push(profile.into());
+        }
+    }
+    Ok(ShopPage {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// The shop's profile, with its `ETag` for a conditional update.

@@ -72,10 +72,13 @@ pub enum Permission {
     ReadClosures,
     /// Close a day, a month or a year for good (manager only: a closure cannot be undone).
     ClosePeriods,
+    /// Create staff members with the employee role in the shop, lock, archive and restore
+    /// them (seed 000: the manager "crée et active des comptes d'Employé de magasin").
+    ManageStaff,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 28] = [
         Permission::ReadShop,
         Permission::ManageKeys,
         Permission::ReadCatalog,
@@ -103,6 +106,7 @@ impl Permission {
         Permission::ExportCustomers,
         Permission::ReadClosures,
         Permission::ClosePeriods,
+        Permission::ManageStaff,
     ];
 }
 
