@@ -65,6 +65,10 @@
 //!   (`QuoteOpened`, "no stream"); a purchase order: purchase-order series
 //!   (`PurchaseOrderIssued`) + `purchase-order` (`PurchaseOrderOpened`, "no stream") and, when made
 //!   from an accepted quote, that quote's `quote` stream (`QuoteConverted`).
+//! - creating a staff member: `staff` (`StaffMemberCreated`, "no stream") + the organisation's
+//!   `staff-roster` (`StaffMemberJoined`, `StaffSeatTaken`); any later command that gives or takes
+//!   the member's access (`StaffMember::has_access` before and after) adds `StaffSeatTaken` or
+//!   `StaffSeatReleased` on the roster, so seats taken never exceed the plan's.
 //!
 //! On a version conflict the glue reloads the streams, decides again and retries.
 
