@@ -15,11 +15,12 @@
 //! take them, and it can move back to any of them.
 
 use crate::limits::{EMAIL_CHARS_MAX, NAME_CHARS_MAX, PREVIOUS_EMAILS_PER_CUSTOMER_MAX};
-use crate::shop::Address;
+use crate::shop::{AccountForm, Address, FilledIn};
 use crate::text::{validate_optional_text, validate_text};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Characters in the local part of an email (RFC 5321).
@@ -75,9 +76,22 @@ pub struct CustomerProfile {
     /// in every profile stored before the consent existed, so those decode and re-encode unchanged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub marketing_consent: bool,
+    /// Answers to the shop's additional fields (`AccountForm::extra_fields`), by field key.
+    /// Absent from the bytes when empty, as in every profile stored before forms existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
 }
 
 impl CustomerProfile {
+    /// What the shop's account form judges of this profile.
+    fn filled_in(&self) -> FilledIn<'_> {
+        FilledIn {
+            phone: self.phone.as_deref(),
+            has_address: self.address.is_some(),
+            extra: &self.extra,
+        }
+    }
+
     fn validate(&self) -> Result<(), DomainError> {
         validate_text("first_name", &self.first_name, NAME_CHARS_MAX)?;
         validate_text("last_name", &self.last_name, NAME_CHARS_MAX)?;
@@ -90,19 +104,20 @@ impl CustomerProfile {
 
 #[derive(Debug, Clone)]
 pub enum CustomerCommand {
+    /// `form` is the shop's account form in force, read by the glue from the shop's stream.
     Register {
         shop_id: Uuid,
         email: String,
         profile: CustomerProfile,
+        form: AccountForm,
     },
     ChangeProfile {
         profile: CustomerProfile,
+        form: AccountForm,
     },
     /// Moves the account to `email`. The glue also decides `ClaimEmail` on the new email's stream
     /// (unless it is the account's own), in the same append.
-    ChangeEmail {
-        email: String,
-    },
+    ChangeEmail { email: String },
     /// Reserves `email` (whose stream this is) for the account `for_customer`.
     ClaimEmail {
         shop_id: Uuid,
@@ -196,6 +211,7 @@ impl Customer {
         shop_id: Uuid,
         email: &str,
         profile: &CustomerProfile,
+        form: &AccountForm,
         now: DateTime<Utc>,
     ) -> Result<Vec<CustomerEvent>, DomainError> {
         let normalised = normalise_email(email)?;
@@ -212,6 +228,7 @@ impl Customer {
             };
         }
         profile.validate()?;
+        form.check(&profile.filled_in())?;
         Ok(vec![CustomerEvent::CustomerRegistered {
             shop_id,
             customer_id: customer_id_for(shop_id, &normalised),
@@ -231,6 +248,7 @@ impl Customer {
     fn decide_change(
         &self,
         profile: &CustomerProfile,
+        form: &AccountForm,
         now: DateTime<Utc>,
     ) -> Result<Vec<CustomerEvent>, DomainError> {
         let existing = self.registered_or_not_found()?;
@@ -238,6 +256,7 @@ impl Customer {
             return Ok(vec![]);
         }
         profile.validate()?;
+        form.check_change(&profile.filled_in(), &existing.profile.extra)?;
         Ok(vec![CustomerEvent::CustomerProfileChanged {
             shop_id: existing.shop_id,
             customer_id: existing.customer_id,
@@ -332,8 +351,11 @@ impl Aggregate for Customer {
                 shop_id,
                 email,
                 profile,
-            } => self.decide_register(*shop_id, email, profile, env.now()),
-            CustomerCommand::ChangeProfile { profile } => self.decide_change(profile, env.now()),
+                form,
+            } => self.decide_register(*shop_id, email, profile, form, env.now()),
+            CustomerCommand::ChangeProfile { profile, form } => {
+                self.decide_change(profile, form, env.now())
+            }
             CustomerCommand::ChangeEmail { email } => self.decide_change_email(email, env.now()),
             CustomerCommand::ClaimEmail {
                 shop_id,
@@ -404,6 +426,7 @@ mod tests {
             phone: None,
             address: Some(address()),
             marketing_consent: false,
+            extra: BTreeMap::new(),
         }
     }
 
@@ -412,6 +435,7 @@ mod tests {
             shop_id: shop_id(),
             email: email.into(),
             profile: profile(),
+            form: AccountForm::default(),
         }
     }
 
@@ -477,6 +501,7 @@ mod tests {
             shop_id: shop_id(),
             email: "JULES.bernard@example.fr".into(),
             profile: other,
+            form: AccountForm::default(),
         };
         given::<Customer>([registered()])
             .when(command)
@@ -523,6 +548,7 @@ mod tests {
             shop_id: shop_id(),
             email: "a@b.fr".into(),
             profile: bad,
+            form: AccountForm::default(),
         };
         given::<Customer>([])
             .when(command)
@@ -641,6 +667,7 @@ mod tests {
         let customer = given::<Customer>([registered()])
             .when(CustomerCommand::ChangeProfile {
                 profile: changed.clone(),
+                form: AccountForm::default(),
             })
             .then([expected]);
         assert_eq!(
@@ -648,10 +675,89 @@ mod tests {
             Some(changed.clone())
         );
         given::<Customer>([registered()])
-            .when(CustomerCommand::ChangeProfile { profile: profile() })
+            .when(CustomerCommand::ChangeProfile {
+                profile: profile(),
+                form: AccountForm::default(),
+            })
             .then([]);
         given::<Customer>([])
-            .when(CustomerCommand::ChangeProfile { profile: changed })
+            .when(CustomerCommand::ChangeProfile {
+                profile: changed,
+                form: AccountForm::default(),
+            })
             .then_err_code("not-found");
+    }
+
+    #[test]
+    fn the_shops_account_form_is_checked_on_sign_up_and_on_profile_changes() {
+        // Proves a sign-up missing a field the form requires, or answering one it lacks, is
+        // refused; a change may keep an answer to a field removed since, not change it.
+        use crate::shop::{ExtraField, FieldRule};
+        let form = AccountForm {
+            phone: FieldRule::Mandatory,
+            address: FieldRule::Optional,
+            extra_fields: vec![ExtraField {
+                key: "civilite".into(),
+                label: "Civilité".into(),
+                description: None,
+                options: vec!["M.".into(), "Mme".into()],
+                mandatory: true,
+            }],
+        };
+        let sign_up = |profile: CustomerProfile| CustomerCommand::Register {
+            shop_id: shop_id(),
+            email: "jules.bernard@example.fr".into(),
+            profile,
+            form: form.clone(),
+        };
+        given::<Customer>([])
+            .when(sign_up(profile()))
+            .then_err_code("validation");
+        let mut answered = profile();
+        answered.phone = Some("0478000000".into());
+        answered.extra.insert("civilite".into(), "M.".into());
+        given::<Customer>([]).when(sign_up(answered.clone())).then([
+            CustomerEvent::CustomerRegistered {
+                shop_id: shop_id(),
+                customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),
+                email: "jules.bernard@example.fr".into(),
+                email_as_typed: "jules.bernard@example.fr".into(),
+                profile: answered.clone(),
+                registered_at: test_now(),
+            },
+        ]);
+        let mut off_list = answered.clone();
+        off_list.extra.insert("civilite".into(), "Dr".into());
+        given::<Customer>([])
+            .when(sign_up(off_list))
+            .then_err_code("validation");
+
+        let history = [CustomerEvent::CustomerRegistered {
+            shop_id: shop_id(),
+            customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),
+            email: "jules.bernard@example.fr".into(),
+            email_as_typed: "jules.bernard@example.fr".into(),
+            profile: answered.clone(),
+            registered_at: test_now(),
+        }];
+        let change = |profile: CustomerProfile| CustomerCommand::ChangeProfile {
+            profile,
+            form: AccountForm::default(),
+        };
+        let mut kept = answered.clone();
+        kept.first_name = "Julien".into();
+        given::<Customer>(history.clone())
+            .when(change(kept.clone()))
+            .then([CustomerEvent::CustomerProfileChanged {
+                shop_id: shop_id(),
+                customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),
+                profile: kept.clone(),
+                changed_at: test_now(),
+            }]);
+        let mut altered = kept;
+        altered.extra.insert("civilite".into(), "Mme".into());
+        given::<Customer>(history)
+            .when(change(altered))
+            .then_err_code("validation");
     }
 }

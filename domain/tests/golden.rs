@@ -375,7 +375,22 @@ fn scenario() -> Samples {
         update: Box::new(update),
         invoice_issued: false,
     };
-    samples.run(moved_shop, update_profile);
+    let updated_shop = samples.run(moved_shop, update_profile);
+    let form = AccountForm {
+        phone: FieldRule::Optional,
+        address: FieldRule::Mandatory,
+        extra_fields: vec![ExtraField {
+            key: "civilite".into(),
+            label: "Civilité".into(),
+            description: Some("Pour vous adresser nos courriers".into()),
+            options: vec!["M.".into(), "Mme".into()],
+            mandatory: false,
+        }],
+    };
+    samples.run(
+        updated_shop,
+        ShopCommand::SetAccountForm(Box::new(form.clone())),
+    );
     let catalog = Arc::new(catalog_scenario(&mut samples));
 
     let customer_profile = CustomerProfile {
@@ -384,11 +399,13 @@ fn scenario() -> Samples {
         phone: None,
         address: Some(address()),
         marketing_consent: false,
+        extra: BTreeMap::new(),
     };
     let register = CustomerCommand::Register {
         shop_id: id(0x5100),
         email: "Claire.Martin@example.fr".into(),
         profile: customer_profile.clone(),
+        form: AccountForm::default(),
     };
     let customer = samples.run(Customer::default(), register);
     let changed = CustomerProfile {
@@ -399,6 +416,7 @@ fn scenario() -> Samples {
         customer,
         CustomerCommand::ChangeProfile {
             profile: changed.clone(),
+            form: AccountForm::default(),
         },
     );
     // A consent given later pins the profile's newer shape.
@@ -409,7 +427,23 @@ fn scenario() -> Samples {
     let customer = samples.run_variant(
         "consent",
         customer,
-        CustomerCommand::ChangeProfile { profile: consented },
+        CustomerCommand::ChangeProfile {
+            profile: consented.clone(),
+            form: AccountForm::default(),
+        },
+    );
+    // Answers to the shop's own fields pin the profile's newest shape.
+    let answered = CustomerProfile {
+        extra: BTreeMap::from([("civilite".to_owned(), "Mme".to_owned())]),
+        ..consented
+    };
+    let customer = samples.run_variant(
+        "extra",
+        customer,
+        CustomerCommand::ChangeProfile {
+            profile: answered,
+            form,
+        },
     );
     let customer_id = customer.registered.as_ref().map(|r| r.customer_id);
     let registered = customer.registered.clone().expect("registered");
@@ -1309,6 +1343,7 @@ fn every_event_type_has_a_golden_file() {
     assert!(missing.is_empty(), "no golden file for {missing:?}");
     let variants = [
         "customer.CustomerProfileChanged+consent.json",
+        "customer.CustomerProfileChanged+extra.json",
         "document-series.CreditNoteIssued+coupon.json",
         "document-series.InvoiceIssued+coupon.json",
         "order.OrderCancelled+refunds.json",
@@ -1332,7 +1367,7 @@ fn every_event_type_has_a_golden_file() {
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule, closures, series registry, staff account, staff roster; the order's count
         // includes its four print-job events.
-        7 + 10 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 14 + 4,
+        8 + 10 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 14 + 4,
         "one sample per event type"
     );
 }

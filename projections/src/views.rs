@@ -71,6 +71,10 @@ pub struct CustomerView {
     pub address: Option<Address>,
     /// Agreed to receive newsletters and offers.
     pub marketing_consent: bool,
+    /// Answers to the shop's additional account fields, by key. Absent from the row when empty,
+    /// so rows (and digests) of accounts without answers are as before.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, String>,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Version of the customer stream this view reflects (for `ETag`/`If-Match`).

@@ -1,5 +1,6 @@
 //! End-to-end tests of the real `comptoir` binary: one test binary, shared helpers.
 
+mod account_form;
 mod api;
 mod backup;
 mod cancel_refunds;

@@ -190,7 +190,10 @@ pub async fn load(state: &AppState, address: SocketAddr) -> Result<String, DemoE
                 phone: None,
                 address: None,
                 marketing_consent: false,
+                extra: Default::default(),
             },
+            // The demo shop keeps the default form, which these profiles fill.
+            form: Default::default(),
         };
         let stream = customer::stream_id(customer_id);
         apply::<Customer>(state, &format!("customer:{email}"), &stream, command).await?;

@@ -311,6 +311,9 @@ pub struct Customer {
     pub address: Option<AddressDto>,
     /// Agreed to receive newsletters and offers.
     pub marketing_consent: bool,
+    /// Answers to the shop's additional account fields, by key; absent when none.
+    #[schema(required = false)]
+    pub extra: std::collections::BTreeMap<String, String>,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Version of the customer stream (for `ETag`/`If-Match`).

@@ -6,13 +6,14 @@ use comptoir_domain::customer::{
     self, customer_id_for, normalise_email, Customer, CustomerCommand, CustomerProfile,
     RegisteredCustomer,
 };
-use comptoir_domain::shop::Permission;
+use comptoir_domain::shop::{self, AccountForm, Permission, Shop};
 use comptoir_domain::DomainError;
 use comptoir_eventlog::EventLog;
 use comptoir_projections::store_credit::StoreCreditView;
 use comptoir_projections::{CustomerQuery, CustomerView, Page};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -48,6 +49,10 @@ pub struct CustomerInput {
     /// Agreed to receive newsletters and offers (false unless given).
     #[serde(default)]
     pub marketing_consent: bool,
+    /// Answers to the shop's additional fields, by their key (`GET /account-form` lists them
+    /// and which the shop requires).
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,20 +80,22 @@ pub async fn register_customer(
     caller.authorize(shop_id, Permission::ManageCustomers)?;
     let email = normalise_email(&body.email)?;
     let customer_id = customer_id_for(shop_id, &email);
-    let command = CustomerCommand::Register {
-        shop_id,
-        email: body.email.clone(),
-        profile: CustomerProfile {
-            first_name: body.first_name.clone(),
-            last_name: body.last_name.clone(),
-            phone: body.phone.clone(),
-            address: body.address.clone().map(Into::into),
-            marketing_consent: body.marketing_consent,
-        },
+    let profile = CustomerProfile {
+        first_name: body.first_name.clone(),
+        last_name: body.last_name.clone(),
+        phone: body.phone.clone(),
+        address: body.address.clone().map(Into::into),
+        marketing_consent: body.marketing_consent,
+        extra: body.extra.clone(),
     };
     let stream = customer::stream_id(customer_id);
     let executed = run(&state, &ids, &caller, vec![], |session| {
-        session_shop(session, shop_id)?;
+        let command = CustomerCommand::Register {
+            shop_id,
+            email: body.email.clone(),
+            profile: profile.clone(),
+            form: session_account_form(session, shop_id)?,
+        };
         session.decide::<Customer>(&stream, &command)
     })
     .await?;
@@ -205,6 +212,16 @@ fn registered_customer(
         .ok_or_else(|| ApiError::not_found("customer"))
 }
 
+/// Inside a decision: the shop's customer account form, or "not found" for no shop.
+fn session_account_form(
+    session: &mut Session<'_, EventLog>,
+    shop_id: Uuid,
+) -> Result<AccountForm, CommandError> {
+    session_shop(session, shop_id)?;
+    let shop = session.load::<Shop>(&shop::stream_id(shop_id))?;
+    Ok(shop.account_form.clone())
+}
+
 /// Inside a decision: moves the account to `typed` and claims that email's stream for it (the
 /// account's first email is its own stream already), in the same append, so a sign-up with the
 /// email and the move cannot both succeed.
@@ -268,6 +285,9 @@ pub struct CustomerProfileInput {
     pub address: Option<AddressDto>,
     #[serde(default)]
     pub marketing_consent: bool,
+    /// Answers to the shop's additional fields, by key; omitted, the current answers stay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -307,13 +327,17 @@ pub async fn update_customer(
         phone: body.phone.clone(),
         address: body.address.clone().map(Into::into),
         marketing_consent: body.marketing_consent,
-    };
-    let change_profile = CustomerCommand::ChangeProfile {
-        profile: profile.clone(),
+        extra: body
+            .extra
+            .clone()
+            .unwrap_or_else(|| current.profile.extra.clone()),
     };
     let stream = customer::stream_id(customer_id);
     let executed = run(&state, &ids, &caller, vec![], |session| {
-        session_shop(session, shop_id)?;
+        let change_profile = CustomerCommand::ChangeProfile {
+            profile: profile.clone(),
+            form: session_account_form(session, shop_id)?,
+        };
         let account = session.load::<Customer>(&stream)?;
         let Some(registered) = account.registered.as_ref().filter(|r| r.shop_id == shop_id) else {
             return Err(DomainError::not_found("customer", customer_id).into());

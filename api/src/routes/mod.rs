@@ -2,6 +2,7 @@
 //! write shares: running a decision with the request's command identity, and answering with the
 //! log position.
 
+pub mod account_form;
 pub mod accounts;
 pub mod audit;
 pub mod catalog;
@@ -55,6 +56,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(time_zone::router())
         .merge(catalog::router())
         .merge(customers::router())
+        .merge(account_form::router())
         .merge(orders::router())
         .merge(print_jobs::router())
         .merge(documents::router())

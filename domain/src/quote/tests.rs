@@ -18,6 +18,7 @@ fn customer() -> RegisteredCustomer {
             phone: None,
             address: Some(address()),
             marketing_consent: false,
+            extra: Default::default(),
         },
         previous_emails: Vec::new(),
         welcome_mailed_at: None,

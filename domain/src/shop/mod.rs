@@ -3,6 +3,7 @@
 //! One stream per shop (`shop-{shop_id}`). API key secrets never enter the domain: the caller
 //! hashes the secret and passes the hash, which the key table is looked up by.
 
+mod account_form;
 mod fiscal_calendar;
 #[cfg(test)]
 mod fiscal_calendar_tests;
@@ -14,6 +15,10 @@ mod series_registry;
 #[cfg(test)]
 mod tests;
 
+pub use account_form::{
+    AccountForm, ExtraField, FieldRule, FilledIn, EXTRA_FIELDS_MAX, EXTRA_FIELD_OPTIONS_MAX,
+    EXTRA_FIELD_TEXT_CHARS_MAX,
+};
 pub use fiscal_calendar::{
     FiscalCalendar, FiscalYear, FiscalYearChange, FISCAL_YEAR_CHANGES_MAX, FISCAL_YEAR_MONTHS_MAX,
 };
@@ -391,6 +396,8 @@ pub enum ShopCommand {
         /// currency is then fixed, since invoices and the books are in it.
         invoice_issued: bool,
     },
+    /// Replaces the customer account form (see [`AccountForm`]).
+    SetAccountForm(Box<AccountForm>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -437,6 +444,13 @@ pub enum ShopEvent {
         update: Box<ProfileUpdate>,
         updated_at: DateTime<Utc>,
     },
+    /// Appended last, like the ones above. Accounts opened before keep their answers; their
+    /// next profile change is checked against the new form.
+    AccountFormChanged {
+        shop_id: Uuid,
+        form: Box<AccountForm>,
+        changed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ShopEvent {
@@ -449,6 +463,7 @@ impl DomainEvent for ShopEvent {
             ShopEvent::LoyaltyRuleChanged { .. } => "LoyaltyRuleChanged",
             ShopEvent::TimeZoneChanged { .. } => "TimeZoneChanged",
             ShopEvent::ShopProfileUpdated { .. } => "ShopProfileUpdated",
+            ShopEvent::AccountFormChanged { .. } => "AccountFormChanged",
         }
     }
 }
@@ -467,6 +482,8 @@ pub struct Shop {
     pub pattern_history: BTreeMap<DocumentKind, Vec<String>>,
     /// Every fiscal year, from the closing days the shop had and the days they changed on.
     pub fiscal_calendar: FiscalCalendar,
+    /// The customer account form in force: the default until a manager sets one.
+    pub account_form: AccountForm,
 }
 
 impl Shop {
@@ -611,6 +628,23 @@ impl Shop {
         Ok(vec![ShopEvent::LoyaltyRuleChanged {
             shop_id: profile.shop_id,
             points_per_unit,
+            changed_at: now,
+        }])
+    }
+
+    fn decide_set_account_form(
+        &self,
+        form: &AccountForm,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        let profile = self.profile_or_not_found()?;
+        form.validate()?;
+        if self.account_form == *form {
+            return Ok(vec![]);
+        }
+        Ok(vec![ShopEvent::AccountFormChanged {
+            shop_id: profile.shop_id,
+            form: Box::new(form.clone()),
             changed_at: now,
         }])
     }
@@ -773,6 +807,7 @@ impl Aggregate for Shop {
                 update,
                 invoice_issued,
             } => self.decide_update_profile(update, *invoice_issued, env.now()),
+            ShopCommand::SetAccountForm(form) => self.decide_set_account_form(form, env.now()),
         }
     }
 
@@ -828,6 +863,7 @@ impl Aggregate for Shop {
                     *profile = profile.updated(update);
                 }
             }
+            ShopEvent::AccountFormChanged { form, .. } => self.account_form = (**form).clone(),
         }
         self
     }

@@ -338,6 +338,48 @@ fn sets_the_loyalty_rule() {
         .then_err_code("not-found");
 }
 
+#[test]
+fn sets_the_customer_account_form() {
+    // Proves the form defaults to phone and address optional, is recorded once per change,
+    // is validated, and needs the shop.
+    let form = AccountForm {
+        phone: FieldRule::Mandatory,
+        address: FieldRule::Hidden,
+        extra_fields: vec![ExtraField {
+            key: "civilite".into(),
+            label: "Civilité".into(),
+            description: None,
+            options: vec!["M.".into(), "Mme".into()],
+            mandatory: true,
+        }],
+    };
+    let changed = ShopEvent::AccountFormChanged {
+        shop_id: shop_id(),
+        form: Box::new(form.clone()),
+        changed_at: test_now(),
+    };
+    assert_eq!(
+        Shop::default().evolve(&created()).account_form,
+        AccountForm::default()
+    );
+    let set = |form: &AccountForm| ShopCommand::SetAccountForm(Box::new(form.clone()));
+    let shop = given::<Shop>([created()])
+        .when(set(&form))
+        .then([changed.clone()]);
+    assert_eq!(shop.account_form, form);
+    given::<Shop>([created(), changed])
+        .when(set(&form))
+        .then([]);
+    let mut nameless = form.clone();
+    nameless.extra_fields[0].label = String::new();
+    given::<Shop>([created()])
+        .when(set(&nameless))
+        .then_err_code("validation");
+    given::<Shop>([])
+        .when(set(&form))
+        .then_err_code("not-found");
+}
+
 fn zone_changed(name: &str) -> ShopEvent {
     ShopEvent::TimeZoneChanged {
         shop_id: shop_id(),

@@ -34,6 +34,7 @@ pub(crate) fn apply(
                 phone: profile.phone.clone(),
                 address: profile.address.clone(),
                 marketing_consent: profile.marketing_consent,
+                extra: profile.extra.clone(),
                 registered_at: *registered_at,
                 updated_at: *registered_at,
                 version: recorded.stream_version,
@@ -63,6 +64,7 @@ pub(crate) fn apply(
             view.phone = profile.phone.clone();
             view.address = profile.address.clone();
             view.marketing_consent = profile.marketing_consent;
+            view.extra = profile.extra.clone();
             view.updated_at = *changed_at;
             view.version = recorded.stream_version;
             writes.put(view_key, &view)

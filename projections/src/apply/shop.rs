@@ -86,6 +86,9 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &ShopEvent) -> ProjectionResul
         ShopEvent::LedgerMappingChanged { .. } => Ok(()),
         // The loyalty rate belongs to the loyalty tables (`crate::loyalty`).
         ShopEvent::LoyaltyRuleChanged { .. } => Ok(()),
+        // The form is read from the shop's hot state; no read model keeps it (and
+        // `handler_for` does not even decode it).
+        ShopEvent::AccountFormChanged { .. } => Ok(()),
         ShopEvent::TimeZoneChanged {
             shop_id, time_zone, ..
         } => {

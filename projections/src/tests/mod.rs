@@ -218,6 +218,7 @@ pub(crate) fn customer_registered(
             phone: None,
             address: None,
             marketing_consent: false,
+            extra: Default::default(),
         },
         registered_at: at(0),
     }

@@ -183,7 +183,8 @@ async fn nothing_leaks_across_shops() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn customers_are_found_by_id_and_profile_changes_apply() {
-    // Proves the customer view by id follows profile changes and carries the stream version.
+    // Proves the customer view by id follows profile changes, answers to the shop's own fields
+    // included, and carries the stream version.
     let harness = Harness::new();
     let shop = id(1);
     let customer_id = customer_id_for(shop, "ana@example.fr");
@@ -196,6 +197,7 @@ async fn customers_are_found_by_id_and_profile_changes_apply() {
             phone: Some("0600000000".into()),
             address: None,
             marketing_consent: false,
+            extra: [("civilite".to_owned(), "Mme".to_owned())].into(),
         },
         changed_at: at(9),
     };
@@ -217,6 +219,7 @@ async fn customers_are_found_by_id_and_profile_changes_apply() {
         .unwrap()
         .expect("customer");
     assert_eq!(view.last_name, "Lopez-Martin");
+    assert_eq!(view.extra["civilite"], "Mme");
     assert_eq!(view.updated_at, at(9));
     assert_eq!(view.version, 2);
 }
