@@ -80,6 +80,10 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
     let customer = shop.path(&format!("/customers/{customer_id}"));
     let coupon = shop.path(&format!("/coupons/{coupon_id}"));
     let schedule_path = shop.path(&format!("/report-schedules/{schedule_id}"));
+    let siren = shop.fixture["organisation"]["siren"]
+        .as_str()
+        .expect("siren");
+    let seats = format!("/v1/organisations/{siren}/staff-seats");
     vec![
         Update {
             template: "/v1/shops/{shop_id}/products/{product_id}",
@@ -153,6 +157,19 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
             write: schedule_path,
             body: json!({"recipients": ["a@example.fr"], "frequency": "half_yearly",
                 "format": "xml", "group_by": "payment_type"}),
+        },
+        Update {
+            template: "/v1/shops/{shop_id}/account-form",
+            read: shop.path("/account-form"),
+            write: shop.path("/account-form"),
+            body: json!({"phone": "mandatory", "address": "optional", "extra_fields": [
+                {"key": "civilite", "label": "Civilité", "options": ["M.", "Mme"]}]}),
+        },
+        Update {
+            template: "/v1/organisations/{siren}/staff-seats",
+            read: seats.clone(),
+            write: seats,
+            body: json!({"seats": 12}),
         },
     ]
 }
@@ -267,6 +284,11 @@ async fn every_put_route_requires_a_current_if_match() {
     );
     for update in &updates {
         documents_if_match(&document, update.template);
-        check_update(&shop.manager, &document, update).await;
+        // An organisation's seats are the owner's to set (its plan), not a shop manager's.
+        let api = match update.template.starts_with("/v1/organisations/") {
+            true => &owner,
+            false => &shop.manager,
+        };
+        check_update(api, &document, update).await;
     }
 }

@@ -13,6 +13,15 @@ use crate::support::{spawn_app, spawn_app_in, spawn_app_with_test_clock, TestApp
 
 const NEW_PASSWORD: &str = "un mot de passe solide";
 
+/// Sets the organisation's seats as the owner, with the `If-Match` of a fresh read.
+async fn set_seats(owner: &Api, seats: u32) -> crate::api::Reply {
+    let path = format!("/v1/organisations/{}/staff-seats", siren());
+    let etag = owner.get(&path).await.expect(200).etag;
+    owner
+        .put(&path, &json!({"seats": seats}), Some(&etag), None)
+        .await
+}
+
 fn siren() -> String {
     fixture()["organisation"]["siren"]
         .as_str()
@@ -151,10 +160,7 @@ async fn access_follows_locks_archives_and_the_organisations_seats() {
         (seats.body["seats"].as_u64(), seats.body["taken"].as_u64()),
         (Some(5), Some(0))
     );
-    owner
-        .put(&seats_path, &json!({"seats": 1}), None, None)
-        .await
-        .expect(200);
+    set_seats(&owner, 1).await.expect(200);
     shop.manager
         .get(&seats_path)
         .await
@@ -166,8 +172,7 @@ async fn access_follows_locks_archives_and_the_organisations_seats() {
         .await
         .expect_problem(409, "no-free-seat");
     assert_eq!(owner.head_position().await, before, "nothing appended");
-    owner
-        .put(&seats_path, &json!({"seats": 0}), None, None)
+    set_seats(&owner, 0)
         .await
         .expect_problem(409, "seats-in-use");
 
@@ -204,10 +209,7 @@ async fn access_follows_locks_archives_and_the_organisations_seats() {
         .await
         .expect(200);
 
-    owner
-        .put(&seats_path, &json!({"seats": 3}), None, None)
-        .await
-        .expect(200);
+    set_seats(&owner, 3).await.expect(200);
     create_member(&shop.manager, &shop, "chef@studio-lumiere.fr", "manager")
         .await
         .expect_problem(403, "forbidden");
@@ -537,17 +539,18 @@ async fn staff_answers_match_the_served_openapi_document() {
     );
     let listed = shop.manager.get(&shop.path("/staff")).await.expect(200);
     conforms(&document, Method::GET, "/v1/shops/{shop_id}/staff", &listed);
-    let grant_path = format!("/v1/staff/{staff_id}/grants/{}", shop.shop_id);
+    let grant = json!({"shop_id": shop.shop_id, "role": "manager"});
     let granted = owner
-        .put(&grant_path, &json!({"role": "manager"}), None, None)
+        .post(&format!("{one}/grants"), &grant)
         .await
         .expect(200);
     conforms(
         &document,
-        Method::PUT,
-        "/v1/staff/{staff_id}/grants/{shop_id}",
+        Method::POST,
+        "/v1/staff/{staff_id}/grants",
         &granted,
     );
+    assert_eq!(granted.body["grants"][0]["role"], "manager");
     let locked = owner
         .post(&format!("{one}/lock"), &json!({}))
         .await
@@ -566,9 +569,7 @@ async fn staff_answers_match_the_served_openapi_document() {
         "/v1/organisations/{siren}/staff-seats",
         &seats,
     );
-    let set = owner
-        .put(&seats_path, &json!({"seats": 2}), None, None)
-        .await;
+    let set = set_seats(&owner, 2).await;
     conforms(
         &document,
         Method::PUT,

@@ -13,6 +13,7 @@
 //! Sign-in, a member's own account and password resets are `staff_sign_in`'s.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use comptoir_domain::customer::normalise_email;
@@ -42,7 +43,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_member))
         .routes(routes!(get_member))
         .routes(routes!(list_shop_staff))
-        .routes(routes!(put_grant, delete_grant))
+        .routes(routes!(add_grant))
+        .routes(routes!(delete_grant))
         .routes(routes!(lock_member))
         .routes(routes!(unlock_member))
         .routes(routes!(archive_member))
@@ -399,12 +401,6 @@ pub async fn list_shop_staff(
     Ok(Answer::ok(members, state.log.head_position()))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PutGrant {
-    pub role: StaffRoleDto,
-}
-
 /// Runs `command` on a member the caller may change, and answers with the member after it.
 async fn change_member(
     state: &AppState,
@@ -427,21 +423,21 @@ async fn change_member(
     ))
 }
 
-/// Gives the member a role in a shop of their organisation (or changes it); access and a seat
-/// come with a first role.
-#[utoipa::path(put, path = "/v1/staff/{staff_id}/grants/{shop_id}", tag = "staff",
-    params(("staff_id" = Uuid, Path), ("shop_id" = Uuid, Path)),
-    request_body = PutGrant,
+/// Gives the member a role in a shop of their organisation, or changes the role they have there
+/// (the same role again changes nothing); access and a seat come with a first role.
+#[utoipa::path(post, path = "/v1/staff/{staff_id}/grants", tag = "staff",
+    params(("staff_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = StaffGrantDto,
     responses((status = 200, body = StaffMemberWritten), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn put_grant(
+pub async fn add_grant(
     State(state): State<AppState>,
     caller: Caller,
     ids: CommandIds,
-    ApiPath((staff_id, shop_id)): ApiPath<(Uuid, Uuid)>,
-    JsonBody(body): JsonBody<PutGrant>,
+    ApiPath(staff_id): ApiPath<Uuid>,
+    JsonBody(body): JsonBody<StaffGrantDto>,
 ) -> Result<Answer<StaffMemberWritten>, ApiError> {
-    let role = StaffRole::from(body.role);
+    let (shop_id, role) = (body.shop_id, StaffRole::from(body.role));
     authorize_grant(&caller, shop_id, role)?;
     let member = load_member(&state, staff_id)?;
     // A manager may bring an employee of the organisation into their shop, even one who has no
@@ -568,6 +564,7 @@ pub struct StaffSeats {
     pub position: u64,
 }
 
+/// The seats with their `ETag`, which follows the plan's seats alone (not who holds them).
 fn seats_answer(roster: &StaffRoster, siren: String, position: u64) -> Answer<StaffSeats> {
     let body = StaffSeats {
         organisation_siren: siren,
@@ -576,7 +573,13 @@ fn seats_answer(roster: &StaffRoster, siren: String, position: u64) -> Answer<St
         members: roster.members().len(),
         position,
     };
-    Answer::ok(body, position)
+    let mut answer = Answer::ok(body, position);
+    answer.etag = Some(seats_etag(roster.seats()));
+    answer
+}
+
+fn seats_etag(seats: u32) -> String {
+    super::content_etag(&seats)
 }
 
 /// Only the owner reads and sets seats, of an organisation named by its nine-digit SIREN.
@@ -620,26 +623,37 @@ pub struct PutSeats {
     pub seats: u32,
 }
 
-/// Sets the organisation's staff seats, as its plan allows (owner).
+/// Sets the organisation's staff seats, as its plan allows (owner). Send `If-Match` with the
+/// seats' `ETag`: none answers 428, a stale one 412.
 #[utoipa::path(put, path = "/v1/organisations/{siren}/staff-seats", tag = "staff",
-    params(("siren" = String, Path)),
+    params(("siren" = String, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
     request_body = PutSeats,
-    responses((status = 200, body = StaffSeats), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, body = StaffSeats), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn put_seats(
     State(state): State<AppState>,
     caller: Caller,
     ids: CommandIds,
+    headers: HeaderMap,
     ApiPath(siren): ApiPath<String>,
     JsonBody(body): JsonBody<PutSeats>,
 ) -> Result<Answer<StaffSeats>, ApiError> {
     owner_only(&caller, &siren)?;
+    let wanted_etag = super::required_if_match(&headers, "the seats'")?;
     let stream = staff::roster_stream_id(&siren);
     let command = StaffRosterCommand::SetSeats { seats: body.seats };
     let executed = run(&state, &ids, &caller, vec![], |session| {
+        let current = session.load::<StaffRoster>(&stream)?.seats();
+        super::check_etag(
+            &wanted_etag,
+            &seats_etag(current),
+            current == body.seats,
+            "the seats",
+        )?;
         session.decide::<StaffRoster>(&stream, &command)
     })
-    .await?;
+    .await
+    .map_err(super::precondition_to_412)?;
     let position = written_position(&state, &executed);
     let roster = state
         .cache
