@@ -25,6 +25,9 @@ pub const SIGN_IN_FAILURES_MAX: u32 = 5;
 pub const SIGN_IN_LOCKOUT_MINUTES: i64 = 15;
 /// Minutes an e-mailed password reset link stays usable.
 pub const PASSWORD_RESET_VALID_MINUTES: i64 = 60;
+/// Seconds after a reset request during which another one mails nothing: a form submitted
+/// twice, or someone filling a member's inbox (and the log) with links.
+pub const PASSWORD_RESET_REQUEST_INTERVAL_SECONDS: i64 = 60;
 /// Shops one member may have a role in.
 pub const STAFF_GRANTS_MAX: usize = 64;
 /// The version of the terms of use every member must have accepted.
@@ -209,6 +212,7 @@ pub struct StaffSession {
 pub(crate) struct PendingReset {
     pub(crate) token_hash: String,
     pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) requested_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -621,6 +625,14 @@ impl StaffMember {
         if !self.has_access() {
             return Ok(vec![]);
         }
+        let interval = chrono::Duration::seconds(PASSWORD_RESET_REQUEST_INTERVAL_SECONDS);
+        let just_asked = self
+            .pending_reset
+            .as_ref()
+            .is_some_and(|pending| now - pending.requested_at < interval);
+        if just_asked {
+            return Ok(vec![]);
+        }
         Ok(vec![StaffEvent::StaffPasswordResetRequested {
             token_hash: token_hash.to_owned(),
             expires_at: minutes_after(now, PASSWORD_RESET_VALID_MINUTES),
@@ -734,11 +746,12 @@ impl StaffMember {
             StaffEvent::StaffPasswordResetRequested {
                 token_hash,
                 expires_at,
-                ..
+                at,
             } => {
                 self.pending_reset = Some(PendingReset {
                     token_hash: token_hash.clone(),
                     expires_at: *expires_at,
+                    requested_at: *at,
                 });
             }
             StaffEvent::StaffPasswordResetCompleted { password_hash, .. } => {
