@@ -252,7 +252,12 @@ async fn replay_before_serving(state: &AppState) -> Result<(), ProjectionError> 
 /// the server serves anyway (the shop and its catalog are there).
 async fn run_demo_day(app: Router, secret: &str) {
     match crate::demo::run_day(app, secret).await {
-        Ok(Some(report)) => println!("demo day loaded: {report}"),
+        Ok(Some(report)) => {
+            println!("demo day loaded: {report}");
+            if let Some((email, password)) = &report.employee {
+                println!("demo employee: {email}, temporary password {password} (sign in with POST /v1/staff/sessions)");
+            }
+        }
         Ok(None) => println!("demo day already in the log"),
         Err(error) => tracing::error!(%error, "loading the demo day failed"),
     }

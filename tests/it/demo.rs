@@ -53,10 +53,10 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
     // Proves the demo's day: the fixture's three coupons, one used; five orders placed through
     // the routes, four invoices numbered 1 to 4, a credit note referencing one of them,
     // statistics equal to the invoices, a photo on each paid order, a quote and its paid
-    // purchase order in the customer's
-    // space, a message in another's, a balanced ledger, and the shop's curl line naming the
-    // real address; then that a restart with `--demo` makes no new order and prints a key that
-    // works.
+    // purchase order in the customer's space, a message in another's, a balanced ledger, the
+    // shop's curl line naming the real address, and the printed employee signing in with the
+    // temporary password; then that a restart with `--demo` makes no new order and prints a
+    // key that works.
     let dir = tempfile::tempdir().expect("temp dir");
     let app = spawn_app_with(dir.path(), &["--demo"]).await;
     let key = demo_key(&app).await;
@@ -74,6 +74,19 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
          delivery_slip 3 invoice 4 purchase_order 1 quote 1"
     );
     let api = Api::new(&app, &key);
+    let employee = app.printed_line("demo employee: ").await;
+    let (email, rest) = employee["demo employee: ".len()..]
+        .split_once(", temporary password ")
+        .expect("an email and a password");
+    let password = rest.split_whitespace().next().expect("a password");
+    let signed_in = api
+        .post(
+            "/v1/staff/sessions",
+            &serde_json::json!({"email": email, "password": password}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(signed_in.body["must_change_password"], true, "{employee}");
 
     let orders = read(&api, "/orders?limit=50").await;
     assert_eq!(items(&orders).len(), 5, "{orders}");

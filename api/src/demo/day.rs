@@ -36,6 +36,8 @@ pub struct DayReport {
     pub orders_placed: usize,
     pub messages_sent: usize,
     pub issued: BTreeMap<String, usize>,
+    /// The employee the manager hired, to try staff sign-in with: email, temporary password.
+    pub employee: Option<(String, String)>,
 }
 
 impl std::fmt::Display for DayReport {
@@ -81,9 +83,14 @@ impl Counter {
     }
 
     fn request(&self, method: Method, path: &str) -> axum::http::request::Builder {
+        self.request_at(method, &format!("/v1/shops/{}{path}", self.shop_id))
+    }
+
+    /// A request to a path outside the shop's (`/v1/staff`).
+    fn request_at(&self, method: Method, uri: &str) -> axum::http::request::Builder {
         Request::builder()
             .method(method)
-            .uri(format!("/v1/shops/{}{path}", self.shop_id))
+            .uri(uri)
             .header(header::AUTHORIZATION, &self.authorization)
     }
 
@@ -229,12 +236,30 @@ pub async fn run(
     mugs_ordered_by_a_guest(&counter).await?;
     enlargements_quoted_to_jules(&counter).await?;
     credit_announced_to_amelie(&counter, shop_id).await?;
+    hire_lea(&counter).await?;
     Ok(Some(
         counter
             .report
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner()),
     ))
+}
+
+/// The manager creates an employee's back-office account, whose temporary password the server
+/// prints, so a newcomer can try staff sign-in too.
+async fn hire_lea(counter: &Counter) -> Result<(), DemoError> {
+    let email = "lea.martin@studio-lumiere.example";
+    let body = json!({"email": email, "first_name": "Léa", "last_name": "Martin",
+        "grants": [{"shop_id": counter.shop_id, "role": "employee"}]});
+    let key = demo_id(&format!("day:staff:{email}"));
+    let request = counter
+        .request_at(Method::POST, "/v1/staff")
+        .header("Idempotency-Key", key.to_string())
+        .header(header::CONTENT_TYPE, "application/json");
+    let created = counter.send(request, Body::from(body.to_string())).await?;
+    let password = text(&created, &["temporary_password"])?;
+    counter.lock_report().employee = Some((email.to_owned(), password));
+    Ok(())
 }
 
 /// The fixture's coupons, each with its codes, as the manager creates them.
