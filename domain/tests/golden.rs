@@ -552,6 +552,11 @@ fn staff_scenario(samples: &mut Samples) {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$cmVzZXQ$cmVzZXRoYXNo".into(),
     };
     let account = samples.run(account, complete);
+    let temporary = StaffCommand::IssueTemporaryPassword {
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$dGVtcHNhbHQ$dGVtcGhhc2g".into(),
+        by: by(),
+    };
+    let account = samples.run(account, temporary);
     let account = samples.run(account, StaffCommand::Lock { by: by() });
     let account = samples.run(account, StaffCommand::Unlock { by: by() });
     let account = samples.run(account, StaffCommand::Archive { by: by() });
@@ -1367,7 +1372,7 @@ fn every_event_type_has_a_golden_file() {
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule, closures, series registry, staff account, staff roster; the order's count
         // includes its four print-job events.
-        8 + 10 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 14 + 4,
+        8 + 10 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 15 + 4,
         "one sample per event type"
     );
 }

@@ -599,3 +599,51 @@ async fn staff_answers_match_the_served_openapi_document() {
     let wrong = sign_in(&app, email, "pas le bon mot de passe").await;
     conforms(&document, Method::POST, "/v1/staff/sessions", &wrong);
 }
+
+#[tokio::test]
+async fn a_manager_replaces_a_forgotten_password_by_a_temporary_one() {
+    // Proves the way back in without mail: a manager issues a temporary password, shown once;
+    // the member's sessions and old password stop working, and the temporary one must be
+    // changed at sign-in. The member cannot do it for themselves, a manager not for a manager.
+    use crate::openapi::{conforms, served_document};
+    let (_dir, app) = spawn_app().await;
+    let owner = Api::owner(&app);
+    let document = served_document(&owner).await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let email = "lea@studio-lumiere.fr";
+    let (lea, me) = ready_employee(&app, &shop, email).await;
+    let path = format!("/v1/staff/{lea}/temporary-password");
+    me.post(&path, &json!({}))
+        .await
+        .expect_problem(403, "forbidden");
+    let issued = shop.manager.post(&path, &json!({})).await.expect(200);
+    conforms(
+        &document,
+        Method::POST,
+        "/v1/staff/{staff_id}/temporary-password",
+        &issued,
+    );
+    assert_eq!(issued.body["must_change_password"], true);
+    me.get("/v1/staff/me")
+        .await
+        .expect_problem(401, "unauthorized");
+    sign_in(&app, email, NEW_PASSWORD)
+        .await
+        .expect_problem(401, "unauthorized");
+    let temporary = issued.id("temporary_password");
+    let again = sign_in(&app, email, &temporary).await.expect(201);
+    assert_eq!(again.body["must_change_password"], true);
+
+    let chef = create_member(&owner, &shop, "chef@studio-lumiere.fr", "manager")
+        .await
+        .expect(201)
+        .id("staff_id");
+    shop.manager
+        .post(&format!("/v1/staff/{chef}/temporary-password"), &json!({}))
+        .await
+        .expect_problem(403, "forbidden");
+    owner
+        .post(&format!("/v1/staff/{chef}/temporary-password"), &json!({}))
+        .await
+        .expect(200);
+}

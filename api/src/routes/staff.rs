@@ -49,6 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(unlock_member))
         .routes(routes!(archive_member))
         .routes(routes!(unarchive_member))
+        .routes(routes!(issue_temporary_password))
         .routes(routes!(get_seats, put_seats))
 }
 
@@ -550,6 +551,48 @@ pub async fn unarchive_member(
 ) -> Result<Answer<StaffMemberWritten>, ApiError> {
     let command = StaffCommand::Unarchive { by: caller.actor() };
     change_member(&state, &caller, &ids, staff_id, command).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemporaryPasswordIssued {
+    #[serde(flatten)]
+    pub member: StaffMemberDto,
+    /// Shown once: hand it to the member, who must replace it at the next sign-in. `null` on a
+    /// replay.
+    pub temporary_password: Option<String>,
+    pub position: u64,
+}
+
+/// Replaces a member's forgotten password by a temporary one, shown once (the way back in when
+/// the server sends no mail); the member's sessions end and the next sign-in must change it.
+#[utoipa::path(post, path = "/v1/staff/{staff_id}/temporary-password", tag = "staff",
+    params(("staff_id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = TemporaryPasswordIssued), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn issue_temporary_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    ApiPath(staff_id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    authorize_change(&caller, &load_member(&state, staff_id)?)?;
+    let password = temporary_password();
+    let command = StaffCommand::IssueTemporaryPassword {
+        password_hash: state.passwords.hash(password.clone()).await?,
+        by: caller.actor(),
+    };
+    let executed = run(&state, &ids, &caller, vec![], |session| {
+        decide_member(session, staff_id, &command)
+    })
+    .await
+    .map_err(staff_refusal)?;
+    let position = written_position(&state, &executed);
+    let body = TemporaryPasswordIssued {
+        member: StaffMemberDto::from(&load_member(&state, staff_id)?),
+        temporary_password: matches!(executed, Executed::Applied { .. }).then_some(password),
+        position,
+    };
+    Ok(with_secret(Answer::ok(body, position)))
 }
 
 /// An organisation's staff seats.

@@ -335,7 +335,8 @@ pub async fn request_password_reset(
     let Some(mailer) = state.mailer.get().cloned() else {
         return Err(ApiError::StaffRefused {
             code: "password-reset-unavailable",
-            detail: "this server sends no mail (no SMTP configured), so it cannot mail reset links"
+            detail: "this server sends no mail (no SMTP configured), so it cannot mail reset \
+                     links: ask the owner or a manager for a temporary password"
                 .into(),
         });
     };

@@ -95,6 +95,12 @@ pub enum StaffCommand {
         token_hash: String,
         password_hash: String,
     },
+    /// Replaces a forgotten password by a temporary one handed over by the owner or a manager
+    /// (the way back in on a server that sends no mail); the member must change it again.
+    IssueTemporaryPassword {
+        password_hash: String,
+        by: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +182,12 @@ pub enum StaffEvent {
         password_hash: String,
         at: DateTime<Utc>,
     },
+    /// Every session ends, a pending reset link and a sign-in lockout too.
+    StaffTemporaryPasswordIssued {
+        password_hash: String,
+        by: String,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for StaffEvent {
@@ -195,6 +207,7 @@ impl DomainEvent for StaffEvent {
             StaffEvent::StaffTermsAccepted { .. } => "StaffTermsAccepted",
             StaffEvent::StaffPasswordResetRequested { .. } => "StaffPasswordResetRequested",
             StaffEvent::StaffPasswordResetCompleted { .. } => "StaffPasswordResetCompleted",
+            StaffEvent::StaffTemporaryPasswordIssued { .. } => "StaffTemporaryPasswordIssued",
         }
     }
 }
@@ -471,6 +484,9 @@ impl StaffMember {
                 token_hash,
                 password_hash,
             } => self.decide_complete_reset(token_hash, password_hash, now),
+            StaffCommand::IssueTemporaryPassword { password_hash, by } => {
+                self.decide_temporary_password(password_hash, by, now)
+            }
         }
     }
 
@@ -593,6 +609,25 @@ impl StaffMember {
         Ok(vec![StaffEvent::StaffPasswordChanged {
             password_hash: password_hash.to_owned(),
             kept_session: keep_session,
+            at: now,
+        }])
+    }
+
+    /// Refused on a member without access: unlocking or unarchiving comes first.
+    fn decide_temporary_password(
+        &self,
+        password_hash: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StaffEvent>, DomainError> {
+        if !self.has_access() {
+            return Err(access_revoked());
+        }
+        check_password_hash(password_hash)?;
+        check_operator("by", by)?;
+        Ok(vec![StaffEvent::StaffTemporaryPasswordIssued {
+            password_hash: password_hash.to_owned(),
+            by: by.to_owned(),
             at: now,
         }])
     }
@@ -758,6 +793,14 @@ impl StaffMember {
                 self.password_hash = password_hash.clone();
                 self.pending_reset = None;
                 self.must_change_password = false;
+                self.sessions.clear();
+                self.failed_sign_ins = 0;
+                self.locked_out_until = None;
+            }
+            StaffEvent::StaffTemporaryPasswordIssued { password_hash, .. } => {
+                self.password_hash = password_hash.clone();
+                self.pending_reset = None;
+                self.must_change_password = true;
                 self.sessions.clear();
                 self.failed_sign_ins = 0;
                 self.locked_out_until = None;

@@ -976,3 +976,56 @@ fn events_are_written_with_the_listed_field_names() {
     grant_fields.sort();
     assert_eq!(grant_fields, ["role", "shop_id"]);
 }
+
+#[test]
+fn a_temporary_password_replaces_a_forgotten_one_and_must_be_changed_again() {
+    // Proves the owner's or a manager's temporary password: taken, to be changed at the next
+    // sign-in, every session, a pending reset link and a lockout ended; refused without access.
+    let until = test_now() + minutes(SIGN_IN_LOCKOUT_MINUTES);
+    let reset_before = reset_requested(&token(9), test_now() - minutes(5));
+    let changed = StaffEvent::StaffPasswordChanged {
+        password_hash: HASH.into(),
+        kept_session: None,
+        at: test_now(),
+    };
+    let history = [
+        created(),
+        changed,
+        signed_in(1),
+        failed(SIGN_IN_FAILURES_MAX, Some(until)),
+        reset_before,
+    ];
+    let issue = || StaffCommand::IssueTemporaryPassword {
+        password_hash: NEW_HASH.into(),
+        by: "owner".into(),
+    };
+    let state = given::<StaffAccount>(history.clone()).when(issue()).then([
+        StaffEvent::StaffTemporaryPasswordIssued {
+            password_hash: NEW_HASH.into(),
+            by: "owner".into(),
+            at: test_now(),
+        },
+    ]);
+    let member = member(&state);
+    assert_eq!(member.password_hash, NEW_HASH);
+    assert!(member.needs_password_change());
+    assert!(member.sessions.is_empty());
+    assert_eq!(member.locked_out_until, None);
+    given::<StaffAccount>(
+        history
+            .into_iter()
+            .chain([StaffEvent::StaffTemporaryPasswordIssued {
+                password_hash: NEW_HASH.into(),
+                by: "owner".into(),
+                at: test_now(),
+            }]),
+    )
+    .when(complete_reset(&token(9)))
+    .then_err(|error| *error == reset_invalid());
+    given::<StaffAccount>([created(), locked()])
+        .when(issue())
+        .then_err_code("staff-access-revoked");
+    given::<StaffAccount>([])
+        .when(issue())
+        .then_err_code("not-found");
+}
