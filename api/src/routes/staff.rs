@@ -203,6 +203,20 @@ pub(super) fn staff_refusal(error: ApiError) -> ApiError {
     }
 }
 
+/// The answer of a write on a member: the member as it is now, at the write's position.
+pub(super) fn member_written<T>(
+    state: &AppState,
+    staff_id: Uuid,
+    executed: &Executed<T>,
+) -> Result<Answer<StaffMemberWritten>, ApiError> {
+    let position = written_position(state, executed);
+    let member = StaffMemberDto::from(&load_member(state, staff_id)?);
+    Ok(Answer::ok(
+        StaffMemberWritten { member, position },
+        position,
+    ))
+}
+
 /// Inside a decision: the organisation (SIREN) of the granted shops, which must be one.
 fn organisation_of(
     session: &mut Session<'_, EventLog>,
@@ -416,12 +430,7 @@ async fn change_member(
     })
     .await
     .map_err(staff_refusal)?;
-    let position = written_position(state, &executed);
-    let member = StaffMemberDto::from(&load_member(state, staff_id)?);
-    Ok(Answer::ok(
-        StaffMemberWritten { member, position },
-        position,
-    ))
+    member_written(state, staff_id, &executed)
 }
 
 /// Gives the member a role in a shop of their organisation, or changes the role they have there
@@ -466,12 +475,7 @@ pub async fn add_grant(
     })
     .await
     .map_err(staff_refusal)?;
-    let position = written_position(&state, &executed);
-    let member = StaffMemberDto::from(&load_member(&state, staff_id)?);
-    Ok(Answer::ok(
-        StaffMemberWritten { member, position },
-        position,
-    ))
+    member_written(&state, staff_id, &executed)
 }
 
 /// Takes the member's role in the shop away; without any role left they lose access (their

@@ -24,8 +24,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::staff::{
-    decide_member, load_member, staff_refusal, staff_stream, StaffGrantDto, StaffMemberDto,
-    StaffMemberWritten,
+    decide_member, load_member, member_written, staff_refusal, staff_stream, StaffGrantDto,
+    StaffMemberDto, StaffMemberWritten,
 };
 use super::{run, with_secret, written_position, Answer};
 use crate::auth::{
@@ -276,12 +276,7 @@ async fn own_change(
     })
     .await
     .map_err(staff_refusal)?;
-    let position = written_position(state, &executed);
-    let member = StaffMemberDto::from(&load_member(state, me.staff_id)?);
-    Ok(Answer::ok(
-        StaffMemberWritten { member, position },
-        position,
-    ))
+    member_written(state, me.staff_id, &executed)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -435,12 +430,7 @@ pub async fn complete_password_reset(
         decide_member(session, staff_id, &command)
     })
     .await?;
-    let position = written_position(&state, &executed);
-    let member = StaffMemberDto::from(&load_member(&state, staff_id)?);
-    Ok(Answer::ok(
-        StaffMemberWritten { member, position },
-        position,
-    ))
+    member_written(&state, staff_id, &executed)
 }
 
 /// The page a reset mail links to: a form that posts the token (kept in the URL's fragment,
