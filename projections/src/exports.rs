@@ -277,13 +277,33 @@ fn customer_texts(customer: &CustomerView) -> [String; 6] {
     ]
 }
 
-/// The customers as CSV with a header line.
-pub fn customers_csv(customers: &[CustomerView]) -> String {
-    let mut csv = format!("{}\r\n", CUSTOMER_COLUMNS.join(","));
+/// The answers of `customer` to the shop's own account fields named by `extra_keys`, in order
+/// (empty where none).
+fn extra_texts<'a>(
+    customer: &'a CustomerView,
+    extra_keys: &'a [String],
+) -> impl Iterator<Item = &'a str> {
+    extra_keys
+        .iter()
+        .map(|key| customer.extra.get(key).map_or("", String::as_str))
+}
+
+/// The customers as CSV with a header line: the standard columns, then one per field of the
+/// shop's account form (`extra_keys`, headed by the field's key).
+pub fn customers_csv(customers: &[CustomerView], extra_keys: &[String]) -> String {
+    let header: Vec<&str> = CUSTOMER_COLUMNS
+        .iter()
+        .copied()
+        .chain(extra_keys.iter().map(String::as_str))
+        .collect();
+    let mut csv = format!("{}\r\n", header.join(","));
     for customer in customers {
-        let fields: Vec<String> = customer_texts(customer)
+        let texts = customer_texts(customer);
+        let fields: Vec<String> = texts
             .iter()
-            .map(|t| csv_text(t))
+            .map(String::as_str)
+            .chain(extra_texts(customer, extra_keys))
+            .map(csv_text)
             .collect();
         csv.push_str(&fields.join(","));
         csv.push_str("\r\n");
@@ -291,14 +311,22 @@ pub fn customers_csv(customers: &[CustomerView]) -> String {
     csv
 }
 
-/// The customers as an XLSX workbook with a header row; the registration is a real date-time.
-pub fn customers_xlsx(customers: &[CustomerView]) -> ProjectionResult<Vec<u8>> {
+/// The customers as an XLSX workbook with a header row, as [`customers_csv`]; the registration
+/// is a real date-time.
+pub fn customers_xlsx(
+    customers: &[CustomerView],
+    extra_keys: &[String],
+) -> ProjectionResult<Vec<u8>> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let datetime_format = Format::new().set_num_format(DATETIME_FORMAT);
     let sheet = workbook.add_worksheet();
     sheet.set_name("customers").map_err(xlsx_error)?;
-    for (column, title) in (0u16..).zip(CUSTOMER_COLUMNS) {
+    let header = CUSTOMER_COLUMNS
+        .iter()
+        .copied()
+        .chain(extra_keys.iter().map(String::as_str));
+    for (column, title) in (0u16..).zip(header) {
         sheet
             .write_string_with_format(0, column, title, &bold)
             .map_err(xlsx_error)?;
@@ -312,6 +340,9 @@ pub fn customers_xlsx(customers: &[CustomerView]) -> ProjectionResult<Vec<u8>> {
         sheet
             .write_datetime_with_format(row, 5, registered, &datetime_format)
             .map_err(xlsx_error)?;
+        for (column, text) in (6u16..).zip(extra_texts(customer, extra_keys)) {
+            sheet.write_string(row, column, text).map_err(xlsx_error)?;
+        }
     }
     workbook.save_to_buffer().map_err(xlsx_error)
 }

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::api::{photo_shop, Api, PhotoShop, Reply};
 use crate::openapi::{conforms, served_document};
+use crate::reports::{download, python, READ_XLSX};
 use crate::support::spawn_app;
 
 const FORM: &str = "/v1/shops/{shop_id}/account-form";
@@ -48,7 +49,7 @@ async fn set_form(shop: &PhotoShop, form: &Value) -> Reply {
 async fn sign_ups_and_profile_changes_fill_what_the_shops_account_form_asks() {
     // Proves the default form, who may read and set it, and that registrations and profile
     // changes must fill its mandatory fields with allowed answers; answers are kept with the
-    // account, survive a change that omits them, and one to a field removed since may stay
+    // account (and exported, a column per field), survive a change that omits them, and one to a field removed since may stay
     // but not change.
     let (_dir, app) = spawn_app().await;
     let document = served_document(&Api::owner(&app)).await;
@@ -136,6 +137,37 @@ async fn sign_ups_and_profile_changes_fill_what_the_shops_account_form_asks() {
         &account,
     );
     assert_eq!(account.body["extra"], answers);
+    let export = shop
+        .manager
+        .get(&shop.path(&format!("/customers/export?min_position={at}")))
+        .await
+        .expect(200);
+    let mut lines = export.raw.lines();
+    assert_eq!(
+        lines.next(),
+        Some("customer_id,email,first_name,last_name,phone,registered_at,civilite,club"),
+        "one column per field of the shop's own: {}",
+        export.raw
+    );
+    let row = lines.next().expect("Claire's row");
+    assert!(row.ends_with(",Mme,Les Déclencheurs"), "{row}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = shop.path(&format!("/customers/export?format=xlsx&min_position={at}"));
+    let xlsx = download(
+        &shop.manager,
+        &path,
+        dir.path(),
+        "c.xlsx",
+        "application/vnd",
+    )
+    .await;
+    let rows = python(READ_XLSX, &xlsx);
+    let rows: Vec<&str> = rows.lines().collect();
+    assert!(rows[0].ends_with("|str=civilite|str=club"), "{rows:?}");
+    assert!(
+        rows[1].ends_with("|str=Mme|str=Les Déclencheurs"),
+        "{rows:?}"
+    );
 
     let profile = json!({"first_name": "Claire", "last_name": "Martin-Roux",
         "phone": "0478000000"});

@@ -442,7 +442,7 @@ pub(crate) async fn download(
 }
 
 /// Runs a Python snippet with `sys.argv[1]` = `file`; returns its stdout, asserting success.
-fn python(script: &str, file: &Path) -> String {
+pub(crate) fn python(script: &str, file: &Path) -> String {
     let output = std::process::Command::new(PYTHON)
         .args(["-c", script])
         .arg(file)
@@ -454,7 +454,7 @@ fn python(script: &str, file: &Path) -> String {
 }
 
 /// Prints each row of the first sheet as `repr` of its cells' Python types and values.
-const READ_XLSX: &str = r#"
+pub(crate) const READ_XLSX: &str = r#"
 import sys, openpyxl
 sheet = openpyxl.load_workbook(sys.argv[1]).active
 for row in sheet.iter_rows(values_only=True):
