@@ -231,6 +231,13 @@ async fn access_follows_locks_archives_and_the_organisations_seats() {
         .collect();
     assert_eq!(emails.len(), 3, "{emails:?}");
     assert!(emails.contains(&"chef@studio-lumiere.fr"));
+    let roster = format!("/v1/organisations/{}/staff", siren());
+    shop.manager
+        .get(&roster)
+        .await
+        .expect_problem(403, "forbidden");
+    let everyone = owner.get(&roster).await.expect(200);
+    assert_eq!(everyone.body.as_array().map(Vec::len), Some(3));
 }
 
 #[tokio::test]
@@ -565,6 +572,16 @@ async fn staff_answers_match_the_served_openapi_document() {
         Method::POST,
         "/v1/staff/{staff_id}/lock",
         &locked,
+    );
+    let roster = owner
+        .get(&format!("/v1/organisations/{}/staff", siren()))
+        .await
+        .expect(200);
+    conforms(
+        &document,
+        Method::GET,
+        "/v1/organisations/{siren}/staff",
+        &roster,
     );
     let seats_path = format!("/v1/organisations/{}/staff-seats", siren());
     let seats = owner.get(&seats_path).await.expect(200);

@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_member))
         .routes(routes!(get_member))
         .routes(routes!(list_shop_staff))
+        .routes(routes!(list_organisation_staff))
         .routes(routes!(add_grant))
         .routes(routes!(delete_grant))
         .routes(routes!(lock_member))
@@ -402,18 +403,45 @@ pub async fn list_shop_staff(
 ) -> Result<Answer<Vec<StaffMemberDto>>, ApiError> {
     caller.authorize(shop_id, Permission::ManageStaff)?;
     let siren = super::shop_profile(&state, shop_id)?.organisation.siren;
+    let members = roster_members(&state, &siren, |member| {
+        member.grants.contains_key(&shop_id)
+    })?;
+    Ok(Answer::ok(members, state.log.head_position()))
+}
+
+/// Every staff member of the organisation, with a role or not, archived ones included (owner).
+#[utoipa::path(get, path = "/v1/organisations/{siren}/staff", tag = "staff",
+    params(("siren" = String, Path)),
+    responses((status = 200, body = Vec<StaffMemberDto>), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_organisation_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(siren): ApiPath<String>,
+) -> Result<Answer<Vec<StaffMemberDto>>, ApiError> {
+    owner_only(&caller, &siren)?;
+    let members = roster_members(&state, &siren, |_| true)?;
+    Ok(Answer::ok(members, state.log.head_position()))
+}
+
+/// The organisation's members that `keep` keeps, in id order: at most `ROSTER_MEMBERS_MAX`,
+/// each from the hot state.
+fn roster_members(
+    state: &AppState,
+    siren: &str,
+    keep: impl Fn(&StaffMember) -> bool,
+) -> Result<Vec<StaffMemberDto>, ApiError> {
     let roster = state
         .cache
-        .load::<StaffRoster, _>(state.log.as_ref(), &staff::roster_stream_id(&siren))?;
-    // At most `ROSTER_MEMBERS_MAX` members, each from the hot state.
+        .load::<StaffRoster, _>(state.log.as_ref(), &staff::roster_stream_id(siren))?;
     let mut members = Vec::new();
     for staff_id in roster.state.members() {
-        let member = load_member(&state, *staff_id)?;
-        if member.grants.contains_key(&shop_id) {
+        let member = load_member(state, *staff_id)?;
+        if keep(&member) {
             members.push(StaffMemberDto::from(&member));
         }
     }
-    Ok(Answer::ok(members, state.log.head_position()))
+    Ok(members)
 }
 
 /// Runs `command` on a member the caller may change, and answers with the member after it.
@@ -629,11 +657,12 @@ fn seats_etag(seats: u32) -> String {
     super::content_etag(&seats)
 }
 
-/// Only the owner reads and sets seats, of an organisation named by its nine-digit SIREN.
+/// Only the owner reads an organisation's staff and sets its seats; the organisation is named
+/// by its nine-digit SIREN.
 fn owner_only(caller: &Caller, siren: &str) -> Result<(), ApiError> {
     if !caller.is_owner() {
         return Err(ApiError::Forbidden {
-            detail: "only the owner reads and sets an organisation's seats".into(),
+            detail: "only the owner reads an organisation's staff and sets its seats".into(),
         });
     }
     if siren.len() != 9 || !siren.bytes().all(|b| b.is_ascii_digit()) {
