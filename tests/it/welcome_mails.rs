@@ -73,3 +73,47 @@ async fn accounts_opened_before_the_server_had_mail_are_not_mailed() {
     assert_eq!(mails_now.len(), 1, "{mails:?}");
     assert_eq!(mails_now[0].recipients, ["lea@example.fr"]);
 }
+
+#[tokio::test]
+async fn a_burst_of_sign_ups_is_mailed_in_one_tick_not_twenty_a_tick() {
+    // Proves the catch-up loop: with the real clock's 30 s tick, more sign-ups than one pass
+    // mails (`MAILS_PER_PASS`, 20) all go out in the same tick, not 20 per tick (which would
+    // spread these 45 over a minute).
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("smtp://127.0.0.1:{}", sink.port);
+    let app = spawn_app_with(
+        dir.path(),
+        &[
+            "--smtp-url",
+            &url,
+            "--mail-from",
+            "comptoir <rapports@example.fr>",
+        ],
+    )
+    .await;
+    let shop = photo_shop(&app, "Studio Rafale").await;
+    const SIGN_UPS: usize = 45;
+    for n in 0..SIGN_UPS {
+        sign_up(&shop, &format!("client{n}@example.fr"), "Client").await;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(45);
+    let first_seen = loop {
+        if !sink.messages_where(is_welcome).is_empty() {
+            break std::time::Instant::now();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no welcome mail in 45 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    while sink.messages_where(is_welcome).len() < SIGN_UPS {
+        assert!(
+            first_seen.elapsed() < Duration::from_secs(10),
+            "only {} of {SIGN_UPS} mails within 10 s of the first",
+            sink.messages_where(is_welcome).len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
