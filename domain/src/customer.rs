@@ -440,12 +440,17 @@ mod tests {
     }
 
     fn registered() -> CustomerEvent {
+        registered_as("Jules.Bernard@Example.fr", profile())
+    }
+
+    /// Jules's sign-up, typed as `email_as_typed`, with `profile`.
+    fn registered_as(email_as_typed: &str, profile: CustomerProfile) -> CustomerEvent {
         CustomerEvent::CustomerRegistered {
             shop_id: shop_id(),
             customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),
             email: "jules.bernard@example.fr".into(),
-            email_as_typed: "Jules.Bernard@Example.fr".into(),
-            profile: profile(),
+            email_as_typed: email_as_typed.into(),
+            profile,
             registered_at: test_now(),
         }
     }
@@ -716,30 +721,17 @@ mod tests {
         let mut answered = profile();
         answered.phone = Some("0478000000".into());
         answered.extra.insert("civilite".into(), "M.".into());
-        given::<Customer>([]).when(sign_up(answered.clone())).then([
-            CustomerEvent::CustomerRegistered {
-                shop_id: shop_id(),
-                customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),
-                email: "jules.bernard@example.fr".into(),
-                email_as_typed: "jules.bernard@example.fr".into(),
-                profile: answered.clone(),
-                registered_at: test_now(),
-            },
-        ]);
+        let signed_up = registered_as("jules.bernard@example.fr", answered.clone());
+        given::<Customer>([])
+            .when(sign_up(answered.clone()))
+            .then([signed_up.clone()]);
         let mut off_list = answered.clone();
         off_list.extra.insert("civilite".into(), "Dr".into());
         given::<Customer>([])
             .when(sign_up(off_list))
             .then_err_code("validation");
 
-        let history = [CustomerEvent::CustomerRegistered {
-            shop_id: shop_id(),
-            customer_id: customer_id_for(shop_id(), "jules.bernard@example.fr"),
-            email: "jules.bernard@example.fr".into(),
-            email_as_typed: "jules.bernard@example.fr".into(),
-            profile: answered.clone(),
-            registered_at: test_now(),
-        }];
+        let history = [signed_up];
         let change = |profile: CustomerProfile| CustomerCommand::ChangeProfile {
             profile,
             form: AccountForm::default(),
