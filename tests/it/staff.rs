@@ -664,3 +664,39 @@ async fn a_manager_replaces_a_forgotten_password_by_a_temporary_one() {
         .await
         .expect(200);
 }
+
+#[tokio::test]
+async fn the_shops_event_feed_shows_staff_roles_but_no_password_or_token_hash() {
+    // Proves what integrations following the shop's feed see of its staff: the roles given and
+    // taken once an account exists (events naming the shop; the creation lists its shops in
+    // its grants and is the account's, not the shop's), never a password hash, a session's or a
+    // reset's token hash (those events name no shop).
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (lea, _) = ready_employee(&app, &shop, "lea@studio-lumiere.fr").await;
+    shop.manager
+        .send(
+            Method::DELETE,
+            &format!("/v1/staff/{lea}/grants/{}", shop.shop_id),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    let feed = shop
+        .as_role("accountant")
+        .get(&shop.path("/events?after=0&limit=500"))
+        .await
+        .expect(200);
+    let types: Vec<&str> = feed.body["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|event| event["event_type"].as_str())
+        .filter(|name| name.starts_with("Staff"))
+        .collect();
+    assert_eq!(types, ["StaffAccessRevoked"], "{}", feed.raw);
+    for secret in ["password_hash", "token_hash", "$argon2id$"] {
+        assert!(!feed.raw.contains(secret), "{secret} in the feed");
+    }
+}
