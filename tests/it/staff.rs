@@ -374,12 +374,16 @@ async fn a_session_ends_after_90_minutes_without_a_request() {
 }
 
 fn is_reset(mail: &Received) -> bool {
-    plain_text(&mail.data).contains("/staff/reset-password#token=")
+    plain_text(&mail.data).contains("To choose a new password")
 }
 
-/// The token of the `count`th password reset mail.
-async fn mailed_token(sink: &SmtpSink, count: usize) -> String {
-    let mails = sink.wait_for_where(count, is_reset).await;
+fn is_invitation(mail: &Received) -> bool {
+    plain_text(&mail.data).contains("Your account was just created")
+}
+
+/// The token of the `count`th mail that `keep` keeps.
+async fn mailed_token(sink: &SmtpSink, count: usize, keep: fn(&Received) -> bool) -> String {
+    let mails = sink.wait_for_where(count, keep).await;
     let text = plain_text(&mails[count - 1].data);
     let start = text.find("#token=").expect("a reset link") + "#token=".len();
     text[start..]
@@ -402,6 +406,9 @@ async fn a_forgotten_password_is_reset_by_a_mailed_single_use_link() {
     let shop = photo_shop(&app, "Studio Lumière").await;
     let email = "lea@studio-lumiere.fr";
     let (_, me) = ready_employee(&app, &shop, email).await;
+    sink.wait_for_where(1, is_invitation).await;
+    // Past the minute in which the invitation's link stands for any other request.
+    set_clock(&owner, "2026-06-01T09:05:00Z").await;
     let anonymous = Api::new(&app, "none");
     let ask = |email: &str| json!({"email": email});
     let unknown = anonymous
@@ -421,7 +428,7 @@ async fn a_forgotten_password_is_reset_by_a_mailed_single_use_link() {
         .post("/v1/staff/password-resets", &ask(email))
         .await
         .expect(202);
-    let token = mailed_token(&sink, 1).await;
+    let token = mailed_token(&sink, 1, is_reset).await;
     let resets = sink.messages_where(is_reset);
     let mail = plain_text(&resets[0].data);
     assert!(
@@ -471,8 +478,8 @@ async fn a_forgotten_password_is_reset_by_a_mailed_single_use_link() {
         .post("/v1/staff/password-resets", &ask(email))
         .await
         .expect(202);
-    let late = mailed_token(&sink, 2).await;
-    set_clock(&owner, "2026-06-01T10:01:00Z").await;
+    let late = mailed_token(&sink, 2, is_reset).await;
+    set_clock(&owner, "2026-06-01T10:06:00Z").await;
     anonymous
         .post(
             "/v1/staff/password-resets/complete",
@@ -484,6 +491,53 @@ async fn a_forgotten_password_is_reset_by_a_mailed_single_use_link() {
         sink.messages_where(is_reset).len(),
         2,
         "no mail for the unknown email"
+    );
+}
+
+#[tokio::test]
+async fn with_mail_a_new_member_is_invited_to_choose_a_password() {
+    // Proves the invitation: creating a member on a server with mail sends them a link to
+    // choose their password; with it, they sign in with no password change to make (the terms
+    // still to accept), and the temporary password stops working. A retried creation sends
+    // nothing more.
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = serve_with_mail(dir.path(), &sink).await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let email = "lea@studio-lumiere.fr";
+    let body = json!({"email": email, "first_name": "Léa", "last_name": "Martin",
+        "grants": [{"shop_id": shop.shop_id, "role": "employee"}]});
+    let created = shop
+        .manager
+        .post_with_key("/v1/staff", &body, "hire-lea")
+        .await
+        .expect(201);
+    let temporary = created.id("temporary_password");
+    let token = mailed_token(&sink, 1, is_invitation).await;
+    let invitation = sink.messages_where(is_invitation);
+    assert_eq!(invitation[0].recipients, [email]);
+    assert!(plain_text(&invitation[0].data).starts_with("Bonjour Léa,"));
+    shop.manager
+        .post_with_key("/v1/staff", &body, "hire-lea")
+        .await
+        .expect(201);
+
+    let chosen = json!({"token": token, "new_password": "mon propre secret"});
+    Api::new(&app, "none")
+        .post("/v1/staff/password-resets/complete", &chosen)
+        .await
+        .expect(200);
+    sign_in(&app, email, &temporary)
+        .await
+        .expect_problem(401, "unauthorized");
+    let signed_in = sign_in(&app, email, "mon propre secret").await.expect(201);
+    assert_eq!(signed_in.body["must_change_password"], false);
+    assert_eq!(signed_in.body["terms_to_accept"], 1);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        sink.messages_where(is_invitation).len(),
+        1,
+        "one invitation"
     );
 }
 

@@ -365,6 +365,22 @@ pub async fn create_member(
     })
     .await?;
     let position = written_position(&state, &executed);
+    if let (Some(mailer), Executed::Applied { .. }) = (state.mailer.get(), &executed) {
+        // With mail, the member also gets a link to choose a password themselves; the
+        // temporary one still works until then. Its own command id: a retry of the creation
+        // is answered from above and mails nothing again.
+        let invitation = CommandIds {
+            command_id: ids.derived_id("staff-invitation"),
+            fingerprint: ids.fingerprint.clone(),
+        };
+        let kind = super::staff_sign_in::LinkMail::Invitation;
+        let mailed =
+            super::staff_sign_in::mail_link(&state, mailer.clone(), &invitation, staff_id, kind);
+        // The account exists: a failed invitation leaves the temporary password to hand over.
+        if let Err(error) = mailed.await {
+            tracing::warn!(%error, %staff_id, "recording a staff invitation failed");
+        }
+    }
     let member = load_member(&state, staff_id)?;
     let body = StaffMemberCreated {
         member: StaffMemberDto::from(&member),

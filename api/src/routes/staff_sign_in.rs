@@ -336,29 +336,8 @@ pub async fn request_password_reset(
         });
     };
     let staff_id = staff_id_for(&normalise_email(&body.email)?);
-    let token = new_reset_token(staff_id);
-    let command = StaffCommand::RequestPasswordReset {
-        token_hash: sha256_hex(&token),
-    };
-    let exists = load_member(&state, staff_id).is_ok();
-    if exists {
-        let executed = run(&state, &ids, &member_actor(staff_id), vec![], |session| {
-            session.decide::<StaffAccount>(&staff_stream(staff_id), &command)
-        })
-        .await?;
-        if let Executed::Applied { output, .. } = executed {
-            if let Some(StaffEvent::StaffPasswordResetRequested { expires_at, .. }) = output.first()
-            {
-                let member = load_member(&state, staff_id)?;
-                let mail = reset_mail(&state, &member, &token, *expires_at);
-                // Sent beside the answer, so its timing does not tell that the email exists.
-                tokio::spawn(async move {
-                    if let Err(error) = mailer.send(mail).await {
-                        tracing::warn!(%error, %staff_id, "a password reset mail failed");
-                    }
-                });
-            }
-        }
+    if load_member(&state, staff_id).is_ok() {
+        mail_link(&state, mailer, &ids, staff_id, LinkMail::Reset).await?;
     }
     let body = PasswordResetRequested {
         accepted: true,
@@ -367,26 +346,88 @@ pub async fn request_password_reset(
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
 }
 
-fn reset_mail(
+/// Why a member gets a link to choose a password.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum LinkMail {
+    /// They asked: the password was forgotten.
+    Reset,
+    /// Their account was just created: they choose their first password themselves.
+    Invitation,
+}
+
+/// Records a reset link for the member (nothing when the domain records none: no access, or a
+/// link asked within the minute) and mails it beside the answer, so the answer's timing does not
+/// tell whether the email exists.
+pub(super) async fn mail_link(
+    state: &AppState,
+    mailer: crate::mail::Mailer,
+    ids: &CommandIds,
+    staff_id: Uuid,
+    kind: LinkMail,
+) -> Result<(), ApiError> {
+    let token = new_reset_token(staff_id);
+    let command = StaffCommand::RequestPasswordReset {
+        token_hash: sha256_hex(&token),
+    };
+    let executed = run(state, ids, &member_actor(staff_id), vec![], |session| {
+        session.decide::<StaffAccount>(&staff_stream(staff_id), &command)
+    })
+    .await?;
+    let Executed::Applied { output, .. } = executed else {
+        return Ok(());
+    };
+    let Some(StaffEvent::StaffPasswordResetRequested { expires_at, .. }) = output.first() else {
+        return Ok(());
+    };
+    let mail = link_mail(
+        state,
+        &load_member(state, staff_id)?,
+        &token,
+        *expires_at,
+        kind,
+    );
+    tokio::spawn(async move {
+        if let Err(error) = mailer.send(mail).await {
+            tracing::warn!(%error, %staff_id, ?kind, "a password link mail failed");
+        }
+    });
+    Ok(())
+}
+
+fn link_mail(
     state: &AppState,
     member: &StaffMember,
     token: &str,
     expires_at: DateTime<Utc>,
+    kind: LinkMail,
 ) -> OutgoingMail {
     let base = state.public_url.get().cloned().unwrap_or_default();
+    let (subject, why_fr, why_en, unasked) = match kind {
+        LinkMail::Reset => (
+            "Réinitialisation de votre mot de passe / Password reset",
+            "Pour choisir un nouveau mot de passe",
+            "To choose a new password",
+            "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.",
+        ),
+        LinkMail::Invitation => (
+            "Votre accès au back-office / Your back-office access",
+            "Votre compte vient d'être créé. Pour choisir votre mot de passe",
+            "Your account was just created. To choose your password",
+            "Passé ce délai, demandez un nouveau lien depuis « Mot de passe oublié ».",
+        ),
+    };
     let text = format!(
         "Bonjour {first_name},\n\n\
-         Pour choisir un nouveau mot de passe, ouvrez ce lien (valable jusqu'au {expires} UTC, \
-         une seule fois) :\n{base}{RESET_PAGE_PATH}#token={token}\n\n\
-         Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n\n\
-         Hello {first_name},\n\nTo choose a new password, open the link above (valid until \
-         {expires} UTC, once). If you did not ask for it, ignore this mail.\n",
+         {why_fr}, ouvrez ce lien (valable jusqu'au {expires} UTC, une seule fois) :\n\
+         {base}{RESET_PAGE_PATH}#token={token}\n\n{unasked}\n\n\
+         Hello {first_name},\n\n{why_en}, open the link above (valid until {expires} UTC, \
+         once).\n",
         first_name = crate::mail::one_line(&member.first_name),
         expires = expires_at.format("%Y-%m-%d %H:%M"),
     );
     OutgoingMail {
         to: vec![member.email.clone()],
-        subject: "Réinitialisation de votre mot de passe / Password reset".into(),
+        subject: subject.into(),
         text,
         attachment: None,
         delivery: None,
