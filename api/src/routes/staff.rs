@@ -169,10 +169,6 @@ pub struct StaffMemberWritten {
     pub position: u64,
 }
 
-pub(super) fn staff_stream(staff_id: Uuid) -> String {
-    staff::stream_id(staff_id)
-}
-
 fn member_not_found() -> ApiError {
     ApiError::not_found("staff member")
 }
@@ -181,7 +177,7 @@ fn member_not_found() -> ApiError {
 pub(super) fn load_member(state: &AppState, staff_id: Uuid) -> Result<StaffMember, ApiError> {
     let loaded = state
         .cache
-        .load::<StaffAccount, _>(state.log.as_ref(), &staff_stream(staff_id))?;
+        .load::<StaffAccount, _>(state.log.as_ref(), &staff::stream_id(staff_id))?;
     loaded.state.member().cloned().ok_or_else(member_not_found)
 }
 
@@ -242,12 +238,12 @@ fn organisation_of(
 
 /// Inside a decision: `command` on the member, and the seat taken or released in the same
 /// append when the command gives or takes their access.
-pub(super) fn decide_member(
+fn decide_member(
     session: &mut Session<'_, EventLog>,
     staff_id: Uuid,
     command: &StaffCommand,
 ) -> Result<Vec<StaffEvent>, CommandError> {
-    let stream = staff_stream(staff_id);
+    let stream = staff::stream_id(staff_id);
     let had_access = session
         .load::<StaffAccount>(&stream)?
         .member()
@@ -357,7 +353,7 @@ pub async fn create_member(
             password_hash: password_hash.clone(),
             created_by: caller.actor(),
         };
-        session.decide::<StaffAccount>(&staff_stream(staff_id), &create)?;
+        session.decide::<StaffAccount>(&staff::stream_id(staff_id), &create)?;
         let roster = staff::roster_stream_id(&organisation_siren);
         session.decide::<StaffRoster>(&roster, &StaffRosterCommand::Join { staff_id })?;
         session.decide::<StaffRoster>(&roster, &StaffRosterCommand::TakeSeat { staff_id })?;
@@ -460,6 +456,22 @@ fn roster_members(
     Ok(members)
 }
 
+/// Runs `command` on the member, as `actor`, with the seat bookkeeping of [`decide_member`]
+/// and the staff refusals' statuses.
+pub(super) async fn write_member(
+    state: &AppState,
+    actor: &Caller,
+    ids: &CommandIds,
+    staff_id: Uuid,
+    command: &StaffCommand,
+) -> Result<Executed<Vec<StaffEvent>>, ApiError> {
+    run(state, ids, actor, vec![], |session| {
+        decide_member(session, staff_id, command)
+    })
+    .await
+    .map_err(staff_refusal)
+}
+
 /// Runs `command` on a member the caller may change, and answers with the member after it.
 async fn change_member(
     state: &AppState,
@@ -469,11 +481,7 @@ async fn change_member(
     command: StaffCommand,
 ) -> Result<Answer<StaffMemberWritten>, ApiError> {
     authorize_change(caller, &load_member(state, staff_id)?)?;
-    let executed = run(state, ids, caller, vec![], |session| {
-        decide_member(session, staff_id, &command)
-    })
-    .await
-    .map_err(staff_refusal)?;
+    let executed = write_member(state, caller, ids, staff_id, &command).await?;
     member_written(state, staff_id, &executed)
 }
 
@@ -629,11 +637,7 @@ pub async fn issue_temporary_password(
         password_hash: state.passwords.hash(password.clone()).await?,
         by: caller.actor(),
     };
-    let executed = run(&state, &ids, &caller, vec![], |session| {
-        decide_member(session, staff_id, &command)
-    })
-    .await
-    .map_err(staff_refusal)?;
+    let executed = write_member(&state, &caller, &ids, staff_id, &command).await?;
     let position = written_position(&state, &executed);
     let body = TemporaryPasswordIssued {
         member: StaffMemberDto::from(&load_member(&state, staff_id)?),

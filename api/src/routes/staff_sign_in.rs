@@ -24,8 +24,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::staff::{
-    decide_member, load_member, member_written, staff_refusal, staff_stream, StaffGrantDto,
-    StaffMemberDto, StaffMemberWritten,
+    load_member, member_written, staff_refusal, write_member, StaffGrantDto, StaffMemberDto,
+    StaffMemberWritten,
 };
 use super::{run, with_secret, written_position, Answer};
 use crate::auth::{
@@ -127,7 +127,7 @@ pub async fn sign_in(
         token_hash: sha256_hex(&token),
         password_matches: matches,
     };
-    let stream = staff_stream(member.staff_id);
+    let stream = staff::stream_id(member.staff_id);
     let executed = run(
         &state,
         &ids,
@@ -185,7 +185,7 @@ pub async fn sign_out(
         &ids,
         &member_actor(me.staff_id),
         vec![],
-        |session| session.decide::<StaffAccount>(&staff_stream(me.staff_id), &command),
+        |session| session.decide::<StaffAccount>(&staff::stream_id(me.staff_id), &command),
     )
     .await?;
     let position = written_position(&state, &executed);
@@ -271,11 +271,14 @@ async fn own_change(
     ids: &CommandIds,
     command: StaffCommand,
 ) -> Result<Answer<StaffMemberWritten>, ApiError> {
-    let executed = run(state, ids, &member_actor(me.staff_id), vec![], |session| {
-        decide_member(session, me.staff_id, &command)
-    })
-    .await
-    .map_err(staff_refusal)?;
+    let executed = write_member(
+        state,
+        &member_actor(me.staff_id),
+        ids,
+        me.staff_id,
+        &command,
+    )
+    .await?;
     member_written(state, me.staff_id, &executed)
 }
 
@@ -370,7 +373,7 @@ pub(super) async fn mail_link(
         token_hash: sha256_hex(&token),
     };
     let executed = run(state, ids, &member_actor(staff_id), vec![], |session| {
-        session.decide::<StaffAccount>(&staff_stream(staff_id), &command)
+        session.decide::<StaffAccount>(&staff::stream_id(staff_id), &command)
     })
     .await?;
     let Executed::Applied { output, .. } = executed else {
@@ -467,10 +470,7 @@ pub async fn complete_password_reset(
         token_hash: sha256_hex(&body.token),
         password_hash: state.passwords.hash(body.new_password).await?,
     };
-    let executed = run(&state, &ids, &member_actor(staff_id), vec![], |session| {
-        decide_member(session, staff_id, &command)
-    })
-    .await?;
+    let executed = write_member(&state, &member_actor(staff_id), &ids, staff_id, &command).await?;
     member_written(&state, staff_id, &executed)
 }
 
