@@ -295,11 +295,12 @@ pub async fn serve(
             return Err(error);
         }
     };
-    let public_url = config.public_url.clone();
-    let public_url = public_url.unwrap_or_else(|| format!("http://{address}"));
-    let _ = state
-        .public_url
-        .set(public_url.trim_end_matches('/').to_owned());
+    let public_url = match &config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{address}"),
+    };
+    // Set once, here: the state is new.
+    let _ = state.public_url.set(public_url);
     let runner = state.start_projections();
     if let Err(error) = replay_before_serving(&state).await {
         runner.abort();

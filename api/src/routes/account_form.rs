@@ -10,6 +10,8 @@ use axum::http::HeaderMap;
 use comptoir_domain::shop::{
     self, AccountForm, ExtraField, FieldRule, Permission, Shop, ShopCommand,
 };
+use comptoir_domain::DomainError;
+use comptoir_eventlog::EventLog;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,6 +22,7 @@ use super::{
     check_etag, content_etag, precondition_to_412, required_if_match, run, written_position, Answer,
 };
 use crate::auth::Caller;
+use crate::commands::{CommandError, Session};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, CommandIds, JsonBody};
 use crate::server::AppState;
@@ -140,6 +143,29 @@ fn form_etag(form: &AccountForm) -> String {
     content_etag(form)
 }
 
+/// The shop's form in force, from the hot state; 404 for no shop.
+pub(crate) fn shop_account_form(state: &AppState, shop_id: Uuid) -> Result<AccountForm, ApiError> {
+    let shop = state
+        .cache
+        .load::<Shop, _>(state.log.as_ref(), &shop::stream_id(shop_id))?;
+    if shop.state.profile.is_none() {
+        return Err(ApiError::not_found("shop"));
+    }
+    Ok(shop.state.account_form.clone())
+}
+
+/// Inside a decision: the shop's form in force, or "not found" for no shop.
+pub(super) fn session_account_form(
+    session: &mut Session<'_, EventLog>,
+    shop_id: Uuid,
+) -> Result<AccountForm, CommandError> {
+    let shop = session.load::<Shop>(&shop::stream_id(shop_id))?;
+    if shop.profile.is_none() {
+        return Err(DomainError::not_found("shop", shop_id).into());
+    }
+    Ok(shop.account_form.clone())
+}
+
 /// The form in force (phone and address optional and no field of the shop's own until a
 /// manager sets one), with its `ETag`.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/account-form", tag = "customers",
@@ -152,15 +178,9 @@ pub async fn get_account_form(
     ApiPath(shop_id): ApiPath<Uuid>,
 ) -> Result<Answer<AccountFormDto>, ApiError> {
     caller.authorize(shop_id, Permission::ReadShop)?;
-    let shop = state
-        .cache
-        .load::<Shop, _>(state.log.as_ref(), &shop::stream_id(shop_id))?;
-    if shop.state.profile.is_none() {
-        return Err(ApiError::not_found("shop"));
-    }
-    let form = &shop.state.account_form;
-    let mut answer = Answer::ok(form.into(), state.log.head_position());
-    answer.etag = Some(form_etag(form));
+    let form = shop_account_form(&state, shop_id)?;
+    let mut answer = Answer::ok((&form).into(), state.log.head_position());
+    answer.etag = Some(form_etag(&form));
     Ok(answer)
 }
 
@@ -185,8 +205,7 @@ pub async fn put_account_form(
     let command = ShopCommand::SetAccountForm(Box::new(wanted.clone()));
     let stream = shop::stream_id(shop_id);
     let executed = run(&state, &ids, &caller, vec![], |session| {
-        super::session_shop(session, shop_id)?;
-        let current = session.load::<Shop>(&stream)?.account_form.clone();
+        let current = session_account_form(session, shop_id)?;
         check_etag(
             &wanted_etag,
             &form_etag(&current),

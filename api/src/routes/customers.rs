@@ -6,7 +6,7 @@ use comptoir_domain::customer::{
     self, customer_id_for, normalise_email, Customer, CustomerCommand, CustomerProfile,
     RegisteredCustomer,
 };
-use comptoir_domain::shop::{self, AccountForm, Permission, Shop};
+use comptoir_domain::shop::Permission;
 use comptoir_domain::DomainError;
 use comptoir_eventlog::EventLog;
 use comptoir_projections::store_credit::StoreCreditView;
@@ -19,11 +19,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::account_form::session_account_form;
 use super::paging::PageQuery;
 use super::shops::AddressDto;
 use super::{
-    precondition_to_412, required_if_match, run, session_shop, stale_etag, written_position,
-    Answer, ReadAt,
+    precondition_to_412, required_if_match, run, stale_etag, written_position, Answer, ReadAt,
 };
 use crate::auth::Caller;
 use crate::commands::{CommandError, Session};
@@ -210,16 +210,6 @@ fn registered_customer(
         .clone()
         .filter(|registered| registered.shop_id == shop_id)
         .ok_or_else(|| ApiError::not_found("customer"))
-}
-
-/// Inside a decision: the shop's customer account form, or "not found" for no shop.
-fn session_account_form(
-    session: &mut Session<'_, EventLog>,
-    shop_id: Uuid,
-) -> Result<AccountForm, CommandError> {
-    session_shop(session, shop_id)?;
-    let shop = session.load::<Shop>(&shop::stream_id(shop_id))?;
-    Ok(shop.account_form.clone())
 }
 
 /// Inside a decision: moves the account to `typed` and claims that email's stream for it (the

@@ -234,16 +234,6 @@ pub struct CustomerExportParams {
     pub min_position: Option<u64>,
 }
 
-/// The keys of the fields of the shop's own in its account form: one export column each.
-fn account_form_keys(state: &AppState, shop_id: Uuid) -> Result<Vec<String>, ApiError> {
-    let shop = state.cache.load::<comptoir_domain::shop::Shop, _>(
-        state.log.as_ref(),
-        &comptoir_domain::shop::stream_id(shop_id),
-    )?;
-    let fields = &shop.state.account_form.extra_fields;
-    Ok(fields.iter().map(|field| field.key.clone()).collect())
-}
-
 /// The customer list (optionally searched) as a CSV or XLSX file, by email.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customers/export", tag = "customers",
     params(("shop_id" = Uuid, Path), CustomerExportParams),
@@ -267,7 +257,9 @@ pub async fn customer_export(
             detail: format!("unknown format {format:?}: csv or xlsx"),
         });
     }
-    let extra_keys = account_form_keys(&state, shop_id)?;
+    // One column for each field of the shop's own in its account form.
+    let form = crate::routes::account_form::shop_account_form(&state, shop_id)?;
+    let extra_keys: Vec<String> = form.extra_fields.into_iter().map(|f| f.key).collect();
     // Every customer of the shop read, then a file built of them.
     let (content_type, file_name, bytes) =
         crate::routes::off_the_workers(&state, move |projections| {
