@@ -108,14 +108,8 @@ pub async fn sign_in(
         .ok()
         .and_then(|email| load_member(&state, staff_id_for(&email)).ok());
     let now = state.clock.now();
-    if let Some(until) = member
-        .as_ref()
-        .and_then(|m| m.locked_out_until)
-        .filter(|until| *until > now)
-    {
-        return Err(ApiError::SignInLockedOut {
-            detail: format!("too many wrong passwords: sign-in is locked until {until}"),
-        });
+    if let Some(refusal) = member.as_ref().and_then(|m| m.sign_in_lockout(now)) {
+        return Err(staff_refusal(refusal.into()));
     }
     let stored_hash = member.as_ref().map(|m| m.password_hash.clone());
     let matches = state.passwords.verify(body.password, stored_hash).await?;

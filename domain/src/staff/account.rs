@@ -285,8 +285,17 @@ impl StaffMember {
             .is_none_or(|version| version < CURRENT_TERMS_VERSION)
     }
 
-    fn lockout_in_force(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.locked_out_until.filter(|until| *until > now)
+    /// The refusal of a sign-in at `now` while too many wrong passwords lock it, if they do.
+    /// Public so that the glue refuses before it spends an argon2 check on the password.
+    pub fn sign_in_lockout(&self, now: DateTime<Utc>) -> Option<DomainError> {
+        let until = self.locked_out_until.filter(|until| *until > now)?;
+        Some(DomainError::conflict(
+            "sign-in-locked-out",
+            format!(
+                "too many wrong passwords: sign-in is refused until {}",
+                until.to_rfc3339()
+            ),
+        ))
     }
 
     fn reset_is_valid(&self, token_hash: &str, now: DateTime<Utc>) -> bool {
@@ -551,14 +560,8 @@ impl StaffMember {
         now: DateTime<Utc>,
     ) -> Result<Vec<StaffEvent>, DomainError> {
         check_token_hash(token_hash)?;
-        if let Some(until) = self.lockout_in_force(now) {
-            return Err(DomainError::conflict(
-                "sign-in-locked-out",
-                format!(
-                    "too many wrong passwords: sign-in is refused until {}",
-                    until.to_rfc3339()
-                ),
-            ));
+        if let Some(refusal) = self.sign_in_lockout(now) {
+            return Err(refusal);
         }
         if !password_matches {
             let failures = self.failed_sign_ins.saturating_add(1);
@@ -790,26 +793,27 @@ impl StaffMember {
                 });
             }
             StaffEvent::StaffPasswordResetCompleted { password_hash, .. } => {
-                self.password_hash = password_hash.clone();
-                self.pending_reset = None;
-                self.must_change_password = false;
-                self.sessions.clear();
-                self.failed_sign_ins = 0;
-                self.locked_out_until = None;
+                self.start_afresh(password_hash, false);
             }
             StaffEvent::StaffTemporaryPasswordIssued { password_hash, .. } => {
-                self.password_hash = password_hash.clone();
-                self.pending_reset = None;
-                self.must_change_password = true;
-                self.sessions.clear();
-                self.failed_sign_ins = 0;
-                self.locked_out_until = None;
+                self.start_afresh(password_hash, true);
             }
         }
         if !self.has_access() {
             self.sessions.clear();
             self.pending_reset = None;
         }
+    }
+
+    /// A password set from outside any session (a reset link, a temporary password): every
+    /// session, the pending link and a lockout end with the old one.
+    fn start_afresh(&mut self, password_hash: &str, must_change_password: bool) {
+        self.password_hash = password_hash.to_owned();
+        self.must_change_password = must_change_password;
+        self.pending_reset = None;
+        self.sessions.clear();
+        self.failed_sign_ins = 0;
+        self.locked_out_until = None;
     }
 
     /// Opens a session, ending the oldest ones so that no more than [`STAFF_SESSIONS_MAX`] stay.
