@@ -63,17 +63,29 @@ struct Counter {
 }
 
 impl Counter {
+    /// Calls the shop's `path` (`/orders`, …) as the demo's manager.
     async fn call(
         &self,
         method: Method,
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, DemoError> {
-        let mut request = self.request(method.clone(), path);
+        let uri = format!("/v1/shops/{}{path}", self.shop_id);
+        self.call_at(method, &uri, body).await
+    }
+
+    /// As [`Counter::call`], at `uri`, which may lie outside the shop's paths (`/v1/staff`).
+    async fn call_at(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> Result<Value, DemoError> {
+        let mut request = self.request_at(method.clone(), uri);
         if method == Method::POST {
             // Every creating POST carries a key, as the API asks of its clients; derived from
             // the step, so the same step is the same command.
-            let key = demo_id(&format!("day:{path}:{body:?}"));
+            let key = demo_id(&format!("day:{uri}:{body:?}"));
             request = request
                 .header("Idempotency-Key", key.to_string())
                 .header(header::CONTENT_TYPE, "application/json");
@@ -251,12 +263,9 @@ async fn hire_lea(counter: &Counter) -> Result<(), DemoError> {
     let email = "lea.martin@studio-lumiere.example";
     let body = json!({"email": email, "first_name": "Léa", "last_name": "Martin",
         "grants": [{"shop_id": counter.shop_id, "role": "employee"}]});
-    let key = demo_id(&format!("day:staff:{email}"));
-    let request = counter
-        .request_at(Method::POST, "/v1/staff")
-        .header("Idempotency-Key", key.to_string())
-        .header(header::CONTENT_TYPE, "application/json");
-    let created = counter.send(request, Body::from(body.to_string())).await?;
+    let created = counter
+        .call_at(Method::POST, "/v1/staff", Some(body))
+        .await?;
     let password = text(&created, &["temporary_password"])?;
     counter.lock_report().employee = Some((email.to_owned(), password));
     Ok(())
