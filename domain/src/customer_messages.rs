@@ -173,26 +173,9 @@ pub struct CustomerMessages {
     pub messages: BTreeMap<Uuid, MessageState>,
 }
 
-/// A message text: not blank, at most `MESSAGE_CHARS_MAX` characters, and no control characters
-/// other than line breaks and tabs (a message has paragraphs, unlike a name).
+/// A message text: paragraphs of at most `MESSAGE_CHARS_MAX` characters.
 fn validate_body(body: &str) -> Result<(), DomainError> {
-    if body.trim().is_empty() {
-        return Err(DomainError::validation("body", "must not be empty"));
-    }
-    if body.chars().count() > MESSAGE_CHARS_MAX {
-        return Err(DomainError::validation(
-            "body",
-            format!("at most {MESSAGE_CHARS_MAX} characters"),
-        ));
-    }
-    let forbidden = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
-    if body.chars().any(forbidden) {
-        return Err(DomainError::validation(
-            "body",
-            "must not contain control characters other than line breaks and tabs",
-        ));
-    }
-    Ok(())
+    crate::text::validate_paragraphs("body", body, MESSAGE_CHARS_MAX)
 }
 
 impl CustomerMessages {

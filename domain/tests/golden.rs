@@ -387,9 +387,13 @@ fn scenario() -> Samples {
             mandatory: false,
         }],
     };
-    samples.run(
+    let shop_with_form = samples.run(
         updated_shop,
         ShopCommand::SetAccountForm(Box::new(form.clone())),
+    );
+    samples.run(
+        shop_with_form,
+        ShopCommand::SetStorefront(Box::new(storefront_settings())),
     );
     let catalog = Arc::new(catalog_scenario(&mut samples));
 
@@ -1372,7 +1376,7 @@ fn every_event_type_has_a_golden_file() {
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule, closures, series registry, staff account, staff roster; the order's count
         // includes its four print-job events.
-        8 + 10 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 15 + 4,
+        9 + 10 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 15 + 4,
         "one sample per event type"
     );
 }
@@ -1446,4 +1450,55 @@ fn amounts_are_decimal_strings_and_times_rfc3339() {
     let paid = &files["order.OrderPaid.json"]["OrderPaid"];
     assert!(paid["amount_paid"].is_string(), "{paid}");
     assert_eq!(paid["paid_at"], "2025-03-14T10:00:00Z");
+}
+
+/// Every part of the storefront settings filled in, so the golden file pins each field's shape.
+fn storefront_settings() -> StorefrontSettings {
+    let time = |text: &str| chrono::NaiveTime::parse_from_str(text, "%H:%M").expect("time");
+    let day = vec![
+        OpenInterval {
+            opens: time("09:30"),
+            closes: time("12:30"),
+        },
+        OpenInterval {
+            opens: time("14:00"),
+            closes: time("19:00"),
+        },
+    ];
+    StorefrontSettings {
+        description: Some("Tirages en une heure.\nEncadrement sur mesure.".into()),
+        contact: ShopContact {
+            email: Some("contact@studio-lumiere.example".into()),
+            phone: Some("+33 4 78 00 00 00".into()),
+            address: Some(address()),
+        },
+        opening_hours: OpeningHours {
+            week: WeekHours {
+                tuesday: day.clone(),
+                saturday: day,
+                ..WeekHours::default()
+            },
+            closed_days: vec![ClosedDay {
+                date: chrono::NaiveDate::from_ymd_opt(2025, 12, 25).expect("date"),
+                note: Some("Noël".into()),
+            }],
+        },
+        terms_of_sale: Some("Article 1 — Objet.".into()),
+        online_payment: OnlinePayment {
+            paypal: Some(PayPalSettings {
+                enabled: false,
+                client_id: "AbCdEf-123_xyz".into(),
+            }),
+            stripe: Some(StripeSettings {
+                enabled: true,
+                publishable_key: "pk_test_51Hx0abcDEF".into(),
+                account_id: Some("acct_1Hx0abcDEF".into()),
+            }),
+        },
+        links: StorefrontLinks {
+            storefront_url: Some("https://studio-lumiere.example".into()),
+            product_url_pattern: Some("https://studio-lumiere.example/p/{sku}".into()),
+            category_url_pattern: Some("https://studio-lumiere.example/c/{id}".into()),
+        },
+    }
 }

@@ -12,6 +12,9 @@ mod ledger_mapping;
 mod pattern;
 mod roles;
 mod series_registry;
+mod storefront;
+#[cfg(test)]
+mod storefront_tests;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +36,11 @@ pub use pattern::{
 pub use roles::{role_allows, Permission, Role};
 pub use series_registry::{
     series_registry_stream, SeriesRegistry, SeriesRegistryCommand, SeriesRegistryEvent,
+};
+pub use storefront::{
+    validate_url, ClosedDay, OnlinePayment, OpenInterval, OpeningHours, PayPalSettings,
+    ShopContact, StorefrontLinks, StorefrontSettings, StripeSettings, WeekHours, CLOSED_DAYS_MAX,
+    DESCRIPTION_CHARS_MAX, OPEN_INTERVALS_PER_DAY_MAX, TERMS_OF_SALE_CHARS_MAX,
 };
 
 use crate::calendar;
@@ -398,6 +406,8 @@ pub enum ShopCommand {
     },
     /// Replaces the customer account form (see [`AccountForm`]).
     SetAccountForm(Box<AccountForm>),
+    /// Replaces the online shop's settings (see [`StorefrontSettings`]).
+    SetStorefront(Box<StorefrontSettings>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -451,6 +461,13 @@ pub enum ShopEvent {
         form: Box<AccountForm>,
         changed_at: DateTime<Utc>,
     },
+    /// Appended last, like the ones above. Holds the whole settings, so a reader needs no
+    /// earlier event to know them; a change of the terms of sale starts their next version.
+    StorefrontChanged {
+        shop_id: Uuid,
+        settings: Box<StorefrontSettings>,
+        changed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ShopEvent {
@@ -464,6 +481,7 @@ impl DomainEvent for ShopEvent {
             ShopEvent::TimeZoneChanged { .. } => "TimeZoneChanged",
             ShopEvent::ShopProfileUpdated { .. } => "ShopProfileUpdated",
             ShopEvent::AccountFormChanged { .. } => "AccountFormChanged",
+            ShopEvent::StorefrontChanged { .. } => "StorefrontChanged",
         }
     }
 }
@@ -484,6 +502,13 @@ pub struct Shop {
     pub fiscal_calendar: FiscalCalendar,
     /// The customer account form in force: the default until a manager sets one.
     pub account_form: AccountForm,
+    /// The online shop's settings: empty until a manager sets them.
+    pub storefront: StorefrontSettings,
+    /// The terms of sale's version: 0 while there are none, then one more at every change, so
+    /// a storefront can record which version a customer accepted.
+    pub terms_version: u32,
+    /// When the terms in force were set.
+    pub terms_changed_at: Option<DateTime<Utc>>,
 }
 
 impl Shop {
@@ -649,6 +674,35 @@ impl Shop {
         }])
     }
 
+    fn decide_set_storefront(
+        &self,
+        settings: &StorefrontSettings,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ShopEvent>, DomainError> {
+        let profile = self.profile_or_not_found()?;
+        settings.validate()?;
+        if self.storefront == *settings {
+            return Ok(vec![]);
+        }
+        Ok(vec![ShopEvent::StorefrontChanged {
+            shop_id: profile.shop_id,
+            settings: Box::new(settings.clone()),
+            changed_at: now,
+        }])
+    }
+
+    fn apply_storefront(&mut self, settings: &StorefrontSettings, changed_at: DateTime<Utc>) {
+        if settings.terms_of_sale != self.storefront.terms_of_sale {
+            self.terms_version = if settings.terms_of_sale.is_some() {
+                self.terms_version.saturating_add(1)
+            } else {
+                self.terms_version
+            };
+            self.terms_changed_at = settings.terms_of_sale.as_ref().map(|_| changed_at);
+        }
+        self.storefront = settings.clone();
+    }
+
     fn decide_set_time_zone(
         &self,
         time_zone: &str,
@@ -808,6 +862,7 @@ impl Aggregate for Shop {
                 invoice_issued,
             } => self.decide_update_profile(update, *invoice_issued, env.now()),
             ShopCommand::SetAccountForm(form) => self.decide_set_account_form(form, env.now()),
+            ShopCommand::SetStorefront(settings) => self.decide_set_storefront(settings, env.now()),
         }
     }
 
@@ -864,6 +919,11 @@ impl Aggregate for Shop {
                 }
             }
             ShopEvent::AccountFormChanged { form, .. } => self.account_form = (**form).clone(),
+            ShopEvent::StorefrontChanged {
+                settings,
+                changed_at,
+                ..
+            } => self.apply_storefront(settings, *changed_at),
         }
         self
     }

@@ -89,6 +89,7 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &ShopEvent) -> ProjectionResul
         // The form is read from the shop's hot state; no read model keeps it (and
         // `handler_for` does not even decode it).
         ShopEvent::AccountFormChanged { .. } => Ok(()),
+        ShopEvent::StorefrontChanged { .. } => Ok(()),
         ShopEvent::TimeZoneChanged {
             shop_id, time_zone, ..
         } => {
