@@ -37,6 +37,18 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
     renamed["name"] = json!("Tirage 10x15 satiné");
 
     let colissimo = shop.path(&format!("/delivery-methods/{}", shop.delivery["colissimo"]));
+    // A description to start from, which a late writer's edit puts back (see `restore`).
+    let storefront = shop.path("/storefront");
+    let empty = manager.get(&storefront).await.expect(200);
+    manager
+        .put(
+            &storefront,
+            &json!({"description": "Avant"}),
+            Some(&empty.etag),
+            None,
+        )
+        .await
+        .expect(200);
     let (customer_id, _) = claire(shop).await;
     let coupon_body = json!({"name": "Printemps", "starts_on": "2024-01-01", "ends_on": "2030-12-31",
         "scope": {"order": {"reduction": {"percent": "10"}}},
@@ -164,6 +176,13 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
             write: shop.path("/account-form"),
             body: json!({"phone": "mandatory", "address": "optional", "extra_fields": [
                 {"key": "civilite", "label": "Civilité", "options": ["M.", "Mme"]}]}),
+        },
+        Update {
+            template: "/v1/shops/{shop_id}/storefront",
+            read: storefront.clone(),
+            write: storefront,
+            body: json!({"description": "Après", "opening_hours": {"week": {
+                "monday": [{"opens": "09:00", "closes": "18:00"}]}}}),
         },
         Update {
             template: "/v1/organisations/{siren}/staff-seats",

@@ -27,6 +27,7 @@ mod serve;
 mod shop_profile;
 mod smtp_sink;
 mod staff;
+mod storefront;
 mod support;
 mod time_zones;
 mod verify;

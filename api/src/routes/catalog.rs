@@ -47,7 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The shop's catalog, after checking the caller may read it.
-fn catalog_of(state: &AppState, shop_id: Uuid) -> Result<Arc<Catalog>, ApiError> {
+pub(super) fn catalog_of(state: &AppState, shop_id: Uuid) -> Result<Arc<Catalog>, ApiError> {
     shop_profile(state, shop_id)?;
     let loaded = state
         .cache
@@ -165,7 +165,7 @@ fn check_if_match(
     }
 }
 
-fn product_of(catalog: &Catalog, product_id: Uuid) -> Result<&Product, ApiError> {
+pub(super) fn product_of(catalog: &Catalog, product_id: Uuid) -> Result<&Product, ApiError> {
     catalog
         .products
         .get(&product_id)

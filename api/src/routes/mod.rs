@@ -29,6 +29,7 @@ pub mod reports;
 pub mod shops;
 pub mod staff;
 pub mod staff_sign_in;
+pub mod storefront;
 pub mod time_zone;
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -64,6 +65,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(feed::router())
         .merge(reports::router())
         .merge(report_schedules::router())
+        .merge(storefront::router())
         .merge(closures::router())
         .merge(packs::router())
         .merge(checkout::router())
