@@ -54,7 +54,7 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
     // the routes, four invoices numbered 1 to 4, a credit note referencing one of them,
     // statistics equal to the invoices, a photo on each paid order, a quote and its paid
     // purchase order in the customer's space, a message in another's, a balanced ledger, the
-    // shop's curl line naming the real address, and the printed employee signing in with the
+    // shop's contact and hours from the fixture, the shop's curl line naming the real address, and the printed employee signing in with the
     // temporary password; then that a restart with `--demo` makes no new order and prints a
     // key that works.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -87,6 +87,17 @@ async fn the_demo_day_adds_up_and_a_restart_with_demo_adds_nothing() {
         .await
         .expect(201);
     assert_eq!(signed_in.body["must_change_password"], true, "{employee}");
+
+    let storefront = read(&api, "/storefront").await;
+    assert_eq!(
+        storefront["contact"]["email"],
+        "contact@studio-lumiere.example"
+    );
+    let tuesday = &storefront["opening_hours"]["week"]["tuesday"];
+    assert_eq!(
+        tuesday,
+        &serde_json::json!([{"opens": "09:30", "closes": "19:00"}])
+    );
 
     let orders = read(&api, "/orders?limit=50").await;
     assert_eq!(items(&orders).len(), 5, "{orders}");

@@ -7,6 +7,7 @@
 
 mod coupons;
 mod day;
+mod storefront;
 pub use day::DayReport;
 
 use comptoir_domain::catalog::{
@@ -70,6 +71,9 @@ struct FixtureShop {
     invoice_pattern: String,
     credit_note_pattern: String,
     delivery_slip_pattern: String,
+    opening_hours: String,
+    phone: String,
+    email: String,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +181,10 @@ pub async fn load(state: &AppState, address: SocketAddr) -> Result<String, DemoE
     .await?;
     // The demo shop's series, as `POST /v1/shops` claims them (nothing new when already there).
     apply::<SeriesRegistry>(state, "series", &registry, claim).await?;
+    let shop = &fixture.shop;
+    let storefront = storefront::settings(&shop.email, &shop.phone, &shop.opening_hours);
+    let command = ShopCommand::SetStorefront(Box::new(storefront));
+    apply::<Shop>(state, "storefront", &shop_stream, command).await?;
     load_catalog(state, &fixture, shop_id).await?;
     for person in &fixture.customers {
         let email = normalise_email(&person.email).map_err(CommandError::from)?;
