@@ -234,6 +234,14 @@ fn catalog_updates(catalog: &Catalog) -> Vec<CatalogChange> {
         },
         CatalogChange::ChangeDeliveryMethodTerms(method),
         CatalogChange::UpdatePickupPoint(point),
+        CatalogChange::SetProductDetails {
+            product_id: *catalog.products.keys().next().expect("a product"),
+            details: ProductDetails {
+                visible: true,
+                description: Some("Papier brillant.\nTirage sous 1 heure.".into()),
+                images: vec!["https://cdn.studio-lumiere.example/tirage.jpg".into()],
+            },
+        },
     ]
 }
 
@@ -1376,7 +1384,7 @@ fn every_event_type_has_a_golden_file() {
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule, closures, series registry, staff account, staff roster; the order's count
         // includes its four print-job events.
-        9 + 10 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 15 + 4,
+        9 + 11 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 15 + 4,
         "one sample per event type"
     );
 }

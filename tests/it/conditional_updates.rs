@@ -33,6 +33,7 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
         .expect("a product")
         .to_string();
     let product = shop.path(&format!("/products/{product_id}"));
+    let details = format!("{product}/details");
     let mut renamed = manager.get(&product).await.expect(200).body;
     renamed["name"] = json!("Tirage 10x15 satiné");
 
@@ -176,6 +177,12 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
             write: shop.path("/account-form"),
             body: json!({"phone": "mandatory", "address": "optional", "extra_fields": [
                 {"key": "civilite", "label": "Civilité", "options": ["M.", "Mme"]}]}),
+        },
+        Update {
+            template: "/v1/shops/{shop_id}/products/{product_id}/details",
+            read: details.clone(),
+            write: details,
+            body: json!({"visible": true, "description": "Papier brillant."}),
         },
         Update {
             template: "/v1/shops/{shop_id}/storefront",

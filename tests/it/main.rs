@@ -20,6 +20,7 @@ mod online_rebuild;
 mod openapi;
 mod packs;
 mod print_jobs;
+mod product_details;
 mod quotes;
 mod reports;
 mod scheduled_reports;

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use comptoir_domain::catalog::{
     self, Catalog, CatalogChange, CatalogCommand, Category, DeliveryKind, DeliveryMethod,
-    PaymentMode, PickupPoint, PriceTier, Product,
+    PaymentMode, PickupPoint, PriceTier, Product, ProductDetails,
 };
 use comptoir_domain::shop::Permission;
 use comptoir_domain::DomainError;
@@ -56,7 +56,7 @@ pub(super) fn catalog_of(state: &AppState, shop_id: Uuid) -> Result<Arc<Catalog>
 }
 
 /// Applies one catalog change for the shop; returns the write's position.
-async fn change_catalog(
+pub(super) async fn change_catalog(
     state: &AppState,
     caller: &Caller,
     ids: &CommandIds,
@@ -155,6 +155,21 @@ fn check_if_match(
                 "the pickup point",
             )
         }
+        CatalogChange::SetProductDetails {
+            product_id,
+            details,
+        } => {
+            if !catalog.products.contains_key(product_id) {
+                return Err(DomainError::not_found("product", *product_id).into());
+            }
+            let current = details_of(catalog, *product_id);
+            check_etag(
+                etag,
+                &content_etag(&current),
+                current == *details,
+                "the product's details",
+            )
+        }
         // Creations and retirement are not updates of a representation a client read: they
         // take no `If-Match` (their routes pass none).
         CatalogChange::AddCategory(_)
@@ -163,6 +178,15 @@ fn check_if_match(
         | CatalogChange::AddDeliveryMethod(_)
         | CatalogChange::AddPickupPoint(_) => Ok(()),
     }
+}
+
+/// A product's details, the empty default when it has none.
+pub(super) fn details_of(catalog: &Catalog, product_id: Uuid) -> ProductDetails {
+    catalog
+        .product_details
+        .get(&product_id)
+        .cloned()
+        .unwrap_or_default()
 }
 
 pub(super) fn product_of(catalog: &Catalog, product_id: Uuid) -> Result<&Product, ApiError> {

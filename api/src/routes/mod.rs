@@ -22,6 +22,7 @@ pub mod orders;
 pub mod packs;
 pub mod paging;
 pub mod print_jobs;
+pub mod product_details;
 pub mod quotes;
 pub mod rebuilds;
 pub mod report_schedules;
@@ -66,6 +67,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(reports::router())
         .merge(report_schedules::router())
         .merge(storefront::router())
+        .merge(product_details::router())
         .merge(closures::router())
         .merge(packs::router())
         .merge(checkout::router())

@@ -11,6 +11,7 @@ mod types;
 
 pub use types::{
     Category, DeliveryKind, DeliveryMethod, PaymentMode, PickupPoint, PriceTier, Product,
+    ProductDetails, PRODUCT_DESCRIPTION_CHARS_MAX, PRODUCT_IMAGES_MAX,
 };
 
 use crate::limits::{
@@ -62,6 +63,11 @@ pub enum CatalogChange {
     ChangeDeliveryMethodTerms(DeliveryMethod),
     /// Replaces a pickup point's name, group and address.
     UpdatePickupPoint(PickupPoint),
+    /// Replaces what a product's page shows (see [`ProductDetails`]).
+    SetProductDetails {
+        product_id: Uuid,
+        details: ProductDetails,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,6 +117,13 @@ pub enum CatalogEvent {
         shop_id: Uuid,
         pickup_point: PickupPoint,
     },
+    /// The product's whole details as they are from now on. Apart from `Product`, so neither
+    /// its bytes in older events nor the snapshot orders keep of it change.
+    ProductDetailsChanged {
+        shop_id: Uuid,
+        product_id: Uuid,
+        details: ProductDetails,
+    },
 }
 
 impl DomainEvent for CatalogEvent {
@@ -128,6 +141,7 @@ impl DomainEvent for CatalogEvent {
             CatalogEvent::CategoryRenamed { .. } => "CategoryRenamed",
             CatalogEvent::DeliveryMethodTermsChanged { .. } => "DeliveryMethodTermsChanged",
             CatalogEvent::PickupPointUpdated { .. } => "PickupPointUpdated",
+            CatalogEvent::ProductDetailsChanged { .. } => "ProductDetailsChanged",
         }
     }
 }
@@ -142,6 +156,8 @@ pub struct Catalog {
     sku_index: BTreeMap<String, Uuid>,
     pub delivery_methods: BTreeMap<Uuid, DeliveryMethod>,
     pub pickup_points: BTreeMap<Uuid, PickupPoint>,
+    /// The products that have details, retired ones included.
+    pub product_details: BTreeMap<Uuid, ProductDetails>,
 }
 
 /// The key SKUs are unique and looked up by.
@@ -186,7 +202,32 @@ impl Catalog {
             CatalogChange::UpdatePickupPoint(point) => {
                 self.decide_update_pickup_point(shop_id, point)
             }
+            CatalogChange::SetProductDetails {
+                product_id,
+                details,
+            } => self.decide_product_details(shop_id, *product_id, details),
         }
+    }
+
+    fn decide_product_details(
+        &self,
+        shop_id: Uuid,
+        product_id: Uuid,
+        details: &ProductDetails,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        if !self.products.contains_key(&product_id) {
+            return Err(DomainError::not_found("product", product_id));
+        }
+        details.validate()?;
+        let current = self.product_details.get(&product_id).cloned();
+        if current.unwrap_or_default() == *details {
+            return Ok(vec![]);
+        }
+        Ok(vec![CatalogEvent::ProductDetailsChanged {
+            shop_id,
+            product_id,
+            details: details.clone(),
+        }])
     }
 
     fn decide_add_category(
@@ -476,6 +517,13 @@ impl Aggregate for Catalog {
                 self.sku_index
                     .insert(sku_key(&product.sku), product.product_id);
                 self.products.insert(product.product_id, product.clone());
+            }
+            CatalogEvent::ProductDetailsChanged {
+                product_id,
+                details,
+                ..
+            } => {
+                self.product_details.insert(*product_id, details.clone());
             }
             CatalogEvent::ProductRetired { product_id, .. } => {
                 self.retired_products.insert(*product_id);

@@ -548,3 +548,76 @@ fn updates_a_pickup_point() {
         .when(command(CatalogChange::UpdatePickupPoint(moved)))
         .then_err_code("not-found");
 }
+
+fn mug_details() -> ProductDetails {
+    ProductDetails {
+        visible: true,
+        description: Some("Mug blanc 33 cl.\nPasse au lave-vaisselle.".into()),
+        images: vec!["https://cdn.studio.example/mug.jpg".into()],
+    }
+}
+
+fn set_details(details: ProductDetails) -> CatalogCommand {
+    command(CatalogChange::SetProductDetails {
+        product_id: id(MUG),
+        details,
+    })
+}
+
+#[test]
+fn sets_a_products_details_once_per_change() {
+    // Proves details are recorded for an existing product, a retry appends nothing, setting
+    // the empty default on a product without details appends nothing, and an unknown product
+    // is "not found".
+    let changed = CatalogEvent::ProductDetailsChanged {
+        shop_id: shop_id(),
+        product_id: id(MUG),
+        details: mug_details(),
+    };
+    let catalog = given::<Catalog>([category_added(), mug_added()])
+        .when(set_details(mug_details()))
+        .then([changed.clone()]);
+    assert_eq!(catalog.product_details.get(&id(MUG)), Some(&mug_details()));
+    assert_eq!(
+        catalog.products.get(&id(MUG)),
+        Some(&mug()),
+        "the product is untouched"
+    );
+    given::<Catalog>([category_added(), mug_added(), changed])
+        .when(set_details(mug_details()))
+        .then([]);
+    given::<Catalog>([category_added(), mug_added()])
+        .when(set_details(ProductDetails::default()))
+        .then([]);
+    given::<Catalog>([category_added()])
+        .when(set_details(mug_details()))
+        .then_err_code("not-found");
+}
+
+#[test]
+fn refuses_details_that_cannot_be_shown() {
+    // Proves a visible detail needs something to show, images are URLs and bounded, and a
+    // description is paragraphs of bounded length.
+    let spoilers: Vec<(&str, fn(&mut ProductDetails))> = vec![
+        ("visible", |d| {
+            d.description = None;
+            d.images.clear();
+        }),
+        ("images[0]", |d| d.images[0] = "mug.jpg".into()),
+        ("images", |d| {
+            d.images = vec!["https://cdn.example/a.jpg".into(); PRODUCT_IMAGES_MAX + 1]
+        }),
+        ("description", |d| {
+            d.description = Some("x".repeat(PRODUCT_DESCRIPTION_CHARS_MAX + 1))
+        }),
+    ];
+    for (field, spoil) in spoilers {
+        let mut details = mug_details();
+        spoil(&mut details);
+        given::<Catalog>([category_added(), mug_added()])
+            .when(set_details(details))
+            .then_err(
+                |error| matches!(error, DomainError::Validation { field: got, .. } if got == field),
+            );
+    }
+}

@@ -4,13 +4,54 @@ use crate::limits::{
     NAME_CHARS_MAX, QUANTITY_PER_LINE_MAX, SKU_CHARS_MAX, TIERS_PER_PRODUCT_MAX, WEIGHT_G_MAX,
 };
 use crate::money::{validate_amount, validate_vat_rate};
-use crate::shop::Address;
-use crate::text::validate_text;
+use crate::shop::{validate_url, Address};
+use crate::text::{validate_paragraphs, validate_text};
 use crate::DomainError;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// Images of a product's page, at most.
+pub const PRODUCT_IMAGES_MAX: usize = 8;
+/// Characters of a product's description.
+pub const PRODUCT_DESCRIPTION_CHARS_MAX: usize = 5_000;
+
+/// What a storefront's product page shows besides the name and the price (seed 000, "Détails
+/// des produits"): a description under the product's format and images, shown once `visible`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductDetails {
+    pub visible: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Absolute http(s) URLs, the first one the product's main image.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+}
+
+impl ProductDetails {
+    pub(crate) fn validate(&self) -> Result<(), DomainError> {
+        if let Some(description) = &self.description {
+            validate_paragraphs("description", description, PRODUCT_DESCRIPTION_CHARS_MAX)?;
+        }
+        if self.images.len() > PRODUCT_IMAGES_MAX {
+            return Err(DomainError::validation(
+                "images",
+                format!("at most {PRODUCT_IMAGES_MAX} images"),
+            ));
+        }
+        for (index, image) in self.images.iter().enumerate() {
+            validate_url(&format!("images[{index}]"), image)?;
+        }
+        if self.visible && self.description.is_none() && self.images.is_empty() {
+            return Err(DomainError::validation(
+                "visible",
+                "a product's details are shown only with a description or an image to show",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// A product type (e.g. "Tirages photo").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -53,7 +53,8 @@ pub struct StatisticsParams {
     /// invoice). The period is always on the placed date, not the paid date: an order paid
     /// late joins the period it was placed in. Applies to every `format`.
     pub status: Option<String>,
-    /// Other shops of the same organisation to include, comma-separated ids (owner token).
+    /// Other shops of the same organisation to include, comma-separated ids, each one the
+    /// caller reads statistics of (the owner token, or a staff member with a role there).
     pub shop_ids: Option<String>,
     /// `json` (default), `csv`, `xlsx` or `xml`.
     pub format: Option<String>,

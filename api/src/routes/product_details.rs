@@ -1,0 +1,185 @@
+//! What a product's page shows besides its name and price (seed 000, "Détails des produits"):
+//! a description and images, shown by storefronts once `visible`. Managers set them; every role
+//! that reads the catalog reads them. They live in the catalog's stream
+//! (`ProductDetailsChanged`), apart from the product, whose own `ETag` they leave alone.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use comptoir_domain::catalog::{CatalogChange, ProductDetails};
+use comptoir_domain::shop::Permission;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::catalog::{catalog_of, change_catalog, details_of, product_of, PRODUCT_PAGE_MAX};
+use super::{content_etag, required_if_match, Answer};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, CommandIds, JsonBody};
+use crate::server::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_product_details, put_product_details))
+        .routes(routes!(list_product_details))
+}
+
+/// A product's page content.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductDetailsDto {
+    /// Whether storefronts show the details; needs a description or an image.
+    pub visible: bool,
+    /// Paragraphs, at most 5,000 characters.
+    #[serde(default)]
+    #[schema(example = "Papier brillant, tirage en une heure.")]
+    pub description: Option<String>,
+    /// Absolute http(s) URLs, at most 8, the first one the main image.
+    #[serde(default)]
+    pub images: Vec<String>,
+}
+
+impl From<ProductDetailsDto> for ProductDetails {
+    fn from(dto: ProductDetailsDto) -> Self {
+        ProductDetails {
+            visible: dto.visible,
+            description: dto.description,
+            images: dto.images,
+        }
+    }
+}
+
+impl From<ProductDetails> for ProductDetailsDto {
+    fn from(details: ProductDetails) -> Self {
+        ProductDetailsDto {
+            visible: details.visible,
+            description: details.description,
+            images: details.images,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductDetailsWritten {
+    #[serde(flatten)]
+    pub details: ProductDetailsDto,
+    pub position: u64,
+}
+
+/// One product's details (the empty default until set), with their `ETag`.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/products/{product_id}/details", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path)),
+    responses((status = 200, body = ProductDetailsDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_product_details(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((shop_id, product_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Answer<ProductDetailsDto>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    product_of(&catalog, product_id)?;
+    let details = details_of(&catalog, product_id);
+    let etag = content_etag(&details);
+    let mut answer = Answer::ok(details.into(), state.log.head_position());
+    answer.etag = Some(etag);
+    Ok(answer)
+}
+
+/// Replaces a product's details (manager). Send `If-Match` with their `ETag`: none answers
+/// 428, a stale one 412.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}/products/{product_id}/details", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ProductDetailsDto,
+    responses((status = 200, body = ProductDetailsWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn put_product_details(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    headers: HeaderMap,
+    ApiPath((shop_id, product_id)): ApiPath<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<ProductDetailsDto>,
+) -> Result<Answer<ProductDetailsWritten>, ApiError> {
+    let if_match = required_if_match(&headers, "the product details'")?;
+    let details = ProductDetails::from(body.clone());
+    let etag = content_etag(&details);
+    let change = CatalogChange::SetProductDetails {
+        product_id,
+        details,
+    };
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, Some(if_match)).await?;
+    let mut answer = Answer::ok(
+        ProductDetailsWritten {
+            details: body,
+            position,
+        },
+        position,
+    );
+    answer.etag = Some(etag);
+    Ok(answer)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DetailsPage {
+    /// The `next_cursor` of the previous page.
+    pub after: Option<Uuid>,
+    /// Items per page, at most 200.
+    pub limit: Option<usize>,
+    /// `true`: only the details storefronts show.
+    pub visible: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductDetailsItem {
+    pub product_id: Uuid,
+    #[serde(flatten)]
+    pub details: ProductDetailsDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductDetailsPage {
+    pub items: Vec<ProductDetailsItem>,
+    pub next_cursor: Option<Uuid>,
+}
+
+/// The details of every product that has some, in product id order and paged (a storefront
+/// draws its catalog pages from one call rather than one per product).
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/product-details", tag = "catalog",
+    params(("shop_id" = Uuid, Path), DetailsPage),
+    responses((status = 200, body = ProductDetailsPage), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_product_details(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+    ApiQuery(page): ApiQuery<DetailsPage>,
+) -> Result<Answer<ProductDetailsPage>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let limit = page
+        .limit
+        .unwrap_or(PRODUCT_PAGE_MAX)
+        .clamp(1, PRODUCT_PAGE_MAX);
+    let start = page
+        .after
+        .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+    let items: Vec<ProductDetailsItem> = catalog
+        .product_details
+        .range((start, std::ops::Bound::Unbounded))
+        .filter(|(_, details)| page.visible != Some(true) || details.visible)
+        .take(limit)
+        .map(|(product_id, details)| ProductDetailsItem {
+            product_id: *product_id,
+            details: details.clone().into(),
+        })
+        .collect();
+    let next_cursor = (items.len() == limit)
+        .then(|| items.last().map(|item| item.product_id))
+        .flatten();
+    let body = ProductDetailsPage { items, next_cursor };
+    Ok(Answer::ok(body, state.log.head_position()))
+}

@@ -1,0 +1,142 @@
+//! Product details (seed 000, "Détails des produits"), end to end: a manager gives products a
+//! description and images, storefronts list the visible ones, and the product itself (its
+//! `ETag`, its price) is untouched.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::api::{photo_shop, Api};
+use crate::openapi::{conforms, served_document};
+use crate::support::spawn_app;
+
+fn details() -> Value {
+    json!({"visible": true, "description": "Papier brillant.\nTirage en une heure.",
+        "images": ["https://cdn.studio-lumiere.example/tirage-10x15.jpg"]})
+}
+
+#[tokio::test]
+async fn a_manager_describes_products_and_storefronts_list_the_visible_ones() {
+    // Proves the empty default, who may set details, conditional writes, a retry, the list
+    // with its `visible` filter, the product's own ETag untouched, refusals naming the field
+    // with nothing appended, an unknown product, and conformance to `/openapi.json`.
+    let (_dir, app) = spawn_app().await;
+    let document = served_document(&Api::owner(&app)).await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let products = shop.manager.get(&shop.path("/products")).await.expect(200);
+    let ids: Vec<String> = products.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .take(2)
+        .map(|p| p["product_id"].as_str().expect("id").to_string())
+        .collect();
+    let product = shop.path(&format!("/products/{}", ids[0]));
+    let path = format!("{product}/details");
+    let product_etag = shop.manager.get(&product).await.expect(200).etag;
+
+    let empty = shop.as_role("storefront").get(&path).await.expect(200);
+    conforms(
+        &document,
+        Method::GET,
+        "/v1/shops/{shop_id}/products/{product_id}/details",
+        &empty,
+    );
+    assert_eq!(
+        empty.body,
+        json!({"visible": false, "description": null, "images": []})
+    );
+    shop.as_role("employee")
+        .put(&path, &details(), Some(&empty.etag), None)
+        .await
+        .expect_problem(403, "forbidden");
+
+    let before = shop.manager.head_position().await;
+    let cases = [
+        (json!({"visible": true}), "visible"),
+        (
+            json!({"visible": false, "images": ["tirage.jpg"]}),
+            "images[0]",
+        ),
+        (
+            json!({"visible": false, "description": "x".repeat(5_001)}),
+            "description",
+        ),
+    ];
+    for (body, field) in cases {
+        let reply = shop
+            .manager
+            .put(&path, &body, Some(&empty.etag), None)
+            .await;
+        reply.expect_problem(422, "validation");
+        assert!(reply.raw.contains(field), "{field}: {}", reply.raw);
+    }
+    assert_eq!(
+        shop.manager.head_position().await,
+        before,
+        "nothing appended"
+    );
+
+    let set = shop
+        .manager
+        .put(&path, &details(), Some(&empty.etag), Some("details-1"))
+        .await
+        .expect(200);
+    conforms(
+        &document,
+        Method::PUT,
+        "/v1/shops/{shop_id}/products/{product_id}/details",
+        &set,
+    );
+    let after = shop.manager.head_position().await;
+    let again = shop
+        .manager
+        .put(&path, &details(), Some(&empty.etag), Some("details-1"))
+        .await
+        .expect(200);
+    assert!(again.replayed);
+    assert_eq!(
+        shop.manager.head_position().await,
+        after,
+        "a retry appends nothing"
+    );
+    assert_eq!(
+        shop.manager.get(&product).await.expect(200).etag,
+        product_etag
+    );
+
+    let hidden = shop.path(&format!("/products/{}/details", ids[1]));
+    let etag = shop.manager.get(&hidden).await.expect(200).etag;
+    let draft = json!({"visible": false, "description": "Bientôt"});
+    shop.manager
+        .put(&hidden, &draft, Some(&etag), None)
+        .await
+        .expect(200);
+
+    let storefront = shop.as_role("storefront");
+    let all = storefront
+        .get(&shop.path("/product-details"))
+        .await
+        .expect(200);
+    conforms(
+        &document,
+        Method::GET,
+        "/v1/shops/{shop_id}/product-details",
+        &all,
+    );
+    assert_eq!(all.body["items"].as_array().expect("items").len(), 2);
+    let shown = storefront
+        .get(&shop.path("/product-details?visible=true"))
+        .await
+        .expect(200);
+    assert_eq!(
+        shown.body["items"],
+        json!([{"product_id": ids[0], "visible": true,
+        "description": details()["description"], "images": details()["images"]}])
+    );
+
+    let unknown = shop.path("/products/00000000-0000-4000-8000-000000000000/details");
+    shop.manager
+        .get(&unknown)
+        .await
+        .expect_problem(404, "not-found");
+}
