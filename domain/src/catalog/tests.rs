@@ -594,11 +594,14 @@ fn sets_a_products_details_once_per_change() {
         .then_err_code("not-found");
 }
 
+/// Makes one part of good details bad.
+type SpoilDetails = fn(&mut ProductDetails);
+
 #[test]
 fn refuses_details_that_cannot_be_shown() {
     // Proves a visible detail needs something to show, images are URLs and bounded, and a
     // description is paragraphs of bounded length.
-    let spoilers: Vec<(&str, fn(&mut ProductDetails))> = vec![
+    let spoilers: Vec<(&str, SpoilDetails)> = vec![
         ("visible", |d| {
             d.description = None;
             d.images.clear();
