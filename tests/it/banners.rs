@@ -50,7 +50,11 @@ async fn names(api: &Api, path: &str) -> Vec<String> {
 }
 
 async fn first_category_id(shop: &PhotoShop) -> String {
-    let categories = shop.manager.get(&shop.path("/categories")).await.expect(200);
+    let categories = shop
+        .manager
+        .get(&shop.path("/categories"))
+        .await
+        .expect(200);
     categories.body[0]["category_id"]
         .as_str()
         .expect("a category")
@@ -60,7 +64,11 @@ async fn first_category_id(shop: &PhotoShop) -> String {
 /// Expects `reply` to be a 4xx problem naming `field`, with nothing appended since `before`.
 async fn refused(api: &Api, reply: Reply, status: u16, field: &str, before: u64) {
     assert_eq!(reply.status.as_u16(), status, "{field}: {}", reply.raw);
-    assert_eq!(reply.content_type, "application/problem+json", "{}", reply.raw);
+    assert_eq!(
+        reply.content_type, "application/problem+json",
+        "{}",
+        reply.raw
+    );
     assert!(
         reply.raw.contains(field),
         "{field} not named: {}",
@@ -135,7 +143,10 @@ async fn a_manager_sets_up_the_banners_a_storefront_draws() {
 
     let disabled = shop
         .manager
-        .post(&format!("{path}/{}/disable", category.id("banner_id")), &json!({}))
+        .post(
+            &format!("{path}/{}/disable", category.id("banner_id")),
+            &json!({}),
+        )
         .await
         .expect(200);
     conforms(
@@ -155,19 +166,35 @@ async fn a_manager_sets_up_the_banners_a_storefront_draws() {
         ["Noël 2025", "Concours photo"]
     );
     assert_eq!(
-        names(&storefront, &format!("{path}?showing_at=2020-07-14T12:00:00Z")).await,
+        names(
+            &storefront,
+            &format!("{path}?showing_at=2020-07-14T12:00:00Z")
+        )
+        .await,
         ["Noël 2025", "Concours photo", "Soldes d'été"]
     );
-    assert_eq!(names(&storefront, &path).await.len(), 4, "all for the back office");
+    assert_eq!(
+        names(&storefront, &path).await.len(),
+        4,
+        "all for the back office"
+    );
     assert_eq!(
         names(&employee, &format!("{path}?q=SAPIN")).await,
         ["Noël 2025"]
     );
     shop.manager
-        .post(&format!("{path}/{}/enable", category.id("banner_id")), &json!({}))
+        .post(
+            &format!("{path}/{}/enable", category.id("banner_id")),
+            &json!({}),
+        )
         .await
         .expect(200);
-    assert_eq!(names(&storefront, &format!("{path}?showing=now")).await.len(), 3);
+    assert_eq!(
+        names(&storefront, &format!("{path}?showing=now"))
+            .await
+            .len(),
+        3
+    );
 
     let feed = shop.manager.get(&shop.path("/events")).await.expect(200);
     let types: Vec<&str> = feed.body["events"]
@@ -179,7 +206,14 @@ async fn a_manager_sets_up_the_banners_a_storefront_draws() {
         .collect();
     assert_eq!(
         types,
-        ["BannerCreated", "BannerCreated", "BannerCreated", "BannerDisabled", "BannerCreated", "BannerEnabled"]
+        [
+            "BannerCreated",
+            "BannerCreated",
+            "BannerCreated",
+            "BannerDisabled",
+            "BannerCreated",
+            "BannerEnabled"
+        ]
     );
 }
 
@@ -194,7 +228,10 @@ async fn bad_banners_are_refused_and_append_nothing() {
     let product_id = product_id_of(&shop, "TIR-10x15").await;
     let retired_id = product_id_of(&shop, "TIR-13x18").await;
     shop.manager
-        .post(&shop.path(&format!("/products/{retired_id}/retire")), &json!({}))
+        .post(
+            &shop.path(&format!("/products/{retired_id}/retire")),
+            &json!({}),
+        )
         .await
         .expect(200);
     let unknown = uuid::Uuid::nil().to_string();
@@ -208,7 +245,10 @@ async fn bad_banners_are_refused_and_append_nothing() {
         (change(&|b| b["title"] = json!("t".repeat(121))), "title"),
         (change(&|b| b["button_text"] = json!(null)), "button_text"),
         (change(&|b| b["from_price"] = json!("9.999")), "from_price"),
-        (change(&|b| b["display_order"] = json!(10_000)), "display_order"),
+        (
+            change(&|b| b["display_order"] = json!(10_000)),
+            "display_order",
+        ),
         (
             change(&|b| b["images"]["landscape"] = json!("javascript:alert(1)")),
             "images.landscape",
@@ -300,7 +340,11 @@ async fn banner_changes_are_conditional_and_stay_in_their_shop() {
     );
 
     let elsewhere = other.path(&format!("/banners/{banner_id}"));
-    other.manager.get(&elsewhere).await.expect_problem(404, "not-found");
+    other
+        .manager
+        .get(&elsewhere)
+        .await
+        .expect_problem(404, "not-found");
     other
         .manager
         .put(&elsewhere, &changed, Some(&put.etag), None)
@@ -313,8 +357,15 @@ async fn banner_changes_are_conditional_and_stay_in_their_shop() {
     delete(&shop.manager, &one, Some(&created.etag))
         .await
         .expect_problem(412, "precondition-failed");
-    let deleted = delete(&shop.manager, &one, Some(&put.etag)).await.expect(200);
+    let deleted = delete(&shop.manager, &one, Some(&put.etag))
+        .await
+        .expect(200);
     conforms(&document, Method::DELETE, BANNER, &deleted);
-    shop.manager.get(&one).await.expect_problem(404, "not-found");
-    assert!(names(&shop.manager, &shop.path("/banners")).await.is_empty());
+    shop.manager
+        .get(&one)
+        .await
+        .expect_problem(404, "not-found");
+    assert!(names(&shop.manager, &shop.path("/banners"))
+        .await
+        .is_empty());
 }

@@ -25,8 +25,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{
-    check_etag, content_etag, if_match, precondition_to_412, required_if_match, run,
-    session_shop, shop_profile, written_position, Answer,
+    check_etag, content_etag, if_match, precondition_to_412, required_if_match, run, session_shop,
+    shop_profile, written_position, Answer,
 };
 use crate::auth::Caller;
 use crate::commands::CommandError;
@@ -49,11 +49,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub enum BannerActionDto {
     None,
     /// Another site: an http(s) URL of at most 2,048 characters.
-    Link { url: String },
+    Link {
+        url: String,
+    },
     /// A product of the shop's catalog (not retired).
-    Product { product_id: Uuid },
+    Product {
+        product_id: Uuid,
+    },
     /// A category of the shop's catalog.
-    Category { category_id: Uuid },
+    Category {
+        category_id: Uuid,
+    },
 }
 
 impl From<BannerActionDto> for BannerAction {

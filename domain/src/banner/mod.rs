@@ -96,7 +96,10 @@ impl BannerContent {
         self.images.validate()?;
         if let (Some(starts_at), Some(ends_at)) = (self.starts_at, self.ends_at) {
             if ends_at <= starts_at {
-                return Err(DomainError::validation("ends_at", "must be after starts_at"));
+                return Err(DomainError::validation(
+                    "ends_at",
+                    "must be after starts_at",
+                ));
             }
         }
         Ok(())

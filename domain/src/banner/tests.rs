@@ -129,7 +129,7 @@ fn a_shop_has_at_most_fifty_banners() {
 #[test]
 fn names_and_titles_are_short_non_empty_texts() {
     // Proves the name takes 1 to 80 characters and the title 1 to 120.
-    let cases: [(fn(&mut BannerContent), &str); 4] = [
+    let cases: [Refusal; 4] = [
         (|c| c.name = String::new(), "name"),
         (|c| c.name = "n".repeat(81), "name"),
         (|c| c.title = " ".into(), "title"),
@@ -148,7 +148,7 @@ fn names_and_titles_are_short_non_empty_texts() {
 fn a_description_takes_up_to_500_characters_on_several_lines() {
     // Proves a multi-line description passes, and a blank one, one over 500 characters or one
     // with other control characters is refused.
-    let cases: [(fn(&mut BannerContent), &str); 3] = [
+    let cases: [Refusal; 3] = [
         (|c| c.description = Some("  ".into()), "description"),
         (|c| c.description = Some("d".repeat(501)), "description"),
         (|c| c.description = Some("a\tb".into()), "description"),
@@ -165,7 +165,7 @@ fn a_description_takes_up_to_500_characters_on_several_lines() {
 fn a_button_text_goes_with_an_action_and_only_with_one() {
     // Proves the button text is required (1 to 40 characters) with an action and refused
     // without one.
-    let cases: [(fn(&mut BannerContent), &str); 3] = [
+    let cases: [Refusal; 3] = [
         (|c| c.button_text = None, "button_text"),
         (|c| c.button_text = Some("b".repeat(41)), "button_text"),
         (
@@ -207,11 +207,11 @@ fn links_and_images_are_http_urls_of_at_most_2048_characters() {
         "https://exa mple.fr",
         too_long.as_str(),
     ] {
-        given::<ShopBanners>([])
-            .when(create(link(url)))
-            .then_err(|e| matches!(e, DomainError::Validation { field, .. } if field == "action.url"));
+        given::<ShopBanners>([]).when(create(link(url))).then_err(
+            |e| matches!(e, DomainError::Validation { field, .. } if field == "action.url"),
+        );
     }
-    let cases: [(fn(&mut BannerContent), &str); 3] = [
+    let cases: [Refusal; 3] = [
         (|c| c.images.landscape = String::new(), "images.landscape"),
         (
             |c| c.images.square = Some("data:image/png;base64,AAAA".into()),
@@ -234,7 +234,7 @@ fn links_and_images_are_http_urls_of_at_most_2048_characters() {
 fn a_from_price_is_a_cent_amount_for_a_product_or_a_category() {
     // Proves the "from" price is at least zero with at most two decimals, and only goes with a
     // product or a category action.
-    let cases: [(fn(&mut BannerContent), &str); 3] = [
+    let cases: [Refusal; 3] = [
         (|c| c.from_price = Some(d("-1")), "from_price"),
         (|c| c.from_price = Some(d("9.999")), "from_price"),
         (
@@ -261,7 +261,7 @@ fn a_from_price_is_a_cent_amount_for_a_product_or_a_category() {
 fn the_window_ends_after_it_starts_and_the_order_stays_below_10000() {
     // Proves an end before or at the start and a display order over 9,999 are refused; one
     // bound alone is a valid window.
-    let cases: [(fn(&mut BannerContent), &str); 3] = [
+    let cases: [Refusal; 3] = [
         (|c| c.ends_at = c.starts_at, "ends_at"),
         (
             |c| c.ends_at = c.starts_at.map(|s| s - Duration::days(1)),
@@ -441,7 +441,10 @@ fn a_search_looks_in_the_name_and_the_title_ignoring_case() {
     let banner = &state.banners[&banner_id()];
     assert!(banner.matches("NOËL"));
     assert!(banner.matches("sapin"));
-    assert!(!banner.matches("calendriers"), "the description is not searched");
+    assert!(
+        !banner.matches("calendriers"),
+        "the description is not searched"
+    );
 }
 
 #[test]
@@ -481,9 +484,12 @@ fn a_banner_points_at_a_live_product_or_an_existing_category() {
     assert_eq!(error.code(), "validation");
 }
 
+/// A change to the Christmas banner, and the field its refusal must name.
+type Refusal = (fn(&mut BannerContent), &'static str);
+
 /// Creating the Christmas banner altered by each case is refused naming its field.
 #[track_caller]
-fn expect_refused(cases: &[(fn(&mut BannerContent), &str)]) {
+fn expect_refused(cases: &[Refusal]) {
     for (alter, wanted) in cases {
         let mut content = christmas();
         alter(&mut content);
