@@ -29,6 +29,7 @@
 //! | [`closure::Closures`] | `closures-{shop_id}` | NF525 day, month and year closures, one hash chain per kind |
 //! | [`staff::StaffAccount`] | `staff-{staff_id}` | id derived from the email alone (one account per email in the installation): create with "no stream"; roles per shop, lock, archive, sign-in, sessions, terms, password reset |
 //! | [`staff::StaffRoster`] | `staff-roster-{siren}` | an organisation's staff members and the seats of its plan |
+//! | [`banner::ShopBanners`] | `shop-banners-{shop_id}` | the banners of the online shop, at most [`limits::BANNERS_MAX`] |
 //!
 //! Every write is one atomic append, each stream with the exact expected version its state was
 //! folded from (or "no stream" when it was empty):
@@ -72,6 +73,7 @@
 //!
 //! On a version conflict the glue reloads the streams, decides again and retries.
 
+pub mod banner;
 pub mod calendar;
 pub mod catalog;
 pub mod closure;

@@ -152,3 +152,37 @@ const _: () =
 
 /// Recipients of one scheduled report (spec §7).
 pub const REPORT_RECIPIENTS_MAX: usize = 20;
+
+/// Banners one shop may have at once (seed 000, "Bannières"): all of them show at the top of
+/// the online shop, so a few dozen is already more than a storefront draws.
+pub const BANNERS_MAX: usize = 50;
+/// Characters of a banner's back-office name.
+pub const BANNER_NAME_CHARS_MAX: usize = 80;
+/// Characters of a banner's title, shown to customers.
+pub const BANNER_TITLE_CHARS_MAX: usize = 120;
+/// Characters of the description shown under a banner's title.
+pub const BANNER_DESCRIPTION_CHARS_MAX: usize = 500;
+/// Characters of a banner's button text.
+pub const BANNER_BUTTON_TEXT_CHARS_MAX: usize = 40;
+/// Largest display order of a banner (they show from 0 upward).
+pub const BANNER_DISPLAY_ORDER_MAX: u32 = 9_999;
+/// Characters of a URL the shop's settings, banners and product details hold (what browsers
+/// reliably take).
+pub const URL_CHARS_MAX: usize = 2_048;
+
+const _: () = assert!(BANNER_NAME_CHARS_MAX <= NAME_CHARS_MAX);
+const _: () = assert!(BANNER_TITLE_CHARS_MAX <= NAME_CHARS_MAX);
+const _: () = assert!(BANNER_DESCRIPTION_CHARS_MAX <= TEXT_CHARS_MAX);
+// A banner event carries one banner: its texts and four URLs at their longest (4 bytes a
+// character) stay far below the event log's 1 MiB per event, and the shop's whole state below
+// two megabytes.
+const _: () = assert!(
+    (BANNER_NAME_CHARS_MAX
+        + BANNER_TITLE_CHARS_MAX
+        + BANNER_DESCRIPTION_CHARS_MAX
+        + BANNER_BUTTON_TEXT_CHARS_MAX
+        + 4 * URL_CHARS_MAX)
+        * 4
+        * BANNERS_MAX
+        < 2_000_000
+);

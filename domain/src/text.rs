@@ -1,5 +1,6 @@
 //! Validation of human text and references, shared by the aggregates.
 
+use crate::limits::URL_CHARS_MAX;
 use crate::DomainError;
 
 /// A trimmed, non-empty text of at most `chars_max` characters with no control characters.
@@ -58,6 +59,36 @@ pub(crate) fn validate_paragraphs(
         return Err(DomainError::validation(
             field,
             "must not contain control characters other than line breaks and tabs",
+        ));
+    }
+    Ok(())
+}
+
+/// An absolute http(s) URL with a host, no spaces, at most [`URL_CHARS_MAX`] characters: a
+/// storefront puts it in an `href` or `src` as it is, so anything else (`javascript:`, a
+/// relative path) is refused here.
+pub fn validate_url(field: &str, url: &str) -> Result<(), DomainError> {
+    if url.chars().count() > URL_CHARS_MAX {
+        return Err(DomainError::validation(
+            field,
+            format!("at most {URL_CHARS_MAX} characters"),
+        ));
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    let host = rest.map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    if host.is_none_or(str::is_empty) {
+        return Err(DomainError::validation(
+            field,
+            "must be an absolute http:// or https:// URL with a host",
+        ));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(DomainError::validation(
+            field,
+            "must not contain spaces or control characters",
         ));
     }
     Ok(())

@@ -490,6 +490,7 @@ fn scenario() -> Samples {
     pack_scenario(&mut samples);
     print_job_scenario(&mut samples, &catalog);
     report_schedule_scenario(&mut samples);
+    banner_scenario(&mut samples);
     closure_scenario(&mut samples);
     staff_scenario(&mut samples);
     samples
@@ -665,6 +666,57 @@ fn report_schedule_scenario(samples: &mut Samples) {
     };
     let schedule = samples.run(schedule, sent);
     samples.run(schedule, ReportScheduleCommand::Delete);
+}
+
+/// A Christmas banner pointing at a product with a "from" price: created, changed, disabled,
+/// enabled again, deleted.
+fn banner_scenario(samples: &mut Samples) {
+    use comptoir_domain::banner::*;
+    let at = |text: &str| text.parse::<DateTime<Utc>>().expect("RFC 3339");
+    let content = BannerContent {
+        name: "Noël 2025".into(),
+        action: BannerAction::Product {
+            product_id: id(0xA001),
+        },
+        title: "Vos photos sous le sapin".into(),
+        description: Some("Tirages, albums et calendriers".into()),
+        from_price: Some(d("9.00")),
+        button_text: Some("Je commande".into()),
+        display_order: 1,
+        images: BannerImages {
+            square: Some("https://cdn.example.fr/noel-carre.jpg".into()),
+            landscape: "https://cdn.example.fr/noel.jpg".into(),
+            landscape_phone: Some("https://cdn.example.fr/noel-mobile.jpg".into()),
+        },
+        starts_at: Some(at("2025-12-01T00:00:00Z")),
+        ends_at: Some(at("2025-12-26T00:00:00Z")),
+    };
+    let banner_id = id(0xBA01);
+    let create = BannerCommand::Create {
+        shop_id: id(0x5100),
+        banner_id,
+        content: content.clone(),
+        enabled: true,
+    };
+    let banners = samples.run(ShopBanners::default(), create);
+    let link = BannerContent {
+        action: BannerAction::Link {
+            url: "https://www.example.fr/concours".into(),
+        },
+        from_price: None,
+        button_text: Some("Participer".into()),
+        ..content
+    };
+    let banners = samples.run(
+        banners,
+        BannerCommand::Change {
+            banner_id,
+            content: link,
+        },
+    );
+    let banners = samples.run(banners, BannerCommand::Disable { banner_id });
+    let banners = samples.run(banners, BannerCommand::Enable { banner_id });
+    samples.run(banners, BannerCommand::Delete { banner_id });
 }
 
 /// Home delivery: placed, opened, paid in two payments, invoiced, produced, shipped, delivered,
@@ -1296,6 +1348,7 @@ fn round_trip(kind: &str, value: &serde_json::Value) -> (String, serde_json::Val
         "report-schedule" => {
             through::<comptoir_domain::report_schedule::ReportScheduleEvent>(value)
         }
+        "shop-banners" => through::<comptoir_domain::banner::BannerEvent>(value),
         "closures" => through::<comptoir_domain::closure::ClosureEvent>(value),
         "series-registry" => through::<SeriesRegistryEvent>(value),
         "staff" => through::<comptoir_domain::staff::StaffEvent>(value),
@@ -1382,9 +1435,9 @@ fn every_event_type_has_a_golden_file() {
         samples.0.len() - variants.len(),
         // shop, catalog, customer, order, document series, store credit, coupon, coupon codes,
         // activation code, pack, order files, quote, purchase order, customer messages, report
-        // schedule, closures, series registry, staff account, staff roster; the order's count
-        // includes its four print-job events.
-        9 + 11 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 15 + 4,
+        // schedule, closures, series registry, staff account, staff roster, shop banners; the
+        // order's count includes its four print-job events.
+        9 + 11 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 15 + 4 + 5,
         "one sample per event type"
     );
 }

@@ -4,7 +4,7 @@ use crate::api::{home_order, photo_shop, Api, PhotoShop};
 use crate::support::spawn_app;
 use serde_json::{json, Value};
 
-async fn product_id_of(shop: &PhotoShop, sku: &str) -> String {
+pub(crate) async fn product_id_of(shop: &PhotoShop, sku: &str) -> String {
     let page = shop
         .manager
         .get(&shop.path("/products?limit=100"))

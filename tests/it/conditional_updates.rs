@@ -38,6 +38,15 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
     renamed["name"] = json!("Tirage 10x15 satiné");
 
     let colissimo = shop.path(&format!("/delivery-methods/{}", shop.delivery["colissimo"]));
+    let banner = crate::banners::link_banner();
+    let banner_id = manager
+        .post(&shop.path("/banners"), &banner)
+        .await
+        .expect(201)
+        .id("banner_id");
+    let banner_path = shop.path(&format!("/banners/{banner_id}"));
+    let mut banner_edit = banner.clone();
+    banner_edit["title"] = json!("Gagnez deux appareils");
     // A description to start from, which a late writer's edit puts back (see `restore`).
     let storefront = shop.path("/storefront");
     let empty = manager.get(&storefront).await.expect(200);
@@ -183,6 +192,12 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
             read: details.clone(),
             write: details,
             body: json!({"visible": true, "description": "Papier brillant."}),
+        },
+        Update {
+            template: "/v1/shops/{shop_id}/banners/{banner_id}",
+            read: banner_path.clone(),
+            write: banner_path,
+            body: banner_edit,
         },
         Update {
             template: "/v1/shops/{shop_id}/storefront",

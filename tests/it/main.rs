@@ -3,6 +3,7 @@
 mod account_form;
 mod api;
 mod backup;
+mod banners;
 mod cancel_refunds;
 mod catalog;
 mod closures;

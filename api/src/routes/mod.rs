@@ -5,6 +5,7 @@
 pub mod account_form;
 pub mod accounts;
 pub mod audit;
+pub mod banners;
 pub mod catalog;
 pub mod checkout;
 pub mod closures;
@@ -59,6 +60,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(catalog::router())
         .merge(customers::router())
         .merge(account_form::router())
+        .merge(banners::router())
         .merge(orders::router())
         .merge(print_jobs::router())
         .merge(documents::router())

@@ -535,7 +535,7 @@ fn xml_escape(text: &str) -> String {
 /// A QR code of the storefront's home page (`links.storefront_url`), as SVG.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/qr-codes/shop", tag = "shops",
     params(("shop_id" = Uuid, Path), QrSize),
-    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 409, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, content_type = "image/svg+xml", body = crate::dto::Binary), (status = 409, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn shop_qr_code(
     State(state): State<AppState>,
@@ -556,7 +556,7 @@ pub async fn shop_qr_code(
 /// A QR code of a category's page (`links.category_url_pattern`), as SVG.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/qr-codes/categories/{category_id}", tag = "shops",
     params(("shop_id" = Uuid, Path), ("category_id" = Uuid, Path), QrSize),
-    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 409, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, content_type = "image/svg+xml", body = crate::dto::Binary), (status = 409, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn category_qr_code(
     State(state): State<AppState>,
@@ -579,7 +579,7 @@ pub async fn category_qr_code(
 /// A QR code of a product's page (`links.product_url_pattern`), as SVG.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/qr-codes/products/{product_id}", tag = "shops",
     params(("shop_id" = Uuid, Path), ("product_id" = Uuid, Path), QrSize),
-    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 409, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    responses((status = 200, content_type = "image/svg+xml", body = crate::dto::Binary), (status = 409, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn product_qr_code(
     State(state): State<AppState>,

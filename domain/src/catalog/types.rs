@@ -4,8 +4,8 @@ use crate::limits::{
     NAME_CHARS_MAX, QUANTITY_PER_LINE_MAX, SKU_CHARS_MAX, TIERS_PER_PRODUCT_MAX, WEIGHT_G_MAX,
 };
 use crate::money::{validate_amount, validate_vat_rate};
-use crate::shop::{validate_url, Address};
-use crate::text::{validate_paragraphs, validate_text};
+use crate::shop::Address;
+use crate::text::{validate_paragraphs, validate_text, validate_url};
 use crate::DomainError;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

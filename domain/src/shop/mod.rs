@@ -38,8 +38,8 @@ pub use series_registry::{
     series_registry_stream, SeriesRegistry, SeriesRegistryCommand, SeriesRegistryEvent,
 };
 pub use storefront::{
-    validate_url, ClosedDay, OnlinePayment, OpenInterval, OpeningHours, PayPalSettings,
-    ShopContact, StorefrontLinks, StorefrontSettings, StripeSettings, WeekHours, CLOSED_DAYS_MAX,
+    ClosedDay, OnlinePayment, OpenInterval, OpeningHours, PayPalSettings, ShopContact,
+    StorefrontLinks, StorefrontSettings, StripeSettings, WeekHours, CLOSED_DAYS_MAX,
     DESCRIPTION_CHARS_MAX, OPEN_INTERVALS_PER_DAY_MAX, TERMS_OF_SALE_CHARS_MAX,
 };
 

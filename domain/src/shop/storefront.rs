@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Address;
 use crate::limits::EMAIL_CHARS_MAX;
-use crate::text::{validate_optional_text, validate_paragraphs, validate_text};
+use crate::text::{validate_optional_text, validate_paragraphs, validate_text, validate_url};
 use crate::DomainError;
 
 /// Characters of the shop's description.
@@ -25,8 +25,6 @@ pub const TERMS_OF_SALE_CHARS_MAX: usize = 100_000;
 pub const OPEN_INTERVALS_PER_DAY_MAX: usize = 4;
 /// Days closed outside the weekly hours (holidays), at most.
 pub const CLOSED_DAYS_MAX: usize = 200;
-/// Characters of a URL the settings hold.
-pub const URL_CHARS_MAX: usize = 2_048;
 /// Characters of a phone number as shown.
 pub const PHONE_CHARS_MAX: usize = 32;
 /// Characters of a payment provider's public identifier.
@@ -361,24 +359,6 @@ fn percent_encode(text: &str) -> String {
         }
     }
     encoded
-}
-
-/// An absolute http(s) URL with a host, no spaces or control characters.
-pub fn validate_url(field: &str, url: &str) -> Result<(), DomainError> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let host = rest.map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
-    let ok = url.len() <= URL_CHARS_MAX
-        && host.is_some_and(|host| !host.is_empty())
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if !ok {
-        return Err(DomainError::validation(
-            field,
-            format!("must be an absolute http:// or https:// URL of at most {URL_CHARS_MAX} characters, without spaces"),
-        ));
-    }
-    Ok(())
 }
 
 /// A URL with one of `placeholders` in it at least once, and no other `{…}`.
