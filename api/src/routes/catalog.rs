@@ -180,6 +180,32 @@ fn check_if_match(
     }
 }
 
+/// One page of `entries` in id order after the cursor, at most `limit` (bounded by
+/// [`PRODUCT_PAGE_MAX`]) of those `keep` accepts, each made by `item`; and the next page's
+/// cursor when this one is full.
+pub(super) fn id_page<V, T>(
+    entries: &std::collections::BTreeMap<Uuid, V>,
+    (after, limit): (Option<Uuid>, Option<usize>),
+    keep: impl Fn(&V) -> bool,
+    item: impl Fn(Uuid, &V) -> T,
+) -> (Vec<T>, Option<Uuid>) {
+    let limit = limit.unwrap_or(PRODUCT_PAGE_MAX).clamp(1, PRODUCT_PAGE_MAX);
+    let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+    let page: Vec<(Uuid, T)> = entries
+        .range((start, std::ops::Bound::Unbounded))
+        .filter(|(_, value)| keep(value))
+        .take(limit)
+        .map(|(id, value)| (*id, item(*id, value)))
+        .collect();
+    let next_cursor = (page.len() == limit)
+        .then(|| page.last().map(|(id, _)| *id))
+        .flatten();
+    (
+        page.into_iter().map(|(_, item)| item).collect(),
+        next_cursor,
+    )
+}
+
 /// A product's details, the empty default when it has none.
 pub(super) fn details_of(catalog: &Catalog, product_id: Uuid) -> ProductDetails {
     catalog
@@ -468,22 +494,12 @@ pub async fn list_products(
 ) -> Result<Answer<ProductPage>, ApiError> {
     caller.authorize(shop_id, Permission::ReadCatalog)?;
     let catalog = catalog_of(&state, shop_id)?;
-    let limit = page
-        .limit
-        .unwrap_or(PRODUCT_PAGE_MAX)
-        .clamp(1, PRODUCT_PAGE_MAX);
-    let start = page
-        .after
-        .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-    let items: Vec<ProductDto> = catalog
-        .products
-        .range((start, std::ops::Bound::Unbounded))
-        .take(limit)
-        .map(|(id, p)| ProductDto::of(p, catalog.is_retired(*id)))
-        .collect();
-    let next_cursor = (items.len() == limit)
-        .then(|| items.last().map(|p| p.product_id))
-        .flatten();
+    let (items, next_cursor) = id_page(
+        &catalog.products,
+        (page.after, page.limit),
+        |_| true,
+        |id, p| ProductDto::of(p, catalog.is_retired(id)),
+    );
     let body = ProductPage { items, next_cursor };
     Ok(Answer::ok(body, state.log.head_position()))
 }

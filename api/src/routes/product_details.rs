@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::catalog::{catalog_of, change_catalog, details_of, product_of, PRODUCT_PAGE_MAX};
+use super::catalog::{catalog_of, change_catalog, details_of, id_page, product_of};
 use super::{content_etag, required_if_match, Answer};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -160,26 +160,15 @@ pub async fn list_product_details(
 ) -> Result<Answer<ProductDetailsPage>, ApiError> {
     caller.authorize(shop_id, Permission::ReadCatalog)?;
     let catalog = catalog_of(&state, shop_id)?;
-    let limit = page
-        .limit
-        .unwrap_or(PRODUCT_PAGE_MAX)
-        .clamp(1, PRODUCT_PAGE_MAX);
-    let start = page
-        .after
-        .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-    let items: Vec<ProductDetailsItem> = catalog
-        .product_details
-        .range((start, std::ops::Bound::Unbounded))
-        .filter(|(_, details)| page.visible != Some(true) || details.visible)
-        .take(limit)
-        .map(|(product_id, details)| ProductDetailsItem {
-            product_id: *product_id,
+    let (items, next_cursor) = id_page(
+        &catalog.product_details,
+        (page.after, page.limit),
+        |details| page.visible != Some(true) || details.visible,
+        |product_id, details| ProductDetailsItem {
+            product_id,
             details: details.clone().into(),
-        })
-        .collect();
-    let next_cursor = (items.len() == limit)
-        .then(|| items.last().map(|item| item.product_id))
-        .flatten();
+        },
+    );
     let body = ProductDetailsPage { items, next_cursor };
     Ok(Answer::ok(body, state.log.head_position()))
 }

@@ -6,10 +6,13 @@
 //! employee "consulte" them); managers change them. They live on the shop stream
 //! (`StorefrontChanged`), so a read is never behind a write.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use comptoir_domain::catalog::Catalog;
 use comptoir_domain::customer::normalise_email;
 use comptoir_domain::shop::{
     self, ClosedDay, OnlinePayment, OpenInterval, OpeningHours, PayPalSettings, Permission, Shop,
@@ -361,7 +364,7 @@ impl From<&StorefrontSettings> for StorefrontDto {
 }
 
 /// The shop's state from the hot state; 404 for no shop.
-fn shop_state(state: &AppState, shop_id: Uuid) -> Result<std::sync::Arc<Shop>, ApiError> {
+fn shop_state(state: &AppState, shop_id: Uuid) -> Result<Arc<Shop>, ApiError> {
     let shop = state
         .cache
         .load::<Shop, _>(state.log.as_ref(), &shop::stream_id(shop_id))?;
@@ -532,6 +535,20 @@ fn xml_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// What a catalog item's QR code is made from: its size, the shop's settings and its catalog.
+fn qr_inputs(
+    state: &AppState,
+    caller: &Caller,
+    shop_id: Uuid,
+    size: &QrSize,
+) -> Result<(u32, Arc<Shop>, Arc<Catalog>), ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let size_px = qr_size_px(size)?;
+    let shop = shop_state(state, shop_id)?;
+    let catalog = super::catalog::catalog_of(state, shop_id)?;
+    Ok((size_px, shop, catalog))
+}
+
 /// A QR code of the storefront's home page (`links.storefront_url`), as SVG.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/qr-codes/shop", tag = "shops",
     params(("shop_id" = Uuid, Path), QrSize),
@@ -564,10 +581,7 @@ pub async fn category_qr_code(
     ApiPath((shop_id, category_id)): ApiPath<(Uuid, Uuid)>,
     ApiQuery(size): ApiQuery<QrSize>,
 ) -> Result<Response, ApiError> {
-    caller.authorize(shop_id, Permission::ReadCatalog)?;
-    let size_px = qr_size_px(&size)?;
-    let shop = shop_state(&state, shop_id)?;
-    let catalog = super::catalog::catalog_of(&state, shop_id)?;
+    let (size_px, shop, catalog) = qr_inputs(&state, &caller, shop_id, &size)?;
     if !catalog.categories.contains_key(&category_id) {
         return Err(ApiError::not_found("category"));
     }
@@ -587,10 +601,7 @@ pub async fn product_qr_code(
     ApiPath((shop_id, product_id)): ApiPath<(Uuid, Uuid)>,
     ApiQuery(size): ApiQuery<QrSize>,
 ) -> Result<Response, ApiError> {
-    caller.authorize(shop_id, Permission::ReadCatalog)?;
-    let size_px = qr_size_px(&size)?;
-    let shop = shop_state(&state, shop_id)?;
-    let catalog = super::catalog::catalog_of(&state, shop_id)?;
+    let (size_px, shop, catalog) = qr_inputs(&state, &caller, shop_id, &size)?;
     let product = super::catalog::product_of(&catalog, product_id)?;
     let link = shop.storefront.links.product_url(product_id, &product.sku);
     let url = link_or_missing(link, "product_url_pattern")?;
