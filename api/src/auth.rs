@@ -33,6 +33,8 @@ const OWNER_TOKEN_PREFIX: &str = "cot_";
 const SESSION_TOKEN_PREFIX: &str = "cs_";
 /// Prefix of staff password reset tokens.
 const RESET_TOKEN_PREFIX: &str = "cr_";
+/// A staff member's device token (`cd_…`): never a credential by itself.
+const DEVICE_TOKEN_PREFIX: &str = "cd_";
 /// Random bytes in a secret: 256 bits, far beyond guessing.
 const SECRET_RANDOM_BYTES: usize = 32;
 /// Longest `Authorization` value looked at; longer ones are refused without hashing.
@@ -65,6 +67,12 @@ pub fn new_session_token(staff_id: Uuid) -> String {
         staff_id.simple(),
         random_hex()
     )
+}
+
+/// A new device token: a staff member's browser keeps it and sends it with later sign-ins, so
+/// that a lockout others caused does not stop it (see `comptoir_domain::staff::SignInDevice`).
+pub fn new_device_token() -> String {
+    format!("{DEVICE_TOKEN_PREFIX}{}", random_hex())
 }
 
 /// A new password reset token of staff member `staff_id` (mailed, never stored).

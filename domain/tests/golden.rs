@@ -537,13 +537,18 @@ fn staff_scenario(samples: &mut Samples) {
         by: by(),
     };
     let account = samples.run(account, revoke);
-    let sign_in = |password_matches| StaffCommand::SignIn {
+    let sign_in = |password_matches, presented_hash| StaffCommand::SignIn {
         session_id: id(0x5E55),
         token_hash: "ab".repeat(32),
         password_matches,
+        device: SignInDevice {
+            presented_hash,
+            fresh_hash: "cd".repeat(32),
+        },
     };
-    let account = samples.run(account, sign_in(false));
-    let account = samples.run(account, sign_in(true));
+    let account = samples.run(account, sign_in(false, None));
+    let account = samples.run(account, sign_in(true, None));
+    let account = samples.run(account, sign_in(false, Some("cd".repeat(32))));
     let change = StaffCommand::ChangePassword {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaA".into(),
         keep_session: Some(id(0x5E55)),
@@ -1437,7 +1442,7 @@ fn every_event_type_has_a_golden_file() {
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule, closures, series registry, staff account, staff roster, shop banners; the
         // order's count includes its four print-job events.
-        9 + 11 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 15 + 4 + 5,
+        9 + 11 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 16 + 4 + 5,
         "one sample per event type"
     );
 }
@@ -1462,6 +1467,31 @@ fn a_closure_recorded_before_it_kept_the_log_hash_still_checks_out() {
     assert_eq!(new.log_hash.as_deref().map(str::len), Some(64));
     assert_eq!(new.computed_hash(), new.hash);
     assert!(new.canonical_text().contains("log_hash="));
+}
+
+#[test]
+fn a_sign_in_recorded_before_devices_still_reads_without_one() {
+    // Proves a `StaffSignedIn` from before trusted devices (pinned in
+    // `staff.StaffSignedIn+without_device.json`) decodes with no device and is written back
+    // unchanged, and a new one names the device the session was opened from.
+    let files = golden_files();
+    use comptoir_domain::staff::StaffEvent;
+    let decode = |name: &str| -> StaffEvent {
+        serde_json::from_value(files[name].clone()).expect("decodes")
+    };
+    let old = decode("staff.StaffSignedIn+without_device.json");
+    let StaffEvent::StaffSignedIn { device_hash, .. } = &old else {
+        panic!("a StaffSignedIn");
+    };
+    assert_eq!(device_hash, &None);
+    assert_eq!(
+        serde_json::to_value(&old).expect("serializes"),
+        files["staff.StaffSignedIn+without_device.json"]
+    );
+    let StaffEvent::StaffSignedIn { device_hash, .. } = decode("staff.StaffSignedIn.json") else {
+        panic!("a StaffSignedIn");
+    };
+    assert_eq!(device_hash.as_deref().map(str::len), Some(64));
 }
 
 #[test]

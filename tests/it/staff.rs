@@ -7,7 +7,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::api::{fixture, photo_shop, set_clock, stranger_shop_body, Api, PhotoShop};
+use crate::api::{fixture, photo_shop, set_clock, stranger_shop_body, Api, PhotoShop, Reply};
 use crate::smtp_sink::{plain_text, serve_with_mail, Received, SmtpSink};
 use crate::support::{spawn_app, spawn_app_in, spawn_app_with_test_clock, TestApp};
 
@@ -44,7 +44,7 @@ async fn employee(shop: &PhotoShop, email: &str) -> (String, String) {
     (created.id("staff_id"), created.id("temporary_password"))
 }
 
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> crate::api::Reply {
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> Reply {
     let anonymous = Api::new(app, "none");
     let body = json!({"email": email, "password": password});
     anonymous.post("/v1/staff/sessions", &body).await
@@ -344,6 +344,68 @@ async fn five_wrong_passwords_lock_sign_in_for_15_minutes_even_across_a_restart(
     sign_in(&app, "nobody@studio-lumiere.fr", &temporary)
         .await
         .expect_problem(401, "unauthorized");
+}
+
+async fn sign_in_from(app: &TestApp, email: &str, password: &str, device: &str) -> Reply {
+    let anonymous = Api::new(app, "none");
+    let body = json!({"email": email, "password": password, "device_token": device});
+    anonymous.post("/v1/staff/sessions", &body).await
+}
+
+#[tokio::test]
+async fn a_stranger_s_wrong_passwords_do_not_lock_out_a_device_the_member_signed_in_from() {
+    // Proves the lockout-as-denial-of-service is closed: after someone else's five wrong
+    // passwords, sign-in without a device token or with a made-up one is refused (429), while
+    // the member's own device signs in; that device's own five wrong passwords make it a
+    // stranger again, which the next lockout stops.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let email = "lea@studio-lumiere.fr";
+    let (_, temporary) = employee(&shop, email).await;
+    let first = sign_in(&app, email, &temporary).await.expect(201);
+    let device = first.body["device_token"]
+        .as_str()
+        .expect("a device token")
+        .to_string();
+    assert!(device.starts_with("cd_"), "{device}");
+    let again = sign_in_from(&app, email, &temporary, &device)
+        .await
+        .expect(201);
+    assert_eq!(
+        again.body["device_token"],
+        device.as_str(),
+        "the same device"
+    );
+
+    for _ in 0..5 {
+        sign_in(&app, email, "devine-devine")
+            .await
+            .expect_problem(401, "unauthorized");
+    }
+    sign_in(&app, email, &temporary)
+        .await
+        .expect_problem(429, "sign-in-locked-out");
+    let made_up = format!("cd_{}", "0".repeat(64));
+    sign_in_from(&app, email, &temporary, &made_up)
+        .await
+        .expect_problem(429, "sign-in-locked-out");
+    sign_in_from(&app, email, &temporary, &device)
+        .await
+        .expect(201);
+
+    for _ in 0..5 {
+        sign_in_from(&app, email, "devine-devine", &device)
+            .await
+            .expect_problem(401, "unauthorized");
+    }
+    for _ in 0..5 {
+        sign_in(&app, email, "devine-devine")
+            .await
+            .expect_problem(401, "unauthorized");
+    }
+    sign_in_from(&app, email, &temporary, &device)
+        .await
+        .expect_problem(429, "sign-in-locked-out");
 }
 
 async fn spawn_app_in_with_clock(dir: &std::path::Path) -> TestApp {
@@ -750,7 +812,7 @@ async fn the_shops_event_feed_shows_staff_roles_but_no_password_or_token_hash() 
         .filter(|name| name.starts_with("Staff"))
         .collect();
     assert_eq!(types, ["StaffAccessRevoked"], "{}", feed.raw);
-    for secret in ["password_hash", "token_hash", "$argon2id$"] {
+    for secret in ["password_hash", "token_hash", "device_hash", "$argon2id$"] {
         assert!(!feed.raw.contains(secret), "{secret} in the feed");
     }
 }

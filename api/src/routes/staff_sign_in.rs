@@ -14,7 +14,8 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use comptoir_domain::customer::normalise_email;
 use comptoir_domain::staff::{
-    self, staff_id_for, StaffAccount, StaffCommand, StaffEvent, StaffMember, CURRENT_TERMS_VERSION,
+    self, staff_id_for, SignInDevice, StaffAccount, StaffCommand, StaffEvent, StaffMember,
+    CURRENT_TERMS_VERSION,
 };
 use comptoir_domain::{DomainError, Environment};
 use serde::{Deserialize, Serialize};
@@ -29,8 +30,8 @@ use super::staff::{
 };
 use super::{run, with_secret, written_position, Answer};
 use crate::auth::{
-    new_reset_token, new_session_token, reset_token_staff, sha256_hex, Caller, Principal,
-    StaffSession,
+    new_device_token, new_reset_token, new_session_token, reset_token_staff, sha256_hex, Caller,
+    Principal, StaffSession,
 };
 use crate::commands::Executed;
 use crate::error::ApiError;
@@ -70,6 +71,10 @@ fn member_actor(staff_id: Uuid) -> Caller {
 pub struct SignIn {
     pub email: String,
     pub password: String,
+    /// The `device_token` an earlier sign-in of this member answered on this device: a
+    /// lockout others caused with wrong passwords does not stop it.
+    #[serde(default)]
+    pub device_token: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,6 +83,10 @@ pub struct SignedIn {
     pub token: String,
     pub session_id: Uuid,
     pub staff_id: Uuid,
+    /// Keep it on this device and send it with the next sign-ins (`device_token`): a lockout
+    /// after someone else's wrong passwords does not stop a device the member signed in from.
+    /// It is no credential by itself, and a new password forgets every device.
+    pub device_token: String,
     /// Minutes without a request after which the session ends.
     pub idle_timeout_minutes: i64,
     /// Until the temporary password is changed, only `/v1/staff/me…` answers.
@@ -87,6 +96,9 @@ pub struct SignedIn {
     pub grants: Vec<StaffGrantDto>,
     pub position: u64,
 }
+
+/// Longest device token looked at; a longer one is treated as none (ours are 67 characters).
+const DEVICE_TOKEN_CHARS_MAX: usize = 128;
 
 fn wrong_credentials() -> ApiError {
     ApiError::Unauthorized {
@@ -108,7 +120,15 @@ pub async fn sign_in(
         .ok()
         .and_then(|email| load_member(&state, staff_id_for(&email)).ok());
     let now = state.clock.now();
-    if let Some(refusal) = member.as_ref().and_then(|m| m.sign_in_lockout(now)) {
+    let presented = body
+        .device_token
+        .as_deref()
+        .filter(|token| token.len() <= DEVICE_TOKEN_CHARS_MAX)
+        .map(sha256_hex);
+    let lockout = member
+        .as_ref()
+        .and_then(|m| m.sign_in_lockout(now, presented.as_deref()));
+    if let Some(refusal) = lockout {
         return Err(staff_refusal(refusal.into()));
     }
     let stored_hash = member.as_ref().map(|m| m.password_hash.clone());
@@ -116,10 +136,15 @@ pub async fn sign_in(
     let member = member.ok_or_else(wrong_credentials)?;
     let token = new_session_token(member.staff_id);
     let session_id = ids.derived_id("staff-session");
+    let fresh_device = new_device_token();
     let command = StaffCommand::SignIn {
         session_id,
         token_hash: sha256_hex(&token),
         password_matches: matches,
+        device: SignInDevice {
+            presented_hash: presented.clone(),
+            fresh_hash: sha256_hex(&fresh_device),
+        },
     };
     let stream = staff::stream_id(member.staff_id);
     let executed = run(
@@ -138,12 +163,18 @@ pub async fn sign_in(
             "this sign-in was answered before; sign in again with another Idempotency-Key",
         )));
     };
-    if !matches!(events.first(), Some(StaffEvent::StaffSignedIn { .. })) {
+    let Some(StaffEvent::StaffSignedIn { device_hash, .. }) = events.first() else {
         return Err(wrong_credentials());
-    }
+    };
+    // The session was opened from the device presented when it is trusted, else from the new one.
+    let device_token = match (&body.device_token, device_hash) {
+        (Some(sent), Some(hash)) if presented.as_ref() == Some(hash) => sent.clone(),
+        _ => fresh_device,
+    };
     let member = load_member(&state, member.staff_id)?;
     let signed_in = SignedIn {
         token,
+        device_token,
         session_id,
         staff_id: member.staff_id,
         idle_timeout_minutes: SESSION_IDLE_MINUTES,

@@ -23,6 +23,8 @@ pub const STAFF_SESSIONS_MAX: usize = 8;
 pub const SIGN_IN_FAILURES_MAX: u32 = 5;
 /// Minutes sign-in stays refused after [`SIGN_IN_FAILURES_MAX`] wrong passwords.
 pub const SIGN_IN_LOCKOUT_MINUTES: i64 = 15;
+/// Devices a member signed in from that a lockout does not stop, at most; the oldest goes.
+pub const TRUSTED_DEVICES_MAX: usize = 10;
 /// Minutes an e-mailed password reset link stays usable.
 pub const PASSWORD_RESET_VALID_MINUTES: i64 = 60;
 /// Seconds after a reset request during which another one mails nothing: a form submitted
@@ -76,6 +78,10 @@ pub enum StaffCommand {
         session_id: Uuid,
         token_hash: String,
         password_matches: bool,
+        /// The device the request comes from: the hash of the device token it sent (a device
+        /// this member signed in from before is trusted), or of a fresh one the glue hands out
+        /// if this sign-in succeeds.
+        device: SignInDevice,
     },
     SignOut {
         session_id: Uuid,
@@ -149,6 +155,10 @@ pub enum StaffEvent {
         session_id: Uuid,
         token_hash: String,
         at: DateTime<Utc>,
+        /// The device the session was opened from, trusted from now on (absent from sign-ins
+        /// recorded before devices were).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device_hash: Option<String>,
     },
     /// A wrong password. Recorded, so that restarting the server does not reset the count.
     StaffSignInFailed {
@@ -188,6 +198,13 @@ pub enum StaffEvent {
         by: String,
         at: DateTime<Utc>,
     },
+    /// A wrong password from a trusted device: it counts against that device only, and the
+    /// fifth in a row makes it untrusted. Appended last so older variants keep their encoding.
+    StaffTrustedDeviceSignInFailed {
+        device_hash: String,
+        failures: u32,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for StaffEvent {
@@ -208,8 +225,33 @@ impl DomainEvent for StaffEvent {
             StaffEvent::StaffPasswordResetRequested { .. } => "StaffPasswordResetRequested",
             StaffEvent::StaffPasswordResetCompleted { .. } => "StaffPasswordResetCompleted",
             StaffEvent::StaffTemporaryPasswordIssued { .. } => "StaffTemporaryPasswordIssued",
+            StaffEvent::StaffTrustedDeviceSignInFailed { .. } => "StaffTrustedDeviceSignInFailed",
         }
     }
+}
+
+/// Which device a sign-in comes from, as hashes of device tokens (high-entropy secrets the
+/// glue makes and the member's browser keeps).
+///
+/// Why devices: a lockout after wrong passwords stops guessing, but anyone who knows a
+/// member's e-mail could keep them locked out for good. A device the member signed in from
+/// before is not stopped by a lockout others caused; its own wrong passwords count against it
+/// alone, and the fifth makes it a stranger again (OWASP's "device cookies").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInDevice {
+    /// The token the request sent, if any.
+    pub presented_hash: Option<String>,
+    /// A fresh token, trusted from now on if this sign-in succeeds from an untrusted device.
+    pub fresh_hash: String,
+}
+
+/// A device the member signed in from, which their lockout does not stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedDevice {
+    pub device_hash: String,
+    pub trusted_at: DateTime<Utc>,
+    /// Wrong passwords in a row from this device.
+    pub failures: u32,
 }
 
 /// An open back-office session; the glue keeps the token, the domain its hash.
@@ -252,6 +294,8 @@ pub struct StaffMember {
     /// Sign-in is refused until then; an instant in the past no longer blocks.
     pub locked_out_until: Option<DateTime<Utc>>,
     pub(crate) pending_reset: Option<PendingReset>,
+    /// Oldest first, at most [`TRUSTED_DEVICES_MAX`].
+    pub trusted_devices: Vec<TrustedDevice>,
 }
 
 impl StaffMember {
@@ -285,9 +329,23 @@ impl StaffMember {
             .is_none_or(|version| version < CURRENT_TERMS_VERSION)
     }
 
-    /// The refusal of a sign-in at `now` while too many wrong passwords lock it, if they do.
-    /// Public so that the glue refuses before it spends an argon2 check on the password.
-    pub fn sign_in_lockout(&self, now: DateTime<Utc>) -> Option<DomainError> {
+    /// The trusted device with this token hash, if it is one.
+    pub fn trusted_device(&self, device_hash: Option<&str>) -> Option<&TrustedDevice> {
+        let hash = device_hash?;
+        self.trusted_devices.iter().find(|d| d.device_hash == hash)
+    }
+
+    /// The refusal of a sign-in at `now` from `device_hash` while too many wrong passwords
+    /// lock it, if they do; a trusted device is never locked out by them. Public so that the
+    /// glue refuses before it spends an argon2 check on the password.
+    pub fn sign_in_lockout(
+        &self,
+        now: DateTime<Utc>,
+        device_hash: Option<&str>,
+    ) -> Option<DomainError> {
+        if self.trusted_device(device_hash).is_some() {
+            return None;
+        }
         let until = self.locked_out_until.filter(|until| *until > now)?;
         Some(DomainError::conflict(
             "sign-in-locked-out",
@@ -479,7 +537,8 @@ impl StaffMember {
                 session_id,
                 token_hash,
                 password_matches,
-            } => self.decide_sign_in(*session_id, token_hash, *password_matches, now),
+                device,
+            } => self.decide_sign_in(*session_id, token_hash, *password_matches, device, now),
             StaffCommand::SignOut { session_id } => Ok(self.decide_sign_out(*session_id, now)),
             StaffCommand::ChangePassword {
                 password_hash,
@@ -557,11 +616,22 @@ impl StaffMember {
         session_id: Uuid,
         token_hash: &str,
         password_matches: bool,
+        device: &SignInDevice,
         now: DateTime<Utc>,
     ) -> Result<Vec<StaffEvent>, DomainError> {
         check_token_hash(token_hash)?;
-        if let Some(refusal) = self.sign_in_lockout(now) {
+        check_token_hash(&device.fresh_hash)?;
+        let presented = device.presented_hash.as_deref();
+        if let Some(refusal) = self.sign_in_lockout(now, presented) {
             return Err(refusal);
+        }
+        let trusted = self.trusted_device(presented);
+        if let (false, Some(trusted)) = (password_matches, trusted) {
+            return Ok(vec![StaffEvent::StaffTrustedDeviceSignInFailed {
+                device_hash: trusted.device_hash.clone(),
+                failures: trusted.failures.saturating_add(1),
+                at: now,
+            }]);
         }
         if !password_matches {
             let failures = self.failed_sign_ins.saturating_add(1);
@@ -579,10 +649,12 @@ impl StaffMember {
         if self.sessions.contains_key(&session_id) {
             return Err(DomainError::already_exists("session", session_id));
         }
+        let device_hash = trusted.map_or(&device.fresh_hash, |d| &d.device_hash);
         Ok(vec![StaffEvent::StaffSignedIn {
             session_id,
             token_hash: token_hash.to_owned(),
             at: now,
+            device_hash: Some(device_hash.clone()),
         }])
     }
 
@@ -730,6 +802,7 @@ impl StaffMember {
             failed_sign_ins: 0,
             locked_out_until: None,
             pending_reset: None,
+            trusted_devices: Vec::new(),
         })
     }
 
@@ -751,7 +824,29 @@ impl StaffMember {
                 session_id,
                 token_hash,
                 at,
-            } => self.open_session(*session_id, token_hash, *at),
+                device_hash,
+            } => {
+                self.open_session(*session_id, token_hash, *at);
+                if let Some(device_hash) = device_hash {
+                    self.trust_device(device_hash, *at);
+                }
+            }
+            StaffEvent::StaffTrustedDeviceSignInFailed {
+                device_hash,
+                failures,
+                ..
+            } => {
+                if *failures >= SIGN_IN_FAILURES_MAX {
+                    self.trusted_devices
+                        .retain(|d| d.device_hash != *device_hash);
+                } else if let Some(device) = self
+                    .trusted_devices
+                    .iter_mut()
+                    .find(|d| d.device_hash == *device_hash)
+                {
+                    device.failures = *failures;
+                }
+            }
             StaffEvent::StaffSignInFailed {
                 failures,
                 locked_out_until,
@@ -777,6 +872,8 @@ impl StaffMember {
                 self.sessions.retain(|id, _| Some(*id) == *kept_session);
                 // A link asked for before the change would undo it: it dies with the old password.
                 self.pending_reset = None;
+                // Whoever signed in with the old password keeps no way around a lockout.
+                self.trusted_devices.clear();
             }
             StaffEvent::StaffTermsAccepted { version, .. } => {
                 self.terms_accepted_version = Some(*version);
@@ -814,6 +911,28 @@ impl StaffMember {
         self.sessions.clear();
         self.failed_sign_ins = 0;
         self.locked_out_until = None;
+        self.trusted_devices.clear();
+    }
+
+    /// Trusts the device a session was opened from (again, with its count of wrong passwords
+    /// back to zero), dropping the oldest beyond [`TRUSTED_DEVICES_MAX`].
+    fn trust_device(&mut self, device_hash: &str, at: DateTime<Utc>) {
+        if let Some(device) = self
+            .trusted_devices
+            .iter_mut()
+            .find(|d| d.device_hash == device_hash)
+        {
+            device.failures = 0;
+            return;
+        }
+        if self.trusted_devices.len() >= TRUSTED_DEVICES_MAX {
+            self.trusted_devices.remove(0);
+        }
+        self.trusted_devices.push(TrustedDevice {
+            device_hash: device_hash.to_owned(),
+            trusted_at: at,
+            failures: 0,
+        });
     }
 
     /// Opens a session, ending the oldest ones so that no more than [`STAFF_SESSIONS_MAX`] stay.

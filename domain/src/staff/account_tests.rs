@@ -113,11 +113,17 @@ fn token(n: u128) -> String {
     format!("{n:064x}")
 }
 
+/// The hash of the device token the glue makes for sign-in `n`.
+fn device(n: u128) -> String {
+    format!("{:064x}", 0xDE71CE_0000 + n)
+}
+
 fn signed_in_at(n: u128, at: DateTime<Utc>) -> StaffEvent {
     StaffEvent::StaffSignedIn {
         session_id: session(n),
         token_hash: token(n),
         at,
+        device_hash: Some(device(n)),
     }
 }
 
@@ -126,10 +132,19 @@ fn signed_in(n: u128) -> StaffEvent {
 }
 
 fn sign_in(n: u128, password_matches: bool) -> StaffCommand {
+    sign_in_from(n, password_matches, None)
+}
+
+/// Sign-in `n` from the device whose token hashes to `presented`, if any.
+fn sign_in_from(n: u128, password_matches: bool, presented: Option<String>) -> StaffCommand {
     StaffCommand::SignIn {
         session_id: session(n),
         token_hash: token(n),
         password_matches,
+        device: SignInDevice {
+            presented_hash: presented,
+            fresh_hash: device(n),
+        },
     }
 }
 
@@ -560,12 +575,28 @@ fn signs_in_with_the_right_password() {
 
 #[test]
 fn a_sign_in_carries_a_token_hash_and_a_new_session() {
-    // Proves an empty token hash is refused and a session id already open is not reused.
+    // Proves an empty session or device token hash is refused and a session id already open
+    // is not reused.
     given::<StaffAccount>([created()])
         .when(StaffCommand::SignIn {
             session_id: session(1),
             token_hash: String::new(),
             password_matches: true,
+            device: SignInDevice {
+                presented_hash: None,
+                fresh_hash: device(1),
+            },
+        })
+        .then_err_code("validation");
+    given::<StaffAccount>([created()])
+        .when(StaffCommand::SignIn {
+            session_id: session(1),
+            token_hash: token(1),
+            password_matches: true,
+            device: SignInDevice {
+                presented_hash: None,
+                fresh_hash: String::new(),
+            },
         })
         .then_err_code("validation");
     given::<StaffAccount>([created(), signed_in(1)])
@@ -947,8 +978,9 @@ fn events_are_written_with_the_listed_field_names() {
         (unlocked(), "at by"),
         (archived(), "at by"),
         (unarchived(), "at by"),
-        (signed_in(1), "at session_id token_hash"),
+        (signed_in(1), "at device_hash session_id token_hash"),
         (failed(5, until), "at failures locked_out_until"),
+        (device_failed(1, 2), "at device_hash failures"),
         (StaffEvent::StaffSignedOut { session_id: session(1), at: test_now() }, "at session_id"),
         (
             StaffEvent::StaffPasswordChanged { password_hash: NEW_HASH.into(), kept_session: None, at: test_now() },
@@ -1028,4 +1060,99 @@ fn a_temporary_password_replaces_a_forgotten_one_and_must_be_changed_again() {
     given::<StaffAccount>([])
         .when(issue())
         .then_err_code("not-found");
+}
+
+fn device_failed(n: u128, failures: u32) -> StaffEvent {
+    StaffEvent::StaffTrustedDeviceSignInFailed {
+        device_hash: device(n),
+        failures,
+        at: test_now(),
+    }
+}
+
+/// A member who signed in once (from device 1), then was locked out by five wrong passwords
+/// from elsewhere.
+fn locked_out_by_a_stranger() -> Vec<StaffEvent> {
+    let until = test_now() + minutes(SIGN_IN_LOCKOUT_MINUTES);
+    vec![
+        created(),
+        signed_in(1),
+        failed(SIGN_IN_FAILURES_MAX, Some(until)),
+    ]
+}
+
+#[test]
+fn a_device_signed_in_from_before_is_not_locked_out_by_a_stranger() {
+    // Proves the lockout others caused stops unknown devices and no device, but not the one
+    // the member signed in from, which signs in with its own token again.
+    let history = locked_out_by_a_stranger();
+    given::<StaffAccount>(history.clone())
+        .when(sign_in(2, true))
+        .then_err_code("sign-in-locked-out");
+    given::<StaffAccount>(history.clone())
+        .when(sign_in_from(2, true, Some(device(9))))
+        .then_err_code("sign-in-locked-out");
+    let account = given::<StaffAccount>(history)
+        .when(sign_in_from(2, true, Some(device(1))))
+        .then([StaffEvent::StaffSignedIn {
+            session_id: session(2),
+            token_hash: token(2),
+            at: test_now(),
+            device_hash: Some(device(1)),
+        }]);
+    let member = account.member().expect("member");
+    assert_eq!(
+        member.trusted_devices.len(),
+        1,
+        "the same device, not a second one"
+    );
+    assert_eq!(member.locked_out_until, None);
+}
+
+#[test]
+fn a_trusted_devices_wrong_passwords_count_against_it_alone() {
+    // Proves a trusted device's wrong passwords leave the account's count alone, and the fifth
+    // in a row makes it a stranger, which the account's lockout then stops like any other.
+    let mut history = vec![created(), signed_in(1)];
+    for failures in 1..SIGN_IN_FAILURES_MAX {
+        let account = given::<StaffAccount>(history.clone())
+            .when(sign_in_from(2, false, Some(device(1))))
+            .then([device_failed(1, failures)]);
+        assert_eq!(account.member().expect("member").failed_sign_ins, 0);
+        history.push(device_failed(1, failures));
+    }
+    let account = given::<StaffAccount>(history.clone())
+        .when(sign_in_from(2, false, Some(device(1))))
+        .then([device_failed(1, SIGN_IN_FAILURES_MAX)]);
+    assert!(account.member().expect("member").trusted_devices.is_empty());
+    history.push(device_failed(1, SIGN_IN_FAILURES_MAX));
+    given::<StaffAccount>(history)
+        .when(sign_in_from(2, false, Some(device(1))))
+        .then([failed(1, None)]);
+}
+
+#[test]
+fn a_new_password_forgets_every_device_and_devices_are_bounded() {
+    // Proves a password change forgets the devices signed in with the old password, and only
+    // the latest TRUSTED_DEVICES_MAX devices stay trusted.
+    let changed = StaffEvent::StaffPasswordChanged {
+        password_hash: "$argon2id$v=19$new".into(),
+        kept_session: Some(session(1)),
+        at: test_now(),
+    };
+    let account = crate::testing::replay::<StaffAccount>(&[created(), signed_in(1), changed]);
+    assert!(account.member().expect("member").trusted_devices.is_empty());
+    let many: Vec<StaffEvent> = std::iter::once(created())
+        .chain((1..=TRUSTED_DEVICES_MAX as u128 + 2).map(signed_in))
+        .collect();
+    let account = crate::testing::replay::<StaffAccount>(&many);
+    let devices: Vec<String> = account
+        .member()
+        .expect("member")
+        .trusted_devices
+        .iter()
+        .map(|d| d.device_hash.clone())
+        .collect();
+    let latest: Vec<String> = (3..=TRUSTED_DEVICES_MAX as u128 + 2).map(device).collect();
+    assert_eq!(devices, latest);
 }
