@@ -115,7 +115,7 @@ fn token(n: u128) -> String {
 
 /// The hash of the device token the glue makes for sign-in `n`.
 fn device(n: u128) -> String {
-    format!("{:064x}", 0xDE71CE_0000 + n)
+    format!("{:064x}", 0x00DE_71CE_0000 + n)
 }
 
 fn signed_in_at(n: u128, at: DateTime<Utc>) -> StaffEvent {
