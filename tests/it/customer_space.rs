@@ -142,7 +142,14 @@ async fn a_profile_is_edited_with_if_match_only() {
 
 /// Moves the account at `path` to `email` with the current ETag; returns the answer.
 async fn move_to(api: &Api, path: &str, email: &str) -> crate::api::Reply {
-    let etag = api.get(path).await.expect(200).etag;
+    // Read at the log's head: the account may have been written a moment ago, and the read
+    // models may not hold it yet.
+    let head = api.head_position().await;
+    let etag = api
+        .get(&format!("{path}?min_position={head}"))
+        .await
+        .expect(200)
+        .etag;
     let body = json!({"email": email, "first_name": "Claire", "last_name": "Martin"});
     api.put(path, &body, Some(&etag), None).await
 }
