@@ -369,3 +369,42 @@ async fn banner_changes_are_conditional_and_stay_in_their_shop() {
         .await
         .is_empty());
 }
+
+#[tokio::test]
+async fn concurrent_creations_never_pass_the_limit_of_50_banners() {
+    // Proves the limit holds under concurrency: 60 managers' creations at once (each with its
+    // own Idempotency-Key) make exactly 50 banners; the other 10 are refused as over the limit
+    // and append nothing, and the list shows 50.
+    let (_dir, app) = spawn_app().await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let path = shop.path("/banners");
+    let creations = (0..60).map(|n| {
+        let manager = shop.manager.clone();
+        let path = path.clone();
+        async move {
+            let mut body = link_banner();
+            body["name"] = json!(format!("Bannière {n}"));
+            let key = format!("banner-{n}");
+            manager
+                .send(Method::POST, &path, Some(&body), Some(&key))
+                .await
+        }
+    });
+    let replies = futures::future::join_all(creations).await;
+    let created = replies.iter().filter(|r| r.status.as_u16() == 201).count();
+    let refused: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.status.as_u16() != 201)
+        .collect();
+    assert_eq!(created, 50);
+    for reply in &refused {
+        reply.expect_problem(422, "limit-exceeded");
+    }
+    let listed = shop.manager.get(&path).await.expect(200);
+    assert_eq!(
+        listed.body["items"].as_array().map(Vec::len),
+        Some(50),
+        "{}",
+        listed.raw
+    );
+}
