@@ -100,7 +100,9 @@ impl AppState {
             invoice_numbers: Arc::new(InvoiceNumbers::default()),
             clock: Arc::new(clock),
             rebuilds: Arc::default(),
-            staff_sessions: Default::default(),
+            staff_sessions: crate::staff_sessions::SessionActivity::load(
+                &data_dir.join(crate::staff_sessions::ACTIVITY_FILE),
+            ),
             passwords: Default::default(),
             mailer: std::sync::OnceLock::new(),
             public_url: std::sync::OnceLock::new(),
@@ -194,6 +196,34 @@ pub enum ServeError {
     Serve(std::io::Error),
     #[error("{0}\nfix COMPTOIR_SMTP_URL / COMPTOIR_MAIL_FROM, or unset COMPTOIR_SMTP_URL to run without mail")]
     Mail(crate::mail::MailError),
+}
+
+/// Saves the staff sessions' activity every `SAVE_EVERY_SECONDS` (see `staff_sessions`).
+fn start_activity_saver(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = std::time::Duration::from_secs(crate::staff_sessions::SAVE_EVERY_SECONDS);
+        loop {
+            tokio::time::sleep(every).await;
+            save_activity(state.clone()).await;
+        }
+    })
+}
+
+/// Writes the staff sessions' activity to its file, off the async workers (it syncs).
+async fn save_activity(state: AppState) {
+    let saved = tokio::task::spawn_blocking(move || {
+        let path = state
+            .log
+            .data_dir()
+            .join(crate::staff_sessions::ACTIVITY_FILE);
+        state.staff_sessions.save(&path)
+    })
+    .await;
+    match saved {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "saving the staff sessions' activity failed"),
+        Err(error) => tracing::warn!(%error, "the staff activity save task failed"),
+    }
 }
 
 /// Starts the mail senders (scheduled reports, new-message notifications) when SMTP is
@@ -324,6 +354,8 @@ pub async fn serve(
     };
     let projections = state.projections.clone();
     let idempotency = state.idempotency.clone();
+    let activity_saver = start_activity_saver(state.clone());
+    let saved_state = state.clone();
     let app = router(state);
     if let Some(secret) = demo_secret {
         run_demo_day(app.clone(), &secret).await;
@@ -342,6 +374,8 @@ pub async fn serve(
     for task in mail_tasks {
         task.abort();
     }
+    activity_saver.abort();
+    save_activity(saved_state).await;
     if let Err(error) = projections.flush().await {
         tracing::error!(%error, "flushing the read models failed");
     }

@@ -4,10 +4,16 @@
 //!
 //! Sign-ins and sign-outs are events in the member's stream; the last activity of a session is
 //! not: recording every request would grow the log with every click. It is kept here, in
-//! memory. After a restart a session's activity restarts from its sign-in, so a session signed
-//! in more than 90 minutes before a restart ends with it: the strict side of a lost reading.
+//! memory, and saved to a small file of the data dir ([`ACTIVITY_FILE`]) every
+//! [`SAVE_EVERY_SECONDS`] and at shutdown, so a restart does not sign out every member who
+//! signed in more than 90 minutes before it. A reading lost with the process (a crash between
+//! two saves, a damaged file) makes a session count from its last saved activity or its
+//! sign-in: it ends sooner, never later.
 
 use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
@@ -23,10 +29,21 @@ fn idle_limit() -> Duration {
     Duration::minutes(SESSION_IDLE_MINUTES)
 }
 
+/// The file in the data dir the activity is saved to.
+pub const ACTIVITY_FILE: &str = "staff-activity.bin";
+/// How often the activity is saved while the server runs.
+pub const SAVE_EVERY_SECONDS: u64 = 60;
+/// The saved file's first bytes: its format.
+const FILE_MAGIC: &[u8; 8] = b"cstaff1\n";
+/// Bytes of one saved session: its id and its last request in microseconds since 1970.
+const ENTRY_BYTES: usize = 16 + 8;
+
 /// Session id → the time of its last request, on the decisions' clock.
 #[derive(Default)]
 pub struct SessionActivity {
     last_seen: Mutex<HashMap<Uuid, DateTime<Utc>>>,
+    /// Whether a request was recorded since the last save.
+    unsaved: AtomicBool,
 }
 
 impl SessionActivity {
@@ -48,8 +65,89 @@ impl SessionActivity {
             make_room(&mut last_seen, now);
         }
         last_seen.insert(session_id, now.max(seen));
+        self.unsaved.store(true, Ordering::Relaxed);
         true
     }
+
+    /// The activity saved in `path`; none when the file is absent or not one this writes (the
+    /// sessions then count from their sign-in).
+    pub fn load(path: &Path) -> Self {
+        let activity = SessionActivity::default();
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return activity,
+            Err(error) => {
+                tracing::warn!(%error, path = %path.display(), "staff activity not read; sessions count from their sign-in");
+                return activity;
+            }
+        };
+        match decode(&bytes) {
+            Some(entries) => {
+                let mut last_seen = activity.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+                last_seen.extend(entries.into_iter().take(SESSIONS_TRACKED_MAX));
+            }
+            None => {
+                tracing::warn!(path = %path.display(), "staff activity file damaged; sessions count from their sign-in")
+            }
+        }
+        activity
+    }
+
+    /// Saves the activity to `path` if a request came since the last save: written to a
+    /// temporary file, synced, then renamed over the old one, so a crash leaves one or the
+    /// other whole.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if !self.unsaved.swap(false, Ordering::Relaxed) {
+            return Ok(());
+        }
+        let bytes = {
+            let last_seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+            encode(&last_seen)
+        };
+        let written = write_atomically(path, &bytes);
+        if written.is_err() {
+            self.unsaved.store(true, Ordering::Relaxed);
+        }
+        written
+    }
+}
+
+fn encode(last_seen: &HashMap<Uuid, DateTime<Utc>>) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(FILE_MAGIC.len() + last_seen.len() * ENTRY_BYTES);
+    bytes.extend_from_slice(FILE_MAGIC);
+    for (session_id, seen) in last_seen {
+        bytes.extend_from_slice(session_id.as_bytes());
+        bytes.extend_from_slice(&seen.timestamp_micros().to_be_bytes());
+    }
+    bytes
+}
+
+fn decode(bytes: &[u8]) -> Option<Vec<(Uuid, DateTime<Utc>)>> {
+    let entries = bytes.strip_prefix(FILE_MAGIC)?;
+    if entries.len() % ENTRY_BYTES != 0 {
+        return None;
+    }
+    entries
+        .chunks_exact(ENTRY_BYTES)
+        .map(|entry| {
+            let (id, micros) = entry.split_at(16);
+            let session_id = Uuid::from_slice(id).ok()?;
+            let micros = i64::from_be_bytes(micros.try_into().ok()?);
+            Some((session_id, DateTime::from_timestamp_micros(micros)?))
+        })
+        .collect()
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Forgets the idle sessions; if none is idle, the tenth least recently used.
@@ -69,6 +167,33 @@ fn make_room(last_seen: &mut HashMap<Uuid, DateTime<Utc>>, now: DateTime<Utc>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn activity_saved_and_loaded_keeps_a_session_past_90_minutes_from_its_sign_in() {
+        // Proves a saved reading survives a restart (a session active at 80 minutes still
+        // answers at 100), a save without news writes nothing, and a damaged or foreign file
+        // loads as no reading (the session then counts from its sign-in and has ended).
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(ACTIVITY_FILE);
+        let session = Uuid::from_u128(7);
+        let activity = SessionActivity::default();
+        assert!(activity.touch(session, at(0), at(80)));
+        activity.save(&path).expect("saved");
+        std::fs::remove_file(&path).expect("removed");
+        activity.save(&path).expect("nothing new");
+        assert!(!path.exists(), "nothing new, nothing written");
+        assert!(activity.touch(session, at(0), at(81)));
+        activity.save(&path).expect("saved");
+        assert!(SessionActivity::load(&path).touch(session, at(0), at(100)));
+        let mut bytes = std::fs::read(&path).expect("read");
+        bytes.pop();
+        std::fs::write(&path, &bytes).expect("damaged");
+        assert!(!SessionActivity::load(&path).touch(session, at(0), at(100)));
+        std::fs::write(&path, b"something else").expect("foreign");
+        assert!(!SessionActivity::load(&path).touch(session, at(0), at(100)));
+        let missing = dir.path().join("absent.bin");
+        assert!(!SessionActivity::load(&missing).touch(session, at(0), at(100)));
+    }
 
     fn at(minutes: i64) -> DateTime<Utc> {
         DateTime::<Utc>::UNIX_EPOCH + Duration::minutes(minutes)

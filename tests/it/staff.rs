@@ -435,6 +435,31 @@ async fn a_session_ends_after_90_minutes_without_a_request() {
         .expect_problem(401, "unauthorized");
 }
 
+#[tokio::test]
+async fn a_restart_keeps_the_activity_that_keeps_a_session_open() {
+    // Proves the sessions' activity outlives a restart: a session signed in at 09:00 and used
+    // at 10:20 still answers at 10:40 on a restarted server (100 minutes after its sign-in, 20
+    // after its last request), and still ends after 90 idle minutes.
+    let (dir, app) = spawn_app_with_test_clock().await;
+    let owner = Api::owner(&app);
+    set_clock(&owner, "2026-06-01T09:00:00Z").await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let (_, me) = ready_employee(&app, &shop, "lea@studio-lumiere.fr").await;
+    set_clock(&owner, "2026-06-01T10:20:00Z").await;
+    me.get(&shop.path("/orders")).await.expect(200);
+    app.stop().await;
+
+    let app = spawn_app_in_with_clock(dir.path()).await;
+    let owner = Api::owner(&app);
+    let me = Api::new(&app, &me.token);
+    set_clock(&owner, "2026-06-01T10:40:00Z").await;
+    me.get(&shop.path("/orders")).await.expect(200);
+    set_clock(&owner, "2026-06-01T12:11:00Z").await;
+    me.get(&shop.path("/orders"))
+        .await
+        .expect_problem(401, "unauthorized");
+}
+
 fn is_reset(mail: &Received) -> bool {
     plain_text(&mail.data).contains("To choose a new password")
 }
