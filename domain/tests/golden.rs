@@ -234,6 +234,17 @@ fn catalog_updates(catalog: &Catalog) -> Vec<CatalogChange> {
         },
         CatalogChange::ChangeDeliveryMethodTerms(method),
         CatalogChange::UpdatePickupPoint(point),
+        CatalogChange::SetDeliveryMethodPresentation {
+            delivery_method_id: id(0xD1),
+            presentation: DeliveryMethodPresentation {
+                description: Some("Livré chez vous en 48 h.".into()),
+                background_color: Some("#1A2B3C".into()),
+                text_color: Some("#FFFFFF".into()),
+                font: Some("Open Sans".into()),
+                icon_url: Some("https://cdn.studio-lumiere.example/colis.png".into()),
+                background_image_url: Some("https://cdn.studio-lumiere.example/fond.jpg".into()),
+            },
+        },
         CatalogChange::SetProductDetails {
             product_id: *catalog.products.keys().next().expect("a product"),
             details: ProductDetails {
@@ -1442,7 +1453,7 @@ fn every_event_type_has_a_golden_file() {
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule, closures, series registry, staff account, staff roster, shop banners; the
         // order's count includes its four print-job events.
-        9 + 11 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 16 + 4 + 5,
+        9 + 12 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 16 + 4 + 5,
         "one sample per event type"
     );
 }

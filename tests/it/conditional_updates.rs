@@ -38,6 +38,18 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
     renamed["name"] = json!("Tirage 10x15 satiné");
 
     let colissimo = shop.path(&format!("/delivery-methods/{}", shop.delivery["colissimo"]));
+    let presentation = format!("{colissimo}/presentation");
+    // A description to start from, which a late writer's edit puts back (see `restore`).
+    let look = manager.get(&presentation).await.expect(200);
+    manager
+        .put(
+            &presentation,
+            &json!({"description": "Avant"}),
+            Some(&look.etag),
+            None,
+        )
+        .await
+        .expect(200);
     let banner = crate::banners::link_banner();
     let banner_id = manager
         .post(&shop.path("/banners"), &banner)
@@ -198,6 +210,12 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
             read: banner_path.clone(),
             write: banner_path,
             body: banner_edit,
+        },
+        Update {
+            template: "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}/presentation",
+            read: presentation.clone(),
+            write: presentation,
+            body: json!({"description": "Livré en 48 h.", "background_color": "#1A2B3C"}),
         },
         Update {
             template: "/v1/shops/{shop_id}/storefront",

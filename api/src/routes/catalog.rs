@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use comptoir_domain::catalog::{
     self, Catalog, CatalogChange, CatalogCommand, Category, DeliveryKind, DeliveryMethod,
-    PaymentMode, PickupPoint, PriceTier, Product, ProductDetails,
+    DeliveryMethodPresentation, PaymentMode, PickupPoint, PriceTier, Product, ProductDetails,
 };
 use comptoir_domain::shop::Permission;
 use comptoir_domain::DomainError;
@@ -155,6 +155,21 @@ fn check_if_match(
                 "the pickup point",
             )
         }
+        CatalogChange::SetDeliveryMethodPresentation {
+            delivery_method_id,
+            presentation,
+        } => {
+            if !catalog.delivery_methods.contains_key(delivery_method_id) {
+                return Err(DomainError::not_found("delivery method", *delivery_method_id).into());
+            }
+            let current = presentation_of(catalog, *delivery_method_id);
+            check_etag(
+                etag,
+                &content_etag(&current),
+                current == *presentation,
+                "the delivery method's presentation",
+            )
+        }
         CatalogChange::SetProductDetails {
             product_id,
             details,
@@ -204,6 +219,18 @@ pub(super) fn id_page<V, T>(
         page.into_iter().map(|(_, item)| item).collect(),
         next_cursor,
     )
+}
+
+/// A delivery method's presentation, the empty default when it has none.
+pub(super) fn presentation_of(
+    catalog: &Catalog,
+    delivery_method_id: Uuid,
+) -> DeliveryMethodPresentation {
+    catalog
+        .delivery_presentations
+        .get(&delivery_method_id)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A product's details, the empty default when it has none.
@@ -659,6 +686,9 @@ pub struct DeliveryMethodDto {
     #[schema(value_type = crate::dto::DeliveryMethod)]
     #[serde(flatten)]
     pub method: DeliveryMethod,
+    /// How storefronts draw it, once a manager set it (`PUT …/presentation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presentation: Option<super::catalog_presentation::DeliveryPresentationDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<u64>,
 }
@@ -685,6 +715,7 @@ pub async fn add_delivery_method(
     );
     let body = DeliveryMethodDto {
         method,
+        presentation: None,
         position: Some(position),
     };
     Ok(Answer::created(body, position, location))
@@ -705,10 +736,7 @@ pub async fn list_delivery_methods(
     let list = catalog
         .delivery_methods
         .values()
-        .map(|method| DeliveryMethodDto {
-            method: method.clone(),
-            position: None,
-        })
+        .map(|method| method_dto(&catalog, method))
         .collect();
     Ok(Answer::ok(list, state.log.head_position()))
 }
@@ -732,7 +760,19 @@ pub async fn get_delivery_method(
     Ok(answer)
 }
 
-fn delivery_method(
+/// A method as its reads show it: with its presentation, when it has one.
+fn method_dto(catalog: &Catalog, method: &DeliveryMethod) -> DeliveryMethodDto {
+    DeliveryMethodDto {
+        method: method.clone(),
+        presentation: catalog
+            .delivery_presentations
+            .get(&method.delivery_method_id)
+            .map(|presentation| presentation.clone().into()),
+        position: None,
+    }
+}
+
+pub(super) fn delivery_method(
     catalog: &Catalog,
     delivery_method_id: Uuid,
 ) -> Result<DeliveryMethodDto, ApiError> {
@@ -740,10 +780,7 @@ fn delivery_method(
         .delivery_methods
         .get(&delivery_method_id)
         .ok_or_else(|| ApiError::not_found("delivery method"))?;
-    Ok(DeliveryMethodDto {
-        method: method.clone(),
-        position: None,
-    })
+    Ok(method_dto(catalog, method))
 }
 
 /// Replaces a delivery method's terms: label, payment mode (exactly one), visibility, date
@@ -771,13 +808,11 @@ pub async fn change_delivery_method(
     let change = CatalogChange::ChangeDeliveryMethodTerms(method.clone());
     let position = change_catalog(&state, &caller, &ids, shop_id, change, Some(etag)).await?;
     let etag = content_etag(&method);
-    let mut answer = Answer::ok(
-        DeliveryMethodDto {
-            method,
-            position: Some(position),
-        },
-        position,
-    );
+    // The presentation is the catalog's, untouched by the terms.
+    let catalog = catalog_of(&state, shop_id)?;
+    let mut written = method_dto(&catalog, &method);
+    written.position = Some(position);
+    let mut answer = Answer::ok(written, position);
     answer.etag = Some(etag);
     Ok(answer)
 }

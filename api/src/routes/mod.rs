@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod banners;
 pub mod catalog;
+pub mod catalog_presentation;
 pub mod checkout;
 pub mod closures;
 pub mod coupons;
@@ -23,7 +24,6 @@ pub mod orders;
 pub mod packs;
 pub mod paging;
 pub mod print_jobs;
-pub mod product_details;
 pub mod quotes;
 pub mod rebuilds;
 pub mod report_schedules;
@@ -69,7 +69,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(reports::router())
         .merge(report_schedules::router())
         .merge(storefront::router())
-        .merge(product_details::router())
+        .merge(catalog_presentation::router())
         .merge(closures::router())
         .merge(packs::router())
         .merge(checkout::router())

@@ -10,8 +10,9 @@ mod tests;
 mod types;
 
 pub use types::{
-    Category, DeliveryKind, DeliveryMethod, PaymentMode, PickupPoint, PriceTier, Product,
-    ProductDetails, PRODUCT_DESCRIPTION_CHARS_MAX, PRODUCT_IMAGES_MAX,
+    Category, DeliveryKind, DeliveryMethod, DeliveryMethodPresentation, PaymentMode, PickupPoint,
+    PriceTier, Product, ProductDetails, DELIVERY_DESCRIPTION_CHARS_MAX, FONT_CHARS_MAX,
+    PRODUCT_DESCRIPTION_CHARS_MAX, PRODUCT_IMAGES_MAX,
 };
 
 use crate::limits::{
@@ -67,6 +68,11 @@ pub enum CatalogChange {
     SetProductDetails {
         product_id: Uuid,
         details: ProductDetails,
+    },
+    /// Replaces how storefronts draw a delivery method (see [`DeliveryMethodPresentation`]).
+    SetDeliveryMethodPresentation {
+        delivery_method_id: Uuid,
+        presentation: DeliveryMethodPresentation,
     },
 }
 
@@ -124,6 +130,13 @@ pub enum CatalogEvent {
         product_id: Uuid,
         details: ProductDetails,
     },
+    /// The method's whole presentation from now on; apart from `DeliveryMethod` for the same
+    /// reasons as the product's details.
+    DeliveryMethodPresentationChanged {
+        shop_id: Uuid,
+        delivery_method_id: Uuid,
+        presentation: DeliveryMethodPresentation,
+    },
 }
 
 impl DomainEvent for CatalogEvent {
@@ -142,6 +155,9 @@ impl DomainEvent for CatalogEvent {
             CatalogEvent::DeliveryMethodTermsChanged { .. } => "DeliveryMethodTermsChanged",
             CatalogEvent::PickupPointUpdated { .. } => "PickupPointUpdated",
             CatalogEvent::ProductDetailsChanged { .. } => "ProductDetailsChanged",
+            CatalogEvent::DeliveryMethodPresentationChanged { .. } => {
+                "DeliveryMethodPresentationChanged"
+            }
         }
     }
 }
@@ -158,6 +174,8 @@ pub struct Catalog {
     pub pickup_points: BTreeMap<Uuid, PickupPoint>,
     /// The products that have details, retired ones included.
     pub product_details: BTreeMap<Uuid, ProductDetails>,
+    /// The delivery methods that have a presentation.
+    pub delivery_presentations: BTreeMap<Uuid, DeliveryMethodPresentation>,
 }
 
 /// The key SKUs are unique and looked up by.
@@ -206,7 +224,35 @@ impl Catalog {
                 product_id,
                 details,
             } => self.decide_product_details(shop_id, *product_id, details),
+            CatalogChange::SetDeliveryMethodPresentation {
+                delivery_method_id,
+                presentation,
+            } => self.decide_delivery_presentation(shop_id, *delivery_method_id, presentation),
         }
+    }
+
+    fn decide_delivery_presentation(
+        &self,
+        shop_id: Uuid,
+        delivery_method_id: Uuid,
+        presentation: &DeliveryMethodPresentation,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        if !self.delivery_methods.contains_key(&delivery_method_id) {
+            return Err(DomainError::not_found(
+                "delivery method",
+                delivery_method_id,
+            ));
+        }
+        presentation.validate()?;
+        let current = self.delivery_presentations.get(&delivery_method_id);
+        if current.cloned().unwrap_or_default() == *presentation {
+            return Ok(vec![]);
+        }
+        Ok(vec![CatalogEvent::DeliveryMethodPresentationChanged {
+            shop_id,
+            delivery_method_id,
+            presentation: presentation.clone(),
+        }])
     }
 
     fn decide_product_details(
@@ -524,6 +570,14 @@ impl Aggregate for Catalog {
                 ..
             } => {
                 self.product_details.insert(*product_id, details.clone());
+            }
+            CatalogEvent::DeliveryMethodPresentationChanged {
+                delivery_method_id,
+                presentation,
+                ..
+            } => {
+                self.delivery_presentations
+                    .insert(*delivery_method_id, presentation.clone());
             }
             CatalogEvent::ProductRetired { product_id, .. } => {
                 self.retired_products.insert(*product_id);

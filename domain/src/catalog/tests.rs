@@ -624,3 +624,93 @@ fn refuses_details_that_cannot_be_shown() {
             );
     }
 }
+
+fn colissimo_added() -> CatalogEvent {
+    CatalogEvent::DeliveryMethodAdded {
+        shop_id: shop_id(),
+        delivery_method: delivery(
+            COLISSIMO,
+            DeliveryKind::HomeDelivery,
+            PaymentMode::Card,
+            "4.90",
+            0,
+            true,
+        ),
+    }
+}
+
+fn presentation() -> DeliveryMethodPresentation {
+    DeliveryMethodPresentation {
+        description: Some("Livré chez vous en 48 h.".into()),
+        background_color: Some("#1A2B3C".into()),
+        text_color: Some("#ffffff".into()),
+        font: Some("Open Sans".into()),
+        icon_url: Some("https://cdn.studio.example/colis.png".into()),
+        background_image_url: None,
+    }
+}
+
+fn present(presentation: DeliveryMethodPresentation) -> CatalogCommand {
+    command(CatalogChange::SetDeliveryMethodPresentation {
+        delivery_method_id: id(COLISSIMO),
+        presentation,
+    })
+}
+
+#[test]
+fn sets_how_a_delivery_method_is_drawn_once_per_change() {
+    // Proves the presentation is recorded for an existing method apart from the method itself,
+    // a retry appends nothing, and an unknown method is "not found".
+    let changed = CatalogEvent::DeliveryMethodPresentationChanged {
+        shop_id: shop_id(),
+        delivery_method_id: id(COLISSIMO),
+        presentation: presentation(),
+    };
+    let catalog = given::<Catalog>([colissimo_added()])
+        .when(present(presentation()))
+        .then([changed.clone()]);
+    assert_eq!(
+        catalog.delivery_presentations.get(&id(COLISSIMO)),
+        Some(&presentation())
+    );
+    given::<Catalog>([colissimo_added(), changed])
+        .when(present(presentation()))
+        .then([]);
+    given::<Catalog>([])
+        .when(present(presentation()))
+        .then_err_code("not-found");
+}
+
+/// Makes one part of a good presentation bad.
+type SpoilPresentation = fn(&mut DeliveryMethodPresentation);
+
+#[test]
+fn refuses_a_presentation_a_storefront_could_not_draw() {
+    // Proves colours are #RRGGBB, a font is a family name (nothing a style sheet could be
+    // broken out of), images are http(s) URLs and the description is bounded.
+    let spoilers: Vec<(&str, SpoilPresentation)> = vec![
+        ("background_color", |p| {
+            p.background_color = Some("red".into())
+        }),
+        ("text_color", |p| p.text_color = Some("#12345G".into())),
+        ("font", |p| p.font = Some("Arial; color: red".into())),
+        ("icon_url", |p| {
+            p.icon_url = Some("javascript:alert(1)".into())
+        }),
+        ("background_image_url", |p| {
+            p.background_image_url = Some("/img/fond.jpg".into())
+        }),
+        ("description", |p| {
+            p.description = Some("x".repeat(DELIVERY_DESCRIPTION_CHARS_MAX + 1))
+        }),
+    ];
+    for (field, spoil) in spoilers {
+        let mut bad = presentation();
+        spoil(&mut bad);
+        given::<Catalog>([colissimo_added()])
+            .when(present(bad))
+            .then_err(
+                |error| matches!(error, DomainError::Validation { field: got, .. } if got == field),
+            );
+    }
+}

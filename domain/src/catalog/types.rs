@@ -53,6 +53,82 @@ impl ProductDetails {
     }
 }
 
+/// Characters of a delivery method's description shown under its icon.
+pub const DELIVERY_DESCRIPTION_CHARS_MAX: usize = 500;
+/// Characters of a font family name.
+pub const FONT_CHARS_MAX: usize = 64;
+
+/// How a storefront draws a delivery method among the others (seed 000, "D'autres éléments
+/// peuvent être personnalisés"): a description under its icon, its colours, font, icon and
+/// background image. Nothing here changes what the method costs or who may use it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryMethodPresentation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `#RRGGBB`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_color: Option<String>,
+    /// `#RRGGBB`, for the method's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_color: Option<String>,
+    /// A font family name, e.g. "Open Sans".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font: Option<String>,
+    /// Square, 1,000 × 1,000 pixels in the seed's back office.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_image_url: Option<String>,
+}
+
+impl DeliveryMethodPresentation {
+    pub(crate) fn validate(&self) -> Result<(), DomainError> {
+        if let Some(description) = &self.description {
+            validate_paragraphs("description", description, DELIVERY_DESCRIPTION_CHARS_MAX)?;
+        }
+        for (field, color) in [
+            ("background_color", &self.background_color),
+            ("text_color", &self.text_color),
+        ] {
+            if let Some(color) = color {
+                validate_color(field, color)?;
+            }
+        }
+        if let Some(font) = &self.font {
+            validate_text("font", font, FONT_CHARS_MAX)?;
+            let font_name_char =
+                |c: char| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '\'' | ',');
+            if !font.chars().all(font_name_char) {
+                return Err(DomainError::validation(
+                    "font",
+                    "a font family name: letters, digits, spaces and - _ ' , only",
+                ));
+            }
+        }
+        for (field, url) in [
+            ("icon_url", &self.icon_url),
+            ("background_image_url", &self.background_image_url),
+        ] {
+            if let Some(url) = url {
+                validate_url(field, url)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `#RRGGBB`: what every storefront's style sheet takes.
+fn validate_color(field: &str, color: &str) -> Result<(), DomainError> {
+    let hex = color.strip_prefix('#').unwrap_or("");
+    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(DomainError::validation(
+            field,
+            "a colour as #RRGGBB, e.g. #1A2B3C",
+        ));
+    }
+    Ok(())
+}
+
 /// A product type (e.g. "Tirages photo").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Category {

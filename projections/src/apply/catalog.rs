@@ -57,8 +57,9 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &CatalogEvent) -> ProjectionRe
             id_key(Table::PickupPoint, *shop_id, pickup_point.pickup_point_id),
             pickup_point,
         ),
-        // The API reads details from the catalog's hot state; no read model needs them.
-        CatalogEvent::ProductDetailsChanged { .. } => Ok(()),
+        // The API reads these from the catalog's hot state; no read model needs them.
+        CatalogEvent::ProductDetailsChanged { .. }
+        | CatalogEvent::DeliveryMethodPresentationChanged { .. } => Ok(()),
     }
 }
 

@@ -1,6 +1,7 @@
-//! Product details (seed 000, "Détails des produits"), end to end: a manager gives products a
-//! description and images, storefronts list the visible ones, and the product itself (its
-//! `ETag`, its price) is untouched.
+//! How storefronts show the catalog (seed 000), end to end: a manager gives products a
+//! description and images ("Détails des produits") and delivery methods a presentation (a
+//! description, colours, font, icon); storefronts read them, and the product or method itself
+//! (its `ETag`, its price) is untouched.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -139,4 +140,74 @@ async fn a_manager_describes_products_and_storefronts_list_the_visible_ones() {
         .get(&unknown)
         .await
         .expect_problem(404, "not-found");
+}
+
+#[tokio::test]
+async fn a_manager_sets_how_a_delivery_method_is_drawn() {
+    // Proves the empty default, who may set it, refusals naming the field with nothing
+    // appended, the list and the method's GET carrying it, the method's own ETag untouched, and
+    // conformance to `/openapi.json`.
+    let (_dir, app) = spawn_app().await;
+    let document = served_document(&Api::owner(&app)).await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let method = shop.path(&format!("/delivery-methods/{}", shop.delivery["colissimo"]));
+    let path = format!("{method}/presentation");
+    let template = "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}/presentation";
+    let method_etag = shop.manager.get(&method).await.expect(200).etag;
+    let empty = shop.as_role("storefront").get(&path).await.expect(200);
+    conforms(&document, Method::GET, template, &empty);
+    let look = json!({"description": "Livré chez vous en 48 h.", "background_color": "#1A2B3C",
+        "text_color": "#FFFFFF", "font": "Open Sans",
+        "icon_url": "https://cdn.studio-lumiere.example/colis.png"});
+    shop.as_role("employee")
+        .put(&path, &look, Some(&empty.etag), None)
+        .await
+        .expect_problem(403, "forbidden");
+    let before = shop.manager.head_position().await;
+    for (field, value) in [
+        ("background_color", json!("bleu")),
+        ("font", json!("Arial; color: red")),
+        ("icon_url", json!("colis.png")),
+    ] {
+        let mut bad = look.clone();
+        bad[field] = value;
+        let reply = shop.manager.put(&path, &bad, Some(&empty.etag), None).await;
+        reply.expect_problem(422, "validation");
+        assert!(reply.raw.contains(field), "{field}: {}", reply.raw);
+    }
+    assert_eq!(
+        shop.manager.head_position().await,
+        before,
+        "nothing appended"
+    );
+    let set = shop
+        .manager
+        .put(&path, &look, Some(&empty.etag), None)
+        .await
+        .expect(200);
+    conforms(&document, Method::PUT, template, &set);
+
+    let read = shop.manager.get(&method).await.expect(200);
+    assert_eq!(read.etag, method_etag, "the method itself did not change");
+    assert_eq!(read.body["presentation"]["font"], "Open Sans");
+    let listed = shop
+        .as_role("storefront")
+        .get(&shop.path("/delivery-methods"))
+        .await
+        .expect(200);
+    conforms(
+        &document,
+        Method::GET,
+        "/v1/shops/{shop_id}/delivery-methods",
+        &listed,
+    );
+    let drawn: Vec<&Value> = listed
+        .body
+        .as_array()
+        .expect("methods")
+        .iter()
+        .filter(|m| m["presentation"].is_object())
+        .collect();
+    assert_eq!(drawn.len(), 1, "{}", listed.raw);
+    assert_eq!(drawn[0]["presentation"]["background_color"], "#1A2B3C");
 }

@@ -1,11 +1,16 @@
-//! What a product's page shows besides its name and price (seed 000, "Détails des produits"):
-//! a description and images, shown by storefronts once `visible`. Managers set them; every role
-//! that reads the catalog reads them. They live in the catalog's stream
-//! (`ProductDetailsChanged`), apart from the product, whose own `ETag` they leave alone.
+//! How storefronts show the catalog, beside what it sells and for how much (seed 000):
+//! - a product's details ("Détails des produits"): a description and images, shown once
+//!   `visible`;
+//! - a delivery method's presentation ("D'autres éléments peuvent être personnalisés"): a
+//!   description under its icon, colours, font, icon and background image.
+//!
+//! Managers set them; every role that reads the catalog reads them. They live in the catalog's
+//! stream (`ProductDetailsChanged`, `DeliveryMethodPresentationChanged`) apart from the product
+//! or method, whose own `ETag` (and the snapshot an order keeps) they leave alone.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use comptoir_domain::catalog::{CatalogChange, ProductDetails};
+use comptoir_domain::catalog::{CatalogChange, DeliveryMethodPresentation, ProductDetails};
 use comptoir_domain::shop::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +18,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::catalog::{catalog_of, change_catalog, details_of, id_page, product_of};
+use super::catalog::{
+    catalog_of, change_catalog, delivery_method, details_of, id_page, presentation_of, product_of,
+};
 use super::{content_etag, required_if_match, Answer};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -24,6 +31,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_product_details, put_product_details))
         .routes(routes!(list_product_details))
+        .routes(routes!(
+            get_delivery_presentation,
+            put_delivery_presentation
+        ))
 }
 
 /// A product's page content.
@@ -171,4 +182,116 @@ pub async fn list_product_details(
     );
     let body = ProductDetailsPage { items, next_cursor };
     Ok(Answer::ok(body, state.log.head_position()))
+}
+
+/// How a storefront draws a delivery method; every part optional.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryPresentationDto {
+    /// Shown under the method's icon; at most 500 characters.
+    #[serde(default)]
+    #[schema(example = "Livré chez vous en 48 h.")]
+    pub description: Option<String>,
+    #[serde(default)]
+    #[schema(example = "#1A2B3C")]
+    pub background_color: Option<String>,
+    /// For the method's name.
+    #[serde(default)]
+    #[schema(example = "#FFFFFF")]
+    pub text_color: Option<String>,
+    #[serde(default)]
+    #[schema(example = "Open Sans")]
+    pub font: Option<String>,
+    #[serde(default)]
+    pub icon_url: Option<String>,
+    #[serde(default)]
+    pub background_image_url: Option<String>,
+}
+
+impl From<DeliveryPresentationDto> for DeliveryMethodPresentation {
+    fn from(dto: DeliveryPresentationDto) -> Self {
+        DeliveryMethodPresentation {
+            description: dto.description,
+            background_color: dto.background_color,
+            text_color: dto.text_color,
+            font: dto.font,
+            icon_url: dto.icon_url,
+            background_image_url: dto.background_image_url,
+        }
+    }
+}
+
+impl From<DeliveryMethodPresentation> for DeliveryPresentationDto {
+    fn from(presentation: DeliveryMethodPresentation) -> Self {
+        DeliveryPresentationDto {
+            description: presentation.description,
+            background_color: presentation.background_color,
+            text_color: presentation.text_color,
+            font: presentation.font,
+            icon_url: presentation.icon_url,
+            background_image_url: presentation.background_image_url,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryPresentationWritten {
+    #[serde(flatten)]
+    pub presentation: DeliveryPresentationDto,
+    pub position: u64,
+}
+
+/// A delivery method's presentation (empty until set), with its `ETag`. The method's list and
+/// its own `GET` carry it too.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}/presentation", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("delivery_method_id" = Uuid, Path)),
+    responses((status = 200, body = DeliveryPresentationDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_delivery_presentation(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((shop_id, delivery_method_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Answer<DeliveryPresentationDto>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    delivery_method(&catalog, delivery_method_id)?;
+    let presentation = presentation_of(&catalog, delivery_method_id);
+    let etag = content_etag(&presentation);
+    let mut answer = Answer::ok(presentation.into(), state.log.head_position());
+    answer.etag = Some(etag);
+    Ok(answer)
+}
+
+/// Replaces a delivery method's presentation (manager). Send `If-Match` with its `ETag`: none
+/// answers 428, a stale one 412.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}/delivery-methods/{delivery_method_id}/presentation", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("delivery_method_id" = Uuid, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = DeliveryPresentationDto,
+    responses((status = 200, body = DeliveryPresentationWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn put_delivery_presentation(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    headers: HeaderMap,
+    ApiPath((shop_id, delivery_method_id)): ApiPath<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<DeliveryPresentationDto>,
+) -> Result<Answer<DeliveryPresentationWritten>, ApiError> {
+    let if_match = required_if_match(&headers, "the delivery method's presentation")?;
+    let presentation = DeliveryMethodPresentation::from(body.clone());
+    let etag = content_etag(&presentation);
+    let change = CatalogChange::SetDeliveryMethodPresentation {
+        delivery_method_id,
+        presentation,
+    };
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, Some(if_match)).await?;
+    let mut answer = Answer::ok(
+        DeliveryPresentationWritten {
+            presentation: body,
+            position,
+        },
+        position,
+    );
+    answer.etag = Some(etag);
+    Ok(answer)
 }
