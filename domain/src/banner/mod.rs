@@ -17,7 +17,7 @@ use crate::limits::{
     BANNER_DISPLAY_ORDER_MAX, BANNER_NAME_CHARS_MAX, BANNER_TITLE_CHARS_MAX,
 };
 use crate::money::validate_amount;
-use crate::text::{validate_text, validate_url};
+use crate::text::{validate_paragraphs, validate_text, validate_url};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -83,7 +83,7 @@ impl BannerContent {
         validate_text("name", &self.name, BANNER_NAME_CHARS_MAX)?;
         validate_text("title", &self.title, BANNER_TITLE_CHARS_MAX)?;
         if let Some(description) = &self.description {
-            validate_description(description)?;
+            validate_paragraphs("description", description, BANNER_DESCRIPTION_CHARS_MAX)?;
         }
         self.validate_button()?;
         self.validate_price()?;
@@ -156,29 +156,6 @@ impl BannerImages {
         }
         Ok(())
     }
-}
-
-/// A description may run over several lines, unlike the other texts.
-fn validate_description(description: &str) -> Result<(), DomainError> {
-    if description.trim().is_empty() {
-        return Err(DomainError::validation(
-            "description",
-            "must not be blank (leave it out instead)",
-        ));
-    }
-    if description.chars().count() > BANNER_DESCRIPTION_CHARS_MAX {
-        return Err(DomainError::validation(
-            "description",
-            format!("at most {BANNER_DESCRIPTION_CHARS_MAX} characters"),
-        ));
-    }
-    if description.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(DomainError::validation(
-            "description",
-            "must not contain control characters other than line breaks",
-        ));
-    }
-    Ok(())
 }
 
 /// Refuses an action pointing at a product or category the shop's catalog does not have, or
