@@ -15,6 +15,22 @@ fn details() -> Value {
         "images": ["https://cdn.studio-lumiere.example/tirage-10x15.jpg"]})
 }
 
+/// Each body `PUT` to `path` is a 422 naming its field, and none appends anything.
+async fn refused_naming<const N: usize>(
+    manager: &Api,
+    path: &str,
+    etag: &str,
+    cases: [(Value, &str); N],
+) {
+    let before = manager.head_position().await;
+    for (body, field) in cases {
+        let reply = manager.put(path, &body, Some(etag), None).await;
+        reply.expect_problem(422, "validation");
+        assert!(reply.raw.contains(field), "{field}: {}", reply.raw);
+    }
+    assert_eq!(manager.head_position().await, before, "nothing appended");
+}
+
 #[tokio::test]
 async fn a_manager_describes_products_and_storefronts_list_the_visible_ones() {
     // Proves the empty default, who may set details, conditional writes, a retry, the list
@@ -51,7 +67,6 @@ async fn a_manager_describes_products_and_storefronts_list_the_visible_ones() {
         .await
         .expect_problem(403, "forbidden");
 
-    let before = shop.manager.head_position().await;
     let cases = [
         (json!({"visible": true}), "visible"),
         (
@@ -63,19 +78,7 @@ async fn a_manager_describes_products_and_storefronts_list_the_visible_ones() {
             "description",
         ),
     ];
-    for (body, field) in cases {
-        let reply = shop
-            .manager
-            .put(&path, &body, Some(&empty.etag), None)
-            .await;
-        reply.expect_problem(422, "validation");
-        assert!(reply.raw.contains(field), "{field}: {}", reply.raw);
-    }
-    assert_eq!(
-        shop.manager.head_position().await,
-        before,
-        "nothing appended"
-    );
+    refused_naming(&shop.manager, &path, &empty.etag, cases).await;
 
     let set = shop
         .manager
@@ -163,23 +166,17 @@ async fn a_manager_sets_how_a_delivery_method_is_drawn() {
         .put(&path, &look, Some(&empty.etag), None)
         .await
         .expect_problem(403, "forbidden");
-    let before = shop.manager.head_position().await;
-    for (field, value) in [
+    let cases = [
         ("background_color", json!("bleu")),
         ("font", json!("Arial; color: red")),
         ("icon_url", json!("colis.png")),
-    ] {
+    ]
+    .map(|(field, value)| {
         let mut bad = look.clone();
         bad[field] = value;
-        let reply = shop.manager.put(&path, &bad, Some(&empty.etag), None).await;
-        reply.expect_problem(422, "validation");
-        assert!(reply.raw.contains(field), "{field}: {}", reply.raw);
-    }
-    assert_eq!(
-        shop.manager.head_position().await,
-        before,
-        "nothing appended"
-    );
+        (bad, field)
+    });
+    refused_naming(&shop.manager, &path, &empty.etag, cases).await;
     let set = shop
         .manager
         .put(&path, &look, Some(&empty.etag), None)

@@ -412,17 +412,24 @@ async fn spawn_app_in_with_clock(dir: &std::path::Path) -> TestApp {
     crate::support::spawn_app_with(dir, &["--test-clock"]).await
 }
 
-#[tokio::test]
-async fn a_session_ends_after_90_minutes_without_a_request() {
-    // Proves activity keeps a session open past 90 minutes from its sign-in, and 90 idle
-    // minutes end it for good.
-    let (_dir, app) = spawn_app_with_test_clock().await;
+/// A server on a test clock with an employee signed in at 09:00 who made a request at 10:20:
+/// its data dir, the server, the owner, the shop and the employee's session.
+async fn signed_in_at_9_used_at_10_20() -> (tempfile::TempDir, TestApp, Api, PhotoShop, Api) {
+    let (dir, app) = spawn_app_with_test_clock().await;
     let owner = Api::owner(&app);
     set_clock(&owner, "2026-06-01T09:00:00Z").await;
     let shop = photo_shop(&app, "Studio Lumière").await;
     let (_, me) = ready_employee(&app, &shop, "lea@studio-lumiere.fr").await;
     set_clock(&owner, "2026-06-01T10:20:00Z").await;
     me.get(&shop.path("/orders")).await.expect(200);
+    (dir, app, owner, shop, me)
+}
+
+#[tokio::test]
+async fn a_session_ends_after_90_minutes_without_a_request() {
+    // Proves activity keeps a session open past 90 minutes from its sign-in, and 90 idle
+    // minutes end it for good.
+    let (_dir, _app, owner, shop, me) = signed_in_at_9_used_at_10_20().await;
     set_clock(&owner, "2026-06-01T11:49:00Z").await;
     me.get(&shop.path("/orders")).await.expect(200);
     set_clock(&owner, "2026-06-01T13:20:00Z").await;
@@ -440,13 +447,7 @@ async fn a_restart_keeps_the_activity_that_keeps_a_session_open() {
     // Proves the sessions' activity outlives a restart: a session signed in at 09:00 and used
     // at 10:20 still answers at 10:40 on a restarted server (100 minutes after its sign-in, 20
     // after its last request), and still ends after 90 idle minutes.
-    let (dir, app) = spawn_app_with_test_clock().await;
-    let owner = Api::owner(&app);
-    set_clock(&owner, "2026-06-01T09:00:00Z").await;
-    let shop = photo_shop(&app, "Studio Lumière").await;
-    let (_, me) = ready_employee(&app, &shop, "lea@studio-lumiere.fr").await;
-    set_clock(&owner, "2026-06-01T10:20:00Z").await;
-    me.get(&shop.path("/orders")).await.expect(200);
+    let (dir, app, _, shop, me) = signed_in_at_9_used_at_10_20().await;
     app.stop().await;
 
     let app = spawn_app_in_with_clock(dir.path()).await;
