@@ -227,6 +227,7 @@ fn catalog_updates(catalog: &Catalog) -> Vec<CatalogChange> {
     method.min_weight_g = 100;
     let mut point = catalog.pickup_points[&id(0xE1)].clone();
     point.address.line1 = "3 place Bellecour".into();
+    let group_name = point.group.clone();
     vec![
         CatalogChange::RenameCategory {
             category_id: id(0xC1),
@@ -234,6 +235,22 @@ fn catalog_updates(catalog: &Catalog) -> Vec<CatalogChange> {
         },
         CatalogChange::ChangeDeliveryMethodTerms(method),
         CatalogChange::UpdatePickupPoint(point),
+        CatalogChange::SetPickupGroup {
+            name: group_name,
+            group: PickupGroup {
+                visible: true,
+                available_from: Some(
+                    Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+                        .single()
+                        .expect("date"),
+                ),
+                available_until: None,
+                presentation: DeliveryMethodPresentation {
+                    description: Some("Retrait sous 1 heure.".into()),
+                    ..DeliveryMethodPresentation::default()
+                },
+            },
+        },
         CatalogChange::SetDeliveryMethodPresentation {
             delivery_method_id: id(0xD1),
             presentation: DeliveryMethodPresentation {
@@ -1453,7 +1470,7 @@ fn every_event_type_has_a_golden_file() {
         // activation code, pack, order files, quote, purchase order, customer messages, report
         // schedule, closures, series registry, staff account, staff roster, shop banners; the
         // order's count includes its four print-job events.
-        9 + 12 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 16 + 4 + 5,
+        9 + 13 + 5 + 14 + 5 + 5 + 5 + 1 + 2 + 5 + 1 + 4 + 2 + 5 + 4 + 1 + 1 + 16 + 4 + 5,
         "one sample per event type"
     );
 }

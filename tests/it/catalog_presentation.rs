@@ -208,3 +208,78 @@ async fn a_manager_sets_how_a_delivery_method_is_drawn() {
     assert_eq!(drawn.len(), 1, "{}", listed.raw);
     assert_eq!(drawn[0]["presentation"]["background_color"], "#1A2B3C");
 }
+
+#[tokio::test]
+async fn a_hidden_or_expired_pickup_group_takes_no_order_at_its_points() {
+    // Proves a group its points give is listed and offered by default; once a manager hides
+    // it, or dates it in the past, an order at one of its points is refused (409, nothing
+    // appended) and the list says it is not offered; showing it again takes the order; an
+    // unknown group is 404; the answers match `/openapi.json`.
+    let (_dir, app) = spawn_app().await;
+    let document = served_document(&Api::owner(&app)).await;
+    let shop = photo_shop(&app, "Studio Lumière").await;
+    let point_path = crate::shop_profile::add_pickup_point(&shop).await;
+    let point_id = point_path.rsplit('/').next().expect("an id").to_string();
+    let groups = shop.path("/pickup-groups");
+    let listed = shop.as_role("storefront").get(&groups).await.expect(200);
+    conforms(
+        &document,
+        Method::GET,
+        "/v1/shops/{shop_id}/pickup-groups",
+        &listed,
+    );
+    assert_eq!(listed.body[0]["name"], "Lyon");
+    assert_eq!(listed.body[0]["pickup_point_ids"], json!([point_id]));
+    assert_eq!(listed.body[0]["offered_now"], true);
+
+    let path = shop.path("/pickup-groups/Lyon");
+    let template = "/v1/shops/{shop_id}/pickup-groups/{name}";
+    let read = shop.manager.get(&path).await.expect(200);
+    conforms(&document, Method::GET, template, &read);
+    let hidden = json!({"visible": false, "presentation": {"description": "Retrait sous 1 h"}});
+    let set = shop
+        .manager
+        .put(&path, &hidden, Some(&read.etag), None)
+        .await
+        .expect(200);
+    conforms(&document, Method::PUT, template, &set);
+
+    let order = json!({"customer": {"email": "claire@example.fr", "name": "Claire Martin"},
+        "lines": [{"sku": "TIR-10x15", "quantity": 12}],
+        "delivery_method_id": shop.delivery["retrait"], "pickup_point_id": point_id});
+    let storefront = shop.as_role("storefront");
+    let before = storefront.head_position().await;
+    storefront
+        .post(&shop.path("/orders"), &order)
+        .await
+        .expect_problem(409, "pickup-point-unavailable");
+    assert_eq!(storefront.head_position().await, before, "nothing appended");
+    let listed = storefront.get(&groups).await.expect(200);
+    assert_eq!(listed.body[0]["offered_now"], false);
+
+    let past = json!({"visible": true, "available_until": "2020-01-01T00:00:00Z"});
+    let etag = shop.manager.get(&path).await.expect(200).etag;
+    shop.manager
+        .put(&path, &past, Some(&etag), None)
+        .await
+        .expect(200);
+    storefront
+        .post(&shop.path("/orders"), &order)
+        .await
+        .expect_problem(409, "pickup-point-unavailable");
+    let etag = shop.manager.get(&path).await.expect(200).etag;
+    let shown = json!({"visible": true});
+    shop.manager
+        .put(&path, &shown, Some(&etag), None)
+        .await
+        .expect(200);
+    storefront
+        .post(&shop.path("/orders"), &order)
+        .await
+        .expect(201);
+
+    shop.manager
+        .get(&shop.path("/pickup-groups/Nulle%20part"))
+        .await
+        .expect_problem(404, "not-found");
+}

@@ -39,6 +39,7 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
 
     let colissimo = shop.path(&format!("/delivery-methods/{}", shop.delivery["colissimo"]));
     let presentation = format!("{colissimo}/presentation");
+    let group = shop.path("/pickup-groups/Lyon");
     // A description to start from, which a late writer's edit puts back (see `restore`).
     let look = manager.get(&presentation).await.expect(200);
     manager
@@ -216,6 +217,12 @@ async fn every_update(shop: &PhotoShop) -> Vec<Update> {
             read: presentation.clone(),
             write: presentation,
             body: json!({"description": "Livré en 48 h.", "background_color": "#1A2B3C"}),
+        },
+        Update {
+            template: "/v1/shops/{shop_id}/pickup-groups/{name}",
+            read: group.clone(),
+            write: group,
+            body: json!({"visible": false}),
         },
         Update {
             template: "/v1/shops/{shop_id}/storefront",

@@ -170,6 +170,18 @@ fn check_if_match(
                 "the delivery method's presentation",
             )
         }
+        CatalogChange::SetPickupGroup { name, group } => {
+            if !pickup_group_exists(catalog, name) {
+                return Err(DomainError::not_found("pickup group", name).into());
+            }
+            let current = catalog.pickup_group(name);
+            check_etag(
+                etag,
+                &content_etag(&current),
+                current == *group,
+                "the pickup group",
+            )
+        }
         CatalogChange::SetProductDetails {
             product_id,
             details,
@@ -219,6 +231,15 @@ pub(super) fn id_page<V, T>(
         page.into_iter().map(|(_, item)| item).collect(),
         next_cursor,
     )
+}
+
+/// Whether `name` is a pickup group: some pickup point gives it, or a manager configured it.
+pub(super) fn pickup_group_exists(catalog: &Catalog, name: &str) -> bool {
+    catalog.pickup_groups.contains_key(name)
+        || catalog
+            .pickup_points
+            .values()
+            .any(|point| point.group == name)
 }
 
 /// A delivery method's presentation, the empty default when it has none.

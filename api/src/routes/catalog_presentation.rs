@@ -2,7 +2,10 @@
 //! - a product's details ("Détails des produits"): a description and images, shown once
 //!   `visible`;
 //! - a delivery method's presentation ("D'autres éléments peuvent être personnalisés"): a
-//!   description under its icon, colours, font, icon and background image.
+//!   description under its icon, colours, font, icon and background image;
+//! - a pickup group ("nouvelle catégorie" of pickup points, by the group name its points give):
+//!   whether and when its points are offered (placing an order at one is refused otherwise,
+//!   409 `pickup-point-unavailable`) and its presentation.
 //!
 //! Managers set them; every role that reads the catalog reads them. They live in the catalog's
 //! stream (`ProductDetailsChanged`, `DeliveryMethodPresentationChanged`) apart from the product
@@ -10,8 +13,12 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use comptoir_domain::catalog::{CatalogChange, DeliveryMethodPresentation, ProductDetails};
+use chrono::{DateTime, Utc};
+use comptoir_domain::catalog::{
+    Catalog, CatalogChange, DeliveryMethodPresentation, PickupGroup, ProductDetails,
+};
 use comptoir_domain::shop::Permission;
+use comptoir_domain::Environment;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -19,7 +26,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::catalog::{
-    catalog_of, change_catalog, delivery_method, details_of, id_page, presentation_of, product_of,
+    catalog_of, change_catalog, delivery_method, details_of, id_page, pickup_group_exists,
+    presentation_of, product_of,
 };
 use super::{content_etag, required_if_match, Answer};
 use crate::auth::Caller;
@@ -35,6 +43,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             get_delivery_presentation,
             put_delivery_presentation
         ))
+        .routes(routes!(list_pickup_groups))
+        .routes(routes!(get_pickup_group, put_pickup_group))
 }
 
 /// A product's page content.
@@ -288,6 +298,158 @@ pub async fn put_delivery_presentation(
     let mut answer = Answer::ok(
         DeliveryPresentationWritten {
             presentation: body,
+            position,
+        },
+        position,
+    );
+    answer.etag = Some(etag);
+    Ok(answer)
+}
+
+/// Whether and when the points of a pickup group are offered, and how storefronts draw it.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PickupGroupDto {
+    pub visible: bool,
+    #[serde(default)]
+    pub available_from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub available_until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub presentation: DeliveryPresentationDto,
+}
+
+impl From<PickupGroupDto> for PickupGroup {
+    fn from(dto: PickupGroupDto) -> Self {
+        PickupGroup {
+            visible: dto.visible,
+            available_from: dto.available_from,
+            available_until: dto.available_until,
+            presentation: dto.presentation.into(),
+        }
+    }
+}
+
+impl From<PickupGroup> for PickupGroupDto {
+    fn from(group: PickupGroup) -> Self {
+        PickupGroupDto {
+            visible: group.visible,
+            available_from: group.available_from,
+            available_until: group.available_until,
+            presentation: group.presentation.into(),
+        }
+    }
+}
+
+/// A pickup group as listed: its settings, its points and whether they are offered now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PickupGroupView {
+    pub name: String,
+    #[serde(flatten)]
+    pub group: PickupGroupDto,
+    pub pickup_point_ids: Vec<Uuid>,
+    pub offered_now: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PickupGroupWritten {
+    #[serde(flatten)]
+    pub group: PickupGroupDto,
+    pub position: u64,
+}
+
+/// The group `name` of the catalog, or 404 when no point gives it and nobody configured it.
+fn pickup_group_of(catalog: &Catalog, name: &str) -> Result<PickupGroup, ApiError> {
+    if !pickup_group_exists(catalog, name) {
+        return Err(ApiError::not_found("pickup group"));
+    }
+    Ok(catalog.pickup_group(name))
+}
+
+/// Every pickup group (the names the points give and the ones configured), by name.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/pickup-groups", tag = "catalog",
+    params(("shop_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<PickupGroupView>), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_pickup_groups(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(shop_id): ApiPath<Uuid>,
+) -> Result<Answer<Vec<PickupGroupView>>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let now = state.clock.now();
+    let mut points: std::collections::BTreeMap<&str, Vec<Uuid>> = catalog
+        .pickup_groups
+        .keys()
+        .map(|name| (name.as_str(), Vec::new()))
+        .collect();
+    for point in catalog.pickup_points.values() {
+        points
+            .entry(point.group.as_str())
+            .or_default()
+            .push(point.pickup_point_id);
+    }
+    let groups = points
+        .into_iter()
+        .map(|(name, pickup_point_ids)| {
+            let group = catalog.pickup_group(name);
+            PickupGroupView {
+                name: name.to_owned(),
+                offered_now: group.check_offered(name, now).is_ok(),
+                group: group.into(),
+                pickup_point_ids,
+            }
+        })
+        .collect();
+    Ok(Answer::ok(groups, state.log.head_position()))
+}
+
+/// One pickup group's settings (the default, offered, until configured), with their `ETag`.
+/// The name goes in the path percent-encoded (`Lyon%202e`).
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/pickup-groups/{name}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("name" = String, Path)),
+    responses((status = 200, body = PickupGroupDto), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_pickup_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((shop_id, name)): ApiPath<(Uuid, String)>,
+) -> Result<Answer<PickupGroupDto>, ApiError> {
+    caller.authorize(shop_id, Permission::ReadCatalog)?;
+    let catalog = catalog_of(&state, shop_id)?;
+    let group = pickup_group_of(&catalog, &name)?;
+    let etag = content_etag(&group);
+    let mut answer = Answer::ok(group.into(), state.log.head_position());
+    answer.etag = Some(etag);
+    Ok(answer)
+}
+
+/// Replaces a pickup group's settings (manager): a group some point gives, or one configured
+/// before. Send `If-Match` with its `ETag`: none answers 428, a stale one 412. Orders placed
+/// at its points while it is hidden or outside its dates are refused (409
+/// `pickup-point-unavailable`); orders placed before keep their point.
+#[utoipa::path(put, path = "/v1/shops/{shop_id}/pickup-groups/{name}", tag = "catalog",
+    params(("shop_id" = Uuid, Path), ("name" = String, Path), ("If-Match" = String, Header), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = PickupGroupDto,
+    responses((status = 200, body = PickupGroupWritten), (status = 412, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = 428, body = crate::docs::ProblemDto, content_type = "application/problem+json"), (status = "4XX", body = crate::docs::ProblemDto, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn put_pickup_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    ids: CommandIds,
+    headers: HeaderMap,
+    ApiPath((shop_id, name)): ApiPath<(Uuid, String)>,
+    JsonBody(body): JsonBody<PickupGroupDto>,
+) -> Result<Answer<PickupGroupWritten>, ApiError> {
+    let if_match = required_if_match(&headers, "the pickup group's")?;
+    let group = PickupGroup::from(body.clone());
+    let etag = content_etag(&group);
+    let change = CatalogChange::SetPickupGroup { name, group };
+    let position = change_catalog(&state, &caller, &ids, shop_id, change, Some(if_match)).await?;
+    let mut answer = Answer::ok(
+        PickupGroupWritten {
+            group: body,
             position,
         },
         position,

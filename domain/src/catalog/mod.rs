@@ -10,16 +10,18 @@ mod tests;
 mod types;
 
 pub use types::{
-    Category, DeliveryKind, DeliveryMethod, DeliveryMethodPresentation, PaymentMode, PickupPoint,
-    PriceTier, Product, ProductDetails, DELIVERY_DESCRIPTION_CHARS_MAX, FONT_CHARS_MAX,
-    PRODUCT_DESCRIPTION_CHARS_MAX, PRODUCT_IMAGES_MAX,
+    Category, DeliveryKind, DeliveryMethod, DeliveryMethodPresentation, PaymentMode, PickupGroup,
+    PickupPoint, PriceTier, Product, ProductDetails, DELIVERY_DESCRIPTION_CHARS_MAX,
+    FONT_CHARS_MAX, PRODUCT_DESCRIPTION_CHARS_MAX, PRODUCT_IMAGES_MAX,
 };
 
 use crate::limits::{
-    CATEGORIES_PER_SHOP_MAX, DELIVERY_METHODS_PER_SHOP_MAX, PICKUP_POINTS_PER_SHOP_MAX,
-    PRODUCTS_PER_SHOP_MAX,
+    CATEGORIES_PER_SHOP_MAX, DELIVERY_METHODS_PER_SHOP_MAX, NAME_CHARS_MAX,
+    PICKUP_POINTS_PER_SHOP_MAX, PRODUCTS_PER_SHOP_MAX,
 };
+use crate::text::validate_text;
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -73,6 +75,12 @@ pub enum CatalogChange {
     SetDeliveryMethodPresentation {
         delivery_method_id: Uuid,
         presentation: DeliveryMethodPresentation,
+    },
+    /// Replaces what the pickup points of the group `name` are offered as (see
+    /// [`PickupGroup`]).
+    SetPickupGroup {
+        name: String,
+        group: PickupGroup,
     },
 }
 
@@ -137,6 +145,12 @@ pub enum CatalogEvent {
         delivery_method_id: Uuid,
         presentation: DeliveryMethodPresentation,
     },
+    /// The group's whole settings from now on.
+    PickupGroupChanged {
+        shop_id: Uuid,
+        name: String,
+        group: PickupGroup,
+    },
 }
 
 impl DomainEvent for CatalogEvent {
@@ -158,6 +172,7 @@ impl DomainEvent for CatalogEvent {
             CatalogEvent::DeliveryMethodPresentationChanged { .. } => {
                 "DeliveryMethodPresentationChanged"
             }
+            CatalogEvent::PickupGroupChanged { .. } => "PickupGroupChanged",
         }
     }
 }
@@ -176,6 +191,8 @@ pub struct Catalog {
     pub product_details: BTreeMap<Uuid, ProductDetails>,
     /// The delivery methods that have a presentation.
     pub delivery_presentations: BTreeMap<Uuid, DeliveryMethodPresentation>,
+    /// The pickup groups a manager configured, by the name their points give.
+    pub pickup_groups: BTreeMap<String, PickupGroup>,
 }
 
 /// The key SKUs are unique and looked up by.
@@ -193,6 +210,26 @@ impl Catalog {
 
     pub fn is_retired(&self, product_id: Uuid) -> bool {
         self.retired_products.contains(&product_id)
+    }
+
+    /// The settings of the pickup group `name`: the default (offered) unless configured.
+    pub fn pickup_group(&self, name: &str) -> PickupGroup {
+        self.pickup_groups.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Whether an order may be collected at `point_id` at `now`: the point exists and its
+    /// group is offered then.
+    pub fn check_pickup_point(
+        &self,
+        point_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let point = self
+            .pickup_points
+            .get(&point_id)
+            .ok_or_else(|| DomainError::not_found("pickup point", point_id))?;
+        self.pickup_group(&point.group)
+            .check_offered(&point.group, now)
     }
 
     fn decide_change(
@@ -228,7 +265,35 @@ impl Catalog {
                 delivery_method_id,
                 presentation,
             } => self.decide_delivery_presentation(shop_id, *delivery_method_id, presentation),
+            CatalogChange::SetPickupGroup { name, group } => {
+                self.decide_pickup_group(shop_id, name, group)
+            }
         }
+    }
+
+    fn decide_pickup_group(
+        &self,
+        shop_id: Uuid,
+        name: &str,
+        group: &PickupGroup,
+    ) -> Result<Vec<CatalogEvent>, DomainError> {
+        validate_text("name", name, NAME_CHARS_MAX)?;
+        group.validate()?;
+        if self.pickup_group(name) == *group {
+            return Ok(vec![]);
+        }
+        if !self.pickup_groups.contains_key(name) {
+            check_limit(
+                self.pickup_groups.len(),
+                PICKUP_POINTS_PER_SHOP_MAX,
+                "pickup groups per shop",
+            )?;
+        }
+        Ok(vec![CatalogEvent::PickupGroupChanged {
+            shop_id,
+            name: name.to_owned(),
+            group: group.clone(),
+        }])
     }
 
     fn decide_delivery_presentation(
@@ -570,6 +635,9 @@ impl Aggregate for Catalog {
                 ..
             } => {
                 self.product_details.insert(*product_id, details.clone());
+            }
+            CatalogEvent::PickupGroupChanged { name, group, .. } => {
+                self.pickup_groups.insert(name.clone(), group.clone());
             }
             CatalogEvent::DeliveryMethodPresentationChanged {
                 delivery_method_id,

@@ -714,3 +714,117 @@ fn refuses_a_presentation_a_storefront_could_not_draw() {
             );
     }
 }
+
+fn point_in(group: &str) -> CatalogEvent {
+    CatalogEvent::PickupPointAdded {
+        shop_id: shop_id(),
+        pickup_point: PickupPoint {
+            pickup_point_id: id(0xE1),
+            name: "Studio Bellecour".into(),
+            group: group.into(),
+            address: address(),
+        },
+    }
+}
+
+fn group_changed(name: &str, group: PickupGroup) -> CatalogEvent {
+    CatalogEvent::PickupGroupChanged {
+        shop_id: shop_id(),
+        name: name.into(),
+        group,
+    }
+}
+
+#[test]
+fn a_pickup_group_is_offered_until_a_manager_says_otherwise() {
+    // Proves a group nobody configured is offered; setting it is recorded once per change (the
+    // default changes nothing); a hidden group or one outside its dates refuses its points
+    // with its own code; an unknown point is "not found".
+    let now = crate::testing::test_now();
+    let catalog = crate::testing::replay::<Catalog>(&[point_in("Lyon")]);
+    assert_eq!(catalog.check_pickup_point(id(0xE1), now), Ok(()));
+    given::<Catalog>([point_in("Lyon")])
+        .when(command(CatalogChange::SetPickupGroup {
+            name: "Lyon".into(),
+            group: PickupGroup::default(),
+        }))
+        .then([]);
+    let hidden = PickupGroup {
+        visible: false,
+        ..PickupGroup::default()
+    };
+    let catalog = given::<Catalog>([point_in("Lyon")])
+        .when(command(CatalogChange::SetPickupGroup {
+            name: "Lyon".into(),
+            group: hidden.clone(),
+        }))
+        .then([group_changed("Lyon", hidden)]);
+    let refusal = catalog
+        .check_pickup_point(id(0xE1), now)
+        .expect_err("hidden");
+    assert_eq!(refusal.code(), "pickup-point-unavailable");
+    let later = PickupGroup {
+        available_from: Some(now + chrono::Duration::days(1)),
+        ..PickupGroup::default()
+    };
+    let over = PickupGroup {
+        available_until: Some(now),
+        ..PickupGroup::default()
+    };
+    for group in [later, over] {
+        let catalog =
+            crate::testing::replay::<Catalog>(&[point_in("Lyon"), group_changed("Lyon", group)]);
+        let refusal = catalog
+            .check_pickup_point(id(0xE1), now)
+            .expect_err("out of its dates");
+        assert_eq!(refusal.code(), "pickup-point-unavailable");
+    }
+    let elsewhere = crate::testing::replay::<Catalog>(&[point_in("Villeurbanne")]);
+    assert_eq!(elsewhere.check_pickup_point(id(0xE1), now), Ok(()));
+    assert_eq!(
+        catalog
+            .check_pickup_point(id(0xE2), now)
+            .map_err(|e| e.code()),
+        Err("not-found")
+    );
+}
+
+#[test]
+fn refuses_a_pickup_group_with_dates_backwards_or_a_bad_look() {
+    // Proves the group's dates must run forward, its name is a name and its presentation
+    // follows the delivery methods' rules.
+    let now = crate::testing::test_now();
+    let cases = [
+        (
+            "Lyon",
+            PickupGroup {
+                available_from: Some(now),
+                available_until: Some(now),
+                ..PickupGroup::default()
+            },
+            "available_until",
+        ),
+        ("  ", PickupGroup::default(), "name"),
+        (
+            "Lyon",
+            PickupGroup {
+                presentation: DeliveryMethodPresentation {
+                    text_color: Some("noir".into()),
+                    ..DeliveryMethodPresentation::default()
+                },
+                ..PickupGroup::default()
+            },
+            "text_color",
+        ),
+    ];
+    for (name, group, field) in cases {
+        given::<Catalog>([point_in("Lyon")])
+            .when(command(CatalogChange::SetPickupGroup {
+                name: name.into(),
+                group,
+            }))
+            .then_err(
+                |error| matches!(error, DomainError::Validation { field: got, .. } if got == field),
+            );
+    }
+}

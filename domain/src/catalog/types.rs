@@ -334,6 +334,66 @@ impl DeliveryMethod {
     }
 }
 
+/// What a group of pickup points is offered as (seed 000, "nouvelle catégorie" of pickup
+/// points): whether storefronts offer its points, from when and until when, and how they draw
+/// it. A group nobody configured is offered, with no dates and no presentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickupGroup {
+    pub visible: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_from: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub presentation: DeliveryMethodPresentation,
+}
+
+impl Default for PickupGroup {
+    fn default() -> Self {
+        PickupGroup {
+            visible: true,
+            available_from: None,
+            available_until: None,
+            presentation: DeliveryMethodPresentation::default(),
+        }
+    }
+}
+
+impl PickupGroup {
+    pub(crate) fn validate(&self) -> Result<(), DomainError> {
+        if let (Some(from), Some(until)) = (self.available_from, self.available_until) {
+            if until <= from {
+                return Err(DomainError::validation(
+                    "available_until",
+                    "must be after available_from",
+                ));
+            }
+        }
+        self.presentation.validate()
+    }
+
+    /// Whether an order may be collected at a point of the group `name` at `now`; the error
+    /// says why not.
+    pub fn check_offered(&self, name: &str, now: DateTime<Utc>) -> Result<(), DomainError> {
+        let unavailable = |why: &str| {
+            Err(DomainError::conflict(
+                "pickup-point-unavailable",
+                format!("the pickup points of {name} {why}"),
+            ))
+        };
+        if !self.visible {
+            return unavailable("are not offered");
+        }
+        if self.available_from.is_some_and(|from| now < from) {
+            return unavailable("are not available yet");
+        }
+        if self.available_until.is_some_and(|until| now >= until) {
+            return unavailable("are no longer available");
+        }
+        Ok(())
+    }
+}
+
 /// A place where pickup orders can be collected, grouped (e.g. by city) for display.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PickupPoint {

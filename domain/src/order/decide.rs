@@ -121,7 +121,7 @@ fn decide_place(order: &Order, place: &PlaceOrder, now: DateTime<Utc>) -> Decisi
         place.prices_include_tax,
         now,
     )?;
-    validate_delivery(place, pricing.shipping.kind)?;
+    validate_delivery(place, pricing.shipping.kind, now)?;
     let coupon = match &place.coupon {
         Some(apply) => Some(applied_coupon(place.shop_id, apply, &pricing, now)?),
         None => None,
@@ -205,7 +205,11 @@ fn validated_customer(place: &PlaceOrder) -> Result<super::OrderCustomer, Domain
     Ok(customer)
 }
 
-fn validate_delivery(place: &PlaceOrder, kind: DeliveryKind) -> Result<(), DomainError> {
+fn validate_delivery(
+    place: &PlaceOrder,
+    kind: DeliveryKind,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
     match kind {
         DeliveryKind::HomeDelivery => {
             let address = place.shipping_address.as_ref().ok_or_else(|| {
@@ -227,9 +231,7 @@ fn validate_delivery(place: &PlaceOrder, kind: DeliveryKind) -> Result<(), Domai
                 ));
             }
             if let Some(point) = place.pickup_point_id {
-                if !place.catalog.pickup_points.contains_key(&point) {
-                    return Err(DomainError::not_found("pickup point", point));
-                }
+                place.catalog.check_pickup_point(point, now)?;
             }
         }
     }

@@ -59,7 +59,8 @@ pub(crate) fn apply(writes: &mut WriteSet, event: &CatalogEvent) -> ProjectionRe
         ),
         // The API reads these from the catalog's hot state; no read model needs them.
         CatalogEvent::ProductDetailsChanged { .. }
-        | CatalogEvent::DeliveryMethodPresentationChanged { .. } => Ok(()),
+        | CatalogEvent::DeliveryMethodPresentationChanged { .. }
+        | CatalogEvent::PickupGroupChanged { .. } => Ok(()),
     }
 }
 
