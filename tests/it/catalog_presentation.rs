@@ -212,8 +212,8 @@ async fn a_manager_sets_how_a_delivery_method_is_drawn() {
 #[tokio::test]
 async fn a_hidden_or_expired_pickup_group_takes_no_order_at_its_points() {
     // Proves a group its points give is listed and offered by default; once a manager hides
-    // it, or dates it in the past, an order at one of its points is refused (409, nothing
-    // appended) and the list says it is not offered; showing it again takes the order; an
+    // it, or dates it in the past, a cart or an order at one of its points is refused (409,
+    // nothing appended) and the list says it is not offered; showing it again takes the order; an
     // unknown group is 404; the answers match `/openapi.json`.
     let (_dir, app) = spawn_app().await;
     let document = served_document(&Api::owner(&app)).await;
@@ -248,6 +248,12 @@ async fn a_hidden_or_expired_pickup_group_takes_no_order_at_its_points() {
         "lines": [{"sku": "TIR-10x15", "quantity": 12}],
         "delivery_method_id": shop.delivery["retrait"], "pickup_point_id": point_id});
     let storefront = shop.as_role("storefront");
+    let cart = json!({"lines": order["lines"], "delivery_method_id": order["delivery_method_id"],
+        "pickup_point_id": point_id});
+    storefront
+        .post(&shop.path("/carts/price"), &cart)
+        .await
+        .expect_problem(409, "pickup-point-unavailable");
     let before = storefront.head_position().await;
     storefront
         .post(&shop.path("/orders"), &order)
@@ -271,6 +277,10 @@ async fn a_hidden_or_expired_pickup_group_takes_no_order_at_its_points() {
     let shown = json!({"visible": true});
     shop.manager
         .put(&path, &shown, Some(&etag), None)
+        .await
+        .expect(200);
+    storefront
+        .post(&shop.path("/carts/price"), &cart)
         .await
         .expect(200);
     storefront

@@ -221,6 +221,10 @@ fn unknown_code(code: &str) -> DomainError {
 pub struct CartInput {
     pub lines: Vec<LineInput>,
     pub delivery_method_id: Uuid,
+    /// For store pickup, the point chosen: checked as placing the order would (its group
+    /// offered now, 409 `pickup-point-unavailable`).
+    #[serde(default)]
+    pub pickup_point_id: Option<Uuid>,
     #[serde(default)]
     pub coupon_code: Option<String>,
     /// The customer's email, for per-customer coupon limits; without it they are not checked.
@@ -277,6 +281,9 @@ pub async fn price_cart(
         profile.prices_include_tax,
         now,
     )?;
+    if let Some(point) = body.pickup_point_id {
+        catalog.check_pickup_point(point, now)?;
+    }
     let (coupon, coupon_refused) = match &body.coupon_code {
         None => (None, None),
         Some(code) => match cart_coupon(&state, shop_id, code, &body, &pricing)? {
