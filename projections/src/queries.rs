@@ -34,6 +34,10 @@ pub struct OrderQuery {
     /// When the orders were placed.
     pub placed: DateRange,
     pub status: Option<OrderStatus>,
+    /// Case-insensitive substring of the customer's email or name, the invoice number or the
+    /// order id (seed 000: the order list's search bar).
+    #[serde(default)]
+    pub search: Option<String>,
 }
 
 impl Projections {
@@ -129,15 +133,7 @@ impl Projections {
         query: &CustomerQuery,
         page: &PageRequest,
     ) -> ProjectionResult<Page<CustomerView>> {
-        let needle = match &query.search {
-            Some(search) if search.chars().count() > SEARCH_CHARS_MAX => {
-                return Err(ProjectionError::InvalidQuery {
-                    reason: format!("the search term is longer than {SEARCH_CHARS_MAX} characters"),
-                })
-            }
-            Some(search) => search.trim().to_lowercase(),
-            None => String::new(),
-        };
+        let needle = search_needle(query.search.as_deref())?;
         let range = ListRange {
             list_tag: Table::Customer as u8,
             prefix: shop_prefix(Table::Customer, shop_id),
@@ -161,12 +157,12 @@ impl Projections {
         query: &OrderQuery,
         page: &PageRequest,
     ) -> ProjectionResult<Page<OrderSummary>> {
+        let needle = search_needle(query.search.as_deref())?;
         let range = dated_range(Table::OrderPlaced, shop_id, &query.placed)?;
         self.read_models_page(&range, page, |summary: OrderSummary| {
-            query
-                .status
-                .is_none_or(|status| status == summary.status)
-                .then_some(summary)
+            let wanted = query.status.is_none_or(|status| status == summary.status)
+                && order_matches(&summary, &needle);
+            wanted.then_some(summary)
         })
     }
 
@@ -307,6 +303,31 @@ fn dated_range(table: Table, shop_id: Uuid, dates: &DateRange) -> ProjectionResu
 }
 
 /// `needle` is already lower-case; empty matches everyone.
+/// A search term as lists compare it: trimmed and lower-cased; empty for none. Refused past
+/// `SEARCH_CHARS_MAX` characters.
+fn search_needle(search: Option<&str>) -> ProjectionResult<String> {
+    match search {
+        Some(search) if search.chars().count() > SEARCH_CHARS_MAX => {
+            Err(ProjectionError::InvalidQuery {
+                reason: format!("the search term is longer than {SEARCH_CHARS_MAX} characters"),
+            })
+        }
+        Some(search) => Ok(search.trim().to_lowercase()),
+        None => Ok(String::new()),
+    }
+}
+
+fn order_matches(order: &OrderSummary, needle: &str) -> bool {
+    needle.is_empty()
+        || order.customer_email.to_lowercase().contains(needle)
+        || order.customer_name.to_lowercase().contains(needle)
+        || order
+            .invoice_number
+            .as_deref()
+            .is_some_and(|number| number.to_lowercase().contains(needle))
+        || order.order_id.to_string().contains(needle)
+}
+
 fn customer_matches(customer: &CustomerView, needle: &str) -> bool {
     if needle.is_empty() || customer.email.contains(needle) {
         return true;

@@ -20,6 +20,7 @@ mod legal_mentions;
 mod message_notifications;
 mod online_rebuild;
 mod openapi;
+mod order_search;
 mod packs;
 mod print_jobs;
 mod quotes;

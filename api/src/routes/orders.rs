@@ -310,6 +310,9 @@ pub struct OrderFilters {
     /// Orders placed before this instant.
     pub until: Option<DateTime<Utc>>,
     pub status: Option<String>,
+    /// Case-insensitive part of the customer's email or name, the invoice number or the
+    /// order id; at most 200 characters.
+    pub search: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -345,6 +348,7 @@ pub async fn list_orders(
             until: query.until,
         },
         status,
+        search: query.search,
     };
     let found = state.projections.orders(shop_id, &filter, &paging.page())?;
     let body = OrderPage {

@@ -55,8 +55,9 @@ async fn order_pages_have_no_duplicate_or_gap_while_orders_are_appended() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn order_lists_filter_by_status_and_date() {
-    // Proves the status filter and the placing-date range, and that limits are capped.
+async fn order_lists_filter_by_status_date_and_search() {
+    // Proves the status filter, the placing-date range, the search (order id, email; case
+    // ignored; bounded length) and that limits are capped.
     let harness = Harness::new();
     let shop = id(1);
     place_orders(&harness, shop, 0..6).await;
@@ -89,7 +90,7 @@ async fn order_lists_filter_by_status_and_date() {
             from: None,
             until: Some(at(2)),
         },
-        status: None,
+        ..Default::default()
     };
     let page = harness
         .projections
@@ -97,6 +98,32 @@ async fn order_lists_filter_by_status_and_date() {
         .unwrap();
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.items[1].amount_paid, d("53.20"));
+    let search = |term: &str| {
+        let query = OrderQuery {
+            search: Some(term.into()),
+            ..Default::default()
+        };
+        let page = harness
+            .projections
+            .orders(shop, &query, &PageRequest::first(usize::MAX))
+            .unwrap();
+        page.items.iter().map(|o| o.order_id).collect::<Vec<Uuid>>()
+    };
+    // id(1_004) is …03ec; the customer's email and name are every order's.
+    assert_eq!(search("3EC"), [id(1_004)]);
+    let email = page.items[0].customer_email.to_uppercase();
+    assert_eq!(search(&email).len(), 6);
+    assert!(search("nobody-by-that-name").is_empty());
+    let too_long = "x".repeat(crate::limits::SEARCH_CHARS_MAX + 1);
+    let refused = harness.projections.orders(
+        shop,
+        &OrderQuery {
+            search: Some(too_long),
+            ..Default::default()
+        },
+        &PageRequest::first(10),
+    );
+    assert!(refused.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread")]
