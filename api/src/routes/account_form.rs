@@ -145,13 +145,7 @@ fn form_etag(form: &AccountForm) -> String {
 
 /// The shop's form in force, from the hot state; 404 for no shop.
 pub(crate) fn shop_account_form(state: &AppState, shop_id: Uuid) -> Result<AccountForm, ApiError> {
-    let shop = state
-        .cache
-        .load::<Shop, _>(state.log.as_ref(), &shop::stream_id(shop_id))?;
-    if shop.state.profile.is_none() {
-        return Err(ApiError::not_found("shop"));
-    }
-    Ok(shop.state.account_form.clone())
+    Ok(super::shop_state(state, shop_id)?.account_form.clone())
 }
 
 /// Inside a decision: the shop's form in force, or "not found" for no shop.

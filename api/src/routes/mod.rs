@@ -240,14 +240,22 @@ pub fn shop_today(state: &AppState, shop_id: Uuid) -> Result<chrono::NaiveDate, 
 }
 
 pub fn shop_profile(state: &AppState, shop_id: Uuid) -> Result<ShopProfile, ApiError> {
+    let shop = shop_state(state, shop_id)?;
+    shop.profile
+        .clone()
+        .ok_or_else(|| ApiError::not_found("shop"))
+}
+
+/// The shop's whole state from the hot state; 404 for no shop.
+pub fn shop_state(state: &AppState, shop_id: Uuid) -> Result<std::sync::Arc<Shop>, ApiError> {
     let shop = state.cache.load::<Shop, _>(
         state.log.as_ref(),
         &comptoir_domain::shop::stream_id(shop_id),
     )?;
-    shop.state
-        .profile
-        .clone()
-        .ok_or_else(|| ApiError::not_found("shop"))
+    if shop.state.profile.is_none() {
+        return Err(ApiError::not_found("shop"));
+    }
+    Ok(shop.state)
 }
 
 /// Inside a decision: the shop's profile or "not found".

@@ -28,7 +28,8 @@ use uuid::Uuid;
 
 use super::shops::AddressDto;
 use super::{
-    check_etag, content_etag, precondition_to_412, required_if_match, run, written_position, Answer,
+    check_etag, content_etag, precondition_to_412, required_if_match, run, shop_state,
+    written_position, Answer,
 };
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -361,17 +362,6 @@ impl From<&StorefrontSettings> for StorefrontDto {
             },
         }
     }
-}
-
-/// The shop's state from the hot state; 404 for no shop.
-fn shop_state(state: &AppState, shop_id: Uuid) -> Result<Arc<Shop>, ApiError> {
-    let shop = state
-        .cache
-        .load::<Shop, _>(state.log.as_ref(), &shop::stream_id(shop_id))?;
-    if shop.state.profile.is_none() {
-        return Err(ApiError::not_found("shop"));
-    }
-    Ok(shop.state)
 }
 
 fn view_of(state: &AppState, shop: &Shop) -> StorefrontView {
