@@ -99,6 +99,7 @@ pub mod staff;
 pub mod store_credit;
 pub mod testing;
 mod text;
+mod window;
 
 pub use error::DomainError;
 

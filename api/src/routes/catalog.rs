@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use comptoir_domain::catalog::{
     self, Catalog, CatalogChange, CatalogCommand, Category, DeliveryKind, DeliveryMethod,
-    DeliveryMethodPresentation, PaymentMode, PickupPoint, PriceTier, Product, ProductDetails,
+    PaymentMode, PickupPoint, PriceTier, Product,
 };
 use comptoir_domain::shop::Permission;
 use comptoir_domain::DomainError;
@@ -162,7 +162,7 @@ fn check_if_match(
             if !catalog.delivery_methods.contains_key(delivery_method_id) {
                 return Err(DomainError::not_found("delivery method", *delivery_method_id).into());
             }
-            let current = presentation_of(catalog, *delivery_method_id);
+            let current = catalog.delivery_presentation_of(*delivery_method_id);
             check_etag(
                 etag,
                 &content_etag(&current),
@@ -171,7 +171,7 @@ fn check_if_match(
             )
         }
         CatalogChange::SetPickupGroup { name, group } => {
-            if !pickup_group_exists(catalog, name) {
+            if !catalog.has_pickup_group(name) {
                 return Err(DomainError::not_found("pickup group", name).into());
             }
             let current = catalog.pickup_group(name);
@@ -189,7 +189,7 @@ fn check_if_match(
             if !catalog.products.contains_key(product_id) {
                 return Err(DomainError::not_found("product", *product_id).into());
             }
-            let current = details_of(catalog, *product_id);
+            let current = catalog.product_details_of(*product_id);
             check_etag(
                 etag,
                 &content_etag(&current),
@@ -231,36 +231,6 @@ pub(super) fn id_page<V, T>(
         page.into_iter().map(|(_, item)| item).collect(),
         next_cursor,
     )
-}
-
-/// Whether `name` is a pickup group: some pickup point gives it, or a manager configured it.
-pub(super) fn pickup_group_exists(catalog: &Catalog, name: &str) -> bool {
-    catalog.pickup_groups.contains_key(name)
-        || catalog
-            .pickup_points
-            .values()
-            .any(|point| point.group == name)
-}
-
-/// A delivery method's presentation, the empty default when it has none.
-pub(super) fn presentation_of(
-    catalog: &Catalog,
-    delivery_method_id: Uuid,
-) -> DeliveryMethodPresentation {
-    catalog
-        .delivery_presentations
-        .get(&delivery_method_id)
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// A product's details, the empty default when it has none.
-pub(super) fn details_of(catalog: &Catalog, product_id: Uuid) -> ProductDetails {
-    catalog
-        .product_details
-        .get(&product_id)
-        .cloned()
-        .unwrap_or_default()
 }
 
 pub(super) fn product_of(catalog: &Catalog, product_id: Uuid) -> Result<&Product, ApiError> {

@@ -25,10 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::catalog::{
-    catalog_of, change_catalog, delivery_method, details_of, id_page, pickup_group_exists,
-    presentation_of, product_of,
-};
+use super::catalog::{catalog_of, change_catalog, delivery_method, id_page, product_of};
 use super::{content_etag, required_if_match, Answer};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -102,7 +99,7 @@ pub async fn get_product_details(
     caller.authorize(shop_id, Permission::ReadCatalog)?;
     let catalog = catalog_of(&state, shop_id)?;
     product_of(&catalog, product_id)?;
-    let details = details_of(&catalog, product_id);
+    let details = catalog.product_details_of(product_id);
     let etag = content_etag(&details);
     let mut answer = Answer::ok(details.into(), state.log.head_position());
     answer.etag = Some(etag);
@@ -265,7 +262,7 @@ pub async fn get_delivery_presentation(
     caller.authorize(shop_id, Permission::ReadCatalog)?;
     let catalog = catalog_of(&state, shop_id)?;
     delivery_method(&catalog, delivery_method_id)?;
-    let presentation = presentation_of(&catalog, delivery_method_id);
+    let presentation = catalog.delivery_presentation_of(delivery_method_id);
     let etag = content_etag(&presentation);
     let mut answer = Answer::ok(presentation.into(), state.log.head_position());
     answer.etag = Some(etag);
@@ -360,7 +357,7 @@ pub struct PickupGroupWritten {
 
 /// The group `name` of the catalog, or 404 when no point gives it and nobody configured it.
 fn pickup_group_of(catalog: &Catalog, name: &str) -> Result<PickupGroup, ApiError> {
-    if !pickup_group_exists(catalog, name) {
+    if !catalog.has_pickup_group(name) {
         return Err(ApiError::not_found("pickup group"));
     }
     Ok(catalog.pickup_group(name))

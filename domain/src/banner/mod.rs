@@ -18,6 +18,7 @@ use crate::limits::{
 };
 use crate::money::validate_amount;
 use crate::text::{validate_paragraphs, validate_text, validate_url};
+use crate::window::{validate_window, why_not_offered};
 use crate::{Aggregate, DomainError, DomainEvent, Environment};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -94,15 +95,7 @@ impl BannerContent {
             ));
         }
         self.images.validate()?;
-        if let (Some(starts_at), Some(ends_at)) = (self.starts_at, self.ends_at) {
-            if ends_at <= starts_at {
-                return Err(DomainError::validation(
-                    "ends_at",
-                    "must be after starts_at",
-                ));
-            }
-        }
-        Ok(())
+        validate_window(("starts_at", self.starts_at), ("ends_at", self.ends_at))
     }
 
     fn validate_button(&self) -> Result<(), DomainError> {
@@ -275,9 +268,8 @@ impl Banner {
     /// Whether a storefront draws the banner at `instant`: enabled, and inside its window
     /// (start included, end excluded).
     pub fn shows_at(&self, instant: DateTime<Utc>) -> bool {
-        self.enabled
-            && self.content.starts_at.is_none_or(|start| start <= instant)
-            && self.content.ends_at.is_none_or(|end| instant < end)
+        let content = &self.content;
+        why_not_offered(self.enabled, content.starts_at, content.ends_at, instant).is_none()
     }
 
     /// Whether `query` is in the name or the title, ignoring case.

@@ -217,6 +217,28 @@ impl Catalog {
         self.pickup_groups.get(name).cloned().unwrap_or_default()
     }
 
+    /// Whether `name` is a pickup group: some pickup point gives it, or a manager configured it.
+    pub fn has_pickup_group(&self, name: &str) -> bool {
+        self.pickup_groups.contains_key(name)
+            || self.pickup_points.values().any(|point| point.group == name)
+    }
+
+    /// A product's details, the empty default when it has none.
+    pub fn product_details_of(&self, product_id: Uuid) -> ProductDetails {
+        self.product_details
+            .get(&product_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// A delivery method's presentation, the empty default when it has none.
+    pub fn delivery_presentation_of(&self, delivery_method_id: Uuid) -> DeliveryMethodPresentation {
+        self.delivery_presentations
+            .get(&delivery_method_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Whether an order may be collected at `point_id` at `now`: the point exists and its
     /// group is offered then.
     pub fn check_pickup_point(
@@ -309,8 +331,7 @@ impl Catalog {
             ));
         }
         presentation.validate()?;
-        let current = self.delivery_presentations.get(&delivery_method_id);
-        if current.cloned().unwrap_or_default() == *presentation {
+        if self.delivery_presentation_of(delivery_method_id) == *presentation {
             return Ok(vec![]);
         }
         Ok(vec![CatalogEvent::DeliveryMethodPresentationChanged {
@@ -330,8 +351,7 @@ impl Catalog {
             return Err(DomainError::not_found("product", product_id));
         }
         details.validate()?;
-        let current = self.product_details.get(&product_id).cloned();
-        if current.unwrap_or_default() == *details {
+        if self.product_details_of(product_id) == *details {
             return Ok(vec![]);
         }
         Ok(vec![CatalogEvent::ProductDetailsChanged {

@@ -6,6 +6,7 @@ use crate::limits::{
 use crate::money::{validate_amount, validate_vat_rate};
 use crate::shop::Address;
 use crate::text::{validate_paragraphs, validate_text, validate_url};
+use crate::window::{validate_window, why_not_offered};
 use crate::DomainError;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -296,15 +297,10 @@ impl DeliveryMethod {
                 format!("at most {WEIGHT_G_MAX} g"),
             ));
         }
-        if let (Some(from), Some(until)) = (self.available_from, self.available_until) {
-            if from >= until {
-                return Err(DomainError::validation(
-                    "available_until",
-                    "must be after available_from",
-                ));
-            }
-        }
-        Ok(())
+        validate_window(
+            ("available_from", self.available_from),
+            ("available_until", self.available_until),
+        )
     }
 
     /// Whether a basket of `weight_g` may use this method at `now`; the error says why not.
@@ -315,14 +311,9 @@ impl DeliveryMethod {
                 format!("delivery method {} {why}", self.name),
             ))
         };
-        if !self.visible {
-            return unavailable("is not offered");
-        }
-        if self.available_from.is_some_and(|from| now < from) {
-            return unavailable("is not available yet");
-        }
-        if self.available_until.is_some_and(|until| now >= until) {
-            return unavailable("is no longer available");
+        let why = why_not_offered(self.visible, self.available_from, self.available_until, now);
+        if let Some(why) = why {
+            return unavailable(&format!("is {why}"));
         }
         if weight_g < u64::from(self.min_weight_g) {
             return unavailable(&format!(
@@ -361,36 +352,23 @@ impl Default for PickupGroup {
 
 impl PickupGroup {
     pub(crate) fn validate(&self) -> Result<(), DomainError> {
-        if let (Some(from), Some(until)) = (self.available_from, self.available_until) {
-            if until <= from {
-                return Err(DomainError::validation(
-                    "available_until",
-                    "must be after available_from",
-                ));
-            }
-        }
+        validate_window(
+            ("available_from", self.available_from),
+            ("available_until", self.available_until),
+        )?;
         self.presentation.validate()
     }
 
     /// Whether an order may be collected at a point of the group `name` at `now`; the error
     /// says why not.
     pub fn check_offered(&self, name: &str, now: DateTime<Utc>) -> Result<(), DomainError> {
-        let unavailable = |why: &str| {
-            Err(DomainError::conflict(
+        match why_not_offered(self.visible, self.available_from, self.available_until, now) {
+            Some(why) => Err(DomainError::conflict(
                 "pickup-point-unavailable",
-                format!("the pickup points of {name} {why}"),
-            ))
-        };
-        if !self.visible {
-            return unavailable("are not offered");
+                format!("the pickup points of {name} are {why}"),
+            )),
+            None => Ok(()),
         }
-        if self.available_from.is_some_and(|from| now < from) {
-            return unavailable("are not available yet");
-        }
-        if self.available_until.is_some_and(|until| now >= until) {
-            return unavailable("are no longer available");
-        }
-        Ok(())
     }
 }
 

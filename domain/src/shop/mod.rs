@@ -693,11 +693,9 @@ impl Shop {
 
     fn apply_storefront(&mut self, settings: &StorefrontSettings, changed_at: DateTime<Utc>) {
         if settings.terms_of_sale != self.storefront.terms_of_sale {
-            self.terms_version = if settings.terms_of_sale.is_some() {
-                self.terms_version.saturating_add(1)
-            } else {
-                self.terms_version
-            };
+            if settings.terms_of_sale.is_some() {
+                self.terms_version = self.terms_version.saturating_add(1);
+            }
             self.terms_changed_at = settings.terms_of_sale.as_ref().map(|_| changed_at);
         }
         self.storefront = settings.clone();
