@@ -184,8 +184,9 @@ pub fn statistics_xlsx(statistics: &Statistics) -> ProjectionResult<Vec<u8>> {
     workbook.save_to_buffer().map_err(xlsx_error)
 }
 
-/// `&`, `<`, `>`, quotes escaped; characters XML 1.0 forbids dropped.
-fn xml_text(text: &str) -> String {
+/// `&`, `<`, `>`, quotes escaped; characters XML 1.0 forbids dropped. Public for the API's
+/// other XML (the title of a QR code's SVG).
+pub fn xml_text(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

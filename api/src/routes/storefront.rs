@@ -19,6 +19,7 @@ use comptoir_domain::shop::{
     ShopCommand, ShopContact, StorefrontLinks, StorefrontSettings, StripeSettings, WeekHours,
 };
 use comptoir_domain::{DomainError, Environment};
+use comptoir_projections::exports::xml_text;
 use qrcode::{EcLevel, QrCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -498,7 +499,7 @@ fn qr_svg_text(url: &str, size_px: u32) -> Result<String, ApiError> {
         .min_dimensions(size_px, size_px)
         .quiet_zone(true)
         .build();
-    let title = format!("<title>{}</title>", xml_escape(url));
+    let title = format!("<title>{}</title>", xml_text(url));
     Ok(match svg.find("<rect") {
         Some(at) => format!("{}{title}{}", &svg[..at], &svg[at..]),
         None => svg,
@@ -516,13 +517,6 @@ fn qr_svg(url: &str, size_px: u32, file_name: &str) -> Result<Response, ApiError
         svg,
     )
         .into_response())
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// What a catalog item's QR code is made from: its size, the shop's settings and its catalog.
